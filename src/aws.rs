@@ -1,0 +1,326 @@
+//! The AWS side: one `SdkConfig` (credential chain, region, profile, endpoint, retries and
+//! timeouts), the service clients built from it, and the classification of AWS errors into
+//! [`AwsError`]s that name the operation, the AWS error code and what to do next.
+
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::region::Region;
+use serde::Serialize;
+
+use crate::config::AwsSettings;
+
+/// Where and how to connect, from the command line, the environment and the config.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub max_attempts: Option<u32>,
+}
+
+/// Service clients sharing one configuration.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub region: String,
+    pub endpoint_url: Option<String>,
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub bedrock: aws_sdk_bedrock::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub budgets: aws_sdk_budgets::Client,
+}
+
+/// The caller's account, learned from `sts:GetCallerIdentity`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub partition: String,
+    pub caller_arn: String,
+}
+
+impl Clients {
+    /// Builds clients. `config_region` (from `stack.region`) is used when neither `--region` nor
+    /// `AWS_REGION` gave one; the profile's region is the last resort.
+    pub async fn connect(
+        options: &ConnectOptions,
+        config_region: Option<&str>,
+        settings: &AwsSettings,
+    ) -> Result<Clients, AwsError> {
+        let retry = RetryConfig::standard()
+            .with_max_attempts(options.max_attempts.unwrap_or(settings.max_attempts))
+            .with_initial_backoff(Duration::from_millis(settings.initial_backoff_ms))
+            .with_max_backoff(Duration::from_secs(settings.max_backoff_seconds));
+        let timeouts = TimeoutConfig::builder()
+            .operation_timeout(Duration::from_secs(settings.operation_timeout_seconds))
+            .operation_attempt_timeout(Duration::from_secs(settings.attempt_timeout_seconds))
+            .connect_timeout(Duration::from_secs(10))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        let explicit_region = options.region.clone().or_else(|| config_region.map(str::to_string));
+        if let Some(region) = explicit_region {
+            loader = loader.region(Region::new(region));
+        }
+        if let Some(url) = &options.endpoint_url {
+            // Emulators do not compute the newer default checksums; real AWS keeps the defaults.
+            loader = loader
+                .endpoint_url(url)
+                .request_checksum_calculation(
+                    aws_smithy_types::checksum_config::RequestChecksumCalculation::WhenRequired,
+                )
+                .response_checksum_validation(
+                    aws_smithy_types::checksum_config::ResponseChecksumValidation::WhenRequired,
+                );
+        }
+        let sdk = loader.load().await;
+        Clients::from_sdk_config(&sdk)
+    }
+
+    /// Clients for an already-built `SdkConfig` (also how tests build offline clients).
+    pub fn from_sdk_config(sdk: &aws_types::SdkConfig) -> Result<Clients, AwsError> {
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| AwsError::setup(
+                "no AWS region is configured",
+                "set `region` in [stack], pass --region, or set AWS_REGION",
+            ))?;
+        let endpoint_url = sdk.endpoint_url().map(str::to_string);
+        let s3_config = aws_sdk_s3::config::Builder::from(sdk)
+            // Emulators serve buckets by path, not by virtual host names.
+            .force_path_style(endpoint_url.is_some())
+            .build();
+        Ok(Clients {
+            region,
+            endpoint_url,
+            sts: aws_sdk_sts::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            bedrock: aws_sdk_bedrock::Client::new(sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            budgets: aws_sdk_budgets::Client::new(sdk),
+        })
+    }
+
+    pub async fn account(&self) -> Result<Account, AwsError> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+        let id = out.account().unwrap_or_default().to_string();
+        let caller_arn = out.arn().unwrap_or_default().to_string();
+        if id.is_empty() {
+            return Err(AwsError::setup(
+                "sts:GetCallerIdentity returned no account ID",
+                "check the credentials in use (`aws sts get-caller-identity`)",
+            ));
+        }
+        let partition = caller_arn
+            .split(':')
+            .nth(1)
+            .filter(|p| p.starts_with("aws"))
+            .unwrap_or("aws")
+            .to_string();
+        Ok(Account {
+            id,
+            partition,
+            caller_arn,
+        })
+    }
+}
+
+/// An AWS call that failed, with what a user needs to act on it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsError {
+    /// `service:Operation`, also the IAM action it needs (e.g. `iam:CreateRole`).
+    pub operation: String,
+    pub code: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The full error chain, for "show details".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.operation.is_empty() {
+            write!(f, "{}", self.message)?;
+        } else {
+            write!(f, "{} failed", self.operation)?;
+            if let Some(code) = &self.code {
+                write!(f, " ({code})")?;
+            }
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl AwsError {
+    pub fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let details = format!("{}", DisplayErrorContext(&err));
+        let (code, message) = match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let code = e.code().map(str::to_string).or_else(|| {
+                    // Bodiless errors (HEAD requests) only have a status.
+                    Some(format!("HTTP {}", service.raw().status().as_u16()))
+                });
+                let message = e
+                    .message()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.to_string());
+                (code, message)
+            }
+            SdkError::TimeoutError(_) => (
+                Some("Timeout".into()),
+                "the call timed out after all retries".into(),
+            ),
+            SdkError::DispatchFailure(d) => {
+                let msg = if d.is_io() {
+                    "could not reach the AWS endpoint (connection failed)"
+                } else {
+                    "the request could not be sent"
+                };
+                (Some("DispatchFailure".into()), format!("{msg}: {details}"))
+            }
+            _ => (None, details.clone()),
+        };
+        let mut e = AwsError {
+            operation: operation.to_string(),
+            code,
+            message,
+            hint: None,
+            details: Some(details),
+        };
+        e.hint = default_hint(&e);
+        e
+    }
+
+    /// An error before or outside an AWS call (missing region, bad response).
+    pub fn setup(message: impl Into<String>, hint: impl Into<String>) -> AwsError {
+        AwsError {
+            operation: String::new(),
+            code: None,
+            message: message.into(),
+            hint: Some(hint.into()),
+            details: None,
+        }
+    }
+
+    /// A failed call whose response lacked something the tool needs.
+    pub fn bad_response(operation: &str, what: &str) -> AwsError {
+        AwsError {
+            operation: operation.to_string(),
+            code: None,
+            message: format!("the response has no {what}"),
+            hint: Some("this is unexpected from AWS; run again with -v and report it".into()),
+            details: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> AwsError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn code_is(&self, codes: &[&str]) -> bool {
+        self.code.as_deref().is_some_and(|c| codes.contains(&c))
+    }
+
+    pub fn is_access_denied(&self) -> bool {
+        self.code_is(&[
+            "AccessDenied",
+            "AccessDeniedException",
+            "AuthorizationError",
+            "UnauthorizedOperation",
+            "HTTP 403",
+        ])
+    }
+}
+
+fn default_hint(e: &AwsError) -> Option<String> {
+    if e.is_access_denied() {
+        return Some(format!(
+            "the credentials in use lack `{}`; grant it (see `bedrock-monitor permissions`) or use another profile",
+            e.operation
+        ));
+    }
+    match e.code.as_deref() {
+        Some("ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException") => {
+            Some("the credentials are expired or invalid; refresh them (e.g. `aws sso login`) and run again".into())
+        }
+        Some("DispatchFailure") => Some(
+            "check the network, the region and --endpoint-url; a rerun continues where this stopped".into(),
+        ),
+        Some("Timeout") => Some("AWS did not answer in time; run the command again".into()),
+        _ => None,
+    }
+}
+
+/// `result.aws("iam:GetRole")?` turns an SDK error into an [`AwsError`].
+pub trait AwsResultExt<T> {
+    fn aws(self, operation: &str) -> Result<T, AwsError>;
+}
+
+impl<T, E> AwsResultExt<T> for Result<T, SdkError<E, HttpResponse>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    fn aws(self, operation: &str) -> Result<T, AwsError> {
+        self.map_err(|e| AwsError::from_sdk(operation, e))
+    }
+}
+
+/// Offline clients and a fixed account, for unit tests and mocked-SDK tests: no call made with
+/// them can reach a network (the endpoint is a closed loopback port).
+pub fn offline_clients() -> Clients {
+    let sdk = aws_types::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::Credentials::new("test", "test", None, None, "offline"),
+        ))
+        .build();
+    match Clients::from_sdk_config(&sdk) {
+        Ok(c) => c,
+        Err(_) => unreachable!("the region is set above"),
+    }
+}
+
+pub fn test_account() -> Account {
+    Account {
+        id: "123456789012".into(),
+        partition: "aws".into(),
+        caller_arn: "arn:aws:iam::123456789012:user/test".into(),
+    }
+}

@@ -1,0 +1,645 @@
+//! Validation rules: AWS naming rules and the values each service accepts, checked before any
+//! AWS call so that a bad config fails fast and names the field.
+
+use std::collections::BTreeSet;
+
+use super::{Config, PathPart, VALID_RETENTION_DAYS, Violation, builtin_alarm_keys};
+
+/// A stand-in account ID for checking a bucket name before the real one is known: every account
+/// ID has exactly 12 digits, so the length check stays exact.
+const SAMPLE_ACCOUNT_ID: &str = "123456789012";
+
+struct Checker {
+    violations: Vec<Violation>,
+}
+
+fn path(parts: &[&str]) -> Vec<PathPart> {
+    parts.iter().map(|p| PathPart::Key((*p).to_string())).collect()
+}
+
+impl Checker {
+    fn fail(&mut self, path: Vec<PathPart>, message: impl Into<String>) {
+        self.violations.push(Violation {
+            path,
+            message: message.into(),
+        });
+    }
+
+    fn check(&mut self, ok: bool, path: Vec<PathPart>, message: impl Into<String>) {
+        if !ok {
+            self.fail(path, message);
+        }
+    }
+}
+
+pub fn check(config: &Config) -> Vec<Violation> {
+    let mut c = Checker {
+        violations: Vec::new(),
+    };
+    check_stack(config, &mut c);
+    check_aws(config, &mut c);
+    check_role(config, &mut c);
+    check_bucket(config, &mut c);
+    check_log_group(config, &mut c);
+    check_dashboard(config, &mut c);
+    check_alerts(config, &mut c);
+    check_alarms(config, &mut c);
+    check_budgets(config, &mut c);
+    check_pricing(config, &mut c);
+    c.violations
+}
+
+fn check_stack(config: &Config, c: &mut Checker) {
+    let name = &config.stack.name;
+    c.check(
+        !name.is_empty()
+            && name.len() <= 128
+            && name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch)),
+        path(&["stack", "name"]),
+        format!("{name:?} is not a valid stack name: use 1-128 letters, digits, '-', '_' or '.'"),
+    );
+    if let Some(region) = &config.stack.region {
+        c.check(
+            is_region(region),
+            path(&["stack", "region"]),
+            format!("{region:?} is not an AWS region name (for example \"us-east-1\")"),
+        );
+    }
+    for (key, value) in &config.stack.tags {
+        let p = vec![
+            PathPart::Key("stack".into()),
+            PathPart::Key("tags".into()),
+            PathPart::Key(key.clone()),
+        ];
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            c.fail(
+                p.clone(),
+                format!("tag key {key:?} uses the reserved prefix \"aws:\"; choose another key"),
+            );
+        }
+        if key == super::STACK_TAG_KEY {
+            c.fail(
+                p.clone(),
+                format!("tag key {key:?} is set by the tool from stack.name; remove it"),
+            );
+        }
+        c.check(
+            !key.is_empty() && key.chars().count() <= 128 && tag_chars_ok(key),
+            p.clone(),
+            format!("tag key {key:?} must be 1-128 characters of letters, digits, spaces and _ . : / = + - @"),
+        );
+        c.check(
+            value.chars().count() <= 256 && tag_chars_ok(value),
+            p,
+            format!("tag value {value:?} must be at most 256 characters of letters, digits, spaces and _ . : / = + - @"),
+        );
+    }
+}
+
+fn tag_chars_ok(s: &str) -> bool {
+    s.chars()
+        .all(|ch| ch.is_alphanumeric() || ch == ' ' || "_.:/=+-@".contains(ch))
+}
+
+fn is_region(s: &str) -> bool {
+    // e.g. us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts
+            .first()
+            .is_some_and(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+fn check_aws(config: &Config, c: &mut Checker) {
+    let a = &config.aws;
+    c.check(
+        (1..=20).contains(&a.max_attempts),
+        path(&["aws", "max_attempts"]),
+        format!("{} is out of range: use 1 to 20 attempts", a.max_attempts),
+    );
+    c.check(
+        a.initial_backoff_ms >= 1 && a.initial_backoff_ms <= 60_000,
+        path(&["aws", "initial_backoff_ms"]),
+        "must be between 1 and 60000 milliseconds",
+    );
+    c.check(
+        a.max_backoff_seconds >= 1 && a.max_backoff_seconds <= 300,
+        path(&["aws", "max_backoff_seconds"]),
+        "must be between 1 and 300 seconds",
+    );
+    c.check(
+        a.attempt_timeout_seconds >= 1,
+        path(&["aws", "attempt_timeout_seconds"]),
+        "must be at least 1 second",
+    );
+    c.check(
+        a.operation_timeout_seconds >= a.attempt_timeout_seconds,
+        path(&["aws", "operation_timeout_seconds"]),
+        "must be at least aws.attempt_timeout_seconds",
+    );
+}
+
+fn iam_name_ok(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch))
+}
+
+fn check_role(config: &Config, c: &mut Checker) {
+    let r = &config.iam_role;
+    c.check(
+        iam_name_ok(&r.name, 64),
+        path(&["iam_role", "name"]),
+        format!(
+            "{:?} is not a valid IAM role name: use 1-64 letters, digits and + = , . @ _ -",
+            r.name
+        ),
+    );
+    c.check(
+        iam_name_ok(&r.policy_name, 128),
+        path(&["iam_role", "policy_name"]),
+        format!(
+            "{:?} is not a valid IAM policy name: use 1-128 letters, digits and + = , . @ _ -",
+            r.policy_name
+        ),
+    );
+}
+
+/// S3 general-purpose bucket naming rules.
+pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
+    if name.len() < 3 || name.len() > 63 {
+        return Some("must be 3-63 characters long");
+    }
+    if !name
+        .chars()
+        .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '.' || ch == '-')
+    {
+        return Some("may contain only lowercase letters, digits, dots and hyphens");
+    }
+    let first_last_ok = |ch: Option<char>| ch.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !first_last_ok(name.chars().next()) || !first_last_ok(name.chars().last()) {
+        return Some("must begin and end with a lowercase letter or digit");
+    }
+    if name.contains("..") {
+        return Some("must not contain two adjacent dots");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Some("must not be formatted as an IP address");
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.starts_with("amzn-s3-demo-") {
+        return Some("must not start with the reserved prefixes xn--, sthree- or amzn-s3-demo-");
+    }
+    if name.ends_with("-s3alias") || name.ends_with("--ol-s3") || name.ends_with(".mrap") || name.ends_with("--x-s3") {
+        return Some("must not end with a reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3)");
+    }
+    None
+}
+
+fn check_bucket(config: &Config, c: &mut Checker) {
+    let b = &config.bucket;
+    let without_placeholders = b.name.replace("{account_id}", "").replace("{region}", "");
+    if without_placeholders.contains('{') || without_placeholders.contains('}') {
+        c.fail(
+            path(&["bucket", "name"]),
+            format!(
+                "{:?} has an unknown placeholder: only {{account_id}} and {{region}} are replaced",
+                b.name
+            ),
+        );
+    } else {
+        let region = config.stack.region.as_deref().unwrap_or("us-east-1");
+        let resolved = b.resolved_name(SAMPLE_ACCOUNT_ID, region);
+        if let Some(rule) = bucket_name_problem(&resolved) {
+            c.fail(
+                path(&["bucket", "name"]),
+                format!("{:?} is not a valid S3 bucket name: it {rule}", b.name),
+            );
+        }
+    }
+    let prefix = &b.key_prefix;
+    c.check(
+        prefix.is_empty() || (!prefix.starts_with('/') && prefix.ends_with('/') && prefix.len() <= 512),
+        path(&["bucket", "key_prefix"]),
+        format!("{prefix:?} must be empty or a path like \"bedrock/\": no leading '/', ending in '/'"),
+    );
+    c.check(
+        !prefix.contains('*') && !prefix.contains('"') && !prefix.contains("//"),
+        path(&["bucket", "key_prefix"]),
+        format!("{prefix:?} must not contain '*', '\"' or '//'"),
+    );
+    c.check(
+        b.expire_after_days >= 1,
+        path(&["bucket", "expire_after_days"]),
+        format!("{} days: objects can expire after at least 1 day", b.expire_after_days),
+    );
+    c.check(
+        b.noncurrent_expire_after_days >= 1,
+        path(&["bucket", "noncurrent_expire_after_days"]),
+        format!(
+            "{} days: noncurrent versions can expire after at least 1 day",
+            b.noncurrent_expire_after_days
+        ),
+    );
+    if let Some(arn) = &b.kms_key_arn {
+        check_kms_key(arn, path(&["bucket", "kms_key_arn"]), c);
+    }
+}
+
+fn check_kms_key(arn: &str, p: Vec<PathPart>, c: &mut Checker) {
+    // arn:<partition>:kms:<region>:<account>:key/<key-id>
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "kms"
+        && is_region(parts[3])
+        && parts[4].len() == 12
+        && parts[4].chars().all(|ch| ch.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("key/")
+            .is_some_and(|id| !id.is_empty() && id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'));
+    c.check(
+        ok,
+        p,
+        format!("{arn:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/KEY-ID); aliases are not accepted"),
+    );
+}
+
+fn check_log_group(config: &Config, c: &mut Checker) {
+    let l = &config.log_group;
+    c.check(
+        !l.name.is_empty()
+            && l.name.len() <= 512
+            && l.name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "._-/#".contains(ch))
+            && !l.name.starts_with("aws/"),
+        path(&["log_group", "name"]),
+        format!(
+            "{:?} is not a valid log group name: use 1-512 letters, digits and . _ - / #, not starting with \"aws/\"",
+            l.name
+        ),
+    );
+    c.check(
+        VALID_RETENTION_DAYS.contains(&l.retention_days),
+        path(&["log_group", "retention_days"]),
+        format!(
+            "CloudWatch Logs does not accept a retention of {} days; use one of {}",
+            l.retention_days,
+            VALID_RETENTION_DAYS
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    if let Some(arn) = &l.kms_key_arn {
+        check_kms_key(arn, path(&["log_group", "kms_key_arn"]), c);
+    }
+}
+
+fn dashboard_period_ok(p: i32) -> bool {
+    matches!(p, 1 | 5 | 10 | 30) || (p >= 60 && p % 60 == 0)
+}
+
+fn check_dashboard(config: &Config, c: &mut Checker) {
+    let d = &config.dashboard;
+    c.check(
+        !d.name.is_empty()
+            && d.name.len() <= 255
+            && d.name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'),
+        path(&["dashboard", "name"]),
+        format!(
+            "{:?} is not a valid dashboard name: use 1-255 letters, digits, '-' and '_'",
+            d.name
+        ),
+    );
+    c.check(
+        dashboard_period_ok(d.period_seconds),
+        path(&["dashboard", "period_seconds"]),
+        format!(
+            "{} seconds is not a CloudWatch period: use 1, 5, 10, 30 or a multiple of 60",
+            d.period_seconds
+        ),
+    );
+    let mut seen = BTreeSet::new();
+    for (i, model) in d.models.iter().enumerate() {
+        let p = vec![
+            PathPart::Key("dashboard".into()),
+            PathPart::Key("models".into()),
+            PathPart::Index(i),
+        ];
+        c.check(
+            !model.trim().is_empty() && !model.contains('"') && !model.contains('\''),
+            p.clone(),
+            format!("{model:?} is not a model ID"),
+        );
+        c.check(seen.insert(model), p, format!("model {model:?} is listed twice"));
+    }
+}
+
+/// A pragmatic email check: what SNS would reject outright, not full RFC 5322.
+pub fn email_ok(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 255
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !email.chars().any(|ch| ch.is_whitespace() || ch.is_control() || "<>(),;:\"[]\\".contains(ch))
+        && domain
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || ch == '.' || ch == '-')
+}
+
+fn check_alerts(config: &Config, c: &mut Checker) {
+    let a = &config.alerts;
+    c.check(
+        !a.topic_name.is_empty()
+            && a.topic_name.len() <= 256
+            && a.topic_name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_'),
+        path(&["alerts", "topic_name"]),
+        format!(
+            "{:?} is not a valid SNS topic name: use 1-256 letters, digits, '-' and '_'",
+            a.topic_name
+        ),
+    );
+    c.check(
+        a.display_name.chars().count() <= 100,
+        path(&["alerts", "display_name"]),
+        "must be at most 100 characters",
+    );
+    let mut seen = BTreeSet::new();
+    for (i, email) in a.emails.iter().enumerate() {
+        let p = vec![
+            PathPart::Key("alerts".into()),
+            PathPart::Key("emails".into()),
+            PathPart::Index(i),
+        ];
+        c.check(
+            email_ok(email),
+            p.clone(),
+            format!("{email:?} is not an email address (like \"ops@example.com\")"),
+        );
+        c.check(
+            seen.insert(email.to_ascii_lowercase()),
+            p,
+            format!("{email:?} is listed twice"),
+        );
+    }
+}
+
+const COMPARISONS: &[&str] = &[
+    "GreaterThanThreshold",
+    "GreaterThanOrEqualToThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+];
+
+const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+
+fn statistic_ok(s: &str) -> bool {
+    STATISTICS.contains(&s)
+        || s.strip_prefix('p')
+            .and_then(|n| n.parse::<f64>().ok())
+            .is_some_and(|n| n > 0.0 && n < 100.0)
+}
+
+fn alarm_period_ok(p: i32) -> bool {
+    p == 10 || p == 30 || (p >= 60 && p % 60 == 0)
+}
+
+fn check_alarms(config: &Config, c: &mut Checker) {
+    let builtin: BTreeSet<&str> = builtin_alarm_keys().collect();
+    for (key, a) in &config.alarms {
+        let p = |field: &str| {
+            vec![
+                PathPart::Key("alarms".into()),
+                PathPart::Key(key.clone()),
+                PathPart::Key(field.into()),
+            ]
+        };
+        if !builtin.contains(key.as_str()) {
+            for (field, present) in [
+                ("metric", a.metric.is_some()),
+                ("statistic", a.statistic.is_some()),
+                ("comparison", a.comparison.is_some()),
+                ("threshold", a.threshold.is_some()),
+            ] {
+                if !present {
+                    c.fail(
+                        vec![PathPart::Key("alarms".into()), PathPart::Key(key.clone())],
+                        format!(
+                            "`{key}` is not a built-in alarm ({}), so it defines a new alarm and needs `{field}`",
+                            builtin.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(name) = &a.name {
+            c.check(
+                !name.is_empty()
+                    && name.len() <= 255
+                    && !name.chars().any(|ch| ch.is_control()),
+                p("name"),
+                format!("{name:?} is not a valid alarm name: use 1-255 printable characters"),
+            );
+        }
+        if let Some(metric) = &a.metric {
+            c.check(
+                !metric.is_empty()
+                    && metric.len() <= 255
+                    && metric.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)),
+                p("metric"),
+                format!("{metric:?} is not a metric name (for example \"OutputTokenCount\")"),
+            );
+        }
+        if let Some(s) = &a.statistic {
+            c.check(
+                statistic_ok(s),
+                p("statistic"),
+                format!("{s:?} is not a statistic: use one of {} or a percentile like p99", STATISTICS.join(", ")),
+            );
+        }
+        if let Some(cmp) = &a.comparison {
+            c.check(
+                COMPARISONS.contains(&cmp.as_str()),
+                p("comparison"),
+                format!("{cmp:?} is not a comparison: use one of {}", COMPARISONS.join(", ")),
+            );
+        }
+        if let Some(period) = a.period_seconds {
+            c.check(
+                alarm_period_ok(period),
+                p("period_seconds"),
+                format!("CloudWatch alarms do not accept a period of {period} seconds: use 10, 30 or a multiple of 60"),
+            );
+        }
+        if let Some(n) = a.evaluation_periods {
+            c.check(
+                (1..=1440).contains(&n),
+                p("evaluation_periods"),
+                format!("{n} is out of range: use 1 to 1440"),
+            );
+            if let Some(period) = a.period_seconds {
+                c.check(
+                    (period as i64) * (n as i64) <= 7 * 24 * 3600,
+                    p("evaluation_periods"),
+                    "period_seconds × evaluation_periods must not exceed one week (604800 seconds)",
+                );
+            }
+        }
+        if let Some(t) = a.threshold {
+            c.check(
+                t.is_finite() && t >= 0.0,
+                p("threshold"),
+                format!("{t} is negative: Bedrock metrics are counts and durations, so a threshold must be 0 or more"),
+            );
+        }
+        if let Some(m) = &a.model_id {
+            c.check(
+                !m.trim().is_empty() && m.len() <= 1024,
+                p("model_id"),
+                "must be a model ID like \"anthropic.claude-3-haiku-20240307-v1:0\"",
+            );
+        }
+    }
+    let mut names = BTreeSet::new();
+    for spec in config.alarm_specs() {
+        if !names.insert(spec.name.clone()) {
+            c.fail(
+                vec![PathPart::Key("alarms".into()), PathPart::Key(spec.key.clone())],
+                format!("alarm name {:?} is used by two alarms; give each a distinct `name`", spec.name),
+            );
+        }
+    }
+}
+
+const TIME_UNITS: &[&str] = &["DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY"];
+
+fn check_budgets(config: &Config, c: &mut Checker) {
+    let mut names = BTreeSet::new();
+    for (i, b) in config.budgets.iter().enumerate() {
+        let p = |field: &str| {
+            vec![
+                PathPart::Key("budgets".into()),
+                PathPart::Index(i),
+                PathPart::Key(field.into()),
+            ]
+        };
+        c.check(
+            !b.name.is_empty()
+                && b.name.len() <= 100
+                && !b.name.contains(':')
+                && !b.name.contains('\\')
+                && !b.name.chars().any(|ch| ch.is_control()),
+            p("name"),
+            format!("{:?} is not a valid budget name: 1-100 characters without ':' or '\\'", b.name),
+        );
+        c.check(
+            names.insert(b.name.clone()),
+            p("name"),
+            format!("budget name {:?} is used twice", b.name),
+        );
+        c.check(
+            b.limit_usd.is_finite() && b.limit_usd > 0.0,
+            p("limit_usd"),
+            format!("{} USD: a budget limit must be more than 0", b.limit_usd),
+        );
+        c.check(
+            TIME_UNITS.contains(&b.time_unit.as_str()),
+            p("time_unit"),
+            format!("{:?} is not a budget period: use one of {}", b.time_unit, TIME_UNITS.join(", ")),
+        );
+        if let Some(tf) = &b.tag_filter {
+            c.check(
+                !tf.key.is_empty() && !tf.key.to_ascii_lowercase().starts_with("aws:") && tag_chars_ok(&tf.key),
+                p("tag_filter"),
+                format!("tag key {:?} must be a user cost-allocation tag key (not empty, not \"aws:\")", tf.key),
+            );
+        }
+        for (j, n) in b.notifications.iter().enumerate() {
+            let np = |field: &str| {
+                vec![
+                    PathPart::Key("budgets".into()),
+                    PathPart::Index(i),
+                    PathPart::Key("notifications".into()),
+                    PathPart::Index(j),
+                    PathPart::Key(field.into()),
+                ]
+            };
+            c.check(
+                n.kind == "ACTUAL" || n.kind == "FORECASTED",
+                np("type"),
+                format!("{:?} is not a notification type: use ACTUAL or FORECASTED", n.kind),
+            );
+            c.check(
+                n.threshold_percent.is_finite() && n.threshold_percent > 0.0 && n.threshold_percent <= 1000.0,
+                np("threshold_percent"),
+                format!("{}: a threshold must be more than 0 and at most 1000 percent", n.threshold_percent),
+            );
+        }
+        let mut kinds = BTreeSet::new();
+        for (j, n) in b.notifications.iter().enumerate() {
+            if !kinds.insert((n.kind.clone(), n.threshold_percent.to_bits())) {
+                c.fail(
+                    vec![
+                        PathPart::Key("budgets".into()),
+                        PathPart::Index(i),
+                        PathPart::Key("notifications".into()),
+                        PathPart::Index(j),
+                    ],
+                    "the same notification type and threshold is listed twice",
+                );
+            }
+        }
+    }
+}
+
+fn check_pricing(config: &Config, c: &mut Checker) {
+    for (key, price) in &config.pricing {
+        let p = |field: &str| {
+            vec![
+                PathPart::Key("pricing".into()),
+                PathPart::Key(key.clone()),
+                PathPart::Key(field.into()),
+            ]
+        };
+        if key.trim().is_empty() {
+            c.fail(
+                vec![PathPart::Key("pricing".into())],
+                "a pricing key must be a model ID or part of one",
+            );
+        }
+        c.check(
+            price.input_per_1k.is_finite() && price.input_per_1k >= 0.0,
+            p("input_per_1k"),
+            "a price must be 0 or more (USD per 1,000 input tokens)",
+        );
+        c.check(
+            price.output_per_1k.is_finite() && price.output_per_1k >= 0.0,
+            p("output_per_1k"),
+            "a price must be 0 or more (USD per 1,000 output tokens)",
+        );
+    }
+}

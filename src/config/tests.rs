@@ -1,0 +1,176 @@
+use super::*;
+
+fn problems(text: &str) -> Vec<Problem> {
+    match parse(text, "t.toml") {
+        Ok(_) => panic!("expected {text:?} to be rejected"),
+        Err(ConfigError::Invalid(p)) => p,
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+fn one_problem(text: &str) -> Problem {
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "expected one problem, got {p:#?}");
+    p.into_iter().next().expect("one problem")
+}
+
+#[test]
+fn example_config_parses_and_equals_defaults() {
+    let parsed = parse(EXAMPLE, "config.example.toml").expect("example parses");
+    let defaults = Config::default();
+    // The example spells out some built-in alarm values; the resulting alarms are the same.
+    assert_eq!(parsed.alarm_specs(), defaults.alarm_specs());
+    assert_eq!(
+        Config { alarms: Default::default(), ..parsed },
+        defaults
+    );
+}
+
+#[test]
+fn empty_config_is_all_defaults() {
+    let c = parse("", "t.toml").expect("empty parses");
+    assert_eq!(c, Config::default());
+    assert_eq!(c.budgets.len(), 1);
+    assert_eq!(c.alarm_specs().len(), 7);
+}
+
+#[test]
+fn invalid_toml_names_line_and_column() {
+    let p = one_problem("[stack]\nname = \"x\"\nregion = \n");
+    assert_eq!(p.line, Some(3));
+    assert!(p.column.is_some());
+}
+
+#[test]
+fn unknown_key_is_rejected_with_its_location() {
+    let p = one_problem("[bucket]\nname = \"abc-logs\"\nnmae = \"x\"\n");
+    assert_eq!(p.line, Some(3), "{p}");
+    assert_eq!(p.column, Some(1), "{p}");
+    assert!(p.message.contains("unknown field `nmae`"), "{p}");
+    assert_eq!(p.field, "bucket.nmae");
+}
+
+#[test]
+fn wrong_type_is_rejected() {
+    let p = one_problem("[log_group]\nretention_days = \"thirty\"\n");
+    assert_eq!(p.line, Some(2));
+    assert!(p.message.contains("wrong type"), "{p}");
+    assert_eq!(p.field, "log_group.retention_days");
+}
+
+#[test]
+fn retention_must_be_a_value_cloudwatch_accepts() {
+    let p = one_problem("[log_group]\nretention_days = 31\n");
+    assert_eq!((p.line, p.column), (Some(2), Some(18)));
+    assert_eq!(p.field, "log_group.retention_days");
+    assert!(p.message.contains("does not accept a retention of 31 days"), "{p}");
+    assert!(p.to_string().starts_with("t.toml:2:18: log_group.retention_days: "));
+}
+
+#[test]
+fn naming_rules() {
+    for (text, field) in [
+        ("[bucket]\nname = \"Bad_Bucket\"\n", "bucket.name"),
+        ("[bucket]\nname = \"ab\"\n", "bucket.name"),
+        ("[bucket]\nname = \"logs-{acount}\"\n", "bucket.name"),
+        ("[bucket]\nname = \"{account_id}-{account_id}-{account_id}-{account_id}-{account_id}\"\n", "bucket.name"),
+        ("[iam_role]\nname = \"has space\"\n", "iam_role.name"),
+        ("[iam_role]\nname = \"a23456789012345678901234567890123456789012345678901234567890123456\"\n", "iam_role.name"),
+        ("[log_group]\nname = \"bad*name\"\n", "log_group.name"),
+        ("[dashboard]\nname = \"my dashboard\"\n", "dashboard.name"),
+        ("[alerts]\ntopic_name = \"a.b\"\n", "alerts.topic_name"),
+    ] {
+        let p = one_problem(text);
+        assert_eq!(p.field, field, "{text}");
+        assert_eq!(p.line, Some(2), "{text}: {p}");
+    }
+}
+
+#[test]
+fn email_threshold_budget_tag_kms_period() {
+    let p = one_problem("[alerts]\nemails = [\"ops@example.com\", \"not-an-email\"]\n");
+    assert_eq!(p.field, "alerts.emails[1]");
+    assert_eq!((p.line, p.column), (Some(2), Some(30)));
+
+    let p = one_problem("[alarms.high_error_rate]\nthreshold = -1\n");
+    assert_eq!(p.field, "alarms.high_error_rate.threshold");
+    assert!(p.message.contains("negative"));
+
+    let p = one_problem("[[budgets]]\nname = \"b\"\nlimit_usd = 0\n");
+    assert_eq!(p.field, "budgets[0].limit_usd");
+    assert_eq!(p.line, Some(3));
+
+    let p = one_problem("[[budgets]]\nname = \"a\"\n[[budgets]]\nname = \"b\"\nlimit_usd = -5\n");
+    assert_eq!(p.field, "budgets[1].limit_usd");
+    assert_eq!(p.line, Some(5));
+
+    let p = one_problem("[stack.tags]\n\"aws:cost\" = \"x\"\n");
+    assert_eq!(p.field, "stack.tags.\"aws:cost\"");
+    assert!(p.message.contains("reserved"));
+
+    let p = one_problem("[bucket]\nkms_key_arn = \"alias/my-key\"\n");
+    assert_eq!(p.field, "bucket.kms_key_arn");
+
+    let p = one_problem("[alarms.throttles]\nperiod_seconds = 45\n");
+    assert_eq!(p.field, "alarms.throttles.period_seconds");
+    assert!(p.message.contains("10, 30 or a multiple of 60"));
+}
+
+#[test]
+fn valid_kms_key_and_periods_pass() {
+    let c = parse(
+        "[bucket]\nkms_key_arn = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n\
+         [alarms.throttles]\nperiod_seconds = 30\n[alarms.server_errors]\nperiod_seconds = 120\n",
+        "t.toml",
+    )
+    .expect("valid");
+    assert!(c.bucket.kms_key_arn.is_some());
+}
+
+#[test]
+fn custom_alarm_needs_metric_statistic_comparison_threshold() {
+    let p = problems("[alarms.mine]\nmetric = \"OutputTokenCount\"\n");
+    assert_eq!(p.len(), 3, "{p:#?}");
+    assert!(p.iter().all(|p| p.field == "alarms.mine" && p.line == Some(1)));
+
+    let c = parse(
+        "[alarms.mine]\nmetric = \"OutputTokenCount\"\nstatistic = \"Sum\"\ncomparison = \"GreaterThanThreshold\"\nthreshold = 5\nmodel_id = \"m\"\n\
+         [alarms.throttles]\nenabled = false\nthreshold = 3\n",
+        "t.toml",
+    )
+    .expect("valid");
+    let specs = c.alarm_specs();
+    assert_eq!(specs.len(), 8);
+    let mine = specs.iter().find(|s| s.key == "mine").expect("custom alarm");
+    assert_eq!(mine.name, "Bedrock-mine");
+    assert_eq!(mine.period_seconds, 300);
+    assert_eq!(mine.model_id.as_deref(), Some("m"));
+    let t = specs.iter().find(|s| s.key == "throttles").expect("builtin");
+    assert!(!t.enabled);
+    assert_eq!(t.threshold, 3.0);
+}
+
+#[test]
+fn several_problems_are_all_reported() {
+    let p = problems("[log_group]\nretention_days = 2\n[bucket]\nname = \"UPPER\"\n");
+    assert_eq!(p.len(), 2);
+    let text = ConfigError::Invalid(p).to_string();
+    assert!(text.contains("2 problems in the config"), "{text}");
+}
+
+#[test]
+fn explicit_missing_file_is_an_error_but_default_may_be_absent() {
+    let dir = std::env::temp_dir().join(format!("bm-config-test-{}", std::process::id()));
+    let missing = dir.join("nope.toml");
+    assert!(matches!(load(&missing, true), Err(ConfigError::Read { .. })));
+    let loaded = load(&missing, false).expect("defaults");
+    assert!(matches!(loaded.source, Source::Defaults));
+}
+
+#[test]
+fn tags_include_the_stack_tag() {
+    let c = parse("[stack]\nname = \"team-a\"\n[stack.tags]\nProject = \"x\"\n", "t.toml").expect("valid");
+    let tags = c.tags();
+    assert_eq!(tags.get(STACK_TAG_KEY).map(String::as_str), Some("team-a"));
+    assert_eq!(tags.get("Project").map(String::as_str), Some("x"));
+}

@@ -1,0 +1,109 @@
+//! What every step sees: the config, the account, the clients, values that upstream steps
+//! produced (ARNs taken from AWS responses), and a progress sink.
+
+use std::sync::{Arc, Mutex};
+
+use crate::aws::{Account, Clients};
+use crate::config::Config;
+use crate::engine::ComponentId;
+
+/// Receives what happens during a run; the UI implements it (spinners, log lines, nothing).
+pub trait Progress: Send + Sync {
+    fn step_started(&self, id: ComponentId, message: &str);
+    /// A note while a step runs, e.g. why it is waiting and retrying.
+    fn step_note(&self, id: ComponentId, message: &str);
+    fn step_finished(&self, id: ComponentId, message: &str, ok: bool);
+    /// Run `f` with progress output paused (for prompts).
+    fn suspend(&self, f: &mut dyn FnMut()) {
+        f()
+    }
+}
+
+pub struct QuietProgress;
+
+impl Progress for QuietProgress {
+    fn step_started(&self, _: ComponentId, _: &str) {}
+    fn step_note(&self, _: ComponentId, _: &str) {}
+    fn step_finished(&self, _: ComponentId, _: &str, _: bool) {}
+}
+
+/// Values produced by steps that other steps consume. Each is recorded from the SDK response
+/// that revealed it (a Get or a Create), never parsed from printed text.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub role_arn: Option<String>,
+    pub topic_arn: Option<String>,
+}
+
+pub struct Context {
+    pub config: Config,
+    pub account: Account,
+    pub region: String,
+    pub aws: Clients,
+    pub outputs: Mutex<Outputs>,
+    pub progress: Arc<dyn Progress>,
+}
+
+impl Context {
+    pub fn new(config: Config, account: Account, aws: Clients, progress: Arc<dyn Progress>) -> Context {
+        Context {
+            region: aws.region.clone(),
+            config,
+            account,
+            aws,
+            outputs: Mutex::new(Outputs::default()),
+            progress,
+        }
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.account.partition
+    }
+
+    pub fn bucket_name(&self) -> String {
+        self.config.bucket.resolved_name(&self.account.id, &self.region)
+    }
+
+    fn outputs(&self) -> std::sync::MutexGuard<'_, Outputs> {
+        // A poisoned lock only means another step panicked mid-update of a plain value.
+        self.outputs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set_role_arn(&self, arn: &str) {
+        self.outputs().role_arn = Some(arn.to_string());
+    }
+
+    pub fn set_topic_arn(&self, arn: &str) {
+        self.outputs().topic_arn = Some(arn.to_string());
+    }
+
+    /// The role's ARN as AWS reported it, or (before the role exists, for a plan) the ARN it
+    /// will have.
+    pub fn role_arn(&self) -> String {
+        self.outputs().role_arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:{}:iam::{}:role/{}",
+                self.partition(),
+                self.account.id,
+                self.config.iam_role.name
+            )
+        })
+    }
+
+    /// The topic's ARN as AWS reported it, or (for a plan, before it exists) the ARN it will have.
+    pub fn topic_arn(&self) -> String {
+        self.outputs().topic_arn.clone().unwrap_or_else(|| {
+            format!(
+                "arn:{}:sns:{}:{}:{}",
+                self.partition(),
+                self.region,
+                self.account.id,
+                self.config.alerts.topic_name
+            )
+        })
+    }
+
+    pub fn note(&self, id: ComponentId, message: &str) {
+        self.progress.step_note(id, message);
+    }
+}

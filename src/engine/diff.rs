@@ -1,0 +1,107 @@
+//! Plans: per resource an action and the fields that change, old → new.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Unchanged,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// One setting that differs. `old` is `null` where the setting (or the resource) is absent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// What a step would do to one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    pub action: Action,
+    pub changes: Vec<FieldChange>,
+    /// Facts the user should see with the plan (e.g. "adopting an existing bucket").
+    pub notes: Vec<String>,
+}
+
+impl Diff {
+    pub fn unchanged() -> Diff {
+        Diff {
+            action: Action::Unchanged,
+            changes: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A resource that does not exist yet: every desired setting is a change from nothing.
+    pub fn create(settings: Vec<(String, Value)>) -> Diff {
+        Diff {
+            action: Action::Create,
+            changes: settings
+                .into_iter()
+                .map(|(field, new)| FieldChange {
+                    field,
+                    old: Value::Null,
+                    new,
+                })
+                .collect(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Compare desired settings with observed ones; equal values (as JSON) are no change.
+    pub fn compare(desired: Vec<(String, Value)>, observed: impl Fn(&str) -> Value) -> Diff {
+        let changes: Vec<FieldChange> = desired
+            .into_iter()
+            .filter_map(|(field, new)| {
+                let old = observed(&field);
+                (old != new).then_some(FieldChange { field, old, new })
+            })
+            .collect();
+        Diff {
+            action: if changes.is_empty() {
+                Action::Unchanged
+            } else {
+                Action::Update
+            },
+            changes,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Diff {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Whether `field` (or any field under it, like `tags.Project` under `tags`) changes.
+    pub fn touches(&self, field: &str) -> bool {
+        self.action == Action::Create
+            || self.changes.iter().any(|c| {
+                c.field == field
+                    || c.field
+                        .strip_prefix(field)
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+    }
+
+    pub fn is_change(&self) -> bool {
+        self.action != Action::Unchanged
+    }
+}

@@ -1,0 +1,144 @@
+//! The resource contract (read / diff / apply / delete, with dependencies) and [`Node`], which
+//! keeps a resource's observed state between the plan and the execution so that nothing is
+//! read twice.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::aws::AwsError;
+use crate::engine::{Action, ComponentId, Context, Diff};
+
+/// Whether this stack may touch an existing resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum Ownership {
+    /// Nothing by that name exists.
+    Missing,
+    /// It carries this stack's marker; `evidence` says which (the tag, a dashboard marker...).
+    Managed { evidence: String },
+    /// It exists but is someone else's; `reason` says why the tool thinks so.
+    NotManaged { reason: String },
+}
+
+/// One component of the stack. Implementations live in `src/resources/`, one file each.
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    /// What `read` observed; `None`-like variants inside mean "absent".
+    type State: Clone + Send + Sync + 'static;
+
+    fn id(&self) -> ComponentId;
+    /// The AWS name users recognise (role name, bucket name...).
+    fn name(&self, cx: &Context) -> String;
+    /// Components that must exist before this one is created (and be deleted after it).
+    fn depends_on(&self) -> &'static [ComponentId];
+    /// Read the resource's current state. Read-only calls only.
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError>;
+    /// What would change to bring `state` to the config. No AWS call.
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff;
+    /// Make exactly the writes that `diff` calls for.
+    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError>;
+    /// Whether this stack owns what `state` describes.
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership;
+    /// Remove it (only called when `ownership` said Managed).
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError>;
+}
+
+/// The engine's object-safe view of a resource.
+#[async_trait]
+pub trait Step: Send + Sync {
+    fn id(&self) -> ComponentId;
+    fn name(&self, cx: &Context) -> String;
+    fn depends_on(&self) -> &'static [ComponentId];
+    /// Read and remember the state.
+    async fn refresh(&self, cx: &Context) -> Result<(), AwsError>;
+    /// The diff against the remembered state (None before a successful refresh).
+    fn plan(&self, cx: &Context) -> Option<Diff>;
+    /// Converge; reads first if the state is unknown. Returns what was done and the changes.
+    async fn apply(&self, cx: &Context) -> Result<Diff, AwsError>;
+    fn ownership(&self, cx: &Context) -> Option<Ownership>;
+    async fn delete(&self, cx: &Context) -> Result<(), AwsError>;
+}
+
+pub struct Node<R: Resource> {
+    resource: R,
+    state: Mutex<Option<R::State>>,
+}
+
+impl<R: Resource> Node<R> {
+    pub fn new(resource: R) -> Arc<dyn Step> {
+        Arc::new(Node {
+            resource,
+            state: Mutex::new(None),
+        })
+    }
+
+    fn state(&self) -> Option<R::State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_state(&self, state: Option<R::State>) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+    }
+
+    async fn known_state(&self, cx: &Context) -> Result<R::State, AwsError> {
+        match self.state() {
+            Some(s) => Ok(s),
+            None => {
+                let s = self.resource.read(cx).await?;
+                self.set_state(Some(s.clone()));
+                Ok(s)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<R: Resource> Step for Node<R> {
+    fn id(&self) -> ComponentId {
+        self.resource.id()
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        self.resource.name(cx)
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        self.resource.depends_on()
+    }
+
+    async fn refresh(&self, cx: &Context) -> Result<(), AwsError> {
+        let s = self.resource.read(cx).await?;
+        self.set_state(Some(s));
+        Ok(())
+    }
+
+    fn plan(&self, cx: &Context) -> Option<Diff> {
+        self.state().map(|s| self.resource.diff(cx, &s))
+    }
+
+    async fn apply(&self, cx: &Context) -> Result<Diff, AwsError> {
+        let state = self.known_state(cx).await?;
+        // Diff again now: upstream steps may have produced values (ARNs) the plan only predicted.
+        let diff = self.resource.diff(cx, &state);
+        if diff.action == Action::Unchanged {
+            return Ok(diff);
+        }
+        let result = self.resource.apply(cx, &state, &diff).await;
+        // What AWS holds has changed (or partly changed, on failure): read again next time.
+        self.set_state(None);
+        result.map(|()| diff)
+    }
+
+    fn ownership(&self, cx: &Context) -> Option<Ownership> {
+        self.state().map(|s| self.resource.ownership(cx, &s))
+    }
+
+    async fn delete(&self, cx: &Context) -> Result<(), AwsError> {
+        let state = self.known_state(cx).await?;
+        let result = self.resource.delete(cx, &state).await;
+        self.set_state(None);
+        result
+    }
+}
