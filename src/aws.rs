@@ -72,7 +72,10 @@ impl Clients {
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
-        let explicit_region = options.region.clone().or_else(|| config_region.map(str::to_string));
+        let explicit_region = options
+            .region
+            .clone()
+            .or_else(|| config_region.map(str::to_string));
         if let Some(region) = explicit_region {
             loader = loader.region(Region::new(region));
         }
@@ -93,13 +96,12 @@ impl Clients {
 
     /// Clients for an already-built `SdkConfig` (also how tests build offline clients).
     pub fn from_sdk_config(sdk: &aws_types::SdkConfig) -> Result<Clients, AwsError> {
-        let region = sdk
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| AwsError::setup(
+        let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
+            AwsError::setup(
                 "no AWS region is configured",
                 "set `region` in [stack], pass --region, or set AWS_REGION",
-            ))?;
+            )
+        })?;
         let endpoint_url = sdk.endpoint_url().map(str::to_string);
         let s3_config = aws_sdk_s3::config::Builder::from(sdk)
             // Emulators serve buckets by path, not by virtual host names.
@@ -155,6 +157,7 @@ pub struct AwsError {
     pub operation: String,
     pub code: Option<String>,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
     /// The full error chain, for "show details".
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -300,16 +303,24 @@ where
     }
 }
 
-/// Offline clients and a fixed account, for unit tests and mocked-SDK tests: no call made with
-/// them can reach a network (the endpoint is a closed loopback port).
-pub fn offline_clients() -> Clients {
+/// Clients with static test credentials for `endpoint` (an emulator), configured as
+/// `--endpoint-url` would configure them. For tests and the benchmark.
+pub fn emulator_clients(endpoint: &str, region: &str) -> Clients {
     let sdk = aws_types::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url("http://127.0.0.1:9")
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new("test", "test", None, None, "offline"),
-        ))
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .request_checksum_calculation(
+            aws_smithy_types::checksum_config::RequestChecksumCalculation::WhenRequired,
+        )
+        .response_checksum_validation(
+            aws_smithy_types::checksum_config::ResponseChecksumValidation::WhenRequired,
+        )
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("testing", "testing", None, None, "static"),
+            ),
+        )
         .build();
     match Clients::from_sdk_config(&sdk) {
         Ok(c) => c,
@@ -317,10 +328,26 @@ pub fn offline_clients() -> Clients {
     }
 }
 
+/// Clients no call can succeed with (a closed loopback port), for unit tests.
+pub fn offline_clients() -> Clients {
+    emulator_clients("http://127.0.0.1:9", "us-east-1")
+}
+
 pub fn test_account() -> Account {
     Account {
         id: "123456789012".into(),
         partition: "aws".into(),
         caller_arn: "arn:aws:iam::123456789012:user/test".into(),
+    }
+}
+
+/// SDK builders reject a missing required field; every field the tool sets comes from a
+/// validated config, so this is a bug in the tool, not in the input.
+impl From<aws_smithy_types::error::operation::BuildError> for AwsError {
+    fn from(e: aws_smithy_types::error::operation::BuildError) -> Self {
+        AwsError::setup(
+            format!("internal error building an AWS request: {e}"),
+            "report this as a bug",
+        )
     }
 }

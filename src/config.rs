@@ -657,3 +657,8 @@ pub const EXAMPLE: &str = include_str!("../config.example.toml");
 
 #[cfg(test)]
 mod tests;
+
+/// Why `region` (from `--region` or `AWS_REGION`) is not a region name, if it is not.
+pub fn region_problem(region: &str) -> Option<&'static str> {
+    (!rules::is_region(region)).then_some("not an AWS region name (for example \"us-east-1\")")
+}

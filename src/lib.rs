@@ -3,5 +3,10 @@
 //! Data flows one way: config → desired state → observed state → plan → execution → result.
 
 pub mod aws;
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod docs;
 pub mod engine;
+pub mod resources;
+pub mod ui;

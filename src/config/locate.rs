@@ -19,7 +19,11 @@ impl Location {
         let before = text.get(..offset).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let column = before
+            .get(line_start..)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         Location {
             line: Some(line),
             column: Some(column),
@@ -60,9 +64,7 @@ impl<'a> Locator<'a> {
                     }
                     None => None,
                 },
-                (PathPart::Index(i), Some(v)) => {
-                    v.get_ref().as_array().and_then(|a| a.get(*i))
-                }
+                (PathPart::Index(i), Some(v)) => v.get_ref().as_array().and_then(|a| a.get(*i)),
                 (PathPart::Index(_), None) => None,
             };
             match next {
@@ -81,7 +83,11 @@ impl<'a> Locator<'a> {
 }
 
 /// A scalar points at its value; a table points at its key (the `[header]` line).
-fn key_or_value_span(table: &DeTable<'_>, part: &PathPart, v: &toml::Spanned<DeValue<'_>>) -> Range<usize> {
+fn key_or_value_span(
+    table: &DeTable<'_>,
+    part: &PathPart,
+    v: &toml::Spanned<DeValue<'_>>,
+) -> Range<usize> {
     if v.get_ref().is_table() {
         if let PathPart::Key(k) = part {
             if let Some((key, _)) = table.get_key_value(k.as_str()) {
@@ -115,7 +121,9 @@ fn search_table(table: &DeTable<'_>, offset: usize) -> Option<String> {
         if let Some(inner) = search_value(value.get_ref(), offset) {
             return Some(join(&name, &inner));
         }
-        if contains(key.span(), offset) || (!is_container(value.get_ref()) && contains(value.span(), offset)) {
+        if contains(key.span(), offset)
+            || (!is_container(value.get_ref()) && contains(value.span(), offset))
+        {
             return Some(name);
         }
     }

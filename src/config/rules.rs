@@ -14,7 +14,10 @@ struct Checker {
 }
 
 fn path(parts: &[&str]) -> Vec<PathPart> {
-    parts.iter().map(|p| PathPart::Key((*p).to_string())).collect()
+    parts
+        .iter()
+        .map(|p| PathPart::Key((*p).to_string()))
+        .collect()
 }
 
 impl Checker {
@@ -103,7 +106,7 @@ fn tag_chars_ok(s: &str) -> bool {
         .all(|ch| ch.is_alphanumeric() || ch == ' ' || "_.:/=+-@".contains(ch))
 }
 
-fn is_region(s: &str) -> bool {
+pub fn is_region(s: &str) -> bool {
     // e.g. us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() >= 3
@@ -150,8 +153,7 @@ fn check_aws(config: &Config, c: &mut Checker) {
 fn iam_name_ok(s: &str, max: usize) -> bool {
     !s.is_empty()
         && s.len() <= max
-        && s
-            .chars()
+        && s.chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-".contains(ch))
 }
 
@@ -186,7 +188,8 @@ pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
     {
         return Some("may contain only lowercase letters, digits, dots and hyphens");
     }
-    let first_last_ok = |ch: Option<char>| ch.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let first_last_ok =
+        |ch: Option<char>| ch.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !first_last_ok(name.chars().next()) || !first_last_ok(name.chars().last()) {
         return Some("must begin and end with a lowercase letter or digit");
     }
@@ -196,10 +199,15 @@ pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
     if name.parse::<std::net::Ipv4Addr>().is_ok() {
         return Some("must not be formatted as an IP address");
     }
-    if name.starts_with("xn--") || name.starts_with("sthree-") || name.starts_with("amzn-s3-demo-") {
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.starts_with("amzn-s3-demo-")
+    {
         return Some("must not start with the reserved prefixes xn--, sthree- or amzn-s3-demo-");
     }
-    if name.ends_with("-s3alias") || name.ends_with("--ol-s3") || name.ends_with(".mrap") || name.ends_with("--x-s3") {
+    if name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+        || name.ends_with(".mrap")
+        || name.ends_with("--x-s3")
+    {
         return Some("must not end with a reserved suffix (-s3alias, --ol-s3, .mrap, --x-s3)");
     }
     None
@@ -228,9 +236,12 @@ fn check_bucket(config: &Config, c: &mut Checker) {
     }
     let prefix = &b.key_prefix;
     c.check(
-        prefix.is_empty() || (!prefix.starts_with('/') && prefix.ends_with('/') && prefix.len() <= 512),
+        prefix.is_empty()
+            || (!prefix.starts_with('/') && prefix.ends_with('/') && prefix.len() <= 512),
         path(&["bucket", "key_prefix"]),
-        format!("{prefix:?} must be empty or a path like \"bedrock/\": no leading '/', ending in '/'"),
+        format!(
+            "{prefix:?} must be empty or a path like \"bedrock/\": no leading '/', ending in '/'"
+        ),
     );
     c.check(
         !prefix.contains('*') && !prefix.contains('"') && !prefix.contains("//"),
@@ -240,7 +251,10 @@ fn check_bucket(config: &Config, c: &mut Checker) {
     c.check(
         b.expire_after_days >= 1,
         path(&["bucket", "expire_after_days"]),
-        format!("{} days: objects can expire after at least 1 day", b.expire_after_days),
+        format!(
+            "{} days: objects can expire after at least 1 day",
+            b.expire_after_days
+        ),
     );
     c.check(
         b.noncurrent_expire_after_days >= 1,
@@ -265,9 +279,9 @@ fn check_kms_key(arn: &str, p: Vec<PathPart>, c: &mut Checker) {
         && is_region(parts[3])
         && parts[4].len() == 12
         && parts[4].chars().all(|ch| ch.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("key/")
-            .is_some_and(|id| !id.is_empty() && id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-'));
+        && parts[5].strip_prefix("key/").is_some_and(|id| {
+            !id.is_empty() && id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        });
     c.check(
         ok,
         p,
@@ -346,7 +360,11 @@ fn check_dashboard(config: &Config, c: &mut Checker) {
             p.clone(),
             format!("{model:?} is not a model ID"),
         );
-        c.check(seen.insert(model), p, format!("model {model:?} is listed twice"));
+        c.check(
+            seen.insert(model),
+            p,
+            format!("model {model:?} is listed twice"),
+        );
     }
 }
 
@@ -363,7 +381,9 @@ pub fn email_ok(email: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !email.chars().any(|ch| ch.is_whitespace() || ch.is_control() || "<>(),;:\"[]\\".contains(ch))
+        && !email
+            .chars()
+            .any(|ch| ch.is_whitespace() || ch.is_control() || "<>(),;:\"[]\\".contains(ch))
         && domain
             .chars()
             .all(|ch| ch.is_alphanumeric() || ch == '.' || ch == '-')
@@ -458,9 +478,7 @@ fn check_alarms(config: &Config, c: &mut Checker) {
         }
         if let Some(name) = &a.name {
             c.check(
-                !name.is_empty()
-                    && name.len() <= 255
-                    && !name.chars().any(|ch| ch.is_control()),
+                !name.is_empty() && name.len() <= 255 && !name.chars().any(|ch| ch.is_control()),
                 p("name"),
                 format!("{name:?} is not a valid alarm name: use 1-255 printable characters"),
             );
@@ -469,7 +487,9 @@ fn check_alarms(config: &Config, c: &mut Checker) {
             c.check(
                 !metric.is_empty()
                     && metric.len() <= 255
-                    && metric.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)),
+                    && metric
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)),
                 p("metric"),
                 format!("{metric:?} is not a metric name (for example \"OutputTokenCount\")"),
             );
@@ -478,14 +498,20 @@ fn check_alarms(config: &Config, c: &mut Checker) {
             c.check(
                 statistic_ok(s),
                 p("statistic"),
-                format!("{s:?} is not a statistic: use one of {} or a percentile like p99", STATISTICS.join(", ")),
+                format!(
+                    "{s:?} is not a statistic: use one of {} or a percentile like p99",
+                    STATISTICS.join(", ")
+                ),
             );
         }
         if let Some(cmp) = &a.comparison {
             c.check(
                 COMPARISONS.contains(&cmp.as_str()),
                 p("comparison"),
-                format!("{cmp:?} is not a comparison: use one of {}", COMPARISONS.join(", ")),
+                format!(
+                    "{cmp:?} is not a comparison: use one of {}",
+                    COMPARISONS.join(", ")
+                ),
             );
         }
         if let Some(period) = a.period_seconds {
@@ -528,8 +554,14 @@ fn check_alarms(config: &Config, c: &mut Checker) {
     for spec in config.alarm_specs() {
         if !names.insert(spec.name.clone()) {
             c.fail(
-                vec![PathPart::Key("alarms".into()), PathPart::Key(spec.key.clone())],
-                format!("alarm name {:?} is used by two alarms; give each a distinct `name`", spec.name),
+                vec![
+                    PathPart::Key("alarms".into()),
+                    PathPart::Key(spec.key.clone()),
+                ],
+                format!(
+                    "alarm name {:?} is used by two alarms; give each a distinct `name`",
+                    spec.name
+                ),
             );
         }
     }
@@ -554,7 +586,10 @@ fn check_budgets(config: &Config, c: &mut Checker) {
                 && !b.name.contains('\\')
                 && !b.name.chars().any(|ch| ch.is_control()),
             p("name"),
-            format!("{:?} is not a valid budget name: 1-100 characters without ':' or '\\'", b.name),
+            format!(
+                "{:?} is not a valid budget name: 1-100 characters without ':' or '\\'",
+                b.name
+            ),
         );
         c.check(
             names.insert(b.name.clone()),
@@ -569,13 +604,22 @@ fn check_budgets(config: &Config, c: &mut Checker) {
         c.check(
             TIME_UNITS.contains(&b.time_unit.as_str()),
             p("time_unit"),
-            format!("{:?} is not a budget period: use one of {}", b.time_unit, TIME_UNITS.join(", ")),
+            format!(
+                "{:?} is not a budget period: use one of {}",
+                b.time_unit,
+                TIME_UNITS.join(", ")
+            ),
         );
         if let Some(tf) = &b.tag_filter {
             c.check(
-                !tf.key.is_empty() && !tf.key.to_ascii_lowercase().starts_with("aws:") && tag_chars_ok(&tf.key),
+                !tf.key.is_empty()
+                    && !tf.key.to_ascii_lowercase().starts_with("aws:")
+                    && tag_chars_ok(&tf.key),
                 p("tag_filter"),
-                format!("tag key {:?} must be a user cost-allocation tag key (not empty, not \"aws:\")", tf.key),
+                format!(
+                    "tag key {:?} must be a user cost-allocation tag key (not empty, not \"aws:\")",
+                    tf.key
+                ),
             );
         }
         for (j, n) in b.notifications.iter().enumerate() {
@@ -591,12 +635,20 @@ fn check_budgets(config: &Config, c: &mut Checker) {
             c.check(
                 n.kind == "ACTUAL" || n.kind == "FORECASTED",
                 np("type"),
-                format!("{:?} is not a notification type: use ACTUAL or FORECASTED", n.kind),
+                format!(
+                    "{:?} is not a notification type: use ACTUAL or FORECASTED",
+                    n.kind
+                ),
             );
             c.check(
-                n.threshold_percent.is_finite() && n.threshold_percent > 0.0 && n.threshold_percent <= 1000.0,
+                n.threshold_percent.is_finite()
+                    && n.threshold_percent > 0.0
+                    && n.threshold_percent <= 1000.0,
                 np("threshold_percent"),
-                format!("{}: a threshold must be more than 0 and at most 1000 percent", n.threshold_percent),
+                format!(
+                    "{}: a threshold must be more than 0 and at most 1000 percent",
+                    n.threshold_percent
+                ),
             );
         }
         let mut kinds = BTreeSet::new();

@@ -21,7 +21,10 @@ fn example_config_parses_and_equals_defaults() {
     // The example spells out some built-in alarm values; the resulting alarms are the same.
     assert_eq!(parsed.alarm_specs(), defaults.alarm_specs());
     assert_eq!(
-        Config { alarms: Default::default(), ..parsed },
+        Config {
+            alarms: Default::default(),
+            ..parsed
+        },
         defaults
     );
 }
@@ -63,8 +66,14 @@ fn retention_must_be_a_value_cloudwatch_accepts() {
     let p = one_problem("[log_group]\nretention_days = 31\n");
     assert_eq!((p.line, p.column), (Some(2), Some(18)));
     assert_eq!(p.field, "log_group.retention_days");
-    assert!(p.message.contains("does not accept a retention of 31 days"), "{p}");
-    assert!(p.to_string().starts_with("t.toml:2:18: log_group.retention_days: "));
+    assert!(
+        p.message.contains("does not accept a retention of 31 days"),
+        "{p}"
+    );
+    assert!(
+        p.to_string()
+            .starts_with("t.toml:2:18: log_group.retention_days: ")
+    );
 }
 
 #[test]
@@ -73,9 +82,15 @@ fn naming_rules() {
         ("[bucket]\nname = \"Bad_Bucket\"\n", "bucket.name"),
         ("[bucket]\nname = \"ab\"\n", "bucket.name"),
         ("[bucket]\nname = \"logs-{acount}\"\n", "bucket.name"),
-        ("[bucket]\nname = \"{account_id}-{account_id}-{account_id}-{account_id}-{account_id}\"\n", "bucket.name"),
+        (
+            "[bucket]\nname = \"{account_id}-{account_id}-{account_id}-{account_id}-{account_id}\"\n",
+            "bucket.name",
+        ),
         ("[iam_role]\nname = \"has space\"\n", "iam_role.name"),
-        ("[iam_role]\nname = \"a23456789012345678901234567890123456789012345678901234567890123456\"\n", "iam_role.name"),
+        (
+            "[iam_role]\nname = \"a23456789012345678901234567890123456789012345678901234567890123456\"\n",
+            "iam_role.name",
+        ),
         ("[log_group]\nname = \"bad*name\"\n", "log_group.name"),
         ("[dashboard]\nname = \"my dashboard\"\n", "dashboard.name"),
         ("[alerts]\ntopic_name = \"a.b\"\n", "alerts.topic_name"),
@@ -131,7 +146,10 @@ fn valid_kms_key_and_periods_pass() {
 fn custom_alarm_needs_metric_statistic_comparison_threshold() {
     let p = problems("[alarms.mine]\nmetric = \"OutputTokenCount\"\n");
     assert_eq!(p.len(), 3, "{p:#?}");
-    assert!(p.iter().all(|p| p.field == "alarms.mine" && p.line == Some(1)));
+    assert!(
+        p.iter()
+            .all(|p| p.field == "alarms.mine" && p.line == Some(1))
+    );
 
     let c = parse(
         "[alarms.mine]\nmetric = \"OutputTokenCount\"\nstatistic = \"Sum\"\ncomparison = \"GreaterThanThreshold\"\nthreshold = 5\nmodel_id = \"m\"\n\
@@ -141,11 +159,17 @@ fn custom_alarm_needs_metric_statistic_comparison_threshold() {
     .expect("valid");
     let specs = c.alarm_specs();
     assert_eq!(specs.len(), 8);
-    let mine = specs.iter().find(|s| s.key == "mine").expect("custom alarm");
+    let mine = specs
+        .iter()
+        .find(|s| s.key == "mine")
+        .expect("custom alarm");
     assert_eq!(mine.name, "Bedrock-mine");
     assert_eq!(mine.period_seconds, 300);
     assert_eq!(mine.model_id.as_deref(), Some("m"));
-    let t = specs.iter().find(|s| s.key == "throttles").expect("builtin");
+    let t = specs
+        .iter()
+        .find(|s| s.key == "throttles")
+        .expect("builtin");
     assert!(!t.enabled);
     assert_eq!(t.threshold, 3.0);
 }
@@ -162,14 +186,21 @@ fn several_problems_are_all_reported() {
 fn explicit_missing_file_is_an_error_but_default_may_be_absent() {
     let dir = std::env::temp_dir().join(format!("bm-config-test-{}", std::process::id()));
     let missing = dir.join("nope.toml");
-    assert!(matches!(load(&missing, true), Err(ConfigError::Read { .. })));
+    assert!(matches!(
+        load(&missing, true),
+        Err(ConfigError::Read { .. })
+    ));
     let loaded = load(&missing, false).expect("defaults");
     assert!(matches!(loaded.source, Source::Defaults));
 }
 
 #[test]
 fn tags_include_the_stack_tag() {
-    let c = parse("[stack]\nname = \"team-a\"\n[stack.tags]\nProject = \"x\"\n", "t.toml").expect("valid");
+    let c = parse(
+        "[stack]\nname = \"team-a\"\n[stack.tags]\nProject = \"x\"\n",
+        "t.toml",
+    )
+    .expect("valid");
     let tags = c.tags();
     assert_eq!(tags.get(STACK_TAG_KEY).map(String::as_str), Some("team-a"));
     assert_eq!(tags.get("Project").map(String::as_str), Some("x"));

@@ -1,6 +1,7 @@
 //! What every step sees: the config, the account, the clients, values that upstream steps
 //! produced (ARNs taken from AWS responses), and a progress sink.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::aws::{Account, Clients};
@@ -42,10 +43,17 @@ pub struct Context {
     pub aws: Clients,
     pub outputs: Mutex<Outputs>,
     pub progress: Arc<dyn Progress>,
+    /// Replace a Bedrock logging configuration that points at someone else's destinations.
+    pub adopt_logging: AtomicBool,
 }
 
 impl Context {
-    pub fn new(config: Config, account: Account, aws: Clients, progress: Arc<dyn Progress>) -> Context {
+    pub fn new(
+        config: Config,
+        account: Account,
+        aws: Clients,
+        progress: Arc<dyn Progress>,
+    ) -> Context {
         Context {
             region: aws.region.clone(),
             config,
@@ -53,6 +61,7 @@ impl Context {
             aws,
             outputs: Mutex::new(Outputs::default()),
             progress,
+            adopt_logging: AtomicBool::new(false),
         }
     }
 
@@ -61,7 +70,9 @@ impl Context {
     }
 
     pub fn bucket_name(&self) -> String {
-        self.config.bucket.resolved_name(&self.account.id, &self.region)
+        self.config
+            .bucket
+            .resolved_name(&self.account.id, &self.region)
     }
 
     fn outputs(&self) -> std::sync::MutexGuard<'_, Outputs> {
@@ -101,6 +112,14 @@ impl Context {
                 self.config.alerts.topic_name
             )
         })
+    }
+
+    pub fn adopt_logging(&self) -> bool {
+        self.adopt_logging.load(Ordering::SeqCst)
+    }
+
+    pub fn set_adopt_logging(&self, adopt: bool) {
+        self.adopt_logging.store(adopt, Ordering::SeqCst);
     }
 
     pub fn note(&self, id: ComponentId, message: &str) {

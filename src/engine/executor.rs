@@ -60,6 +60,7 @@ impl Outcome {
 pub struct StepReport {
     pub id: ComponentId,
     pub name: String,
+    #[serde(rename = "action")]
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<FieldChange>,
@@ -158,7 +159,11 @@ pub async fn execute(
                         let report = StepReport {
                             id,
                             name: by_id[&id].name(&cx),
-                            outcome: if skipped { Outcome::Skipped } else { Outcome::Blocked },
+                            outcome: if skipped {
+                                Outcome::Skipped
+                            } else {
+                                Outcome::Blocked
+                            },
                             changes: Vec::new(),
                             error: None,
                             reason: Some(if skipped {
@@ -266,10 +271,8 @@ pub async fn execute(
                 match decision {
                     Decision::Retry(delay) if !interrupt.is_set() => {
                         attempts.insert(id, attempt + 1);
-                        cx.progress.step_note(
-                            id,
-                            &format!("{error}; retrying (attempt {})", attempt + 1),
-                        );
+                        cx.progress
+                            .step_note(id, &format!("{error}; retrying (attempt {})", attempt + 1));
                         spawn(&mut running, &cx, step.clone(), operation, Some(delay));
                     }
                     Decision::Retry(_) | Decision::Fail => fail_with(Outcome::Failed, None),
@@ -301,10 +304,7 @@ pub async fn execute(
             },
         );
     }
-    steps
-        .iter()
-        .filter_map(|s| done.remove(&s.id()))
-        .collect()
+    steps.iter().filter_map(|s| done.remove(&s.id())).collect()
 }
 
 fn spawn(
@@ -324,7 +324,8 @@ fn spawn(
             Operation::Apply => "applying",
             Operation::Delete => "deleting",
         };
-        cx.progress.step_started(id, &format!("{verb} {}", step.name(&cx)));
+        cx.progress
+            .step_started(id, &format!("{verb} {}", step.name(&cx)));
         let result = match operation {
             Operation::Apply => step.apply(&cx).await,
             Operation::Delete => step.delete(&cx).await.map(|()| Diff {

@@ -112,7 +112,10 @@ fn cx() -> Arc<Context> {
 }
 
 fn outcome(reports: &[StepReport], id: ComponentId) -> &StepReport {
-    reports.iter().find(|r| r.id == id).expect("report for every step")
+    reports
+        .iter()
+        .find(|r| r.id == id)
+        .expect("report for every step")
 }
 
 #[tokio::test]
@@ -143,7 +146,14 @@ async fn failure_blocks_only_dependents() {
     use ComponentId::*;
     let (steps, _) = stack(&[(Bucket, 99)]);
     let recovery = Arc::new(ScriptedRecovery::new([Decision::Fail]));
-    let reports = execute(cx(), steps, Operation::Apply, recovery.clone(), Interrupt::default()).await;
+    let reports = execute(
+        cx(),
+        steps,
+        Operation::Apply,
+        recovery.clone(),
+        Interrupt::default(),
+    )
+    .await;
     assert_eq!(outcome(&reports, Bucket).outcome, Outcome::Failed);
     assert!(outcome(&reports, Bucket).error.is_some());
     assert_eq!(outcome(&reports, Role).outcome, Outcome::Blocked);
@@ -165,11 +175,24 @@ async fn retry_then_success() {
         Decision::Retry(Duration::ZERO),
         Decision::Retry(Duration::ZERO),
     ]));
-    let reports = execute(cx(), steps, Operation::Apply, recovery.clone(), Interrupt::default()).await;
+    let reports = execute(
+        cx(),
+        steps,
+        Operation::Apply,
+        recovery.clone(),
+        Interrupt::default(),
+    )
+    .await;
     assert_eq!(outcome(&reports, Topic).outcome, Outcome::Created);
     assert_eq!(outcome(&reports, Topic).attempts, 3);
     assert_eq!(outcome(&reports, Alarms).outcome, Outcome::Created);
-    let attempts: Vec<u32> = recovery.asked.lock().unwrap().iter().map(|f| f.attempt).collect();
+    let attempts: Vec<u32> = recovery
+        .asked
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|f| f.attempt)
+        .collect();
     assert_eq!(attempts, vec![1, 2]);
 }
 
@@ -178,7 +201,14 @@ async fn skip_marks_dependents_skipped() {
     use ComponentId::*;
     let (steps, _) = stack(&[(Topic, 1)]);
     let recovery = Arc::new(ScriptedRecovery::new([Decision::Skip]));
-    let reports = execute(cx(), steps, Operation::Apply, recovery, Interrupt::default()).await;
+    let reports = execute(
+        cx(),
+        steps,
+        Operation::Apply,
+        recovery,
+        Interrupt::default(),
+    )
+    .await;
     assert_eq!(outcome(&reports, Topic).outcome, Outcome::Skipped);
     assert_eq!(outcome(&reports, Alarms).outcome, Outcome::Skipped);
     assert_eq!(outcome(&reports, Budgets).outcome, Outcome::Skipped);
@@ -209,12 +239,25 @@ async fn abort_starts_nothing_new() {
     })
     .collect();
     let recovery = Arc::new(ScriptedRecovery::new([Decision::Abort]));
-    let reports = execute(cx(), chain, Operation::Apply, recovery, Interrupt::default()).await;
+    let reports = execute(
+        cx(),
+        chain,
+        Operation::Apply,
+        recovery,
+        Interrupt::default(),
+    )
+    .await;
     assert_eq!(outcome(&reports, Bucket).outcome, Outcome::Failed);
     // Nothing starts after an abort: the rest is reported as skipped, with the reason.
     assert_eq!(outcome(&reports, Role).outcome, Outcome::Skipped);
     assert_eq!(outcome(&reports, Logging).outcome, Outcome::Skipped);
-    assert!(outcome(&reports, Role).reason.as_deref().unwrap_or("").contains("aborted"));
+    assert!(
+        outcome(&reports, Role)
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("aborted")
+    );
     assert!(!log.lock().unwrap().iter().any(|(id, _)| *id == Role));
 }
 

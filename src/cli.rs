@@ -1,0 +1,264 @@
+//! Command-line types (clap). No behaviour here: `commands/` acts on these.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str =
+    "Set up, check, report on and tear down Amazon Bedrock usage monitoring from one TOML file";
+
+const LONG_ABOUT: &str = "\
+Set up, check, report on and tear down Amazon Bedrock usage monitoring from one TOML file.
+
+bedrock-monitor provisions an IAM role for Bedrock logging, an S3 log bucket, a CloudWatch log
+group, Bedrock model invocation logging, a CloudWatch dashboard, an SNS alert topic with email
+subscriptions, CloudWatch alarms and AWS Budgets, and keeps them in line with the config.";
+
+const EXAMPLES: &str = "\
+Examples:
+  bedrock-monitor init --email ops@example.com   write bedrock-monitor.toml
+  bedrock-monitor validate                        check the config, no AWS call
+  bedrock-monitor plan                            show what apply would change
+  bedrock-monitor apply                           converge the account (asks first)
+  bedrock-monitor status                          drift and health of every component
+  bedrock-monitor report --hours 24               usage and estimated cost
+  bedrock-monitor cleanup                         remove what this stack created
+
+Credentials and region come from the usual AWS chain (environment, profile, SSO, instance role).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bedrock-monitor",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Config file [default: bedrock-monitor.toml, built-in defaults if absent]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "BEDROCK_MONITOR_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// AWS region (overrides `stack.region`)
+    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// AWS profile from ~/.aws/config
+    #[arg(long, global = true, env = "AWS_PROFILE", value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Send every AWS call to this endpoint (an emulator such as moto)
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Result format on stdout (csv: `report` only)
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Never prompt (also when CI is set or stdin is not a terminal)
+    #[arg(long, global = true)]
+    pub non_interactive: bool,
+
+    /// More detail on stderr: -v shows each AWS call, -vv the SDK's own logs
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// No progress or notes on stderr, only errors
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
+    /// Colour on stderr
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Attempts per AWS call for throttling and transient errors (overrides `aws.max_attempts`)
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented starter config
+    #[command(
+        after_help = "Example:\n  bedrock-monitor init --email ops@example.com\n  bedrock-monitor init --config prod.toml --force"
+    )]
+    Init(InitArgs),
+
+    /// Parse and check the config; makes no AWS call
+    #[command(after_help = "Example:\n  bedrock-monitor validate --config prod.toml")]
+    Validate,
+
+    /// Read the account and show what apply would change, field by field
+    #[command(
+        after_help = "Example:\n  bedrock-monitor plan\n  bedrock-monitor plan --detailed-exitcode   # 0: nothing to do, 2: changes, 1: error"
+    )]
+    Plan(PlanArgs),
+
+    /// Converge the account to the config (shows the plan and asks first)
+    #[command(
+        after_help = "Example:\n  bedrock-monitor apply\n  bedrock-monitor apply --yes --output json   # in CI\n\nA failed or interrupted apply is finished by running apply again: nothing is kept locally."
+    )]
+    Apply(ApplyArgs),
+
+    /// Drift and health of every component: in sync, drifted, missing, not managed
+    #[command(
+        after_help = "Example:\n  bedrock-monitor status\n  bedrock-monitor status --detailed-exitcode   # 0: in sync, 2: drift, 1: error"
+    )]
+    Status(StatusArgs),
+
+    /// Remove what this stack manages (its tag proves it), in reverse dependency order
+    #[command(
+        after_help = "Example:\n  bedrock-monitor cleanup                      # keeps the bucket and log group (data)\n  bedrock-monitor cleanup --purge-data --yes   # removes everything, including logs\n  bedrock-monitor cleanup --keep topic --keep budgets"
+    )]
+    Cleanup(CleanupArgs),
+
+    /// Usage and estimated cost per model from CloudWatch metrics
+    #[command(
+        after_help = "Example:\n  bedrock-monitor report --hours 24\n  bedrock-monitor report --start 2026-11-01 --end 2026-11-08 --output csv"
+    )]
+    Report(ReportArgs),
+
+    /// Print the least-privilege IAM policy for running this tool with this config
+    #[command(
+        after_help = "Example:\n  bedrock-monitor permissions > bedrock-monitor-operator-policy.json"
+    )]
+    Permissions,
+
+    /// Print a shell completion script
+    #[command(
+        after_help = "Example:\n  bedrock-monitor completions bash > /etc/bash_completion.d/bedrock-monitor"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Alert email address to subscribe to the alert topic
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Exit 2 when something would change, 0 when nothing would, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Apply without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Replace a Bedrock logging configuration that points at other destinations
+    #[arg(long)]
+    pub adopt_logging: bool,
+    /// What to do when a step fails without a terminal: `fail`, or `retry:N` (N more tries)
+    #[arg(long, value_name = "POLICY", default_value = "fail", value_parser = parse_on_error)]
+    pub on_error: OnError,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    Fail,
+    Retry(u32),
+}
+
+fn parse_on_error(s: &str) -> Result<OnError, String> {
+    if s == "fail" {
+        return Ok(OnError::Fail);
+    }
+    match s.strip_prefix("retry:").map(str::parse::<u32>) {
+        Some(Ok(n)) if n <= 10 => Ok(OnError::Retry(n)),
+        _ => Err("expected `fail` or `retry:N` with N from 0 to 10 (e.g. retry:3)".into()),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Exit 2 when anything is drifted or missing, 0 when all is in sync, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Delete without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Leave this component in place (repeatable): role, bucket, log-group, logging,
+    /// dashboard, topic, alarms, budgets
+    #[arg(long, value_name = "COMPONENT", value_parser = parse_component)]
+    pub keep: Vec<crate::engine::ComponentId>,
+    /// Also delete the bucket (every object version) and the log group: the logs are lost
+    #[arg(long)]
+    pub purge_data: bool,
+}
+
+fn parse_component(s: &str) -> Result<crate::engine::ComponentId, String> {
+    crate::engine::ComponentId::parse(s).ok_or_else(|| {
+        format!(
+            "unknown component `{s}`; use one of: {}",
+            crate::engine::ComponentId::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Window: the last N hours
+    #[arg(long, value_name = "N", conflicts_with_all = ["start", "end"])]
+    pub hours: Option<u32>,
+    /// Window start: a date (2026-11-01, UTC midnight) or an RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// Window end (default: now): a date or an RFC 3339 time
+    #[arg(long, value_name = "TIME", requires = "start")]
+    pub end: Option<String>,
+    /// Add usage per caller (IAM principal) from the invocation logs
+    #[arg(long)]
+    pub by_principal: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

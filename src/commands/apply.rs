@@ -1,0 +1,256 @@
+//! `apply`: plan, confirm, converge. Steps run as their dependencies finish; a failed step
+//! blocks only its dependents; the summary says what to run to finish.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::cli::{ApplyArgs, OnError};
+use crate::commands::{CommandError, ExitStatus, Session, plan};
+use crate::engine::recovery::NonInteractive;
+use crate::engine::{
+    ComponentId, Interrupt, Operation, Outcome, Progress, Recovery, Step, StepReport, execute,
+};
+use crate::resources;
+use crate::ui::is_interactive;
+use crate::ui::progress::{Mode, UiProgress};
+use crate::ui::prompt::{InteractiveRecovery, Prompter};
+
+#[derive(Debug, Serialize)]
+pub struct ApplyReport {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    pub resources: Vec<StepReport>,
+    /// True when Ctrl-C stopped the run early.
+    pub interrupted: bool,
+    /// Facts the user must act on (e.g. emails to confirm).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+impl ApplyReport {
+    fn all_succeeded(&self) -> bool {
+        self.resources.iter().all(|r| r.outcome.is_success())
+    }
+
+    fn count(&self, outcome: Outcome) -> usize {
+        self.resources
+            .iter()
+            .filter(|r| r.outcome == outcome)
+            .count()
+    }
+}
+
+impl fmt::Display for ApplyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self
+            .resources
+            .iter()
+            .all(|r| r.outcome == Outcome::Unchanged)
+        {
+            writeln!(f, "No changes: the account matches the config.")?;
+            return Ok(());
+        }
+        for r in &self.resources {
+            let style = match r.outcome {
+                Outcome::Created | Outcome::Updated => console::Style::new().green(),
+                Outcome::Unchanged | Outcome::Deleted => console::Style::new().dim(),
+                _ => console::Style::new().red(),
+            };
+            writeln!(
+                f,
+                "{:<10} {:<40} {}",
+                r.id.as_str(),
+                r.name,
+                style.apply_to(r.outcome.as_str())
+            )?;
+            if let Some(e) = &r.error {
+                writeln!(f, "           error: {e}")?;
+            }
+            if let Some(reason) = &r.reason {
+                writeln!(f, "           {reason}")?;
+            }
+        }
+        writeln!(f)?;
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        let summary = format!(
+            "{} created, {} updated, {} unchanged",
+            self.count(Outcome::Created),
+            self.count(Outcome::Updated),
+            self.count(Outcome::Unchanged)
+        );
+        if self.all_succeeded() {
+            writeln!(f, "Apply complete: {summary}.")
+        } else {
+            let unfinished: Vec<&str> = self
+                .resources
+                .iter()
+                .filter(|r| !r.outcome.is_success())
+                .map(|r| r.id.as_str())
+                .collect();
+            writeln!(
+                f,
+                "Apply {}: {summary}; not done: {}.\nRun `bedrock-monitor apply` again to finish (it picks up where this stopped).",
+                if self.interrupted {
+                    "interrupted"
+                } else {
+                    "incomplete"
+                },
+                unfinished.join(", ")
+            )
+        }
+    }
+}
+
+pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, CommandError> {
+    let loaded = session.load_config()?;
+    let interactive = is_interactive(session.globals.non_interactive);
+    let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
+    let cx = session.connect(&loaded, progress.clone()).await?;
+    cx.set_adopt_logging(args.adopt_logging);
+    let steps = resources::all_steps();
+    let prompter = Prompter { interactive };
+
+    let planned = plan::compute(&cx, &steps).await;
+    if !planned.has_changes() {
+        let report = ApplyReport {
+            stack: planned.stack,
+            account: planned.account,
+            region: planned.region,
+            resources: planned
+                .resources
+                .into_iter()
+                .map(|r| unchanged_report(r.id, r.name))
+                .collect(),
+            interrupted: false,
+            notes: Vec::new(),
+        };
+        session.printer.result(&report)?;
+        return Ok(ExitStatus::Success);
+    }
+    if !session.printer.json() && !session.printer.quiet {
+        eprint!("{planned}");
+    }
+    if !args.yes && !prompter.confirm("Apply these changes?", "--yes")? {
+        session.printer.note("Nothing applied.");
+        return Ok(ExitStatus::Success);
+    }
+
+    // An existing logging configuration of someone else's is replaced only when asked.
+    let mut excluded: Vec<StepReport> = Vec::new();
+    let foreign_logging = planned.resources.iter().any(|r| {
+        r.id == ComponentId::Logging && r.notes.iter().any(|n| n.contains("--adopt-logging"))
+    });
+    if foreign_logging && !args.adopt_logging {
+        if interactive
+            && prompter.confirm(
+                "Replace the existing invocation logging configuration?",
+                "--adopt-logging",
+            )?
+        {
+            cx.set_adopt_logging(true);
+        } else if interactive {
+            excluded.push(StepReport {
+                id: ComponentId::Logging,
+                name: steps
+                    .iter()
+                    .find(|s| s.id() == ComponentId::Logging)
+                    .map(|s| s.name(&cx))
+                    .unwrap_or_default(),
+                outcome: Outcome::Skipped,
+                changes: Vec::new(),
+                error: None,
+                blocked_by: Vec::new(),
+                reason: Some(
+                    "the existing configuration was kept; rerun with --adopt-logging to replace it"
+                        .into(),
+                ),
+                attempts: 0,
+            });
+        }
+    }
+    let run_steps: Vec<Arc<dyn Step>> = steps
+        .iter()
+        .filter(|s| !excluded.iter().any(|e| e.id == s.id()))
+        .cloned()
+        .collect();
+
+    let recovery: Arc<dyn Recovery> = if interactive {
+        Arc::new(InteractiveRecovery {
+            progress: progress.clone() as Arc<dyn Progress>,
+        })
+    } else {
+        Arc::new(NonInteractive::new(match args.on_error {
+            OnError::Fail => 0,
+            OnError::Retry(n) => n,
+        }))
+    };
+    let interrupt = Interrupt::default();
+    let watcher = watch_ctrl_c(interrupt.clone(), progress.clone());
+    let mut reports = execute(
+        cx.clone(),
+        run_steps,
+        Operation::Apply,
+        recovery,
+        interrupt.clone(),
+    )
+    .await;
+    watcher.abort();
+    reports.extend(excluded);
+    reports.sort_by_key(|r| steps.iter().position(|s| s.id() == r.id));
+
+    let report = ApplyReport {
+        stack: cx.config.stack.name.clone(),
+        account: cx.account.id.clone(),
+        region: cx.region.clone(),
+        interrupted: interrupt.is_set(),
+        notes: Vec::new(),
+        resources: reports,
+    };
+    session.printer.result(&report)?;
+    Ok(if report.interrupted {
+        ExitStatus::Interrupted
+    } else if report.all_succeeded() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+fn unchanged_report(id: ComponentId, name: String) -> StepReport {
+    StepReport {
+        id,
+        name,
+        outcome: Outcome::Unchanged,
+        changes: Vec::new(),
+        error: None,
+        blocked_by: Vec::new(),
+        reason: None,
+        attempts: 0,
+    }
+}
+
+/// First Ctrl-C: start no new steps, let running calls finish, print the summary. Second:
+/// exit at once.
+pub fn watch_ctrl_c(
+    interrupt: Interrupt,
+    progress: Arc<UiProgress>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        interrupt.trigger();
+        progress.println(
+            "interrupted: finishing the calls in flight, then stopping (Ctrl-C again to quit now)",
+        );
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("stopped at once; run the command again to finish");
+            std::process::exit(ExitStatus::Interrupted.code());
+        }
+    })
+}

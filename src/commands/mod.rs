@@ -1,0 +1,231 @@
+//! One file per subcommand. Each returns a result type that is both `Serialize` (for
+//! `--output json`) and `Display` (text), and an [`ExitStatus`].
+
+pub mod apply;
+pub mod plan;
+pub mod validate;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::aws::{AwsError, Clients, ConnectOptions};
+use crate::cli::GlobalArgs;
+use crate::config::{self, ConfigError, LoadedConfig};
+use crate::engine::{Context, FieldChange, Progress};
+use crate::ui::Printer;
+use crate::ui::prompt::PromptError;
+
+/// Process exit codes (README, "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; nothing to do, or everything done.
+    Success,
+    /// An AWS call or a step failed (the summary says which).
+    Failure,
+    /// `--detailed-exitcode`: changes pending or drift found.
+    Changes,
+    /// The config (or a flag) is invalid; no AWS call was made.
+    InvalidInput,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Changes => 2,
+            ExitStatus::InvalidInput => 3,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl CommandError {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            CommandError::Config(_) | CommandError::Usage(_) => ExitStatus::InvalidInput,
+            CommandError::Prompt(PromptError::NotInteractive { .. }) => ExitStatus::InvalidInput,
+            _ => ExitStatus::Failure,
+        }
+    }
+}
+
+/// The global options and the printer, shared by every command.
+pub struct Session {
+    pub globals: GlobalArgs,
+    pub printer: Printer,
+}
+
+impl Session {
+    pub fn config_path(&self) -> (PathBuf, bool) {
+        match &self.globals.config {
+            Some(p) => (p.clone(), true),
+            None => (PathBuf::from(config::DEFAULT_CONFIG_FILE), false),
+        }
+    }
+
+    /// Load and validate the config: nothing touches AWS before this succeeds.
+    pub fn load_config(&self) -> Result<LoadedConfig, CommandError> {
+        let (path, explicit) = self.config_path();
+        let loaded = config::load(&path, explicit)?;
+        if let config::Source::Defaults = loaded.source {
+            self.printer.note(format!(
+                "no {} here: using the built-in defaults (`bedrock-monitor init` writes one)",
+                config::DEFAULT_CONFIG_FILE
+            ));
+        }
+        if let Some(region) = &self.globals.region {
+            if let Some(problem) = config::region_problem(region) {
+                return Err(CommandError::Usage(format!(
+                    "--region/AWS_REGION {region:?}: {problem}"
+                )));
+            }
+        }
+        Ok(loaded)
+    }
+
+    pub async fn connect(
+        &self,
+        loaded: &LoadedConfig,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Arc<Context>, CommandError> {
+        let options = ConnectOptions {
+            region: self.globals.region.clone(),
+            profile: self.globals.profile.clone(),
+            endpoint_url: self.globals.endpoint_url.clone(),
+            max_attempts: self.globals.max_attempts,
+        };
+        let clients = Clients::connect(
+            &options,
+            loaded.config.stack.region.as_deref(),
+            &loaded.config.aws,
+        )
+        .await?;
+        let account = clients.account().await?;
+        tracing::debug!(account = %account.id, region = %clients.region, "connected");
+        Ok(Arc::new(Context::new(
+            loaded.config.clone(),
+            account,
+            clients,
+            progress,
+        )))
+    }
+}
+
+/// A value for text output: strings bare, the rest as compact JSON.
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// A field change for text output: short values on one line, documents as a line diff.
+pub fn render_change(out: &mut String, change: &FieldChange, indent: &str) {
+    let old = show_value(&change.old);
+    let new = show_value(&change.new);
+    let is_document = change.old.is_object() || change.new.is_object();
+    if !is_document || (old.len() + new.len() < 100) {
+        let _ = writeln!(out, "{indent}{}: {old} → {new}", change.field);
+        return;
+    }
+    let _ = writeln!(out, "{indent}{}:", change.field);
+    let pretty = |v: &Value| match v {
+        Value::Null => String::new(),
+        v => serde_json::to_string_pretty(v).unwrap_or_default(),
+    };
+    let (a, b) = (pretty(&change.old), pretty(&change.new));
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    for op in diff.iter_all_changes() {
+        let sign = match op.tag() {
+            similar::ChangeTag::Delete => "-",
+            similar::ChangeTag::Insert => "+",
+            similar::ChangeTag::Equal => " ",
+        };
+        let _ = write!(out, "{indent}  {sign} {}", op.value());
+        if op.missing_newline() {
+            out.push('\n');
+        }
+    }
+}
+
+/// Run the parsed command line; errors are printed here, on stderr.
+pub fn run(cli: crate::cli::Cli) -> ExitStatus {
+    use crate::cli::{Command, OutputFormat};
+    let g = &cli.global;
+    init_tracing(g.verbose, g.quiet);
+    let printer = Printer::new(g.output, g.quiet, g.verbose, g.color);
+    if g.output == OutputFormat::Csv && !matches!(cli.command, Command::Report(_)) {
+        printer.error("--output csv is only for `report`; use text or json");
+        return ExitStatus::InvalidInput;
+    }
+    let session = Session {
+        globals: cli.global.clone(),
+        printer,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            session
+                .printer
+                .error(format!("cannot start the async runtime: {e}"));
+            return ExitStatus::Failure;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Validate => validate::run(&session),
+            Command::Plan(args) => plan::run(&session, args).await,
+            Command::Apply(args) => apply::run(&session, args).await,
+            other => Err(CommandError::Usage(format!(
+                "{other:?} is not available in this build yet"
+            ))),
+        }
+    });
+    match result {
+        Ok(status) => status,
+        Err(e) => {
+            session.printer.error(&e);
+            e.exit_status()
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "warn,bedrock_monitor=debug,aws_smithy_runtime::client::orchestrator=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose > 1)
+        .try_init();
+}

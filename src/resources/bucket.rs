@@ -1,0 +1,668 @@
+//! `bucket`: the S3 archive of invocation logs: created in the configured region, versioned,
+//! expired by a lifecycle rule, encrypted, closed to the public, readable for Bedrock's
+//! deliveries only, TLS-only, tagged.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
+    BucketVersioningStatus, CreateBucketConfiguration, Delete, ExpirationStatus,
+    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use aws_smithy_runtime_api::client::result::SdkError;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::docs;
+use crate::engine::{Action, ComponentId, Context, Diff, Ownership, Resource};
+use crate::resources::{absent_if, ownership_from_tags, tags_field};
+
+pub struct Bucket;
+
+/// The lifecycle rule this tool owns; other rules on the bucket are kept as they are.
+pub const LIFECYCLE_RULE_ID: &str = "bedrock-monitor-log-expiry";
+/// Statement IDs this tool owns in the bucket policy; other statements are kept.
+const POLICY_SIDS: &[&str] = &["AllowBedrockInvocationLogDelivery", "DenyInsecureTransport"];
+
+#[derive(Debug, Clone)]
+pub struct BucketState {
+    pub region: String,
+    pub versioning: Option<String>,
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    pub encryption: Value,
+    pub public_access_block: Value,
+    pub policy: Option<Value>,
+    pub tags: BTreeMap<String, String>,
+}
+
+type WriteFuture<'a> = Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>>;
+
+impl Bucket {
+    fn desired_lifecycle(cx: &Context) -> Value {
+        let b = &cx.config.bucket;
+        json!({
+            "id": LIFECYCLE_RULE_ID,
+            "status": "Enabled",
+            "prefix": b.key_prefix,
+            "expire_after_days": b.expire_after_days,
+            "noncurrent_expire_after_days": b.noncurrent_expire_after_days,
+            "abort_incomplete_upload_after_days": 1,
+        })
+    }
+
+    fn desired_encryption(cx: &Context) -> Value {
+        match &cx.config.bucket.kms_key_arn {
+            Some(key) => {
+                json!({"algorithm": "aws:kms", "kms_key_id": key, "bucket_key_enabled": true})
+            }
+            None => json!({"algorithm": "AES256", "kms_key_id": null, "bucket_key_enabled": true}),
+        }
+    }
+
+    fn desired_public_access_block() -> Value {
+        json!({
+            "block_public_acls": true,
+            "ignore_public_acls": true,
+            "block_public_policy": true,
+            "restrict_public_buckets": true,
+        })
+    }
+
+    /// This tool's statements plus any other statements already on the bucket.
+    fn desired_policy(cx: &Context, observed: Option<&Value>) -> Result<Value, AwsError> {
+        let mut ours = docs::render(
+            "bucket-policy",
+            json!({
+                "account_id": cx.account.id,
+                "partition": cx.partition(),
+                "region": cx.region,
+                "bucket": cx.bucket_name(),
+                "key_prefix": cx.config.bucket.key_prefix,
+            }),
+        )
+        .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))?;
+        let foreign: Vec<Value> = observed
+            .and_then(|p| p.get("Statement"))
+            .map(|s| match s {
+                Value::Array(items) => items.clone(),
+                single => vec![single.clone()],
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| {
+                !s.get("Sid")
+                    .and_then(Value::as_str)
+                    .is_some_and(|sid| POLICY_SIDS.contains(&sid))
+            })
+            .collect();
+        if let Some(Value::Array(statements)) = ours.get_mut("Statement") {
+            statements.extend(foreign);
+        }
+        Ok(ours)
+    }
+
+    fn desired(
+        cx: &Context,
+        state: Option<&BucketState>,
+    ) -> Result<Vec<(String, Value)>, AwsError> {
+        Ok(vec![
+            ("region".into(), json!(cx.region)),
+            ("versioning".into(), json!("Enabled")),
+            ("lifecycle_rule".into(), Self::desired_lifecycle(cx)),
+            ("encryption".into(), Self::desired_encryption(cx)),
+            (
+                "public_access_block".into(),
+                Self::desired_public_access_block(),
+            ),
+            (
+                "policy".into(),
+                Self::desired_policy(cx, state.and_then(|s| s.policy.as_ref()))?,
+            ),
+            ("tags".into(), json!(cx.config.tags())),
+        ])
+    }
+
+    fn our_rule(rules: &[LifecycleRule]) -> Value {
+        rules
+            .iter()
+            .find(|r| r.id() == Some(LIFECYCLE_RULE_ID))
+            .map(|r| {
+                json!({
+                    "id": LIFECYCLE_RULE_ID,
+                    "status": r.status().as_str(),
+                    "prefix": r.filter().and_then(|f| f.prefix()).unwrap_or_default(),
+                    "expire_after_days": r.expiration().and_then(|e| e.days()),
+                    "noncurrent_expire_after_days": r.noncurrent_version_expiration().and_then(|n| n.noncurrent_days()),
+                    "abort_incomplete_upload_after_days": r.abort_incomplete_multipart_upload().and_then(|a| a.days_after_initiation()),
+                })
+            })
+            .unwrap_or(Value::Null)
+    }
+
+    fn lifecycle_rule(cx: &Context) -> Result<LifecycleRule, AwsError> {
+        let b = &cx.config.bucket;
+        Ok(LifecycleRule::builder()
+            .id(LIFECYCLE_RULE_ID)
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix(&b.key_prefix).build())
+            .expiration(
+                LifecycleExpiration::builder()
+                    .days(b.expire_after_days)
+                    .build(),
+            )
+            .noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(b.noncurrent_expire_after_days)
+                    .build(),
+            )
+            .abort_incomplete_multipart_upload(
+                AbortIncompleteMultipartUpload::builder()
+                    .days_after_initiation(1)
+                    .build(),
+            )
+            .build()?)
+    }
+
+    /// The bucket's region: `Ok(None)` when no bucket has the name. A bucket of another
+    /// account answers 403; that name is taken.
+    async fn locate(cx: &Context, name: &str) -> Result<Option<String>, AwsError> {
+        let head = cx.aws.s3.head_bucket().bucket(name).send().await;
+        match head {
+            Ok(out) => Ok(Some(out.bucket_region().unwrap_or(&cx.region).to_string())),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 301 => {
+                let region = e
+                    .raw()
+                    .headers()
+                    .get("x-amz-bucket-region")
+                    .unwrap_or("another region")
+                    .to_string();
+                Ok(Some(region))
+            }
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 403 => Err(AwsError {
+                operation: "s3:ListBucket".into(),
+                code: Some("AccessDenied".into()),
+                message: format!("bucket {name} exists but this account cannot access it"),
+                hint: Some(
+                    "bucket names are global and this one belongs to another account (or your credentials lack s3:ListBucket); choose another `bucket.name`".into(),
+                ),
+                details: None,
+            }),
+            Err(e) => Err(AwsError::from_sdk("s3:ListBucket", e)),
+        }
+    }
+
+    async fn read_versioning(cx: &Context, name: &str) -> Result<Option<String>, AwsError> {
+        match cx.aws.s3.get_bucket_versioning().bucket(name).send().await {
+            Ok(out) => Ok(out.status().map(|s| s.as_str().to_string())),
+            Err(err) => {
+                // moto 5 names the response's root element GetBucketVersioningResponse instead
+                // of VersioningConfiguration, which the SDK's parser rejects; the body is
+                // otherwise what S3 sends, so read the status from it.
+                if let Some(raw) = err.raw_response() {
+                    if let Some(text) = raw.body().bytes().map(String::from_utf8_lossy) {
+                        if text.contains("GetBucketVersioningResponse") {
+                            return Ok(text
+                                .split("<Status>")
+                                .nth(1)
+                                .and_then(|rest| rest.split("</Status>").next())
+                                .map(str::to_string));
+                        }
+                    }
+                }
+                Err(AwsError::from_sdk("s3:GetBucketVersioning", err))
+            }
+        }
+    }
+
+    fn region_error(cx: &Context, name: &str, region: &str) -> AwsError {
+        AwsError {
+            operation: "s3:ListBucket".into(),
+            code: Some("BucketInAnotherRegion".into()),
+            message: format!("bucket {name} exists in {region}, not in {}", cx.region),
+            hint: Some(
+                "Bedrock delivers logs only to a bucket in its own region: choose another `bucket.name` (or deploy to that region)".into(),
+            ),
+            details: None,
+        }
+    }
+
+    fn tagging(cx: &Context, observed: &BTreeMap<String, String>) -> Result<Tagging, AwsError> {
+        // PutBucketTagging replaces the whole set: keep tags set by others.
+        let mut all = observed.clone();
+        all.extend(cx.config.tags());
+        let tags = all
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Tagging::builder().set_tag_set(Some(tags)).build()?)
+    }
+
+    fn encryption_configuration(
+        cx: &Context,
+    ) -> Result<ServerSideEncryptionConfiguration, AwsError> {
+        let default = match &cx.config.bucket.kms_key_arn {
+            Some(key) => ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::AwsKms)
+                .kms_master_key_id(key)
+                .build()?,
+            None => ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()?,
+        };
+        Ok(ServerSideEncryptionConfiguration::builder()
+            .rules(
+                ServerSideEncryptionRule::builder()
+                    .apply_server_side_encryption_by_default(default)
+                    .bucket_key_enabled(true)
+                    .build(),
+            )
+            .build()?)
+    }
+
+    /// How many object versions and delete markers the bucket holds (what a purge removes).
+    pub async fn count_versions(cx: &Context) -> Result<u64, AwsError> {
+        let name = cx.bucket_name();
+        let mut count = 0u64;
+        let mut key_marker: Option<String> = None;
+        let mut version_marker: Option<String> = None;
+        loop {
+            let page = cx
+                .aws
+                .s3
+                .list_object_versions()
+                .bucket(&name)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await;
+            let Some(page) = absent_if(page.aws("s3:ListBucketVersions"), &["NoSuchBucket"])?
+            else {
+                return Ok(0);
+            };
+            count += page.versions().len() as u64 + page.delete_markers().len() as u64;
+            if page.is_truncated() != Some(true) {
+                return Ok(count);
+            }
+            key_marker = page.next_key_marker().map(str::to_string);
+            version_marker = page.next_version_id_marker().map(str::to_string);
+            if key_marker.is_none() {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Delete every version and delete marker, 1000 per request.
+    async fn empty(cx: &Context, name: &str) -> Result<(), AwsError> {
+        let s3 = &cx.aws.s3;
+        loop {
+            let page = s3
+                .list_object_versions()
+                .bucket(name)
+                .max_keys(1000)
+                .send()
+                .await
+                .aws("s3:ListBucketVersions")?;
+            let mut objects = Vec::new();
+            for v in page.versions() {
+                if let Some(key) = v.key() {
+                    objects.push(
+                        ObjectIdentifier::builder()
+                            .key(key)
+                            .set_version_id(v.version_id().map(str::to_string))
+                            .build()?,
+                    );
+                }
+            }
+            for m in page.delete_markers() {
+                if let Some(key) = m.key() {
+                    objects.push(
+                        ObjectIdentifier::builder()
+                            .key(key)
+                            .set_version_id(m.version_id().map(str::to_string))
+                            .build()?,
+                    );
+                }
+            }
+            if objects.is_empty() {
+                return Ok(());
+            }
+            let n = objects.len();
+            let out = s3
+                .delete_objects()
+                .bucket(name)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(objects))
+                        .quiet(true)
+                        .build()?,
+                )
+                .send()
+                .await
+                .aws("s3:DeleteObjectVersion")?;
+            if let Some(err) = out.errors().first() {
+                return Err(AwsError {
+                    operation: "s3:DeleteObjectVersion".into(),
+                    code: err.code().map(str::to_string),
+                    message: format!(
+                        "{} of {n} object versions could not be deleted; first: {} ({})",
+                        out.errors().len(),
+                        err.key().unwrap_or_default(),
+                        err.message().unwrap_or_default()
+                    ),
+                    hint: Some("check for object lock or legal holds on the bucket, then run cleanup again".into()),
+                    details: None,
+                });
+            }
+            cx.note(ComponentId::Bucket, &format!("deleted {n} object versions"));
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for Bucket {
+    type State = Option<BucketState>;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::Bucket
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        cx.bucket_name()
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let name = cx.bucket_name();
+        let Some(region) = Self::locate(cx, &name).await? else {
+            return Ok(None);
+        };
+        if region != cx.region {
+            // Settings of a bucket in another region are not ours to read or change.
+            return Ok(Some(BucketState {
+                region,
+                versioning: None,
+                lifecycle_rules: Vec::new(),
+                encryption: Value::Null,
+                public_access_block: Value::Null,
+                policy: None,
+                tags: BTreeMap::new(),
+            }));
+        }
+        let s3 = &cx.aws.s3;
+        let (versioning, lifecycle, encryption, pab, policy, tagging) = tokio::join!(
+            Self::read_versioning(cx, &name),
+            s3.get_bucket_lifecycle_configuration().bucket(&name).send(),
+            s3.get_bucket_encryption().bucket(&name).send(),
+            s3.get_public_access_block().bucket(&name).send(),
+            s3.get_bucket_policy().bucket(&name).send(),
+            s3.get_bucket_tagging().bucket(&name).send(),
+        );
+        let lifecycle_rules = absent_if(
+            lifecycle.aws("s3:GetLifecycleConfiguration"),
+            &["NoSuchLifecycleConfiguration"],
+        )?
+        .map(|l| l.rules().to_vec())
+        .unwrap_or_default();
+        let encryption = absent_if(
+            encryption.aws("s3:GetEncryptionConfiguration"),
+            &["ServerSideEncryptionConfigurationNotFoundError"],
+        )?
+        .and_then(|e| {
+            let rule = e
+                .server_side_encryption_configuration()?
+                .rules()
+                .first()?
+                .clone();
+            let default = rule.apply_server_side_encryption_by_default()?;
+            Some(json!({
+                "algorithm": default.sse_algorithm().as_str(),
+                "kms_key_id": default.kms_master_key_id(),
+                "bucket_key_enabled": rule.bucket_key_enabled().unwrap_or(false),
+            }))
+        })
+        .unwrap_or(Value::Null);
+        let public_access_block = absent_if(
+            pab.aws("s3:GetBucketPublicAccessBlock"),
+            &["NoSuchPublicAccessBlockConfiguration"],
+        )?
+        .and_then(|p| {
+            let c = p.public_access_block_configuration()?;
+            Some(json!({
+                "block_public_acls": c.block_public_acls().unwrap_or(false),
+                "ignore_public_acls": c.ignore_public_acls().unwrap_or(false),
+                "block_public_policy": c.block_public_policy().unwrap_or(false),
+                "restrict_public_buckets": c.restrict_public_buckets().unwrap_or(false),
+            }))
+        })
+        .unwrap_or(Value::Null);
+        let policy = absent_if(policy.aws("s3:GetBucketPolicy"), &["NoSuchBucketPolicy"])?
+            .and_then(|p| p.policy().and_then(docs::parse_policy));
+        let tags = absent_if(tagging.aws("s3:GetBucketTagging"), &["NoSuchTagSet"])?
+            .map(|t| {
+                t.tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(BucketState {
+            region,
+            versioning: versioning?,
+            lifecycle_rules,
+            encryption,
+            public_access_block,
+            policy,
+            tags,
+        }))
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let desired = match Self::desired(cx, state.as_ref()) {
+            Ok(d) => d,
+            Err(e) => return Diff::unchanged().with_note(e.to_string()),
+        };
+        let Some(state) = state else {
+            return Diff::create(desired);
+        };
+        let mut diff = Diff::compare(desired, |field| match field {
+            "region" => json!(state.region),
+            "versioning" => json!(state.versioning),
+            "lifecycle_rule" => Self::our_rule(&state.lifecycle_rules),
+            "encryption" => state.encryption.clone(),
+            "public_access_block" => state.public_access_block.clone(),
+            "policy" => state.policy.clone().unwrap_or(Value::Null),
+            "tags" => tags_field(&cx.config.tags(), &state.tags).0,
+            _ => Value::Null,
+        });
+        diff.changes.retain(|c| {
+            !(c.field == "policy" && !c.old.is_null() && docs::same_policy(&c.old, &c.new))
+        });
+        if diff.changes.is_empty() {
+            diff.action = Action::Unchanged;
+        }
+        if state.region != cx.region {
+            diff = diff
+                .with_note(Self::region_error(cx, &cx.bucket_name(), &state.region).to_string());
+        }
+        diff
+    }
+
+    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        let name = cx.bucket_name();
+        let s3 = &cx.aws.s3;
+        let observed_tags = state.as_ref().map(|s| s.tags.clone()).unwrap_or_default();
+        if let Some(s) = state {
+            if s.region != cx.region {
+                return Err(Self::region_error(cx, &name, &s.region));
+            }
+        } else {
+            let mut create = s3.create_bucket().bucket(&name);
+            // us-east-1 is the one region that must not be named as a location constraint.
+            if cx.region != "us-east-1" {
+                create = create.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(cx.region.as_str()))
+                        .build(),
+                );
+            }
+            match create.send().await.aws("s3:CreateBucket") {
+                Ok(_) => {}
+                // Created by an earlier, interrupted run of this tool.
+                Err(e) if e.code_is(&["BucketAlreadyOwnedByYou"]) => {}
+                Err(e) if e.code_is(&["BucketAlreadyExists"]) => {
+                    return Err(e.with_hint(
+                        "bucket names are global and another account owns this one: choose another `bucket.name`",
+                    ));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut writes: Vec<WriteFuture<'_>> = Vec::new();
+        if diff.touches("versioning") {
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_versioning()
+                    .bucket(name)
+                    .versioning_configuration(
+                        VersioningConfiguration::builder()
+                            .status(BucketVersioningStatus::Enabled)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws("s3:PutBucketVersioning")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("lifecycle_rule") {
+            let mut rules: Vec<LifecycleRule> = state
+                .as_ref()
+                .map(|s| s.lifecycle_rules.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
+                .collect();
+            rules.push(Self::lifecycle_rule(cx)?);
+            let config = BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build()?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_lifecycle_configuration()
+                    .bucket(name)
+                    .lifecycle_configuration(config)
+                    .send()
+                    .await
+                    .aws("s3:PutLifecycleConfiguration")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("encryption") {
+            let config = Self::encryption_configuration(cx)?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_encryption()
+                    .bucket(name)
+                    .server_side_encryption_configuration(config)
+                    .send()
+                    .await
+                    .aws("s3:PutEncryptionConfiguration")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("public_access_block") {
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_public_access_block()
+                    .bucket(name)
+                    .public_access_block_configuration(
+                        PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws("s3:PutBucketPublicAccessBlock")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("policy") {
+            let policy = Self::desired_policy(cx, state.as_ref().and_then(|s| s.policy.as_ref()))?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_policy()
+                    .bucket(name)
+                    .policy(policy.to_string())
+                    .send()
+                    .await
+                    .aws("s3:PutBucketPolicy")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("tags") {
+            let tagging = Self::tagging(cx, &observed_tags)?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_tagging()
+                    .bucket(name)
+                    .tagging(tagging)
+                    .send()
+                    .await
+                    .aws("s3:PutBucketTagging")
+                    .map(|_| ())
+            }));
+        }
+        futures::future::try_join_all(writes).await?;
+        Ok(())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        match state {
+            None => Ownership::Missing,
+            Some(s) if s.region != cx.region => Ownership::NotManaged {
+                reason: format!("a bucket of that name exists in {}", s.region),
+            },
+            Some(s) => ownership_from_tags(cx, &s.tags),
+        }
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        if state.is_none() {
+            return Ok(());
+        }
+        let name = cx.bucket_name();
+        let s3 = &cx.aws.s3;
+        // The policy's deny statement could block the deletes below: remove it first.
+        absent_if(
+            s3.delete_bucket_policy()
+                .bucket(&name)
+                .send()
+                .await
+                .aws("s3:DeleteBucketPolicy"),
+            &["NoSuchBucket", "NoSuchBucketPolicy"],
+        )?;
+        Self::empty(cx, &name).await?;
+        absent_if(
+            s3.delete_bucket()
+                .bucket(&name)
+                .send()
+                .await
+                .aws("s3:DeleteBucket"),
+            &["NoSuchBucket"],
+        )?;
+        Ok(())
+    }
+}

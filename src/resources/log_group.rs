@@ -1,0 +1,187 @@
+//! `log-group`: the CloudWatch Logs group Bedrock writes invocation records to, with its
+//! retention, optional KMS key and tags.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::resources::{absent_if, ownership_from_tags, tags_field};
+
+pub struct LogGroup;
+
+#[derive(Debug, Clone)]
+pub struct LogGroupState {
+    pub retention_days: Option<i32>,
+    pub kms_key_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+impl LogGroup {
+    /// The group's ARN without the `:*` suffix that DescribeLogGroups' `arn` carries; the
+    /// tagging APIs want this form.
+    pub fn arn(cx: &Context) -> String {
+        format!(
+            "arn:{}:logs:{}:{}:log-group:{}",
+            cx.partition(),
+            cx.region,
+            cx.account.id,
+            cx.config.log_group.name
+        )
+    }
+
+    fn desired(cx: &Context) -> Vec<(String, Value)> {
+        let l = &cx.config.log_group;
+        vec![
+            ("retention_days".into(), json!(l.retention_days)),
+            ("kms_key_id".into(), json!(l.kms_key_arn)),
+            ("tags".into(), json!(cx.config.tags())),
+        ]
+    }
+}
+
+#[async_trait]
+impl Resource for LogGroup {
+    type State = Option<LogGroupState>;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::LogGroup
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        cx.config.log_group.name.clone()
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let name = &cx.config.log_group.name;
+        let logs = &cx.aws.logs;
+        let (groups, tags) = tokio::join!(
+            logs.describe_log_groups()
+                .log_group_name_prefix(name)
+                .send(),
+            logs.list_tags_for_resource()
+                .resource_arn(Self::arn(cx))
+                .send(),
+        );
+        let groups = groups.aws("logs:DescribeLogGroups")?;
+        let Some(group) = groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name.as_str()))
+        else {
+            return Ok(None);
+        };
+        let tags = absent_if(tags.aws("logs:ListTagsForResource"), NOT_FOUND)?
+            .and_then(|t| t.tags().cloned())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        Ok(Some(LogGroupState {
+            retention_days: group.retention_in_days(),
+            kms_key_id: group.kms_key_id().map(str::to_string),
+            tags,
+        }))
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let desired = Self::desired(cx);
+        match state {
+            None => Diff::create(desired),
+            Some(s) => Diff::compare(desired, |field| match field {
+                "retention_days" => json!(s.retention_days),
+                "kms_key_id" => json!(s.kms_key_id),
+                "tags" => tags_field(&cx.config.tags(), &s.tags).0,
+                _ => Value::Null,
+            }),
+        }
+    }
+
+    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        let l = &cx.config.log_group;
+        let logs = &cx.aws.logs;
+        if state.is_none() {
+            let created = logs
+                .create_log_group()
+                .log_group_name(&l.name)
+                .set_kms_key_id(l.kms_key_arn.clone())
+                .set_tags(Some(cx.config.tags().into_iter().collect()))
+                .send()
+                .await
+                .aws("logs:CreateLogGroup");
+            match created {
+                Ok(_) => {}
+                Err(e) if e.code_is(&["ResourceAlreadyExistsException"]) => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            if diff.touches("kms_key_id") {
+                match &l.kms_key_arn {
+                    Some(key) => logs
+                        .associate_kms_key()
+                        .log_group_name(&l.name)
+                        .kms_key_id(key)
+                        .send()
+                        .await
+                        .aws("logs:AssociateKmsKey")
+                        .map(|_| ())?,
+                    None => logs
+                        .disassociate_kms_key()
+                        .log_group_name(&l.name)
+                        .send()
+                        .await
+                        .aws("logs:DisassociateKmsKey")
+                        .map(|_| ())?,
+                }
+            }
+            if diff.touches("tags") {
+                logs.tag_resource()
+                    .resource_arn(Self::arn(cx))
+                    .set_tags(Some(cx.config.tags().into_iter().collect()))
+                    .send()
+                    .await
+                    .aws("logs:TagResource")?;
+            }
+        }
+        if diff.touches("retention_days") {
+            logs.put_retention_policy()
+                .log_group_name(&l.name)
+                .retention_in_days(l.retention_days)
+                .send()
+                .await
+                .aws("logs:PutRetentionPolicy")?;
+        }
+        Ok(())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        match state {
+            None => Ownership::Missing,
+            Some(s) => ownership_from_tags(cx, &s.tags),
+        }
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        if state.is_none() {
+            return Ok(());
+        }
+        absent_if(
+            cx.aws
+                .logs
+                .delete_log_group()
+                .log_group_name(&cx.config.log_group.name)
+                .send()
+                .await
+                .aws("logs:DeleteLogGroup"),
+            NOT_FOUND,
+        )?;
+        Ok(())
+    }
+}

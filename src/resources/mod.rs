@@ -1,0 +1,104 @@
+//! One file per component. Each implements [`Resource`](crate::engine::Resource): how to read
+//! it, how it differs from the config, the writes that converge it, and how to remove it.
+
+pub mod bucket;
+pub mod log_group;
+pub mod logging;
+pub mod role;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::aws::AwsError;
+use crate::config::STACK_TAG_KEY;
+use crate::engine::{ComponentId, Context, Ownership, Step};
+
+/// The steps of the whole stack, in display order.
+pub fn all_steps() -> Vec<Arc<dyn Step>> {
+    use crate::engine::Node;
+    vec![
+        Node::new(role::Role),
+        Node::new(bucket::Bucket),
+        Node::new(log_group::LogGroup),
+        Node::new(logging::Logging),
+    ]
+}
+
+/// `Ok(None)` when the call failed because the thing does not exist.
+pub fn absent_if<T>(result: Result<T, AwsError>, codes: &[&str]) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code_is(codes) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The tags to compare: the desired ones, and what the resource has for the same keys. Tags
+/// other tools put on the resource are left alone.
+pub fn tags_field(
+    desired: &BTreeMap<String, String>,
+    observed: &BTreeMap<String, String>,
+) -> (Value, Value) {
+    let old: BTreeMap<&String, &String> = desired
+        .keys()
+        .filter_map(|k| observed.get_key_value(k))
+        .collect();
+    (json!(old), json!(desired))
+}
+
+/// Ownership from the stack tag.
+pub fn ownership_from_tags(cx: &Context, tags: &BTreeMap<String, String>) -> Ownership {
+    let stack = &cx.config.stack.name;
+    match tags.get(STACK_TAG_KEY) {
+        Some(v) if v == stack => Ownership::Managed {
+            evidence: format!("tag {STACK_TAG_KEY}={stack}"),
+        },
+        Some(other) => Ownership::NotManaged {
+            reason: format!("tagged {STACK_TAG_KEY}={other}: it belongs to another stack"),
+        },
+        None => Ownership::NotManaged {
+            reason: format!("exists without the tag {STACK_TAG_KEY}={stack}"),
+        },
+    }
+}
+
+/// Retry `attempt` while `retryable` says the error is AWS's eventual consistency, with
+/// exponential backoff, for at most `budget`. Each wait is shown as a note on the step.
+pub async fn retry_while<T, F, Fut>(
+    cx: &Context,
+    id: ComponentId,
+    budget: Duration,
+    why: &str,
+    retryable: impl Fn(&AwsError) -> bool,
+    mut attempt: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AwsError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(1);
+    let mut tries = 1u32;
+    loop {
+        match attempt().await {
+            Err(e) if retryable(&e) && started.elapsed() + delay <= budget => {
+                cx.note(
+                    id,
+                    &format!(
+                        "{why}: {} (attempt {tries}, next in {:.1}s)",
+                        e.code.as_deref().unwrap_or("error"),
+                        delay.as_secs_f64()
+                    ),
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}

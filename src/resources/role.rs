@@ -1,0 +1,297 @@
+//! `role`: the IAM role Bedrock assumes to deliver invocation logs, with its trust policy
+//! (Bedrock, from this account and region only) and an inline policy scoped to the log group's
+//! streams and the bucket's key prefix.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::docs;
+use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
+
+pub struct Role;
+
+#[derive(Debug, Clone)]
+pub struct RoleState {
+    pub arn: String,
+    pub trust_policy: Option<Value>,
+    pub policy: Option<Value>,
+    pub tags: BTreeMap<String, String>,
+}
+
+const NOT_FOUND: &[&str] = &["NoSuchEntity", "NoSuchEntityException"];
+
+impl Role {
+    pub fn trust_policy(cx: &Context) -> Result<Value, AwsError> {
+        docs::render(
+            "role-trust-policy",
+            json!({
+                "account_id": cx.account.id,
+                "partition": cx.partition(),
+                "region": cx.region,
+            }),
+        )
+        .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))
+    }
+
+    pub fn permissions_policy(cx: &Context) -> Result<Value, AwsError> {
+        docs::render(
+            "role-permissions-policy",
+            json!({
+                "account_id": cx.account.id,
+                "partition": cx.partition(),
+                "region": cx.region,
+                "log_group": cx.config.log_group.name,
+                "bucket": cx.bucket_name(),
+                "key_prefix": cx.config.bucket.key_prefix,
+                "large_data_to_s3": cx.config.invocation_logging.large_data_to_s3,
+            }),
+        )
+        .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))
+    }
+
+    fn desired(cx: &Context) -> Result<Vec<(String, Value)>, AwsError> {
+        Ok(vec![
+            ("trust_policy".into(), Self::trust_policy(cx)?),
+            (
+                format!("inline_policy.{}", cx.config.iam_role.policy_name),
+                Self::permissions_policy(cx)?,
+            ),
+            ("tags".into(), json!(cx.config.tags())),
+        ])
+    }
+}
+
+fn policy_name_field(cx: &Context) -> String {
+    format!("inline_policy.{}", cx.config.iam_role.policy_name)
+}
+
+#[async_trait]
+impl Resource for Role {
+    type State = Option<RoleState>;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::Role
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        cx.config.iam_role.name.clone()
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let name = &cx.config.iam_role.name;
+        let iam = &cx.aws.iam;
+        let (role, policy) = tokio::join!(
+            iam.get_role().role_name(name).send(),
+            iam.get_role_policy()
+                .role_name(name)
+                .policy_name(&cx.config.iam_role.policy_name)
+                .send()
+        );
+        let Some(role) = absent_if(role.aws("iam:GetRole"), NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let role = role
+            .role()
+            .ok_or_else(|| AwsError::bad_response("iam:GetRole", "role"))?;
+        cx.set_role_arn(role.arn());
+        let policy = absent_if(policy.aws("iam:GetRolePolicy"), NOT_FOUND)?
+            .and_then(|p| docs::parse_policy(p.policy_document()));
+        Ok(Some(RoleState {
+            arn: role.arn().to_string(),
+            trust_policy: role
+                .assume_role_policy_document()
+                .and_then(docs::parse_policy),
+            policy,
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        }))
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let desired = match Self::desired(cx) {
+            Ok(d) => d,
+            Err(e) => return Diff::unchanged().with_note(e.to_string()),
+        };
+        let Some(state) = state else {
+            return Diff::create(desired);
+        };
+        let policy_field = policy_name_field(cx);
+        let mut diff = Diff::compare(desired, |field| match field {
+            "trust_policy" => state.trust_policy.clone().unwrap_or(Value::Null),
+            "tags" => tags_field(&cx.config.tags(), &state.tags).0,
+            f if f == policy_field => state.policy.clone().unwrap_or(Value::Null),
+            _ => Value::Null,
+        });
+        // Policies are equal when they mean the same, whatever AWS did to their layout.
+        diff.changes.retain(|c| {
+            !(c.field != "tags" && !c.old.is_null() && docs::same_policy(&c.old, &c.new))
+        });
+        if diff.changes.is_empty() {
+            diff.action = crate::engine::Action::Unchanged;
+        }
+        diff
+    }
+
+    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        let name = &cx.config.iam_role.name;
+        let iam = &cx.aws.iam;
+        let tags = cx
+            .config
+            .tags()
+            .into_iter()
+            .map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if state.is_none() {
+            let created = iam
+                .create_role()
+                .role_name(name)
+                .description("Lets Amazon Bedrock deliver model invocation logs (managed by bedrock-monitor)")
+                .assume_role_policy_document(Self::trust_policy(cx)?.to_string())
+                .set_tags(Some(tags.clone()))
+                .send()
+                .await
+                .aws("iam:CreateRole");
+            match created {
+                Ok(out) => {
+                    if let Some(role) = out.role() {
+                        cx.set_role_arn(role.arn());
+                    }
+                }
+                // Created by a run that was interrupted after the call: adopt it.
+                Err(e) if e.code_is(&["EntityAlreadyExists"]) => {}
+                Err(e) => return Err(e),
+            }
+        } else {
+            if diff.touches("trust_policy") {
+                iam.update_assume_role_policy()
+                    .role_name(name)
+                    .policy_document(Self::trust_policy(cx)?.to_string())
+                    .send()
+                    .await
+                    .aws("iam:UpdateAssumeRolePolicy")?;
+            }
+            if diff.touches("tags") {
+                iam.tag_role()
+                    .role_name(name)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws("iam:TagRole")?;
+            }
+        }
+        if diff.touches(&policy_name_field(cx)) {
+            let document = Self::permissions_policy(cx)?.to_string();
+            // A role just created may not be visible to PutRolePolicy for a few seconds.
+            retry_while(
+                cx,
+                ComponentId::Role,
+                Duration::from_secs(30),
+                "waiting for the new role to become visible",
+                |e| e.code_is(NOT_FOUND),
+                || async {
+                    iam.put_role_policy()
+                        .role_name(name)
+                        .policy_name(&cx.config.iam_role.policy_name)
+                        .policy_document(&document)
+                        .send()
+                        .await
+                        .aws("iam:PutRolePolicy")
+                },
+            )
+            .await?;
+        }
+        if cx
+            .outputs
+            .lock()
+            .map(|o| o.role_arn.is_none())
+            .unwrap_or(true)
+        {
+            let role = iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .aws("iam:GetRole")?;
+            if let Some(r) = role.role() {
+                cx.set_role_arn(r.arn());
+            }
+        }
+        Ok(())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        match state {
+            None => Ownership::Missing,
+            Some(s) => ownership_from_tags(cx, &s.tags),
+        }
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        if state.is_none() {
+            return Ok(());
+        }
+        let name = &cx.config.iam_role.name;
+        let iam = &cx.aws.iam;
+        // A role can only be deleted without inline or attached policies.
+        let inline = iam
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .aws("iam:ListRolePolicies")?;
+        for policy in inline.policy_names() {
+            absent_if(
+                iam.delete_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .aws("iam:DeleteRolePolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .aws("iam:ListAttachedRolePolicies")?;
+        for policy in attached.attached_policies() {
+            if let Some(arn) = policy.policy_arn() {
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachRolePolicy")?;
+            }
+        }
+        absent_if(
+            iam.delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .aws("iam:DeleteRole"),
+            NOT_FOUND,
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! Everything the user sees: results on stdout (text or one JSON document), notes, progress
+//! and prompts on stderr.
+
+pub mod progress;
+pub mod prompt;
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+use crate::cli::{ColorChoice, OutputFormat};
+
+/// Owns stdout and the user-facing part of stderr.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub format: OutputFormat,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Printer {
+    pub fn new(format: OutputFormat, quiet: bool, verbose: u8, color: ColorChoice) -> Printer {
+        let colors = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        };
+        if !colors || color == ColorChoice::Always {
+            console::set_colors_enabled(colors);
+            console::set_colors_enabled_stderr(colors);
+        }
+        Printer {
+            format,
+            quiet,
+            verbose,
+        }
+    }
+
+    /// The command's result: its Display on stdout, or one JSON document.
+    pub fn result<T: Serialize + Display>(&self, value: &T) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        match self.format {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
+                writeln!(out)?;
+            }
+            OutputFormat::Text | OutputFormat::Csv => write!(out, "{value}")?,
+        }
+        out.flush()
+    }
+
+    /// Progress-level information (stderr, hidden by -q).
+    pub fn note(&self, message: impl Display) {
+        if !self.quiet {
+            eprintln!("{message}");
+        }
+    }
+
+    pub fn warn(&self, message: impl Display) {
+        if !self.quiet {
+            eprintln!(
+                "{} {message}",
+                console::style("warning:").yellow().bold().for_stderr()
+            );
+        }
+    }
+
+    /// Errors are shown even with -q.
+    pub fn error(&self, message: impl Display) {
+        eprintln!(
+            "{} {message}",
+            console::style("error:").red().bold().for_stderr()
+        );
+    }
+
+    pub fn json(&self) -> bool {
+        self.format == OutputFormat::Json
+    }
+}
+
+/// Whether the tool may ask questions: only with a terminal on stdin, no `--non-interactive`,
+/// and `CI` unset (or set to false).
+pub fn is_interactive(non_interactive: bool) -> bool {
+    let ci = std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "false" && v != "0")
+        .unwrap_or(false);
+    !non_interactive && !ci && std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}

@@ -1,0 +1,127 @@
+//! Questions on a terminal (dialoguer, on stderr), and the refusal to ask without one.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use dialoguer::theme::ColorfulTheme;
+use dialoguer::{Confirm, Select};
+
+use crate::engine::recovery::backoff;
+use crate::engine::{Decision, FailedStep, Progress, Recovery};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    #[error(
+        "{question} needs an answer, and there is no terminal to ask on (non-interactive, CI, or stdin is not a terminal); pass {flag} to answer yes"
+    )]
+    NotInteractive { question: String, flag: String },
+    #[error("prompt failed: {0}")]
+    Io(String),
+}
+
+pub struct Prompter {
+    pub interactive: bool,
+}
+
+impl Prompter {
+    /// Ask a yes/no question; `flag` is the option that answers it without a terminal.
+    pub fn confirm(&self, question: &str, flag: &str) -> Result<bool, PromptError> {
+        if !self.interactive {
+            return Err(PromptError::NotInteractive {
+                question: format!("\"{question}\""),
+                flag: flag.to_string(),
+            });
+        }
+        match Confirm::with_theme(&ColorfulTheme::default())
+            .with_prompt(question)
+            .default(false)
+            .interact_opt()
+        {
+            Ok(answer) => Ok(answer.unwrap_or(false)),
+            // Ctrl-C or a closed terminal is a "no".
+            Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                Ok(false)
+            }
+            Err(e) => Err(PromptError::Io(e.to_string())),
+        }
+    }
+}
+
+/// Asks the user what to do about a failed step: retry, skip (with its dependents), show the
+/// details, or abort. Steps already running go on while the question waits.
+pub struct InteractiveRecovery {
+    pub progress: Arc<dyn Progress>,
+}
+
+#[async_trait]
+impl Recovery for InteractiveRecovery {
+    async fn decide(&self, failed: &FailedStep) -> Decision {
+        let failed = failed.clone();
+        let progress = self.progress.clone();
+        let answer = tokio::task::spawn_blocking(move || {
+            let mut decision = Decision::Abort;
+            progress.suspend(&mut || decision = ask(&failed));
+            decision
+        })
+        .await;
+        answer.unwrap_or(Decision::Abort)
+    }
+}
+
+fn ask(failed: &FailedStep) -> Decision {
+    let e = &failed.error;
+    eprintln!();
+    eprintln!(
+        "{} {} ({}) failed",
+        console::style("✗").red().bold().for_stderr(),
+        failed.id,
+        failed.name
+    );
+    if !e.operation.is_empty() {
+        eprintln!("  call:  {}", e.operation);
+    }
+    if let Some(code) = &e.code {
+        eprintln!("  code:  {code}");
+    }
+    eprintln!("  error: {}", e.message);
+    if let Some(hint) = &e.hint {
+        eprintln!("  hint:  {hint}");
+    }
+    let skip_label = if failed.dependents.is_empty() {
+        "Skip this step and continue".to_string()
+    } else {
+        format!(
+            "Skip this step and continue (also skips {})",
+            failed
+                .dependents
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let items = [
+        "Retry this step".to_string(),
+        skip_label,
+        "Show details".to_string(),
+        "Abort (finish running steps, then stop)".to_string(),
+    ];
+    loop {
+        let choice = Select::with_theme(&ColorfulTheme::default())
+            .with_prompt(format!("What now? (attempt {})", failed.attempt))
+            .items(&items)
+            .default(0)
+            .interact_opt();
+        match choice {
+            Ok(Some(0)) => {
+                return Decision::Retry(backoff(std::time::Duration::from_millis(500), 1));
+            }
+            Ok(Some(1)) => return Decision::Skip,
+            Ok(Some(2)) => {
+                eprintln!("{}", e.details.as_deref().unwrap_or("no further details"));
+            }
+            // Abort, Esc, Ctrl-C, or a terminal that went away.
+            _ => return Decision::Abort,
+        }
+    }
+}
