@@ -591,7 +591,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let problems = violations
         .into_iter()
         .map(|v| {
-            let loc = locator.find(&v.path);
+            let loc = locator.find(&v.path, v.at_key);
             Problem {
                 file: file.to_string(),
                 line: loc.line,
@@ -626,6 +626,8 @@ pub enum PathPart {
 pub struct Violation {
     pub path: Vec<PathPart>,
     pub message: String,
+    /// Point at the key rather than its value (the key itself is wrong).
+    pub at_key: bool,
 }
 
 impl Violation {

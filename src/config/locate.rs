@@ -47,7 +47,7 @@ impl<'a> Locator<'a> {
 
     /// The value's position, or the nearest enclosing table's when the value is a default
     /// (absent from the file).
-    pub fn find(&self, path: &[PathPart]) -> Location {
+    pub fn find(&self, path: &[PathPart], at_key: bool) -> Location {
         let Some(root) = &self.root else {
             return Location::default();
         };
@@ -69,7 +69,7 @@ impl<'a> Locator<'a> {
             };
             match next {
                 Some(v) => {
-                    best = Some(key_or_value_span(table, part, v));
+                    best = Some(key_or_value_span(table, part, v, at_key));
                     value = Some(v);
                 }
                 None => break,
@@ -87,8 +87,9 @@ fn key_or_value_span(
     table: &DeTable<'_>,
     part: &PathPart,
     v: &toml::Spanned<DeValue<'_>>,
+    at_key: bool,
 ) -> Range<usize> {
-    if v.get_ref().is_table() {
+    if at_key || v.get_ref().is_table() {
         if let PathPart::Key(k) = part {
             if let Some((key, _)) = table.get_key_value(k.as_str()) {
                 return key.span();

@@ -25,6 +25,16 @@ impl Checker {
         self.violations.push(Violation {
             path,
             message: message.into(),
+            at_key: false,
+        });
+    }
+
+    /// A violation by a key's name rather than its value.
+    fn fail_key(&mut self, path: Vec<PathPart>, message: impl Into<String>) {
+        self.violations.push(Violation {
+            path,
+            message: message.into(),
+            at_key: true,
         });
     }
 
@@ -77,22 +87,23 @@ fn check_stack(config: &Config, c: &mut Checker) {
             PathPart::Key(key.clone()),
         ];
         if key.to_ascii_lowercase().starts_with("aws:") {
-            c.fail(
+            c.fail_key(
                 p.clone(),
                 format!("tag key {key:?} uses the reserved prefix \"aws:\"; choose another key"),
             );
         }
         if key == super::STACK_TAG_KEY {
-            c.fail(
+            c.fail_key(
                 p.clone(),
                 format!("tag key {key:?} is set by the tool from stack.name; remove it"),
             );
         }
-        c.check(
-            !key.is_empty() && key.chars().count() <= 128 && tag_chars_ok(key),
+        if !(!key.is_empty() && key.chars().count() <= 128 && tag_chars_ok(key)) {
+            c.fail_key(
             p.clone(),
             format!("tag key {key:?} must be 1-128 characters of letters, digits, spaces and _ . : / = + - @"),
         );
+        }
         c.check(
             value.chars().count() <= 256 && tag_chars_ok(value),
             p,

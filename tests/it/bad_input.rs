@@ -1,0 +1,124 @@
+//! Bad input is a clear error naming file, line, column, field and rule; it exits 3 and makes
+//! no AWS call, whatever the command.
+
+use crate::support::env::TestEnv;
+
+/// (config text, expected "line:column: field", words of the rule)
+const CASES: &[(&str, &str, &str)] = &[
+    ("[stack\nname = \"x\"\n", "1:7", "unclosed table"),
+    (
+        "[bucket]\nnmae = \"x\"\n",
+        "2:1: bucket.nmae",
+        "unknown field `nmae`",
+    ),
+    (
+        "[log_group]\nretention_days = 31\n",
+        "2:18: log_group.retention_days",
+        "does not accept a retention of 31 days",
+    ),
+    (
+        "[log_group]\nretention_days = \"30\"\n",
+        "2:18: log_group.retention_days",
+        "wrong type",
+    ),
+    (
+        "[bucket]\nname = \"My_Logs\"\n",
+        "2:8: bucket.name",
+        "not a valid S3 bucket name",
+    ),
+    (
+        "[iam_role]\nname = \"bad role\"\n",
+        "2:8: iam_role.name",
+        "not a valid IAM role name",
+    ),
+    (
+        "[log_group]\nname = \"logs:bad\"\n",
+        "2:8: log_group.name",
+        "not a valid log group name",
+    ),
+    (
+        "[dashboard]\nname = \"my dashboard\"\n",
+        "2:8: dashboard.name",
+        "not a valid dashboard name",
+    ),
+    (
+        "[alerts]\nemails = [\"ops.example.com\"]\n",
+        "2:11: alerts.emails[0]",
+        "not an email address",
+    ),
+    (
+        "[alarms.high_error_rate]\nthreshold = -5\n",
+        "2:13: alarms.high_error_rate.threshold",
+        "negative",
+    ),
+    (
+        "[alarms.throttles]\nperiod_seconds = 45\n",
+        "2:18: alarms.throttles.period_seconds",
+        "10, 30 or a multiple of 60",
+    ),
+    (
+        "[[budgets]]\nname = \"b\"\nlimit_usd = 0\n",
+        "3:13: budgets[0].limit_usd",
+        "must be more than 0",
+    ),
+    (
+        "[[budgets]]\nname = \"b\"\nlimit_usd = -10\n",
+        "3:13: budgets[0].limit_usd",
+        "must be more than 0",
+    ),
+    (
+        "[stack.tags]\n\"aws:team\" = \"x\"\n",
+        "2:1: stack.tags.\"aws:team\"",
+        "reserved prefix",
+    ),
+    (
+        "[bucket]\nkms_key_arn = \"alias/logs\"\n",
+        "2:15: bucket.kms_key_arn",
+        "not a KMS key ARN",
+    ),
+];
+
+#[test]
+fn every_bad_input_class_is_rejected_before_any_aws_call() {
+    let env = TestEnv::new();
+    for (text, location, rule) in CASES {
+        env.write_config(text);
+        for command in ["validate", "plan", "apply"] {
+            let run = env.run(&[command, "--yes"][..if command == "apply" { 2 } else { 1 }]);
+            assert_eq!(run.code, 3, "{command} with {text:?}: {run:?}");
+            assert!(
+                run.stderr
+                    .contains(&format!("bedrock-monitor.toml:{location}")),
+                "{command} with {text:?} should point at {location}: {}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains(rule),
+                "{command} with {text:?} should name the rule {rule:?}: {}",
+                run.stderr
+            );
+            assert!(run.stdout.is_empty(), "nothing on stdout: {}", run.stdout);
+        }
+    }
+    assert!(
+        env.proxy.calls().is_empty(),
+        "bad input must not reach AWS: {:?}",
+        env.proxy.calls()
+    );
+}
+
+#[test]
+fn a_missing_explicit_config_and_bad_flags_are_errors() {
+    let env = TestEnv::new();
+    let run = env.run(&["--config", "nope.toml", "plan"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("nope.toml"), "{}", run.stderr);
+
+    let run = env.run(&["--region", "moon-base", "plan"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("not an AWS region"), "{}", run.stderr);
+
+    let run = env.run(&["plan", "--no-such-flag"]);
+    assert_eq!(run.code, 64, "{run:?}");
+    assert!(env.proxy.calls().is_empty());
+}
