@@ -65,6 +65,9 @@ impl TestEnv {
             .expect("tokio runtime for SDK checks");
         let aws = emulator_clients(&moto.url(), REGION);
         let dir = tempfile::tempdir().expect("scratch directory");
+        // Empty AWS config files: nothing from the machine's own profiles leaks in.
+        std::fs::write(dir.path().join("aws-config"), "").expect("aws config");
+        std::fs::write(dir.path().join("aws-credentials"), "").expect("aws credentials");
         TestEnv {
             moto,
             proxy,
