@@ -8,5 +8,6 @@ pub mod commands;
 pub mod config;
 pub mod docs;
 pub mod engine;
+pub mod report;
 pub mod resources;
 pub mod ui;

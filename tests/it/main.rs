@@ -7,3 +7,4 @@ mod bad_input;
 mod harness;
 mod logging_retry;
 mod logging_stack;
+mod report;

@@ -1,0 +1,472 @@
+//! The CloudWatch side of the report: which models reported `AWS/Bedrock` metrics
+//! (`ListMetrics`), and their sums over the window in as few `GetMetricData` calls as the API
+//! allows.
+//!
+//! Queries for all models are packed together, up to 500 a call (the API's limit), so the
+//! number of calls grows with models only every 50 models (10 queries each), never per model.
+//! The period is chosen so that a full call of 500 queries stays within one response page
+//! (100,800 datapoints): at most [`MAX_POINTS_PER_QUERY`] datapoints per query. `NextToken`
+//! pages are still followed.
+//!
+//! Average latency is invocation-weighted and exact: the window's `Sum` of `InvocationLatency`
+//! divided by its `SampleCount` (one sample per invocation), not an average of averages.
+//!
+//! p99 latency comes from CloudWatch's own `p99` statistic over one period that covers the
+//! whole window (a percentile cannot be combined from per-period values). It is fetched in a
+//! separate call, after the sums, so that an endpoint that does not serve percentiles (moto
+//! answers HTTP 500) costs only the p99 column, which is then reported as unavailable.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode,
+};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::aws::{AwsError, AwsResultExt};
+
+use super::window::Window;
+
+pub const NAMESPACE: &str = "AWS/Bedrock";
+pub const MODEL_DIMENSION: &str = "ModelId";
+
+/// `GetMetricData` accepts at most 500 queries per call.
+pub const MAX_QUERIES_PER_CALL: usize = 500;
+
+/// A response page holds at most 100,800 datapoints; 500 queries × 200 stay below that.
+pub const MAX_POINTS_PER_QUERY: i64 = 200;
+
+/// Guards against an endpoint that keeps returning the same `NextToken`.
+const MAX_PAGES: usize = 10_000;
+
+/// One per-model series: (query-ID suffix, metric name, statistic).
+const SERIES: [(&str, &str, &str); 10] = [
+    ("inv", "Invocations", "Sum"),
+    ("tin", "InputTokenCount", "Sum"),
+    ("tout", "OutputTokenCount", "Sum"),
+    ("cerr", "InvocationClientErrors", "Sum"),
+    ("serr", "InvocationServerErrors", "Sum"),
+    ("thr", "InvocationThrottles", "Sum"),
+    ("lsum", "InvocationLatency", "Sum"),
+    ("lcnt", "InvocationLatency", "SampleCount"),
+    ("cread", "CacheReadInputTokenCount", "Sum"),
+    ("cwrite", "CacheWriteInputTokenCount", "Sum"),
+];
+
+/// Queries per model in the sums call.
+pub const QUERIES_PER_MODEL: usize = SERIES.len();
+
+/// What CloudWatch holds for one model over the window (sums of every datapoint).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelMetrics {
+    pub model_id: String,
+    pub invocations: f64,
+    pub input_tokens: f64,
+    pub output_tokens: f64,
+    pub client_errors: f64,
+    pub server_errors: f64,
+    pub throttles: f64,
+    /// Sum of `InvocationLatency` (ms) and its sample count, for the weighted average.
+    pub latency_sum_ms: f64,
+    pub latency_samples: f64,
+    pub cache_read_input_tokens: f64,
+    pub cache_write_input_tokens: f64,
+    pub p99_latency_ms: Option<f64>,
+    /// Whether any query returned a datapoint in the window.
+    pub has_data: bool,
+}
+
+impl ModelMetrics {
+    pub fn new(model_id: impl Into<String>) -> ModelMetrics {
+        ModelMetrics {
+            model_id: model_id.into(),
+            ..ModelMetrics::default()
+        }
+    }
+
+    fn add(&mut self, suffix: &str, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        self.has_data = true;
+        let field = match suffix {
+            "inv" => &mut self.invocations,
+            "tin" => &mut self.input_tokens,
+            "tout" => &mut self.output_tokens,
+            "cerr" => &mut self.client_errors,
+            "serr" => &mut self.server_errors,
+            "thr" => &mut self.throttles,
+            "lsum" => &mut self.latency_sum_ms,
+            "lcnt" => &mut self.latency_samples,
+            "cread" => &mut self.cache_read_input_tokens,
+            "cwrite" => &mut self.cache_write_input_tokens,
+            _ => return,
+        };
+        *field += value;
+    }
+}
+
+/// The periods of the report's queries, from the window and its age.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    /// For the sums: a multiple of the granularity giving at most 200 datapoints per query,
+    /// dividing the window exactly where possible.
+    pub sum_seconds: i32,
+    /// For p99: one period covering the whole window.
+    pub whole_window_seconds: i32,
+}
+
+impl Periods {
+    pub fn for_window(window: &Window, now: DateTime<Utc>) -> Periods {
+        let granularity = granularity(window.start, now);
+        let length = window.seconds().max(1);
+        let whole = round_up(length, granularity);
+        Periods {
+            sum_seconds: clamp_i32(sum_period(length, granularity)),
+            whole_window_seconds: clamp_i32(whole),
+        }
+    }
+}
+
+/// The finest period CloudWatch serves for data starting at `start`: 60 s within 15 days,
+/// 300 s (multiples of 5 minutes) within 63 days, 3600 s beyond.
+pub fn granularity(start: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    let age = now - start;
+    if age > Duration::days(63) {
+        3600
+    } else if age > Duration::days(15) {
+        300
+    } else {
+        60
+    }
+}
+
+/// The smallest multiple of `granularity` that gives at most [`MAX_POINTS_PER_QUERY`]
+/// datapoints over `length` seconds, preferring one that divides the window exactly (so no
+/// period pokes out past its end).
+pub fn sum_period(length: i64, granularity: i64) -> i64 {
+    let length = length.max(1);
+    let minimum = round_up(
+        (length + MAX_POINTS_PER_QUERY - 1) / MAX_POINTS_PER_QUERY,
+        granularity,
+    );
+    if length % granularity == 0 {
+        let mut period = minimum;
+        while period < length {
+            if length % period == 0 {
+                return period;
+            }
+            period += granularity;
+        }
+        return length.max(granularity);
+    }
+    minimum
+}
+
+fn round_up(value: i64, step: i64) -> i64 {
+    let value = value.max(1);
+    (value + step - 1) / step * step
+}
+
+fn clamp_i32(value: i64) -> i32 {
+    // Windows are at most 455 days (39,312,000 s), far below i32::MAX.
+    i32::try_from(value).unwrap_or(i32::MAX - i32::MAX % 3600)
+}
+
+/// Every `ModelId` value with a metric in `AWS/Bedrock` whose only dimension is `ModelId`,
+/// sorted and without duplicates. `ListMetrics` lists metrics that had data in the last two
+/// weeks; see the note the report adds for older windows.
+pub async fn list_model_ids(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+) -> Result<Vec<String>, AwsError> {
+    let mut ids = BTreeSet::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let out = cloudwatch
+            .list_metrics()
+            .namespace(NAMESPACE)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .aws("cloudwatch:ListMetrics")?;
+        for metric in out.metrics() {
+            if let [dimension] = metric.dimensions()
+                && dimension.name() == Some(MODEL_DIMENSION)
+                && let Some(value) = dimension.value().filter(|v| !v.is_empty())
+            {
+                ids.insert(value.to_string());
+            }
+        }
+        match out.next_token().filter(|t| !t.is_empty()) {
+            Some(next) if token.as_deref() != Some(next) => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(ids.into_iter().collect())
+}
+
+/// Values by query ID from one or more `GetMetricData` calls, and what CloudWatch said about
+/// queries it could not answer in full.
+#[derive(Debug, Default)]
+pub struct QueryResults {
+    pub values: BTreeMap<String, Vec<f64>>,
+    /// (query ID, status) of results that ended neither `Complete` nor `PartialData`.
+    pub incomplete: Vec<(String, String)>,
+    pub messages: Vec<String>,
+    pub calls: usize,
+}
+
+/// Runs `queries` in calls of up to 500, following `NextToken` pages.
+pub async fn get_metric_data(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    window: &Window,
+) -> Result<QueryResults, AwsError> {
+    let mut results = QueryResults::default();
+    let start = aws_smithy_types::DateTime::from_secs(window.start.timestamp());
+    let end = aws_smithy_types::DateTime::from_secs(window.end.timestamp());
+    for chunk in queries.chunks(MAX_QUERIES_PER_CALL) {
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            results.calls += 1;
+            let out = cloudwatch
+                .get_metric_data()
+                .set_metric_data_queries(Some(chunk.to_vec()))
+                .start_time(start)
+                .end_time(end)
+                .scan_by(ScanBy::TimestampAscending)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .aws("cloudwatch:GetMetricData")?;
+            for result in out.metric_data_results() {
+                let Some(id) = result.id() else { continue };
+                results
+                    .values
+                    .entry(id.to_string())
+                    .or_default()
+                    .extend_from_slice(result.values());
+                match result.status_code() {
+                    None | Some(StatusCode::Complete) | Some(StatusCode::PartialData) => {}
+                    Some(other) => results
+                        .incomplete
+                        .push((id.to_string(), other.as_str().to_string())),
+                }
+            }
+            for message in out.messages() {
+                if let Some(text) = message.value() {
+                    let code = message.code().unwrap_or("message");
+                    results.messages.push(format!("{code}: {text}"));
+                }
+            }
+            match out.next_token().filter(|t| !t.is_empty()) {
+                Some(next) if token.as_deref() != Some(next) => token = Some(next.to_string()),
+                _ => break,
+            }
+        }
+    }
+    Ok(results)
+}
+
+fn query(id: String, model_id: &str, metric: &str, stat: &str, period: i32) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(NAMESPACE)
+        .metric_name(metric)
+        .dimensions(
+            Dimension::builder()
+                .name(MODEL_DIMENSION)
+                .value(model_id)
+                .build(),
+        )
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(period)
+                .stat(stat)
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
+/// The sums queries for every model: `m{index}_{suffix}`.
+pub fn usage_queries(model_ids: &[String], period: i32) -> Vec<MetricDataQuery> {
+    model_ids
+        .iter()
+        .enumerate()
+        .flat_map(|(index, model_id)| {
+            SERIES.iter().map(move |(suffix, metric, stat)| {
+                query(format!("m{index}_{suffix}"), model_id, metric, stat, period)
+            })
+        })
+        .collect()
+}
+
+/// The p99 queries, one per model over one whole-window period: `m{index}_p99`.
+pub fn p99_queries(model_ids: &[String], period: i32) -> Vec<MetricDataQuery> {
+    model_ids
+        .iter()
+        .enumerate()
+        .map(|(index, model_id)| {
+            query(
+                format!("m{index}_p99"),
+                model_id,
+                "InvocationLatency",
+                "p99",
+                period,
+            )
+        })
+        .collect()
+}
+
+/// (model index, suffix) from a query ID made by [`usage_queries`] or [`p99_queries`].
+fn parse_query_id(id: &str) -> Option<(usize, &str)> {
+    let (index, suffix) = id.strip_prefix('m')?.split_once('_')?;
+    Some((index.parse().ok()?, suffix))
+}
+
+/// Folds the sums into one [`ModelMetrics`] per model, in `model_ids` order.
+pub fn fold_usage(model_ids: &[String], results: &QueryResults) -> Vec<ModelMetrics> {
+    let mut models: Vec<ModelMetrics> = model_ids.iter().map(ModelMetrics::new).collect();
+    for (id, values) in &results.values {
+        let Some((index, suffix)) = parse_query_id(id) else {
+            continue;
+        };
+        if let Some(model) = models.get_mut(index) {
+            for value in values {
+                model.add(suffix, *value);
+            }
+        }
+    }
+    models
+}
+
+/// The p99 per model index from the p99 call. A model with no value stays `None`; a model
+/// with several values (the window did not fit one period) also stays `None`, since
+/// percentiles of parts cannot be combined; the count of those is returned.
+pub fn fold_p99(results: &QueryResults) -> (BTreeMap<usize, f64>, usize) {
+    let mut p99 = BTreeMap::new();
+    let mut split = 0;
+    for (id, values) in &results.values {
+        let Some((index, "p99")) = parse_query_id(id) else {
+            continue;
+        };
+        let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        match finite.as_slice() {
+            [] => {}
+            [value] => {
+                p99.insert(index, *value);
+            }
+            _ => split += 1,
+        }
+    }
+    (p99, split)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn sum_periods_stay_within_200_points_and_divide_the_window() {
+        // 24 h: 86400 / 200 = 432 → the first multiple of 60 dividing 86400 from 480 on.
+        assert_eq!(sum_period(86_400, 60), 480);
+        assert_eq!(86_400 / 480, 180);
+        // 1 h: 18 s minimum → 60 s.
+        assert_eq!(sum_period(3_600, 60), 60);
+        // 7 minutes: 7 points of 60 s.
+        assert_eq!(sum_period(420, 60), 60);
+        // 211 minutes (prime): no divisor gives ≤ 200 points but the whole window.
+        assert_eq!(sum_period(211 * 60, 60), 211 * 60);
+        // A window of odd seconds: the plain minimum, rounded up to a minute.
+        assert_eq!(sum_period(86_401, 60), 480);
+        // 455 days at hourly granularity.
+        let p = sum_period(455 * 86_400, 3600);
+        assert_eq!(p % 3600, 0);
+        assert!(455 * 86_400 / p <= MAX_POINTS_PER_QUERY);
+        for length in [60, 61, 3_599, 3_600, 86_400, 7 * 86_400, 30 * 86_400 + 17] {
+            for granularity in [60, 300, 3600] {
+                let p = sum_period(length, granularity);
+                assert_eq!(p % granularity, 0, "{length} {granularity}");
+                let points = (length + p - 1) / p;
+                assert!(points <= MAX_POINTS_PER_QUERY, "{length} {granularity} {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn granularity_follows_cloudwatch_retention() {
+        let now = at("2026-11-23T00:00:00Z");
+        assert_eq!(granularity(at("2026-11-22T00:00:00Z"), now), 60);
+        assert_eq!(granularity(at("2026-11-01T00:00:00Z"), now), 300);
+        assert_eq!(granularity(at("2026-08-01T00:00:00Z"), now), 3600);
+    }
+
+    #[test]
+    fn whole_window_period_is_rounded_up() {
+        let now = at("2026-11-23T00:00:00Z");
+        let w = Window {
+            start: at("2026-11-22T00:00:00Z"),
+            end: at("2026-11-22T10:00:30Z"),
+        };
+        let p = Periods::for_window(&w, now);
+        assert_eq!(p.whole_window_seconds, 36_060);
+    }
+
+    #[test]
+    fn query_ids_are_valid_and_parse_back() {
+        let ids: Vec<String> = (0..60).map(|i| format!("model-{i}")).collect();
+        let queries = usage_queries(&ids, 60);
+        assert_eq!(queries.len(), 60 * QUERIES_PER_MODEL);
+        for q in &queries {
+            let id = q.id().unwrap();
+            assert!(id.starts_with(|c: char| c.is_ascii_lowercase()), "{id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{id}"
+            );
+            let (index, suffix) = parse_query_id(id).unwrap();
+            assert!(index < 60);
+            assert!(SERIES.iter().any(|(s, _, _)| *s == suffix));
+        }
+        assert_eq!(parse_query_id("m12_p99"), Some((12, "p99")));
+        assert_eq!(parse_query_id("x12_p99"), None);
+    }
+
+    #[test]
+    fn folding_sums_values_per_model() {
+        let ids = vec!["a".to_string(), "b".to_string()];
+        let mut results = QueryResults::default();
+        results.values.insert("m0_inv".into(), vec![2.0, 3.0]);
+        results.values.insert("m0_lsum".into(), vec![1000.0, 500.0]);
+        results.values.insert("m0_lcnt".into(), vec![2.0, 3.0]);
+        results.values.insert("m1_inv".into(), vec![]);
+        results.values.insert("bogus".into(), vec![1.0]);
+        let models = fold_usage(&ids, &results);
+        assert_eq!(models[0].invocations, 5.0);
+        assert_eq!(models[0].latency_sum_ms, 1500.0);
+        assert_eq!(models[0].latency_samples, 5.0);
+        assert!(models[0].has_data);
+        assert!(!models[1].has_data);
+    }
+
+    #[test]
+    fn p99_is_taken_only_from_a_single_whole_window_value() {
+        let mut results = QueryResults::default();
+        results.values.insert("m0_p99".into(), vec![812.5]);
+        results.values.insert("m1_p99".into(), vec![]);
+        results.values.insert("m2_p99".into(), vec![1.0, 2.0]);
+        let (p99, split) = fold_p99(&results);
+        assert_eq!(p99.get(&0), Some(&812.5));
+        assert_eq!(p99.get(&1), None);
+        assert_eq!(p99.get(&2), None);
+        assert_eq!(split, 1);
+    }
+}

@@ -1,0 +1,461 @@
+//! `report`: Bedrock usage and estimated cost from CloudWatch metrics.
+//!
+//! [`build_report`] discovers every model that reported `AWS/Bedrock` metrics (`ListMetrics`),
+//! fetches their sums over the [`Window`] in as few `GetMetricData` calls as the API allows
+//! ([`metrics`]), prices the tokens ([`pricing`]), projects a 30-day month and, with
+//! `--by-principal`, breaks usage down by caller from the invocation logs ([`principals`]).
+//! The [`Report`] is one value rendered as JSON (`Serialize`), text (`Display`) or CSV
+//! ([`Report::to_csv`]).
+//!
+//! It needs only `cloudwatch:ListMetrics` and `cloudwatch:GetMetricData` (plus
+//! `logs:StartQuery` and `logs:GetQueryResults` with `--by-principal`), and works with no stack
+//! applied and with no data (an empty report).
+
+pub mod metrics;
+pub mod pricing;
+pub mod principals;
+mod render;
+pub mod window;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::aws::{AwsError, Clients};
+use crate::config::{Config, PriceConfig};
+
+pub use metrics::ModelMetrics;
+pub use pricing::{PRICES_AS_OF, Price, PriceMatch, PriceSource, builtin_prices, lookup};
+pub use principals::PrincipalUsage;
+pub use window::{DEFAULT_HOURS, Window, WindowError};
+
+/// The projection's month.
+pub const PROJECTION_DAYS: u32 = 30;
+
+/// `ListMetrics` lists only metrics with data in the last two weeks.
+const LIST_METRICS_DAYS: i64 = 14;
+
+/// What `report` does beyond the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Add a per-principal breakdown from the invocation log group.
+    pub by_principal: bool,
+    /// The invocation log group (the config's `[log_group] name`).
+    pub log_group: String,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            by_principal: false,
+            log_group: crate::config::LogGroupConfig::default().name,
+        }
+    }
+}
+
+impl ReportOptions {
+    /// Options with the log group from the config.
+    pub fn from_config(config: &Config, by_principal: bool) -> ReportOptions {
+        ReportOptions {
+            by_principal,
+            log_group: config.log_group.name.clone(),
+        }
+    }
+}
+
+/// Usage and estimated cost over a window: the value behind `--output json|text|csv`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub window: WindowSummary,
+    pub region: String,
+    /// The date of the built-in prices.
+    pub prices_as_of: String,
+    /// The region the built-in prices are for.
+    pub prices_region: String,
+    pub totals: Totals,
+    /// Sorted by cost, highest first; unpriced models last, by invocations.
+    pub models: Vec<ModelUsage>,
+    pub projection: Projection,
+    /// Present with `--by-principal` when the breakdown could be made (else see `notes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<PrincipalUsage>>,
+    /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
+    /// could not serve, limits of the estimate.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowSummary {
+    #[serde(serialize_with = "rfc3339")]
+    pub start: DateTime<Utc>,
+    #[serde(serialize_with = "rfc3339")]
+    pub end: DateTime<Utc>,
+    pub hours: f64,
+    /// The period of the sums queries.
+    pub period_seconds: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Totals {
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Estimated cost of the priced models only (see `unpriced_*`).
+    pub cost_usd: f64,
+    pub unpriced_models: usize,
+    pub unpriced_invocations: u64,
+    pub unpriced_input_tokens: u64,
+    pub unpriced_output_tokens: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub throttles: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelUsage {
+    /// As in the `ModelId` dimension (a model ID, an inference-profile ID or an ARN).
+    pub model_id: String,
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// `null` when no price matches (see `notes` for the `[pricing]` key to add).
+    pub cost_usd: Option<f64>,
+    /// The pricing key that matched, and whether it came from the built-in table or the config.
+    pub price_key: Option<String>,
+    pub price_source: Option<PriceSource>,
+    /// Invocation-weighted: the window's latency sum over its sample count.
+    pub avg_latency_ms: Option<f64>,
+    /// CloudWatch's `p99` over the whole window; `null` when not served.
+    pub p99_latency_ms: Option<f64>,
+    pub client_errors: u64,
+    pub server_errors: u64,
+    pub throttles: u64,
+    /// Prompt-cache tokens, reported but not priced.
+    pub cache_read_input_tokens: u64,
+    pub cache_write_input_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Projection {
+    pub days: u32,
+    /// Window totals × (30 days / window length).
+    pub monthly_invocations: u64,
+    pub monthly_input_tokens: u64,
+    pub monthly_output_tokens: u64,
+    /// Of the priced models only.
+    pub monthly_cost_usd: f64,
+}
+
+fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&window::display_time(*t))
+}
+
+/// Builds the report: `ListMetrics` (paginated), one `GetMetricData` call per 50 models for
+/// the sums (paginated), one per 500 models for p99, and with `by_principal` one Logs
+/// Insights query. Fails only when a call the report cannot do without fails (or, with
+/// `by_principal`, when the log query is refused for another reason than a missing log group).
+pub async fn build_report(
+    clients: &Clients,
+    config: &Config,
+    window: &Window,
+    options: &ReportOptions,
+) -> Result<Report, AwsError> {
+    let now = Utc::now();
+    let periods = metrics::Periods::for_window(window, now);
+    let mut notes = Vec::new();
+
+    let model_ids = metrics::list_model_ids(&clients.cloudwatch).await?;
+    let mut models = Vec::new();
+    if !model_ids.is_empty() {
+        let queries = metrics::usage_queries(&model_ids, periods.sum_seconds);
+        let results = metrics::get_metric_data(&clients.cloudwatch, queries, window).await?;
+        notes.extend(incomplete_notes(&results));
+        let mut folded = metrics::fold_usage(&model_ids, &results);
+
+        // p99 only for models with data, in one more call (per 500 models).
+        let active: Vec<usize> = (0..folded.len()).filter(|&i| folded[i].has_data).collect();
+        if !active.is_empty() {
+            let active_ids: Vec<String> =
+                active.iter().map(|&i| folded[i].model_id.clone()).collect();
+            let queries = metrics::p99_queries(&active_ids, periods.whole_window_seconds);
+            match metrics::get_metric_data(&clients.cloudwatch, queries, window).await {
+                Ok(results) => {
+                    let (p99, split) = metrics::fold_p99(&results);
+                    for (position, value) in p99 {
+                        if let Some(&index) = active.get(position) {
+                            folded[index].p99_latency_ms = Some(value);
+                        }
+                    }
+                    if split > 0 {
+                        notes.push(format!(
+                            "p99 latency is unavailable for {split} model(s): CloudWatch split \
+                             the window into several periods, and percentiles of parts cannot \
+                             be combined"
+                        ));
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!("p99 query failed: {e}");
+                    notes.push(format!(
+                        "p99 not served by this endpoint: cloudwatch:GetMetricData with the \
+                         p99 statistic failed ({}); p99_latency_ms is null",
+                        e.code.as_deref().unwrap_or("error")
+                    ));
+                }
+            }
+        }
+        models = folded.into_iter().filter(|m| m.has_data).collect();
+    }
+
+    if window.start < now - Duration::days(LIST_METRICS_DAYS) {
+        notes.push(format!(
+            "models are discovered with cloudwatch:ListMetrics, which lists only metrics with \
+             data in the last {LIST_METRICS_DAYS} days: a model used in this window but not \
+             since is missing"
+        ));
+    }
+
+    let mut report = Report::from_metrics(
+        window,
+        periods.sum_seconds,
+        &clients.region,
+        &config.pricing,
+        models,
+    );
+    notes.append(&mut report.notes);
+    report.notes = notes;
+
+    if options.by_principal {
+        match principals::fetch(&clients.logs, &options.log_group, window, &config.pricing).await? {
+            principals::Outcome::Rows(rows) => {
+                if rows.iter().any(|r| r.cost_usd.is_none()) {
+                    report.notes.push(
+                        "some per-principal rows are unpriced (cost_usd null): their models \
+                         have no price"
+                            .to_string(),
+                    );
+                }
+                report.principals = Some(rows);
+            }
+            principals::Outcome::Unavailable(note) => report.notes.push(note),
+        }
+    }
+    Ok(report)
+}
+
+fn incomplete_notes(results: &metrics::QueryResults) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !results.incomplete.is_empty() {
+        let mut statuses: Vec<&str> = results
+            .incomplete
+            .iter()
+            .map(|(_, status)| status.as_str())
+            .collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        notes.push(format!(
+            "CloudWatch answered {} metric queries with status {}: those values may be missing \
+             or partial",
+            results.incomplete.len(),
+            statuses.join(", ")
+        ));
+    }
+    for message in &results.messages {
+        notes.push(format!("CloudWatch: {message}"));
+    }
+    notes
+}
+
+impl Report {
+    /// The report for metrics already fetched: prices, totals, sorting, projection and notes.
+    /// `models` with no data are left out.
+    pub fn from_metrics(
+        window: &Window,
+        period_seconds: i32,
+        region: &str,
+        pricing: &BTreeMap<String, PriceConfig>,
+        models: Vec<ModelMetrics>,
+    ) -> Report {
+        let mut notes = Vec::new();
+        let mut usages: Vec<ModelUsage> = models
+            .into_iter()
+            .filter(|m| m.has_data)
+            .map(|m| model_usage(m, pricing))
+            .collect();
+        usages.sort_by(|a, b| {
+            cost_order(a.cost_usd, b.cost_usd)
+                .then(b.invocations.cmp(&a.invocations))
+                .then_with(|| a.model_id.cmp(&b.model_id))
+        });
+
+        let mut totals = Totals {
+            invocations: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: 0.0,
+            unpriced_models: 0,
+            unpriced_invocations: 0,
+            unpriced_input_tokens: 0,
+            unpriced_output_tokens: 0,
+            client_errors: 0,
+            server_errors: 0,
+            throttles: 0,
+        };
+        let mut cache_tokens = 0u64;
+        for m in &usages {
+            totals.invocations += m.invocations;
+            totals.input_tokens += m.input_tokens;
+            totals.output_tokens += m.output_tokens;
+            totals.client_errors += m.client_errors;
+            totals.server_errors += m.server_errors;
+            totals.throttles += m.throttles;
+            cache_tokens += m.cache_read_input_tokens + m.cache_write_input_tokens;
+            match m.cost_usd {
+                Some(cost) => totals.cost_usd += cost,
+                None => {
+                    totals.unpriced_models += 1;
+                    totals.unpriced_invocations += m.invocations;
+                    totals.unpriced_input_tokens += m.input_tokens;
+                    totals.unpriced_output_tokens += m.output_tokens;
+                    let key = pricing::suggested_key(&m.model_id);
+                    notes.push(format!(
+                        "no price for {}: add [pricing.\"{key}\"] with input_per_1k and \
+                         output_per_1k (USD per 1,000 tokens) to the config",
+                        m.model_id
+                    ));
+                }
+            }
+        }
+        totals.cost_usd = round_cost(totals.cost_usd);
+
+        if usages.is_empty() {
+            notes
+                .push("no Bedrock model metrics (AWS/Bedrock, ModelId) in this window".to_string());
+        }
+        if totals.unpriced_models > 0 {
+            notes.push(format!(
+                "{} of {} models are unpriced: {} invocations, {} input and {} output tokens are \
+                 not in cost_usd",
+                totals.unpriced_models,
+                usages.len(),
+                totals.unpriced_invocations,
+                totals.unpriced_input_tokens,
+                totals.unpriced_output_tokens
+            ));
+        }
+        if cache_tokens > 0 {
+            notes.push(format!(
+                "{cache_tokens} prompt-cache read/write input tokens are reported but not in \
+                 the cost estimate"
+            ));
+        }
+        if !usages.is_empty() && region != pricing::PRICES_REGION {
+            notes.push(format!(
+                "built-in prices are {} on-demand list prices; prices in {region} may differ \
+                 (override them with [pricing] entries)",
+                pricing::PRICES_REGION
+            ));
+        }
+
+        let projection = project(window, &totals);
+        Report {
+            window: WindowSummary {
+                start: window.start,
+                end: window.end,
+                hours: window.hours(),
+                period_seconds,
+            },
+            region: region.to_string(),
+            prices_as_of: PRICES_AS_OF.to_string(),
+            prices_region: pricing::PRICES_REGION.to_string(),
+            totals,
+            models: usages,
+            projection,
+            principals: None,
+            notes,
+        }
+    }
+
+    /// Whether the report has no usage at all.
+    pub fn is_empty(&self) -> bool {
+        self.models.is_empty()
+    }
+}
+
+fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig>) -> ModelUsage {
+    let input_tokens = to_count(m.input_tokens);
+    let output_tokens = to_count(m.output_tokens);
+    let price = pricing::lookup(&m.model_id, pricing_overrides);
+    let avg_latency_ms = (m.latency_samples > 0.0 && m.latency_sum_ms.is_finite())
+        .then(|| round_to(m.latency_sum_ms / m.latency_samples, 2));
+    ModelUsage {
+        invocations: to_count(m.invocations),
+        input_tokens,
+        output_tokens,
+        cost_usd: price
+            .as_ref()
+            .map(|p| round_cost(p.price.cost(input_tokens, output_tokens))),
+        price_key: price.as_ref().map(|p| p.key.clone()),
+        price_source: price.map(|p| p.source),
+        avg_latency_ms,
+        p99_latency_ms: m.p99_latency_ms.map(|v| round_to(v, 2)),
+        client_errors: to_count(m.client_errors),
+        server_errors: to_count(m.server_errors),
+        throttles: to_count(m.throttles),
+        cache_read_input_tokens: to_count(m.cache_read_input_tokens),
+        cache_write_input_tokens: to_count(m.cache_write_input_tokens),
+        model_id: m.model_id,
+    }
+}
+
+/// The window's totals scaled to a 30-day month.
+pub fn project(window: &Window, totals: &Totals) -> Projection {
+    let factor = projection_factor(window);
+    Projection {
+        days: PROJECTION_DAYS,
+        monthly_invocations: to_count(totals.invocations as f64 * factor),
+        monthly_input_tokens: to_count(totals.input_tokens as f64 * factor),
+        monthly_output_tokens: to_count(totals.output_tokens as f64 * factor),
+        monthly_cost_usd: round_cost(totals.cost_usd * factor),
+    }
+}
+
+/// 30 days / the window's length.
+pub fn projection_factor(window: &Window) -> f64 {
+    let seconds = window.seconds().max(1) as f64;
+    f64::from(PROJECTION_DAYS) * 86_400.0 / seconds
+}
+
+/// Costs are kept to a millionth of a dollar (floating-point noise below that is dropped).
+pub(crate) fn round_cost(usd: f64) -> f64 {
+    round_to(usd, 6)
+}
+
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+/// A metric sum as a count: rounded, and 0 for negative or non-finite values.
+pub(crate) fn to_count(value: f64) -> u64 {
+    if value.is_finite() && value > 0.0 {
+        value.round() as u64
+    } else {
+        0
+    }
+}
+
+/// Priced before unpriced; among priced, the higher cost first.
+pub(crate) fn cost_order(a: Option<f64>, b: Option<f64>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => b.total_cmp(&a),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+#[cfg(test)]
+mod tests;

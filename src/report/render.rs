@@ -1,0 +1,306 @@
+//! Text (an aligned table) and CSV renderings of a [`Report`]. JSON is its `Serialize`.
+
+use std::fmt;
+
+use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
+
+use super::Report;
+use super::principals::PrincipalUsage;
+
+/// Lines above and below the table and under its header only.
+const STYLE: TableStyle = TableStyle::new()
+    .top_border(LineStyle::none().fill('─').junction('─'))
+    .header_separator(LineStyle::none().fill('─').junction('─'))
+    .bottom_border(LineStyle::none().fill('─').junction('─'));
+
+/// The CSV header: one row per model follows.
+pub const CSV_HEADER: [&str; 13] = [
+    "model_id",
+    "invocations",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "avg_latency_ms",
+    "p99_latency_ms",
+    "client_errors",
+    "server_errors",
+    "throttles",
+    "cache_read_input_tokens",
+    "cache_write_input_tokens",
+    "price_key",
+];
+
+impl Report {
+    /// A header and one row per model; empty fields for `null` (an unpriced cost, an
+    /// unavailable latency). Costs are USD, latencies milliseconds.
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(CSV_HEADER)?;
+        for m in &self.models {
+            writer.write_record([
+                m.model_id.clone(),
+                m.invocations.to_string(),
+                m.input_tokens.to_string(),
+                m.output_tokens.to_string(),
+                optional(m.cost_usd),
+                optional(m.avg_latency_ms),
+                optional(m.p99_latency_ms),
+                m.client_errors.to_string(),
+                m.server_errors.to_string(),
+                m.throttles.to_string(),
+                m.cache_read_input_tokens.to_string(),
+                m.cache_write_input_tokens.to_string(),
+                m.price_key.clone().unwrap_or_default(),
+            ])?;
+        }
+        into_string(writer)
+    }
+
+    /// The per-principal breakdown as CSV (a header only when there is none).
+    pub fn principals_to_csv(&self) -> Result<String, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record([
+            "principal",
+            "model_id",
+            "invocations",
+            "input_tokens",
+            "output_tokens",
+            "cost_usd",
+        ])?;
+        for p in self.principals.iter().flatten() {
+            writer.write_record([
+                p.principal.clone(),
+                p.model_id.clone(),
+                p.invocations.to_string(),
+                p.input_tokens.to_string(),
+                p.output_tokens.to_string(),
+                optional(p.cost_usd),
+            ])?;
+        }
+        into_string(writer)
+    }
+}
+
+fn into_string(writer: csv::Writer<Vec<u8>>) -> Result<String, csv::Error> {
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    String::from_utf8(bytes)
+        .map_err(|e| csv::Error::from(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+fn optional(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Bedrock usage in {}, {} to {} ({})",
+            self.region,
+            self.window.start.format("%Y-%m-%d %H:%M UTC"),
+            self.window.end.format("%Y-%m-%d %H:%M UTC"),
+            hours(self.window.hours),
+        )?;
+        writeln!(f)?;
+        if self.models.is_empty() {
+            writeln!(f, "No Bedrock invocations in this window.")?;
+        } else {
+            writeln!(f, "{}", self.models_table().trim_fmt())?;
+            writeln!(f)?;
+            let t = &self.totals;
+            write!(
+                f,
+                "Total: {} invocations, {} input and {} output tokens, estimated {}",
+                count(t.invocations),
+                count(t.input_tokens),
+                count(t.output_tokens),
+                usd(t.cost_usd),
+            )?;
+            if t.unpriced_models > 0 {
+                write!(
+                    f,
+                    " (without {} unpriced model{})",
+                    t.unpriced_models,
+                    if t.unpriced_models == 1 { "" } else { "s" }
+                )?;
+            }
+            writeln!(f)?;
+            let p = &self.projection;
+            writeln!(
+                f,
+                "Projected {}-day month at this rate: {} invocations, {}",
+                p.days,
+                count(p.monthly_invocations),
+                usd(p.monthly_cost_usd),
+            )?;
+        }
+        writeln!(
+            f,
+            "Prices: built-in {} on-demand list prices as of {}; [pricing] entries in the \
+             config override them.",
+            self.prices_region, self.prices_as_of
+        )?;
+        if let Some(principals) = &self.principals {
+            writeln!(f)?;
+            writeln!(f, "By principal:")?;
+            writeln!(f, "{}", principals_table(principals).trim_fmt())?;
+        }
+        if !self.notes.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "Notes:")?;
+            for note in &self.notes {
+                writeln!(f, "  - {note}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    fn models_table(&self) -> Table {
+        let mut table = new_table(&[
+            "Model",
+            "Invocations",
+            "Input tokens",
+            "Output tokens",
+            "Cost (USD)",
+            "Avg latency",
+            "p99 latency",
+            "Client errors",
+            "Server errors",
+            "Throttles",
+        ]);
+        for m in &self.models {
+            table.add_row(vec![
+                m.model_id.clone(),
+                count(m.invocations),
+                count(m.input_tokens),
+                count(m.output_tokens),
+                m.cost_usd.map(usd).unwrap_or_else(|| "unpriced".into()),
+                millis(m.avg_latency_ms),
+                millis(m.p99_latency_ms),
+                count(m.client_errors),
+                count(m.server_errors),
+                count(m.throttles),
+            ]);
+        }
+        let t = &self.totals;
+        table.add_row(vec![
+            "Total".to_string(),
+            count(t.invocations),
+            count(t.input_tokens),
+            count(t.output_tokens),
+            usd(t.cost_usd),
+            String::new(),
+            String::new(),
+            count(t.client_errors),
+            count(t.server_errors),
+            count(t.throttles),
+        ]);
+        table
+    }
+}
+
+fn principals_table(rows: &[PrincipalUsage]) -> Table {
+    let mut table = new_table(&[
+        "Principal",
+        "Model",
+        "Invocations",
+        "Input tokens",
+        "Output tokens",
+        "Cost (USD)",
+    ]);
+    for p in rows {
+        table.add_row(vec![
+            p.principal.clone(),
+            p.model_id.clone(),
+            count(p.invocations),
+            count(p.input_tokens),
+            count(p.output_tokens),
+            p.cost_usd.map(usd).unwrap_or_else(|| "unpriced".into()),
+        ]);
+    }
+    table
+}
+
+/// A table with a header whose columns after the text ones are right-aligned.
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(STYLE)
+        .force_no_tty()
+        .set_header(header.to_vec());
+    let text_columns = header
+        .iter()
+        .take_while(|h| matches!(**h, "Model" | "Principal"))
+        .count();
+    for (index, column) in table.column_iter_mut().enumerate() {
+        if index >= text_columns {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Dollars: cents from $1 up, four decimals below (small windows cost fractions of a cent).
+pub(crate) fn usd(value: f64) -> String {
+    if value == 0.0 {
+        "$0.00".into()
+    } else if value.abs() >= 1.0 {
+        let cents = (value * 100.0).round() as u64;
+        format!("${}.{:02}", count(cents / 100), cents % 100)
+    } else {
+        format!("${value:.4}")
+    }
+}
+
+fn millis(value: Option<f64>) -> String {
+    match value {
+        Some(ms) => format!("{} ms", count(ms.round().max(0.0) as u64)),
+        None => "n/a".into(),
+    }
+}
+
+fn hours(h: f64) -> String {
+    if h.fract() == 0.0 {
+        format!("{h:.0} h")
+    } else {
+        format!("{h:.2} h")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(0.2), "$0.2000");
+        assert_eq!(usd(0.00046), "$0.0005");
+        assert_eq!(usd(1234.567), "$1,234.57");
+        assert_eq!(millis(Some(812.4)), "812 ms");
+        assert_eq!(millis(None), "n/a");
+        assert_eq!(hours(24.0), "24 h");
+        assert_eq!(hours(1.5), "1.50 h");
+    }
+}
