@@ -34,6 +34,12 @@ pub struct RenderError {
     pub message: String,
 }
 
+impl From<RenderError> for crate::aws::AwsError {
+    fn from(e: RenderError) -> Self {
+        crate::aws::AwsError::setup(e.to_string(), "report this as a bug")
+    }
+}
+
 pub fn render(template: &str, values: impl Serialize) -> Result<Value, RenderError> {
     let fail = |message: String| RenderError {
         template: template.to_string(),
@@ -129,6 +135,38 @@ fn string_set(v: Value) -> Value {
     strings.sort();
     strings.dedup();
     Value::Array(strings.into_iter().map(Value::String).collect())
+}
+
+/// This tool's statements plus the statements of `observed` it does not own (by `Sid`), so that
+/// converging a resource policy keeps what others added to it.
+pub fn merge_statements(mut ours: Value, observed: Option<&Value>) -> Value {
+    let our_sids: Vec<String> = ours
+        .get("Statement")
+        .and_then(Value::as_array)
+        .map(|s| {
+            s.iter()
+                .filter_map(|st| st.get("Sid").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let foreign: Vec<Value> = observed
+        .and_then(|p| p.get("Statement"))
+        .map(|s| match s {
+            Value::Array(items) => items.clone(),
+            single => vec![single.clone()],
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| {
+            !s.get("Sid")
+                .and_then(Value::as_str)
+                .is_some_and(|sid| our_sids.iter().any(|o| o == sid))
+        })
+        .collect();
+    if let Some(Value::Array(statements)) = ours.get_mut("Statement") {
+        statements.extend(foreign);
+    }
+    ours
 }
 
 /// Policies are equal when their canonical forms are.

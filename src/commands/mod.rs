@@ -144,6 +144,40 @@ pub fn show_value(v: &Value) -> String {
 pub fn render_change(out: &mut String, change: &FieldChange, indent: &str) {
     let old = show_value(&change.old);
     let new = show_value(&change.new);
+    // Two objects differing only in scalar members (e.g. an alarm's threshold): one line each.
+    if let (Value::Object(a), Value::Object(b)) = (&change.old, &change.new) {
+        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        let differing: Vec<&String> = keys
+            .into_iter()
+            .filter(|k| a.get(*k) != b.get(*k))
+            .collect();
+        let scalar =
+            |v: Option<&Value>| !matches!(v, Some(Value::Object(_)) | Some(Value::Array(_)));
+        if differing
+            .iter()
+            .all(|k| scalar(a.get(*k)) && scalar(b.get(*k)))
+        {
+            for k in differing {
+                let show = |v: Option<&Value>| show_value(v.unwrap_or(&Value::Null));
+                let _ = writeln!(
+                    out,
+                    "{indent}{}.{k}: {} → {}",
+                    change.field,
+                    show(a.get(k)),
+                    show(b.get(k))
+                );
+            }
+            return;
+        }
+    }
+    if change.old.is_object() && change.new.is_null() {
+        let _ = writeln!(out, "{indent}{}: delete", change.field);
+        return;
+    }
+    if change.old.is_null() && change.new.is_object() && change.new.to_string().len() > 100 {
+        let _ = writeln!(out, "{indent}{}: create", change.field);
+        return;
+    }
     let is_document = change.old.is_object() || change.new.is_object();
     if !is_document || (old.len() + new.len() < 100) {
         let _ = writeln!(out, "{indent}{}: {old} → {new}", change.field);

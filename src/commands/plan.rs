@@ -71,7 +71,12 @@ impl fmt::Display for PlanReport {
                 style.apply_to(&r.action)
             )?;
             let mut details = String::new();
-            if r.action != "create" {
+            if r.action == "create" {
+                let fields: Vec<&str> = r.changes.iter().map(|c| c.field.as_str()).collect();
+                if !fields.is_empty() {
+                    details.push_str(&format!("      sets {}\n", fields.join(", ")));
+                }
+            } else {
                 for c in &r.changes {
                     render_change(&mut details, c, "      ");
                 }

@@ -45,6 +45,8 @@ pub struct Context {
     pub progress: Arc<dyn Progress>,
     /// Replace a Bedrock logging configuration that points at someone else's destinations.
     pub adopt_logging: AtomicBool,
+    /// Facts for the final summary that the user must act on (e.g. emails to confirm).
+    notices: Mutex<Vec<String>>,
 }
 
 impl Context {
@@ -62,6 +64,7 @@ impl Context {
             outputs: Mutex::new(Outputs::default()),
             progress,
             adopt_logging: AtomicBool::new(false),
+            notices: Mutex::new(Vec::new()),
         }
     }
 
@@ -120,6 +123,19 @@ impl Context {
 
     pub fn set_adopt_logging(&self, adopt: bool) {
         self.adopt_logging.store(adopt, Ordering::SeqCst);
+    }
+
+    /// Record something the user must act on; commands print these with their result.
+    pub fn notice(&self, message: impl Into<String>) {
+        let message = message.into();
+        let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        if !notices.contains(&message) {
+            notices.push(message);
+        }
+    }
+
+    pub fn take_notices(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notices.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn note(&self, id: ComponentId, message: &str) {

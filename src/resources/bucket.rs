@@ -27,8 +27,6 @@ pub struct Bucket;
 
 /// The lifecycle rule this tool owns; other rules on the bucket are kept as they are.
 pub const LIFECYCLE_RULE_ID: &str = "bedrock-monitor-log-expiry";
-/// Statement IDs this tool owns in the bucket policy; other statements are kept.
-const POLICY_SIDS: &[&str] = &["AllowBedrockInvocationLogDelivery", "DenyInsecureTransport"];
 
 #[derive(Debug, Clone)]
 pub struct BucketState {
@@ -76,7 +74,7 @@ impl Bucket {
 
     /// This tool's statements plus any other statements already on the bucket.
     fn desired_policy(cx: &Context, observed: Option<&Value>) -> Result<Value, AwsError> {
-        let mut ours = docs::render(
+        let ours = docs::render(
             "bucket-policy",
             json!({
                 "account_id": cx.account.id,
@@ -85,26 +83,8 @@ impl Bucket {
                 "bucket": cx.bucket_name(),
                 "key_prefix": cx.config.bucket.key_prefix,
             }),
-        )
-        .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))?;
-        let foreign: Vec<Value> = observed
-            .and_then(|p| p.get("Statement"))
-            .map(|s| match s {
-                Value::Array(items) => items.clone(),
-                single => vec![single.clone()],
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|s| {
-                !s.get("Sid")
-                    .and_then(Value::as_str)
-                    .is_some_and(|sid| POLICY_SIDS.contains(&sid))
-            })
-            .collect();
-        if let Some(Value::Array(statements)) = ours.get_mut("Statement") {
-            statements.extend(foreign);
-        }
-        Ok(ours)
+        )?;
+        Ok(docs::merge_statements(ours, observed))
     }
 
     fn desired(

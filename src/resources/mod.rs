@@ -1,10 +1,12 @@
 //! One file per component. Each implements [`Resource`](crate::engine::Resource): how to read
 //! it, how it differs from the config, the writes that converge it, and how to remove it.
 
+pub mod alarms;
 pub mod bucket;
 pub mod log_group;
 pub mod logging;
 pub mod role;
+pub mod topic;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -25,6 +27,8 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(bucket::Bucket),
         Node::new(log_group::LogGroup),
         Node::new(logging::Logging),
+        Node::new(topic::Topic),
+        Node::new(alarms::Alarms),
     ]
 }
 
@@ -101,4 +105,18 @@ where
             other => return other,
         }
     }
+}
+
+/// Run independent calls at most `limit` at a time; the first error wins, the rest finish.
+pub async fn run_bounded<T>(
+    jobs: Vec<futures::future::BoxFuture<'_, Result<T, AwsError>>>,
+    limit: usize,
+) -> Result<Vec<T>, AwsError> {
+    use futures::StreamExt;
+    futures::stream::iter(jobs)
+        .buffer_unordered(limit.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
 }

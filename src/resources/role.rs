@@ -35,7 +35,7 @@ impl Role {
                 "region": cx.region,
             }),
         )
-        .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))
+        .map_err(AwsError::from)
     }
 
     pub fn permissions_policy(cx: &Context) -> Result<Value, AwsError> {
@@ -51,7 +51,7 @@ impl Role {
                 "large_data_to_s3": cx.config.invocation_logging.large_data_to_s3,
             }),
         )
-        .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))
+        .map_err(AwsError::from)
     }
 
     fn desired(cx: &Context) -> Result<Vec<(String, Value)>, AwsError> {

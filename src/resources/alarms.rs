@@ -1,0 +1,413 @@
+//! `alarms`: CloudWatch alarms on Bedrock metrics (all models, or one model when given), each
+//! notifying the alert topic on ALARM and on OK. Alarms this stack created that the config no
+//! longer names (or disables) are deleted.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::config::{AlarmSpec, STACK_TAG_KEY};
+use crate::engine::{Action, ComponentId, Context, Diff, FieldChange, Ownership, Resource};
+use crate::resources::{run_bounded, tags_field};
+use futures::future::BoxFuture;
+
+pub struct Alarms;
+
+/// Prefix of the built-in alarm names and of custom alarms' default names: alarms this stack
+/// made under it are found (and removed) even after the config stops naming them.
+pub const NAME_PREFIX: &str = "Bedrock-";
+
+/// How many alarm calls run at once: enough to overlap round trips, few enough not to be
+/// throttled by CloudWatch's per-account rate.
+const CONCURRENCY: usize = 4;
+
+#[derive(Debug, Clone)]
+pub struct ObservedAlarm {
+    pub name: String,
+    pub arn: String,
+    pub settings: Value,
+    pub tags: BTreeMap<String, String>,
+    pub state: String,
+    pub state_reason: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlarmsState {
+    /// Every alarm found by the configured names or the prefix, by name.
+    pub alarms: BTreeMap<String, ObservedAlarm>,
+}
+
+impl AlarmsState {
+    fn ours<'a>(&'a self, cx: &'a Context) -> impl Iterator<Item = &'a ObservedAlarm> {
+        self.alarms
+            .values()
+            .filter(move |a| a.tags.get(STACK_TAG_KEY) == Some(&cx.config.stack.name))
+    }
+}
+
+fn settings(spec: &AlarmSpec, topic_arn: &str) -> Value {
+    let percentile = spec.statistic.starts_with('p');
+    json!({
+        "description": spec.description,
+        "namespace": "AWS/Bedrock",
+        "metric": spec.metric,
+        "statistic": (!percentile).then_some(&spec.statistic),
+        "extended_statistic": percentile.then_some(&spec.statistic),
+        "dimensions": spec.model_id.as_ref().map(|m| json!({"ModelId": m})).unwrap_or(json!({})),
+        "period_seconds": spec.period_seconds,
+        "evaluation_periods": spec.evaluation_periods,
+        "threshold": spec.threshold,
+        "comparison": spec.comparison,
+        "treat_missing_data": "notBreaching",
+        "actions_enabled": true,
+        "alarm_actions": [topic_arn],
+        "ok_actions": [topic_arn],
+    })
+}
+
+fn observed_settings(a: &MetricAlarm) -> Value {
+    let dimensions: BTreeMap<&str, &str> = a
+        .dimensions()
+        .iter()
+        .filter_map(|d| Some((d.name()?, d.value()?)))
+        .collect();
+    json!({
+        "description": a.alarm_description().unwrap_or_default(),
+        "namespace": a.namespace(),
+        "metric": a.metric_name(),
+        "statistic": a.statistic().map(|s| s.as_str()),
+        "extended_statistic": a.extended_statistic(),
+        "dimensions": dimensions,
+        "period_seconds": a.period(),
+        "evaluation_periods": a.evaluation_periods(),
+        "threshold": a.threshold(),
+        "comparison": a.comparison_operator().map(|c| c.as_str()),
+        "treat_missing_data": a.treat_missing_data(),
+        "actions_enabled": a.actions_enabled(),
+        "alarm_actions": a.alarm_actions(),
+        "ok_actions": a.ok_actions(),
+    })
+}
+
+impl Alarms {
+    fn enabled(cx: &Context) -> Vec<AlarmSpec> {
+        cx.config
+            .alarm_specs()
+            .into_iter()
+            .filter(|a| a.enabled)
+            .collect()
+    }
+
+    /// Alarms of this stack that should not exist: disabled, or no longer configured.
+    fn to_delete<'a>(cx: &'a Context, state: &'a AlarmsState) -> Vec<&'a ObservedAlarm> {
+        let wanted: Vec<String> = Self::enabled(cx).into_iter().map(|s| s.name).collect();
+        state
+            .ours(cx)
+            .filter(|a| !wanted.contains(&a.name))
+            .collect()
+    }
+
+    fn tags(cx: &Context) -> Result<Vec<Tag>, AwsError> {
+        cx.config
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()))
+            .collect()
+    }
+
+    async fn describe(
+        cx: &Context,
+        names: Option<Vec<String>>,
+        prefix: Option<&str>,
+    ) -> Result<Vec<MetricAlarm>, AwsError> {
+        let mut found = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = cx
+                .aws
+                .cloudwatch
+                .describe_alarms()
+                .set_alarm_names(names.clone())
+                .set_alarm_name_prefix(prefix.map(str::to_string))
+                .max_records(100)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .aws("cloudwatch:DescribeAlarms")?;
+            found.extend(page.metric_alarms().iter().cloned());
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    async fn put(cx: &Context, spec: &AlarmSpec, topic_arn: &str) -> Result<(), AwsError> {
+        let percentile = spec.statistic.starts_with('p');
+        let mut put = cx
+            .aws
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&spec.name)
+            .alarm_description(&spec.description)
+            .namespace("AWS/Bedrock")
+            .metric_name(&spec.metric)
+            .period(spec.period_seconds)
+            .evaluation_periods(spec.evaluation_periods)
+            .threshold(spec.threshold)
+            .comparison_operator(ComparisonOperator::from(spec.comparison.as_str()))
+            .treat_missing_data("notBreaching")
+            .actions_enabled(true)
+            .alarm_actions(topic_arn)
+            .ok_actions(topic_arn)
+            // Tags given here apply only when the alarm is created; TagResource converges them.
+            .set_tags(Some(Self::tags(cx)?));
+        put = if percentile {
+            put.extended_statistic(&spec.statistic)
+        } else {
+            put.statistic(Statistic::from(spec.statistic.as_str()))
+        };
+        if let Some(model) = &spec.model_id {
+            put = put.dimensions(Dimension::builder().name("ModelId").value(model).build());
+        }
+        put.send().await.aws("cloudwatch:PutMetricAlarm")?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Resource for Alarms {
+    type State = AlarmsState;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::Alarms
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        let n = Self::enabled(cx).len();
+        format!("{n} CloudWatch alarm{}", if n == 1 { "" } else { "s" })
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[ComponentId::Topic]
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let names: Vec<String> = cx
+            .config
+            .alarm_specs()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        // DescribeAlarms takes at most 100 names a call.
+        let by_name = futures::future::try_join_all(
+            names
+                .chunks(100)
+                .map(|chunk| Self::describe(cx, Some(chunk.to_vec()), None)),
+        );
+        let by_prefix = Self::describe(cx, None, Some(NAME_PREFIX));
+        let (by_name, by_prefix) = tokio::try_join!(by_name, by_prefix)?;
+        let mut found: BTreeMap<String, MetricAlarm> = BTreeMap::new();
+        for alarm in by_name.into_iter().flatten().chain(by_prefix) {
+            if let Some(name) = alarm.alarm_name() {
+                found.insert(name.to_string(), alarm);
+            }
+        }
+        let cloudwatch = &cx.aws.cloudwatch;
+        let observed: Vec<Result<ObservedAlarm, AwsError>> =
+            futures::stream::iter(found.into_values().map(|alarm| async move {
+                let name = alarm.alarm_name().unwrap_or_default().to_string();
+                let arn = alarm.alarm_arn().unwrap_or_default().to_string();
+                let tags = cloudwatch
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .aws("cloudwatch:ListTagsForResource")?;
+                Ok(ObservedAlarm {
+                    settings: observed_settings(&alarm),
+                    state: alarm
+                        .state_value()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                    state_reason: alarm.state_reason().unwrap_or_default().to_string(),
+                    tags: tags
+                        .tags()
+                        .iter()
+                        .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                        .collect(),
+                    name,
+                    arn,
+                })
+            }))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut alarms = BTreeMap::new();
+        for a in observed {
+            let a = a?;
+            alarms.insert(a.name.clone(), a);
+        }
+        Ok(AlarmsState { alarms })
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let topic_arn = cx.topic_arn();
+        let desired_tags = cx.config.tags();
+        let mut changes = Vec::new();
+        let mut any_exists = false;
+        for spec in Self::enabled(cx) {
+            let new = settings(&spec, &topic_arn);
+            match state.alarms.get(&spec.name) {
+                None => changes.push(FieldChange {
+                    field: spec.name.clone(),
+                    old: Value::Null,
+                    new,
+                }),
+                Some(observed) => {
+                    any_exists = true;
+                    if observed.settings != new {
+                        changes.push(FieldChange {
+                            field: spec.name.clone(),
+                            old: observed.settings.clone(),
+                            new,
+                        });
+                    }
+                    let (old_tags, new_tags) = tags_field(&desired_tags, &observed.tags);
+                    if old_tags != new_tags {
+                        changes.push(FieldChange {
+                            field: format!("{}.tags", spec.name),
+                            old: old_tags,
+                            new: new_tags,
+                        });
+                    }
+                }
+            }
+        }
+        for gone in Self::to_delete(cx, state) {
+            any_exists = true;
+            changes.push(FieldChange {
+                field: gone.name.clone(),
+                old: gone.settings.clone(),
+                new: Value::Null,
+            });
+        }
+        let mut diff = Diff {
+            action: match (changes.is_empty(), any_exists) {
+                (true, _) => Action::Unchanged,
+                (false, false) => Action::Create,
+                (false, true) => Action::Update,
+            },
+            changes,
+            notes: Vec::new(),
+        };
+        for spec in cx.config.alarm_specs().into_iter().filter(|s| !s.enabled) {
+            if let Some(a) = state.alarms.get(&spec.name) {
+                if a.tags.get(STACK_TAG_KEY) != Some(&cx.config.stack.name) {
+                    diff = diff.with_note(format!(
+                        "{} is disabled in the config but exists without this stack's tag; left in place",
+                        spec.name
+                    ));
+                }
+            }
+        }
+        diff
+    }
+
+    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        let topic_arn = cx.topic_arn();
+        let specs: Vec<AlarmSpec> = Self::enabled(cx)
+            .into_iter()
+            .filter(|s| diff.changes.iter().any(|c| c.field == s.name))
+            .collect();
+        let tags = Self::tags(cx)?;
+        let mut jobs: Vec<BoxFuture<'_, Result<(), AwsError>>> = Vec::new();
+        for spec in &specs {
+            jobs.push(Box::pin(Self::put(cx, spec, &topic_arn)));
+        }
+        for spec in Self::enabled(cx) {
+            let retag = diff
+                .changes
+                .iter()
+                .any(|c| c.field == format!("{}.tags", spec.name));
+            let Some(alarm) = state.alarms.get(&spec.name).filter(|_| retag) else {
+                continue;
+            };
+            let tags = tags.clone();
+            jobs.push(Box::pin(async move {
+                cx.aws
+                    .cloudwatch
+                    .tag_resource()
+                    .resource_arn(&alarm.arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws("cloudwatch:TagResource")
+                    .map(|_| ())
+            }));
+        }
+        run_bounded(jobs, CONCURRENCY).await?;
+        let obsolete: Vec<String> = Self::to_delete(cx, state)
+            .into_iter()
+            .map(|a| a.name.clone())
+            .collect();
+        for chunk in obsolete.chunks(100) {
+            cx.aws
+                .cloudwatch
+                .delete_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws("cloudwatch:DeleteAlarms")?;
+        }
+        Ok(())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        let configured: Vec<&ObservedAlarm> = Self::enabled(cx)
+            .iter()
+            .filter_map(|s| state.alarms.get(&s.name))
+            .collect();
+        let ours = state.ours(cx).count();
+        if ours > 0 {
+            Ownership::Managed {
+                evidence: format!(
+                    "{ours} alarm(s) tagged {STACK_TAG_KEY}={}",
+                    cx.config.stack.name
+                ),
+            }
+        } else if configured.is_empty() {
+            Ownership::Missing
+        } else {
+            Ownership::NotManaged {
+                reason: format!(
+                    "{} exist without the tag {STACK_TAG_KEY}={}",
+                    configured
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    cx.config.stack.name
+                ),
+            }
+        }
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        let ours: Vec<String> = state.ours(cx).map(|a| a.name.clone()).collect();
+        for chunk in ours.chunks(100) {
+            cx.aws
+                .cloudwatch
+                .delete_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws("cloudwatch:DeleteAlarms")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,355 @@
+//! `topic`: the SNS alert topic that CloudWatch alarms and AWS Budgets publish to (its policy
+//! lets exactly those two services publish, for this account), with one email subscription per
+//! configured address.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::docs;
+use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::resources::{absent_if, ownership_from_tags, tags_field};
+
+pub struct Topic;
+
+const NOT_FOUND: &[&str] = &[
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFound",
+    "ResourceNotFoundException",
+];
+
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub endpoint: String,
+    /// None while the address has not confirmed (SNS then lists "PendingConfirmation").
+    pub arn: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TopicState {
+    pub arn: String,
+    pub display_name: String,
+    pub policy: Option<Value>,
+    pub tags: BTreeMap<String, String>,
+    pub email_subscriptions: Vec<Subscription>,
+}
+
+impl TopicState {
+    pub fn pending(&self) -> Vec<&str> {
+        self.email_subscriptions
+            .iter()
+            .filter(|s| s.arn.is_none())
+            .map(|s| s.endpoint.as_str())
+            .collect()
+    }
+}
+
+impl Topic {
+    fn desired_policy(
+        cx: &Context,
+        topic_arn: &str,
+        observed: Option<&Value>,
+    ) -> Result<Value, AwsError> {
+        let ours = docs::render(
+            "topic-policy",
+            json!({"topic_arn": topic_arn, "account_id": cx.account.id}),
+        )?;
+        Ok(docs::merge_statements(ours, observed))
+    }
+
+    fn desired_emails(cx: &Context) -> Vec<String> {
+        let set: BTreeSet<String> = cx
+            .config
+            .alerts
+            .emails
+            .iter()
+            .map(|e| e.to_ascii_lowercase())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    fn desired(cx: &Context, state: Option<&TopicState>) -> Result<Vec<(String, Value)>, AwsError> {
+        let arn = state
+            .map(|s| s.arn.clone())
+            .unwrap_or_else(|| cx.topic_arn());
+        Ok(vec![
+            ("display_name".into(), json!(cx.config.alerts.display_name)),
+            (
+                "policy".into(),
+                Self::desired_policy(cx, &arn, state.and_then(|s| s.policy.as_ref()))?,
+            ),
+            ("tags".into(), json!(cx.config.tags())),
+            (
+                "email_subscriptions".into(),
+                json!(Self::desired_emails(cx)),
+            ),
+        ])
+    }
+
+    async fn list_subscriptions(cx: &Context, arn: &str) -> Result<Vec<Subscription>, AwsError> {
+        let mut subs = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = cx
+                .aws
+                .sns
+                .list_subscriptions_by_topic()
+                .topic_arn(arn)
+                .set_next_token(next.take())
+                .send()
+                .await;
+            let Some(page) = absent_if(page.aws("sns:ListSubscriptionsByTopic"), NOT_FOUND)? else {
+                return Ok(subs);
+            };
+            for s in page.subscriptions() {
+                if s.protocol() != Some("email") {
+                    continue;
+                }
+                let Some(endpoint) = s.endpoint() else {
+                    continue;
+                };
+                let arn = s
+                    .subscription_arn()
+                    .filter(|a| a.starts_with("arn:"))
+                    .map(str::to_string);
+                subs.push(Subscription {
+                    endpoint: endpoint.to_ascii_lowercase(),
+                    arn,
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                _ => return Ok(subs),
+            }
+        }
+    }
+
+    fn sns_tags(cx: &Context) -> Result<Vec<aws_sdk_sns::types::Tag>, AwsError> {
+        cx.config
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Ok(aws_sdk_sns::types::Tag::builder().key(k).value(v).build()?))
+            .collect()
+    }
+
+    fn notice_pending(cx: &Context, emails: &[&str]) {
+        for email in emails {
+            cx.notice(format!(
+                "{email} must click the link in the confirmation email from AWS Notifications before alerts reach it"
+            ));
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for Topic {
+    type State = Option<TopicState>;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::Topic
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        cx.config.alerts.topic_name.clone()
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let arn = cx.topic_arn();
+        let sns = &cx.aws.sns;
+        let (attributes, subscriptions, tags) = tokio::join!(
+            sns.get_topic_attributes().topic_arn(&arn).send(),
+            Self::list_subscriptions(cx, &arn),
+            sns.list_tags_for_resource().resource_arn(&arn).send(),
+        );
+        let Some(attributes) = absent_if(attributes.aws("sns:GetTopicAttributes"), NOT_FOUND)?
+        else {
+            return Ok(None);
+        };
+        let attrs = attributes.attributes().cloned().unwrap_or_default();
+        let arn = attrs.get("TopicArn").cloned().unwrap_or(arn);
+        cx.set_topic_arn(&arn);
+        let tags = absent_if(tags.aws("sns:ListTagsForResource"), NOT_FOUND)?
+            .map(|t| {
+                t.tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Some(TopicState {
+            arn,
+            display_name: attrs.get("DisplayName").cloned().unwrap_or_default(),
+            policy: attrs.get("Policy").and_then(|p| docs::parse_policy(p)),
+            tags,
+            email_subscriptions: subscriptions?,
+        }))
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let desired = match Self::desired(cx, state.as_ref()) {
+            Ok(d) => d,
+            Err(e) => return Diff::unchanged().with_note(e.to_string()),
+        };
+        let Some(s) = state else {
+            return Diff::create(desired);
+        };
+        let subscribed: BTreeSet<String> = s
+            .email_subscriptions
+            .iter()
+            .map(|e| e.endpoint.clone())
+            .collect();
+        let mut diff = Diff::compare(desired, |field| match field {
+            "display_name" => json!(s.display_name),
+            "policy" => s.policy.clone().unwrap_or(Value::Null),
+            "tags" => tags_field(&cx.config.tags(), &s.tags).0,
+            "email_subscriptions" => json!(subscribed),
+            _ => Value::Null,
+        });
+        diff.changes.retain(|c| {
+            !(c.field == "policy" && !c.old.is_null() && docs::same_policy(&c.old, &c.new))
+        });
+        if diff.changes.is_empty() {
+            diff.action = crate::engine::Action::Unchanged;
+        }
+        let pending = s.pending();
+        if !pending.is_empty() {
+            diff = diff.with_note(format!(
+                "awaiting email confirmation: {}",
+                pending.join(", ")
+            ));
+        }
+        diff
+    }
+
+    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        let sns = &cx.aws.sns;
+        let alerts = &cx.config.alerts;
+        let arn = match state {
+            Some(s) => s.arn.clone(),
+            None => {
+                let created = sns
+                    .create_topic()
+                    .name(&alerts.topic_name)
+                    .attributes("DisplayName", &alerts.display_name)
+                    .set_tags(Some(Self::sns_tags(cx)?))
+                    .send()
+                    .await
+                    .aws("sns:CreateTopic")?;
+                created
+                    .topic_arn()
+                    .ok_or_else(|| AwsError::bad_response("sns:CreateTopic", "topic ARN"))?
+                    .to_string()
+            }
+        };
+        // Alarms and budgets use exactly the ARN AWS returned.
+        cx.set_topic_arn(&arn);
+        if state.is_some() && diff.touches("display_name") {
+            sns.set_topic_attributes()
+                .topic_arn(&arn)
+                .attribute_name("DisplayName")
+                .attribute_value(&alerts.display_name)
+                .send()
+                .await
+                .aws("sns:SetTopicAttributes")?;
+        }
+        if diff.touches("policy") {
+            let policy =
+                Self::desired_policy(cx, &arn, state.as_ref().and_then(|s| s.policy.as_ref()))?;
+            sns.set_topic_attributes()
+                .topic_arn(&arn)
+                .attribute_name("Policy")
+                .attribute_value(policy.to_string())
+                .send()
+                .await
+                .aws("sns:SetTopicAttributes")?;
+        }
+        if state.is_some() && diff.touches("tags") {
+            sns.tag_resource()
+                .resource_arn(&arn)
+                .set_tags(Some(Self::sns_tags(cx)?))
+                .send()
+                .await
+                .aws("sns:TagResource")?;
+        }
+        let existing = state
+            .as_ref()
+            .map(|s| s.email_subscriptions.clone())
+            .unwrap_or_default();
+        let desired = Self::desired_emails(cx);
+        let mut pending: Vec<String> = existing
+            .iter()
+            .filter(|s| s.arn.is_none() && desired.contains(&s.endpoint))
+            .map(|s| s.endpoint.clone())
+            .collect();
+        if diff.touches("email_subscriptions") {
+            for email in desired
+                .iter()
+                .filter(|e| !existing.iter().any(|s| &s.endpoint == *e))
+            {
+                let out = sns
+                    .subscribe()
+                    .topic_arn(&arn)
+                    .protocol("email")
+                    .endpoint(email)
+                    .send()
+                    .await
+                    .aws("sns:Subscribe")?;
+                let confirmed = out
+                    .subscription_arn()
+                    .is_some_and(|a| a.starts_with("arn:"));
+                if !confirmed {
+                    pending.push(email.clone());
+                }
+            }
+            for sub in existing.iter().filter(|s| !desired.contains(&s.endpoint)) {
+                match &sub.arn {
+                    Some(sub_arn) => {
+                        absent_if(
+                            sns.unsubscribe()
+                                .subscription_arn(sub_arn)
+                                .send()
+                                .await
+                                .aws("sns:Unsubscribe"),
+                            NOT_FOUND,
+                        )?;
+                    }
+                    None => cx.notice(format!(
+                        "{} is no longer configured but its subscription still awaits confirmation; SNS cannot remove it until it is confirmed or expires (3 days)",
+                        sub.endpoint
+                    )),
+                }
+            }
+        }
+        Self::notice_pending(cx, &pending.iter().map(String::as_str).collect::<Vec<_>>());
+        Ok(())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        match state {
+            None => Ownership::Missing,
+            Some(s) => ownership_from_tags(cx, &s.tags),
+        }
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        let Some(s) = state else { return Ok(()) };
+        absent_if(
+            cx.aws
+                .sns
+                .delete_topic()
+                .topic_arn(&s.arn)
+                .send()
+                .await
+                .aws("sns:DeleteTopic"),
+            NOT_FOUND,
+        )?;
+        Ok(())
+    }
+}
