@@ -243,14 +243,14 @@ fn parse_component(s: &str) -> Result<crate::engine::ComponentId, String> {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Window: the last N hours
-    #[arg(long, value_name = "N", conflicts_with_all = ["start", "end"])]
+    /// Window length in hours [default: 24]; alone: the last N hours
+    #[arg(long, value_name = "N")]
     pub hours: Option<u32>,
-    /// Window start: a date (2026-11-01, UTC midnight) or an RFC 3339 time
+    /// Window start: a date (2026-11-01, midnight UTC) or an RFC 3339 time
     #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
-    /// Window end (default: now): a date or an RFC 3339 time
-    #[arg(long, value_name = "TIME", requires = "start")]
+    /// Window end [default: now]: a date or an RFC 3339 time
+    #[arg(long, value_name = "TIME")]
     pub end: Option<String>,
     /// Add usage per caller (IAM principal) from the invocation logs
     #[arg(long)]

@@ -208,7 +208,7 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
         account: cx.account.id.clone(),
         region: cx.region.clone(),
         interrupted: interrupt.is_set(),
-        notes: Vec::new(),
+        notes: cx.take_notices(),
         resources: reports,
     };
     session.printer.result(&report)?;

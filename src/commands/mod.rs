@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod plan;
+pub mod report;
 pub mod validate;
 
 use std::fmt::Write as _;
@@ -103,23 +104,30 @@ impl Session {
         Ok(loaded)
     }
 
-    pub async fn connect(
-        &self,
-        loaded: &LoadedConfig,
-        progress: Arc<dyn Progress>,
-    ) -> Result<Arc<Context>, CommandError> {
+    /// AWS clients only (no call made yet).
+    pub async fn clients(&self, loaded: &LoadedConfig) -> Result<Clients, CommandError> {
         let options = ConnectOptions {
             region: self.globals.region.clone(),
             profile: self.globals.profile.clone(),
             endpoint_url: self.globals.endpoint_url.clone(),
             max_attempts: self.globals.max_attempts,
         };
-        let clients = Clients::connect(
+        Ok(Clients::connect(
             &options,
             loaded.config.stack.region.as_deref(),
             &loaded.config.aws,
         )
-        .await?;
+        .await?)
+    }
+
+    /// Clients plus the caller's account (`sts:GetCallerIdentity`), for commands that name
+    /// resources by account.
+    pub async fn connect(
+        &self,
+        loaded: &LoadedConfig,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Arc<Context>, CommandError> {
+        let clients = self.clients(loaded).await?;
         let account = clients.account().await?;
         tracing::debug!(account = %account.id, region = %clients.region, "connected");
         Ok(Arc::new(Context::new(
@@ -234,6 +242,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Validate => validate::run(&session),
             Command::Plan(args) => plan::run(&session, args).await,
             Command::Apply(args) => apply::run(&session, args).await,
+            Command::Report(args) => report::run(&session, args).await,
             other => Err(CommandError::Usage(format!(
                 "{other:?} is not available in this build yet"
             ))),

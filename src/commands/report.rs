@@ -1,0 +1,37 @@
+//! `report`: usage and estimated cost per model from CloudWatch metrics. Needs only
+//! `cloudwatch:ListMetrics` and `cloudwatch:GetMetricData` (plus `logs:StartQuery` and
+//! `logs:GetQueryResults` with `--by-principal`); works with no stack applied.
+
+use crate::cli::{OutputFormat, ReportArgs};
+use crate::commands::{CommandError, ExitStatus, Session};
+use crate::report::{ReportOptions, Window, build_report};
+
+pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, CommandError> {
+    let loaded = session.load_config()?;
+    // The window is input: check it before any AWS call.
+    let window = Window::from_flags(
+        args.hours,
+        args.start.as_deref(),
+        args.end.as_deref(),
+        chrono::Utc::now(),
+    )
+    .map_err(|e| CommandError::Usage(e.to_string()))?;
+    let clients = session.clients(&loaded).await?;
+    let options = ReportOptions::from_config(&loaded.config, args.by_principal);
+    let report = build_report(&clients, &loaded.config, &window, &options).await?;
+    match session.printer.format {
+        OutputFormat::Csv => {
+            let csv = report
+                .to_csv()
+                .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+            print!("{csv}");
+            if args.by_principal {
+                session
+                    .printer
+                    .note("the per-principal breakdown is in the text and json outputs");
+            }
+        }
+        _ => session.printer.result(&report)?,
+    }
+    Ok(ExitStatus::Success)
+}
