@@ -2,8 +2,10 @@
 //! `--output json`) and `Display` (text), and an [`ExitStatus`].
 
 pub mod apply;
+pub mod cleanup;
 pub mod plan;
 pub mod report;
+pub mod status;
 pub mod validate;
 
 use std::fmt::Write as _;
@@ -243,6 +245,8 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Plan(args) => plan::run(&session, args).await,
             Command::Apply(args) => apply::run(&session, args).await,
             Command::Report(args) => report::run(&session, args).await,
+            Command::Status(args) => status::run(&session, args).await,
+            Command::Cleanup(args) => cleanup::run(&session, args).await,
             other => Err(CommandError::Usage(format!(
                 "{other:?} is not available in this build yet"
             ))),

@@ -22,6 +22,25 @@ pub enum Ownership {
     NotManaged { reason: String },
 }
 
+/// A health fact about a component that `status` reports (alarm states, pending email
+/// confirmations, spend against a budget...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Health {
+    /// What was checked, e.g. `Bedrock-HighErrorRate` or `ops@example.com`.
+    pub subject: String,
+    /// `ok`, `warning` or `alarm`.
+    pub level: HealthLevel,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthLevel {
+    Ok,
+    Warning,
+    Alarm,
+}
+
 /// One component of the stack. Implementations live in `src/resources/`, one file each.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -43,6 +62,10 @@ pub trait Resource: Send + Sync + 'static {
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership;
     /// Remove it (only called when `ownership` said Managed).
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError>;
+    /// Health facts visible in `state` (no AWS call).
+    fn health(&self, _cx: &Context, _state: &Self::State) -> Vec<Health> {
+        Vec::new()
+    }
 }
 
 /// The engine's object-safe view of a resource.
@@ -59,6 +82,8 @@ pub trait Step: Send + Sync {
     async fn apply(&self, cx: &Context) -> Result<Diff, AwsError>;
     fn ownership(&self, cx: &Context) -> Option<Ownership>;
     async fn delete(&self, cx: &Context) -> Result<(), AwsError>;
+    /// Health facts from the remembered state (empty before a refresh).
+    fn health(&self, cx: &Context) -> Vec<Health>;
 }
 
 pub struct Node<R: Resource> {
@@ -133,6 +158,12 @@ impl<R: Resource> Step for Node<R> {
 
     fn ownership(&self, cx: &Context) -> Option<Ownership> {
         self.state().map(|s| self.resource.ownership(cx, &s))
+    }
+
+    fn health(&self, cx: &Context) -> Vec<Health> {
+        self.state()
+            .map(|s| self.resource.health(cx, &s))
+            .unwrap_or_default()
     }
 
     async fn delete(&self, cx: &Context) -> Result<(), AwsError> {

@@ -2,16 +2,12 @@
 
 use std::fmt;
 
-use comfy_table::{CellAlignment, LineStyle, Table, TableStyle};
+use comfy_table::{CellAlignment, Table};
 
 use super::Report;
 use super::principals::PrincipalUsage;
 
 /// Lines above and below the table and under its header only.
-const STYLE: TableStyle = TableStyle::new()
-    .top_border(LineStyle::none().fill('─').junction('─'))
-    .header_separator(LineStyle::none().fill('─').junction('─'))
-    .bottom_border(LineStyle::none().fill('─').junction('─'));
 
 /// The CSV header: one row per model follows.
 pub const CSV_HEADER: [&str; 13] = [
@@ -229,7 +225,7 @@ fn principals_table(rows: &[PrincipalUsage]) -> Table {
 fn new_table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
-        .load_style(STYLE)
+        .load_style(crate::ui::TABLE_STYLE)
         .force_no_tty()
         .set_header(header.to_vec());
     let text_columns = header

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::{AlarmSpec, STACK_TAG_KEY};
-use crate::engine::{Action, ComponentId, Context, Diff, FieldChange, Ownership, Resource};
+use crate::engine::{
+    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Resource,
+};
 use crate::resources::{run_bounded, tags_field};
 use futures::future::BoxFuture;
 
@@ -395,6 +397,26 @@ impl Resource for Alarms {
                 ),
             }
         }
+    }
+
+    fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
+        Self::enabled(cx)
+            .iter()
+            .filter_map(|spec| state.alarms.get(&spec.name))
+            .map(|a| Health {
+                subject: a.name.clone(),
+                level: match a.state.as_str() {
+                    "OK" => HealthLevel::Ok,
+                    "ALARM" => HealthLevel::Alarm,
+                    _ => HealthLevel::Warning,
+                },
+                detail: if a.state_reason.is_empty() {
+                    a.state.clone()
+                } else {
+                    format!("{}: {}", a.state, a.state_reason)
+                },
+            })
+            .collect()
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {

@@ -8,7 +8,7 @@ use aws_sdk_bedrock::types::{CloudWatchConfig, LoggingConfig, S3Config};
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::engine::{ComponentId, Context, Diff, Health, HealthLevel, Ownership, Resource};
 use crate::resources::retry_while;
 
 pub struct Logging;
@@ -248,6 +248,30 @@ impl Resource for Logging {
                 reason: format!("delivers to {}", Self::describe(s)),
             },
         }
+    }
+
+    fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
+        let subject = format!("invocation logging ({})", cx.region);
+        vec![match state {
+            None => Health {
+                subject,
+                level: HealthLevel::Alarm,
+                detail: "off: Bedrock invocations are not logged".into(),
+            },
+            Some(s) if !Self::points_at_this_stack(cx, s) => Health {
+                subject,
+                level: HealthLevel::Warning,
+                detail: format!(
+                    "on, but delivering to {}, not to this stack",
+                    Self::describe(s)
+                ),
+            },
+            Some(s) => Health {
+                subject,
+                level: HealthLevel::Ok,
+                detail: format!("on, delivering to {}", Self::describe(s)),
+            },
+        }]
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::engine::{ComponentId, Context, Diff, Health, HealthLevel, Ownership, Resource};
 use crate::resources::{absent_if, ownership_from_tags, tags_field};
 
 pub struct Topic;
@@ -336,6 +336,40 @@ impl Resource for Topic {
             None => Ownership::Missing,
             Some(s) => ownership_from_tags(cx, &s.tags),
         }
+    }
+
+    fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
+        let Some(s) = state else { return Vec::new() };
+        let mut items: Vec<Health> = s
+            .email_subscriptions
+            .iter()
+            .map(|sub| match &sub.arn {
+                Some(_) => Health {
+                    subject: sub.endpoint.clone(),
+                    level: HealthLevel::Ok,
+                    detail: "subscription confirmed".into(),
+                },
+                None => Health {
+                    subject: sub.endpoint.clone(),
+                    level: HealthLevel::Warning,
+                    detail: "awaiting confirmation: the address must click the link in the email from AWS Notifications".into(),
+                },
+            })
+            .collect();
+        for email in Self::desired_emails(cx) {
+            if !s
+                .email_subscriptions
+                .iter()
+                .any(|sub| sub.endpoint == email)
+            {
+                items.push(Health {
+                    subject: email,
+                    level: HealthLevel::Warning,
+                    detail: "configured but not subscribed: run apply".into(),
+                });
+            }
+        }
+        items
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {

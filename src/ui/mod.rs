@@ -11,6 +11,12 @@ use serde::Serialize;
 
 use crate::cli::{ColorChoice, OutputFormat};
 
+/// Tables (status, report): rules above, under the header and below; no columns lines.
+pub const TABLE_STYLE: comfy_table::TableStyle = comfy_table::TableStyle::new()
+    .top_border(comfy_table::LineStyle::none().fill('─').junction('─'))
+    .header_separator(comfy_table::LineStyle::none().fill('─').junction('─'))
+    .bottom_border(comfy_table::LineStyle::none().fill('─').junction('─'));
+
 /// Owns stdout and the user-facing part of stderr.
 #[derive(Debug, Clone)]
 pub struct Printer {

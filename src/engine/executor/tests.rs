@@ -49,6 +49,9 @@ impl Step for FakeStep {
     fn ownership(&self, _: &Context) -> Option<Ownership> {
         None
     }
+    fn health(&self, _: &Context) -> Vec<crate::engine::Health> {
+        Vec::new()
+    }
     async fn delete(&self, _: &Context) -> Result<(), AwsError> {
         self.apply_delete().await
     }

@@ -1,0 +1,335 @@
+//! `status`: per component in sync / drifted (expected → actual) / missing / not managed, and
+//! the health a user checks after setup. Only reads, ever.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::cli::StatusArgs;
+use crate::commands::{CommandError, ExitStatus, Session, show_value};
+use crate::engine::{
+    Action, ComponentId, Context, Health, HealthLevel, Ownership, QuietProgress, Step,
+};
+use crate::resources;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    InSync,
+    Drifted,
+    Missing,
+    NotManaged,
+    /// The component could not be read.
+    Unknown,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::InSync => "in sync",
+            State::Drifted => "drifted",
+            State::Missing => "missing",
+            State::NotManaged => "not managed",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    pub field: String,
+    pub expected: Value,
+    pub actual: Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentStatus {
+    pub id: ComponentId,
+    pub name: String,
+    pub state: State,
+    /// What marks it as this stack's (the tag, a dashboard marker, the configured name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// Why it is not managed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub health: Vec<Health>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<AwsError>,
+}
+
+/// Invocation-log delivery failures over the last hour (the metric Bedrock publishes when it
+/// cannot write to CloudWatch Logs or S3).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryHealth {
+    pub window_minutes: u32,
+    pub cloudwatch_failures: Option<f64>,
+    pub s3_failures: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub stack: String,
+    pub account: String,
+    pub region: String,
+    pub components: Vec<ComponentStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_delivery: Option<DeliveryHealth>,
+}
+
+impl StatusReport {
+    pub fn needs_apply(&self) -> bool {
+        self.components
+            .iter()
+            .any(|c| matches!(c.state, State::Drifted | State::Missing))
+    }
+
+    fn has_errors(&self) -> bool {
+        self.components.iter().any(|c| c.error.is_some())
+    }
+}
+
+impl fmt::Display for StatusReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut table = comfy_table::Table::new();
+        table.load_style(crate::ui::TABLE_STYLE).force_no_tty();
+        table.set_header(["component", "name", "state", "managed by"]);
+        for c in &self.components {
+            table.add_row([
+                c.id.as_str().to_string(),
+                c.name.clone(),
+                c.state.as_str().to_string(),
+                c.evidence
+                    .clone()
+                    .or_else(|| c.reason.clone())
+                    .unwrap_or_default(),
+            ]);
+        }
+        writeln!(
+            f,
+            "Stack {:?} in account {} ({}):\n",
+            self.stack, self.account, self.region
+        )?;
+        writeln!(f, "{table}")?;
+        for c in &self.components {
+            let interesting: Vec<&Health> = c
+                .health
+                .iter()
+                .filter(|h| h.level != HealthLevel::Ok || c.id == ComponentId::Logging)
+                .collect();
+            if c.drift.is_empty() && interesting.is_empty() && c.error.is_none() {
+                continue;
+            }
+            writeln!(f, "\n{}:", c.id)?;
+            for d in &c.drift {
+                writeln!(
+                    f,
+                    "  drift  {}: expected {}, actual {}",
+                    d.field,
+                    short(&d.expected),
+                    short(&d.actual)
+                )?;
+            }
+            for h in interesting {
+                let mark = match h.level {
+                    HealthLevel::Ok => "ok   ",
+                    HealthLevel::Warning => "warn ",
+                    HealthLevel::Alarm => "ALARM",
+                };
+                writeln!(f, "  {mark}  {}: {}", h.subject, h.detail)?;
+            }
+            if let Some(e) = &c.error {
+                writeln!(f, "  error  {e}")?;
+            }
+        }
+        if let Some(d) = &self.log_delivery {
+            let show = |v: Option<f64>| v.map(|n| format!("{n:.0}")).unwrap_or("no data".into());
+            writeln!(
+                f,
+                "\nlog delivery, last {} min: CloudWatch Logs failures {}, S3 failures {}",
+                d.window_minutes,
+                show(d.cloudwatch_failures),
+                show(d.s3_failures)
+            )?;
+        }
+        writeln!(f)?;
+        if self.needs_apply() {
+            writeln!(
+                f,
+                "Drift or missing components: `bedrock-monitor apply` repairs them."
+            )
+        } else {
+            writeln!(f, "Everything this stack manages is in sync.")
+        }
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = show_value(v);
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(117).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn component_status(
+    cx: &Context,
+    step: &Arc<dyn Step>,
+    read: Result<(), AwsError>,
+) -> ComponentStatus {
+    let mut status = ComponentStatus {
+        id: step.id(),
+        name: step.name(cx),
+        state: State::Unknown,
+        evidence: None,
+        reason: None,
+        drift: Vec::new(),
+        health: Vec::new(),
+        error: None,
+    };
+    if let Err(e) = read {
+        status.error = Some(e);
+        return status;
+    }
+    status.health = step.health(cx);
+    match step.ownership(cx) {
+        None => {}
+        Some(Ownership::Missing) => status.state = State::Missing,
+        Some(Ownership::NotManaged { reason }) => {
+            status.state = State::NotManaged;
+            status.reason = Some(reason);
+        }
+        Some(Ownership::Managed { evidence }) => {
+            status.evidence = Some(evidence);
+            let diff = step.plan(cx);
+            status.state = match &diff {
+                Some(d) if d.action == Action::Unchanged => State::InSync,
+                Some(d) if d.action == Action::Create => State::Missing,
+                _ => State::Drifted,
+            };
+            if let Some(d) = diff {
+                status.drift = d
+                    .changes
+                    .into_iter()
+                    .map(|c| Drift {
+                        field: c.field,
+                        expected: c.new,
+                        actual: c.old,
+                    })
+                    .collect();
+            }
+        }
+    }
+    status
+}
+
+async fn delivery_failures(cx: &Context) -> Result<DeliveryHealth, AwsError> {
+    use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat};
+    let end = std::time::SystemTime::now();
+    let start = end - std::time::Duration::from_secs(3600);
+    let query = |id: &str, metric: &str| {
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace("AWS/Bedrock")
+                            .metric_name(metric)
+                            .build(),
+                    )
+                    .period(3600)
+                    .stat("Sum")
+                    .build(),
+            )
+            .build()
+    };
+    let out = cx
+        .aws
+        .cloudwatch
+        .get_metric_data()
+        .metric_data_queries(query("cw", "ModelInvocationLogsCloudWatchDeliveryFailure"))
+        .metric_data_queries(query("s3", "ModelInvocationLogsS3DeliveryFailure"))
+        .start_time(aws_smithy_types::DateTime::from(start))
+        .end_time(aws_smithy_types::DateTime::from(end))
+        .send()
+        .await
+        .aws("cloudwatch:GetMetricData")?;
+    let sum = |id: &str| {
+        out.metric_data_results()
+            .iter()
+            .find(|r| r.id() == Some(id))
+            .filter(|r| !r.values().is_empty())
+            .map(|r| r.values().iter().sum::<f64>())
+    };
+    Ok(DeliveryHealth {
+        window_minutes: 60,
+        cloudwatch_failures: sum("cw"),
+        s3_failures: sum("s3"),
+    })
+}
+
+pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
+    let loaded = session.load_config()?;
+    let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
+    let steps = resources::all_steps();
+    let (reads, delivery) = tokio::join!(
+        futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))),
+        delivery_failures(&cx),
+    );
+    let mut components: Vec<ComponentStatus> = steps
+        .iter()
+        .zip(reads)
+        .map(|(step, read)| component_status(&cx, step, read))
+        .collect();
+    let log_delivery = match delivery {
+        Ok(d) => {
+            if let Some(logging) = components.iter_mut().find(|c| c.id == ComponentId::Logging) {
+                for (what, count) in [
+                    ("CloudWatch Logs", d.cloudwatch_failures),
+                    ("S3", d.s3_failures),
+                ] {
+                    if count.unwrap_or(0.0) > 0.0 {
+                        logging.health.push(Health {
+                            subject: format!("delivery to {what}"),
+                            level: HealthLevel::Alarm,
+                            detail: format!(
+                                "{:.0} failed deliveries in the last hour: check the role's permissions and the destination",
+                                count.unwrap_or(0.0)
+                            ),
+                        });
+                    }
+                }
+            }
+            Some(d)
+        }
+        Err(e) => {
+            session
+                .printer
+                .warn(format!("could not read log-delivery metrics: {e}"));
+            None
+        }
+    };
+    let report = StatusReport {
+        stack: cx.config.stack.name.clone(),
+        account: cx.account.id.clone(),
+        region: cx.region.clone(),
+        components,
+        log_delivery,
+    };
+    session.printer.result(&report)?;
+    Ok(if report.has_errors() {
+        ExitStatus::Failure
+    } else if args.detailed_exitcode && report.needs_apply() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}
