@@ -3,8 +3,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alerting;
 mod bad_input;
 mod harness;
+mod lifecycle;
 mod logging_retry;
 mod logging_stack;
 mod report;
