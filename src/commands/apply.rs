@@ -254,3 +254,104 @@ pub fn watch_ctrl_c(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::AwsError;
+
+    fn report(id: ComponentId, outcome: Outcome) -> StepReport {
+        StepReport {
+            id,
+            name: id.as_str().to_string(),
+            outcome,
+            changes: Vec::new(),
+            error: (outcome == Outcome::Failed).then(|| {
+                AwsError::setup("bucket exists in us-west-2", "choose another `bucket.name`")
+            }),
+            blocked_by: if outcome == Outcome::Blocked {
+                vec![ComponentId::Bucket]
+            } else {
+                Vec::new()
+            },
+            reason: (outcome == Outcome::Blocked)
+                .then(|| "not attempted because bucket did not succeed".to_string()),
+            attempts: 1,
+        }
+    }
+
+    fn summary(resources: Vec<StepReport>, interrupted: bool) -> String {
+        ApplyReport {
+            stack: "s".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            resources,
+            interrupted,
+            notes: vec!["ops@example.com must click the link".into()],
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn summary_names_what_failed_and_how_to_finish() {
+        let text = summary(
+            vec![
+                report(ComponentId::Role, Outcome::Created),
+                report(ComponentId::Bucket, Outcome::Failed),
+                report(ComponentId::Logging, Outcome::Blocked),
+                report(ComponentId::Topic, Outcome::Unchanged),
+            ],
+            false,
+        );
+        assert!(text.contains("bucket exists in us-west-2"), "{text}");
+        assert!(text.contains("choose another `bucket.name`"), "{text}");
+        assert!(
+            text.contains("not attempted because bucket did not succeed"),
+            "{text}"
+        );
+        assert!(text.contains("not done: bucket, logging"), "{text}");
+        assert!(text.contains("Run `bedrock-monitor apply` again"), "{text}");
+        assert!(
+            text.contains("note: ops@example.com must click the link"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn summary_of_an_interrupted_and_of_a_clean_run() {
+        let text = summary(
+            vec![
+                report(ComponentId::Role, Outcome::Created),
+                report(ComponentId::Logging, Outcome::Skipped),
+            ],
+            true,
+        );
+        assert!(text.contains("Apply interrupted"), "{text}");
+        let text = summary(vec![report(ComponentId::Role, Outcome::Created)], false);
+        assert!(text.contains("Apply complete: 1 created"), "{text}");
+        assert!(!text.contains("again"), "{text}");
+    }
+
+    #[test]
+    fn access_denied_names_the_principal_and_the_action() {
+        let cx = crate::engine::Context::new(
+            crate::config::Config::default(),
+            crate::aws::test_account(),
+            crate::aws::offline_clients(),
+            std::sync::Arc::new(crate::engine::QuietProgress),
+        );
+        let e = AwsError {
+            operation: "iam:CreateRole".into(),
+            code: Some("AccessDenied".into()),
+            message: "User is not authorized".into(),
+            hint: None,
+            details: None,
+        };
+        let hint = cx.explain(e).hint.unwrap_or_default();
+        assert!(
+            hint.contains("arn:aws:iam::123456789012:user/test"),
+            "{hint}"
+        );
+        assert!(hint.contains("iam:CreateRole"), "{hint}");
+    }
+}

@@ -138,6 +138,17 @@ impl Context {
         std::mem::take(&mut *self.notices.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Add what only the context knows to an error: the principal that lacks a permission.
+    pub fn explain(&self, mut e: crate::aws::AwsError) -> crate::aws::AwsError {
+        if e.is_access_denied() && !e.operation.is_empty() {
+            e.hint = Some(format!(
+                "{} is not allowed `{}`; grant it (`bedrock-monitor permissions` prints the policy this tool needs) or use other credentials",
+                self.account.caller_arn, e.operation
+            ));
+        }
+        e
+    }
+
     pub fn note(&self, id: ComponentId, message: &str) {
         self.progress.step_note(id, message);
     }

@@ -134,7 +134,7 @@ impl<R: Resource> Step for Node<R> {
     }
 
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError> {
-        let s = self.resource.read(cx).await?;
+        let s = self.resource.read(cx).await.map_err(|e| cx.explain(e))?;
         self.set_state(Some(s));
         Ok(())
     }
@@ -144,13 +144,17 @@ impl<R: Resource> Step for Node<R> {
     }
 
     async fn apply(&self, cx: &Context) -> Result<Diff, AwsError> {
-        let state = self.known_state(cx).await?;
+        let state = self.known_state(cx).await.map_err(|e| cx.explain(e))?;
         // Diff again now: upstream steps may have produced values (ARNs) the plan only predicted.
         let diff = self.resource.diff(cx, &state);
         if diff.action == Action::Unchanged {
             return Ok(diff);
         }
-        let result = self.resource.apply(cx, &state, &diff).await;
+        let result = self
+            .resource
+            .apply(cx, &state, &diff)
+            .await
+            .map_err(|e| cx.explain(e));
         // What AWS holds has changed (or partly changed, on failure): read again next time.
         self.set_state(None);
         result.map(|()| diff)
@@ -167,8 +171,12 @@ impl<R: Resource> Step for Node<R> {
     }
 
     async fn delete(&self, cx: &Context) -> Result<(), AwsError> {
-        let state = self.known_state(cx).await?;
-        let result = self.resource.delete(cx, &state).await;
+        let state = self.known_state(cx).await.map_err(|e| cx.explain(e))?;
+        let result = self
+            .resource
+            .delete(cx, &state)
+            .await
+            .map_err(|e| cx.explain(e));
         self.set_state(None);
         result
     }

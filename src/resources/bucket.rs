@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{Action, ComponentId, Context, Diff, Ownership, Resource};
-use crate::resources::{absent_if, ownership_from_tags, tags_field};
+use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
+use std::time::Duration;
 
 pub struct Bucket;
 
@@ -244,6 +245,118 @@ impl Bucket {
                     .build(),
             )
             .build()?)
+    }
+
+    /// The settings writes `diff` calls for, concurrently (they touch different subresources).
+    async fn put_settings(
+        cx: &Context,
+        name: &str,
+        state: &Option<BucketState>,
+        diff: &Diff,
+        observed_tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        let s3 = &cx.aws.s3;
+        let name = name.to_string();
+        let mut writes: Vec<WriteFuture<'_>> = Vec::new();
+        if diff.touches("versioning") {
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_versioning()
+                    .bucket(name)
+                    .versioning_configuration(
+                        VersioningConfiguration::builder()
+                            .status(BucketVersioningStatus::Enabled)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws("s3:PutBucketVersioning")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("lifecycle_rule") {
+            let mut rules: Vec<LifecycleRule> = state
+                .as_ref()
+                .map(|s| s.lifecycle_rules.clone())
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
+                .collect();
+            rules.push(Self::lifecycle_rule(cx)?);
+            let config = BucketLifecycleConfiguration::builder()
+                .set_rules(Some(rules))
+                .build()?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_lifecycle_configuration()
+                    .bucket(name)
+                    .lifecycle_configuration(config)
+                    .send()
+                    .await
+                    .aws("s3:PutLifecycleConfiguration")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("encryption") {
+            let config = Self::encryption_configuration(cx)?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_encryption()
+                    .bucket(name)
+                    .server_side_encryption_configuration(config)
+                    .send()
+                    .await
+                    .aws("s3:PutEncryptionConfiguration")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("public_access_block") {
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_public_access_block()
+                    .bucket(name)
+                    .public_access_block_configuration(
+                        PublicAccessBlockConfiguration::builder()
+                            .block_public_acls(true)
+                            .ignore_public_acls(true)
+                            .block_public_policy(true)
+                            .restrict_public_buckets(true)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .aws("s3:PutBucketPublicAccessBlock")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("policy") {
+            let policy = Self::desired_policy(cx, state.as_ref().and_then(|s| s.policy.as_ref()))?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_policy()
+                    .bucket(name)
+                    .policy(policy.to_string())
+                    .send()
+                    .await
+                    .aws("s3:PutBucketPolicy")
+                    .map(|_| ())
+            }));
+        }
+        if diff.touches("tags") {
+            let tagging = Self::tagging(cx, &observed_tags)?;
+            let name = name.clone();
+            writes.push(Box::pin(async move {
+                s3.put_bucket_tagging()
+                    .bucket(name)
+                    .tagging(tagging)
+                    .send()
+                    .await
+                    .aws("s3:PutBucketTagging")
+                    .map(|_| ())
+            }));
+        }
+        futures::future::try_join_all(writes).await?;
+        Ok(())
     }
 
     /// How many object versions and delete markers the bucket holds (what a purge removes).
@@ -507,106 +620,16 @@ impl Resource for Bucket {
                 Err(e) => return Err(e),
             }
         }
-        let mut writes: Vec<WriteFuture<'_>> = Vec::new();
-        if diff.touches("versioning") {
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_versioning()
-                    .bucket(name)
-                    .versioning_configuration(
-                        VersioningConfiguration::builder()
-                            .status(BucketVersioningStatus::Enabled)
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .aws("s3:PutBucketVersioning")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("lifecycle_rule") {
-            let mut rules: Vec<LifecycleRule> = state
-                .as_ref()
-                .map(|s| s.lifecycle_rules.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
-                .collect();
-            rules.push(Self::lifecycle_rule(cx)?);
-            let config = BucketLifecycleConfiguration::builder()
-                .set_rules(Some(rules))
-                .build()?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_lifecycle_configuration()
-                    .bucket(name)
-                    .lifecycle_configuration(config)
-                    .send()
-                    .await
-                    .aws("s3:PutLifecycleConfiguration")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("encryption") {
-            let config = Self::encryption_configuration(cx)?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_encryption()
-                    .bucket(name)
-                    .server_side_encryption_configuration(config)
-                    .send()
-                    .await
-                    .aws("s3:PutEncryptionConfiguration")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("public_access_block") {
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_public_access_block()
-                    .bucket(name)
-                    .public_access_block_configuration(
-                        PublicAccessBlockConfiguration::builder()
-                            .block_public_acls(true)
-                            .ignore_public_acls(true)
-                            .block_public_policy(true)
-                            .restrict_public_buckets(true)
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .aws("s3:PutBucketPublicAccessBlock")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("policy") {
-            let policy = Self::desired_policy(cx, state.as_ref().and_then(|s| s.policy.as_ref()))?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_policy()
-                    .bucket(name)
-                    .policy(policy.to_string())
-                    .send()
-                    .await
-                    .aws("s3:PutBucketPolicy")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("tags") {
-            let tagging = Self::tagging(cx, &observed_tags)?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_tagging()
-                    .bucket(name)
-                    .tagging(tagging)
-                    .send()
-                    .await
-                    .aws("s3:PutBucketTagging")
-                    .map(|_| ())
-            }));
-        }
-        futures::future::try_join_all(writes).await?;
-        Ok(())
+        // Right after CreateBucket, S3 may still answer NoSuchBucket for a moment.
+        retry_while(
+            cx,
+            ComponentId::Bucket,
+            Duration::from_secs(30),
+            "waiting for the new bucket to become visible",
+            |e| e.code_is(&["NoSuchBucket"]),
+            || Self::put_settings(cx, &name, state, diff, &observed_tags),
+        )
+        .await
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Health, HealthLevel, Ownership, Resource};
-use crate::resources::{absent_if, ownership_from_tags, tags_field};
+use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
+use std::time::Duration;
 
 pub struct Topic;
 
@@ -261,14 +262,26 @@ impl Resource for Topic {
         }
         if diff.touches("policy") {
             let policy =
-                Self::desired_policy(cx, &arn, state.as_ref().and_then(|s| s.policy.as_ref()))?;
-            sns.set_topic_attributes()
-                .topic_arn(&arn)
-                .attribute_name("Policy")
-                .attribute_value(policy.to_string())
-                .send()
-                .await
-                .aws("sns:SetTopicAttributes")?;
+                Self::desired_policy(cx, &arn, state.as_ref().and_then(|s| s.policy.as_ref()))?
+                    .to_string();
+            // A topic just created may not be found by SetTopicAttributes for a moment.
+            retry_while(
+                cx,
+                ComponentId::Topic,
+                Duration::from_secs(30),
+                "waiting for the new topic to become visible",
+                |e| e.code_is(NOT_FOUND),
+                || async {
+                    sns.set_topic_attributes()
+                        .topic_arn(&arn)
+                        .attribute_name("Policy")
+                        .attribute_value(&policy)
+                        .send()
+                        .await
+                        .aws("sns:SetTopicAttributes")
+                },
+            )
+            .await?;
         }
         if state.is_some() && diff.touches("tags") {
             sns.tag_resource()
