@@ -58,13 +58,26 @@ fn topic_and_alarms_have_every_setting_and_converge() {
     let topics = env
         .block_on(env.aws.sns.list_topics().send())
         .expect("topics");
-    let arns: Vec<&str> = topics.topics().iter().filter_map(|t| t.topic_arn()).collect();
+    let arns: Vec<&str> = topics
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn())
+        .collect();
     assert_eq!(arns, vec![TOPIC_ARN]);
     let attrs = env
-        .block_on(env.aws.sns.get_topic_attributes().topic_arn(TOPIC_ARN).send())
+        .block_on(
+            env.aws
+                .sns
+                .get_topic_attributes()
+                .topic_arn(TOPIC_ARN)
+                .send(),
+        )
         .expect("attributes");
     let attrs = attrs.attributes().cloned().unwrap_or_default();
-    assert_eq!(attrs.get("DisplayName").map(String::as_str), Some("Bedrock Usage Alerts"));
+    assert_eq!(
+        attrs.get("DisplayName").map(String::as_str),
+        Some("Bedrock Usage Alerts")
+    );
     let policy: serde_json::Value =
         serde_json::from_str(attrs.get("Policy").expect("policy")).expect("policy JSON");
     for (sid, service) in [
@@ -75,10 +88,19 @@ fn topic_and_alarms_have_every_setting_and_converge() {
         assert_eq!(st["Principal"]["Service"], service);
         assert_eq!(st["Action"], "sns:Publish");
         assert_eq!(st["Resource"], TOPIC_ARN);
-        assert_eq!(st["Condition"]["StringEquals"]["aws:SourceAccount"], ACCOUNT);
+        assert_eq!(
+            st["Condition"]["StringEquals"]["aws:SourceAccount"],
+            ACCOUNT
+        );
     }
     let tags = env
-        .block_on(env.aws.sns.list_tags_for_resource().resource_arn(TOPIC_ARN).send())
+        .block_on(
+            env.aws
+                .sns
+                .list_tags_for_resource()
+                .resource_arn(TOPIC_ARN)
+                .send(),
+        )
         .expect("tags");
     let tags: BTreeMap<&str, &str> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
     assert_eq!(tags.get("bedrock-monitor:stack"), Some(&"bedrock-monitor"));
@@ -88,12 +110,54 @@ fn topic_and_alarms_have_every_setting_and_converge() {
     // Alarms: the four of the old scripts and three more, each pointing at the topic.
     let found = alarms(&env);
     let expected = [
-        ("Bedrock-HighInputTokenUsage", "InputTokenCount", "Sum", 3600, 1, 100000.0),
-        ("Bedrock-HighErrorRate", "InvocationClientErrors", "Sum", 300, 1, 10.0),
-        ("Bedrock-UnusualInvocationSpike", "Invocations", "Sum", 3600, 1, 1000.0),
-        ("Bedrock-HighLatency", "InvocationLatency", "Average", 300, 2, 10000.0),
-        ("Bedrock-ServerErrors", "InvocationServerErrors", "Sum", 300, 1, 5.0),
-        ("Bedrock-Throttles", "InvocationThrottles", "Sum", 300, 1, 10.0),
+        (
+            "Bedrock-HighInputTokenUsage",
+            "InputTokenCount",
+            "Sum",
+            3600,
+            1,
+            100000.0,
+        ),
+        (
+            "Bedrock-HighErrorRate",
+            "InvocationClientErrors",
+            "Sum",
+            300,
+            1,
+            10.0,
+        ),
+        (
+            "Bedrock-UnusualInvocationSpike",
+            "Invocations",
+            "Sum",
+            3600,
+            1,
+            1000.0,
+        ),
+        (
+            "Bedrock-HighLatency",
+            "InvocationLatency",
+            "Average",
+            300,
+            2,
+            10000.0,
+        ),
+        (
+            "Bedrock-ServerErrors",
+            "InvocationServerErrors",
+            "Sum",
+            300,
+            1,
+            5.0,
+        ),
+        (
+            "Bedrock-Throttles",
+            "InvocationThrottles",
+            "Sum",
+            300,
+            1,
+            10.0,
+        ),
         (
             "Bedrock-InvocationLogDeliveryFailures",
             "ModelInvocationLogsCloudWatchDeliveryFailure",
@@ -105,7 +169,9 @@ fn topic_and_alarms_have_every_setting_and_converge() {
     ];
     assert_eq!(found.len(), expected.len(), "{:?}", found.keys());
     for (name, metric, stat, period, evals, threshold) in expected {
-        let a = found.get(name).unwrap_or_else(|| panic!("alarm {name} missing"));
+        let a = found
+            .get(name)
+            .unwrap_or_else(|| panic!("alarm {name} missing"));
         assert_eq!(a.namespace(), Some("AWS/Bedrock"), "{name}");
         assert_eq!(a.metric_name(), Some(metric), "{name}");
         assert_eq!(a.statistic().map(|s| s.as_str()), Some(stat), "{name}");
@@ -133,7 +199,8 @@ fn topic_and_alarms_have_every_setting_and_converge() {
         assert!(
             tags.tags()
                 .iter()
-                .any(|t| t.key() == Some("bedrock-monitor:stack") && t.value() == Some("bedrock-monitor")),
+                .any(|t| t.key() == Some("bedrock-monitor:stack")
+                    && t.value() == Some("bedrock-monitor")),
             "{name} tagged"
         );
     }
@@ -142,7 +209,11 @@ fn topic_and_alarms_have_every_setting_and_converge() {
     let again = env.run(&["apply", "--yes"]);
     again.assert_code(0);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
-    assert!(env.writes().is_empty(), "second apply wrote {:?}", env.writes());
+    assert!(
+        env.writes().is_empty(),
+        "second apply wrote {:?}",
+        env.writes()
+    );
 
     // Subscriptions follow the config.
     env.write_config(
@@ -173,18 +244,34 @@ fn custom_overridden_and_disabled_alarms() {
          comparison = \"GreaterThanThreshold\"\nthreshold = 20000\n",
     );
     let plan = env.run(&["plan", "-o", "json"]).json();
-    let changes = resource(&plan, "alarms")["changes"].as_array().cloned().unwrap_or_default();
+    let changes = resource(&plan, "alarms")["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let field = |f: &str| changes.iter().find(|c| c["field"] == f).cloned();
-    assert_eq!(field("Bedrock-Throttles").expect("deletion")["new"], json!(null));
-    assert_eq!(field("Bedrock-HighLatency").expect("update")["new"]["threshold"], json!(5000.0));
+    assert_eq!(
+        field("Bedrock-Throttles").expect("deletion")["new"],
+        json!(null)
+    );
+    assert_eq!(
+        field("Bedrock-HighLatency").expect("update")["new"]["threshold"],
+        json!(5000.0)
+    );
     assert!(field("Bedrock-SonnetOutputTokens").is_some());
 
     env.run(&["apply", "--yes"]).assert_code(0);
     let found = alarms(&env);
-    assert!(!found.contains_key("Bedrock-Throttles"), "disabled alarm deleted");
+    assert!(
+        !found.contains_key("Bedrock-Throttles"),
+        "disabled alarm deleted"
+    );
     let latency = &found["Bedrock-HighLatency"];
     assert_eq!(
-        (latency.threshold(), latency.period(), latency.evaluation_periods()),
+        (
+            latency.threshold(),
+            latency.period(),
+            latency.evaluation_periods()
+        ),
         (Some(5000.0), Some(60), Some(3))
     );
     let custom = &found["Bedrock-SonnetOutputTokens"];
@@ -198,7 +285,10 @@ fn custom_overridden_and_disabled_alarms() {
         .iter()
         .filter_map(|d| Some((d.name()?, d.value()?)))
         .collect();
-    assert_eq!(dims, vec![("ModelId", "anthropic.claude-3-5-sonnet-20240620-v1:0")]);
+    assert_eq!(
+        dims,
+        vec![("ModelId", "anthropic.claude-3-5-sonnet-20240620-v1:0")]
+    );
     assert_eq!(custom.alarm_actions(), [TOPIC_ARN]);
     let p99 = &found["Bedrock-slow_p99"];
     assert_eq!(p99.extended_statistic(), Some("p99"));
@@ -246,13 +336,18 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
             .period(300)
             .evaluation_periods(1)
             .threshold(1.0)
-            .comparison_operator(aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
             .send(),
     )
     .expect("foreign alarm");
 
     let plan = env.run(&["plan", "-o", "json"]).json();
-    let changes = resource(&plan, "alarms")["changes"].as_array().cloned().unwrap_or_default();
+    let changes = resource(&plan, "alarms")["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let error_rate = changes
         .iter()
         .find(|c| c["field"] == "Bedrock-HighErrorRate")
@@ -264,7 +359,10 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
     let found = alarms(&env);
     assert_eq!(found["Bedrock-HighErrorRate"].alarm_actions(), [TOPIC_ARN]);
     assert_eq!(found["Bedrock-HighErrorRate"].ok_actions(), [TOPIC_ARN]);
-    assert!(found.contains_key("Bedrock-SomeoneElses"), "untagged alarm left alone");
+    assert!(
+        found.contains_key("Bedrock-SomeoneElses"),
+        "untagged alarm left alone"
+    );
     env.proxy.clear();
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     assert_eq!(REGION, "us-east-1");

@@ -18,7 +18,11 @@ fn component<'a>(doc: &'a Value, id: &str) -> &'a Value {
 fn drift_fields(doc: &Value, id: &str) -> Vec<String> {
     component(doc, id)["drift"]
         .as_array()
-        .map(|d| d.iter().map(|d| d["field"].as_str().unwrap_or("").to_string()).collect())
+        .map(|d| {
+            d.iter()
+                .map(|d| d["field"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -39,17 +43,35 @@ fn status_reports_sync_then_each_drift_and_apply_repairs_it() {
         component(&doc, "bucket")["evidence"],
         "tag bedrock-monitor:stack=bedrock-monitor"
     );
-    let alarm_health = component(&doc, "alarms")["health"].as_array().cloned().unwrap_or_default();
+    let alarm_health = component(&doc, "alarms")["health"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(alarm_health.len(), 7);
-    assert!(alarm_health.iter().all(|h| h["detail"].as_str().unwrap_or("").starts_with("OK")));
+    assert!(
+        alarm_health
+            .iter()
+            .all(|h| h["detail"].as_str().unwrap_or("").starts_with("OK"))
+    );
     assert!(env.writes().is_empty(), "status wrote {:?}", env.writes());
 
     // Drift: retention, a deleted alarm, suspended versioning, a changed bucket policy.
     let aws = &env.aws;
-    env.block_on(aws.logs.put_retention_policy().log_group_name(LOG_GROUP).retention_in_days(7).send())
-        .expect("retention");
-    env.block_on(aws.cloudwatch.delete_alarms().alarm_names("Bedrock-HighLatency").send())
-        .expect("delete alarm");
+    env.block_on(
+        aws.logs
+            .put_retention_policy()
+            .log_group_name(LOG_GROUP)
+            .retention_in_days(7)
+            .send(),
+    )
+    .expect("retention");
+    env.block_on(
+        aws.cloudwatch
+            .delete_alarms()
+            .alarm_names("Bedrock-HighLatency")
+            .send(),
+    )
+    .expect("delete alarm");
     env.block_on(
         aws.s3
             .put_bucket_versioning()
@@ -65,8 +87,14 @@ fn status_reports_sync_then_each_drift_and_apply_repairs_it() {
     let open_policy = json!({"Version": "2012-10-17", "Statement": [{"Sid": "AllowBedrockInvocationLogDelivery",
         "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "s3:PutObject",
         "Resource": format!("arn:aws:s3:::{BUCKET}/*")}]});
-    env.block_on(aws.s3.put_bucket_policy().bucket(BUCKET).policy(open_policy.to_string()).send())
-        .expect("policy");
+    env.block_on(
+        aws.s3
+            .put_bucket_policy()
+            .bucket(BUCKET)
+            .policy(open_policy.to_string())
+            .send(),
+    )
+    .expect("policy");
 
     env.proxy.clear();
     let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
@@ -76,7 +104,11 @@ fn status_reports_sync_then_each_drift_and_apply_repairs_it() {
     assert_eq!(component(&doc, "log-group")["state"], "drifted");
     let retention = &component(&doc, "log-group")["drift"][0];
     assert_eq!(
-        (retention["field"].clone(), retention["expected"].clone(), retention["actual"].clone()),
+        (
+            retention["field"].clone(),
+            retention["expected"].clone(),
+            retention["actual"].clone()
+        ),
         (json!("retention_days"), json!(30), json!(7))
     );
     assert_eq!(component(&doc, "alarms")["state"], "drifted");
@@ -90,7 +122,12 @@ fn status_reports_sync_then_each_drift_and_apply_repairs_it() {
     let text = env.run(&["status"]);
     text.assert_code(0);
     assert!(text.stdout.contains("drifted"), "{}", text.stdout);
-    assert!(text.stdout.contains("retention_days: expected 30, actual 7"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("retention_days: expected 30, actual 7"),
+        "{}",
+        text.stdout
+    );
 
     env.run(&["apply", "--yes"]).assert_code(0);
     env.run(&["status", "--detailed-exitcode"]).assert_code(0);
@@ -163,7 +200,10 @@ fn cleanup_refuses_without_terminal_keeps_data_purges_and_repeats() {
     let versions = env
         .block_on(env.aws.s3.list_object_versions().bucket(BUCKET).send())
         .expect("versions");
-    assert_eq!(versions.versions().len() + versions.delete_markers().len(), 5);
+    assert_eq!(
+        versions.versions().len() + versions.delete_markers().len(),
+        5
+    );
 
     env.proxy.clear();
     let refused = env.run(&["cleanup"]);
@@ -185,7 +225,10 @@ fn cleanup_refuses_without_terminal_keeps_data_purges_and_repeats() {
     ] {
         assert_eq!(resource(&doc, id)["action"], action, "{id}: {doc:#}");
     }
-    assert!(env.block_on(env.aws.iam.get_role().role_name(ROLE).send()).is_err());
+    assert!(
+        env.block_on(env.aws.iam.get_role().role_name(ROLE).send())
+            .is_err()
+    );
     env.block_on(
         env.aws
             .sns
@@ -203,15 +246,32 @@ fn cleanup_refuses_without_terminal_keeps_data_purges_and_repeats() {
     assert_eq!(resource(&doc, "bucket")["action"], "deleted", "{doc:#}");
     assert_eq!(resource(&doc, "log-group")["action"], "deleted");
     assert_eq!(resource(&doc, "topic")["action"], "deleted");
-    assert!(env.block_on(env.aws.s3.head_bucket().bucket(BUCKET).send()).is_err());
+    assert!(
+        env.block_on(env.aws.s3.head_bucket().bucket(BUCKET).send())
+            .is_err()
+    );
     let groups = env
-        .block_on(env.aws.logs.describe_log_groups().log_group_name_prefix(LOG_GROUP).send())
+        .block_on(
+            env.aws
+                .logs
+                .describe_log_groups()
+                .log_group_name_prefix(LOG_GROUP)
+                .send(),
+        )
         .expect("log groups");
     assert!(groups.log_groups().is_empty());
 
     env.proxy.clear();
     let again = env.run(&["cleanup", "--yes", "--purge-data"]);
     again.assert_code(0);
-    assert!(again.stdout.contains("Nothing to delete"), "{}", again.stdout);
-    assert!(env.writes().is_empty(), "second cleanup wrote {:?}", env.writes());
+    assert!(
+        again.stdout.contains("Nothing to delete"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        env.writes().is_empty(),
+        "second cleanup wrote {:?}",
+        env.writes()
+    );
 }
