@@ -4,7 +4,7 @@
 //! Validation runs before any AWS client is built, so a bad config never costs an AWS call.
 
 mod locate;
-mod rules;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "topic-policy",
         include_str!("../templates/topic-policy.json.j2"),
     ),
+    ("dashboard", include_str!("../templates/dashboard.json.j2")),
 ];
 
 /// A template that failed to render or did not produce JSON: a bug in the tool, not in the

@@ -3,6 +3,8 @@
 
 pub mod apply;
 pub mod cleanup;
+pub mod init;
+pub mod permissions;
 pub mod plan;
 pub mod report;
 pub mod status;
@@ -247,9 +249,18 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Report(args) => report::run(&session, args).await,
             Command::Status(args) => status::run(&session, args).await,
             Command::Cleanup(args) => cleanup::run(&session, args).await,
-            other => Err(CommandError::Usage(format!(
-                "{other:?} is not available in this build yet"
-            ))),
+            Command::Init(args) => init::run(&session, args).await,
+            Command::Permissions => permissions::run(&session).await,
+            Command::Completions(args) => {
+                let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+                clap_complete::generate(
+                    args.shell,
+                    &mut command,
+                    "bedrock-monitor",
+                    &mut std::io::stdout(),
+                );
+                Ok(ExitStatus::Success)
+            }
         }
     });
     match result {

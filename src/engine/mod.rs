@@ -13,7 +13,7 @@ pub use context::{Context, Outputs, Progress, QuietProgress};
 pub use diff::{Action, Diff, FieldChange};
 pub use executor::{Interrupt, Operation, Outcome, StepReport, execute};
 pub use recovery::{Decision, FailedStep, Recovery, ScriptedRecovery};
-pub use resource::{Health, HealthLevel, Node, Ownership, Resource, Step};
+pub use resource::{Health, HealthLevel, Node, Ownership, Permission, Resource, Step};
 
 use std::fmt;
 

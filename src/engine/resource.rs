@@ -41,6 +41,30 @@ pub enum HealthLevel {
     Alarm,
 }
 
+/// IAM actions a component's calls need, on the resources they touch (`permissions` turns
+/// these into the operator's least-privilege policy).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Permission {
+    pub actions: Vec<&'static str>,
+    pub resources: Vec<String>,
+    /// An IAM condition block, e.g. `iam:PassedToService` for `iam:PassRole`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<serde_json::Value>,
+}
+
+impl Permission {
+    pub fn new(
+        actions: &[&'static str],
+        resources: impl IntoIterator<Item = String>,
+    ) -> Permission {
+        Permission {
+            actions: actions.to_vec(),
+            resources: resources.into_iter().collect(),
+            condition: None,
+        }
+    }
+}
+
 /// One component of the stack. Implementations live in `src/resources/`, one file each.
 #[async_trait]
 pub trait Resource: Send + Sync + 'static {
@@ -66,6 +90,10 @@ pub trait Resource: Send + Sync + 'static {
     fn health(&self, _cx: &Context, _state: &Self::State) -> Vec<Health> {
         Vec::new()
     }
+    /// Every IAM action this component's read, apply and delete call, and on what.
+    fn permissions(&self, _cx: &Context) -> Vec<Permission> {
+        Vec::new()
+    }
 }
 
 /// The engine's object-safe view of a resource.
@@ -84,6 +112,7 @@ pub trait Step: Send + Sync {
     async fn delete(&self, cx: &Context) -> Result<(), AwsError>;
     /// Health facts from the remembered state (empty before a refresh).
     fn health(&self, cx: &Context) -> Vec<Health>;
+    fn permissions(&self, cx: &Context) -> Vec<Permission>;
 }
 
 pub struct Node<R: Resource> {
@@ -162,6 +191,10 @@ impl<R: Resource> Step for Node<R> {
 
     fn ownership(&self, cx: &Context) -> Option<Ownership> {
         self.state().map(|s| self.resource.ownership(cx, &s))
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        self.resource.permissions(cx)
     }
 
     fn health(&self, cx: &Context) -> Vec<Health> {

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::{AlarmSpec, STACK_TAG_KEY};
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Resource,
+    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
+    Resource,
 };
 use crate::resources::{run_bounded, tags_field};
 use futures::future::BoxFuture;
@@ -397,6 +398,36 @@ impl Resource for Alarms {
                 ),
             }
         }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let alarm = |name: &str| {
+            format!(
+                "arn:{}:cloudwatch:{}:{}:alarm:{name}",
+                cx.partition(),
+                cx.region,
+                cx.account.id
+            )
+        };
+        let mut resources = vec![alarm(&format!("{NAME_PREFIX}*"))];
+        for spec in cx.config.alarm_specs() {
+            if !spec.name.starts_with(NAME_PREFIX) {
+                resources.push(alarm(&spec.name));
+            }
+        }
+        vec![
+            // DescribeAlarms by name or prefix is authorized on all alarms.
+            Permission::new(&["cloudwatch:DescribeAlarms"], ["*".to_string()]),
+            Permission::new(
+                &[
+                    "cloudwatch:ListTagsForResource",
+                    "cloudwatch:PutMetricAlarm",
+                    "cloudwatch:TagResource",
+                    "cloudwatch:DeleteAlarms",
+                ],
+                resources,
+            ),
+        ]
     }
 
     fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {

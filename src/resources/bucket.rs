@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{Action, ComponentId, Context, Diff, Ownership, Resource};
+use crate::engine::{Action, ComponentId, Context, Diff, Ownership, Permission, Resource};
 use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
 use std::time::Duration;
 
@@ -640,6 +640,39 @@ impl Resource for Bucket {
             },
             Some(s) => ownership_from_tags(cx, &s.tags),
         }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let bucket = format!("arn:{}:s3:::{}", cx.partition(), cx.bucket_name());
+        vec![
+            Permission::new(
+                &[
+                    "s3:ListBucket",
+                    "s3:CreateBucket",
+                    "s3:GetBucketVersioning",
+                    "s3:PutBucketVersioning",
+                    "s3:GetLifecycleConfiguration",
+                    "s3:PutLifecycleConfiguration",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:PutEncryptionConfiguration",
+                    "s3:GetBucketPublicAccessBlock",
+                    "s3:PutBucketPublicAccessBlock",
+                    "s3:GetBucketPolicy",
+                    "s3:PutBucketPolicy",
+                    "s3:DeleteBucketPolicy",
+                    "s3:GetBucketTagging",
+                    "s3:PutBucketTagging",
+                    "s3:ListBucketVersions",
+                    "s3:DeleteBucket",
+                ],
+                [bucket.clone()],
+            ),
+            // Only `cleanup --purge-data` empties the bucket.
+            Permission::new(
+                &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                [format!("{bucket}/*")],
+            ),
+        ]
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
 use crate::resources::{absent_if, ownership_from_tags, tags_field};
 
 pub struct LogGroup;
@@ -166,6 +166,34 @@ impl Resource for LogGroup {
             None => Ownership::Missing,
             Some(s) => ownership_from_tags(cx, &s.tags),
         }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let group = Self::arn(cx);
+        vec![
+            // DescribeLogGroups is authorized on the account's log groups, not one group.
+            Permission::new(
+                &["logs:DescribeLogGroups"],
+                [format!(
+                    "arn:{}:logs:{}:{}:log-group:*",
+                    cx.partition(),
+                    cx.region,
+                    cx.account.id
+                )],
+            ),
+            Permission::new(
+                &[
+                    "logs:ListTagsForResource",
+                    "logs:CreateLogGroup",
+                    "logs:PutRetentionPolicy",
+                    "logs:TagResource",
+                    "logs:AssociateKmsKey",
+                    "logs:DisassociateKmsKey",
+                    "logs:DeleteLogGroup",
+                ],
+                [group.clone(), format!("{group}:*")],
+            ),
+        ]
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {

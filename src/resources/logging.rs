@@ -8,7 +8,9 @@ use aws_sdk_bedrock::types::{CloudWatchConfig, LoggingConfig, S3Config};
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::engine::{ComponentId, Context, Diff, Health, HealthLevel, Ownership, Resource};
+use crate::engine::{
+    ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
+};
 use crate::resources::retry_while;
 
 pub struct Logging;
@@ -248,6 +250,33 @@ impl Resource for Logging {
                 reason: format!("delivers to {}", Self::describe(s)),
             },
         }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let role = format!(
+            "arn:{}:iam::{}:role/{}",
+            cx.partition(),
+            cx.account.id,
+            cx.config.iam_role.name
+        );
+        vec![
+            // Invocation logging has no resource-level permissions.
+            Permission::new(
+                &[
+                    "bedrock:GetModelInvocationLoggingConfiguration",
+                    "bedrock:PutModelInvocationLoggingConfiguration",
+                    "bedrock:DeleteModelInvocationLoggingConfiguration",
+                ],
+                ["*".to_string()],
+            ),
+            // PutModelInvocationLoggingConfiguration hands the role to Bedrock.
+            Permission {
+                condition: Some(
+                    json!({"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}),
+                ),
+                ..Permission::new(&["iam:PassRole"], [role])
+            },
+        ]
     }
 
     fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {

@@ -3,6 +3,7 @@
 
 pub mod alarms;
 pub mod bucket;
+pub mod dashboard;
 pub mod log_group;
 pub mod logging;
 pub mod role;
@@ -27,6 +28,7 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(bucket::Bucket),
         Node::new(log_group::LogGroup),
         Node::new(logging::Logging),
+        Node::new(dashboard::Dashboard),
         Node::new(topic::Topic),
         Node::new(alarms::Alarms),
     ]

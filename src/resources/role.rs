@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{ComponentId, Context, Diff, Ownership, Resource};
+use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
 use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
 
 pub struct Role;
@@ -242,6 +242,31 @@ impl Resource for Role {
             None => Ownership::Missing,
             Some(s) => ownership_from_tags(cx, &s.tags),
         }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let role = format!(
+            "arn:{}:iam::{}:role/{}",
+            cx.partition(),
+            cx.account.id,
+            cx.config.iam_role.name
+        );
+        vec![Permission::new(
+            &[
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:CreateRole",
+                "iam:TagRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:DeleteRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:DetachRolePolicy",
+                "iam:DeleteRole",
+            ],
+            [role],
+        )]
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {

@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{ComponentId, Context, Diff, Health, HealthLevel, Ownership, Resource};
+use crate::engine::{
+    ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
+};
 use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
 use std::time::Duration;
 
@@ -349,6 +351,31 @@ impl Resource for Topic {
             None => Ownership::Missing,
             Some(s) => ownership_from_tags(cx, &s.tags),
         }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let topic = format!(
+            "arn:{}:sns:{}:{}:{}",
+            cx.partition(),
+            cx.region,
+            cx.account.id,
+            cx.config.alerts.topic_name
+        );
+        vec![Permission::new(
+            &[
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+                "sns:ListTagsForResource",
+                "sns:CreateTopic",
+                "sns:SetTopicAttributes",
+                "sns:TagResource",
+                "sns:Subscribe",
+                "sns:Unsubscribe",
+                "sns:DeleteTopic",
+            ],
+            // Unsubscribe acts on the topic's subscriptions, topic-arn:id.
+            [topic.clone(), format!("{topic}:*")],
+        )]
     }
 
     fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {

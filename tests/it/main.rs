@@ -5,6 +5,7 @@ mod support;
 
 mod alerting;
 mod bad_input;
+mod dashboard;
 mod harness;
 mod lifecycle;
 mod logging_retry;

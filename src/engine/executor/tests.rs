@@ -52,6 +52,9 @@ impl Step for FakeStep {
     fn health(&self, _: &Context) -> Vec<crate::engine::Health> {
         Vec::new()
     }
+    fn permissions(&self, _: &Context) -> Vec<crate::engine::Permission> {
+        Vec::new()
+    }
     async fn delete(&self, _: &Context) -> Result<(), AwsError> {
         self.apply_delete().await
     }

@@ -1,0 +1,188 @@
+//! `permissions`: the least-privilege IAM policy for the person or CI role running this tool
+//! with this config, assembled from what each component declares it calls.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::aws::{Account, offline_clients};
+use crate::commands::{CommandError, ExitStatus, Session};
+use crate::engine::{Context, Permission, QuietProgress};
+use crate::resources;
+
+/// Calls the commands make outside any component: who am I, and the metrics and log queries
+/// of `status` and `report`.
+fn command_permissions(cx: &Context) -> Vec<(String, Permission)> {
+    let log_group = format!(
+        "arn:{}:logs:{}:{}:log-group:{}",
+        cx.partition(),
+        cx.region,
+        cx.account.id,
+        cx.config.log_group.name
+    );
+    vec![
+        (
+            "WhoAmI".into(),
+            Permission::new(&["sts:GetCallerIdentity"], ["*".to_string()]),
+        ),
+        (
+            "ReadBedrockMetrics".into(),
+            Permission::new(
+                &["cloudwatch:ListMetrics", "cloudwatch:GetMetricData"],
+                ["*".to_string()],
+            ),
+        ),
+        (
+            "QueryInvocationLogs".into(),
+            Permission::new(
+                &["logs:StartQuery"],
+                [log_group.clone(), format!("{log_group}:*")],
+            ),
+        ),
+        (
+            "ReadQueryResults".into(),
+            Permission::new(&["logs:GetQueryResults"], ["*".to_string()]),
+        ),
+    ]
+}
+
+fn sid(id: &str, index: usize) -> String {
+    let base: String = id
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    if index == 0 {
+        base
+    } else {
+        format!("{base}{}", index + 1)
+    }
+}
+
+/// The policy document for `cx`'s config, account and region.
+pub fn policy(cx: &Context) -> Value {
+    let mut statements = Vec::new();
+    for (name, p) in command_permissions(cx) {
+        statements.push(statement(&name, &p));
+    }
+    for step in resources::all_steps() {
+        for (i, p) in step.permissions(cx).iter().enumerate() {
+            statements.push(statement(&sid(step.id().as_str(), i), p));
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn statement(sid: &str, p: &Permission) -> Value {
+    let mut s = json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": p.actions,
+        "Resource": p.resources,
+    });
+    if let (Some(obj), Some(condition)) = (s.as_object_mut(), &p.condition) {
+        obj.insert("Condition".into(), condition.clone());
+    }
+    s
+}
+
+pub async fn run(session: &Session) -> Result<ExitStatus, CommandError> {
+    let loaded = session.load_config()?;
+    // ARNs need the account and region; without credentials the policy still comes out,
+    // with wildcards where they would go.
+    let (clients, account) = match session.clients(&loaded).await {
+        Ok(clients) => match clients.account().await {
+            Ok(account) => (clients, account),
+            Err(e) => {
+                session.printer.warn(format!(
+                    "could not learn the account ({e}); using * for the account ID"
+                ));
+                (clients, wildcard_account())
+            }
+        },
+        Err(e) => {
+            session
+                .printer
+                .warn(format!("{e}; using * for the account ID and region"));
+            let mut clients = offline_clients();
+            clients.region = "*".into();
+            (clients, wildcard_account())
+        }
+    };
+    let cx = Context::new(
+        loaded.config.clone(),
+        account,
+        clients,
+        Arc::new(QuietProgress),
+    );
+    let document = policy(&cx);
+    let text = serde_json::to_string_pretty(&document)
+        .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+    println!("{text}");
+    Ok(ExitStatus::Success)
+}
+
+fn wildcard_account() -> Account {
+    Account {
+        id: "*".into(),
+        partition: "aws".into(),
+        caller_arn: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::test_account;
+    use crate::config::Config;
+
+    #[test]
+    fn every_component_and_command_call_has_a_statement() {
+        let cx = Context::new(
+            Config::default(),
+            test_account(),
+            offline_clients(),
+            Arc::new(QuietProgress),
+        );
+        let doc = policy(&cx);
+        let actions: Vec<String> = doc["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        for needed in [
+            "sts:GetCallerIdentity",
+            "iam:CreateRole",
+            "iam:PassRole",
+            "s3:PutBucketPolicy",
+            "logs:PutRetentionPolicy",
+            "bedrock:PutModelInvocationLoggingConfiguration",
+            "sns:Subscribe",
+            "cloudwatch:PutMetricAlarm",
+            "cloudwatch:GetMetricData",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == needed),
+                "{needed} missing from {doc:#}"
+            );
+        }
+        let pass_role = doc["Statement"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["Action"] == json!(["iam:PassRole"])))
+            .expect("PassRole statement");
+        assert_eq!(
+            pass_role["Resource"],
+            json!(["arn:aws:iam::123456789012:role/BedrockCloudWatchLoggingRole"])
+        );
+        assert_eq!(
+            pass_role["Condition"]["StringEquals"]["iam:PassedToService"],
+            "bedrock.amazonaws.com"
+        );
+    }
+}

@@ -1,0 +1,932 @@
+//! `dashboard`: the CloudWatch dashboard `[dashboard] name` (default `BedrockUsageMonitoring`),
+//! rendered from `templates/dashboard.json.j2`: a marker text widget naming the stack,
+//! invocations, tokens, average and p99 latency, errors and throttles, estimated cost (metric
+//! math over the price table `report` uses), invocation-log delivery health, alarm status and
+//! a Logs Insights table of recent invocations.
+//!
+//! The body is compared as JSON, so a dashboard AWS returns re-spaced or reordered is not
+//! rewritten. Tags are set after each write but never diffed: some endpoints (moto, and
+//! partitions without dashboard tagging) cannot tag dashboards, and a tag diff would then never
+//! go away. Ownership therefore falls back to the marker widget, which names the stack.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatch::operation::put_dashboard::PutDashboardError;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::config::{Config, STACK_TAG_KEY};
+use crate::docs;
+use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
+use crate::report::pricing::{Price, builtin_prices, lookup};
+use crate::resources::absent_if;
+
+pub struct Dashboard;
+
+#[derive(Debug, Clone)]
+pub struct DashboardState {
+    /// The body as JSON (a string when AWS returned something that is not JSON).
+    pub body: Value,
+    /// The dashboard's tags; `None` when they could not be read (endpoints that cannot tag
+    /// dashboards).
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// `GetDashboard` answers `ResourceNotFound` (real AWS, moto); the other code is for endpoints
+/// that use the usual suffix.
+const NOT_FOUND: &[&str] = &["ResourceNotFound", "ResourceNotFoundException"];
+
+/// The start of the marker sentence, followed by the stack name in backquotes.
+const MARKER_PREFIX: &str = "managed by bedrock-monitor stack `";
+
+/// CloudWatch evaluates at most 100 SEARCH expressions per graph; each cost group takes two
+/// (input and output tokens), so a cost widget holds at most this many groups. With the
+/// built-in table there are 23 groups, so one widget; a config with many more distinct
+/// prices gets further cost widgets, each with the total of its own groups.
+const MAX_GROUPS_PER_WIDGET: usize = 40;
+
+/// CloudWatch's limit on the query inside one SEARCH expression.
+const MAX_SEARCH_QUERY_LEN: usize = 1024;
+
+/// The sentence of the marker widget that names stack `stack`; `ownership` looks for it.
+pub fn marker(stack: &str) -> String {
+    format!("{MARKER_PREFIX}{stack}`")
+}
+
+/// The stack named by the first text widget's marker, if the body has one.
+pub fn marker_stack(body: &Value) -> Option<String> {
+    let markdown = body
+        .get("widgets")?
+        .as_array()?
+        .iter()
+        .find(|w| w.get("type").and_then(Value::as_str) == Some("text"))?
+        .get("properties")?
+        .get("markdown")?
+        .as_str()?;
+    let rest = &markdown[markdown.find(MARKER_PREFIX)? + MARKER_PREFIX.len()..];
+    rest.find('`').map(|end| rest[..end].to_string())
+}
+
+impl Dashboard {
+    /// Dashboards are global in their account: the ARN has no region.
+    pub fn arn(cx: &Context) -> String {
+        format!(
+            "arn:{}:cloudwatch::{}:dashboard/{}",
+            cx.partition(),
+            cx.account.id,
+            cx.config.dashboard.name
+        )
+    }
+
+    pub fn body(cx: &Context) -> Result<Value, AwsError> {
+        render_body(&cx.config, cx.partition(), &cx.account.id, &cx.region).map_err(AwsError::from)
+    }
+}
+
+/// The values the template sees (documented at the top of the template).
+#[derive(Debug, Serialize)]
+struct Values<'a> {
+    markdown: String,
+    region: &'a str,
+    period: i32,
+    models: &'a [String],
+    cost_widgets: Vec<CostWidget>,
+    alarm_arns: Vec<String>,
+    log_group: &'a str,
+}
+
+/// One estimated-cost widget: metric math (`metrics`), or, when nothing can be priced, a text
+/// widget saying why (`text`).
+#[derive(Debug, Serialize)]
+struct CostWidget {
+    title: String,
+    metrics: Vec<Value>,
+    text: Option<String>,
+}
+
+/// The dashboard body for `config` in `region` of account `account_id`.
+pub fn render_body(
+    config: &Config,
+    partition: &str,
+    account_id: &str,
+    region: &str,
+) -> Result<Value, docs::RenderError> {
+    let stack = &config.stack.name;
+    let markdown = format!(
+        "**Bedrock usage**, {}: edits here are overwritten by `bedrock-monitor apply`. \
+         Costs are estimates from token counts (built-in prices and `[pricing]`, as in \
+         `bedrock-monitor report`).",
+        marker(stack)
+    );
+    let alarm_arns = config
+        .alarm_specs()
+        .into_iter()
+        .filter(|a| a.enabled)
+        .map(|a| {
+            format!(
+                "arn:{partition}:cloudwatch:{region}:{account_id}:alarm:{}",
+                a.name
+            )
+        })
+        .collect();
+    let values = Values {
+        markdown,
+        region,
+        period: config.dashboard.period_seconds,
+        models: &config.dashboard.models,
+        cost_widgets: cost_widgets(config),
+        alarm_arns,
+        log_group: &config.log_group.name,
+    };
+    docs::render("dashboard", values)
+}
+
+fn cost_widgets(config: &Config) -> Vec<CostWidget> {
+    if config.dashboard.models.is_empty() {
+        search_cost_widgets(config)
+    } else {
+        vec![listed_cost_widget(config)]
+    }
+}
+
+/// Prices as a metric-math literal (Rust never prints floats in exponent notation).
+fn number(x: f64) -> String {
+    format!("{x}")
+}
+
+/// With a model list: per priced model, its input and output token sums (hidden) and
+/// `in/1000*input_per_1k + out/1000*output_per_1k`, then the total. Models without a price are
+/// named in the title, never priced as another model.
+fn listed_cost_widget(config: &Config) -> CostWidget {
+    let mut metrics = Vec::new();
+    let mut costs = Vec::new();
+    let mut unpriced = Vec::new();
+    for (i, model) in config.dashboard.models.iter().enumerate() {
+        let Some(found) = lookup(model, &config.pricing) else {
+            unpriced.push(model.as_str());
+            continue;
+        };
+        let p = found.price;
+        metrics.push(json!(["AWS/Bedrock", "InputTokenCount", "ModelId", model,
+            {"id": format!("in{i}"), "visible": false}]));
+        metrics.push(json!(["AWS/Bedrock", "OutputTokenCount", "ModelId", model,
+            {"id": format!("out{i}"), "visible": false}]));
+        metrics.push(json!([{
+            "expression": format!(
+                "in{i}/1000*{} + out{i}/1000*{}",
+                number(p.input_per_1k),
+                number(p.output_per_1k)
+            ),
+            "id": format!("cost{i}"),
+            "label": model,
+        }]));
+        costs.push(format!("cost{i}"));
+    }
+    let mut title = "Estimated cost (USD)".to_string();
+    if !unpriced.is_empty() {
+        title.push_str(&format!(
+            "; no price for {} (add [pricing] entries)",
+            unpriced.join(", ")
+        ));
+    }
+    if costs.is_empty() {
+        return CostWidget {
+            title,
+            metrics: Vec::new(),
+            text: Some(
+                "None of the models in `[dashboard] models` has a price: add `[pricing]` entries \
+                 for them to see an estimate here."
+                    .into(),
+            ),
+        };
+    }
+    metrics.push(total(&costs, "Total"));
+    CostWidget {
+        title,
+        metrics,
+        text: None,
+    }
+}
+
+fn total(costs: &[String], label: &str) -> Value {
+    json!([{
+        "expression": format!("SUM([{}])", costs.join(",")),
+        "id": "total",
+        "label": label,
+    }])
+}
+
+/// Without a model list, the cost must cover models nobody listed, so it is metric math over
+/// SEARCH expressions, one pair (input, output tokens) per group of price-table keys:
+///
+/// - The table is the one `report` uses: the built-in rows with `[pricing]` entries replacing
+///   and adding rows. A model is priced by its longest matching key, so a key's SEARCH
+///   excludes, with `NOT`, the longer keys that contain it (`anthropic.claude-sonnet-4-5` is not
+///   priced as `global.anthropic.claude-sonnet-4-5`, nor the reverse).
+/// - Keys with the same price share one SEARCH (`(ModelId=a OR ModelId=b)`), which keeps the
+///   number of expressions at 3 per distinct price (two hidden SEARCHes and one hidden cost
+///   expression) plus one visible total: the built-in table's 32 keys have 23 prices, so 46
+///   SEARCHes and 70 entries, under CloudWatch's 100 SEARCHes per graph. One SEARCH per key
+///   would take 64 SEARCHes and 97 entries, leaving little room for `[pricing]` additions.
+/// - CloudWatch matches SEARCH terms by tokens (runs of letters and digits), not substrings, so
+///   keys are written as their tokens joined by `-` (`anthropic-claude-3-haiku`), a partial
+///   match of consecutive tokens; a key that ends inside a token (`nova-pr`) matches nothing
+///   here although `report` would use it. Two keys of equal length that both match one model
+///   would count it twice (`report` takes one); the built-in table has no such pair.
+///
+/// Models that match no key are left out of the estimate, as `report` leaves them unpriced.
+fn search_cost_widgets(config: &Config) -> Vec<CostWidget> {
+    let groups = cost_groups(&price_table(config));
+    let parts: Vec<&[CostGroup]> = groups.chunks(MAX_GROUPS_PER_WIDGET).collect();
+    let count = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(n, part)| {
+            let period = config.dashboard.period_seconds;
+            let mut metrics = Vec::new();
+            let mut costs = Vec::new();
+            for (i, group) in part.iter().enumerate() {
+                let label = group.keys.join(" | ");
+                for (id, metric) in [("in", "InputTokenCount"), ("out", "OutputTokenCount")] {
+                    metrics.push(json!([{
+                        "expression": group.search(metric, period),
+                        "id": format!("{id}{i}"),
+                        "label": format!("{label} {metric}"),
+                        "visible": false,
+                    }]));
+                }
+                metrics.push(json!([{
+                    "expression": format!(
+                        "SUM(in{i})/1000*{} + SUM(out{i})/1000*{}",
+                        number(group.price.input_per_1k),
+                        number(group.price.output_per_1k)
+                    ),
+                    "id": format!("cost{i}"),
+                    "label": label,
+                    "visible": false,
+                }]));
+                costs.push(format!("cost{i}"));
+            }
+            let (title, label) = if count == 1 {
+                (
+                    "Estimated cost (USD, models with a known price)".to_string(),
+                    "Total".to_string(),
+                )
+            } else {
+                (
+                    format!(
+                        "Estimated cost (USD, models with a known price), part {} of {count}",
+                        n + 1
+                    ),
+                    format!("Total of part {}", n + 1),
+                )
+            };
+            metrics.push(total(&costs, &label));
+            CostWidget {
+                title,
+                metrics,
+                text: None,
+            }
+        })
+        .collect()
+}
+
+/// The price table as SEARCH terms: built-in rows, then `[pricing]` entries (which replace a
+/// row with the same term), sorted by term.
+fn price_table(config: &Config) -> Vec<(String, Price)> {
+    let mut table: BTreeMap<String, Price> = BTreeMap::new();
+    for (key, price) in builtin_prices() {
+        table.insert(search_term(key), *price);
+    }
+    for (key, price) in &config.pricing {
+        table.insert(search_term(key), Price::from(price));
+    }
+    table.remove("");
+    table.into_iter().collect()
+}
+
+/// A key as a SEARCH partial-match term: lowercase tokens joined by `-`. Only letters, digits
+/// and `-` remain, so nothing in a key can end the quoted query or add an operator.
+fn search_term(key: &str) -> String {
+    let mut term = String::new();
+    for ch in key.trim().chars() {
+        if ch.is_ascii_alphanumeric() {
+            term.push(ch.to_ascii_lowercase());
+        } else if !term.is_empty() && !term.ends_with('-') {
+            term.push('-');
+        }
+    }
+    while term.ends_with('-') {
+        term.pop();
+    }
+    term
+}
+
+/// Price-table keys that share one SEARCH: every key in `keys` has `price`; models matching a
+/// longer key in `excluded` are left to that key's group.
+#[derive(Debug, Clone, PartialEq)]
+struct CostGroup {
+    keys: Vec<String>,
+    price: Price,
+    excluded: Vec<String>,
+}
+
+impl CostGroup {
+    fn query(&self, metric: &str) -> String {
+        let keys: Vec<String> = self.keys.iter().map(|k| format!("ModelId={k}")).collect();
+        let mut query = format!("{{AWS/Bedrock,ModelId}} MetricName=\"{metric}\" ");
+        if keys.len() == 1 {
+            query.push_str(&keys[0]);
+        } else {
+            query.push_str(&format!("({})", keys.join(" OR ")));
+        }
+        for longer in &self.excluded {
+            query.push_str(&format!(" NOT ModelId={longer}"));
+        }
+        query
+    }
+
+    fn search(&self, metric: &str, period: i32) -> String {
+        format!("SEARCH('{}', 'Sum', {period})", self.query(metric))
+    }
+
+    /// Whether `model_id` (as a term) falls in this group: the SEARCH's meaning, as substrings.
+    #[cfg(test)]
+    fn matches(&self, model_id: &str) -> bool {
+        let id = search_term(model_id);
+        self.keys.iter().any(|k| id.contains(k.as_str()))
+            && !self.excluded.iter().any(|l| id.contains(l.as_str()))
+    }
+}
+
+/// Groups `table` (unique terms) by price so that each model falls in the group of its longest
+/// matching key. A group excludes the other keys that contain one of its keys; a key that
+/// itself contains such an excluded key (a chain short ⊂ middle ⊂ long where short and long
+/// share a price and middle does not) is moved to a group of its own, where only keys longer
+/// than it are excluded. Groups whose query would be too long are split.
+fn cost_groups(table: &[(String, Price)]) -> Vec<CostGroup> {
+    let contains = |long: &str, short: &str| long != short && long.contains(short);
+    let mut by_price: Vec<(Price, Vec<String>)> = Vec::new();
+    for (term, price) in table {
+        match by_price.iter_mut().find(|(p, _)| p == price) {
+            Some((_, keys)) => keys.push(term.clone()),
+            None => by_price.push((*price, vec![term.clone()])),
+        }
+    }
+    let mut queue: VecDeque<(Price, Vec<String>)> = by_price.into();
+    let mut groups = Vec::new();
+    while let Some((price, keys)) = queue.pop_front() {
+        let excluded: Vec<String> = table
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| !keys.contains(t) && keys.iter().any(|k| contains(t, k)))
+            .cloned()
+            .collect();
+        let (conflicted, rest): (Vec<String>, Vec<String>) = keys
+            .into_iter()
+            .partition(|k| excluded.iter().any(|l| contains(k, l)));
+        if !conflicted.is_empty() {
+            // A single key never conflicts (what it excludes is longer than it), so this ends.
+            queue.extend(conflicted.into_iter().map(|k| (price, vec![k])));
+            if !rest.is_empty() {
+                queue.push_back((price, rest));
+            }
+            continue;
+        }
+        let group = CostGroup {
+            keys: rest,
+            price,
+            excluded,
+        };
+        if group.keys.len() > 1 && group.query("OutputTokenCount").len() > MAX_SEARCH_QUERY_LEN {
+            let mut first = group.keys;
+            let second = first.split_off(first.len() / 2);
+            queue.push_back((price, first));
+            queue.push_back((price, second));
+            continue;
+        }
+        groups.push(group);
+    }
+    groups.sort_by(|a, b| a.keys.cmp(&b.keys));
+    groups
+}
+
+#[async_trait]
+impl Resource for Dashboard {
+    type State = Option<DashboardState>;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::Dashboard
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        cx.config.dashboard.name.clone()
+    }
+
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let cw = &cx.aws.cloudwatch;
+        let (dashboard, tags) = tokio::join!(
+            cw.get_dashboard()
+                .dashboard_name(&cx.config.dashboard.name)
+                .send(),
+            cw.list_tags_for_resource()
+                .resource_arn(Self::arn(cx))
+                .send(),
+        );
+        let Some(dashboard) = absent_if(dashboard.aws("cloudwatch:GetDashboard"), NOT_FOUND)?
+        else {
+            return Ok(None);
+        };
+        let body = match dashboard.dashboard_body() {
+            Some(text) => {
+                serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+            }
+            None => Value::Null,
+        };
+        // Tags are evidence of ownership only; an endpoint that cannot tag dashboards (or
+        // credentials without cloudwatch:ListTagsForResource) leaves the marker widget.
+        let tags = tags.ok().map(|out| {
+            out.tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect()
+        });
+        Ok(Some(DashboardState { body, tags }))
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let desired = match Self::body(cx) {
+            Ok(body) => vec![("body".to_string(), body)],
+            Err(e) => return Diff::unchanged().with_note(e.to_string()),
+        };
+        match state {
+            None => Diff::create(desired),
+            // serde_json::Value equality: key order and spacing do not matter.
+            Some(s) => Diff::compare(desired, |_| s.body.clone()),
+        }
+    }
+
+    async fn apply(
+        &self,
+        cx: &Context,
+        _state: &Self::State,
+        _diff: &Diff,
+    ) -> Result<(), AwsError> {
+        let id = ComponentId::Dashboard;
+        let name = &cx.config.dashboard.name;
+        let body = Self::body(cx)?;
+        let cw = &cx.aws.cloudwatch;
+        let put = cw
+            .put_dashboard()
+            .dashboard_name(name)
+            .dashboard_body(body.to_string())
+            .send()
+            .await;
+        let out = match put {
+            Ok(out) => out,
+            Err(e) => {
+                let rejected: Vec<String> = e
+                    .as_service_error()
+                    .and_then(|se| match se {
+                        PutDashboardError::DashboardInvalidInputError(invalid) => {
+                            Some(validation_messages(invalid.dashboard_validation_messages()))
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let mut err = AwsError::from_sdk("cloudwatch:PutDashboard", e);
+                if !rejected.is_empty() {
+                    err.message = format!("{}: {}", err.message, rejected.join("; "));
+                    err = err.with_hint(
+                        "CloudWatch rejected the dashboard bedrock-monitor rendered: a bug in \
+                         the tool; report it with these messages",
+                    );
+                }
+                return Err(err);
+            }
+        };
+        for message in validation_messages(out.dashboard_validation_messages()) {
+            cx.note(
+                id,
+                &format!("CloudWatch warns about the dashboard: {message}"),
+            );
+        }
+        let tags = cx
+            .config
+            .tags()
+            .into_iter()
+            .map(|(k, v)| {
+                aws_sdk_cloudwatch::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+            })
+            .collect();
+        let tagged = cw
+            .tag_resource()
+            .resource_arn(Self::arn(cx))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("cloudwatch:TagResource");
+        if let Err(e) = tagged {
+            cx.note(
+                id,
+                &format!(
+                    "the dashboard could not be tagged ({}); its marker widget naming stack `{}` \
+                     identifies it as this stack's",
+                    e.code.as_deref().unwrap_or("error"),
+                    cx.config.stack.name
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        let Some(state) = state else {
+            return Ownership::Missing;
+        };
+        let stack = &cx.config.stack.name;
+        if let Some(tagged) = state.tags.as_ref().and_then(|t| t.get(STACK_TAG_KEY)) {
+            return if tagged == stack {
+                Ownership::Managed {
+                    evidence: format!("tag {STACK_TAG_KEY}={stack}"),
+                }
+            } else {
+                Ownership::NotManaged {
+                    reason: format!("tagged {STACK_TAG_KEY}={tagged}: it belongs to another stack"),
+                }
+            };
+        }
+        match marker_stack(&state.body) {
+            Some(named) if &named == stack => Ownership::Managed {
+                evidence: format!("marker widget naming stack {stack}"),
+            },
+            Some(other) => Ownership::NotManaged {
+                reason: format!(
+                    "its marker widget names stack {other}: it belongs to another stack"
+                ),
+            },
+            None => Ownership::NotManaged {
+                reason: format!(
+                    "a dashboard named {} exists without the tag {STACK_TAG_KEY}={stack} or a \
+                     marker widget naming this stack",
+                    cx.config.dashboard.name
+                ),
+            },
+        }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        vec![Permission::new(
+            &[
+                "cloudwatch:GetDashboard",
+                "cloudwatch:ListTagsForResource",
+                "cloudwatch:PutDashboard",
+                "cloudwatch:TagResource",
+                "cloudwatch:DeleteDashboards",
+            ],
+            [Self::arn(cx)],
+        )]
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        if state.is_none() {
+            return Ok(());
+        }
+        absent_if(
+            cx.aws
+                .cloudwatch
+                .delete_dashboards()
+                .dashboard_names(&cx.config.dashboard.name)
+                .send()
+                .await
+                .aws("cloudwatch:DeleteDashboards"),
+            NOT_FOUND,
+        )?;
+        Ok(())
+    }
+}
+
+fn validation_messages(
+    messages: &[aws_sdk_cloudwatch::types::DashboardValidationMessage],
+) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| match (m.data_path(), m.message()) {
+            (Some(path), Some(message)) => format!("{path}: {message}"),
+            (None, Some(message)) => message.to_string(),
+            (Some(path), None) => path.to_string(),
+            (None, None) => "(no message)".to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PriceConfig;
+
+    fn body(config: &Config) -> Value {
+        render_body(config, "aws", "123456789012", "us-east-1").expect("renders")
+    }
+
+    fn widget<'a>(body: &'a Value, title: &str) -> &'a Value {
+        body["widgets"]
+            .as_array()
+            .and_then(|ws| {
+                ws.iter().find(|w| {
+                    w["properties"]["title"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with(title))
+                })
+            })
+            .unwrap_or_else(|| panic!("no widget {title} in {body:#}"))
+    }
+
+    fn expressions(widget: &Value) -> Vec<String> {
+        widget["properties"]["metrics"]
+            .as_array()
+            .expect("metrics")
+            .iter()
+            .filter_map(|m| m[0]["expression"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn marker_names_the_stack_and_is_found_again() {
+        let mut config = Config::default();
+        config.stack.name = "team-a".into();
+        let b = body(&config);
+        assert_eq!(b["widgets"][0]["type"], "text");
+        let markdown = b["widgets"][0]["properties"]["markdown"].as_str().unwrap();
+        assert!(
+            markdown.contains("managed by bedrock-monitor stack `team-a`"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("overwritten by `bedrock-monitor apply`"),
+            "{markdown}"
+        );
+        assert_eq!(marker_stack(&b).as_deref(), Some("team-a"));
+        assert_eq!(marker_stack(&json!({"widgets": []})), None);
+        assert_eq!(
+            marker_stack(&json!({"widgets": [{"type": "text", "properties": {"markdown": "hi"}}]})),
+            None
+        );
+    }
+
+    #[test]
+    fn without_a_model_list_every_metric_widget_searches() {
+        let config = Config::default();
+        let b = body(&config);
+        let inv = widget(&b, "Invocations");
+        assert_eq!(
+            expressions(inv),
+            vec!["SEARCH('{AWS/Bedrock,ModelId} MetricName=\"Invocations\"', 'Sum', 300)"]
+        );
+        assert_eq!(inv["properties"]["period"], 300);
+        assert_eq!(inv["properties"]["region"], "us-east-1");
+        let latency = expressions(widget(&b, "Invocation latency"));
+        assert!(latency.iter().any(|e| e.contains("'p99'")), "{latency:?}");
+        assert!(
+            latency.iter().any(|e| e.contains("'Average'")),
+            "{latency:?}"
+        );
+        let errors = expressions(widget(&b, "Client errors"));
+        for m in [
+            "InvocationClientErrors",
+            "InvocationServerErrors",
+            "InvocationThrottles",
+        ] {
+            assert!(errors.iter().any(|e| e.contains(m)), "{m}: {errors:?}");
+        }
+        // No widget names a model.
+        assert!(!b.to_string().contains("\"ModelId\","), "{b:#}");
+    }
+
+    #[test]
+    fn with_a_model_list_each_model_has_its_own_lines() {
+        let mut config = Config::default();
+        config.dashboard.models = vec![
+            "anthropic.claude-3-haiku-20240307-v1:0".into(),
+            "cohere.command-r-v1:0".into(),
+        ];
+        config.dashboard.period_seconds = 60;
+        let b = body(&config);
+        assert!(!b.to_string().contains("SEARCH("), "{b:#}");
+        let inv = widget(&b, "Invocations");
+        assert_eq!(
+            inv["properties"]["metrics"],
+            json!([
+                ["AWS/Bedrock", "Invocations", "ModelId", "anthropic.claude-3-haiku-20240307-v1:0",
+                    {"stat": "Sum", "label": "anthropic.claude-3-haiku-20240307-v1:0"}],
+                ["AWS/Bedrock", "Invocations", "ModelId", "cohere.command-r-v1:0",
+                    {"stat": "Sum", "label": "cohere.command-r-v1:0"}]
+            ])
+        );
+        assert_eq!(inv["properties"]["period"], 60);
+        let latency = &widget(&b, "Invocation latency")["properties"]["metrics"];
+        assert_eq!(latency.as_array().unwrap().len(), 4);
+        assert_eq!(latency[1][4]["stat"], "p99");
+        // Haiku is priced, Command R is not: it is named in the title, never priced.
+        let cost = widget(&b, "Estimated cost");
+        let title = cost["properties"]["title"].as_str().unwrap();
+        assert!(
+            title.contains("no price for cohere.command-r-v1:0"),
+            "{title}"
+        );
+        assert_eq!(
+            expressions(cost),
+            vec!["in0/1000*0.00025 + out0/1000*0.00125", "SUM([cost0])"]
+        );
+    }
+
+    #[test]
+    fn nothing_priced_gives_a_text_widget() {
+        let mut config = Config::default();
+        config.dashboard.models = vec!["cohere.command-r-v1:0".into()];
+        let b = body(&config);
+        let texts: Vec<&str> = b["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["type"] == "text")
+            .filter_map(|w| w["properties"]["markdown"].as_str())
+            .collect();
+        assert!(texts.iter().any(|t| t.contains("has a price")), "{texts:?}");
+    }
+
+    #[test]
+    fn every_model_falls_in_exactly_the_group_report_prices_it_by() {
+        let mut config = Config::default();
+        config.pricing.insert(
+            "anthropic.claude".into(),
+            PriceConfig {
+                input_per_1k: 0.1,
+                output_per_1k: 0.2,
+            },
+        );
+        config.pricing.insert(
+            "Amazon.Nova-Pro".into(),
+            PriceConfig {
+                input_per_1k: 0.0009,
+                output_per_1k: 0.0036,
+            },
+        );
+        let groups = cost_groups(&price_table(&config));
+        let ids = [
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+            "anthropic.claude-3-5-sonnet-20241022-v2:0",
+            "anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "anthropic.claude-sonnet-4-20250514-v1:0",
+            "anthropic.claude-opus-4-1-20250805-v1:0",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "global.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "eu.anthropic.claude-opus-4-5-20251101-v1:0",
+            "anthropic.claude-v2:1",
+            "meta.llama3-8b-instruct-v1:0",
+            "meta.llama3-1-70b-instruct-v1:0",
+            "us.meta.llama3-2-11b-instruct-v1:0",
+            "meta.llama4-maverick-17b-instruct-v1:0",
+            "amazon.nova-pro-v1:0",
+            "amazon.nova-premier-v1:0",
+            "amazon.nova-micro-v1:0",
+        ];
+        for id in ids {
+            let expected = lookup(id, &config.pricing).expect(id).price;
+            let matching: Vec<&CostGroup> = groups.iter().filter(|g| g.matches(id)).collect();
+            assert_eq!(matching.len(), 1, "{id}: {matching:#?}");
+            assert_eq!(matching[0].price, expected, "{id}");
+        }
+        for id in ["cohere.command-r-v1:0", "amazon.nova-2-lite-v1:0"] {
+            assert!(lookup(id, &config.pricing).is_none());
+            assert!(!groups.iter().any(|g| g.matches(id)), "{id}");
+        }
+    }
+
+    #[test]
+    fn chains_with_alternating_prices_are_split() {
+        let p1 = Price::per_1k(1.0, 1.0);
+        let p2 = Price::per_1k(2.0, 2.0);
+        let table = vec![
+            ("a".to_string(), p1),
+            ("a-b".to_string(), p2),
+            ("a-b-c".to_string(), p1),
+        ];
+        let groups = cost_groups(&table);
+        for (id, price) in [("x-a-y", p1), ("x-a-b-y", p2), ("a-b-c-d", p1)] {
+            let matching: Vec<&CostGroup> = groups.iter().filter(|g| g.matches(id)).collect();
+            assert_eq!(matching.len(), 1, "{id}: {groups:#?}");
+            assert_eq!(matching[0].price, price, "{id}");
+        }
+    }
+
+    #[test]
+    fn the_cost_widget_is_metric_math_over_searches_with_a_visible_total() {
+        let b = body(&Config::default());
+        let cost = widget(&b, "Estimated cost");
+        let metrics = cost["properties"]["metrics"].as_array().unwrap();
+        let (hidden, visible): (Vec<&Value>, Vec<&Value>) =
+            metrics.iter().partition(|m| m[0]["visible"] == false);
+        assert_eq!(visible.len(), 1, "only the total is drawn");
+        assert_eq!(visible[0][0]["id"], "total");
+        assert!(
+            visible[0][0]["expression"]
+                .as_str()
+                .unwrap()
+                .starts_with("SUM([cost0,")
+        );
+        let searches = hidden
+            .iter()
+            .filter(|m| m[0]["expression"].as_str().unwrap().starts_with("SEARCH("))
+            .count();
+        assert!(searches <= 100, "{searches} SEARCH expressions");
+        assert_eq!(searches % 2, 0);
+        let text = cost.to_string();
+        // Haiku 3 alone at its price; Sonnet 4.5 excludes its global row.
+        assert!(text.contains("ModelId=anthropic-claude-3-haiku"), "{text}");
+        assert!(
+            text.contains("NOT ModelId=global-anthropic-claude-sonnet-4-5"),
+            "{text}"
+        );
+        assert!(text.contains("SUM(in0)/1000*"), "{text}");
+        for m in metrics {
+            if let Some(e) = m[0]["expression"]
+                .as_str()
+                .filter(|e| e.starts_with("SEARCH("))
+            {
+                let query = e.split('\'').nth(1).unwrap();
+                assert!(query.len() <= MAX_SEARCH_QUERY_LEN, "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn search_terms_keep_only_tokens() {
+        assert_eq!(
+            search_term("anthropic.claude-3-haiku"),
+            "anthropic-claude-3-haiku"
+        );
+        assert_eq!(search_term(" Evil') OR (x "), "evil-or-x");
+        assert_eq!(search_term("..."), "");
+        assert_eq!(
+            search_term("cohere.command-r-v1:0"),
+            "cohere-command-r-v1-0"
+        );
+    }
+
+    #[test]
+    fn alarm_widget_lists_enabled_alarms_and_log_widget_uses_record_fields() {
+        let mut config = Config::default();
+        config.alarms.insert(
+            "throttles".into(),
+            crate::config::AlarmConfig {
+                enabled: Some(false),
+                ..Default::default()
+            },
+        );
+        let b = body(&config);
+        let alarms = &widget(&b, "Alarm status")["properties"]["alarms"];
+        let arns: Vec<&str> = alarms
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(arns.contains(
+            &"arn:aws:cloudwatch:us-east-1:123456789012:alarm:Bedrock-HighInputTokenUsage"
+        ));
+        assert!(
+            !arns.iter().any(|a| a.ends_with(":Bedrock-Throttles")),
+            "{arns:?}"
+        );
+        assert_eq!(arns.len(), 6);
+        let log = widget(&b, "Recent invocations");
+        assert_eq!(log["type"], "log");
+        let query = log["properties"]["query"].as_str().unwrap();
+        assert!(
+            query.starts_with("SOURCE '/aws/bedrock/modelinvocations' |"),
+            "{query}"
+        );
+        for field in [
+            "modelId",
+            "identity.arn",
+            "input.inputTokenCount",
+            "output.outputTokenCount",
+        ] {
+            assert!(query.contains(field), "{query}");
+        }
+        assert!(!query.contains(", inputTokenCount"), "{query}");
+    }
+}
