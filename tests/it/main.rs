@@ -6,6 +6,7 @@ mod support;
 mod alerting;
 mod bad_input;
 mod dashboard;
+mod first_run;
 mod harness;
 mod lifecycle;
 mod logging_retry;

@@ -1,0 +1,209 @@
+//! What a new user meets first: init, completions, help screens, and the permissions policy,
+//! which must cover every AWS call the tool makes (recorded by the proxy during a full
+//! apply/status/report/cleanup run).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::support::env::TestEnv;
+
+#[test]
+fn init_writes_a_valid_config_and_refuses_to_overwrite() {
+    let env = TestEnv::new();
+    let run = env.run(&[
+        "init",
+        "--email",
+        "ops@example.com",
+        "--region",
+        "eu-west-1",
+    ]);
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("Wrote bedrock-monitor.toml"),
+        "{}",
+        run.stdout
+    );
+    let text = std::fs::read_to_string(env.path("bedrock-monitor.toml")).expect("written");
+    assert!(text.contains("region = \"eu-west-1\""), "{text}");
+    assert!(text.contains("emails = [\"ops@example.com\"]"), "{text}");
+    env.run(&["validate"]).assert_code(0);
+
+    let again = env.run(&["init"]);
+    again.assert_code(3);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    env.run(&["init", "--force"]).assert_code(0);
+    let text = std::fs::read_to_string(env.path("bedrock-monitor.toml")).expect("rewritten");
+    assert!(
+        text.contains("emails = []"),
+        "no email without a terminal or --email"
+    );
+
+    let bad = env.run(&["init", "--force", "--email", "not-an-email"]);
+    bad.assert_code(3);
+    assert!(
+        bad.stderr.contains("not an email address"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        env.proxy.calls().is_empty(),
+        "init with --region makes no AWS call"
+    );
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let env = TestEnv::new();
+    for (shell, marker) in [
+        ("bash", "complete -F _bedrock__monitor"),
+        ("zsh", "#compdef bedrock-monitor"),
+        ("fish", "complete -c bedrock-monitor"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let run = env.run(&["completions", shell]);
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains(marker),
+            "{shell}: {}",
+            &run.stdout[..run.stdout.len().min(300)]
+        );
+        assert!(
+            run.stdout.contains("apply"),
+            "{shell} completes subcommands"
+        );
+    }
+    env.run(&["completions", "tcsh"]).assert_code(64);
+}
+
+#[test]
+fn every_help_screen_explains_itself_with_an_example() {
+    let env = TestEnv::new();
+    let top = env.run(&["--help"]);
+    top.assert_code(0);
+    assert!(top.stdout.contains("Examples:"), "{}", top.stdout);
+    for sub in [
+        "init",
+        "validate",
+        "plan",
+        "apply",
+        "status",
+        "cleanup",
+        "report",
+        "permissions",
+        "completions",
+    ] {
+        let run = env.run(&[sub, "--help"]);
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains("Example"),
+            "{sub} --help: {}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("bedrock-monitor"),
+            "{sub} --help names the command"
+        );
+    }
+}
+
+/// The IAM action a recorded call needs. Most are `service:Operation`; S3 and Budgets name
+/// their actions differently from their API operations.
+fn iam_actions(service: &str, operation: &str) -> Vec<String> {
+    let prefix = match service {
+        "monitoring" => "cloudwatch",
+        other => other,
+    };
+    let s3 = |a: &str| vec![format!("s3:{a}")];
+    match (prefix, operation) {
+        ("s3", "HeadBucket") => s3("ListBucket"),
+        ("s3", "GetBucketLifecycleConfiguration") => s3("GetLifecycleConfiguration"),
+        ("s3", "PutBucketLifecycleConfiguration") => s3("PutLifecycleConfiguration"),
+        ("s3", "GetBucketEncryption") => s3("GetEncryptionConfiguration"),
+        ("s3", "PutBucketEncryption") => s3("PutEncryptionConfiguration"),
+        ("s3", "GetPublicAccessBlock") => s3("GetBucketPublicAccessBlock"),
+        ("s3", "PutPublicAccessBlock") => s3("PutBucketPublicAccessBlock"),
+        ("s3", "ListObjectVersions") => s3("ListBucketVersions"),
+        ("s3", "DeleteObjects") => vec!["s3:DeleteObject".into(), "s3:DeleteObjectVersion".into()],
+        ("budgets", op) if op.starts_with("Describe") => vec!["budgets:ViewBudget".into()],
+        ("budgets", op)
+            if ["Create", "Update", "Delete"]
+                .iter()
+                .any(|p| op.starts_with(p)) =>
+        {
+            vec!["budgets:ModifyBudget".into()]
+        }
+        (p, op) => vec![format!("{p}:{op}")],
+    }
+}
+
+#[test]
+fn the_permissions_policy_covers_every_call_of_a_full_run() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[alerts]\nemails = [\"ops@example.com\", \"oncall@example.com\"]\n\
+         [alarms.sonnet]\nmetric = \"OutputTokenCount\"\nstatistic = \"Sum\"\n\
+         comparison = \"GreaterThanThreshold\"\nthreshold = 1\nmodel_id = \"m\"\n",
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+    // A second run with a changed config exercises the update paths too.
+    env.write_config(
+        "[alerts]\nemails = [\"ops@example.com\"]\n[log_group]\nretention_days = 60\n",
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.run(&["status"]).assert_code(0);
+    env.run(&["report", "--by-principal"]).assert_code(0);
+    env.run(&["cleanup", "--yes", "--purge-data"])
+        .assert_code(0);
+    let calls = env.proxy.calls();
+    assert!(
+        calls.len() > 50,
+        "a full run makes many calls: {}",
+        calls.len()
+    );
+
+    let run = env.run(&["permissions"]);
+    run.assert_code(0);
+    let policy: Value = serde_json::from_str(&run.stdout).expect("policy JSON on stdout");
+    let granted: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_string))
+        .collect();
+    let mut missing = BTreeSet::new();
+    for call in &calls {
+        for action in iam_actions(&call.service, &call.operation) {
+            if !granted.contains(&action) {
+                missing.insert(format!("{action} (from {} {})", call.method, call.path));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not covered by `permissions`: {missing:#?}"
+    );
+    // Scoped, not a wildcard policy: only calls AWS cannot scope get "*".
+    for s in policy["Statement"].as_array().expect("statements") {
+        if s["Resource"] == serde_json::json!(["*"]) {
+            for a in s["Action"].as_array().expect("actions") {
+                let a = a.as_str().unwrap_or_default();
+                assert!(
+                    [
+                        "sts:GetCallerIdentity",
+                        "cloudwatch:ListMetrics",
+                        "cloudwatch:GetMetricData",
+                        "cloudwatch:DescribeAlarms",
+                        "logs:GetQueryResults",
+                        "bedrock:GetModelInvocationLoggingConfiguration",
+                        "bedrock:PutModelInvocationLoggingConfiguration",
+                        "bedrock:DeleteModelInvocationLoggingConfiguration",
+                    ]
+                    .contains(&a),
+                    "{a} should be scoped to resource ARNs"
+                );
+            }
+        }
+    }
+}
