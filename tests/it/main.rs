@@ -5,6 +5,7 @@ mod support;
 
 mod alerting;
 mod bad_input;
+mod call_counts;
 mod dashboard;
 mod first_run;
 mod harness;

@@ -82,6 +82,9 @@ pub struct Call {
     pub path: String,
     /// False for read operations.
     pub write: bool,
+    /// A digest of the request body: with method and path, what makes two requests the same
+    /// request (the benchmark and the call-count test look for repeated reads).
+    pub body_digest: u64,
     /// The injected fault, if any (then the request was not forwarded).
     pub fault: Option<FaultKind>,
     /// Status of the answer sent back; `None` while in flight or when the
@@ -337,6 +340,13 @@ impl fmt::Display for CloseConnection {
 
 impl std::error::Error for CloseConnection {}
 
+fn digest(body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    h.finish()
+}
+
 async fn handle(
     request: Request<Incoming>,
     context: Arc<Context>,
@@ -374,6 +384,7 @@ async fn handle(
                 method: parts.method.to_string(),
                 path: path.clone(),
                 write: classification.write,
+                body_digest: digest(&body),
                 fault,
                 status: None,
                 started,

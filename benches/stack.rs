@@ -1,0 +1,350 @@
+//! The benchmark of issue 8: the whole eight-component stack against moto behind a proxy that
+//! adds a fixed latency to every AWS call, as real AWS round trips would.
+//!
+//! For fresh apply, no-op apply, plan and status on a converged stack, and cleanup
+//! --purge-data, it reports the median wall time over several runs, the AWS calls by service
+//! and kind, the critical path (the longest chain of calls each of which started after the
+//! previous one finished, measured from the proxy's timestamps), and wall ÷ (critical path ×
+//! latency). Also `--help` start-up time and the peak memory of an apply.
+//!
+//! `scripts/bench` runs it; settings: BENCH_LATENCY_MS (100), BENCH_RUNS (3),
+//! BENCH_OUTPUT (target/bench/results.json).
+
+#[allow(dead_code)]
+#[path = "../tests/support/moto.rs"]
+mod moto;
+#[allow(dead_code)]
+#[path = "../tests/support/proxy.rs"]
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use moto::Moto;
+use proxy::{Call, Proxy, ProxyOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bedrock-monitor");
+
+const CONFIG: &str = "[alerts]\nemails = [\"ops@example.com\"]\n";
+
+struct Bench {
+    moto: Moto,
+    proxy: Proxy,
+    dir: PathBuf,
+    latency: Duration,
+}
+
+struct Measured {
+    wall: Duration,
+    calls: Vec<Call>,
+    code: i32,
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+impl Bench {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.dir)
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", self.proxy.url())
+            .env("AWS_CONFIG_FILE", self.dir.join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.join("aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("CI", "true")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    fn reset(&self) {
+        self.moto.reset();
+        self.proxy.clear();
+    }
+
+    fn measure(&self, args: &[&str]) -> Measured {
+        self.proxy.clear();
+        let started = Instant::now();
+        let status = self.command(args).status().expect("run bedrock-monitor");
+        let wall = started.elapsed();
+        Measured {
+            wall,
+            calls: self.proxy.calls(),
+            code: status.code().unwrap_or(-1),
+        }
+    }
+
+    fn run_quietly(&self, args: &[&str]) {
+        let status = self.command(args).status().expect("run bedrock-monitor");
+        assert!(status.success(), "setup step {args:?} failed");
+    }
+}
+
+/// The longest chain of calls each starting after the previous one finished.
+fn critical_path(calls: &[Call]) -> usize {
+    let mut sorted: Vec<&Call> = calls.iter().collect();
+    sorted.sort_by_key(|c| c.started);
+    let mut depth = vec![1usize; sorted.len()];
+    for i in 0..sorted.len() {
+        for j in 0..i {
+            if sorted[j].finished <= sorted[i].started {
+                depth[i] = depth[i].max(depth[j] + 1);
+            }
+        }
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
+fn repeated_reads(calls: &[Call]) -> usize {
+    let mut seen = BTreeMap::new();
+    for c in calls.iter().filter(|c| !c.write) {
+        *seen
+            .entry((c.method.clone(), c.path.clone(), c.body_digest))
+            .or_insert(0usize) += 1;
+    }
+    seen.values().filter(|n| **n > 1).map(|n| n - 1).sum()
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+fn scenario(
+    bench: &Bench,
+    name: &str,
+    runs: u64,
+    prepare: &dyn Fn(&Bench),
+    args: &[&str],
+) -> Value {
+    let mut measured = Vec::new();
+    for _ in 0..runs {
+        prepare(bench);
+        let m = bench.measure(args);
+        assert!(
+            m.code == 0,
+            "{name}: bedrock-monitor {args:?} exited {}",
+            m.code
+        );
+        measured.push(m);
+    }
+    let wall = median(measured.iter().map(|m| m.wall).collect());
+    // Calls of the median run (they do not vary between runs of one scenario).
+    let sample = &measured[measured.len() / 2];
+    let mut by_service: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+    for c in &sample.calls {
+        *by_service
+            .entry(c.service.clone())
+            .or_default()
+            .entry(if c.write { "write" } else { "read" })
+            .or_default() += 1;
+    }
+    let reads = sample.calls.iter().filter(|c| !c.write).count();
+    let writes = sample.calls.len() - reads;
+    let path = critical_path(&sample.calls);
+    let ideal = bench.latency * path as u32;
+    let ratio = if ideal.is_zero() {
+        0.0
+    } else {
+        wall.as_secs_f64() / ideal.as_secs_f64()
+    };
+    json!({
+        "scenario": name,
+        "runs": runs,
+        "wall_ms_median": wall.as_millis() as u64,
+        "wall_ms_all": measured.iter().map(|m| m.wall.as_millis() as u64).collect::<Vec<_>>(),
+        "calls": sample.calls.len(),
+        "reads": reads,
+        "writes": writes,
+        "repeated_reads": repeated_reads(&sample.calls),
+        "calls_by_service": by_service,
+        "critical_path_calls": path,
+        "wall_over_critical_path": (ratio * 100.0).round() / 100.0,
+    })
+}
+
+/// Peak resident memory of one run, from the kernel's accounting of the child.
+fn peak_memory_kib(cmd: &mut Command) -> Option<u64> {
+    let child = cmd.spawn().ok()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain old data filled by wait4 for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    (waited == pid).then_some(usage.ru_maxrss as u64)
+}
+
+fn startup(bench: &Bench) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..21 {
+        let started = Instant::now();
+        let status = bench.command(&["--help"]).status().expect("--help");
+        assert!(status.success());
+        times.push(started.elapsed());
+    }
+    median(times)
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
+        })
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map(|kb| kb / 1024 / 1024)
+        .unwrap_or(0);
+    json!({"cpu": cpu, "cores": cores, "memory_gib": memory, "os": std::env::consts::OS})
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing to parse.
+    let latency = Duration::from_millis(env_number("BENCH_LATENCY_MS", 100));
+    let runs = env_number("BENCH_RUNS", 3).max(1);
+    let output = std::env::var("BENCH_OUTPUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench/results.json")
+        });
+
+    let moto = Moto::start();
+    let proxy = Proxy::start_with(
+        &moto.url(),
+        ProxyOptions {
+            latency,
+            ..ProxyOptions::default()
+        },
+    );
+    let dir = tempfile::tempdir().expect("scratch dir");
+    std::fs::write(dir.path().join("bedrock-monitor.toml"), CONFIG).expect("config");
+    std::fs::write(dir.path().join("aws-config"), "").expect("aws config");
+    std::fs::write(dir.path().join("aws-credentials"), "").expect("aws credentials");
+    let bench = Bench {
+        moto,
+        proxy,
+        dir: dir.path().to_path_buf(),
+        latency,
+    };
+    eprintln!(
+        "benchmark: {} ms per AWS call, {runs} runs per scenario, binary {BIN}",
+        latency.as_millis()
+    );
+
+    let fresh = |b: &Bench| b.reset();
+    let converged = |b: &Bench| {
+        b.reset();
+        b.run_quietly(&["apply", "--yes"]);
+    };
+    let nothing = |_: &Bench| {};
+    let mut results = Vec::new();
+    results.push(scenario(
+        &bench,
+        "apply (fresh)",
+        runs,
+        &fresh,
+        &["apply", "--yes"],
+    ));
+    converged(&bench);
+    results.push(scenario(
+        &bench,
+        "apply (no-op)",
+        runs,
+        &nothing,
+        &["apply", "--yes"],
+    ));
+    results.push(scenario(
+        &bench,
+        "plan (converged)",
+        runs,
+        &nothing,
+        &["plan"],
+    ));
+    results.push(scenario(&bench, "status", runs, &nothing, &["status"]));
+    results.push(scenario(
+        &bench,
+        "cleanup --purge-data",
+        runs,
+        &converged,
+        &["cleanup", "--yes", "--purge-data"],
+    ));
+
+    let help = startup(&bench);
+    bench.reset();
+    let peak = peak_memory_kib(&mut bench.command(&["apply", "--yes"]));
+
+    let report = json!({
+        "latency_ms": latency.as_millis() as u64,
+        "machine": machine(),
+        "binary": BIN,
+        "scenarios": results,
+        "help_startup_ms": (help.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
+        "apply_peak_memory_mib": peak.map(|k| (k as f64 / 1024.0 * 10.0).round() / 10.0),
+    });
+    if let Some(parent) = output.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    std::fs::write(
+        &output,
+        serde_json::to_string_pretty(&report).unwrap_or_default(),
+    )
+    .expect("write results");
+
+    println!(
+        "{:<22} {:>9} {:>6} {:>6} {:>7} {:>9} {:>8}",
+        "scenario", "wall ms", "reads", "writes", "repeats", "crit path", "ratio"
+    );
+    for r in report["scenarios"].as_array().into_iter().flatten() {
+        println!(
+            "{:<22} {:>9} {:>6} {:>6} {:>7} {:>9} {:>8}",
+            r["scenario"].as_str().unwrap_or(""),
+            r["wall_ms_median"],
+            r["reads"],
+            r["writes"],
+            r["repeated_reads"],
+            r["critical_path_calls"],
+            r["wall_over_critical_path"]
+        );
+    }
+    println!(
+        "--help start-up: {:.1} ms (median of 21)",
+        help.as_secs_f64() * 1000.0
+    );
+    match peak {
+        Some(k) => println!("peak memory of a fresh apply: {:.1} MiB", k as f64 / 1024.0),
+        None => println!("peak memory of a fresh apply: not measured"),
+    }
+    println!("results: {}", output.display());
+}

@@ -1,0 +1,52 @@
+//! Pins the AWS calls of a converged stack (issue 8's regression test; not timed): a no-op
+//! apply, a plan and a status issue no write, repeat no read, and stay within the documented
+//! read budget (README, "Performance").
+
+use std::collections::BTreeMap;
+
+use crate::support::env::TestEnv;
+
+/// Reads of a no-op apply or plan of the default stack with one email address: STS 1, role 2,
+/// bucket 7, log group 2, logging 1, dashboard 2, topic 3, alarms 2 + one tag read per alarm
+/// (7), budgets 5 (budget, notifications, two subscriber lists, tags).
+pub const MAX_CONVERGED_READS: usize = 32;
+
+fn check(env: &TestEnv, args: &[&str], max_reads: usize) {
+    env.proxy.clear();
+    env.run(args).assert_code(0);
+    let calls = env.proxy.calls();
+    let writes: Vec<String> = calls
+        .iter()
+        .filter(|c| c.write)
+        .map(|c| format!("{}:{}", c.service, c.operation))
+        .collect();
+    assert!(writes.is_empty(), "{args:?} wrote {writes:?}");
+    let mut seen: BTreeMap<(String, String, u64), usize> = BTreeMap::new();
+    for c in &calls {
+        *seen
+            .entry((c.method.clone(), c.path.clone(), c.body_digest))
+            .or_default() += 1;
+    }
+    let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(repeated.is_empty(), "{args:?} repeated reads: {repeated:?}");
+    assert!(
+        calls.len() <= max_reads,
+        "{args:?} made {} reads, more than the documented {max_reads}: {:#?}",
+        calls.len(),
+        calls
+            .iter()
+            .map(|c| format!("{}:{}", c.service, c.operation))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_converged_stack_costs_only_the_documented_reads() {
+    let env = TestEnv::new();
+    env.write_config("[alerts]\nemails = [\"ops@example.com\"]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    check(&env, &["apply", "--yes"], MAX_CONVERGED_READS);
+    check(&env, &["plan"], MAX_CONVERGED_READS);
+    // status also reads the log-delivery metrics.
+    check(&env, &["status"], MAX_CONVERGED_READS + 1);
+}
