@@ -41,6 +41,40 @@ pub struct Clients {
     pub budgets: aws_sdk_budgets::Client,
 }
 
+/// Logs each AWS call and each attempt's HTTP status at debug level (`-v`).
+#[derive(Debug)]
+struct CallLog;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "bedrock-monitor call log"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let metadata = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
+        let (service, operation) = metadata
+            .map(|m| (m.service(), m.name()))
+            .unwrap_or(("?", "?"));
+        match context.response() {
+            Some(response) => tracing::debug!(
+                target: "bedrock_monitor::aws_call",
+                "{service}.{operation} → HTTP {}",
+                response.status().as_u16()
+            ),
+            None => tracing::debug!(
+                target: "bedrock_monitor::aws_call",
+                "{service}.{operation} → no response (connection failed or timed out)"
+            ),
+        }
+        Ok(())
+    }
+}
+
 /// The caller's account, learned from `sts:GetCallerIdentity`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Account {
@@ -103,21 +137,32 @@ impl Clients {
             )
         })?;
         let endpoint_url = sdk.endpoint_url().map(str::to_string);
+        // Every client logs its calls (shown with -v).
+        macro_rules! client {
+            ($sdk_crate:ident) => {
+                $sdk_crate::Client::from_conf(
+                    $sdk_crate::config::Builder::from(sdk)
+                        .interceptor(CallLog)
+                        .build(),
+                )
+            };
+        }
         let s3_config = aws_sdk_s3::config::Builder::from(sdk)
             // Emulators serve buckets by path, not by virtual host names.
             .force_path_style(endpoint_url.is_some())
+            .interceptor(CallLog)
             .build();
         Ok(Clients {
             region,
             endpoint_url,
-            sts: aws_sdk_sts::Client::new(sdk),
-            iam: aws_sdk_iam::Client::new(sdk),
+            sts: client!(aws_sdk_sts),
+            iam: client!(aws_sdk_iam),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-            bedrock: aws_sdk_bedrock::Client::new(sdk),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
-            budgets: aws_sdk_budgets::Client::new(sdk),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            bedrock: client!(aws_sdk_bedrock),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            sns: client!(aws_sdk_sns),
+            budgets: client!(aws_sdk_budgets),
         })
     }
 

@@ -276,8 +276,10 @@ fn init_tracing(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (_, 0) => "warn",
-        (_, 1) => "warn,bedrock_monitor=debug,aws_smithy_runtime::client::orchestrator=debug",
+        // aws-config warns about every provider it tried (IMDS off an EC2 host...); the tool
+        // reports what matters in its own words.
+        (_, 0) => "warn,aws_config=error",
+        (_, 1) => "warn,aws_config=error,bedrock_monitor=debug",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
