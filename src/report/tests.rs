@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s).expect("test data").with_timezone(&Utc)
 }
 
 fn day() -> Window {
@@ -182,14 +182,14 @@ fn an_empty_window_is_a_valid_empty_report() {
         text.contains("No Bedrock invocations in this window."),
         "{text}"
     );
-    let csv = r.to_csv().unwrap();
+    let csv = r.to_csv().expect("test data");
     assert_eq!(csv.lines().count(), 1);
 }
 
 #[test]
 fn json_has_the_documented_fields() {
     let r = sample();
-    let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+    let v: serde_json::Value = serde_json::to_value(&r).expect("test data");
     assert_eq!(v["window"]["start"], "2026-11-22T00:00:00Z");
     assert_eq!(v["window"]["end"], "2026-11-23T00:00:00Z");
     assert_eq!(v["window"]["hours"], 24.0);
@@ -202,7 +202,7 @@ fn json_has_the_documented_fields() {
     ] {
         assert!(v["totals"].get(field).is_some(), "totals.{field}");
     }
-    for model in v["models"].as_array().unwrap() {
+    for model in v["models"].as_array().expect("test data") {
         for field in [
             "model_id",
             "invocations",
@@ -230,9 +230,9 @@ fn json_has_the_documented_fields() {
 #[test]
 fn csv_parses_back() {
     let r = sample();
-    let csv_text = r.to_csv().unwrap();
+    let csv_text = r.to_csv().expect("test data");
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let header: Vec<String> = reader.headers().expect("test data").iter().map(String::from).collect();
     assert_eq!(
         header[..5],
         [
@@ -243,7 +243,7 @@ fn csv_parses_back() {
             "cost_usd"
         ]
     );
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("test data")).collect();
     assert_eq!(rows.len(), 4);
     assert_eq!(&rows[0][0], "anthropic.claude-3-opus-20240229-v1:0");
     assert_eq!(&rows[0][4], "0.3");

@@ -36,10 +36,10 @@ impl Step for FakeStep {
         None
     }
     async fn apply(&self, _: &Context) -> Result<Diff, AwsError> {
-        self.log.lock().unwrap().push((self.id, "start"));
+        self.log.lock().expect("test lock").push((self.id, "start"));
         tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        self.log.lock().unwrap().push((self.id, "end"));
+        self.log.lock().expect("test lock").push((self.id, "end"));
         if n < self.failures {
             Err(AwsError::setup(format!("{} broke", self.id), "fix it"))
         } else {
@@ -62,7 +62,7 @@ impl Step for FakeStep {
 
 impl FakeStep {
     async fn apply_delete(&self) -> Result<(), AwsError> {
-        self.log.lock().unwrap().push((self.id, "delete"));
+        self.log.lock().expect("test lock").push((self.id, "delete"));
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if n < self.failures {
             Err(AwsError::setup("delete broke", "fix it"))
@@ -136,8 +136,8 @@ async fn all_succeed_in_dependency_order() {
     )
     .await;
     assert!(reports.iter().all(|r| r.outcome == Outcome::Created));
-    let log = log.lock().unwrap();
-    let pos = |id, what| log.iter().position(|e| *e == (id, what)).unwrap();
+    let log = log.lock().expect("test lock");
+    let pos = |id, what| log.iter().position(|e| *e == (id, what)).expect("present");
     use ComponentId::*;
     assert!(pos(Bucket, "end") < pos(Role, "start"));
     assert!(pos(LogGroup, "end") < pos(Role, "start"));
@@ -168,7 +168,7 @@ async fn failure_blocks_only_dependents() {
     for id in [LogGroup, Dashboard, Topic, Alarms, Budgets] {
         assert_eq!(outcome(&reports, id).outcome, Outcome::Created, "{id}");
     }
-    let asked = recovery.asked.lock().unwrap();
+    let asked = recovery.asked.lock().expect("test lock");
     assert_eq!(asked.len(), 1);
     assert_eq!(asked[0].dependents, vec![Role, Logging]);
 }
@@ -195,7 +195,7 @@ async fn retry_then_success() {
     let attempts: Vec<u32> = recovery
         .asked
         .lock()
-        .unwrap()
+        .expect("asked")
         .iter()
         .map(|f| f.attempt)
         .collect();
@@ -264,7 +264,7 @@ async fn abort_starts_nothing_new() {
             .unwrap_or("")
             .contains("aborted")
     );
-    assert!(!log.lock().unwrap().iter().any(|(id, _)| *id == Role));
+    assert!(!log.lock().expect("test lock").iter().any(|(id, _)| *id == Role));
 }
 
 #[tokio::test]
@@ -281,7 +281,7 @@ async fn interrupt_before_start_runs_nothing() {
     )
     .await;
     assert!(reports.iter().all(|r| r.outcome == Outcome::Skipped));
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.lock().expect("test lock").is_empty());
 }
 
 #[tokio::test]
@@ -297,8 +297,8 @@ async fn delete_runs_dependents_first() {
     )
     .await;
     assert!(reports.iter().all(|r| r.outcome == Outcome::Deleted));
-    let log = log.lock().unwrap();
-    let pos = |id| log.iter().position(|e| *e == (id, "delete")).unwrap();
+    let log = log.lock().expect("test lock");
+    let pos = |id| log.iter().position(|e| *e == (id, "delete")).expect("present");
     assert!(pos(Logging) < pos(Role));
     assert!(pos(Role) < pos(Bucket));
     assert!(pos(Alarms) < pos(Topic));
