@@ -427,3 +427,93 @@ fn a_failed_step_blocks_only_its_dependents() {
         "logging must not be configured while the bucket failed"
     );
 }
+
+#[test]
+fn logging_that_delivers_elsewhere_is_replaced_only_with_adopt_logging() {
+    use aws_sdk_bedrock::types::{CloudWatchConfig, LoggingConfig};
+    let env = TestEnv::new();
+    let foreign = LoggingConfig::builder()
+        .cloud_watch_config(
+            CloudWatchConfig::builder()
+                .log_group_name("/team-x/bedrock")
+                .role_arn("arn:aws:iam::123456789012:role/TeamX")
+                .build()
+                .expect("cloudwatch config"),
+        )
+        .text_data_delivery_enabled(true)
+        .build();
+    env.block_on(
+        env.aws
+            .bedrock
+            .put_model_invocation_logging_configuration()
+            .logging_config(foreign)
+            .send(),
+    )
+    .expect("someone else's logging");
+
+    let plan = env.run(&["plan", "-o", "json"]).json();
+    let logging = resource(&plan, "logging");
+    assert_eq!(logging["action"], "update");
+    assert!(
+        logging["notes"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("/team-x/bedrock"),
+        "{logging:#}"
+    );
+    let status = env.run(&["status", "-o", "json"]).json();
+    let entry = status["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "logging"))
+        .cloned()
+        .expect("logging status");
+    assert_eq!(entry["state"], "not-managed", "{entry:#}");
+
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(1);
+    let doc = run.json();
+    let logging = resource(&doc, "logging");
+    assert_eq!(logging["action"], "failed");
+    assert!(
+        logging["error"]["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--adopt-logging")
+    );
+    assert_eq!(resource(&doc, "bucket")["action"], "created");
+    let kept = env
+        .block_on(
+            env.aws
+                .bedrock
+                .get_model_invocation_logging_configuration()
+                .send(),
+        )
+        .expect("read logging");
+    assert_eq!(
+        kept.logging_config()
+            .and_then(|c| c.cloud_watch_config())
+            .map(|c| c.log_group_name()),
+        Some("/team-x/bedrock"),
+        "not replaced without --adopt-logging"
+    );
+
+    // cleanup never removes someone else's logging configuration.
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    let kept = env
+        .block_on(
+            env.aws
+                .bedrock
+                .get_model_invocation_logging_configuration()
+                .send(),
+        )
+        .expect("read logging");
+    assert!(
+        kept.logging_config()
+            .and_then(|c| c.cloud_watch_config())
+            .is_some()
+    );
+
+    env.run(&["apply", "--yes", "--adopt-logging"])
+        .assert_code(0);
+    check_logging(&env);
+}
