@@ -509,7 +509,9 @@ impl fmt::Display for Problem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}; check the path, or write one with `bedrock-monitor init --config {path}`")]
+    #[error(
+        "cannot read config file {path}: {source}; check the path, or write one with `bedrock-monitor init --config {path}`"
+    )]
     Read {
         path: String,
         #[source]

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use super::*;
 
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("test data").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s)
+        .expect("test data")
+        .with_timezone(&Utc)
 }
 
 fn day() -> Window {
@@ -232,7 +234,12 @@ fn csv_parses_back() {
     let r = sample();
     let csv_text = r.to_csv().expect("test data");
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader.headers().expect("test data").iter().map(String::from).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .expect("test data")
+        .iter()
+        .map(String::from)
+        .collect();
     assert_eq!(
         header[..5],
         [

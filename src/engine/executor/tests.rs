@@ -62,7 +62,10 @@ impl Step for FakeStep {
 
 impl FakeStep {
     async fn apply_delete(&self) -> Result<(), AwsError> {
-        self.log.lock().expect("test lock").push((self.id, "delete"));
+        self.log
+            .lock()
+            .expect("test lock")
+            .push((self.id, "delete"));
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         if n < self.failures {
             Err(AwsError::setup("delete broke", "fix it"))
@@ -264,7 +267,12 @@ async fn abort_starts_nothing_new() {
             .unwrap_or("")
             .contains("aborted")
     );
-    assert!(!log.lock().expect("test lock").iter().any(|(id, _)| *id == Role));
+    assert!(
+        !log.lock()
+            .expect("test lock")
+            .iter()
+            .any(|(id, _)| *id == Role)
+    );
 }
 
 #[tokio::test]
@@ -298,7 +306,11 @@ async fn delete_runs_dependents_first() {
     .await;
     assert!(reports.iter().all(|r| r.outcome == Outcome::Deleted));
     let log = log.lock().expect("test lock");
-    let pos = |id| log.iter().position(|e| *e == (id, "delete")).expect("present");
+    let pos = |id| {
+        log.iter()
+            .position(|e| *e == (id, "delete"))
+            .expect("present")
+    };
     assert!(pos(Logging) < pos(Role));
     assert!(pos(Role) < pos(Bucket));
     assert!(pos(Alarms) < pos(Topic));
