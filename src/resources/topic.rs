@@ -12,10 +12,14 @@ use crate::docs;
 use crate::engine::{
     ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
+use crate::resources::{absent_if, ownership_from_tags, retry_while, run_bounded, tags_field};
+use futures::future::BoxFuture;
 use std::time::Duration;
 
 pub struct Topic;
+
+/// Subscriptions and settings sent at once; SNS's per-account rates are far above this.
+const CONCURRENCY: usize = 6;
 
 const NOT_FOUND: &[&str] = &[
     "NotFound",
@@ -253,51 +257,65 @@ impl Resource for Topic {
         };
         // Alarms and budgets use exactly the ARN AWS returned.
         cx.set_topic_arn(&arn);
-        if state.is_some() && diff.touches("display_name") {
-            sns.set_topic_attributes()
-                .topic_arn(&arn)
-                .attribute_name("DisplayName")
-                .attribute_value(&alerts.display_name)
-                .send()
-                .await
-                .aws("sns:SetTopicAttributes")?;
-        }
-        if diff.touches("policy") {
-            let policy =
-                Self::desired_policy(cx, &arn, state.as_ref().and_then(|s| s.policy.as_ref()))?
-                    .to_string();
-            // A topic just created may not be found by SetTopicAttributes for a moment.
-            retry_while(
-                cx,
-                ComponentId::Topic,
-                Duration::from_secs(30),
-                "waiting for the new topic to become visible",
-                |e| e.code_is(NOT_FOUND),
-                || async {
-                    sns.set_topic_attributes()
-                        .topic_arn(&arn)
-                        .attribute_name("Policy")
-                        .attribute_value(&policy)
-                        .send()
-                        .await
-                        .aws("sns:SetTopicAttributes")
-                },
-            )
-            .await?;
-        }
-        if state.is_some() && diff.touches("tags") {
-            sns.tag_resource()
-                .resource_arn(&arn)
-                .set_tags(Some(Self::sns_tags(cx)?))
-                .send()
-                .await
-                .aws("sns:TagResource")?;
-        }
+        // The settings and the subscriptions are independent once the topic exists: send
+        // them together. Each job returns the address that still awaits confirmation, if any.
         let existing = state
             .as_ref()
             .map(|s| s.email_subscriptions.clone())
             .unwrap_or_default();
         let desired = Self::desired_emails(cx);
+        let mut jobs: Vec<BoxFuture<'_, Result<Option<String>, AwsError>>> = Vec::new();
+        if state.is_some() && diff.touches("display_name") {
+            jobs.push(Box::pin(async {
+                sns.set_topic_attributes()
+                    .topic_arn(&arn)
+                    .attribute_name("DisplayName")
+                    .attribute_value(&alerts.display_name)
+                    .send()
+                    .await
+                    .aws("sns:SetTopicAttributes")
+                    .map(|_| None)
+            }));
+        }
+        if diff.touches("policy") {
+            let policy =
+                Self::desired_policy(cx, &arn, state.as_ref().and_then(|s| s.policy.as_ref()))?
+                    .to_string();
+            let arn = &arn;
+            jobs.push(Box::pin(async move {
+                // A topic just created may not be found by SetTopicAttributes for a moment.
+                retry_while(
+                    cx,
+                    ComponentId::Topic,
+                    Duration::from_secs(30),
+                    "waiting for the new topic to become visible",
+                    |e| e.code_is(NOT_FOUND),
+                    || async {
+                        sns.set_topic_attributes()
+                            .topic_arn(arn)
+                            .attribute_name("Policy")
+                            .attribute_value(&policy)
+                            .send()
+                            .await
+                            .aws("sns:SetTopicAttributes")
+                    },
+                )
+                .await
+                .map(|_| None)
+            }));
+        }
+        if state.is_some() && diff.touches("tags") {
+            let tags = Self::sns_tags(cx)?;
+            jobs.push(Box::pin(async {
+                sns.tag_resource()
+                    .resource_arn(&arn)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws("sns:TagResource")
+                    .map(|_| None)
+            }));
+        }
         let mut pending: Vec<String> = existing
             .iter()
             .filter(|s| s.arn.is_none() && desired.contains(&s.endpoint))
@@ -308,24 +326,26 @@ impl Resource for Topic {
                 .iter()
                 .filter(|e| !existing.iter().any(|s| &s.endpoint == *e))
             {
-                let out = sns
-                    .subscribe()
-                    .topic_arn(&arn)
-                    .protocol("email")
-                    .endpoint(email)
-                    .send()
-                    .await
-                    .aws("sns:Subscribe")?;
-                let confirmed = out
-                    .subscription_arn()
-                    .is_some_and(|a| a.starts_with("arn:"));
-                if !confirmed {
-                    pending.push(email.clone());
-                }
+                let arn = &arn;
+                jobs.push(Box::pin(async move {
+                    let out = sns
+                        .subscribe()
+                        .topic_arn(arn)
+                        .protocol("email")
+                        .endpoint(email)
+                        .send()
+                        .await
+                        .aws("sns:Subscribe")?;
+                    // SNS answers "pending confirmation" until the address clicks the link.
+                    let confirmed = out
+                        .subscription_arn()
+                        .is_some_and(|a| a.starts_with("arn:"));
+                    Ok((!confirmed).then(|| email.clone()))
+                }));
             }
             for sub in existing.iter().filter(|s| !desired.contains(&s.endpoint)) {
                 match &sub.arn {
-                    Some(sub_arn) => {
+                    Some(sub_arn) => jobs.push(Box::pin(async move {
                         absent_if(
                             sns.unsubscribe()
                                 .subscription_arn(sub_arn)
@@ -333,8 +353,9 @@ impl Resource for Topic {
                                 .await
                                 .aws("sns:Unsubscribe"),
                             NOT_FOUND,
-                        )?;
-                    }
+                        )
+                        .map(|_| None)
+                    })),
                     None => cx.notice(format!(
                         "{} is no longer configured but its subscription still awaits confirmation; SNS cannot remove it until it is confirmed or expires (3 days)",
                         sub.endpoint
@@ -342,6 +363,7 @@ impl Resource for Topic {
                 }
             }
         }
+        pending.extend(run_bounded(jobs, CONCURRENCY).await?.into_iter().flatten());
         Self::notice_pending(cx, &pending.iter().map(String::as_str).collect::<Vec<_>>());
         Ok(())
     }
