@@ -116,9 +116,13 @@ fn critical_path(calls: &[Call]) -> usize {
 
 fn repeated_reads(calls: &[Call]) -> usize {
     let mut seen = BTreeMap::new();
-    for c in calls.iter().filter(|c| !c.write) {
+    // Retries of an attempt the endpoint failed (moto's 500s) are not the tool's repeats.
+    for c in calls
+        .iter()
+        .filter(|c| !c.write && c.status.is_some_and(|s| s < 500))
+    {
         *seen
-            .entry((c.method.clone(), c.path.clone(), c.body_digest))
+            .entry((c.operation.clone(), c.path.clone(), c.body_digest))
             .or_insert(0usize) += 1;
     }
     seen.values().filter(|n| **n > 1).map(|n| n - 1).sum()

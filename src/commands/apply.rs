@@ -207,9 +207,14 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
         stack: cx.config.stack.name.clone(),
         account: cx.account.id.clone(),
         region: cx.region.clone(),
-        interrupted: interrupt.is_set(),
         notes: cx.take_notices(),
         resources: reports,
+        interrupted: false,
+    };
+    // A Ctrl-C after the last step started changed nothing: everything finished.
+    let report = ApplyReport {
+        interrupted: interrupt.is_set() && !report.all_succeeded(),
+        ..report
     };
     session.printer.result(&report)?;
     Ok(if report.interrupted {

@@ -3,6 +3,7 @@
 
 pub mod alarms;
 pub mod bucket;
+pub mod budgets;
 pub mod dashboard;
 pub mod log_group;
 pub mod logging;
@@ -31,6 +32,7 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(dashboard::Dashboard),
         Node::new(topic::Topic),
         Node::new(alarms::Alarms),
+        Node::new(budgets::Budgets),
     ]
 }
 

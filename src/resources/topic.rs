@@ -18,6 +18,8 @@ use std::time::Duration;
 
 pub struct Topic;
 
+const SNS_DEFAULT_SID: &str = "__default_statement_ID";
+
 /// Subscriptions and settings sent at once; SNS's per-account rates are far above this.
 const CONCURRENCY: usize = 6;
 
@@ -64,7 +66,17 @@ impl Topic {
             "topic-policy",
             json!({"topic_arn": topic_arn, "account_id": cx.account.id}),
         )?;
-        Ok(docs::merge_statements(ours, observed))
+        // SNS gives every new topic a default statement (any principal of the account may
+        // publish, subscribe, change or delete it). It is SNS's, not someone else's: a topic
+        // that still has it was never given a policy, so it is replaced, not kept.
+        let observed = observed.map(|policy| {
+            let mut policy = policy.clone();
+            if let Some(Value::Array(statements)) = policy.get_mut("Statement") {
+                statements.retain(|s| s.get("Sid") != Some(&json!(SNS_DEFAULT_SID)));
+            }
+            policy
+        });
+        Ok(docs::merge_statements(ours, observed.as_ref()))
     }
 
     fn desired_emails(cx: &Context) -> Vec<String> {

@@ -118,7 +118,24 @@ fn ask(failed: &FailedStep) -> Decision {
             }
             Ok(Some(1)) => return Decision::Skip,
             Ok(Some(2)) => {
-                eprintln!("{}", e.details.as_deref().unwrap_or("no further details"));
+                eprintln!("  component: {} ({})", failed.id, failed.name);
+                let call = if e.operation.is_empty() {
+                    "(none)"
+                } else {
+                    &e.operation
+                };
+                eprintln!("  call:      {call}");
+                eprintln!("  code:      {}", e.code.as_deref().unwrap_or("(none)"));
+                eprintln!("  message:   {}", e.message);
+                if let Some(hint) = &e.hint {
+                    eprintln!("  hint:      {hint}");
+                }
+                if !failed.dependents.is_empty() {
+                    let names: Vec<&str> = failed.dependents.iter().map(|d| d.as_str()).collect();
+                    eprintln!("  waiting:   {}", names.join(", "));
+                }
+                let chain = e.details.as_deref().unwrap_or("(no SDK error chain)");
+                eprintln!("  details:   {chain}");
             }
             // Abort, Esc, Ctrl-C, or a terminal that went away.
             _ => return Decision::Abort,

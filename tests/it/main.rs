@@ -5,6 +5,7 @@ mod support;
 
 mod alerting;
 mod bad_input;
+mod budgets;
 mod call_counts;
 mod dashboard;
 mod first_run;
@@ -12,4 +13,5 @@ mod harness;
 mod lifecycle;
 mod logging_retry;
 mod logging_stack;
+mod recovery;
 mod report;

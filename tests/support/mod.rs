@@ -4,6 +4,7 @@
 pub mod env;
 pub mod moto;
 pub mod proxy;
+pub mod snapshot;
 
 pub use moto::Moto;
 pub use proxy::{Call, FaultKind, Proxy, ProxyOptions};

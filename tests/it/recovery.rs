@@ -1,0 +1,1015 @@
+//! Failure recovery (issue 5), end to end against moto through the fault-injecting proxy:
+//! - a flaky API (20 % of requests answered with a 5xx, a throttling error or a dropped
+//!   connection) still converges, with exit 0, to the same end state as a fault-free run,
+//!   for twenty seeds;
+//! - SIGKILL after each write of a run, then a rerun: the same end state, nothing duplicated
+//!   or orphaned;
+//! - SIGINT: calls in flight finish, the summary is printed, exit 130, and a rerun converges;
+//!   a second SIGINT stops at once;
+//! - without a terminal, a failed step (the bucket name taken in another region) fails, blocks
+//!   only its dependents, never prompts, and `--on-error retry:N` retries it;
+//! - with a terminal (a pseudo-terminal made here with libc), the prompt's Retry, Skip, Show
+//!   details and Abort, Ctrl-C at the prompt, and steps that go on (or wait) while it asks.
+//!
+//! "The same end state" is [`snapshot`]: every role, bucket, log group, topic, alarm,
+//! dashboard and budget in moto, normalised.
+
+use std::io::Read;
+use std::panic::AssertUnwindSafe;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::env::{BUCKET, REGION, TestEnv, resource};
+use crate::support::snapshot::{diff, snapshot};
+use crate::support::{FaultKind, ProxyOptions};
+
+/// The whole default stack with an email subscription, and SDK retries quick enough for tests
+/// (the defaults wait up to 20 s between attempts).
+const CONFIG: &str = r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[alerts]
+emails = ["ops@example.com", "oncall@example.com"]
+
+[stack.tags]
+Project = "genai"
+"#;
+
+/// How long any one run of the binary may take before the test gives up on it.
+const RUN_LIMIT: Duration = Duration::from_secs(90);
+
+/// What a fault-free `apply` of [`CONFIG`] leaves, computed once per test process in its own
+/// fresh environment.
+struct Clean {
+    snapshot: Value,
+    /// Writes the proxy forwarded during that run.
+    writes: usize,
+}
+
+fn clean() -> &'static Clean {
+    static CLEAN: OnceLock<Clean> = OnceLock::new();
+    CLEAN.get_or_init(|| {
+        let env = TestEnv::new();
+        env.write_config(CONFIG);
+        env.run(&["apply", "--yes"]).assert_code(0);
+        let writes = env.proxy.writes().len();
+        let snapshot = snapshot(&env);
+        // The reference must be the whole stack, or every comparison below proves little.
+        assert!(
+            snapshot["s3"][BUCKET].is_object()
+                && snapshot["iam"]["BedrockCloudWatchLoggingRole"].is_object()
+                && snapshot["bedrock_logging"]["cloudwatch"].is_object()
+                && snapshot["sns"]["bedrock-usage-alerts"].is_object()
+                && snapshot["alarms"]["count"].as_u64().unwrap_or(0) >= 7,
+            "the clean run did not build the stack: {snapshot:#}"
+        );
+        Clean { snapshot, writes }
+    })
+}
+
+/// Forget everything in moto and in the proxy: a fresh account, cheaper than a new moto.
+fn reset(env: &TestEnv) {
+    env.proxy.set_options(ProxyOptions::default());
+    env.moto.reset();
+    env.proxy.clear();
+    env.write_config(CONFIG);
+}
+
+#[track_caller]
+fn assert_clean_state(env: &TestEnv, context: &str) {
+    let expected = &clean().snapshot;
+    let actual = snapshot(env);
+    let d = diff(expected, &actual);
+    assert!(
+        d.is_empty(),
+        "{context}: the end state differs from a clean run's:\n{d}"
+    );
+}
+
+/// Run `work` for each item on `workers` threads, each with its own environment (reset before
+/// every item). Returns the failures (item and panic message), after every item has run.
+fn on_workers<T: Send + std::fmt::Debug>(
+    items: Vec<T>,
+    workers: usize,
+    work: impl Fn(&TestEnv, &T) + Sync,
+) -> Vec<String> {
+    let queue = Mutex::new(items.into_iter().collect::<std::collections::VecDeque<T>>());
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let env = TestEnv::new();
+                loop {
+                    let Some(item) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+                    else {
+                        break;
+                    };
+                    reset(&env);
+                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| work(&env, &item)));
+                    if let Err(panic) = outcome {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "(no message)".into());
+                        failures
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(format!("{item:?}: {message}"));
+                    }
+                }
+            });
+        }
+    });
+    failures.into_inner().unwrap_or_else(|p| p.into_inner())
+}
+
+// ----- a flaky API -----
+
+/// Seeds of the flaky runs: at least ten, each a different sequence of faults.
+const SEEDS: u64 = 20;
+
+#[test]
+fn a_flaky_api_converges_to_a_clean_runs_state_for_every_seed() {
+    let reference = clean();
+    // (seed, calls, faulted calls, fault kinds) of each run.
+    let stats = Mutex::new(Vec::new());
+    let failures = on_workers((1..=SEEDS).collect(), 3, |env, &seed| {
+        env.proxy.set_options(ProxyOptions {
+            latency: Duration::ZERO,
+            fault_rate: 0.2,
+            seed,
+            fault_kinds: FaultKind::ALL.to_vec(),
+        });
+        let run = env.run(&["apply", "--yes", "-o", "json"]);
+        let calls = env.proxy.calls();
+        env.proxy.set_options(ProxyOptions::default());
+        let faulted: Vec<FaultKind> = calls.iter().filter_map(|c| c.fault).collect();
+        stats
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((seed, calls.len(), faulted.clone()));
+        run.assert_code(0);
+        let doc = run.json();
+        assert_eq!(doc["interrupted"], false, "{doc:#}");
+        assert!(!faulted.is_empty(), "seed {seed}: no call was faulted");
+        let actual = snapshot(env);
+        let d = diff(&reference.snapshot, &actual);
+        assert!(
+            d.is_empty(),
+            "seed {seed} ({} faults in {} calls): the end state differs from a clean run's:\n{d}\nstderr:\n{}",
+            faulted.len(),
+            calls.len(),
+            run.stderr
+        );
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {SEEDS} seeded runs failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    // The faults really happened, of every kind, at about the rate asked for.
+    let stats = stats.into_inner().unwrap_or_else(|p| p.into_inner());
+    let calls: usize = stats.iter().map(|s| s.1).sum();
+    let faults: Vec<FaultKind> = stats.iter().flat_map(|s| s.2.clone()).collect();
+    for kind in FaultKind::ALL {
+        assert!(faults.contains(&kind), "no {kind:?} in {stats:?}");
+    }
+    let rate = faults.len() as f64 / calls as f64;
+    assert!(
+        (0.12..=0.28).contains(&rate),
+        "{} faults in {calls} calls: {rate:.2}",
+        faults.len()
+    );
+}
+
+// ----- SIGKILL and SIGINT -----
+
+/// A spawned binary whose stdout and stderr are drained on threads (no pipe can fill up).
+struct Spawned {
+    child: Child,
+    stdout: Option<JoinHandle<String>>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
+}
+
+impl Spawned {
+    fn start(mut cmd: Command) -> Spawned {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn bedrock-monitor");
+        let stdout = child.stdout.take().map(drain);
+        let stderr = child.stderr.take().map(drain);
+        Spawned {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Waits (at most [`RUN_LIMIT`]) and returns the status, stdout and stderr.
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let deadline = Instant::now() + RUN_LIMIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for bedrock-monitor") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("bedrock-monitor did not exit within {RUN_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let out = self.stdout.take().map(|h| h.join().unwrap_or_default());
+        let err = self.stderr.take().map(|h| h.join().unwrap_or_default());
+        (status, out.unwrap_or_default(), err.unwrap_or_default())
+    }
+}
+
+/// Waits until the proxy has forwarded at least `count` writes, or the child has exited.
+/// True when the count was reached.
+fn wait_for_writes(env: &TestEnv, child: &mut Spawned, count: usize) -> bool {
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        if env.proxy.writes().len() >= count {
+            return true;
+        }
+        if child.exited() || Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+const SLOW: Duration = Duration::from_millis(40);
+
+fn slow(env: &TestEnv) {
+    env.proxy.set_options(ProxyOptions {
+        latency: SLOW,
+        fault_rate: 0.0,
+        seed: 0,
+        fault_kinds: Vec::new(),
+    });
+}
+
+#[test]
+fn sigkill_at_any_point_then_a_rerun_gives_a_clean_runs_state() {
+    let total = clean().writes;
+    assert!(total >= 10, "a clean run made only {total} writes");
+    // After every write but the last two (the run must still be going).
+    let points: Vec<usize> = (1..total - 1).collect();
+    let failures = on_workers(points, 3, |env, &k| {
+        slow(env);
+        let mut child = Spawned::start(env.command(&["apply", "--yes"]));
+        let reached = wait_for_writes(env, &mut child, k);
+        // Somewhere in the 40 ms that write is in flight, different for each point.
+        std::thread::sleep(Duration::from_millis((k as u64 * 7) % 40));
+        // SIGKILL, by the pid this test spawned.
+        let _ = child.child.kill();
+        let (status, _, stderr) = child.finish();
+        assert!(
+            reached,
+            "kill at write {k}: the run ended before it ({status}): {stderr}"
+        );
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGKILL),
+            "kill at write {k}: {status}"
+        );
+        let written = env.proxy.writes().len();
+
+        env.proxy.set_options(ProxyOptions::default());
+        let rerun = env.run(&["apply", "--yes"]);
+        rerun.assert_code(0);
+        assert_clean_state(env, &format!("killed after {written} of {total} writes"));
+    });
+    assert!(
+        failures.is_empty(),
+        "{} kill points failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// What a run killed right after `CreateTopic` leaves (the topic with SNS's default policy),
+/// without the timing: a rerun must give a clean run's topic, policy included.
+#[test]
+fn a_topic_left_by_a_killed_run_converges_like_a_clean_run() {
+    let env = TestEnv::new();
+    env.write_config(CONFIG);
+    env.block_on(
+        env.aws
+            .sns
+            .create_topic()
+            .name("bedrock-usage-alerts")
+            .attributes("DisplayName", "Bedrock Usage Alerts")
+            .tags(
+                aws_sdk_sns::types::Tag::builder()
+                    .key("bedrock-monitor:stack")
+                    .value("bedrock-monitor")
+                    .build()
+                    .expect("tag"),
+            )
+            .tags(
+                aws_sdk_sns::types::Tag::builder()
+                    .key("Project")
+                    .value("genai")
+                    .build()
+                    .expect("tag"),
+            )
+            .send(),
+    )
+    .expect("create the topic");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_clean_state(&env, "rerun after a run killed right after CreateTopic");
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Interrupt {
+    /// One Ctrl-C, the text summary.
+    Text,
+    /// One Ctrl-C, `-o json`.
+    Json,
+    /// Ctrl-C twice: the second one stops at once.
+    Twice,
+}
+
+fn sigint(child: &Spawned) {
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
+    let sent = unsafe { libc::kill(child.pid(), libc::SIGINT) };
+    assert_eq!(sent, 0, "kill -INT {}", child.pid());
+}
+
+#[test]
+fn sigint_finishes_calls_in_flight_prints_the_summary_and_exits_130() {
+    let total = clean().writes;
+    // Early (the steps that wait for others have not started), in the middle, and late.
+    let points = vec![
+        (1, Interrupt::Text),
+        (1, Interrupt::Json),
+        (total / 2, Interrupt::Json),
+        (total * 4 / 5, Interrupt::Text),
+        (1, Interrupt::Twice),
+    ];
+    let failures = on_workers(points, 2, |env, &(k, mode)| {
+        slow(env);
+        let args: &[&str] = if mode == Interrupt::Json {
+            &["apply", "--yes", "-o", "json"]
+        } else {
+            &["apply", "--yes"]
+        };
+        let mut child = Spawned::start(env.command(args));
+        assert!(
+            wait_for_writes(env, &mut child, k),
+            "interrupt at write {k}: the run ended before it"
+        );
+        sigint(&child);
+        if mode == Interrupt::Twice {
+            // Calls take 40 ms at the proxy: the steps are still running.
+            std::thread::sleep(Duration::from_millis(20));
+            sigint(&child);
+        }
+        let (status, stdout, stderr) = child.finish();
+        let context = format!("{mode:?} SIGINT at write {k}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        assert_eq!(status.code(), Some(130), "{status}: {context}");
+        assert!(
+            stderr.contains("interrupted: finishing the calls in flight"),
+            "{context}"
+        );
+        match mode {
+            Interrupt::Twice => {
+                assert!(stderr.contains("stopped at once"), "{context}");
+            }
+            Interrupt::Json => {
+                let doc: Value = serde_json::from_str(&stdout)
+                    .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {context}"));
+                assert_eq!(doc["interrupted"], true, "{context}");
+                let actions: Vec<&str> = doc["resources"]
+                    .as_array()
+                    .map(|r| r.iter().filter_map(|r| r["action"].as_str()).collect())
+                    .unwrap_or_default();
+                // The steps running at the interrupt finished.
+                assert!(actions.contains(&"created"), "{actions:?}: {context}");
+                assert!(!actions.contains(&"failed"), "{actions:?}: {context}");
+                if k == 1 {
+                    // The steps waiting for others never started.
+                    for id in ["logging", "alarms"] {
+                        let r = resource(&doc, id);
+                        assert_eq!(r["action"], "skipped", "{id}: {context}");
+                        assert!(
+                            r["reason"].as_str().unwrap_or("").contains("interrupted"),
+                            "{id}: {context}"
+                        );
+                    }
+                }
+            }
+            Interrupt::Text => {
+                // Every component has its line, then what to do.
+                for id in ["role", "bucket", "log-group", "logging", "topic", "alarms"] {
+                    summary_line(&stdout, id);
+                }
+                if k == 1 {
+                    assert!(stdout.contains("Apply interrupted"), "{context}");
+                    assert!(stdout.contains("not done: logging"), "{context}");
+                    assert!(
+                        stdout.contains("Run `bedrock-monitor apply` again"),
+                        "{context}"
+                    );
+                }
+            }
+        }
+        if mode != Interrupt::Twice {
+            // Calls in flight finished: every request the proxy took got its answer.
+            let unanswered: Vec<String> = env
+                .proxy
+                .calls()
+                .into_iter()
+                .filter(|c| c.status.is_none())
+                .map(|c| format!("{}:{}", c.service, c.operation))
+                .collect();
+            assert!(
+                unanswered.is_empty(),
+                "unanswered {unanswered:?}: {context}"
+            );
+        }
+
+        env.proxy.set_options(ProxyOptions::default());
+        env.run(&["apply", "--yes"]).assert_code(0);
+        assert_clean_state(env, &format!("rerun after {mode:?} SIGINT at write {k}"));
+    });
+    assert!(
+        failures.is_empty(),
+        "{} interrupted runs failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+// ----- a step that fails for good: the bucket name is taken in another region -----
+
+fn bucket_in_us_west_2(env: &TestEnv) {
+    let west = bedrock_monitor::aws::emulator_clients(&env.moto.url(), "us-west-2");
+    env.block_on(
+        west.s3
+            .create_bucket()
+            .bucket(BUCKET)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("bucket in us-west-2");
+}
+
+fn delete_west_bucket(env: &TestEnv) {
+    let west = bedrock_monitor::aws::emulator_clients(&env.moto.url(), "us-west-2");
+    env.block_on(west.s3.delete_bucket().bucket(BUCKET).send())
+        .expect("delete the us-west-2 bucket");
+}
+
+fn bucket_region(env: &TestEnv) -> Option<String> {
+    snapshot(env)["s3"][BUCKET]["location"]
+        .as_str()
+        .map(str::to_string)
+}
+
+#[test]
+fn without_a_terminal_a_failed_step_blocks_only_its_dependents_and_never_prompts() {
+    let env = TestEnv::new();
+    env.write_config(CONFIG);
+    bucket_in_us_west_2(&env);
+
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(1);
+    assert!(!run.stderr.contains("What now?"), "{}", run.stderr);
+    let doc = run.json();
+    let bucket = resource(&doc, "bucket");
+    assert_eq!(bucket["action"], "failed", "{doc:#}");
+    assert!(
+        bucket["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("us-west-2"),
+        "{bucket:#}"
+    );
+    assert_eq!(bucket["attempts"], 1, "{bucket:#}");
+    let logging = resource(&doc, "logging");
+    assert_eq!(logging["action"], "blocked", "{doc:#}");
+    assert_eq!(logging["blocked_by"], serde_json::json!(["bucket"]));
+    for id in ["role", "log-group", "dashboard", "topic", "alarms"] {
+        assert_eq!(resource(&doc, id)["action"], "created", "{id}: {doc:#}");
+    }
+
+    // moto agrees: everything independent of the bucket exists, logging is off, and the
+    // bucket is still the other region's.
+    let state = snapshot(&env);
+    let clean = &clean().snapshot;
+    for part in ["iam", "logs", "dashboards", "sns", "alarms", "budgets"] {
+        let d = diff(&clean[part], &state[part]);
+        assert!(d.is_empty(), "{part} differs from a clean run's:\n{d}");
+    }
+    assert!(
+        state["bedrock_logging"].is_null(),
+        "{:#}",
+        state["bedrock_logging"]
+    );
+    assert_eq!(bucket_region(&env).as_deref(), Some("us-west-2"));
+
+    // The text summary names the failed step with its error, and the blocked one.
+    let run = env.run(&["apply", "--yes"]);
+    run.assert_code(1);
+    assert!(!run.stderr.contains("What now?"), "{}", run.stderr);
+    assert!(
+        summary_line(&run.stdout, "bucket").ends_with("failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        summary_line(&run.stdout, "logging").ends_with("blocked"),
+        "{}",
+        run.stdout
+    );
+    for text in [
+        "error: s3:ListBucket failed (BucketInAnotherRegion): bucket bedrock-logs-123456789012 exists in us-west-2",
+        "choose another `bucket.name`",
+        "not attempted because bucket did not succeed",
+        "not done: bucket, logging",
+    ] {
+        assert!(run.stdout.contains(text), "{text:?} in:\n{}", run.stdout);
+    }
+
+    // --on-error retry:2: the step is tried twice more (reading the bucket again each time),
+    // then fails; still exit 1.
+    env.proxy.clear();
+    let run = env.run(&["apply", "--yes", "-o", "json", "--on-error", "retry:2"]);
+    run.assert_code(1);
+    assert!(!run.stderr.contains("What now?"), "{}", run.stderr);
+    let doc = run.json();
+    let bucket = resource(&doc, "bucket");
+    assert_eq!(bucket["action"], "failed", "{doc:#}");
+    assert_eq!(bucket["attempts"], 3, "{bucket:#}");
+    assert_eq!(resource(&doc, "logging")["action"], "blocked", "{doc:#}");
+    let heads = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "HeadBucket" && c.path.starts_with(&format!("/{BUCKET}")))
+        .count();
+    assert!(
+        heads >= 3,
+        "HeadBucket {heads} times: plan, then once per retry"
+    );
+    assert!(
+        run.stderr.contains("retrying (attempt 3)"),
+        "{}",
+        run.stderr
+    );
+}
+
+// ----- the interactive prompt, through a pseudo-terminal -----
+
+/// A child process whose stdin and stderr are a pseudo-terminal (so the tool thinks a person is
+/// there) and whose stdout is a pipe (the summary, kept apart from the prompt).
+struct PtyChild {
+    spawned: Option<Spawned>,
+    master: std::fs::File,
+    screen: Arc<Mutex<Vec<u8>>>,
+    stop: Arc<AtomicBool>,
+    reader: Option<JoinHandle<()>>,
+}
+
+fn check(rc: libc::c_int, what: &str) -> libc::c_int {
+    assert!(rc >= 0, "{what}: {}", std::io::Error::last_os_error());
+    rc
+}
+
+impl PtyChild {
+    fn spawn(mut cmd: Command) -> PtyChild {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use std::os::unix::process::CommandExt;
+
+        // SAFETY: plain libc calls on descriptors this function opens and owns; every result
+        // is checked. O_CLOEXEC from the start, so no other test's child inherits them.
+        let (master, slave) = unsafe {
+            let master = check(
+                libc::open(
+                    c"/dev/ptmx".as_ptr(),
+                    libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+                ),
+                "open /dev/ptmx",
+            );
+            let master = OwnedFd::from_raw_fd(master);
+            use std::os::fd::AsRawFd;
+            check(libc::grantpt(master.as_raw_fd()), "grantpt");
+            check(libc::unlockpt(master.as_raw_fd()), "unlockpt");
+            let mut name = [0 as libc::c_char; 128];
+            let rc = libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len());
+            assert_eq!(rc, 0, "ptsname_r");
+            let slave = check(
+                libc::open(
+                    name.as_ptr(),
+                    libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+                ),
+                "open the pty slave",
+            );
+            let slave = OwnedFd::from_raw_fd(slave);
+            let size = libc::winsize {
+                ws_row: 40,
+                ws_col: 140,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            check(
+                libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, &size),
+                "TIOCSWINSZ",
+            );
+            (master, slave)
+        };
+
+        cmd.stdin(Stdio::from(slave.try_clone().expect("dup slave")))
+            .stderr(Stdio::from(slave))
+            .stdout(Stdio::piped())
+            .env_remove("CI")
+            .env("TERM", "xterm")
+            .env("NO_COLOR", "1");
+        // SAFETY: only async-signal-safe calls between fork and exec. A new session whose
+        // controlling terminal is the pty (stdin), as a shell would set it up.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().expect("spawn bedrock-monitor on a pty");
+        // Our copies of the slave end go with `cmd`.
+        drop(cmd);
+        let stdout = child.stdout.take().map(drain);
+        let spawned = Some(Spawned {
+            child,
+            stdout,
+            stderr: None,
+        });
+
+        let master = std::fs::File::from(master);
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let reader = {
+            let mut master = master.try_clone().expect("dup master");
+            let screen = screen.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                use std::os::fd::AsRawFd;
+                let mut buf = [0u8; 4096];
+                while !stop.load(Ordering::Relaxed) {
+                    let mut poll = libc::pollfd {
+                        fd: master.as_raw_fd(),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    };
+                    // SAFETY: one valid pollfd.
+                    let ready = unsafe { libc::poll(&mut poll, 1, 50) };
+                    if ready <= 0 {
+                        continue;
+                    }
+                    match master.read(&mut buf) {
+                        // EIO once the child and its terminal are gone.
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => screen
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .extend_from_slice(&buf[..n]),
+                    }
+                }
+            })
+        };
+        PtyChild {
+            spawned,
+            master,
+            screen,
+            stop,
+            reader: Some(reader),
+        }
+    }
+
+    /// Everything the terminal showed so far (escape sequences included).
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// Waits until `text` appears on the terminal after byte `from`; returns where it ends.
+    fn expect_after(&mut self, from: usize, text: &str) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            {
+                let screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
+                let tail = String::from_utf8_lossy(screen.get(from..).unwrap_or_default());
+                if let Some(i) = tail.find(text) {
+                    // Byte offsets in the lossy string match the screen's for valid UTF-8.
+                    return from + i + text.len();
+                }
+            }
+            let exited = self.spawned.as_mut().is_none_or(|s| s.exited());
+            if exited || Instant::now() > deadline {
+                // One last look: the text may have come with the exit.
+                std::thread::sleep(Duration::from_millis(100));
+                let screen = self.screen();
+                if let Some(i) = screen.get(from..).and_then(|t| t.find(text)) {
+                    return from + i + text.len();
+                }
+                panic!("{text:?} never appeared on the terminal; it showed:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Types keys, one at a time, as a person would.
+    fn keys(&mut self, keys: &[&str]) {
+        use std::io::Write;
+        for key in keys {
+            std::thread::sleep(Duration::from_millis(150));
+            self.master
+                .write_all(key.as_bytes())
+                .expect("type on the terminal");
+            self.master.flush().expect("flush the terminal");
+        }
+    }
+
+    /// Waits for the exit; returns the status, stdout and the terminal's text.
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let spawned = self.spawned.take().expect("not finished yet");
+        let (status, stdout, _) = spawned.finish();
+        // Let the reader take what the terminal still holds.
+        std::thread::sleep(Duration::from_millis(100));
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        (status, stdout, self.screen())
+    }
+}
+
+impl Drop for PtyChild {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(spawned) = self.spawned.as_mut() {
+            // A test that failed half-way: end the child it spawned, by its pid.
+            let _ = spawned.child.kill();
+            let _ = spawned.child.wait();
+        }
+    }
+}
+
+const ENTER: &str = "\r";
+const DOWN: &str = "\x1b[B";
+const PROMPT: &str = "What now?";
+
+/// A terminal session on a stack whose bucket name is taken in us-west-2, stopped at the
+/// prompt about the bucket.
+fn at_the_prompt(env: &TestEnv) -> (PtyChild, usize) {
+    env.write_config(CONFIG);
+    bucket_in_us_west_2(env);
+    let mut pty = PtyChild::spawn(env.command(&["apply", "--yes"]));
+    let at = pty.expect_after(0, PROMPT);
+    let screen = pty.screen();
+    // What failed, why, and what to do, before the question.
+    for text in [
+        "bucket",
+        "BucketInAnotherRegion",
+        "us-west-2",
+        "choose another `bucket.name`",
+        "Retry this step",
+        "Skip this step and continue (also skips logging)",
+        "Show details",
+        "Abort",
+    ] {
+        assert!(screen.contains(text), "{text:?} not shown:\n{screen}");
+    }
+    (pty, at)
+}
+
+#[test]
+fn prompt_show_details_then_retry_after_the_cause_is_removed_completes() {
+    let env = TestEnv::new();
+    let (mut pty, at) = at_the_prompt(&env);
+
+    // Show details: the error chain, then the same question again.
+    pty.keys(&[DOWN, DOWN, ENTER]);
+    let chosen = pty.expect_after(at, "· Show details");
+    let asked_again = pty.expect_after(chosen, PROMPT);
+    let screen = pty.screen();
+    let details = without_escapes(
+        screen
+            .get(chosen..asked_again - PROMPT.len())
+            .unwrap_or_default(),
+    );
+    let details = details.trim().trim_end_matches('?').trim();
+    assert!(
+        !details.is_empty(),
+        "Show details showed nothing before asking again:\n{screen}"
+    );
+
+    // The cause goes away; Retry is the default answer.
+    delete_west_bucket(&env);
+    pty.keys(&[ENTER]);
+    let (status, stdout, screen) = pty.finish();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{status}\nstdout:\n{stdout}\nterminal:\n{screen}"
+    );
+    assert!(stdout.contains("Apply complete"), "{stdout}");
+    assert!(
+        !screen.contains("(attempt 2)"),
+        "asked again after the retry succeeded:\n{screen}"
+    );
+    assert_eq!(bucket_region(&env).as_deref(), Some(REGION));
+    assert_clean_state(&env, "retry from the prompt");
+}
+
+/// Terminal output without its escape sequences (cursor moves, line clears).
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        // CSI: ESC [ parameters final-byte (0x40..=0x7e).
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if ('\x40'..='\x7e').contains(&c) {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The summary line of component `id` in the text summary.
+fn summary_line<'a>(stdout: &'a str, id: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .unwrap_or_else(|| panic!("no summary line for {id}:\n{stdout}"))
+}
+
+fn topic_exists(env: &TestEnv) -> bool {
+    env.block_on(env.aws.sns.list_topics().send())
+        .map(|t| !t.topics().is_empty())
+        .unwrap_or(false)
+}
+
+fn alarm_count(env: &TestEnv) -> usize {
+    env.block_on(env.aws.cloudwatch.describe_alarms().send())
+        .map(|a| a.metric_alarms().len())
+        .unwrap_or(0)
+}
+
+#[test]
+fn prompt_skip_marks_the_dependents_skipped_and_exits_1() {
+    let env = TestEnv::new();
+    // Slow calls: the topic is still being created when the bucket's question comes up.
+    slow(&env);
+    let (mut pty, _) = at_the_prompt(&env);
+
+    // While the question waits, the steps already running finish (the topic)...
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !topic_exists(&env) {
+        assert!(
+            Instant::now() < deadline,
+            "the topic step did not go on while the prompt waited:\n{}",
+            pty.screen()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // ...and the steps waiting for them (the alarms wait for the topic) do not start.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        alarm_count(&env),
+        0,
+        "alarms started while the prompt waited"
+    );
+    assert!(
+        !env.writes().iter().any(|w| w.ends_with(":PutMetricAlarm")),
+        "{:?}",
+        env.writes()
+    );
+
+    pty.keys(&[DOWN, ENTER]);
+    let (status, stdout, screen) = pty.finish();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "{status}\nstdout:\n{stdout}\nterminal:\n{screen}"
+    );
+    assert!(
+        summary_line(&stdout, "bucket").ends_with("skipped"),
+        "{stdout}"
+    );
+    assert!(
+        summary_line(&stdout, "logging").ends_with("skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("skipped because bucket was skipped"),
+        "{stdout}"
+    );
+    for id in ["role", "log-group", "dashboard", "topic", "alarms"] {
+        assert!(
+            summary_line(&stdout, id).ends_with("created"),
+            "{id}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("not done: bucket, logging"), "{stdout}");
+    assert_eq!(bucket_region(&env).as_deref(), Some("us-west-2"));
+    assert_eq!(alarm_count(&env), 7);
+}
+
+#[test]
+fn prompt_abort_stops_with_the_summary_and_a_non_zero_exit() {
+    let env = TestEnv::new();
+    let (mut pty, _) = at_the_prompt(&env);
+    pty.keys(&[DOWN, DOWN, DOWN, ENTER]);
+    let (status, stdout, screen) = pty.finish();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "{status}\nstdout:\n{stdout}\nterminal:\n{screen}"
+    );
+    assert!(
+        summary_line(&stdout, "bucket").ends_with("failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Apply incomplete"), "{stdout}");
+    assert!(
+        stdout.contains("Run `bedrock-monitor apply` again"),
+        "{stdout}"
+    );
+    // Logging waits for the bucket: it never started.
+    let logging = summary_line(&stdout, "logging");
+    assert!(!logging.ends_with("created"), "{stdout}");
+    let state = snapshot(&env);
+    assert!(
+        state["bedrock_logging"].is_null(),
+        "{:#}",
+        state["bedrock_logging"]
+    );
+}
+
+#[test]
+fn prompt_ctrl_c_is_abort() {
+    let env = TestEnv::new();
+    let (mut pty, _) = at_the_prompt(&env);
+    pty.keys(&["\x03"]);
+    let (status, stdout, screen) = pty.finish();
+    let context = format!("{status}\nstdout:\n{stdout}\nterminal:\n{screen}");
+    assert!(
+        matches!(status.code(), Some(1 | 130)),
+        "Ctrl-C at the prompt: {context}"
+    );
+    assert!(
+        summary_line(&stdout, "bucket").ends_with("failed"),
+        "{context}"
+    );
+    assert!(
+        !summary_line(&stdout, "logging").ends_with("created"),
+        "{context}"
+    );
+    assert!(
+        stdout.contains("Run `bedrock-monitor apply` again"),
+        "{context}"
+    );
+}
