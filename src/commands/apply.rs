@@ -83,7 +83,12 @@ impl fmt::Display for ApplyReport {
             self.count(Outcome::Updated),
             self.count(Outcome::Unchanged)
         );
-        if self.all_succeeded() {
+        if self.all_succeeded() && self.interrupted {
+            writeln!(
+                f,
+                "Apply interrupted after every step had started; all of them finished: {summary}."
+            )
+        } else if self.all_succeeded() {
             writeln!(f, "Apply complete: {summary}.")
         } else {
             let unfinished: Vec<&str> = self
@@ -209,12 +214,7 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
         region: cx.region.clone(),
         notes: cx.take_notices(),
         resources: reports,
-        interrupted: false,
-    };
-    // A Ctrl-C after the last step started changed nothing: everything finished.
-    let report = ApplyReport {
-        interrupted: interrupt.is_set() && !report.all_succeeded(),
-        ..report
+        interrupted: interrupt.is_set(),
     };
     session.printer.result(&report)?;
     Ok(if report.interrupted {
@@ -245,19 +245,58 @@ pub fn watch_ctrl_c(
     interrupt: Interrupt,
     progress: Arc<UiProgress>,
 ) -> tokio::task::JoinHandle<()> {
+    // Subscribe now, not when the task first runs: a Ctrl-C right after this call must be
+    // caught, not kill the process.
+    let signals = Interrupts::listen();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let Some(mut signals) = signals else {
+            return;
+        };
+        if !signals.next().await {
             return;
         }
         interrupt.trigger();
         progress.println(
             "interrupted: finishing the calls in flight, then stopping (Ctrl-C again to quit now)",
         );
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.next().await {
             eprintln!("stopped at once; run the command again to finish");
             std::process::exit(ExitStatus::Interrupted.code());
         }
     })
+}
+
+/// One subscription to SIGINT for the whole run, so that a second Ctrl-C arriving right after
+/// the first is not lost between two listeners.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn listen() -> Option<Interrupts> {
+        #[cfg(unix)]
+        {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .ok()
+                .map(|signal| Interrupts { signal })
+        }
+        #[cfg(not(unix))]
+        {
+            Some(Interrupts {})
+        }
+    }
+
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            self.signal.recv().await.is_some()
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.is_ok()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -101,11 +101,8 @@ impl TestEnv {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
             .env("AWS_ENDPOINT_URL", self.proxy.url())
-            .env("AWS_CONFIG_FILE", self.path("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.path("no-aws-credentials"),
-            )
+            .env("AWS_CONFIG_FILE", self.path("aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("aws-credentials"))
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("CI", "true")
             .env("NO_COLOR", "1")
