@@ -118,11 +118,7 @@ impl fmt::Display for StatusReport {
         )?;
         writeln!(f, "{table}")?;
         for c in &self.components {
-            let interesting: Vec<&Health> = c
-                .health
-                .iter()
-                .filter(|h| h.level != HealthLevel::Ok || c.id == ComponentId::Logging)
-                .collect();
+            let interesting: Vec<&Health> = c.health.iter().collect();
             if c.drift.is_empty() && interesting.is_empty() && c.error.is_none() {
                 continue;
             }
