@@ -222,6 +222,27 @@ pub async fn get_metric_data(
     queries: Vec<MetricDataQuery>,
     window: &Window,
 ) -> Result<QueryResults, AwsError> {
+    get_metric_data_with(cloudwatch, queries, window, None).await
+}
+
+/// Like [`get_metric_data`], with at most `attempts` attempts per call: for optional queries
+/// (percentiles) that some endpoints answer with a server error every time, where the full
+/// retry budget would only add seconds of backoff.
+pub async fn get_metric_data_with(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    window: &Window,
+    attempts: Option<u32>,
+) -> Result<QueryResults, AwsError> {
+    let override_config = attempts.map(|n| {
+        let retry = cloudwatch
+            .config()
+            .retry_config()
+            .cloned()
+            .unwrap_or_else(aws_sdk_cloudwatch::config::retry::RetryConfig::standard);
+        let n = retry.max_attempts().min(n);
+        aws_sdk_cloudwatch::config::Builder::default().retry_config(retry.with_max_attempts(n))
+    });
     let mut results = QueryResults::default();
     let start = aws_smithy_types::DateTime::from_secs(window.start.timestamp());
     let end = aws_smithy_types::DateTime::from_secs(window.end.timestamp());
@@ -229,16 +250,18 @@ pub async fn get_metric_data(
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
             results.calls += 1;
-            let out = cloudwatch
+            let request = cloudwatch
                 .get_metric_data()
                 .set_metric_data_queries(Some(chunk.to_vec()))
                 .start_time(start)
                 .end_time(end)
                 .scan_by(ScanBy::TimestampAscending)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .aws("cloudwatch:GetMetricData")?;
+                .set_next_token(token.clone());
+            let out = match &override_config {
+                Some(c) => request.customize().config_override(c.clone()).send().await,
+                None => request.send().await,
+            }
+            .aws("cloudwatch:GetMetricData")?;
             for result in out.metric_data_results() {
                 let Some(id) = result.id() else { continue };
                 results

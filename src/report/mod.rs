@@ -180,7 +180,8 @@ pub async fn build_report(
             let active_ids: Vec<String> =
                 active.iter().map(|&i| folded[i].model_id.clone()).collect();
             let queries = metrics::p99_queries(&active_ids, periods.whole_window_seconds);
-            match metrics::get_metric_data(&clients.cloudwatch, queries, window).await {
+            match metrics::get_metric_data_with(&clients.cloudwatch, queries, window, Some(2)).await
+            {
                 Ok(results) => {
                     let (p99, split) = metrics::fold_p99(&results);
                     for (position, value) in p99 {
