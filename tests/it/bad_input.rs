@@ -83,8 +83,17 @@ fn every_bad_input_class_is_rejected_before_any_aws_call() {
     let env = TestEnv::new();
     for (text, location, rule) in CASES {
         env.write_config(text);
-        for command in ["validate", "plan", "apply"] {
-            let run = env.run(&[command, "--yes"][..if command == "apply" { 2 } else { 1 }]);
+        for args in [
+            &["validate"][..],
+            &["plan"],
+            &["apply", "--yes"],
+            &["status"],
+            &["cleanup", "--yes", "--purge-data"],
+            &["report"],
+            &["permissions"],
+        ] {
+            let command = args[0];
+            let run = env.run(args);
             assert_eq!(run.code, 3, "{command} with {text:?}: {run:?}");
             assert!(
                 run.stderr

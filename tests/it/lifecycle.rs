@@ -275,3 +275,92 @@ fn cleanup_refuses_without_terminal_keeps_data_purges_and_repeats() {
         env.writes()
     );
 }
+
+#[test]
+fn status_finds_an_edited_dashboard_and_a_changed_budget_limit() {
+    use aws_sdk_budgets::types::{Budget, BudgetType, Spend, TimeUnit};
+    let env = TestEnv::new();
+    env.run(&["apply", "--yes"]).assert_code(0);
+
+    env.block_on(
+        env.aws
+            .cloudwatch
+            .put_dashboard()
+            .dashboard_name("BedrockUsageMonitoring")
+            .dashboard_body(r#"{"widgets":[{"type":"text","x":0,"y":0,"width":6,"height":2,"properties":{"markdown":"mine now"}}]}"#)
+            .send(),
+    )
+    .expect("edit dashboard");
+    // moto does not serve UpdateBudget: change the limit by recreating the budget.
+    env.block_on(
+        env.aws
+            .budgets
+            .delete_budget()
+            .account_id(crate::support::env::ACCOUNT)
+            .budget_name("BedrockUsageBudget")
+            .send(),
+    )
+    .expect("delete budget");
+    let budget = Budget::builder()
+        .budget_name("BedrockUsageBudget")
+        .budget_type(BudgetType::Cost)
+        .time_unit(TimeUnit::Monthly)
+        .budget_limit(
+            Spend::builder()
+                .amount("50")
+                .unit("USD")
+                .build()
+                .expect("spend"),
+        )
+        .build()
+        .expect("budget");
+    env.block_on(
+        env.aws
+            .budgets
+            .create_budget()
+            .account_id(crate::support::env::ACCOUNT)
+            .budget(budget)
+            .send(),
+    )
+    .expect("recreate budget");
+
+    env.proxy.clear();
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(2);
+    assert!(env.writes().is_empty());
+    let doc = status.json();
+    assert_eq!(
+        component(&doc, "dashboard")["state"],
+        "not-managed",
+        "the marker is gone: {doc:#}"
+    );
+    let budgets = component(&doc, "budgets");
+    assert_eq!(budgets["state"], "drifted", "{budgets:#}");
+    let limit = budgets["drift"]
+        .as_array()
+        .and_then(|d| {
+            d.iter()
+                .find(|d| d["field"] == "BedrockUsageBudget.limit_usd")
+        })
+        .cloned()
+        .expect("limit drift");
+    assert_eq!(
+        (limit["expected"].clone(), limit["actual"].clone()),
+        (json!(100.0), json!(50.0))
+    );
+
+    // Put the marker back as a user would by re-applying: the dashboard is repaired.
+    env.block_on(
+        env.aws
+            .budgets
+            .delete_budget()
+            .account_id(crate::support::env::ACCOUNT)
+            .budget_name("BedrockUsageBudget")
+            .send(),
+    )
+    .expect("delete budget again");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let doc = env.run(&["status", "-o", "json"]).json();
+    assert_eq!(component(&doc, "budgets")["state"], "in-sync");
+    assert_eq!(component(&doc, "dashboard")["state"], "in-sync");
+}
