@@ -75,7 +75,9 @@ pub trait Resource: Send + Sync + 'static {
     /// The AWS name users recognise (role name, bucket name...).
     fn name(&self, cx: &Context) -> String;
     /// Components that must exist before this one is created (and be deleted after it).
-    fn depends_on(&self) -> &'static [ComponentId];
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
     /// Read the resource's current state. Read-only calls only.
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError>;
     /// What would change to bring `state` to the config. No AWS call.

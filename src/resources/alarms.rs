@@ -149,6 +149,20 @@ impl Alarms {
         }
     }
 
+    /// DeleteAlarms takes at most 100 names a call.
+    async fn delete_named(cx: &Context, names: &[String]) -> Result<(), AwsError> {
+        for chunk in names.chunks(100) {
+            cx.aws
+                .cloudwatch
+                .delete_alarms()
+                .set_alarm_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .aws("cloudwatch:DeleteAlarms")?;
+        }
+        Ok(())
+    }
+
     async fn put(cx: &Context, spec: &AlarmSpec, topic_arn: &str) -> Result<(), AwsError> {
         let percentile = spec.statistic.starts_with('p');
         let mut put = cx
@@ -358,16 +372,7 @@ impl Resource for Alarms {
             .into_iter()
             .map(|a| a.name.clone())
             .collect();
-        for chunk in obsolete.chunks(100) {
-            cx.aws
-                .cloudwatch
-                .delete_alarms()
-                .set_alarm_names(Some(chunk.to_vec()))
-                .send()
-                .await
-                .aws("cloudwatch:DeleteAlarms")?;
-        }
-        Ok(())
+        Self::delete_named(cx, &obsolete).await
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
@@ -452,15 +457,6 @@ impl Resource for Alarms {
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
         let ours: Vec<String> = state.ours(cx).map(|a| a.name.clone()).collect();
-        for chunk in ours.chunks(100) {
-            cx.aws
-                .cloudwatch
-                .delete_alarms()
-                .set_alarm_names(Some(chunk.to_vec()))
-                .send()
-                .await
-                .aws("cloudwatch:DeleteAlarms")?;
-        }
-        Ok(())
+        Self::delete_named(cx, &ours).await
     }
 }

@@ -470,10 +470,6 @@ impl Resource for Bucket {
         cx.bucket_name()
     }
 
-    fn depends_on(&self) -> &'static [ComponentId] {
-        &[]
-    }
-
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let name = cx.bucket_name();
         let Some(region) = Self::locate(cx, &name).await? else {

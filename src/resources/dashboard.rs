@@ -426,10 +426,6 @@ impl Resource for Dashboard {
         cx.config.dashboard.name.clone()
     }
 
-    fn depends_on(&self) -> &'static [ComponentId] {
-        &[]
-    }
-
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let cw = &cx.aws.cloudwatch;
         let (dashboard, tags) = tokio::join!(

@@ -56,10 +56,6 @@ impl Resource for LogGroup {
         cx.config.log_group.name.clone()
     }
 
-    fn depends_on(&self) -> &'static [ComponentId] {
-        &[]
-    }
-
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let name = &cx.config.log_group.name;
         let logs = &cx.aws.logs;

@@ -82,10 +82,6 @@ impl Resource for Role {
         cx.config.iam_role.name.clone()
     }
 
-    fn depends_on(&self) -> &'static [ComponentId] {
-        &[]
-    }
-
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let name = &cx.config.iam_role.name;
         let iam = &cx.aws.iam;

@@ -175,10 +175,6 @@ impl Resource for Topic {
         cx.config.alerts.topic_name.clone()
     }
 
-    fn depends_on(&self) -> &'static [ComponentId] {
-        &[]
-    }
-
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let arn = cx.topic_arn();
         let sns = &cx.aws.sns;
