@@ -43,7 +43,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use bedrock_monitor::aws::{emulator_clients, offline_clients, test_account};
 use bedrock_monitor::config::{BudgetConfig, Config, TagFilter};
 use bedrock_monitor::engine::{
-    Action, ComponentId, Context, Diff, HealthLevel, Node, Ownership, Progress, Step,
+    Action, ComponentId, Context, Diff, HealthLevel, Node, Ownership, Step,
 };
 use bedrock_monitor::resources::budgets::{Budgets, NAME_EVIDENCE};
 
@@ -52,16 +52,7 @@ use crate::support::env::{ACCOUNT, REGION, TestEnv, resource};
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:bedrock-usage-alerts";
 const BUDGET: &str = "BedrockUsageBudget";
 
-#[derive(Default)]
-struct Notes(Mutex<Vec<String>>);
-
-impl Progress for Notes {
-    fn step_started(&self, _: ComponentId, _: &str) {}
-    fn step_note(&self, _: ComponentId, message: &str) {
-        self.0.lock().unwrap().push(message.to_string());
-    }
-    fn step_finished(&self, _: ComponentId, _: &str, _: bool) {}
-}
+use crate::support::Notes;
 
 fn context(clients: bedrock_monitor::aws::Clients, config: Config) -> Context {
     let cx = Context::new(config, test_account(), clients, Arc::new(Notes::default()));

@@ -8,11 +8,11 @@
 //! ResourceNotFoundException, ListTagsForResource []), so against moto ownership always comes
 //! from the marker widget. Real AWS tags the dashboard and the tag is the evidence.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bedrock_monitor::aws::test_account;
 use bedrock_monitor::config::Config;
-use bedrock_monitor::engine::{Action, ComponentId, Context, Node, Ownership, Progress};
+use bedrock_monitor::engine::{Action, ComponentId, Context, Node, Ownership};
 use bedrock_monitor::resources::dashboard::Dashboard;
 use serde_json::{Value, json};
 
@@ -31,16 +31,7 @@ const BUILTIN_ALARMS: [&str; 7] = [
     "Bedrock-InvocationLogDeliveryFailures",
 ];
 
-#[derive(Default)]
-struct Notes(Mutex<Vec<String>>);
-
-impl Progress for Notes {
-    fn step_started(&self, _: ComponentId, _: &str) {}
-    fn step_note(&self, _: ComponentId, message: &str) {
-        self.0.lock().unwrap().push(message.to_string());
-    }
-    fn step_finished(&self, _: ComponentId, _: &str, _: bool) {}
-}
+use crate::support::Notes;
 
 /// A context whose clients talk to moto directly (the library path, without the binary).
 fn context(env: &TestEnv, config: Config) -> (Context, Arc<Notes>) {

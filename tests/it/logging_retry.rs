@@ -2,7 +2,7 @@
 //! at once, so the error real Bedrock returns for a while after the role is created is
 //! produced here with aws-smithy-mocks. Time is paused: the backoff sleeps cost nothing.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aws_sdk_bedrock::operation::get_model_invocation_logging_configuration::GetModelInvocationLoggingConfigurationOutput;
 use aws_sdk_bedrock::operation::put_model_invocation_logging_configuration::{
@@ -13,19 +13,10 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use bedrock_monitor::aws::{offline_clients, test_account};
 use bedrock_monitor::config::Config;
-use bedrock_monitor::engine::{ComponentId, Context, Node, Progress};
+use bedrock_monitor::engine::{Context, Node};
 use bedrock_monitor::resources::logging::Logging;
 
-#[derive(Default)]
-struct Notes(Mutex<Vec<String>>);
-
-impl Progress for Notes {
-    fn step_started(&self, _: ComponentId, _: &str) {}
-    fn step_note(&self, _: ComponentId, message: &str) {
-        self.0.lock().unwrap().push(message.to_string());
-    }
-    fn step_finished(&self, _: ComponentId, _: &str, _: bool) {}
-}
+use crate::support::Notes;
 
 fn validation_error(message: &str) -> PutModelInvocationLoggingConfigurationError {
     PutModelInvocationLoggingConfigurationError::ValidationException(
