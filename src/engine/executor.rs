@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -207,8 +208,8 @@ pub async fn execute(
         let Some(joined) = finished else { break };
         let Finished { id, result } = match joined {
             Ok(f) => f,
-            // A step task panicked or was cancelled: there is no id to attribute it to, and
-            // every step is written not to panic; stop starting new work.
+            // Only cancellation gets here (panics are caught in the task); nothing cancels
+            // step tasks, but if something did, start no new work.
             Err(_) => {
                 stopped = Some("not started: a step ended abnormally");
                 continue;
@@ -326,14 +327,27 @@ fn spawn(
         };
         cx.progress
             .step_started(id, &format!("{verb} {}", step.name(&cx)));
-        let result = match operation {
-            Operation::Apply => step.apply(&cx).await,
-            Operation::Delete => step.delete(&cx).await.map(|()| Diff {
-                action: Action::Delete,
-                changes: Vec::new(),
-                notes: Vec::new(),
-            }),
+        let work = async {
+            match operation {
+                Operation::Apply => step.apply(&cx).await,
+                Operation::Delete => step.delete(&cx).await.map(|()| Diff {
+                    action: Action::Delete,
+                    changes: Vec::new(),
+                    notes: Vec::new(),
+                }),
+            }
         };
+        // A bug that panics inside one step fails that step, like any error, instead of
+        // losing it from the summary.
+        let result = std::panic::AssertUnwindSafe(work)
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                Err(AwsError::setup(
+                    format!("internal error: the {id} step panicked"),
+                    "report this as a bug with the output of -v; run apply again to continue",
+                ))
+            });
         Finished { id, result }
     });
 }

@@ -316,3 +316,70 @@ async fn delete_runs_dependents_first() {
     assert!(pos(Alarms) < pos(Topic));
     assert!(pos(Budgets) < pos(Topic));
 }
+
+/// A step with a bug: it panics.
+struct PanickingStep;
+
+#[async_trait]
+impl Step for PanickingStep {
+    fn id(&self) -> ComponentId {
+        ComponentId::Topic
+    }
+    fn name(&self, _: &Context) -> String {
+        "panicking".into()
+    }
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[]
+    }
+    async fn refresh(&self, _: &Context) -> Result<(), AwsError> {
+        Ok(())
+    }
+    fn plan(&self, _: &Context) -> Option<Diff> {
+        None
+    }
+    async fn apply(&self, _: &Context) -> Result<Diff, AwsError> {
+        panic!("a bug")
+    }
+    fn ownership(&self, _: &Context) -> Option<Ownership> {
+        None
+    }
+    fn health(&self, _: &Context) -> Vec<crate::engine::Health> {
+        Vec::new()
+    }
+    fn permissions(&self, _: &Context) -> Vec<crate::engine::Permission> {
+        Vec::new()
+    }
+    async fn delete(&self, _: &Context) -> Result<(), AwsError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_step_fails_like_an_error_and_blocks_its_dependents() {
+    use ComponentId::*;
+    let (mut steps, _) = stack(&[]);
+    steps.retain(|s| s.id() != Topic);
+    steps.push(Arc::new(PanickingStep));
+    let reports = execute(
+        cx(),
+        steps,
+        Operation::Apply,
+        Arc::new(ScriptedRecovery::new([Decision::Fail])),
+        Interrupt::default(),
+    )
+    .await;
+    assert_eq!(reports.len(), 8, "every step is reported");
+    let topic = outcome(&reports, Topic);
+    assert_eq!(topic.outcome, Outcome::Failed);
+    assert!(
+        topic
+            .error
+            .as_ref()
+            .map(|e| e.message.contains("panicked"))
+            .unwrap_or(false),
+        "{topic:?}"
+    );
+    assert_eq!(outcome(&reports, Alarms).outcome, Outcome::Blocked);
+    assert_eq!(outcome(&reports, Budgets).outcome, Outcome::Blocked);
+    assert_eq!(outcome(&reports, Bucket).outcome, Outcome::Created);
+}
