@@ -137,7 +137,9 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
         session.printer.result(&report)?;
         return Ok(ExitStatus::Success);
     }
-    if !session.printer.json() && !session.printer.quiet {
+    // The plan goes to stderr (stdout keeps the one result), also with --output json: CI logs
+    // show what is about to change.
+    if !session.printer.quiet {
         eprint!("{planned}");
     }
     if !args.yes && !prompter.confirm("Apply these changes?", "--yes")? {

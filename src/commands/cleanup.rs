@@ -168,7 +168,7 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
         });
     }
 
-    if !session.printer.quiet && !session.printer.json() {
+    if !session.printer.quiet {
         eprintln!("Cleanup will delete:");
         for s in &doomed {
             eprintln!("  - {:<10} {}", s.id().as_str(), s.name(&cx));

@@ -79,10 +79,6 @@ impl Printer {
             console::style("error:").red().bold().for_stderr()
         );
     }
-
-    pub fn json(&self) -> bool {
-        self.format == OutputFormat::Json
-    }
 }
 
 /// Whether the tool may ask questions: only with a terminal on stdin, no `--non-interactive`,
