@@ -12,7 +12,12 @@ Set up, check, report on and tear down Amazon Bedrock usage monitoring from one 
 
 bedrock-monitor provisions an IAM role for Bedrock logging, an S3 log bucket, a CloudWatch log
 group, Bedrock model invocation logging, a CloudWatch dashboard, an SNS alert topic with email
-subscriptions, CloudWatch alarms and AWS Budgets, and keeps them in line with the config.";
+subscriptions, CloudWatch alarms and AWS Budgets, and keeps them in line with the config.
+
+Quick start (examples of every command are at the end of this help):
+  bedrock-monitor init --email ops@example.com
+  bedrock-monitor plan
+  bedrock-monitor apply";
 
 const EXAMPLES: &str = "\
 Examples:
