@@ -10,10 +10,8 @@
 //! `scripts/bench` runs it; settings: BENCH_LATENCY_MS (100), BENCH_RUNS (3),
 //! BENCH_OUTPUT (target/bench/results.json).
 
-#[allow(dead_code)]
 #[path = "../tests/support/moto.rs"]
 mod moto;
-#[allow(dead_code)]
 #[path = "../tests/support/proxy.rs"]
 mod proxy;
 

@@ -76,18 +76,18 @@ pub fn parse_policy(text: &str) -> Option<Value> {
 /// order of statements do not matter.
 pub fn normalize_policy(policy: &Value) -> Value {
     let mut policy = policy.clone();
-    if let Some(obj) = policy.as_object_mut() {
-        if let Some(statements) = obj.get_mut("Statement") {
-            let mut list = match statements.take() {
-                Value::Array(items) => items,
-                single => vec![single],
-            };
-            for statement in &mut list {
-                normalize_statement(statement);
-            }
-            list.sort_by_key(|s| s.to_string());
-            *statements = Value::Array(list);
+    if let Some(obj) = policy.as_object_mut()
+        && let Some(statements) = obj.get_mut("Statement")
+    {
+        let mut list = match statements.take() {
+            Value::Array(items) => items,
+            single => vec![single],
+        };
+        for statement in &mut list {
+            normalize_statement(statement);
         }
+        list.sort_by_key(|s| s.to_string());
+        *statements = Value::Array(list);
     }
     policy
 }

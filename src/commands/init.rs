@@ -94,12 +94,12 @@ pub async fn run(session: &Session, args: &InitArgs) -> Result<ExitStatus, Comma
         }
         None => None,
     };
-    if let Some(e) = &email {
-        if !email_ok(e) {
-            return Err(CommandError::Usage(format!(
-                "--email {e:?} is not an email address (like ops@example.com)"
-            )));
-        }
+    if let Some(e) = &email
+        && !email_ok(e)
+    {
+        return Err(CommandError::Usage(format!(
+            "--email {e:?} is not an email address (like ops@example.com)"
+        )));
     }
     let region = detect_region(session).await;
     let text = starter_config(region.as_deref(), email.as_deref());

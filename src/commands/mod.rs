@@ -98,12 +98,12 @@ impl Session {
                 config::DEFAULT_CONFIG_FILE
             ));
         }
-        if let Some(region) = &self.globals.region {
-            if let Some(problem) = config::region_problem(region) {
-                return Err(CommandError::Usage(format!(
-                    "--region/AWS_REGION {region:?}: {problem}"
-                )));
-            }
+        if let Some(region) = &self.globals.region
+            && let Some(problem) = config::region_problem(region)
+        {
+            return Err(CommandError::Usage(format!(
+                "--region/AWS_REGION {region:?}: {problem}"
+            )));
         }
         Ok(loaded)
     }

@@ -89,12 +89,11 @@ fn key_or_value_span(
     v: &toml::Spanned<DeValue<'_>>,
     at_key: bool,
 ) -> Range<usize> {
-    if at_key || v.get_ref().is_table() {
-        if let PathPart::Key(k) = part {
-            if let Some((key, _)) = table.get_key_value(k.as_str()) {
-                return key.span();
-            }
-        }
+    if (at_key || v.get_ref().is_table())
+        && let PathPart::Key(k) = part
+        && let Some((key, _)) = table.get_key_value(k.as_str())
+    {
+        return key.span();
     }
     v.span()
 }

@@ -123,6 +123,8 @@ pub struct Node<R: Resource> {
 }
 
 impl<R: Resource> Node<R> {
+    /// The resource as a step the engine can run (a trait object, hence not `Self`).
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(resource: R) -> Arc<dyn Step> {
         Arc::new(Node {
             resource,

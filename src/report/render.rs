@@ -7,8 +7,6 @@ use comfy_table::{CellAlignment, Table};
 use super::Report;
 use super::principals::PrincipalUsage;
 
-/// Lines above and below the table and under its header only.
-
 /// The CSV header: one row per model follows.
 pub const CSV_HEADER: [&str; 13] = [
     "model_id",

@@ -323,13 +323,13 @@ impl Resource for Alarms {
             notes: Vec::new(),
         };
         for spec in cx.config.alarm_specs().into_iter().filter(|s| !s.enabled) {
-            if let Some(a) = state.alarms.get(&spec.name) {
-                if a.tags.get(STACK_TAG_KEY) != Some(&cx.config.stack.name) {
-                    diff = diff.with_note(format!(
+            if let Some(a) = state.alarms.get(&spec.name)
+                && a.tags.get(STACK_TAG_KEY) != Some(&cx.config.stack.name)
+            {
+                diff = diff.with_note(format!(
                         "{} is disabled in the config but exists without this stack's tag; left in place",
                         spec.name
                     ));
-                }
             }
         }
         diff

@@ -186,16 +186,15 @@ impl Bucket {
                 // moto 5 names the response's root element GetBucketVersioningResponse instead
                 // of VersioningConfiguration, which the SDK's parser rejects; the body is
                 // otherwise what S3 sends, so read the status from it.
-                if let Some(raw) = err.raw_response() {
-                    if let Some(text) = raw.body().bytes().map(String::from_utf8_lossy) {
-                        if text.contains("GetBucketVersioningResponse") {
-                            return Ok(text
-                                .split("<Status>")
-                                .nth(1)
-                                .and_then(|rest| rest.split("</Status>").next())
-                                .map(str::to_string));
-                        }
-                    }
+                if let Some(raw) = err.raw_response()
+                    && let Some(text) = raw.body().bytes().map(String::from_utf8_lossy)
+                    && text.contains("GetBucketVersioningResponse")
+                {
+                    return Ok(text
+                        .split("<Status>")
+                        .nth(1)
+                        .and_then(|rest| rest.split("</Status>").next())
+                        .map(str::to_string));
                 }
                 Err(AwsError::from_sdk("s3:GetBucketVersioning", err))
             }
@@ -343,7 +342,7 @@ impl Bucket {
             }));
         }
         if diff.touches("tags") {
-            let tagging = Self::tagging(cx, &observed_tags)?;
+            let tagging = Self::tagging(cx, observed_tags)?;
             let name = name.clone();
             writes.push(Box::pin(async move {
                 s3.put_bucket_tagging()

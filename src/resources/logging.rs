@@ -195,22 +195,23 @@ impl Resource for Logging {
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, _diff: &Diff) -> Result<(), AwsError> {
-        if let Some(s) = state {
-            if !Self::points_at_this_stack(cx, s) && !cx.adopt_logging() {
-                return Err(AwsError {
-                    operation: "bedrock:PutModelInvocationLoggingConfiguration".into(),
-                    code: Some("LoggingOwnedElsewhere".into()),
-                    message: format!(
-                        "invocation logging in {} already delivers to {}",
-                        cx.region,
-                        Self::describe(s)
-                    ),
-                    hint: Some(
-                        "pass --adopt-logging to replace it with this stack's configuration".into(),
-                    ),
-                    details: None,
-                });
-            }
+        if let Some(s) = state
+            && !Self::points_at_this_stack(cx, s)
+            && !cx.adopt_logging()
+        {
+            return Err(AwsError {
+                operation: "bedrock:PutModelInvocationLoggingConfiguration".into(),
+                code: Some("LoggingOwnedElsewhere".into()),
+                message: format!(
+                    "invocation logging in {} already delivers to {}",
+                    cx.region,
+                    Self::describe(s)
+                ),
+                hint: Some(
+                    "pass --adopt-logging to replace it with this stack's configuration".into(),
+                ),
+                details: None,
+            });
         }
         let request = Self::request(cx)?;
         retry_while(
