@@ -51,6 +51,9 @@ impl fmt::Display for ApplyReport {
             .all(|r| r.outcome == Outcome::Unchanged)
         {
             writeln!(f, "No changes: the account matches the config.")?;
+            for n in &self.notes {
+                writeln!(f, "note: {n}")?;
+            }
             return Ok(());
         }
         for r in &self.resources {
@@ -122,6 +125,13 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
 
     let planned = plan::compute(&cx, &steps).await;
     if !planned.has_changes() {
+        // Still worth knowing when nothing changes: emails awaiting confirmation, values this
+        // endpoint could not compare.
+        let notes = planned
+            .resources
+            .iter()
+            .flat_map(|r| r.notes.iter().map(move |n| format!("{}: {n}", r.id)))
+            .collect();
         let report = ApplyReport {
             stack: planned.stack,
             account: planned.account,
@@ -132,7 +142,7 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
                 .map(|r| unchanged_report(r.id, r.name))
                 .collect(),
             interrupted: false,
-            notes: Vec::new(),
+            notes,
         };
         session.printer.result(&report)?;
         return Ok(ExitStatus::Success);
