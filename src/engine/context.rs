@@ -91,30 +91,42 @@ impl Context {
         self.outputs().topic_arn = Some(arn.to_string());
     }
 
+    /// The ARN the configured role name gives (what permissions are scoped to).
+    pub fn configured_role_arn(&self) -> String {
+        format!(
+            "arn:{}:iam::{}:role/{}",
+            self.partition(),
+            self.account.id,
+            self.config.iam_role.name
+        )
+    }
+
+    /// The ARN the configured topic name gives in this account and region.
+    pub fn configured_topic_arn(&self) -> String {
+        format!(
+            "arn:{}:sns:{}:{}:{}",
+            self.partition(),
+            self.region,
+            self.account.id,
+            self.config.alerts.topic_name
+        )
+    }
+
     /// The role's ARN as AWS reported it, or (before the role exists, for a plan) the ARN it
     /// will have.
     pub fn role_arn(&self) -> String {
-        self.outputs().role_arn.clone().unwrap_or_else(|| {
-            format!(
-                "arn:{}:iam::{}:role/{}",
-                self.partition(),
-                self.account.id,
-                self.config.iam_role.name
-            )
-        })
+        self.outputs()
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| self.configured_role_arn())
     }
 
     /// The topic's ARN as AWS reported it, or (for a plan, before it exists) the ARN it will have.
     pub fn topic_arn(&self) -> String {
-        self.outputs().topic_arn.clone().unwrap_or_else(|| {
-            format!(
-                "arn:{}:sns:{}:{}:{}",
-                self.partition(),
-                self.region,
-                self.account.id,
-                self.config.alerts.topic_name
-            )
-        })
+        self.outputs()
+            .topic_arn
+            .clone()
+            .unwrap_or_else(|| self.configured_topic_arn())
     }
 
     pub fn adopt_logging(&self) -> bool {

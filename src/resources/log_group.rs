@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
-use crate::resources::{absent_if, ownership_from_tags, tags_field};
+use crate::resources::{absent_if, ownership_by_tag, tags_field};
 
 pub struct LogGroup;
 
@@ -158,10 +158,7 @@ impl Resource for LogGroup {
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        match state {
-            None => Ownership::Missing,
-            Some(s) => ownership_from_tags(cx, &s.tags),
-        }
+        ownership_by_tag(cx, state.as_ref().map(|s| &s.tags))
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {

@@ -254,12 +254,7 @@ impl Resource for Logging {
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        let role = format!(
-            "arn:{}:iam::{}:role/{}",
-            cx.partition(),
-            cx.account.id,
-            cx.config.iam_role.name
-        );
+        let role = cx.configured_role_arn();
         vec![
             // Invocation logging has no resource-level permissions.
             Permission::new(

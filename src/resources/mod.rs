@@ -74,6 +74,14 @@ pub fn ownership_from_tags(cx: &Context, tags: &BTreeMap<String, String>) -> Own
     }
 }
 
+/// Ownership of a resource found by name: missing, or decided by its stack tag.
+pub fn ownership_by_tag(cx: &Context, tags: Option<&BTreeMap<String, String>>) -> Ownership {
+    match tags {
+        None => Ownership::Missing,
+        Some(tags) => ownership_from_tags(cx, tags),
+    }
+}
+
 /// Retry `attempt` while `retryable` says the error is AWS's eventual consistency, with
 /// exponential backoff, for at most `budget`. Each wait is shown as a note on the step.
 pub async fn retry_while<T, F, Fut>(

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
-use crate::resources::{absent_if, ownership_from_tags, retry_while, run_bounded, tags_field};
+use crate::resources::{absent_if, ownership_by_tag, retry_while, run_bounded, tags_field};
 use futures::future::BoxFuture;
 
 pub struct Role;
@@ -235,19 +235,11 @@ impl Resource for Role {
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        match state {
-            None => Ownership::Missing,
-            Some(s) => ownership_from_tags(cx, &s.tags),
-        }
+        ownership_by_tag(cx, state.as_ref().map(|s| &s.tags))
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        let role = format!(
-            "arn:{}:iam::{}:role/{}",
-            cx.partition(),
-            cx.account.id,
-            cx.config.iam_role.name
-        );
+        let role = cx.configured_role_arn();
         vec![Permission::new(
             &[
                 "iam:GetRole",

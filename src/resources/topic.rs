@@ -12,7 +12,7 @@ use crate::docs;
 use crate::engine::{
     ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags, retry_while, run_bounded, tags_field};
+use crate::resources::{absent_if, ownership_by_tag, retry_while, run_bounded, tags_field};
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -377,20 +377,11 @@ impl Resource for Topic {
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        match state {
-            None => Ownership::Missing,
-            Some(s) => ownership_from_tags(cx, &s.tags),
-        }
+        ownership_by_tag(cx, state.as_ref().map(|s| &s.tags))
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        let topic = format!(
-            "arn:{}:sns:{}:{}:{}",
-            cx.partition(),
-            cx.region,
-            cx.account.id,
-            cx.config.alerts.topic_name
-        );
+        let topic = cx.configured_topic_arn();
         vec![Permission::new(
             &[
                 "sns:GetTopicAttributes",

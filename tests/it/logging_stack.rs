@@ -373,19 +373,7 @@ fn existing_resources_are_adopted_and_converged() {
 fn a_failed_step_blocks_only_its_dependents() {
     let env = TestEnv::new();
     // The bucket name is taken in another region: Bedrock cannot deliver there.
-    let west = bedrock_monitor::aws::emulator_clients(&env.moto.url(), "us-west-2");
-    env.block_on(
-        west.s3
-            .create_bucket()
-            .bucket(BUCKET)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
-                    .build(),
-            )
-            .send(),
-    )
-    .expect("bucket in us-west-2");
+    env.bucket_in_us_west_2();
 
     let run = env.run(&["apply", "--yes", "-o", "json"]);
     run.assert_code(1);

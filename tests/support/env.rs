@@ -145,6 +145,24 @@ impl TestEnv {
         })
     }
 
+    /// Take the stack's bucket name in us-west-2: the tool must refuse it (Bedrock delivers
+    /// only to a bucket in its own region), which makes the bucket step fail.
+    pub fn bucket_in_us_west_2(&self) {
+        let west = emulator_clients(&self.moto.url(), "us-west-2");
+        self.block_on(
+            west.s3
+                .create_bucket()
+                .bucket(BUCKET)
+                .create_bucket_configuration(
+                    aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("bucket in us-west-2");
+    }
+
     /// Operation names of the write calls the proxy saw since the last `clear`.
     pub fn writes(&self) -> Vec<String> {
         self.proxy
