@@ -266,9 +266,17 @@ fn wait_for_writes(env: &TestEnv, child: &mut Spawned, count: usize) -> bool {
 
 const SLOW: Duration = Duration::from_millis(40);
 
+/// The SIGINT cases assert what had not started yet when the signal arrived; on a loaded
+/// machine signal delivery can lag by tens of milliseconds, so they leave a wider window.
+const SLOWER: Duration = Duration::from_millis(150);
+
 fn slow(env: &TestEnv) {
+    slow_by(env, SLOW);
+}
+
+fn slow_by(env: &TestEnv, latency: Duration) {
     env.proxy.set_options(ProxyOptions {
-        latency: SLOW,
+        latency,
         fault_rate: 0.0,
         seed: 0,
         fault_kinds: Vec::new(),
@@ -375,7 +383,7 @@ fn sigint_finishes_calls_in_flight_prints_the_summary_and_exits_130() {
         (1, Interrupt::Twice),
     ];
     let failures = on_workers(points, 2, |env, &(k, mode)| {
-        slow(env);
+        slow_by(env, SLOWER);
         let args: &[&str] = if mode == Interrupt::Json {
             &["apply", "--yes", "-o", "json"]
         } else {
@@ -388,7 +396,7 @@ fn sigint_finishes_calls_in_flight_prints_the_summary_and_exits_130() {
         );
         sigint(&child);
         if mode == Interrupt::Twice {
-            // Calls take 40 ms at the proxy: the steps are still running.
+            // Calls take 150 ms at the proxy: the steps are still running.
             std::thread::sleep(Duration::from_millis(20));
             sigint(&child);
         }
@@ -470,22 +478,6 @@ fn sigint_finishes_calls_in_flight_prints_the_summary_and_exits_130() {
 
 // ----- a step that fails for good: the bucket name is taken in another region -----
 
-fn bucket_in_us_west_2(env: &TestEnv) {
-    let west = bedrock_monitor::aws::emulator_clients(&env.moto.url(), "us-west-2");
-    env.block_on(
-        west.s3
-            .create_bucket()
-            .bucket(BUCKET)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
-                    .build(),
-            )
-            .send(),
-    )
-    .expect("bucket in us-west-2");
-}
-
 fn delete_west_bucket(env: &TestEnv) {
     let west = bedrock_monitor::aws::emulator_clients(&env.moto.url(), "us-west-2");
     env.block_on(west.s3.delete_bucket().bucket(BUCKET).send())
@@ -502,7 +494,7 @@ fn bucket_region(env: &TestEnv) -> Option<String> {
 fn without_a_terminal_a_failed_step_blocks_only_its_dependents_and_never_prompts() {
     let env = TestEnv::new();
     env.write_config(CONFIG);
-    bucket_in_us_west_2(&env);
+    env.bucket_in_us_west_2();
 
     let run = env.run(&["apply", "--yes", "-o", "json"]);
     run.assert_code(1);
@@ -797,7 +789,7 @@ const PROMPT: &str = "What now?";
 /// prompt about the bucket.
 fn at_the_prompt(env: &TestEnv) -> (PtyChild, usize) {
     env.write_config(CONFIG);
-    bucket_in_us_west_2(env);
+    env.bucket_in_us_west_2();
     let mut pty = PtyChild::spawn(env.command(&["apply", "--yes"]));
     let at = pty.expect_after(0, PROMPT);
     let screen = pty.screen();
