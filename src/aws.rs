@@ -235,7 +235,21 @@ impl AwsError {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let details = format!("{}", DisplayErrorContext(&err));
+        let unreadable = |why: &str| {
+            (
+                Some("UnreadableResponse".to_string()),
+                format!("could not read AWS's answer to {operation}: {why}"),
+            )
+        };
         let (code, message) = match &err {
+            // A 2xx answer the SDK could not parse: say so, with the parser's reason, rather
+            // than an "unhandled error" with a success status.
+            SdkError::ServiceError(service)
+                if service.err().code().is_none() && service.raw().status().is_success() =>
+            {
+                unreadable(&parser_reason(&err))
+            }
+            SdkError::ResponseError(_) => unreadable(&parser_reason(&err)),
             SdkError::ServiceError(service) => {
                 let e = service.err();
                 let code = e.code().map(str::to_string).or_else(|| {
@@ -315,6 +329,24 @@ impl AwsError {
     }
 }
 
+/// The innermost cause of an SDK error: for a response that could not be parsed, the parser's
+/// own words (which element, which value).
+fn parser_reason<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: std::error::Error + 'static,
+{
+    let mut reason = err.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && text != "unhandled error" {
+            reason = text;
+        }
+        source = cause.source();
+    }
+    reason
+}
+
 fn default_hint(e: &AwsError) -> Option<String> {
     if e.is_access_denied() {
         return Some(format!(
@@ -330,6 +362,9 @@ fn default_hint(e: &AwsError) -> Option<String> {
             "check the network, the region and --endpoint-url; a rerun continues where this stopped".into(),
         ),
         Some("Timeout") => Some("AWS did not answer in time; run the command again".into()),
+        Some("UnreadableResponse") => Some(
+            "the endpoint answered something the AWS SDK cannot parse: check --endpoint-url and any proxy in between, then run again with -v".into(),
+        ),
         _ => None,
     }
 }

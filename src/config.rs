@@ -342,6 +342,26 @@ const BUILTIN_ALARMS: &[BuiltinAlarm] = &[
         threshold: 0.0,
         description: "Bedrock invocation logs failed to reach CloudWatch Logs: logging is broken",
     },
+    BuiltinAlarm {
+        key: "s3_delivery_failures",
+        name: "Bedrock-InvocationLogS3DeliveryFailures",
+        metric: "ModelInvocationLogsS3DeliveryFailure",
+        statistic: "Sum",
+        period_seconds: 300,
+        evaluation_periods: 1,
+        threshold: 0.0,
+        description: "Bedrock invocation logs failed to reach the S3 bucket (check the bucket policy and its KMS key)",
+    },
+    BuiltinAlarm {
+        key: "large_data_delivery_failures",
+        name: "Bedrock-InvocationLargeDataDeliveryFailures",
+        metric: "ModelInvocationLargeDataS3DeliveryFailure",
+        statistic: "Sum",
+        period_seconds: 300,
+        evaluation_periods: 1,
+        threshold: 0.0,
+        description: "Bedrock could not write large request or response bodies to the S3 bucket (check the role's policy and the bucket's KMS key)",
+    },
 ];
 
 /// Keys of the built-in alarms, in the order they are created.
@@ -356,7 +376,8 @@ pub struct BudgetConfig {
     pub limit_usd: f64,
     pub time_unit: String,
     pub tag_filter: Option<TagFilter>,
-    pub notifications: Vec<BudgetNotification>,
+    /// `None`: the defaults for the period (see [`BudgetConfig::notifications`]).
+    pub notifications: Option<Vec<BudgetNotification>>,
 }
 
 impl Default for BudgetConfig {
@@ -366,17 +387,37 @@ impl Default for BudgetConfig {
             limit_usd: 100.0,
             time_unit: "MONTHLY".into(),
             tag_filter: None,
-            notifications: vec![
-                BudgetNotification {
-                    kind: "ACTUAL".into(),
-                    threshold_percent: 80.0,
-                },
-                BudgetNotification {
-                    kind: "FORECASTED".into(),
-                    threshold_percent: 100.0,
-                },
-            ],
+            notifications: None,
         }
+    }
+}
+
+/// The most notifications AWS Budgets accepts on one budget.
+pub const MAX_BUDGET_NOTIFICATIONS: usize = 10;
+
+impl BudgetConfig {
+    /// The notifications this budget gets: the configured ones, or the defaults, 80 % actual
+    /// and 100 % forecasted. AWS Budgets rejects forecasted notifications on DAILY budgets, so
+    /// a daily budget's defaults are 80 % and 100 % actual instead.
+    pub fn notifications(&self) -> Vec<BudgetNotification> {
+        if let Some(configured) = &self.notifications {
+            return configured.clone();
+        }
+        let second = if self.time_unit == "DAILY" {
+            "ACTUAL"
+        } else {
+            "FORECASTED"
+        };
+        vec![
+            BudgetNotification {
+                kind: "ACTUAL".into(),
+                threshold_percent: 80.0,
+            },
+            BudgetNotification {
+                kind: second.into(),
+                threshold_percent: 100.0,
+            },
+        ]
     }
 }
 
@@ -543,7 +584,13 @@ pub const DEFAULT_CONFIG_FILE: &str = "bedrock-monitor.toml";
 
 /// Load and validate a config. `explicit` is true when the user named the file: then a missing
 /// file is an error; the default file may be absent, and then the built-in defaults apply.
-pub fn load(path: &Path, explicit: bool) -> Result<LoadedConfig, ConfigError> {
+/// `region` is the one `--region`/`AWS_REGION` chose, if any (it overrides `stack.region` in the
+/// rules that depend on the region).
+pub fn load(
+    path: &Path,
+    explicit: bool,
+    region: Option<&str>,
+) -> Result<LoadedConfig, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
@@ -559,7 +606,7 @@ pub fn load(path: &Path, explicit: bool) -> Result<LoadedConfig, ConfigError> {
             });
         }
     };
-    let config = parse(&text, &path.display().to_string())?;
+    let config = parse_in_region(&text, &path.display().to_string(), region)?;
     Ok(LoadedConfig {
         config,
         source: Source::File(path.to_path_buf()),
@@ -568,6 +615,15 @@ pub fn load(path: &Path, explicit: bool) -> Result<LoadedConfig, ConfigError> {
 
 /// Parse and validate config text; `file` names it in error messages.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    parse_in_region(text, file, None)
+}
+
+/// [`parse`] for a run in `region` (from `--region`/`AWS_REGION`; `None`: `stack.region`).
+pub fn parse_in_region(
+    text: &str,
+    file: &str,
+    region: Option<&str>,
+) -> Result<Config, ConfigError> {
     let config: Config = match toml::from_str(text) {
         Ok(c) => c,
         Err(e) => {
@@ -585,7 +641,8 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
             }]));
         }
     };
-    let violations = rules::check(&config);
+    let region = region.or(config.stack.region.as_deref());
+    let violations = rules::check(&config, region);
     if violations.is_empty() {
         return Ok(config);
     }

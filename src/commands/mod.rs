@@ -91,19 +91,19 @@ impl Session {
     /// Load and validate the config: nothing touches AWS before this succeeds.
     pub fn load_config(&self) -> Result<LoadedConfig, CommandError> {
         let (path, explicit) = self.config_path();
-        let loaded = config::load(&path, explicit)?;
-        if let config::Source::Defaults = loaded.source {
-            self.printer.note(format!(
-                "no {} here: using the built-in defaults (`bedrock-monitor init` writes one)",
-                config::DEFAULT_CONFIG_FILE
-            ));
-        }
         if let Some(region) = &self.globals.region
             && let Some(problem) = config::region_problem(region)
         {
             return Err(CommandError::Usage(format!(
                 "--region/AWS_REGION {region:?}: {problem}"
             )));
+        }
+        let loaded = config::load(&path, explicit, self.globals.region.as_deref())?;
+        if let config::Source::Defaults = loaded.source {
+            self.printer.note(format!(
+                "no {} here: using the built-in defaults (`bedrock-monitor init` writes one)",
+                config::DEFAULT_CONFIG_FILE
+            ));
         }
         Ok(loaded)
     }
@@ -132,6 +132,15 @@ impl Session {
         progress: Arc<dyn Progress>,
     ) -> Result<Arc<Context>, CommandError> {
         let clients = self.clients(loaded).await?;
+        // The region may come from the profile only: check what depends on it before any call.
+        let problems = config::rules::key_region_problems(&loaded.config, &clients.region);
+        if !problems.is_empty() {
+            return Err(CommandError::Usage(format!(
+                "{} (region {} from the AWS profile)",
+                problems.join("; "),
+                clients.region
+            )));
+        }
         let account = clients.account().await?;
         tracing::debug!(account = %account.id, region = %clients.region, "connected");
         Ok(Arc::new(Context::new(

@@ -71,6 +71,8 @@ pub struct DeliveryHealth {
     pub window_minutes: u32,
     pub cloudwatch_failures: Option<f64>,
     pub s3_failures: Option<f64>,
+    /// Bodies too large for CloudWatch Logs that could not be written to the bucket.
+    pub large_data_failures: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,10 +150,11 @@ impl fmt::Display for StatusReport {
             let show = |v: Option<f64>| v.map(|n| format!("{n:.0}")).unwrap_or("no data".into());
             writeln!(
                 f,
-                "\nlog delivery, last {} min: CloudWatch Logs failures {}, S3 failures {}",
+                "\nlog delivery, last {} min: CloudWatch Logs failures {}, S3 failures {}, large-body S3 failures {}",
                 d.window_minutes,
                 show(d.cloudwatch_failures),
-                show(d.s3_failures)
+                show(d.s3_failures),
+                show(d.large_data_failures)
             )?;
         }
         writeln!(f)?;
@@ -253,6 +256,7 @@ async fn delivery_failures(cx: &Context) -> Result<DeliveryHealth, AwsError> {
         .get_metric_data()
         .metric_data_queries(query("cw", "ModelInvocationLogsCloudWatchDeliveryFailure"))
         .metric_data_queries(query("s3", "ModelInvocationLogsS3DeliveryFailure"))
+        .metric_data_queries(query("large", "ModelInvocationLargeDataS3DeliveryFailure"))
         .start_time(aws_smithy_types::DateTime::from(start))
         .end_time(aws_smithy_types::DateTime::from(end))
         .send()
@@ -269,16 +273,48 @@ async fn delivery_failures(cx: &Context) -> Result<DeliveryHealth, AwsError> {
         window_minutes: 60,
         cloudwatch_failures: sum("cw"),
         s3_failures: sum("s3"),
+        large_data_failures: sum("large"),
     })
+}
+
+/// The object Bedrock writes to check it may deliver to the bucket
+/// (`amazon-bedrock-logs-permission-check`), by its full key: where it lands shows how Bedrock
+/// joins the key prefix to its own path. `None` until Bedrock has written it (or without a
+/// bucket).
+async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsError> {
+    const NAME: &str = "amazon-bedrock-logs-permission-check";
+    let prefix = &cx.config.bucket.key_prefix;
+    let listed = cx
+        .aws
+        .s3
+        .list_objects_v2()
+        .bucket(cx.bucket_name())
+        .set_prefix((!prefix.is_empty()).then(|| prefix.clone()))
+        .max_keys(1000)
+        .send()
+        .await
+        .aws("s3:ListBucket");
+    let listed = match listed {
+        Ok(out) => out,
+        Err(e) if e.code_is(&["NoSuchBucket", "PermanentRedirect", "HTTP 301"]) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key())
+        .find(|k| k.ends_with(NAME))
+        .map(str::to_string))
 }
 
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
     let steps = resources::all_steps();
-    let (reads, delivery) = tokio::join!(
+    let (reads, delivery, check_object) = tokio::join!(
         futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))),
         delivery_failures(&cx),
+        permission_check_object(&cx),
     );
     let mut components: Vec<ComponentStatus> = steps
         .iter()
@@ -291,6 +327,7 @@ pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, Com
                 for (what, count) in [
                     ("CloudWatch Logs", d.cloudwatch_failures),
                     ("S3", d.s3_failures),
+                    ("S3 (large bodies)", d.large_data_failures),
                 ] {
                     if count.unwrap_or(0.0) > 0.0 {
                         logging.health.push(Health {
@@ -313,6 +350,24 @@ pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, Com
             None
         }
     };
+    match check_object {
+        Ok(Some(key)) => {
+            if let Some(bucket) = components.iter_mut().find(|c| c.id == ComponentId::Bucket) {
+                bucket.health.push(Health {
+                    subject: "Bedrock's permission-check object".into(),
+                    level: HealthLevel::Ok,
+                    detail: format!(
+                        "s3://{}/{key}: Bedrock delivers under this path",
+                        cx.bucket_name()
+                    ),
+                });
+            }
+        }
+        Ok(None) => {}
+        Err(e) => session.printer.warn(format!(
+            "could not look for Bedrock's permission-check object: {e}"
+        )),
+    }
     let report = StatusReport {
         stack: cx.config.stack.name.clone(),
         account: cx.account.id.clone(),

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Config, PathPart, VALID_RETENTION_DAYS, Violation, builtin_alarm_keys};
+use super::{
+    Config, MAX_BUDGET_NOTIFICATIONS, PathPart, VALID_RETENTION_DAYS, Violation, builtin_alarm_keys,
+};
 
 /// A stand-in account ID for checking a bucket name before the real one is known: every account
 /// ID has exactly 12 digits, so the length check stays exact.
@@ -45,10 +47,15 @@ impl Checker {
     }
 }
 
-pub fn check(config: &Config) -> Vec<Violation> {
+/// Every rule the config breaks. `region` is where the stack is deployed, when known before
+/// connecting: rules that tie a value to the region (KMS keys) are checked only then.
+pub fn check(config: &Config, region: Option<&str>) -> Vec<Violation> {
     let mut c = Checker {
         violations: Vec::new(),
     };
+    if let Some(region) = region {
+        check_key_regions(config, region, &mut c);
+    }
     check_stack(config, &mut c);
     check_aws(config, &mut c);
     check_role(config, &mut c);
@@ -280,6 +287,54 @@ fn check_bucket(config: &Config, c: &mut Checker) {
     }
 }
 
+/// The region in a KMS key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
+pub fn kms_key_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|r| is_region(r))
+}
+
+/// CloudWatch Logs and S3 use a KMS key only in their own region: a key elsewhere makes
+/// CreateLogGroup / PutBucketEncryption fail (or, for the bucket, Bedrock's deliveries).
+/// The key-region rules as `field: message` lines, for a region learned only when connecting
+/// (from the profile).
+pub fn key_region_problems(config: &Config, region: &str) -> Vec<String> {
+    let mut c = Checker {
+        violations: Vec::new(),
+    };
+    check_key_regions(config, region, &mut c);
+    c.violations
+        .into_iter()
+        .map(|v| format!("{}: {}", v.field_name(), v.message))
+        .collect()
+}
+
+fn check_key_regions(config: &Config, region: &str, c: &mut Checker) {
+    let keys = [
+        (
+            &config.log_group.kms_key_arn,
+            "log_group",
+            "CloudWatch Logs encrypts a log group only with a key in the log group's region",
+        ),
+        (
+            &config.bucket.kms_key_arn,
+            "bucket",
+            "S3 encrypts with a KMS key only in the bucket's region",
+        ),
+    ];
+    for (arn, section, rule) in keys {
+        let Some(arn) = arn else { continue };
+        if let Some(key_region) = kms_key_region(arn)
+            && key_region != region
+        {
+            c.fail(
+                path(&[section, "kms_key_arn"]),
+                format!(
+                    "the key is in {key_region} but the stack deploys to {region}: {rule}; use a key in {region}"
+                ),
+            );
+        }
+    }
+}
+
 fn check_kms_key(arn: &str, p: Vec<PathPart>, c: &mut Checker) {
     // arn:<partition>:kms:<region>:<account>:key/<key-id>
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -455,8 +510,39 @@ fn statistic_ok(s: &str) -> bool {
             .is_some_and(|n| n > 0.0 && n < 100.0)
 }
 
-fn alarm_period_ok(p: i32) -> bool {
-    p == 10 || p == 30 || (p >= 60 && p % 60 == 0)
+/// Why CloudWatch (or Bedrock's metrics) rule out `period` for an alarm, if they do.
+/// PutMetricAlarm accepts 10, 20, 30 and multiples of 60; the first three are for
+/// high-resolution metrics, and Bedrock publishes one-minute data, so such an alarm would see
+/// no datapoint in most periods, lapse into INSUFFICIENT_DATA, and cost more.
+pub fn alarm_period_problem(period: i32) -> Option<String> {
+    match period {
+        10 | 20 | 30 => Some(format!(
+            "a {period}-second period is for high-resolution metrics; Bedrock publishes \
+             one-minute data, so this alarm would mostly see no data (INSUFFICIENT_DATA) and \
+             cost more as a high-resolution alarm: use 60 or a multiple of 60"
+        )),
+        p if p >= 60 && p % 60 == 0 => None,
+        _ => Some(format!(
+            "CloudWatch alarms do not accept a period of {period} seconds: use 60 or a multiple of 60"
+        )),
+    }
+}
+
+/// PutMetricAlarm's limit on how far back an alarm looks: period × evaluation periods at most
+/// one day when the period is under an hour, at most seven days otherwise.
+pub fn evaluation_span_problem(period: i32, evaluation_periods: i32) -> Option<String> {
+    let span = i64::from(period) * i64::from(evaluation_periods);
+    let (limit, what) = if period < 3600 {
+        (86_400, "one day (86400 seconds) for periods under an hour")
+    } else {
+        (604_800, "seven days (604800 seconds)")
+    };
+    (span > limit).then(|| {
+        format!(
+            "period_seconds × evaluation_periods is {period} × {evaluation_periods} = {span} \
+             seconds; CloudWatch allows at most {what}"
+        )
+    })
 }
 
 fn check_alarms(config: &Config, c: &mut Checker) {
@@ -525,26 +611,15 @@ fn check_alarms(config: &Config, c: &mut Checker) {
                 ),
             );
         }
-        if let Some(period) = a.period_seconds {
-            c.check(
-                alarm_period_ok(period),
-                p("period_seconds"),
-                format!("CloudWatch alarms do not accept a period of {period} seconds: use 10, 30 or a multiple of 60"),
-            );
+        if let Some(problem) = a.period_seconds.and_then(alarm_period_problem) {
+            c.fail(p("period_seconds"), problem);
         }
         if let Some(n) = a.evaluation_periods {
             c.check(
-                (1..=1440).contains(&n),
+                n >= 1,
                 p("evaluation_periods"),
-                format!("{n} is out of range: use 1 to 1440"),
+                format!("{n} is out of range: an alarm evaluates at least 1 period"),
             );
-            if let Some(period) = a.period_seconds {
-                c.check(
-                    (period as i64) * (n as i64) <= 7 * 24 * 3600,
-                    p("evaluation_periods"),
-                    "period_seconds × evaluation_periods must not exceed one week (604800 seconds)",
-                );
-            }
         }
         if let Some(t) = a.threshold {
             c.check(
@@ -559,6 +634,28 @@ fn check_alarms(config: &Config, c: &mut Checker) {
                 p("model_id"),
                 "must be a model ID like \"anthropic.claude-3-haiku-20240307-v1:0\"",
             );
+        }
+    }
+    for spec in config.alarm_specs() {
+        if alarm_period_problem(spec.period_seconds).is_some() || spec.evaluation_periods < 1 {
+            continue; // already reported above
+        }
+        if let Some(problem) = evaluation_span_problem(spec.period_seconds, spec.evaluation_periods)
+        {
+            let set = config.alarms.get(&spec.key);
+            let field = if set.is_some_and(|a| a.evaluation_periods.is_some()) {
+                "evaluation_periods"
+            } else {
+                "period_seconds"
+            };
+            let mut at = vec![
+                PathPart::Key("alarms".into()),
+                PathPart::Key(spec.key.clone()),
+            ];
+            if set.is_some_and(|a| a.evaluation_periods.is_some() || a.period_seconds.is_some()) {
+                at.push(PathPart::Key(field.into()));
+            }
+            c.fail(at, problem);
         }
     }
     let mut names = BTreeSet::new();
@@ -595,10 +692,11 @@ fn check_budgets(config: &Config, c: &mut Checker) {
                 && b.name.len() <= 100
                 && !b.name.contains(':')
                 && !b.name.contains('\\')
+                && !b.name.contains("/action/")
                 && !b.name.chars().any(|ch| ch.is_control()),
             p("name"),
             format!(
-                "{:?} is not a valid budget name: 1-100 characters without ':' or '\\'",
+                "{:?} is not a valid budget name: 1-100 characters without ':', '\\' or \"/action/\" (AWS Budgets' naming rule)",
                 b.name
             ),
         );
@@ -633,7 +731,17 @@ fn check_budgets(config: &Config, c: &mut Checker) {
                 ),
             );
         }
-        for (j, n) in b.notifications.iter().enumerate() {
+        let notifications = b.notifications.as_deref().unwrap_or_default();
+        if notifications.len() > MAX_BUDGET_NOTIFICATIONS {
+            c.fail(
+                p("notifications"),
+                format!(
+                    "{} notifications: AWS Budgets allows at most {MAX_BUDGET_NOTIFICATIONS} per budget",
+                    notifications.len()
+                ),
+            );
+        }
+        for (j, n) in notifications.iter().enumerate() {
             let np = |field: &str| {
                 vec![
                     PathPart::Key("budgets".into()),
@@ -652,6 +760,12 @@ fn check_budgets(config: &Config, c: &mut Checker) {
                 ),
             );
             c.check(
+                !(n.kind == "FORECASTED" && b.time_unit == "DAILY"),
+                np("type"),
+                "AWS Budgets does not send FORECASTED alerts for DAILY budgets: use ACTUAL, or a \
+                 MONTHLY, QUARTERLY or ANNUALLY budget",
+            );
+            c.check(
                 n.threshold_percent.is_finite()
                     && n.threshold_percent > 0.0
                     && n.threshold_percent <= 1000.0,
@@ -663,7 +777,7 @@ fn check_budgets(config: &Config, c: &mut Checker) {
             );
         }
         let mut kinds = BTreeSet::new();
-        for (j, n) in b.notifications.iter().enumerate() {
+        for (j, n) in notifications.iter().enumerate() {
             if !kinds.insert((n.kind.clone(), n.threshold_percent.to_bits())) {
                 c.fail(
                     vec![

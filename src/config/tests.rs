@@ -34,7 +34,7 @@ fn empty_config_is_all_defaults() {
     let c = parse("", "t.toml").expect("empty parses");
     assert_eq!(c, Config::default());
     assert_eq!(c.budgets.len(), 1);
-    assert_eq!(c.alarm_specs().len(), 7);
+    assert_eq!(c.alarm_specs().len(), 9);
 }
 
 #[test]
@@ -128,14 +128,122 @@ fn email_threshold_budget_tag_kms_period() {
 
     let p = one_problem("[alarms.throttles]\nperiod_seconds = 45\n");
     assert_eq!(p.field, "alarms.throttles.period_seconds");
-    assert!(p.message.contains("10, 30 or a multiple of 60"));
+    assert!(p.message.contains("60 or a multiple of 60"), "{p}");
+}
+
+/// PutMetricAlarm (AWS API reference, "Period" and "EvaluationPeriods"): 10, 20, 30 or a
+/// multiple of 60; period × evaluation periods at most one day under an hour, seven days above.
+#[test]
+fn alarm_periods_follow_cloudwatch_rules() {
+    // Sub-minute periods are high-resolution: rejected with the reason, 20 included.
+    for period in [10, 20, 30] {
+        let p = one_problem(&format!("[alarms.throttles]\nperiod_seconds = {period}\n"));
+        assert_eq!(p.field, "alarms.throttles.period_seconds");
+        assert!(p.message.contains("high-resolution"), "{p}");
+        assert!(p.message.contains("INSUFFICIENT_DATA"), "{p}");
+    }
+    // The built-in period (300 s) applies when only evaluation_periods is set.
+    let p = one_problem("[alarms.high_latency]\nevaluation_periods = 300\n");
+    assert_eq!(p.field, "alarms.high_latency.evaluation_periods");
+    assert_eq!(p.line, Some(2));
+    assert!(p.message.contains("300 × 300 = 90000"), "{p}");
+    assert!(p.message.contains("one day"), "{p}");
+    // Exactly one day is allowed; an hour's period may look back seven days, not more.
+    parse(
+        "[alarms.high_latency]\nevaluation_periods = 288\n\
+         [alarms.invocation_spike]\nevaluation_periods = 168\n",
+        "t.toml",
+    )
+    .expect("one day at 5 minutes, seven days at one hour");
+    let p = one_problem("[alarms.invocation_spike]\nevaluation_periods = 169\n");
+    assert!(p.message.contains("seven days"), "{p}");
+    let custom = "[alarms.mine]\nmetric = \"Invocations\"\nstatistic = \"Sum\"\n\
+                  comparison = \"GreaterThanThreshold\"\nthreshold = 1\n";
+    let p = one_problem(&format!(
+        "{custom}period_seconds = 1800\nevaluation_periods = 49\n"
+    ));
+    assert_eq!(p.field, "alarms.mine.evaluation_periods");
+    let p = one_problem(&format!("{custom}evaluation_periods = 0\n"));
+    assert_eq!(p.field, "alarms.mine.evaluation_periods");
+}
+
+/// AWS Budgets: no FORECASTED notifications on DAILY budgets; at most 10 notifications; names
+/// without ':', '\' or "/action/".
+#[test]
+fn budget_rules_follow_aws_budgets() {
+    let p = one_problem(
+        "[[budgets]]\nname = \"d\"\ntime_unit = \"DAILY\"\n\
+         [[budgets.notifications]]\ntype = \"FORECASTED\"\nthreshold_percent = 100\n",
+    );
+    assert_eq!(p.field, "budgets[0].notifications[0].type");
+    assert!(p.message.contains("DAILY"), "{p}");
+
+    // Without notifications, a daily budget gets two ACTUAL ones.
+    let c = parse(
+        "[[budgets]]\nname = \"d\"\ntime_unit = \"DAILY\"\n",
+        "t.toml",
+    )
+    .expect("valid");
+    let kinds: Vec<(String, f64)> = c.budgets[0]
+        .notifications()
+        .into_iter()
+        .map(|n| (n.kind, n.threshold_percent))
+        .collect();
+    assert_eq!(kinds, [("ACTUAL".into(), 80.0), ("ACTUAL".into(), 100.0)]);
+    assert_eq!(
+        Config::default().budgets[0].notifications()[1].kind,
+        "FORECASTED"
+    );
+
+    let many: String = (1..=11)
+        .map(|i| format!("[[budgets.notifications]]\ntype = \"ACTUAL\"\nthreshold_percent = {i}\n"))
+        .collect();
+    let p = one_problem(&format!("[[budgets]]\nname = \"b\"\n{many}"));
+    assert_eq!(p.field, "budgets[0].notifications");
+    assert!(p.message.contains("at most 10"), "{p}");
+
+    for name in [r"team/action/x", r"a:b", r"a\\b"] {
+        let p = one_problem(&format!("[[budgets]]\nname = \"{name}\"\n"));
+        assert_eq!(p.field, "budgets[0].name", "{name}");
+    }
+}
+
+/// A KMS key must be in the stack's region (CloudWatch Logs and S3 use keys of their region).
+#[test]
+fn kms_keys_must_be_in_the_stack_region() {
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let p = one_problem(&format!(
+        "[stack]\nregion = \"us-east-1\"\n[log_group]\nkms_key_arn = \"{key}\"\n"
+    ));
+    assert_eq!(p.field, "log_group.kms_key_arn");
+    assert_eq!(p.line, Some(4));
+    assert!(
+        p.message.contains("eu-west-1") && p.message.contains("us-east-1"),
+        "{p}"
+    );
+    // --region overrides stack.region.
+    let text = format!("[stack]\nregion = \"us-east-1\"\n[bucket]\nkms_key_arn = \"{key}\"\n");
+    assert!(parse_in_region(&text, "t.toml", Some("eu-west-1")).is_ok());
+    let p = match parse_in_region(&text, "t.toml", Some("us-west-2")) {
+        Err(ConfigError::Invalid(p)) => p,
+        other => panic!("expected a problem, got {other:?}"),
+    };
+    assert_eq!(p[0].field, "bucket.kms_key_arn");
+    // Without a known region the rule waits for the connection.
+    let unregioned = parse(&format!("[bucket]\nkms_key_arn = \"{key}\"\n"), "t.toml")
+        .expect("no region to check against yet");
+    assert_eq!(
+        rules::key_region_problems(&unregioned, "us-east-1").len(),
+        1
+    );
+    assert!(rules::key_region_problems(&unregioned, "eu-west-1").is_empty());
 }
 
 #[test]
 fn valid_kms_key_and_periods_pass() {
     let c = parse(
         "[bucket]\nkms_key_arn = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n\
-         [alarms.throttles]\nperiod_seconds = 30\n[alarms.server_errors]\nperiod_seconds = 120\n",
+         [alarms.throttles]\nperiod_seconds = 60\n[alarms.server_errors]\nperiod_seconds = 120\n",
         "t.toml",
     )
     .expect("valid");
@@ -158,7 +266,7 @@ fn custom_alarm_needs_metric_statistic_comparison_threshold() {
     )
     .expect("valid");
     let specs = c.alarm_specs();
-    assert_eq!(specs.len(), 8);
+    assert_eq!(specs.len(), 10);
     let mine = specs
         .iter()
         .find(|s| s.key == "mine")
@@ -187,10 +295,10 @@ fn explicit_missing_file_is_an_error_but_default_may_be_absent() {
     let dir = std::env::temp_dir().join(format!("bm-config-test-{}", std::process::id()));
     let missing = dir.join("nope.toml");
     assert!(matches!(
-        load(&missing, true),
+        load(&missing, true, None),
         Err(ConfigError::Read { .. })
     ));
-    let loaded = load(&missing, false).expect("defaults");
+    let loaded = load(&missing, false, None).expect("defaults");
     assert!(matches!(loaded.source, Source::Defaults));
 }
 

@@ -1,6 +1,12 @@
 //! `alarms`: CloudWatch alarms on Bedrock metrics (all models, or one model when given), each
 //! notifying the alert topic on ALARM and on OK. Alarms this stack created that the config no
 //! longer names (or disables) are deleted.
+//!
+//! A new alarm starts in INSUFFICIENT_DATA, and CloudWatch runs its OK actions when it first
+//! leaves that state: with OK actions from the start, the first apply would send one "OK" email
+//! per alarm. So an alarm is created with alarm actions only, and its OK action is added by a
+//! later apply once the alarm has left INSUFFICIENT_DATA (a plan note says so). Until then an
+//! OK action is neither required nor removed, but anything other than the topic is.
 
 use std::collections::BTreeMap;
 
@@ -52,7 +58,25 @@ impl AlarmsState {
     }
 }
 
-fn settings(spec: &AlarmSpec, topic_arn: &str) -> Value {
+/// The OK actions an alarm should have now (see the module comment).
+fn desired_ok_actions(observed: Option<&ObservedAlarm>, topic_arn: &str) -> Vec<String> {
+    match observed {
+        None => Vec::new(),
+        Some(a) if a.state == INSUFFICIENT_DATA => a.settings["ok_actions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v.as_str() == Some(topic_arn))
+            .map(|_| topic_arn.to_string())
+            .take(1)
+            .collect(),
+        Some(_) => vec![topic_arn.to_string()],
+    }
+}
+
+const INSUFFICIENT_DATA: &str = "INSUFFICIENT_DATA";
+
+fn settings(spec: &AlarmSpec, topic_arn: &str, ok_actions: &[String]) -> Value {
     let percentile = spec.statistic.starts_with('p');
     json!({
         "description": spec.description,
@@ -68,7 +92,7 @@ fn settings(spec: &AlarmSpec, topic_arn: &str) -> Value {
         "treat_missing_data": "notBreaching",
         "actions_enabled": true,
         "alarm_actions": [topic_arn],
-        "ok_actions": [topic_arn],
+        "ok_actions": ok_actions,
     })
 }
 
@@ -163,7 +187,12 @@ impl Alarms {
         Ok(())
     }
 
-    async fn put(cx: &Context, spec: &AlarmSpec, topic_arn: &str) -> Result<(), AwsError> {
+    async fn put(
+        cx: &Context,
+        spec: &AlarmSpec,
+        topic_arn: &str,
+        ok_actions: Vec<String>,
+    ) -> Result<(), AwsError> {
         let percentile = spec.statistic.starts_with('p');
         let mut put = cx
             .aws
@@ -180,7 +209,7 @@ impl Alarms {
             .treat_missing_data("notBreaching")
             .actions_enabled(true)
             .alarm_actions(topic_arn)
-            .ok_actions(topic_arn)
+            .set_ok_actions(Some(ok_actions))
             // Tags given here apply only when the alarm is created; TagResource converges them.
             .set_tags(Some(Self::tags(cx)?));
         put = if percentile {
@@ -277,9 +306,15 @@ impl Resource for Alarms {
         let desired_tags = cx.config.tags();
         let mut changes = Vec::new();
         let mut any_exists = false;
+        let mut ok_deferred = Vec::new();
         for spec in Self::enabled(cx) {
-            let new = settings(&spec, &topic_arn);
-            match state.alarms.get(&spec.name) {
+            let observed = state.alarms.get(&spec.name);
+            let ok_actions = desired_ok_actions(observed, &topic_arn);
+            if ok_actions.is_empty() {
+                ok_deferred.push(spec.name.clone());
+            }
+            let new = settings(&spec, &topic_arn, &ok_actions);
+            match observed {
                 None => changes.push(FieldChange {
                     field: spec.name.clone(),
                     old: Value::Null,
@@ -322,6 +357,13 @@ impl Resource for Alarms {
             changes,
             notes: Vec::new(),
         };
+        if !ok_deferred.is_empty() {
+            diff = diff.with_note(format!(
+                "OK notifications of {} are switched on by a later apply, once the alarm has \
+                 left INSUFFICIENT_DATA: a new alarm's first evaluation then sends no \"OK\" email",
+                ok_deferred.join(", ")
+            ));
+        }
         for spec in cx.config.alarm_specs().into_iter().filter(|s| !s.enabled) {
             if let Some(a) = state.alarms.get(&spec.name)
                 && a.tags.get(STACK_TAG_KEY) != Some(&cx.config.stack.name)
@@ -344,7 +386,8 @@ impl Resource for Alarms {
         let tags = Self::tags(cx)?;
         let mut jobs: Vec<BoxFuture<'_, Result<(), AwsError>>> = Vec::new();
         for spec in &specs {
-            jobs.push(Box::pin(Self::put(cx, spec, &topic_arn)));
+            let ok_actions = desired_ok_actions(state.alarms.get(&spec.name), &topic_arn);
+            jobs.push(Box::pin(Self::put(cx, spec, &topic_arn, ok_actions)));
         }
         for spec in Self::enabled(cx) {
             let retag = diff

@@ -3,8 +3,6 @@
 //! deliveries only, TLS-only, tagged.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
@@ -40,7 +38,16 @@ pub struct BucketState {
     pub tags: BTreeMap<String, String>,
 }
 
-type WriteFuture<'a> = Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send + 'a>>;
+/// One bucket-configuration write.
+#[derive(Debug, Clone, Copy)]
+enum SettingWrite {
+    Versioning,
+    Lifecycle,
+    Encryption,
+    PublicAccessBlock,
+    Policy,
+    Tags,
+}
 
 impl Bucket {
     fn desired_lifecycle(cx: &Context) -> Value {
@@ -57,10 +64,8 @@ impl Bucket {
 
     fn desired_encryption(cx: &Context) -> Value {
         match &cx.config.bucket.kms_key_arn {
-            Some(key) => {
-                json!({"algorithm": "aws:kms", "kms_key_id": key, "bucket_key_enabled": true})
-            }
-            None => json!({"algorithm": "AES256", "kms_key_id": null, "bucket_key_enabled": true}),
+            Some(key) => encryption_value("aws:kms", Some(key.as_str()), true),
+            None => encryption_value("AES256", None, false),
         }
     }
 
@@ -73,6 +78,25 @@ impl Bucket {
         })
     }
 
+    /// The object ARNs Bedrock may write its logs to. AWS's examples give the key prefix
+    /// without a trailing '/' and the path as `prefix/AWSLogs/...`; the config's prefix ends in
+    /// '/', and Bedrock may add its own separator, so both `prefix/AWSLogs/...` and
+    /// `prefix//AWSLogs/...` are allowed (the role's policy and the lifecycle rule, on
+    /// `prefix*`, cover both already).
+    pub fn delivery_paths(cx: &Context) -> Vec<String> {
+        let base = format!("arn:{}:s3:::{}/", cx.partition(), cx.bucket_name());
+        let tail = format!("AWSLogs/{}/BedrockModelInvocationLogs/*", cx.account.id);
+        let prefix = &cx.config.bucket.key_prefix;
+        if prefix.is_empty() {
+            return vec![format!("{base}{tail}")];
+        }
+        let trimmed = prefix.trim_end_matches('/');
+        vec![
+            format!("{base}{trimmed}/{tail}"),
+            format!("{base}{trimmed}//{tail}"),
+        ]
+    }
+
     /// This tool's statements plus any other statements already on the bucket.
     fn desired_policy(cx: &Context, observed: Option<&Value>) -> Result<Value, AwsError> {
         let ours = docs::render(
@@ -82,7 +106,7 @@ impl Bucket {
                 "partition": cx.partition(),
                 "region": cx.region,
                 "bucket": cx.bucket_name(),
-                "key_prefix": cx.config.bucket.key_prefix,
+                "delivery_paths": Self::delivery_paths(cx),
             }),
         )?;
         Ok(docs::merge_statements(ours, observed))
@@ -157,14 +181,13 @@ impl Bucket {
         match head {
             Ok(out) => Ok(Some(out.bucket_region().unwrap_or(&cx.region).to_string())),
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 301 => {
-                let region = e
-                    .raw()
-                    .headers()
-                    .get("x-amz-bucket-region")
-                    .unwrap_or("another region")
-                    .to_string();
-                Ok(Some(region))
+            // Another region: S3 answers 301, or sometimes 400, usually with the region in a
+            // header; without it, GetBucketLocation (served from any region) tells.
+            Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 301 | 400) => {
+                match e.raw().headers().get("x-amz-bucket-region") {
+                    Some(region) => Ok(Some(region.to_string())),
+                    None => Self::location(cx, name).await.map(Some),
+                }
             }
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 403 => Err(AwsError {
                 operation: "s3:ListBucket".into(),
@@ -177,6 +200,24 @@ impl Bucket {
             }),
             Err(e) => Err(AwsError::from_sdk("s3:ListBucket", e)),
         }
+    }
+
+    /// The bucket's region from GetBucketLocation (no constraint means us-east-1, "EU" is the
+    /// legacy name of eu-west-1).
+    async fn location(cx: &Context, name: &str) -> Result<String, AwsError> {
+        let out = cx
+            .aws
+            .s3
+            .get_bucket_location()
+            .bucket(name)
+            .send()
+            .await
+            .aws("s3:GetBucketLocation")?;
+        Ok(match out.location_constraint().map(|c| c.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some("EU") => "eu-west-1".to_string(),
+            Some(region) => region.to_string(),
+        })
     }
 
     async fn read_versioning(cx: &Context, name: &str) -> Result<Option<String>, AwsError> {
@@ -236,6 +277,7 @@ impl Bucket {
                 .sse_algorithm(ServerSideEncryption::Aes256)
                 .build()?,
         };
+        // Written for both modes, compared only for SSE-KMS (see `encryption_value`).
         Ok(ServerSideEncryptionConfiguration::builder()
             .rules(
                 ServerSideEncryptionRule::builder()
@@ -246,47 +288,57 @@ impl Bucket {
             .build()?)
     }
 
-    /// The settings writes `diff` calls for, concurrently (they touch different subresources).
-    async fn put_settings(
+    /// The settings writes `diff` calls for, in order.
+    fn writes(diff: &Diff) -> Vec<SettingWrite> {
+        let wanted = [
+            // Closed to the public first: the bucket is never open while the rest is written.
+            ("public_access_block", SettingWrite::PublicAccessBlock),
+            ("encryption", SettingWrite::Encryption),
+            ("versioning", SettingWrite::Versioning),
+            ("lifecycle_rule", SettingWrite::Lifecycle),
+            ("policy", SettingWrite::Policy),
+            ("tags", SettingWrite::Tags),
+        ];
+        wanted
+            .into_iter()
+            .filter(|(field, _)| diff.touches(field))
+            .map(|(_, write)| write)
+            .collect()
+    }
+
+    async fn put_setting(
         cx: &Context,
         name: &str,
         state: &Option<BucketState>,
-        diff: &Diff,
         observed_tags: &BTreeMap<String, String>,
+        write: SettingWrite,
     ) -> Result<(), AwsError> {
         let s3 = &cx.aws.s3;
-        let name = name.to_string();
-        let mut writes: Vec<WriteFuture<'_>> = Vec::new();
-        if diff.touches("versioning") {
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_versioning()
-                    .bucket(name)
-                    .versioning_configuration(
-                        VersioningConfiguration::builder()
-                            .status(BucketVersioningStatus::Enabled)
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .aws("s3:PutBucketVersioning")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("lifecycle_rule") {
-            let mut rules: Vec<LifecycleRule> = state
-                .as_ref()
-                .map(|s| s.lifecycle_rules.clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
-                .collect();
-            rules.push(Self::lifecycle_rule(cx)?);
-            let config = BucketLifecycleConfiguration::builder()
-                .set_rules(Some(rules))
-                .build()?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
+        match write {
+            SettingWrite::Versioning => s3
+                .put_bucket_versioning()
+                .bucket(name)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .aws("s3:PutBucketVersioning")
+                .map(|_| ()),
+            SettingWrite::Lifecycle => {
+                let mut rules: Vec<LifecycleRule> = state
+                    .as_ref()
+                    .map(|s| s.lifecycle_rules.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
+                    .collect();
+                rules.push(Self::lifecycle_rule(cx)?);
+                let config = BucketLifecycleConfiguration::builder()
+                    .set_rules(Some(rules))
+                    .build()?;
                 s3.put_bucket_lifecycle_configuration()
                     .bucket(name)
                     .lifecycle_configuration(config)
@@ -294,44 +346,33 @@ impl Bucket {
                     .await
                     .aws("s3:PutLifecycleConfiguration")
                     .map(|_| ())
-            }));
-        }
-        if diff.touches("encryption") {
-            let config = Self::encryption_configuration(cx)?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_encryption()
-                    .bucket(name)
-                    .server_side_encryption_configuration(config)
-                    .send()
-                    .await
-                    .aws("s3:PutEncryptionConfiguration")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("public_access_block") {
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_public_access_block()
-                    .bucket(name)
-                    .public_access_block_configuration(
-                        PublicAccessBlockConfiguration::builder()
-                            .block_public_acls(true)
-                            .ignore_public_acls(true)
-                            .block_public_policy(true)
-                            .restrict_public_buckets(true)
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .aws("s3:PutBucketPublicAccessBlock")
-                    .map(|_| ())
-            }));
-        }
-        if diff.touches("policy") {
-            let policy = Self::desired_policy(cx, state.as_ref().and_then(|s| s.policy.as_ref()))?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
+            }
+            SettingWrite::Encryption => s3
+                .put_bucket_encryption()
+                .bucket(name)
+                .server_side_encryption_configuration(Self::encryption_configuration(cx)?)
+                .send()
+                .await
+                .aws("s3:PutEncryptionConfiguration")
+                .map(|_| ()),
+            SettingWrite::PublicAccessBlock => s3
+                .put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(
+                    PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .aws("s3:PutBucketPublicAccessBlock")
+                .map(|_| ()),
+            SettingWrite::Policy => {
+                let policy =
+                    Self::desired_policy(cx, state.as_ref().and_then(|s| s.policy.as_ref()))?;
                 s3.put_bucket_policy()
                     .bucket(name)
                     .policy(policy.to_string())
@@ -339,22 +380,40 @@ impl Bucket {
                     .await
                     .aws("s3:PutBucketPolicy")
                     .map(|_| ())
-            }));
+            }
+            SettingWrite::Tags => s3
+                .put_bucket_tagging()
+                .bucket(name)
+                .tagging(Self::tagging(cx, observed_tags)?)
+                .send()
+                .await
+                .aws("s3:PutBucketTagging")
+                .map(|_| ()),
         }
-        if diff.touches("tags") {
-            let tagging = Self::tagging(cx, observed_tags)?;
-            let name = name.clone();
-            writes.push(Box::pin(async move {
-                s3.put_bucket_tagging()
-                    .bucket(name)
-                    .tagging(tagging)
-                    .send()
-                    .await
-                    .aws("s3:PutBucketTagging")
-                    .map(|_| ())
-            }));
+    }
+
+    /// The settings writes `diff` calls for, one after another: S3 answers a configuration
+    /// write on a bucket while another one is in progress with 409 OperationAborted, which the
+    /// SDK does not retry. That answer (and NoSuchBucket, which S3 may give for a moment right
+    /// after CreateBucket) is retried with backoff.
+    async fn put_settings(
+        cx: &Context,
+        name: &str,
+        state: &Option<BucketState>,
+        diff: &Diff,
+        observed_tags: &BTreeMap<String, String>,
+    ) -> Result<(), AwsError> {
+        for write in Self::writes(diff) {
+            retry_while(
+                cx,
+                ComponentId::Bucket,
+                Duration::from_secs(60),
+                "S3 is still applying the bucket's previous change",
+                |e| e.code_is(&["NoSuchBucket", "OperationAborted"]),
+                || Self::put_setting(cx, name, state, observed_tags, write),
+            )
+            .await?;
         }
-        futures::future::try_join_all(writes).await?;
         Ok(())
     }
 
@@ -457,6 +516,16 @@ impl Bucket {
     }
 }
 
+/// Encryption as compared: what the mode means. SSE-S3 (AES256) has no key and no use for a
+/// bucket key (AWS may report the flag either way), so only the algorithm counts for it.
+fn encryption_value(algorithm: &str, kms_key_id: Option<&str>, bucket_key: bool) -> Value {
+    if algorithm == "AES256" {
+        json!({"algorithm": "AES256"})
+    } else {
+        json!({"algorithm": algorithm, "kms_key_id": kms_key_id, "bucket_key_enabled": bucket_key})
+    }
+}
+
 #[async_trait]
 impl Resource for Bucket {
     type State = Option<BucketState>;
@@ -512,11 +581,11 @@ impl Resource for Bucket {
                 .first()?
                 .clone();
             let default = rule.apply_server_side_encryption_by_default()?;
-            Some(json!({
-                "algorithm": default.sse_algorithm().as_str(),
-                "kms_key_id": default.kms_master_key_id(),
-                "bucket_key_enabled": rule.bucket_key_enabled().unwrap_or(false),
-            }))
+            Some(encryption_value(
+                default.sse_algorithm().as_str(),
+                default.kms_master_key_id(),
+                rule.bucket_key_enabled().unwrap_or(false),
+            ))
         })
         .unwrap_or(Value::Null);
         let public_access_block = absent_if(
@@ -615,16 +684,7 @@ impl Resource for Bucket {
                 Err(e) => return Err(e),
             }
         }
-        // Right after CreateBucket, S3 may still answer NoSuchBucket for a moment.
-        retry_while(
-            cx,
-            ComponentId::Bucket,
-            Duration::from_secs(30),
-            "waiting for the new bucket to become visible",
-            |e| e.code_is(&["NoSuchBucket"]),
-            || Self::put_settings(cx, &name, state, diff, &observed_tags),
-        )
-        .await
+        Self::put_settings(cx, &name, state, diff, &observed_tags).await
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
@@ -643,6 +703,7 @@ impl Resource for Bucket {
             Permission::new(
                 &[
                     "s3:ListBucket",
+                    "s3:GetBucketLocation",
                     "s3:CreateBucket",
                     "s3:GetBucketVersioning",
                     "s3:PutBucketVersioning",

@@ -1,6 +1,13 @@
-//! `budgets`: one AWS Budgets cost budget per `[[budgets]]` entry, filtered to the service
-//! "Amazon Bedrock" (optionally narrowed to a cost-allocation tag value), with notifications to
-//! the alert topic and the configured email addresses.
+//! `budgets`: one AWS Budgets cost budget per `[[budgets]]` entry over all Bedrock spend (the
+//! definition in [`crate::cost::spend`]: first-party and Marketplace-billed models, optionally
+//! narrowed to a cost-allocation tag value), with notifications to the alert topic only. The
+//! topic forwards each alert to every configured email address, so each address gets it once
+//! (a direct email subscriber as well would send it twice, and a notification takes at most 10
+//! email subscribers).
+//!
+//! The filter is written as `FilterExpression`; a budget created by an earlier release with the
+//! deprecated `CostFilters` (`Service = Amazon Bedrock`) reads as that legacy filter and is
+//! updated in place, as is a `FilterExpression` edited in the console (shown as drift first).
 //!
 //! Not every endpoint serves every Budgets call: moto 5 answers
 //! `DescribeSubscribersForNotification` and `ListTagsForResource` with HTTP 500. Those two reads
@@ -17,14 +24,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use aws_sdk_budgets::types::{
-    Budget, BudgetType, ComparisonOperator, CostTypes, Notification, NotificationType,
-    NotificationWithSubscribers, ResourceTag, Spend, Subscriber, SubscriptionType, ThresholdType,
-    TimePeriod, TimeUnit,
+    Budget, BudgetType, ComparisonOperator, CostCategoryValues, CostTypes, Dimension, Expression,
+    ExpressionDimensionValues, MatchOption, Metric, Notification, NotificationType,
+    NotificationWithSubscribers, ResourceTag, Spend, Subscriber, SubscriptionType, TagValues,
+    ThresholdType, TimePeriod, TimeUnit,
 };
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::BudgetConfig;
+use crate::cost::spend;
 use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
     Resource,
@@ -33,8 +42,6 @@ use crate::resources::{absent_if, ownership_from_tags, tags_field};
 
 pub struct Budgets;
 
-/// The cost filter every budget carries.
-pub const SERVICE_FILTER: (&str, &str) = ("Service", "Amazon Bedrock");
 /// Ownership evidence when the endpoint does not let us read a budget's tags.
 pub const NAME_EVIDENCE: &str =
     "name from the config (budget tags are not readable on this endpoint)";
@@ -55,9 +62,13 @@ pub struct ObservedBudget {
     /// `(amount, unit)` as AWS returned them ("100.0", "USD").
     pub limit: Option<(String, String)>,
     pub time_unit: String,
-    pub cost_filters: BTreeMap<String, BTreeSet<String>>,
+    /// The filter in canonical JSON: the `FilterExpression`, or `{"CostFilters": {...}}` for a
+    /// budget that still has only the deprecated form, or null for none (all spend).
+    pub filter: Value,
     /// Kept so that an `UpdateBudget` does not reset settings this tool does not manage.
     pub cost_types: Option<CostTypes>,
+    pub metrics: Vec<Metric>,
+    pub billing_view_arn: Option<String>,
     pub time_period: Option<TimePeriod>,
     /// Spend so far and forecast for the period, `(amount, unit)`, where AWS reports them.
     pub actual_spend: Option<(String, String)>,
@@ -229,24 +240,122 @@ impl Budgets {
     }
 }
 
-fn desired_filters(b: &BudgetConfig) -> BTreeMap<String, BTreeSet<String>> {
-    let mut filters = BTreeMap::new();
-    filters.insert(
-        SERVICE_FILTER.0.to_string(),
-        BTreeSet::from([SERVICE_FILTER.1.to_string()]),
-    );
-    if let Some(tf) = &b.tag_filter {
-        filters.insert(
-            "TagKeyValue".to_string(),
-            BTreeSet::from([format!("user:{}${}", tf.key, tf.value)]),
+fn desired_filter(b: &BudgetConfig) -> Value {
+    spend::filter_expression(b.tag_filter.as_ref())
+}
+
+/// An expression in the API's JSON shape (as [`spend::filter_expression`] writes it) as the
+/// SDK type.
+fn sdk_expression(v: &Value) -> Result<Expression, AwsError> {
+    let strings = |part: &Value, key: &str| -> Vec<String> {
+        part.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let options = |part: &Value| -> Option<Vec<MatchOption>> {
+        Some(
+            strings(part, "MatchOptions")
+                .iter()
+                .map(|o| MatchOption::from(o.as_str()))
+                .collect(),
+        )
+    };
+    let key = |part: &Value| part.get("Key").and_then(Value::as_str).map(str::to_string);
+    let mut builder = Expression::builder();
+    for (name, list) in [("Or", true), ("And", false)] {
+        if let Some(items) = v.get(name).and_then(Value::as_array) {
+            let items = items
+                .iter()
+                .map(sdk_expression)
+                .collect::<Result<Vec<_>, _>>()?;
+            builder = if list {
+                builder.set_or(Some(items))
+            } else {
+                builder.set_and(Some(items))
+            };
+        }
+    }
+    if let Some(not) = v.get("Not") {
+        builder = builder.not(sdk_expression(not)?);
+    }
+    if let Some(d) = v.get("Dimensions") {
+        builder = builder.dimensions(
+            ExpressionDimensionValues::builder()
+                .set_key(key(d).map(|k| Dimension::from(k.as_str())))
+                .set_values(Some(strings(d, "Values")))
+                .set_match_options(options(d))
+                .build()?,
         );
     }
-    filters
+    if let Some(t) = v.get("Tags") {
+        builder = builder.tags(
+            TagValues::builder()
+                .set_key(key(t))
+                .set_values(Some(strings(t, "Values")))
+                .set_match_options(options(t))
+                .build(),
+        );
+    }
+    if let Some(c) = v.get("CostCategories") {
+        builder = builder.cost_categories(
+            CostCategoryValues::builder()
+                .set_key(key(c))
+                .set_values(Some(strings(c, "Values")))
+                .set_match_options(options(c))
+                .build(),
+        );
+    }
+    Ok(builder.build())
+}
+
+/// An SDK expression as the API's JSON shape, in canonical form.
+fn expression_json(e: &Expression) -> Value {
+    fn part(key: Option<&str>, values: &[String], options: &[MatchOption]) -> Value {
+        json!({
+            "Key": key,
+            "Values": values,
+            "MatchOptions": options.iter().map(|o| o.as_str()).collect::<Vec<_>>(),
+        })
+    }
+    fn raw(e: &Expression) -> Value {
+        let mut out = serde_json::Map::new();
+        if !e.or().is_empty() {
+            out.insert("Or".into(), e.or().iter().map(raw).collect());
+        }
+        if !e.and().is_empty() {
+            out.insert("And".into(), e.and().iter().map(raw).collect());
+        }
+        if let Some(not) = e.not() {
+            out.insert("Not".into(), raw(not));
+        }
+        if let Some(d) = e.dimensions() {
+            out.insert(
+                "Dimensions".into(),
+                part(Some(d.key().as_str()), d.values(), d.match_options()),
+            );
+        }
+        if let Some(t) = e.tags() {
+            out.insert("Tags".into(), part(t.key(), t.values(), t.match_options()));
+        }
+        if let Some(c) = e.cost_categories() {
+            out.insert(
+                "CostCategories".into(),
+                part(c.key(), c.values(), c.match_options()),
+            );
+        }
+        Value::Object(out)
+    }
+    spend::canonical(&raw(e))
 }
 
 fn desired_notifications(b: &BudgetConfig) -> Vec<Norm> {
     let mut out: Vec<Norm> = Vec::new();
-    for n in &b.notifications {
+    for n in &b.notifications() {
         let norm = Norm::desired(&n.kind, n.threshold_percent);
         if !out.iter().any(|o| o.key() == norm.key()) {
             out.push(norm);
@@ -255,13 +364,9 @@ fn desired_notifications(b: &BudgetConfig) -> Vec<Norm> {
     out
 }
 
+/// The alert topic only: it forwards every budget alert to each configured email once.
 fn desired_subscribers(cx: &Context) -> BTreeSet<Sub> {
-    let mut subs = BTreeSet::new();
-    subs.insert(("SNS".to_string(), cx.topic_arn()));
-    for email in &cx.config.alerts.emails {
-        subs.insert(("EMAIL".to_string(), email.clone()));
-    }
-    subs
+    BTreeSet::from([("SNS".to_string(), cx.topic_arn())])
 }
 
 fn addresses(subs: &BTreeSet<Sub>) -> Value {
@@ -304,7 +409,7 @@ fn change(field: String, old: Value, new: Value) -> FieldChange {
 /// what differs. Pure: no AWS call.
 fn plan_budget(cx: &Context, b: &BudgetConfig, observed: Option<&ObservedBudget>) -> BudgetPlan {
     let name = b.name.as_str();
-    let filters = desired_filters(b);
+    let filter = desired_filter(b);
     let notifications = desired_notifications(b);
     let subscribers = desired_subscribers(cx);
     let keys: Vec<String> = notifications.iter().map(Norm::key).collect();
@@ -321,11 +426,8 @@ fn plan_budget(cx: &Context, b: &BudgetConfig, observed: Option<&ObservedBudget>
             Value::Null,
             json!(b.time_unit),
         ));
-        plan.changes.push(change(
-            field(name, "cost_filters"),
-            Value::Null,
-            json!(filters),
-        ));
+        plan.changes
+            .push(change(field(name, "filter"), Value::Null, filter.clone()));
         plan.changes.push(change(
             field(name, "notifications"),
             Value::Null,
@@ -364,12 +466,8 @@ fn plan_budget(cx: &Context, b: &BudgetConfig, observed: Option<&ObservedBudget>
             json!(b.time_unit),
         ));
     }
-    if o.cost_filters != filters {
-        budget_changes.push(change(
-            field(name, "cost_filters"),
-            json!(o.cost_filters),
-            json!(filters),
-        ));
+    if o.filter != filter {
+        budget_changes.push(change(field(name, "filter"), o.filter.clone(), filter));
     }
     if !budget_changes.is_empty() {
         plan.changes.extend(budget_changes);
@@ -660,8 +758,30 @@ fn spend_pair(s: &Spend) -> (String, String) {
     (s.amount().to_string(), s.unit().to_string())
 }
 
-// CostFilters is deprecated in favour of FilterExpression, which the emulators do not serve;
-// AWS still accepts and returns CostFilters.
+/// The budget's filter in canonical JSON: `FilterExpression` when set, else the deprecated
+/// `CostFilters` (budgets of an earlier release, or made elsewhere) under that name.
+#[allow(deprecated)]
+fn observed_filter(budget: &Budget) -> Value {
+    if let Some(expression) = budget.filter_expression() {
+        let json = expression_json(expression);
+        if json.as_object().is_some_and(|o| !o.is_empty()) {
+            return json;
+        }
+    }
+    match budget.cost_filters() {
+        Some(filters) if !filters.is_empty() => {
+            let filters: BTreeMap<&String, BTreeSet<&String>> = filters
+                .iter()
+                .map(|(k, v)| (k, v.iter().collect()))
+                .collect();
+            json!({ "CostFilters": filters })
+        }
+        _ => Value::Null,
+    }
+}
+
+// CostTypes is deprecated in favour of Metrics, but a budget created with it still has it: it
+// is read and written back unchanged, never set by this tool.
 #[allow(deprecated)]
 async fn read_budget(cx: &Context, name: &str) -> Result<Option<ObservedBudget>, AwsError> {
     let described = absent_if(
@@ -686,15 +806,10 @@ async fn read_budget(cx: &Context, name: &str) -> Result<Option<ObservedBudget>,
     Ok(Some(ObservedBudget {
         limit: budget.budget_limit().map(spend_pair),
         time_unit: budget.time_unit().as_str().to_string(),
-        cost_filters: budget
-            .cost_filters()
-            .map(|f| {
-                f.iter()
-                    .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        filter: observed_filter(budget),
         cost_types: budget.cost_types().cloned(),
+        metrics: budget.metrics().to_vec(),
+        billing_view_arn: budget.billing_view_arn().map(str::to_string),
         time_period: budget.time_period().cloned(),
         actual_spend: budget
             .calculated_spend()
@@ -710,12 +825,9 @@ async fn read_budget(cx: &Context, name: &str) -> Result<Option<ObservedBudget>,
     }))
 }
 
-#[allow(deprecated)]
+/// The budget as written: `FilterExpression` only (an update drops a legacy `CostFilters`).
+#[allow(deprecated)] // CostTypes: see read_budget.
 fn sdk_budget(b: &BudgetConfig, observed: Option<&ObservedBudget>) -> Result<Budget, AwsError> {
-    let filters = desired_filters(b)
-        .into_iter()
-        .map(|(k, v)| (k, v.into_iter().collect()))
-        .collect();
     let mut builder = Budget::builder()
         .budget_name(&b.name)
         .budget_type(BudgetType::Cost)
@@ -726,9 +838,14 @@ fn sdk_budget(b: &BudgetConfig, observed: Option<&ObservedBudget>) -> Result<Bud
                 .build()?,
         )
         .time_unit(TimeUnit::from(b.time_unit.as_str()))
-        .set_cost_filters(Some(filters));
+        .filter_expression(sdk_expression(&desired_filter(b))?);
     if let Some(o) = observed {
-        builder = builder.set_cost_types(o.cost_types.clone());
+        builder = builder
+            .set_cost_types(o.cost_types.clone())
+            .set_billing_view_arn(o.billing_view_arn.clone());
+        if !o.metrics.is_empty() {
+            builder = builder.set_metrics(Some(o.metrics.clone()));
+        }
         if o.time_unit == b.time_unit {
             builder = builder.set_time_period(o.time_period.clone());
         }

@@ -5,9 +5,9 @@
 //! a Logs Insights table of recent invocations.
 //!
 //! The body is compared as JSON, so a dashboard AWS returns re-spaced or reordered is not
-//! rewritten. Tags are set after each write but never diffed: some endpoints (moto, and
-//! partitions without dashboard tagging) cannot tag dashboards, and a tag diff would then never
-//! go away. Ownership therefore falls back to the marker widget, which names the stack.
+//! rewritten. CloudWatch can tag only alarms and Contributor Insights rules (TagResource's API
+//! reference), so the dashboard carries no tags: the marker widget, which names the stack, is
+//! the proof of ownership.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::config::{Config, STACK_TAG_KEY};
+use crate::config::Config;
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
 use crate::report::pricing::{Price, builtin_prices, lookup};
@@ -29,9 +29,6 @@ pub struct Dashboard;
 pub struct DashboardState {
     /// The body as JSON (a string when AWS returned something that is not JSON).
     pub body: Value,
-    /// The dashboard's tags; `None` when they could not be read (endpoints that cannot tag
-    /// dashboards).
-    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// `GetDashboard` answers `ResourceNotFound` (real AWS, moto); the other code is for endpoints
@@ -210,9 +207,19 @@ fn listed_cost_widget(config: &Config) -> CostWidget {
     }
 }
 
+/// `SUM` over an array of time series, whatever the array holds. CloudWatch's `SUM` of a
+/// single time series is a scalar, which a graph does not accept as a result; adding the
+/// series times zero keeps the argument an array of at least two, so the sum stays a series.
+fn sum_of_series(ids: &[String]) -> String {
+    match ids {
+        [one] => format!("SUM([{one},{one}*0])"),
+        many => format!("SUM([{}])", many.join(",")),
+    }
+}
+
 fn total(costs: &[String], label: &str) -> Value {
     json!([{
-        "expression": format!("SUM([{}])", costs.join(",")),
+        "expression": sum_of_series(costs),
         "id": "total",
         "label": label,
     }])
@@ -259,9 +266,12 @@ fn search_cost_widgets(config: &Config) -> Vec<CostWidget> {
                     }]));
                 }
                 metrics.push(json!([{
+                    // A SEARCH may match one model or many: sum either way.
                     "expression": format!(
-                        "SUM(in{i})/1000*{} + SUM(out{i})/1000*{}",
+                        "{}/1000*{} + {}/1000*{}",
+                        sum_of_series(&[format!("in{i}")]),
                         number(group.price.input_per_1k),
+                        sum_of_series(&[format!("out{i}")]),
                         number(group.price.output_per_1k)
                     ),
                     "id": format!("cost{i}"),
@@ -427,15 +437,13 @@ impl Resource for Dashboard {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
-        let cw = &cx.aws.cloudwatch;
-        let (dashboard, tags) = tokio::join!(
-            cw.get_dashboard()
-                .dashboard_name(&cx.config.dashboard.name)
-                .send(),
-            cw.list_tags_for_resource()
-                .resource_arn(Self::arn(cx))
-                .send(),
-        );
+        let dashboard = cx
+            .aws
+            .cloudwatch
+            .get_dashboard()
+            .dashboard_name(&cx.config.dashboard.name)
+            .send()
+            .await;
         let Some(dashboard) = absent_if(dashboard.aws("cloudwatch:GetDashboard"), NOT_FOUND)?
         else {
             return Ok(None);
@@ -446,15 +454,7 @@ impl Resource for Dashboard {
             }
             None => Value::Null,
         };
-        // Tags are evidence of ownership only; an endpoint that cannot tag dashboards (or
-        // credentials without cloudwatch:ListTagsForResource) leaves the marker widget.
-        let tags = tags.ok().map(|out| {
-            out.tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect()
-        });
-        Ok(Some(DashboardState { body, tags }))
+        Ok(Some(DashboardState { body }))
     }
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
@@ -514,35 +514,6 @@ impl Resource for Dashboard {
                 &format!("CloudWatch warns about the dashboard: {message}"),
             );
         }
-        let tags = cx
-            .config
-            .tags()
-            .into_iter()
-            .map(|(k, v)| {
-                aws_sdk_cloudwatch::types::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-            })
-            .collect();
-        let tagged = cw
-            .tag_resource()
-            .resource_arn(Self::arn(cx))
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .aws("cloudwatch:TagResource");
-        if let Err(e) = tagged {
-            cx.note(
-                id,
-                &format!(
-                    "the dashboard could not be tagged ({}); its marker widget naming stack `{}` \
-                     identifies it as this stack's",
-                    e.code.as_deref().unwrap_or("error"),
-                    cx.config.stack.name
-                ),
-            );
-        }
         Ok(())
     }
 
@@ -551,17 +522,6 @@ impl Resource for Dashboard {
             return Ownership::Missing;
         };
         let stack = &cx.config.stack.name;
-        if let Some(tagged) = state.tags.as_ref().and_then(|t| t.get(STACK_TAG_KEY)) {
-            return if tagged == stack {
-                Ownership::Managed {
-                    evidence: format!("tag {STACK_TAG_KEY}={stack}"),
-                }
-            } else {
-                Ownership::NotManaged {
-                    reason: format!("tagged {STACK_TAG_KEY}={tagged}: it belongs to another stack"),
-                }
-            };
-        }
         match marker_stack(&state.body) {
             Some(named) if &named == stack => Ownership::Managed {
                 evidence: format!("marker widget naming stack {stack}"),
@@ -573,8 +533,7 @@ impl Resource for Dashboard {
             },
             None => Ownership::NotManaged {
                 reason: format!(
-                    "a dashboard named {} exists without the tag {STACK_TAG_KEY}={stack} or a \
-                     marker widget naming this stack",
+                    "a dashboard named {} exists without a marker widget naming stack {stack}",
                     cx.config.dashboard.name
                 ),
             },
@@ -585,9 +544,7 @@ impl Resource for Dashboard {
         vec![Permission::new(
             &[
                 "cloudwatch:GetDashboard",
-                "cloudwatch:ListTagsForResource",
                 "cloudwatch:PutDashboard",
-                "cloudwatch:TagResource",
                 "cloudwatch:DeleteDashboards",
             ],
             [Self::arn(cx)],
@@ -742,7 +699,11 @@ mod tests {
         );
         assert_eq!(
             expressions(cost),
-            vec!["in0/1000*0.00025 + out0/1000*0.00125", "SUM([cost0])"]
+            vec![
+                "in0/1000*0.00025 + out0/1000*0.00125",
+                // One priced model: still an array of two, so the total is a series.
+                "SUM([cost0,cost0*0])"
+            ]
         );
     }
 
@@ -856,7 +817,7 @@ mod tests {
             text.contains("NOT ModelId=global-anthropic-claude-sonnet-4-5"),
             "{text}"
         );
-        assert!(text.contains("SUM(in0)/1000*"), "{text}");
+        assert!(text.contains("SUM([in0,in0*0])/1000*"), "{text}");
         for m in metrics {
             if let Some(e) = m[0]["expression"]
                 .as_str()
@@ -907,7 +868,7 @@ mod tests {
             !arns.iter().any(|a| a.ends_with(":Bedrock-Throttles")),
             "{arns:?}"
         );
-        assert_eq!(arns.len(), 6);
+        assert_eq!(arns.len(), 8);
         let log = widget(&b, "Recent invocations");
         assert_eq!(log["type"], "log");
         let query = log["properties"]["query"].as_str().unwrap();

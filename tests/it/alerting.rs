@@ -166,6 +166,22 @@ fn topic_and_alarms_have_every_setting_and_converge() {
             1,
             0.0,
         ),
+        (
+            "Bedrock-InvocationLogS3DeliveryFailures",
+            "ModelInvocationLogsS3DeliveryFailure",
+            "Sum",
+            300,
+            1,
+            0.0,
+        ),
+        (
+            "Bedrock-InvocationLargeDataDeliveryFailures",
+            "ModelInvocationLargeDataS3DeliveryFailure",
+            "Sum",
+            300,
+            1,
+            0.0,
+        ),
     ];
     assert_eq!(found.len(), expected.len(), "{:?}", found.keys());
     for (name, metric, stat, period, evals, threshold) in expected {
@@ -186,7 +202,9 @@ fn topic_and_alarms_have_every_setting_and_converge() {
         assert_eq!(a.treat_missing_data(), Some("notBreaching"), "{name}");
         assert!(a.dimensions().is_empty(), "{name}: all models");
         assert_eq!(a.alarm_actions(), [TOPIC_ARN], "{name}");
-        assert_eq!(a.ok_actions(), [TOPIC_ARN], "{name}");
+        // A new alarm starts in INSUFFICIENT_DATA (the strict proxy shows moto's alarms so) and
+        // would send an "OK" email on its first evaluation: no OK action yet.
+        assert!(a.ok_actions().is_empty(), "{name}: {:?}", a.ok_actions());
         let tags = env
             .block_on(
                 env.aws
@@ -209,11 +227,39 @@ fn topic_and_alarms_have_every_setting_and_converge() {
     let again = env.run(&["apply", "--yes"]);
     again.assert_code(0);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    let plan = env.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("OK notifications of") && plan.stdout.contains("INSUFFICIENT_DATA"),
+        "the plan says why OK notifications wait: {}",
+        plan.stdout
+    );
     assert!(
         env.writes().is_empty(),
         "second apply wrote {:?}",
         env.writes()
     );
+
+    // Once an alarm has been evaluated (left INSUFFICIENT_DATA), the next apply adds its OK
+    // action, and only that: one PutMetricAlarm, no email was due for the first evaluation.
+    env.block_on(
+        env.aws
+            .cloudwatch
+            .set_alarm_state()
+            .alarm_name("Bedrock-HighErrorRate")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason("Threshold Crossed: no datapoints were received")
+            .send(),
+    )
+    .expect("evaluate the alarm");
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), ["monitoring:PutMetricAlarm"]);
+    let found = alarms(&env);
+    assert_eq!(found["Bedrock-HighErrorRate"].ok_actions(), [TOPIC_ARN]);
+    assert!(found["Bedrock-HighLatency"].ok_actions().is_empty());
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
 
     // Subscriptions follow the config.
     env.write_config(
@@ -324,6 +370,19 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
             .send(),
     )
     .expect("old alarm");
+    // It has been running for a while: evaluated, no longer INSUFFICIENT_DATA.
+    env.block_on(
+        env.aws
+            .cloudwatch
+            .set_alarm_state()
+            .alarm_name("Bedrock-HighErrorRate")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason(
+                "Threshold Crossed: 1 datapoint [0.0] was not greater than the threshold (10.0).",
+            )
+            .send(),
+    )
+    .expect("evaluated old alarm");
     // An alarm nobody tagged, with the prefix but not in the config: not ours to delete.
     env.block_on(
         env.aws

@@ -54,7 +54,7 @@ const CASES: &[(&str, &str, &str)] = &[
     (
         "[alarms.throttles]\nperiod_seconds = 45\n",
         "2:18: alarms.throttles.period_seconds",
-        "10, 30 or a multiple of 60",
+        "60 or a multiple of 60",
     ),
     (
         "[[budgets]]\nname = \"b\"\nlimit_usd = 0\n",
@@ -75,6 +75,35 @@ const CASES: &[(&str, &str, &str)] = &[
         "[bucket]\nkms_key_arn = \"alias/logs\"\n",
         "2:15: bucket.kms_key_arn",
         "not a KMS key ARN",
+    ),
+    // PutMetricAlarm: period × evaluation periods at most a day under an hour (the built-in
+    // period, 300 s, counts when only evaluation_periods is set).
+    (
+        "[alarms.high_latency]\nevaluation_periods = 300\n",
+        "2:22: alarms.high_latency.evaluation_periods",
+        "at most one day",
+    ),
+    (
+        "[alarms.throttles]\nperiod_seconds = 20\n",
+        "2:18: alarms.throttles.period_seconds",
+        "high-resolution",
+    ),
+    // AWS Budgets: no forecasted alerts on daily budgets; no "/action/" in names.
+    (
+        "[[budgets]]\nname = \"d\"\ntime_unit = \"DAILY\"\n[[budgets.notifications]]\ntype = \"FORECASTED\"\nthreshold_percent = 100\n",
+        "5:8: budgets[0].notifications[0].type",
+        "FORECASTED alerts for DAILY budgets",
+    ),
+    (
+        "[[budgets]]\nname = \"team/action/x\"\n",
+        "2:8: budgets[0].name",
+        "/action/",
+    ),
+    // A KMS key outside the stack's region (CloudWatch Logs and S3 use keys of their region).
+    (
+        "[stack]\nregion = \"us-east-1\"\n[log_group]\nkms_key_arn = \"arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n",
+        "4:15: log_group.kms_key_arn",
+        "the key is in eu-west-1",
     ),
 ];
 

@@ -124,6 +124,8 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
         ("s3", "GetPublicAccessBlock") => s3("GetBucketPublicAccessBlock"),
         ("s3", "PutPublicAccessBlock") => s3("PutBucketPublicAccessBlock"),
         ("s3", "ListObjectVersions") => s3("ListBucketVersions"),
+        // IAM authorizes ListObjectsV2 as s3:ListBucket.
+        ("s3", "ListObjectsV2") => s3("ListBucket"),
         ("s3", "DeleteObjects") => vec!["s3:DeleteObject".into(), "s3:DeleteObjectVersion".into()],
         ("budgets", op) if op.starts_with("Describe") => vec!["budgets:ViewBudget".into()],
         ("budgets", op)

@@ -129,9 +129,15 @@ fn check_bucket(env: &TestEnv) {
     let allow = statement(&doc, "AllowBedrockInvocationLogDelivery");
     assert_eq!(allow["Principal"]["Service"], "bedrock.amazonaws.com");
     assert_eq!(allow["Action"], "s3:PutObject");
+    // Both ways Bedrock may join the prefix to its path (with or without its own '/').
     assert_eq!(
         allow["Resource"],
-        format!("arn:aws:s3:::{BUCKET}/bedrock/AWSLogs/{ACCOUNT}/BedrockModelInvocationLogs/*")
+        serde_json::json!([
+            format!("arn:aws:s3:::{BUCKET}/bedrock/AWSLogs/{ACCOUNT}/BedrockModelInvocationLogs/*"),
+            format!(
+                "arn:aws:s3:::{BUCKET}/bedrock//AWSLogs/{ACCOUNT}/BedrockModelInvocationLogs/*"
+            ),
+        ])
     );
     assert_eq!(
         allow["Condition"]["StringEquals"]["aws:SourceAccount"],

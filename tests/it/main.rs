@@ -15,3 +15,4 @@ mod logging_retry;
 mod logging_stack;
 mod recovery;
 mod report;
+mod strict_aws;

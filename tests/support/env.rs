@@ -20,6 +20,8 @@ pub const LOG_GROUP: &str = "/aws/bedrock/modelinvocations";
 pub struct TestEnv {
     pub moto: Moto,
     pub proxy: Proxy,
+    /// The strict-AWS rules on the proxy, for tests that look at what they refused.
+    pub strict: super::strict::Installed,
     pub dir: tempfile::TempDir,
     pub aws: Clients,
     runtime: tokio::runtime::Runtime,
@@ -58,6 +60,8 @@ impl TestEnv {
     pub fn new() -> TestEnv {
         let moto = Moto::start();
         let proxy = Proxy::start(&moto.url());
+        // Every end-to-end test runs against AWS's rules, not only moto's.
+        let strict = super::strict::install(&proxy);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -71,6 +75,7 @@ impl TestEnv {
         TestEnv {
             moto,
             proxy,
+            strict,
             dir,
             aws,
             runtime,

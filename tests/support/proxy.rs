@@ -132,6 +132,7 @@ impl Proxy {
         let shared = Arc::new(Shared {
             upstream,
             state: Mutex::new(State::new(options)),
+            strict: Mutex::new(Vec::new()),
         });
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
@@ -198,6 +199,25 @@ impl Proxy {
     pub fn options(&self) -> ProxyOptions {
         self.shared.lock().options.clone()
     }
+
+    /// Adds a rule that answers (or rewrites answers) as AWS would where the upstream does
+    /// not. Rules are consulted in the order they were added.
+    pub fn add_rule(&self, rule: Arc<dyn StrictRule>) {
+        self.shared
+            .strict
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rule);
+    }
+
+    /// Removes every strict rule.
+    pub fn clear_rules(&self) {
+        self.shared
+            .strict
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
 }
 
 impl Drop for Proxy {
@@ -227,6 +247,9 @@ struct Shared {
     /// Upstream base URL without a trailing slash.
     upstream: String,
     state: Mutex<State>,
+    /// Rules that answer as AWS would where the upstream (moto) does not; kept apart from
+    /// `ProxyOptions` so that resetting latency and faults keeps them.
+    strict: Mutex<Vec<Arc<dyn StrictRule>>>,
 }
 
 impl Shared {
@@ -369,6 +392,11 @@ async fn handle(
 
     let classification = classify(parts.method.as_str(), &path, &parts.headers, &body);
     let protocol = protocol_of(&classification.service, &path, &parts.headers, &body);
+    let classification_view = (
+        classification.service.clone(),
+        classification.operation.clone(),
+        protocol,
+    );
 
     let (id, latency, fault) = {
         let mut state = context.shared.lock();
@@ -401,7 +429,7 @@ async fn handle(
     let result = match fault {
         Some(FaultKind::Drop) => Err(CloseConnection("injected fault: dropped connection")),
         Some(kind) => Ok(fault_response(kind, protocol)),
-        None => Ok(forward(&context, &parts, &path, body).await),
+        None => Ok(strict_forward(&context, &parts, &path, body, &classification_view).await),
     };
 
     let finished = Instant::now();
@@ -413,6 +441,97 @@ async fn handle(
     }
     drop(state);
     result
+}
+
+/// Forwards a request, consulting the strict rules first (which may answer instead, or hold
+/// the request) and letting them rewrite the upstream's answer.
+async fn strict_forward(
+    context: &Context,
+    parts: &hyper::http::request::Parts,
+    path: &str,
+    body: Bytes,
+    (service, operation, protocol): &(String, String, Protocol),
+) -> Response<Full<Bytes>> {
+    let rules = context
+        .shared
+        .strict
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if rules.is_empty() {
+        return forward(context, parts, path, body).await;
+    }
+    let request = StrictRequest {
+        service: service.clone(),
+        operation: operation.clone(),
+        method: parts.method.to_string(),
+        path: path.to_string(),
+        headers: parts.headers.clone(),
+        body: body.clone(),
+        protocol: *protocol,
+    };
+    // `finished` runs when this is dropped: also when the client goes away mid-request (a
+    // killed run) and hyper drops this future, so no request stays "in progress" forever.
+    let mut admitted = Admitted {
+        rules: Vec::new(),
+        request: request.clone(),
+    };
+    let mut hold = Duration::ZERO;
+    let mut answer = None;
+    for rule in &rules {
+        match rule.before(&request) {
+            Verdict::Forward => admitted.rules.push(Arc::clone(rule)),
+            Verdict::Hold(d) => {
+                hold = hold.max(d);
+                admitted.rules.push(Arc::clone(rule));
+            }
+            Verdict::Answer(reply) => {
+                answer = Some(reply);
+                break;
+            }
+        }
+    }
+    let response = match answer {
+        Some(reply) => reply.into_response(),
+        None => {
+            if !hold.is_zero() {
+                tokio::time::sleep(hold).await;
+            }
+            let upstream = forward(context, parts, path, body).await;
+            let (head, body) = upstream.into_parts();
+            let body = match body.collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(never) => match never {},
+            };
+            let mut reply = Reply {
+                status: head.status.as_u16(),
+                headers: head.headers,
+                body,
+            };
+            for rule in &admitted.rules {
+                if let Some(rewritten) = rule.rewrite(&request, &reply) {
+                    reply = rewritten;
+                }
+            }
+            reply.into_response()
+        }
+    };
+    drop(admitted);
+    response
+}
+
+/// The strict rules that let a request through, told when it is done (see `strict_forward`).
+struct Admitted {
+    rules: Vec<Arc<dyn StrictRule>>,
+    request: StrictRequest,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        for rule in &self.rules {
+            rule.finished(&self.request);
+        }
+    }
 }
 
 /// Hop-by-hop response headers that belong to the upstream connection only.
@@ -931,4 +1050,164 @@ fn percent_decode(text: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------
+// Strict AWS: where moto accepts what AWS rejects, or answers otherwise
+
+/// A request as a strict rule sees it.
+#[derive(Clone, Debug)]
+pub struct StrictRequest {
+    /// SigV4 signing name (`s3`, `monitoring`, `budgets`, …).
+    pub service: String,
+    pub operation: String,
+    pub method: String,
+    /// Path and query as received.
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub protocol: Protocol,
+}
+
+impl StrictRequest {
+    /// A form parameter of an awsQuery request (`Period`, `EvaluationPeriods`, …).
+    pub fn form(&self, key: &str) -> Option<String> {
+        std::str::from_utf8(&self.body)
+            .ok()
+            .and_then(|b| form_value(b.trim(), key))
+    }
+
+    /// The body of an awsJson request as JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// The bucket of a path-style S3 request.
+    pub fn bucket(&self) -> Option<&str> {
+        let path = self.path.split('?').next().unwrap_or(&self.path);
+        path.trim_start_matches('/')
+            .split('/')
+            .next()
+            .filter(|b| !b.is_empty())
+    }
+
+    /// The region of the request's SigV4 credential scope.
+    pub fn signing_region(&self) -> Option<String> {
+        let auth = self.headers.get("authorization")?.to_str().ok()?;
+        let start = auth.find("Credential=")? + "Credential=".len();
+        let scope: Vec<&str> = auth[start..].split([',', ' ']).next()?.split('/').collect();
+        (scope.len() >= 5).then(|| scope[scope.len() - 3].to_string())
+    }
+}
+
+/// An answer: status, headers, body.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    /// An AWS error in the request's protocol, as the service would send it.
+    pub fn error(protocol: Protocol, status: u16, code: &str, message: &str) -> Reply {
+        let (content_type, body) = match protocol {
+            Protocol::Query => (
+                "text/xml",
+                query_error(
+                    if status >= 500 { "Receiver" } else { "Sender" },
+                    code,
+                    message,
+                ),
+            ),
+            Protocol::Json => (
+                "application/x-amz-json-1.1",
+                serde_json::json!({"__type": code, "Message": message}).to_string(),
+            ),
+            Protocol::S3 => (
+                "application/xml",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+                     <Message>{message}</Message><RequestId>proxy-strict</RequestId></Error>"
+                ),
+            ),
+            Protocol::RestJson => (
+                "application/json",
+                serde_json::json!({"message": message}).to_string(),
+            ),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(
+            HeaderName::from_static("x-amzn-requestid"),
+            HeaderValue::from_static("proxy-strict"),
+        );
+        if protocol == Protocol::RestJson
+            && let Ok(v) = HeaderValue::from_str(code)
+        {
+            headers.insert(HeaderName::from_static("x-amzn-errortype"), v);
+        }
+        Reply {
+            status,
+            headers,
+            body: Bytes::from(body),
+        }
+    }
+
+    /// A body-less answer (what S3 sends to HEAD requests).
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+        }
+    }
+
+    fn into_response(self) -> Response<Full<Bytes>> {
+        let mut response = Response::new(Full::new(self.body));
+        *response.status_mut() =
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        for (name, value) in &self.headers {
+            if name == CONTENT_LENGTH || HOP_BY_HOP.contains(&name.as_str()) {
+                continue;
+            }
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+        response
+    }
+}
+
+/// What a strict rule decides about a request before it is forwarded.
+pub enum Verdict {
+    Forward,
+    /// Forward after this long: the request is "in progress" meanwhile.
+    Hold(Duration),
+    /// Answer this instead of forwarding.
+    Answer(Reply),
+}
+
+/// One AWS behaviour moto lacks. Each implementation names the AWS document it follows.
+pub trait StrictRule: Send + Sync {
+    fn before(&self, request: &StrictRequest) -> Verdict;
+    /// Replace the upstream's answer (after forwarding), if AWS would answer otherwise.
+    fn rewrite(&self, _request: &StrictRequest, _reply: &Reply) -> Option<Reply> {
+        None
+    }
+    /// The request was answered (forwarded or not), for rules that track requests in flight.
+    fn finished(&self, _request: &StrictRequest) {}
+}
+
+/// A rule from a closure, for one-off answers in tests.
+pub struct AnswerWith<F>(pub F);
+
+impl<F> StrictRule for AnswerWith<F>
+where
+    F: Fn(&StrictRequest) -> Option<Reply> + Send + Sync,
+{
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        match (self.0)(request) {
+            Some(reply) => Verdict::Answer(reply),
+            None => Verdict::Forward,
+        }
+    }
 }

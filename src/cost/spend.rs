@@ -1,0 +1,174 @@
+//! The one definition of "Bedrock spend": what a budget, an anomaly monitor or a billed report
+//! counts as money spent on Amazon Bedrock.
+//!
+//! Bedrock bills in two ways. Amazon's own models (Nova, Titan) and some others are billed under
+//! the service "Amazon Bedrock". Anthropic's Claude and other third-party models are sold
+//! through AWS Marketplace, each under its own product name ending in "(Amazon Bedrock
+//! Edition)", for example "Claude 3 Haiku (Amazon Bedrock Edition)", with usage types such as
+//! `USE1-MP:USE1_InputTokenCount-Units`. A filter on the "Amazon Bedrock" service alone misses
+//! every Claude token.
+//!
+//! The definition is the union of both, written as a Cost Explorer expression on the `SERVICE`
+//! dimension: an exact match on "Amazon Bedrock", or a name that ends with "(Amazon Bedrock
+//! Edition)". AWS Budgets takes it as the budget's `FilterExpression` (its
+//! `ExpressionDimensionValues` accept the `ENDS_WITH` match option), so a new Marketplace model
+//! is counted the day it is billed, with no list to keep up to date and no extra resource. Cost
+//! Explorer's `GetCostAndUsage` accepts only exact matches on dimensions, so reports group by
+//! `SERVICE` and keep the groups [`is_bedrock_service`] accepts: the same rule, applied after
+//! the fact. (The alternative, a Cost Category whose rules name the spend, is limited to the
+//! management account, takes up to 24 hours to apply to billing data, and its rules match
+//! services by service code rather than by name; see the README.)
+
+use serde_json::{Value, json};
+
+use crate::config::TagFilter;
+
+/// The service that bills Amazon's own models on Bedrock.
+pub const FIRST_PARTY_SERVICE: &str = "Amazon Bedrock";
+
+/// How the name of every Marketplace-billed model on Bedrock ends.
+pub const MARKETPLACE_SERVICE_SUFFIX: &str = "(Amazon Bedrock Edition)";
+
+/// Whether a Cost Explorer `SERVICE` value is Bedrock spend.
+pub fn is_bedrock_service(service: &str) -> bool {
+    let service = service.trim();
+    service == FIRST_PARTY_SERVICE || service.ends_with(MARKETPLACE_SERVICE_SUFFIX)
+}
+
+/// Bedrock spend as a Cost Explorer / Budgets expression (the JSON shape of the AWS API), in
+/// canonical form; narrowed to one cost-allocation tag value when `tag` is given.
+pub fn filter_expression(tag: Option<&TagFilter>) -> Value {
+    let services = json!({"Or": [
+        {"Dimensions": {
+            "Key": "SERVICE",
+            "Values": [FIRST_PARTY_SERVICE],
+            "MatchOptions": ["EQUALS"],
+        }},
+        {"Dimensions": {
+            "Key": "SERVICE",
+            "Values": [MARKETPLACE_SERVICE_SUFFIX],
+            "MatchOptions": ["ENDS_WITH"],
+        }},
+    ]});
+    let expression = match tag {
+        None => services,
+        Some(t) => json!({"And": [
+            services,
+            {"Tags": {"Key": t.key, "Values": [t.value], "MatchOptions": ["EQUALS"]}},
+        ]}),
+    };
+    canonical(&expression)
+}
+
+/// An expression in a form that compares equal however AWS orders or defaults it: values and
+/// operands sorted, a missing match option written as the default `EQUALS`, empty members gone.
+pub fn canonical(expression: &Value) -> Value {
+    let Some(object) = expression.as_object() else {
+        return expression.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in object {
+        match key.as_str() {
+            "Or" | "And" => {
+                let Some(items) = value.as_array().filter(|a| !a.is_empty()) else {
+                    continue;
+                };
+                let mut items: Vec<Value> = items.iter().map(canonical).collect();
+                items.sort_by_key(|v| v.to_string());
+                out.insert(key.clone(), Value::Array(items));
+            }
+            "Not" if !value.is_null() => {
+                out.insert(key.clone(), canonical(value));
+            }
+            "Dimensions" | "Tags" | "CostCategories" if value.is_object() => {
+                let mut values: Vec<String> = value
+                    .get("Values")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                values.sort();
+                let mut options: Vec<String> = value
+                    .get("MatchOptions")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if options.is_empty() {
+                    options.push("EQUALS".into());
+                }
+                options.sort();
+                out.insert(
+                    key.clone(),
+                    json!({"Key": value.get("Key"), "Values": values, "MatchOptions": options}),
+                );
+            }
+            _ => {}
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Service names as Cost Explorer shows them.
+    #[test]
+    fn first_party_and_marketplace_models_are_bedrock_spend() {
+        for service in [
+            "Amazon Bedrock",
+            "Claude 3 Haiku (Amazon Bedrock Edition)",
+            "Claude 3.7 Sonnet (Amazon Bedrock Edition)",
+            "Llama 3.1 405B Instruct (Amazon Bedrock Edition) ",
+        ] {
+            assert!(is_bedrock_service(service), "{service}");
+        }
+        for service in [
+            "Amazon Bedrock AgentCore",
+            "Amazon Simple Storage Service",
+            "Claude (Anthropic API)",
+            "AWS Marketplace",
+        ] {
+            assert!(!is_bedrock_service(service), "{service}");
+        }
+    }
+
+    #[test]
+    fn the_filter_matches_both_billing_paths_and_narrows_by_tag() {
+        let plain = filter_expression(None);
+        let ors = plain["Or"].as_array().expect("Or");
+        assert_eq!(ors.len(), 2);
+        assert!(
+            ors.iter()
+                .any(|o| o["Dimensions"]["MatchOptions"] == json!(["ENDS_WITH"])
+                    && o["Dimensions"]["Values"] == json!(["(Amazon Bedrock Edition)"]))
+        );
+        let tagged = filter_expression(Some(&TagFilter {
+            key: "Project".into(),
+            value: "x".into(),
+        }));
+        let ands = tagged["And"].as_array().expect("And");
+        assert!(ands.contains(&plain));
+        assert!(ands.iter().any(|a| a["Tags"]["Key"] == "Project"));
+    }
+
+    #[test]
+    fn canonical_form_ignores_order_and_default_match_options() {
+        let a = json!({"Or": [
+            {"Dimensions": {"Key": "SERVICE", "Values": ["b", "a"]}},
+            {"Tags": {"Key": "k", "Values": ["v"], "MatchOptions": ["EQUALS"]}},
+        ]});
+        let b = json!({"Or": [
+            {"Tags": {"Key": "k", "Values": ["v"]}},
+            {"Dimensions": {"Key": "SERVICE", "Values": ["a", "b"], "MatchOptions": ["EQUALS"]}},
+        ], "And": []});
+        assert_eq!(canonical(&a), canonical(&b));
+    }
+}

@@ -1,0 +1,280 @@
+//! What AWS rejects or does that moto does not, end to end: each test runs the binary behind
+//! the strict-AWS rules (`tests/support/strict.rs`, installed by `TestEnv`) and shows the tool
+//! doing what AWS accepts. Where a rule could pass without firing, a first check sends the
+//! offending request straight through the proxy and sees the rule refuse it, so the test would
+//! fail if the tool still sent it.
+
+use std::sync::Arc;
+
+use aws_sdk_s3::types::{
+    BucketVersioningStatus, PublicAccessBlockConfiguration, VersioningConfiguration,
+};
+use bedrock_monitor::aws::emulator_clients;
+
+use crate::support::env::{ACCOUNT, BUCKET, REGION, TestEnv, resource};
+use crate::support::proxy::{AnswerWith, Protocol, Reply};
+
+/// S3 "Error responses" (OperationAborted, 409): two configuration writes on one bucket at
+/// once conflict. The rule fires on concurrent writes; a fresh apply, which writes the
+/// bucket's six settings one after another, meets none.
+#[test]
+fn bucket_settings_never_conflict_with_each_other() {
+    let env = TestEnv::new();
+    // The rule is real: two concurrent writes through the proxy, one 409.
+    let through_proxy = emulator_clients(&env.proxy.url(), REGION);
+    env.block_on(
+        through_proxy
+            .s3
+            .create_bucket()
+            .bucket("conflict-probe")
+            .send(),
+    )
+    .expect("probe bucket");
+    let (a, b) = env.block_on(async {
+        tokio::join!(
+            through_proxy
+                .s3
+                .put_bucket_versioning()
+                .bucket("conflict-probe")
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send(),
+            through_proxy
+                .s3
+                .put_public_access_block()
+                .bucket("conflict-probe")
+                .public_access_block_configuration(
+                    PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .build(),
+                )
+                .send(),
+        )
+    });
+    assert!(
+        a.is_err() || b.is_err(),
+        "concurrent configuration writes must conflict behind the strict proxy"
+    );
+    assert_eq!(env.strict.s3_conflicts.conflicts().len(), 1);
+
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(
+        env.strict.s3_conflicts.conflicts().len(),
+        1,
+        "the tool's bucket writes conflicted: {:?}",
+        env.strict.s3_conflicts.conflicts()
+    );
+    let bucket_writes: Vec<String> = env
+        .writes()
+        .into_iter()
+        .filter(|w| w.starts_with("s3:Put"))
+        .collect();
+    assert_eq!(bucket_writes.len(), 6, "{bucket_writes:?}");
+}
+
+/// AWS Budgets: at most 10 email subscribers per notification. Twelve addresses reach budget
+/// alerts through the topic (one SNS subscriber), so the budget is created; each address is
+/// subscribed to the topic once.
+#[test]
+fn twelve_emails_get_budget_alerts_through_the_topic() {
+    let env = TestEnv::new();
+    let emails: Vec<String> = (1..=12)
+        .map(|i| format!("\"ops{i}@example.com\""))
+        .collect();
+    env.write_config(&format!("[alerts]\nemails = [{}]\n", emails.join(", ")));
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    assert_eq!(resource(&run.json(), "budgets")["action"], "created");
+    let budget = env
+        .block_on(
+            env.aws
+                .budgets
+                .describe_budget()
+                .account_id(ACCOUNT)
+                .budget_name("BedrockUsageBudget")
+                .send(),
+        )
+        .expect("budget exists");
+    assert!(budget.budget().is_some());
+    let topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:bedrock-usage-alerts");
+    let subs = env
+        .block_on(
+            env.aws
+                .sns
+                .list_subscriptions_by_topic()
+                .topic_arn(&topic)
+                .send(),
+        )
+        .expect("subscriptions");
+    assert_eq!(
+        subs.subscriptions()
+            .iter()
+            .filter(|s| s.protocol() == Some("email"))
+            .count(),
+        12
+    );
+}
+
+/// AWS Budgets has no forecasted alerts for DAILY budgets: a daily budget without explicit
+/// notifications gets 80 % and 100 % ACTUAL, and is created.
+#[test]
+fn a_daily_budget_gets_actual_notifications_only() {
+    let env = TestEnv::new();
+    env.write_config("[[budgets]]\nname = \"daily\"\nlimit_usd = 5\ntime_unit = \"DAILY\"\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let notifications = env
+        .block_on(
+            env.aws
+                .budgets
+                .describe_notifications_for_budget()
+                .account_id(ACCOUNT)
+                .budget_name("daily")
+                .send(),
+        )
+        .expect("notifications");
+    let mut found: Vec<(String, f64)> = notifications
+        .notifications()
+        .iter()
+        .map(|n| (n.notification_type().as_str().to_string(), n.threshold()))
+        .collect();
+    found.sort_by(|a, b| a.1.total_cmp(&b.1));
+    assert_eq!(found, [("ACTUAL".into(), 80.0), ("ACTUAL".into(), 100.0)]);
+}
+
+/// The strict rules themselves: PutMetricAlarm beyond a day at 5 minutes, and a FORECASTED
+/// notification on a DAILY budget, are refused as AWS refuses them.
+#[test]
+fn the_strict_proxy_refuses_what_aws_refuses() {
+    let env = TestEnv::new();
+    let through_proxy = emulator_clients(&env.proxy.url(), REGION);
+    let alarm = env.block_on(
+        through_proxy
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name("too-long")
+            .namespace("AWS/Bedrock")
+            .metric_name("InvocationLatency")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+            .period(300)
+            .evaluation_periods(300)
+            .threshold(1.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .send(),
+    );
+    let e = alarm.expect_err("300 × 300 s is more than a day");
+    let text = format!(
+        "{}",
+        aws_smithy_types::error::display::DisplayErrorContext(&e)
+    );
+    assert!(text.contains("more than a day"), "{text}");
+
+    use aws_sdk_budgets::types::{
+        Budget, BudgetType, ComparisonOperator, Notification, NotificationType,
+        NotificationWithSubscribers, Spend, Subscriber, SubscriptionType, TimeUnit,
+    };
+    let daily = env.block_on(
+        through_proxy
+            .budgets
+            .create_budget()
+            .account_id(ACCOUNT)
+            .budget(
+                Budget::builder()
+                    .budget_name("daily-forecast")
+                    .budget_type(BudgetType::Cost)
+                    .time_unit(TimeUnit::Daily)
+                    .budget_limit(
+                        Spend::builder()
+                            .amount("5")
+                            .unit("USD")
+                            .build()
+                            .expect("spend"),
+                    )
+                    .build()
+                    .expect("budget"),
+            )
+            .notifications_with_subscribers(
+                NotificationWithSubscribers::builder()
+                    .notification(
+                        Notification::builder()
+                            .notification_type(NotificationType::Forecasted)
+                            .comparison_operator(ComparisonOperator::GreaterThan)
+                            .threshold(100.0)
+                            .build()
+                            .expect("notification"),
+                    )
+                    .subscribers(
+                        Subscriber::builder()
+                            .subscription_type(SubscriptionType::Email)
+                            .address("ops@example.com")
+                            .build()
+                            .expect("subscriber"),
+                    )
+                    .build()
+                    .expect("with subscribers"),
+            )
+            .send(),
+    );
+    assert!(
+        daily.is_err(),
+        "a FORECASTED alert on a DAILY budget is refused"
+    );
+}
+
+/// HeadBucket asked of the wrong region may answer 400 with no region header: the tool still
+/// finds the bucket's region (GetBucketLocation) and says why it refuses it.
+#[test]
+fn a_bucket_in_another_region_is_named_even_when_head_bucket_says_400() {
+    let env = TestEnv::new();
+    env.bucket_in_us_west_2();
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let heads: Vec<Option<u16>> = env
+        .proxy
+        .calls()
+        .into_iter()
+        .filter(|c| c.operation == "HeadBucket")
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(heads, [Some(400)], "the strict proxy answered 400");
+    let doc = plan.json();
+    let bucket = resource(&doc, "bucket");
+    let notes = bucket["notes"].to_string();
+    assert!(
+        notes.contains(&format!("bucket {BUCKET} exists in us-west-2")),
+        "{bucket:#}"
+    );
+}
+
+/// An answer the SDK cannot parse is reported as such, with the parser's reason, not as
+/// "HTTP 200: unhandled error".
+#[test]
+fn an_unreadable_answer_says_so() {
+    let env = TestEnv::new();
+    env.proxy.add_rule(Arc::new(AnswerWith(
+        |request: &crate::support::proxy::StrictRequest| {
+            (request.operation == "DescribeAlarms").then(|| {
+                let mut reply = Reply::error(Protocol::Query, 200, "", "");
+                // What a captive portal or a misconfigured endpoint sends back.
+                reply.body = bytes::Bytes::from_static(b"<html><body>Please sign in</body></html>");
+                reply
+            })
+        },
+    )));
+    let run = env.run(&["status"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("could not read AWS's answer to cloudwatch:DescribeAlarms")
+            || run
+                .stderr
+                .contains("could not read AWS's answer to cloudwatch:DescribeAlarms"),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("unhandled error"), "{}", run.stdout);
+}

@@ -1,0 +1,328 @@
+//! "Strict AWS": rules the test proxy applies where moto accepts a request that AWS rejects,
+//! or answers otherwise. Every end-to-end test runs behind them (`TestEnv` installs them), so
+//! the suite fails when the tool sends what AWS would refuse. Each rule names the AWS document
+//! it follows.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::proxy::{Protocol, Proxy, Reply, StrictRequest, StrictRule, Verdict};
+
+/// The installed rules that tests inspect.
+pub struct Installed {
+    pub s3_conflicts: Arc<S3ConfigurationConflicts>,
+}
+
+/// Installs every rule below on `proxy`.
+pub fn install(proxy: &Proxy) -> Installed {
+    let s3_conflicts = Arc::new(S3ConfigurationConflicts::default());
+    proxy.add_rule(s3_conflicts.clone());
+    proxy.add_rule(Arc::new(AlarmEvaluationLimits));
+    proxy.add_rule(Arc::new(BudgetLimits::default()));
+    proxy.add_rule(Arc::new(NoDashboardTags));
+    proxy.add_rule(Arc::new(AlarmsStartInInsufficientData));
+    proxy.add_rule(Arc::new(HeadBucketElsewhereIs400));
+    Installed { s3_conflicts }
+}
+
+/// Amazon S3 API reference, "Error responses": `OperationAborted` (409), "A conflicting
+/// conditional operation is currently in progress against this resource. Try again." S3
+/// answers it to a configuration write on a bucket while another one on the same bucket is in
+/// progress (seen by terraform-provider-aws #7628 and Ansible #67811 right after
+/// CreateBucket). moto applies them all at once; here each bucket-configuration write is "in
+/// progress" for a short hold, and a second one on the same bucket meanwhile gets the 409.
+#[derive(Default)]
+pub struct S3ConfigurationConflicts {
+    in_progress: Mutex<BTreeMap<String, u32>>,
+    /// Every 409 this rule answered, by operation.
+    pub conflicts: Mutex<Vec<String>>,
+}
+
+impl S3ConfigurationConflicts {
+    pub fn conflicts(&self) -> Vec<String> {
+        self.conflicts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// How long a bucket-configuration write counts as in progress.
+const S3_HOLD: Duration = Duration::from_millis(40);
+
+fn is_bucket_configuration_write(request: &StrictRequest) -> bool {
+    request.service == "s3"
+        && matches!(request.method.as_str(), "PUT" | "DELETE")
+        && request.path.contains('?')
+        && request
+            .path
+            .split('?')
+            .next()
+            .is_some_and(|p| p.trim_matches('/').split('/').count() == 1)
+        && (request.operation.starts_with("PutBucket")
+            || request.operation.starts_with("DeleteBucket")
+            || request.operation == "PutPublicAccessBlock"
+            || request.operation == "DeletePublicAccessBlock")
+}
+
+impl StrictRule for S3ConfigurationConflicts {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        if !is_bucket_configuration_write(request) {
+            return Verdict::Forward;
+        }
+        let Some(bucket) = request.bucket() else {
+            return Verdict::Forward;
+        };
+        let mut in_progress = self.in_progress.lock().unwrap_or_else(|p| p.into_inner());
+        let count = in_progress.entry(bucket.to_string()).or_default();
+        if *count > 0 {
+            drop(in_progress);
+            self.conflicts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(request.operation.clone());
+            // `finished` is not called for answered requests: nothing to undo.
+            return Verdict::Answer(Reply::error(
+                Protocol::S3,
+                409,
+                "OperationAborted",
+                "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+            ));
+        }
+        *count += 1;
+        Verdict::Hold(S3_HOLD)
+    }
+
+    fn finished(&self, request: &StrictRequest) {
+        if !is_bucket_configuration_write(request) {
+            return;
+        }
+        if let Some(bucket) = request.bucket() {
+            let mut in_progress = self.in_progress.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(count) = in_progress.get_mut(bucket) {
+                *count = count.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// CloudWatch API reference, PutMetricAlarm: "The maximum value of EvaluationPeriods × Period
+/// is 86,400 seconds (one day) for alarms with a period of less than an hour, and 604,800
+/// seconds (seven days) otherwise"; periods are 10, 20, 30 or a multiple of 60. moto accepts
+/// any.
+pub struct AlarmEvaluationLimits;
+
+impl StrictRule for AlarmEvaluationLimits {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        if request.service != "monitoring" || request.operation != "PutMetricAlarm" {
+            return Verdict::Forward;
+        }
+        let number = |key: &str| request.form(key).and_then(|v| v.parse::<i64>().ok());
+        let (Some(period), Some(evaluations)) = (number("Period"), number("EvaluationPeriods"))
+        else {
+            return Verdict::Forward;
+        };
+        let invalid = |message: String| {
+            Verdict::Answer(Reply::error(
+                Protocol::Query,
+                400,
+                "ValidationError",
+                &message,
+            ))
+        };
+        if !(matches!(period, 10 | 20 | 30) || (period >= 60 && period % 60 == 0)) {
+            return invalid(format!(
+                "The parameter Period must be 10, 20, 30, or a multiple of 60 (got {period})."
+            ));
+        }
+        if period < 3600 && period * evaluations > 86_400 {
+            return invalid(
+                "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400).".into(),
+            );
+        }
+        if period * evaluations > 604_800 {
+            return invalid(
+                "Metrics cannot be checked across more than a week (EvaluationPeriods * Period must be <= 604800).".into(),
+            );
+        }
+        Verdict::Forward
+    }
+}
+
+/// AWS Budgets API reference and user guide ("Budget alerts"): a notification has at most one
+/// SNS subscriber and 10 email subscribers, a budget at most 10 notifications, and forecasted
+/// notifications are not available for DAILY budgets. moto accepts all of it.
+#[derive(Default)]
+pub struct BudgetLimits {
+    /// Time unit of each budget created through the proxy, for CreateNotification.
+    time_units: Mutex<BTreeMap<String, String>>,
+}
+
+fn invalid_budget(message: &str) -> Verdict {
+    Verdict::Answer(Reply::error(
+        Protocol::Json,
+        400,
+        "InvalidParameterException",
+        message,
+    ))
+}
+
+fn subscriber_problem(subscribers: &[Value]) -> Option<String> {
+    let count = |kind: &str| {
+        subscribers
+            .iter()
+            .filter(|s| s["SubscriptionType"] == kind)
+            .count()
+    };
+    if count("SNS") > 1 {
+        return Some("A notification can have at most 1 SNS subscriber.".into());
+    }
+    if count("EMAIL") > 10 {
+        return Some(format!(
+            "A notification can have at most 10 email subscribers; {} were given.",
+            count("EMAIL")
+        ));
+    }
+    None
+}
+
+impl StrictRule for BudgetLimits {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        if request.service != "budgets" {
+            return Verdict::Forward;
+        }
+        let Some(body) = request.json() else {
+            return Verdict::Forward;
+        };
+        let forecast_on_daily = "Forecasted notifications are not supported for DAILY budgets.";
+        match request.operation.as_str() {
+            "CreateBudget" => {
+                let time_unit = body["Budget"]["TimeUnit"].as_str().unwrap_or_default();
+                let list = body["NotificationsWithSubscribers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                if list.len() > 10 {
+                    return invalid_budget("A budget can have at most 10 notifications.");
+                }
+                for n in &list {
+                    if time_unit == "DAILY" && n["Notification"]["NotificationType"] == "FORECASTED"
+                    {
+                        return invalid_budget(forecast_on_daily);
+                    }
+                    let subscribers = n["Subscribers"].as_array().cloned().unwrap_or_default();
+                    if let Some(problem) = subscriber_problem(&subscribers) {
+                        return invalid_budget(&problem);
+                    }
+                }
+                if let Some(name) = body["Budget"]["BudgetName"].as_str() {
+                    self.time_units
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(name.to_string(), time_unit.to_string());
+                }
+            }
+            "CreateNotification" => {
+                let daily = body["BudgetName"].as_str().is_some_and(|name| {
+                    self.time_units
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(name)
+                        .is_some_and(|t| t == "DAILY")
+                });
+                if daily && body["Notification"]["NotificationType"] == "FORECASTED" {
+                    return invalid_budget(forecast_on_daily);
+                }
+                let subscribers = body["Subscribers"].as_array().cloned().unwrap_or_default();
+                if let Some(problem) = subscriber_problem(&subscribers) {
+                    return invalid_budget(&problem);
+                }
+            }
+            _ => {}
+        }
+        Verdict::Forward
+    }
+}
+
+/// CloudWatch API reference, TagResource: "Currently, the only CloudWatch resources that can be
+/// tagged are alarms and Contributor Insights rules." moto accepts dashboard ARNs.
+pub struct NoDashboardTags;
+
+impl StrictRule for NoDashboardTags {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        let tagging = matches!(
+            request.operation.as_str(),
+            "TagResource" | "UntagResource" | "ListTagsForResource"
+        );
+        let dashboard = request
+            .form("ResourceARN")
+            .is_some_and(|arn| arn.contains(":dashboard/"));
+        if request.service == "monitoring" && tagging && dashboard {
+            return Verdict::Answer(Reply::error(
+                Protocol::Query,
+                400,
+                "InvalidParameterValue",
+                "Only alarms and Contributor Insights rules can be tagged.",
+            ));
+        }
+        Verdict::Forward
+    }
+}
+
+/// CloudWatch user guide, "Alarm states": a new alarm starts in INSUFFICIENT_DATA until its
+/// first evaluation. moto starts it in OK ("Unchecked: Initial alarm creation"); this rule shows
+/// such an alarm as AWS would, so that what the tool does with a brand-new alarm is what it
+/// would do on AWS.
+pub struct AlarmsStartInInsufficientData;
+
+const INITIAL_REASON: &str = "<StateReason>Unchecked: Initial alarm creation</StateReason>";
+
+impl StrictRule for AlarmsStartInInsufficientData {
+    fn before(&self, _request: &StrictRequest) -> Verdict {
+        Verdict::Forward
+    }
+
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if request.service != "monitoring" || request.operation != "DescribeAlarms" {
+            return None;
+        }
+        let text = std::str::from_utf8(&reply.body).ok()?;
+        if !text.contains(INITIAL_REASON) {
+            return None;
+        }
+        let rewritten = text.replace(
+            &format!("<StateValue>OK</StateValue>{INITIAL_REASON}"),
+            &format!("<StateValue>INSUFFICIENT_DATA</StateValue>{INITIAL_REASON}"),
+        );
+        Some(Reply {
+            status: reply.status,
+            headers: reply.headers.clone(),
+            body: Bytes::from(rewritten),
+        })
+    }
+}
+
+/// Amazon S3 API reference, HeadBucket: asked of the wrong region, S3 may answer "400 Bad
+/// Request" with no body (and not always the `x-amz-bucket-region` header) rather than a 301.
+/// moto answers 200 with the bucket's region; this rule gives the harder answer.
+pub struct HeadBucketElsewhereIs400;
+
+impl StrictRule for HeadBucketElsewhereIs400 {
+    fn before(&self, _request: &StrictRequest) -> Verdict {
+        Verdict::Forward
+    }
+
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if request.service != "s3" || request.operation != "HeadBucket" {
+            return None;
+        }
+        let bucket_region = reply.headers.get("x-amz-bucket-region")?.to_str().ok()?;
+        let asked = request.signing_region()?;
+        (bucket_region != asked).then(|| Reply::empty(400))
+    }
+}
