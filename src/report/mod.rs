@@ -81,9 +81,101 @@ pub struct Report {
     /// Present with `--by-principal` when the breakdown could be made (else see `notes`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principals: Option<Vec<PrincipalUsage>>,
+    /// With the per-principal breakdown: its totals from the logs against the metrics'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principals_check: Option<PrincipalCheck>,
     /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
     /// could not serve, limits of the estimate.
     pub notes: Vec<String>,
+}
+
+/// The per-principal totals (from the invocation logs) against CloudWatch's metric totals for
+/// the same window: a difference means records the logs could not count, records not (yet)
+/// delivered, or invocations logging did not see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrincipalCheck {
+    pub logs: Counts,
+    pub metrics: Counts,
+    /// Logs minus metrics.
+    pub difference: Differences,
+    /// Records whose token counts could not be read (their tokens are missing from `logs`).
+    pub uncounted_records: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Counts {
+    pub invocations: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Differences {
+    pub invocations: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+}
+
+impl PrincipalCheck {
+    pub fn new(rows: &[PrincipalUsage], totals: &Totals) -> PrincipalCheck {
+        let sum = |f: fn(&PrincipalUsage) -> u64| rows.iter().map(f).sum::<u64>();
+        let logs = Counts {
+            invocations: sum(|r| r.invocations),
+            input_tokens: sum(|r| r.input_tokens),
+            output_tokens: sum(|r| r.output_tokens),
+        };
+        let metrics = Counts {
+            invocations: totals.invocations,
+            input_tokens: totals.input_tokens,
+            output_tokens: totals.output_tokens,
+        };
+        let diff = |a: u64, b: u64| a as i64 - b as i64;
+        PrincipalCheck {
+            difference: Differences {
+                invocations: diff(logs.invocations, metrics.invocations),
+                input_tokens: diff(logs.input_tokens, metrics.input_tokens),
+                output_tokens: diff(logs.output_tokens, metrics.output_tokens),
+            },
+            uncounted_records: sum(|r| r.uncounted_records),
+            logs,
+            metrics,
+        }
+    }
+
+    /// What the reader should know, if anything differs.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.uncounted_records > 0 {
+            notes.push(format!(
+                "{} invocation-log record(s) had no token counts to read (failed invocations, \
+                 or records cut short): their tokens are missing from the per-principal rows",
+                self.uncounted_records
+            ));
+        }
+        let d = &self.difference;
+        if d.invocations != 0 || d.input_tokens != 0 || d.output_tokens != 0 {
+            let pct = |diff: i64, base: u64| {
+                if base == 0 {
+                    String::new()
+                } else {
+                    format!(" ({:+.1} %)", diff as f64 / base as f64 * 100.0)
+                }
+            };
+            notes.push(format!(
+                "the per-principal totals from the invocation logs differ from CloudWatch's \
+                 metrics for the same window: invocations {:+}{}, input tokens {:+}{}, output \
+                 tokens {:+}{} (logs minus metrics; logs arrive minutes late, and logging sees \
+                 only what it was on for)",
+                d.invocations,
+                pct(d.invocations, self.metrics.invocations),
+                d.input_tokens,
+                pct(d.input_tokens, self.metrics.input_tokens),
+                d.output_tokens,
+                pct(d.output_tokens, self.metrics.output_tokens),
+            ));
+        }
+        notes
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -238,6 +330,9 @@ pub async fn build_report(
                             .to_string(),
                     );
                 }
+                let check = PrincipalCheck::new(&rows, &report.totals);
+                report.notes.extend(check.notes());
+                report.principals_check = Some(check);
                 report.principals = Some(rows);
             }
             principals::Outcome::Unavailable(note) => report.notes.push(note),
@@ -375,6 +470,7 @@ impl Report {
             models: usages,
             projection,
             principals: None,
+            principals_check: None,
             notes,
         }
     }

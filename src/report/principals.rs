@@ -1,6 +1,14 @@
-//! `--by-principal`: who used which model, from the model-invocation log group, with a Logs
-//! Insights query over the fields real invocation-log records have (`identity.arn`, `modelId`,
-//! `input.inputTokenCount`, `output.outputTokenCount`).
+//! `--by-principal`: who used which model, from the model-invocation log group.
+//!
+//! Logs Insights discovers at most 200 fields in each JSON event (CloudWatch Logs user guide,
+//! "Supported logs and discovered fields"). An invocation-log record puts the request and
+//! response bodies (`input.inputBodyJson`, `output.outputBodyJson`, one entry per chunk for a
+//! streamed response) before the token counts, so in long or streamed records
+//! `input.inputTokenCount` and `output.outputTokenCount` are never discovered, and a query on
+//! them counts 0 tokens without a warning. The query therefore reads every value it needs
+//! from the raw `@message` with `parse` and a regular expression, which does not depend on
+//! field discovery, counts the records whose token counts could not be read, and the report
+//! compares its totals with CloudWatch's metrics for the same window.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,13 +23,18 @@ use super::pricing;
 use super::window::Window;
 use super::{round_cost, to_count};
 
-/// The Logs Insights query: invocations and tokens per principal and model.
-pub const PRINCIPAL_QUERY: &str = "stats count(*) as invocations, \
-     sum(input.inputTokenCount) as input_tokens, \
-     sum(output.outputTokenCount) as output_tokens \
-     by identity.arn, modelId \
-     | sort invocations desc \
-     | limit 10000";
+/// The Logs Insights query: invocations and tokens per principal and model, read from the raw
+/// record. The input count is the first `inputTokenCount` (the `input` object comes before
+/// `output`); the output count is the last `outputTokenCount` (a streamed response repeats the
+/// counts inside its final chunk's `amazon-bedrock-invocationMetrics`, before the record's own
+/// `output.outputTokenCount`). `counted` is how many records had an input count to read.
+pub const PRINCIPAL_QUERY: &str = r#"parse @message /"identity"\s*:\s*\{\s*"arn"\s*:\s*"(?<principal>[^"]*)"/
+| parse @message /"modelId"\s*:\s*"(?<model>[^"]*)"/
+| parse @message /"inputTokenCount"\s*:\s*(?<in_tokens>\d+)/
+| parse @message /.*"outputTokenCount"\s*:\s*(?<out_tokens>\d+)/
+| stats count(*) as invocations, sum(in_tokens) as input_tokens, sum(out_tokens) as output_tokens, count(in_tokens) as counted by principal, model
+| sort invocations desc
+| limit 10000"#;
 
 /// How long to wait for the query before stopping it.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(180);
@@ -35,6 +48,8 @@ pub struct PrincipalUsage {
     pub invocations: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Records whose token counts could not be read (their tokens are missing above).
+    pub uncounted_records: u64,
     pub cost_usd: Option<f64>,
     pub price_key: Option<String>,
 }
@@ -47,6 +62,8 @@ pub struct PrincipalRow {
     pub invocations: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// Records of this principal and model whose token counts could not be read.
+    pub uncounted: u64,
 }
 
 /// The breakdown, or why there is none (a note for the report).
@@ -168,14 +185,15 @@ pub fn parse_query_results(rows: &[Vec<ResultField>]) -> Result<Vec<PrincipalRow
                 }),
             }
         };
+        let invocations = number("invocations", Some(invocations))?;
+        let counted = number("counted", field("counted"))?;
         parsed.push(PrincipalRow {
-            principal: field("identity.arn")
-                .unwrap_or(UNKNOWN_PRINCIPAL)
-                .to_string(),
-            model_id: field("modelId").unwrap_or(UNKNOWN_PRINCIPAL).to_string(),
-            invocations: number("invocations", Some(invocations))?,
+            principal: field("principal").unwrap_or(UNKNOWN_PRINCIPAL).to_string(),
+            model_id: field("model").unwrap_or(UNKNOWN_PRINCIPAL).to_string(),
+            invocations,
             input_tokens: number("input_tokens", field("input_tokens"))?,
             output_tokens: number("output_tokens", field("output_tokens"))?,
+            uncounted: invocations.saturating_sub(counted),
         });
     }
     Ok(parsed)
@@ -201,6 +219,7 @@ pub fn price_rows(
                 invocations: row.invocations,
                 input_tokens: row.input_tokens,
                 output_tokens: row.output_tokens,
+                uncounted_records: row.uncounted,
             }
         })
         .collect();
@@ -232,19 +251,22 @@ mod tests {
         let rows = vec![
             row(&[
                 (
-                    "identity.arn",
+                    "principal",
                     "arn:aws:sts::123456789012:assumed-role/app/i-1",
                 ),
-                ("modelId", "us.anthropic.claude-3-5-haiku-20241022-v1:0"),
+                ("model", "us.anthropic.claude-3-5-haiku-20241022-v1:0"),
                 ("invocations", "12"),
                 ("input_tokens", "150000"),
                 ("output_tokens", "20000"),
+                ("counted", "12"),
             ]),
-            // No identity, no output tokens (Logs Insights leaves out empty fields).
+            // No identity, no output tokens (Logs Insights leaves out empty fields), and one
+            // record whose counts could not be read.
             row(&[
-                ("modelId", "cohere.command-r-v1:0"),
+                ("model", "cohere.command-r-v1:0"),
                 ("invocations", "3"),
                 ("input_tokens", "900"),
+                ("counted", "2"),
             ]),
         ];
         let parsed = parse_query_results(&rows).unwrap();
@@ -256,10 +278,12 @@ mod tests {
                 invocations: 12,
                 input_tokens: 150_000,
                 output_tokens: 20_000,
+                uncounted: 0,
             }
         );
         assert_eq!(parsed[1].principal, "(unknown)");
         assert_eq!(parsed[1].output_tokens, 0);
+        assert_eq!(parsed[1].uncounted, 1);
 
         let priced = price_rows(parsed, &BTreeMap::new());
         assert_eq!(
@@ -290,15 +314,105 @@ mod tests {
         assert!(err.contains("`many`"), "{err}");
     }
 
-    #[test]
-    fn the_query_uses_the_real_record_fields() {
-        for field in [
-            "identity.arn",
-            "modelId",
-            "input.inputTokenCount",
-            "output.outputTokenCount",
-        ] {
-            assert!(PRINCIPAL_QUERY.contains(field), "{field}");
+    /// The `parse` patterns of [`PRINCIPAL_QUERY`], as Logs Insights runs them: the first
+    /// match of each regular expression in `@message`, its named groups as fields.
+    fn parse_like_logs_insights(message: &str) -> BTreeMap<String, String> {
+        let mut fields = BTreeMap::new();
+        for line in PRINCIPAL_QUERY.lines() {
+            let Some(pattern) = line
+                .trim_start_matches("| ")
+                .strip_prefix("parse @message /")
+                .and_then(|rest| rest.strip_suffix('/'))
+            else {
+                continue;
+            };
+            let re = regex::Regex::new(pattern).expect("the query's pattern is a valid regex");
+            if let Some(caps) = re.captures(message) {
+                for name in re.capture_names().flatten() {
+                    if let Some(m) = caps.name(name) {
+                        fields.insert(name.to_string(), m.as_str().to_string());
+                    }
+                }
+            }
         }
+        fields
+    }
+
+    /// An invocation-log record as Bedrock writes it (model-invocation-logging user guide):
+    /// the bodies come before the counts.
+    fn record(
+        input_body: &str,
+        output_body: &str,
+        input_tokens: u64,
+        output_tokens: u64,
+    ) -> String {
+        format!(
+            r#"{{"schemaType":"ModelInvocationLog","schemaVersion":"1.0","timestamp":"2026-11-20T10:00:00Z","accountId":"123456789012","identity":{{"arn":"arn:aws:sts::123456789012:assumed-role/app/i-1"}},"region":"us-east-1","requestId":"r-1","operation":"ConverseStream","modelId":"us.anthropic.claude-3-7-sonnet-20250219-v1:0","input":{{"inputContentType":"application/json","inputBodyJson":{input_body},"inputTokenCount":{input_tokens}}},"output":{{"outputContentType":"application/json","outputBodyJson":{output_body},"outputTokenCount":{output_tokens}}}}}"#
+        )
+    }
+
+    #[test]
+    fn the_query_reads_counts_from_short_records() {
+        let message = record(
+            r#"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#,
+            r#"{"output":{"message":{"content":[{"text":"hello"}]}},"usage":{"inputTokens":9,"outputTokens":4}}"#,
+            9,
+            4,
+        );
+        let fields = parse_like_logs_insights(&message);
+        assert_eq!(
+            fields["principal"],
+            "arn:aws:sts::123456789012:assumed-role/app/i-1"
+        );
+        assert_eq!(
+            fields["model"],
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+        );
+        assert_eq!(fields["in_tokens"], "9");
+        assert_eq!(fields["out_tokens"], "4");
+    }
+
+    /// A streamed response with 400 chunks (far more than the 200 fields Logs Insights
+    /// discovers) whose last chunk repeats the counts: the query still reads the record's own.
+    #[test]
+    fn the_query_reads_counts_past_the_field_limit_of_streamed_records() {
+        let mut chunks: Vec<String> = (0..400)
+            .map(|i| format!(r#"{{"contentBlockDelta":{{"delta":{{"text":"word{i} "}},"contentBlockIndex":0}}}}"#))
+            .collect();
+        chunks.push(
+            r#"{"metadata":{"usage":{"inputTokens":506,"outputTokens":4576}},"amazon-bedrock-invocationMetrics":{"inputTokenCount":506,"outputTokenCount":4576,"invocationLatency":9000,"firstByteLatency":400}}"#
+                .to_string(),
+        );
+        let long_prompt: Vec<String> = (0..300)
+            .map(|i| format!(r#"{{"role":"user","content":[{{"text":"part {i}"}}]}}"#))
+            .collect();
+        let message = record(
+            &format!(r#"{{"messages":[{}]}}"#, long_prompt.join(",")),
+            &format!("[{}]", chunks.join(",")),
+            506,
+            4576,
+        );
+        assert!(
+            message.matches(':').count() > 1000,
+            "a record with many fields"
+        );
+        let fields = parse_like_logs_insights(&message);
+        assert_eq!(fields["in_tokens"], "506");
+        assert_eq!(fields["out_tokens"], "4576");
+        assert_eq!(
+            fields["model"],
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+        );
+    }
+
+    /// A failed invocation has no output: its input count is read, its output is absent, and
+    /// `count(in_tokens)` still counts it as read.
+    #[test]
+    fn a_record_without_counts_is_not_counted() {
+        let message = r#"{"schemaType":"ModelInvocationLog","identity":{"arn":"arn:aws:iam::1:user/u"},"modelId":"m","input":{"inputBodyJson":{}}}"#;
+        let fields = parse_like_logs_insights(message);
+        assert!(!fields.contains_key("in_tokens"));
+        assert!(!fields.contains_key("out_tokens"));
+        assert_eq!(fields["principal"], "arn:aws:iam::1:user/u");
     }
 }

@@ -140,6 +140,18 @@ impl fmt::Display for Report {
             writeln!(f)?;
             writeln!(f, "By principal:")?;
             writeln!(f, "{}", principals_table(principals).trim_fmt())?;
+            if let Some(check) = &self.principals_check {
+                writeln!(
+                    f,
+                    "Logs vs metrics: invocations {} vs {}, input tokens {} vs {}, output tokens {} vs {}.",
+                    count(check.logs.invocations),
+                    count(check.metrics.invocations),
+                    count(check.logs.input_tokens),
+                    count(check.metrics.input_tokens),
+                    count(check.logs.output_tokens),
+                    count(check.metrics.output_tokens),
+                )?;
+            }
         }
         if !self.notes.is_empty() {
             writeln!(f)?;

@@ -776,18 +776,22 @@ mod mocked {
         let start = mock!(aws_sdk_cloudwatchlogs::Client::start_query)
             .match_requests(|r| {
                 r.log_group_name() == Some("/custom/group")
-                    && r.query_string()
-                        .is_some_and(|q| q.contains("by identity.arn, modelId"))
+                    && r.query_string().is_some_and(|q| {
+                        // Counts read from the raw record, not from discovered fields.
+                        q.contains("parse @message") && q.contains("by principal, model")
+                    })
             })
             .then_output(|| StartQueryOutput::builder().query_id("q-1").build());
         let field = |f: &str, v: &str| ResultField::builder().field(f).value(v).build();
         let row = move |arn: &str, model: &str, n: &str, i: &str, o: &str| {
             vec![
-                field("identity.arn", arn),
-                field("modelId", model),
+                field("principal", arn),
+                field("model", model),
                 field("invocations", n),
                 field("input_tokens", i),
                 field("output_tokens", o),
+                // One of bob's 7 calls to the unknown model had no counts to read.
+                field("counted", if n == "7" { "6" } else { n }),
             ]
         };
         let results = mock!(aws_sdk_cloudwatchlogs::Client::get_query_results)
@@ -864,6 +868,36 @@ mod mocked {
         let text = r.to_string();
         assert!(
             text.contains("By principal:") && text.contains("arn:aws:iam::1:user/bob"),
+            "{text}"
+        );
+
+        // The logs' totals against the metrics' (none in this window): shown, with the records
+        // that could not be counted.
+        let check = r.principals_check.as_ref().expect("check");
+        assert_eq!(check.logs.invocations, 18);
+        assert_eq!(check.logs.input_tokens, 156_000);
+        assert_eq!(check.metrics.invocations, 0);
+        assert_eq!(check.difference.invocations, 18);
+        assert_eq!(check.difference.output_tokens, 22_000);
+        assert_eq!(check.uncounted_records, 1);
+        assert_eq!(rows[2].uncounted_records, 1);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("1 invocation-log record(s) had no token counts")),
+            "{:?}",
+            r.notes
+        );
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("differ from CloudWatch's metrics") && n.contains("+18")),
+            "{:?}",
+            r.notes
+        );
+        assert_eq!(v["principals_check"]["difference"]["input_tokens"], 156_000);
+        assert!(
+            text.contains("Logs vs metrics: invocations 18 vs 0"),
             "{text}"
         );
     }
