@@ -39,6 +39,7 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
     pub budgets: aws_sdk_budgets::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 /// Logs each AWS call and each attempt's HTTP status at debug level (`-v`).
@@ -163,6 +164,7 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch),
             sns: client!(aws_sdk_sns),
             budgets: client!(aws_sdk_budgets),
+            kms: client!(aws_sdk_kms),
         })
     }
 

@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{Action, ComponentId, Context, Diff, Ownership, Permission, Resource};
+use crate::engine::{Action, ComponentId, Context, Diff, Health, Ownership, Permission, Resource};
+use crate::resources::kms::{self, BUCKET_KEY, KeyCheck};
 use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
 use std::time::Duration;
 
@@ -26,6 +27,14 @@ pub struct Bucket;
 
 /// The lifecycle rule this tool owns; other rules on the bucket are kept as they are.
 pub const LIFECYCLE_RULE_ID: &str = "bedrock-monitor-log-expiry";
+
+/// The bucket (`None`: no bucket has the name) and, with `bucket.kms_key_arn`, what its key's
+/// policy allows Bedrock.
+#[derive(Debug, Clone)]
+pub struct BucketRead {
+    pub bucket: Option<BucketState>,
+    pub key: Option<KeyCheck>,
+}
 
 #[derive(Debug, Clone)]
 pub struct BucketState {
@@ -528,7 +537,7 @@ fn encryption_value(algorithm: &str, kms_key_id: Option<&str>, bucket_key: bool)
 
 #[async_trait]
 impl Resource for Bucket {
-    type State = Option<BucketState>;
+    type State = BucketRead;
 
     fn id(&self) -> ComponentId {
         ComponentId::Bucket
@@ -539,6 +548,105 @@ impl Resource for Bucket {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let key_check = async {
+            match &cx.config.bucket.kms_key_arn {
+                Some(key) => Some(kms::check(cx, key, &BUCKET_KEY).await),
+                None => None,
+            }
+        };
+        let (bucket, key) = tokio::join!(Self::read_bucket(cx), key_check);
+        Ok(BucketRead {
+            bucket: bucket?,
+            key,
+        })
+    }
+
+    fn diff(&self, cx: &Context, read: &Self::State) -> Diff {
+        let mut diff = Self::bucket_diff(cx, &read.bucket);
+        if let (Some(key), Some(check)) = (&cx.config.bucket.kms_key_arn, &read.key)
+            && let Some(note) = kms::note(cx, key, &BUCKET_KEY, check)
+        {
+            diff = diff.with_note(note);
+        }
+        diff
+    }
+
+    fn health(&self, cx: &Context, read: &Self::State) -> Vec<Health> {
+        match (&cx.config.bucket.kms_key_arn, &read.key) {
+            (Some(key), Some(check)) => kms::health(cx, key, &BUCKET_KEY, check)
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    async fn apply(&self, cx: &Context, read: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        Self::apply_bucket(cx, &read.bucket, diff).await
+    }
+
+    fn ownership(&self, cx: &Context, read: &Self::State) -> Ownership {
+        match &read.bucket {
+            None => Ownership::Missing,
+            Some(s) if s.region != cx.region => Ownership::NotManaged {
+                reason: format!("a bucket of that name exists in {}", s.region),
+            },
+            Some(s) => ownership_from_tags(cx, &s.tags),
+        }
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let bucket = format!("arn:{}:s3:::{}", cx.partition(), cx.bucket_name());
+        vec![
+            Permission::new(
+                &[
+                    "s3:ListBucket",
+                    "s3:GetBucketLocation",
+                    "s3:CreateBucket",
+                    "s3:GetBucketVersioning",
+                    "s3:PutBucketVersioning",
+                    "s3:GetLifecycleConfiguration",
+                    "s3:PutLifecycleConfiguration",
+                    "s3:GetEncryptionConfiguration",
+                    "s3:PutEncryptionConfiguration",
+                    "s3:GetBucketPublicAccessBlock",
+                    "s3:PutBucketPublicAccessBlock",
+                    "s3:GetBucketPolicy",
+                    "s3:PutBucketPolicy",
+                    "s3:DeleteBucketPolicy",
+                    "s3:GetBucketTagging",
+                    "s3:PutBucketTagging",
+                    "s3:ListBucketVersions",
+                    "s3:DeleteBucket",
+                ],
+                [bucket.clone()],
+            ),
+            // Only `cleanup --purge-data` empties the bucket.
+            Permission::new(
+                &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                [format!("{bucket}/*")],
+            ),
+        ]
+        .into_iter()
+        .chain(
+            cx.config
+                .bucket
+                .kms_key_arn
+                .iter()
+                .map(|key| Permission::new(&["kms:GetKeyPolicy"], [key.clone()])),
+        )
+        .collect()
+    }
+
+    async fn delete(&self, cx: &Context, read: &Self::State) -> Result<(), AwsError> {
+        if read.bucket.is_none() {
+            return Ok(());
+        }
+        Self::delete_bucket(cx).await
+    }
+}
+
+impl Bucket {
+    async fn read_bucket(cx: &Context) -> Result<Option<BucketState>, AwsError> {
         let name = cx.bucket_name();
         let Some(region) = Self::locate(cx, &name).await? else {
             return Ok(None);
@@ -623,7 +731,7 @@ impl Resource for Bucket {
         }))
     }
 
-    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+    fn bucket_diff(cx: &Context, state: &Option<BucketState>) -> Diff {
         let desired = match Self::desired(cx, state.as_ref()) {
             Ok(d) => d,
             Err(e) => return Diff::unchanged().with_note(e.to_string()),
@@ -654,7 +762,11 @@ impl Resource for Bucket {
         diff
     }
 
-    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+    async fn apply_bucket(
+        cx: &Context,
+        state: &Option<BucketState>,
+        diff: &Diff,
+    ) -> Result<(), AwsError> {
         let name = cx.bucket_name();
         let s3 = &cx.aws.s3;
         let observed_tags = state.as_ref().map(|s| s.tags.clone()).unwrap_or_default();
@@ -687,54 +799,7 @@ impl Resource for Bucket {
         Self::put_settings(cx, &name, state, diff, &observed_tags).await
     }
 
-    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        match state {
-            None => Ownership::Missing,
-            Some(s) if s.region != cx.region => Ownership::NotManaged {
-                reason: format!("a bucket of that name exists in {}", s.region),
-            },
-            Some(s) => ownership_from_tags(cx, &s.tags),
-        }
-    }
-
-    fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        let bucket = format!("arn:{}:s3:::{}", cx.partition(), cx.bucket_name());
-        vec![
-            Permission::new(
-                &[
-                    "s3:ListBucket",
-                    "s3:GetBucketLocation",
-                    "s3:CreateBucket",
-                    "s3:GetBucketVersioning",
-                    "s3:PutBucketVersioning",
-                    "s3:GetLifecycleConfiguration",
-                    "s3:PutLifecycleConfiguration",
-                    "s3:GetEncryptionConfiguration",
-                    "s3:PutEncryptionConfiguration",
-                    "s3:GetBucketPublicAccessBlock",
-                    "s3:PutBucketPublicAccessBlock",
-                    "s3:GetBucketPolicy",
-                    "s3:PutBucketPolicy",
-                    "s3:DeleteBucketPolicy",
-                    "s3:GetBucketTagging",
-                    "s3:PutBucketTagging",
-                    "s3:ListBucketVersions",
-                    "s3:DeleteBucket",
-                ],
-                [bucket.clone()],
-            ),
-            // Only `cleanup --purge-data` empties the bucket.
-            Permission::new(
-                &["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                [format!("{bucket}/*")],
-            ),
-        ]
-    }
-
-    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
-        if state.is_none() {
-            return Ok(());
-        }
+    async fn delete_bucket(cx: &Context) -> Result<(), AwsError> {
         let name = cx.bucket_name();
         let s3 = &cx.aws.s3;
         // The policy's deny statement could block the deletes below: remove it first.

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
+use crate::engine::{ComponentId, Context, Diff, Health, Ownership, Permission, Resource};
+use crate::resources::kms::{self, KeyCheck, LOG_GROUP_KEY};
 use crate::resources::{absent_if, ownership_by_tag, tags_field};
 
 pub struct LogGroup;
@@ -17,6 +18,13 @@ pub struct LogGroupState {
     pub retention_days: Option<i32>,
     pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+}
+
+/// The group (`None`: absent) and, with `log_group.kms_key_arn`, what its key's policy allows.
+#[derive(Debug, Clone)]
+pub struct LogGroupRead {
+    pub group: Option<LogGroupState>,
+    pub key: Option<KeyCheck>,
 }
 
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
@@ -46,7 +54,7 @@ impl LogGroup {
 
 #[async_trait]
 impl Resource for LogGroup {
-    type State = Option<LogGroupState>;
+    type State = LogGroupRead;
 
     fn id(&self) -> ComponentId {
         ComponentId::LogGroup
@@ -59,13 +67,20 @@ impl Resource for LogGroup {
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let name = &cx.config.log_group.name;
         let logs = &cx.aws.logs;
-        let (groups, tags) = tokio::join!(
+        let key_check = async {
+            match &cx.config.log_group.kms_key_arn {
+                Some(key) => Some(kms::check(cx, key, &LOG_GROUP_KEY).await),
+                None => None,
+            }
+        };
+        let (groups, tags, key) = tokio::join!(
             logs.describe_log_groups()
                 .log_group_name_prefix(name)
                 .send(),
             logs.list_tags_for_resource()
                 .resource_arn(Self::arn(cx))
                 .send(),
+            key_check,
         );
         let groups = groups.aws("logs:DescribeLogGroups")?;
         let Some(group) = groups
@@ -73,23 +88,26 @@ impl Resource for LogGroup {
             .iter()
             .find(|g| g.log_group_name() == Some(name.as_str()))
         else {
-            return Ok(None);
+            return Ok(LogGroupRead { group: None, key });
         };
         let tags = absent_if(tags.aws("logs:ListTagsForResource"), NOT_FOUND)?
             .and_then(|t| t.tags().cloned())
             .unwrap_or_default()
             .into_iter()
             .collect();
-        Ok(Some(LogGroupState {
-            retention_days: group.retention_in_days(),
-            kms_key_id: group.kms_key_id().map(str::to_string),
-            tags,
-        }))
+        Ok(LogGroupRead {
+            group: Some(LogGroupState {
+                retention_days: group.retention_in_days(),
+                kms_key_id: group.kms_key_id().map(str::to_string),
+                tags,
+            }),
+            key,
+        })
     }
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
         let desired = Self::desired(cx);
-        match state {
+        let mut diff = match &state.group {
             None => Diff::create(desired),
             Some(s) => Diff::compare(desired, |field| match field {
                 "retention_days" => json!(s.retention_days),
@@ -97,13 +115,28 @@ impl Resource for LogGroup {
                 "tags" => tags_field(&cx.config.tags(), &s.tags).0,
                 _ => Value::Null,
             }),
+        };
+        if let (Some(key), Some(check)) = (&cx.config.log_group.kms_key_arn, &state.key)
+            && let Some(note) = kms::note(cx, key, &LOG_GROUP_KEY, check)
+        {
+            diff = diff.with_note(note);
+        }
+        diff
+    }
+
+    fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
+        match (&cx.config.log_group.kms_key_arn, &state.key) {
+            (Some(key), Some(check)) => kms::health(cx, key, &LOG_GROUP_KEY, check)
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
         let l = &cx.config.log_group;
         let logs = &cx.aws.logs;
-        if state.is_none() {
+        if state.group.is_none() {
             let created = logs
                 .create_log_group()
                 .log_group_name(&l.name)
@@ -158,7 +191,7 @@ impl Resource for LogGroup {
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        ownership_by_tag(cx, state.as_ref().map(|s| &s.tags))
+        ownership_by_tag(cx, state.group.as_ref().map(|s| &s.tags))
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
@@ -187,10 +220,19 @@ impl Resource for LogGroup {
                 [group.clone(), format!("{group}:*")],
             ),
         ]
+        .into_iter()
+        .chain(
+            cx.config
+                .log_group
+                .kms_key_arn
+                .iter()
+                .map(|key| Permission::new(&["kms:GetKeyPolicy"], [key.clone()])),
+        )
+        .collect()
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
-        if state.is_none() {
+        if state.group.is_none() {
             return Ok(());
         }
         absent_if(

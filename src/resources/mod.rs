@@ -5,6 +5,7 @@ pub mod alarms;
 pub mod bucket;
 pub mod budgets;
 pub mod dashboard;
+pub mod kms;
 pub mod log_group;
 pub mod logging;
 pub mod role;

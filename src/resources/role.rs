@@ -50,6 +50,8 @@ impl Role {
                 "bucket": cx.bucket_name(),
                 "key_prefix": cx.config.bucket.key_prefix,
                 "large_data_to_s3": cx.config.invocation_logging.large_data_to_s3,
+                // Large bodies written to an SSE-KMS bucket need a data key.
+                "bucket_kms_key_arn": cx.config.bucket.kms_key_arn,
             }),
         )
         .map_err(AwsError::from)

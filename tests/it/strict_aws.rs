@@ -278,3 +278,70 @@ fn an_unreadable_answer_says_so() {
     );
     assert!(!run.stdout.contains("unhandled error"), "{}", run.stdout);
 }
+
+/// CloudWatch Logs and Bedrock encrypt with a KMS key only if its key policy lets them (the
+/// CloudWatch Logs user guide's "Encrypt log data ... using AWS KMS", Bedrock's "Set up an
+/// Amazon S3 destination"). The key is not the stack's: plan reads its policy and shows the
+/// statement to add; once added, the notes go away. The role may use the bucket's key for
+/// large bodies.
+#[test]
+fn plan_says_what_a_kms_key_policy_lacks() {
+    let env = TestEnv::new();
+    let key = env
+        .block_on(env.aws.kms.create_key().description("logs key").send())
+        .expect("key");
+    let arn = key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("key arn")
+        .to_string();
+    env.write_config(&format!(
+        "[log_group]\nkms_key_arn = \"{arn}\"\n[bucket]\nkms_key_arn = \"{arn}\"\n"
+    ));
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let doc = plan.json();
+    let log_notes = resource(&doc, "log-group")["notes"].to_string();
+    assert!(
+        log_notes.contains("does not allow logs.us-east-1.amazonaws.com")
+            && log_notes.contains("add this statement"),
+        "{log_notes}"
+    );
+    let bucket_notes = resource(&doc, "bucket")["notes"].to_string();
+    assert!(
+        bucket_notes.contains("does not allow bedrock.amazonaws.com")
+            && bucket_notes.contains("kms:GenerateDataKey"),
+        "{bucket_notes}"
+    );
+    let role = resource(&doc, "role").to_string();
+    assert!(role.contains("EncryptLargeInvocationPayloads"), "{role}");
+
+    // Add what the notes asked for: no note any more.
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": format!("logs.{REGION}.amazonaws.com")},
+         "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"], "Resource": "*"},
+        {"Sid": "Bedrock", "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
+         "Action": "kms:GenerateDataKey", "Resource": "*"},
+    ]});
+    env.block_on(
+        env.aws
+            .kms
+            .put_key_policy()
+            .key_id(&arn)
+            .policy_name("default")
+            .policy(policy.to_string())
+            .send(),
+    )
+    .expect("key policy");
+    let doc = env.run(&["plan", "-o", "json"]).json();
+    for id in ["log-group", "bucket"] {
+        let notes = resource(&doc, id)["notes"].to_string();
+        assert!(!notes.contains("kms"), "{id}: {notes}");
+    }
+    // status says the same as a health fact.
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let status = env.run(&["status", "-o", "json"]).json();
+    let text = status.to_string();
+    assert!(text.contains(&format!("KMS key {arn}")), "{text}");
+}
