@@ -81,25 +81,8 @@ pub fn canonical(expression: &Value) -> Value {
                 out.insert(key.clone(), canonical(value));
             }
             "Dimensions" | "Tags" | "CostCategories" if value.is_object() => {
-                let mut values: Vec<String> = value
-                    .get("Values")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                values.sort();
-                let mut options: Vec<String> = value
-                    .get("MatchOptions")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let values = sorted_strings(value, "Values");
+                let mut options = sorted_strings(value, "MatchOptions");
                 if options.is_empty() {
                     options.push("EQUALS".into());
                 }
@@ -113,6 +96,21 @@ pub fn canonical(expression: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// The strings of `value[key]`, sorted.
+fn sorted_strings(value: &Value, key: &str) -> Vec<String> {
+    let mut strings: Vec<String> = value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    strings.sort();
+    strings
 }
 
 #[cfg(test)]

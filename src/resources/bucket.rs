@@ -548,13 +548,10 @@ impl Resource for Bucket {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
-        let key_check = async {
-            match &cx.config.bucket.kms_key_arn {
-                Some(key) => Some(kms::check(cx, key, &BUCKET_KEY).await),
-                None => None,
-            }
-        };
-        let (bucket, key) = tokio::join!(Self::read_bucket(cx), key_check);
+        let (bucket, key) = tokio::join!(
+            Self::read_bucket(cx),
+            kms::check_configured(cx, &cx.config.bucket.kms_key_arn, &BUCKET_KEY)
+        );
         Ok(BucketRead {
             bucket: bucket?,
             key,
@@ -562,22 +559,18 @@ impl Resource for Bucket {
     }
 
     fn diff(&self, cx: &Context, read: &Self::State) -> Diff {
-        let mut diff = Self::bucket_diff(cx, &read.bucket);
-        if let (Some(key), Some(check)) = (&cx.config.bucket.kms_key_arn, &read.key)
-            && let Some(note) = kms::note(cx, key, &BUCKET_KEY, check)
-        {
-            diff = diff.with_note(note);
-        }
-        diff
+        let key = &cx.config.bucket.kms_key_arn;
+        kms::with_note(
+            Self::bucket_diff(cx, &read.bucket),
+            cx,
+            key,
+            &BUCKET_KEY,
+            &read.key,
+        )
     }
 
     fn health(&self, cx: &Context, read: &Self::State) -> Vec<Health> {
-        match (&cx.config.bucket.kms_key_arn, &read.key) {
-            (Some(key), Some(check)) => kms::health(cx, key, &BUCKET_KEY, check)
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        }
+        kms::health_facts(cx, &cx.config.bucket.kms_key_arn, &BUCKET_KEY, &read.key)
     }
 
     async fn apply(&self, cx: &Context, read: &Self::State, diff: &Diff) -> Result<(), AwsError> {

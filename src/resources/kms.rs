@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::aws::AwsResultExt;
 use crate::docs;
-use crate::engine::{Context, Health, HealthLevel};
+use crate::engine::{Context, Diff, Health, HealthLevel};
 
 /// What a key policy was found to allow a service, for one key.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,6 +154,48 @@ fn action_matches(pattern: &str, needed: &str) -> bool {
     }
 }
 
+/// The check of the configured key, if one is configured.
+pub async fn check_configured(
+    cx: &Context,
+    key_arn: &Option<String>,
+    key_use: &KeyUse,
+) -> Option<KeyCheck> {
+    match key_arn {
+        Some(key) => Some(check(cx, key, key_use).await),
+        None => None,
+    }
+}
+
+/// `diff` with the check's note, if it has one.
+pub fn with_note(
+    diff: Diff,
+    cx: &Context,
+    key_arn: &Option<String>,
+    key_use: &KeyUse,
+    checked: &Option<KeyCheck>,
+) -> Diff {
+    match (key_arn, checked) {
+        (Some(key), Some(check)) => match note(cx, key, key_use, check) {
+            Some(note) => diff.with_note(note),
+            None => diff,
+        },
+        _ => diff,
+    }
+}
+
+/// The check as `status` health facts.
+pub fn health_facts(
+    cx: &Context,
+    key_arn: &Option<String>,
+    key_use: &KeyUse,
+    checked: &Option<KeyCheck>,
+) -> Vec<Health> {
+    match (key_arn, checked) {
+        (Some(key), Some(check)) => vec![health(cx, key, key_use, check)],
+        _ => Vec::new(),
+    }
+}
+
 /// The plan note for a check, if there is something to say.
 pub fn note(cx: &Context, key_arn: &str, key_use: &KeyUse, check: &KeyCheck) -> Option<String> {
     match check {
@@ -177,13 +219,13 @@ pub fn note(cx: &Context, key_arn: &str, key_use: &KeyUse, check: &KeyCheck) -> 
 }
 
 /// The same as a `status` health fact.
-pub fn health(cx: &Context, key_arn: &str, key_use: &KeyUse, check: &KeyCheck) -> Option<Health> {
+pub fn health(cx: &Context, key_arn: &str, key_use: &KeyUse, check: &KeyCheck) -> Health {
     let level = match check {
         KeyCheck::Granted => HealthLevel::Ok,
         KeyCheck::Missing { .. } => HealthLevel::Alarm,
         KeyCheck::Unreadable(_) => HealthLevel::Warning,
     };
-    Some(Health {
+    Health {
         subject: format!("KMS key {key_arn}"),
         level,
         detail: note(cx, key_arn, key_use, check).unwrap_or_else(|| {
@@ -193,7 +235,7 @@ pub fn health(cx: &Context, key_arn: &str, key_use: &KeyUse, check: &KeyCheck) -
                 key_use.user
             )
         }),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -67,12 +67,7 @@ impl Resource for LogGroup {
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let name = &cx.config.log_group.name;
         let logs = &cx.aws.logs;
-        let key_check = async {
-            match &cx.config.log_group.kms_key_arn {
-                Some(key) => Some(kms::check(cx, key, &LOG_GROUP_KEY).await),
-                None => None,
-            }
-        };
+        let key_check = kms::check_configured(cx, &cx.config.log_group.kms_key_arn, &LOG_GROUP_KEY);
         let (groups, tags, key) = tokio::join!(
             logs.describe_log_groups()
                 .log_group_name_prefix(name)
@@ -107,7 +102,7 @@ impl Resource for LogGroup {
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
         let desired = Self::desired(cx);
-        let mut diff = match &state.group {
+        let diff = match &state.group {
             None => Diff::create(desired),
             Some(s) => Diff::compare(desired, |field| match field {
                 "retention_days" => json!(s.retention_days),
@@ -116,21 +111,17 @@ impl Resource for LogGroup {
                 _ => Value::Null,
             }),
         };
-        if let (Some(key), Some(check)) = (&cx.config.log_group.kms_key_arn, &state.key)
-            && let Some(note) = kms::note(cx, key, &LOG_GROUP_KEY, check)
-        {
-            diff = diff.with_note(note);
-        }
-        diff
+        let key = &cx.config.log_group.kms_key_arn;
+        kms::with_note(diff, cx, key, &LOG_GROUP_KEY, &state.key)
     }
 
     fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
-        match (&cx.config.log_group.kms_key_arn, &state.key) {
-            (Some(key), Some(check)) => kms::health(cx, key, &LOG_GROUP_KEY, check)
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
-        }
+        kms::health_facts(
+            cx,
+            &cx.config.log_group.kms_key_arn,
+            &LOG_GROUP_KEY,
+            &state.key,
+        )
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
