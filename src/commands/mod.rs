@@ -165,15 +165,20 @@ pub fn show_value(v: &Value) -> String {
 pub fn render_change(out: &mut String, change: &FieldChange, indent: &str) {
     let old = show_value(&change.old);
     let new = show_value(&change.new);
-    // Two objects differing only in scalar members (e.g. an alarm's threshold): one line each.
+    // Two objects differing only in short members (an alarm's threshold, its OK actions): one
+    // line each.
     if let (Value::Object(a), Value::Object(b)) = (&change.old, &change.new) {
         let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
         let differing: Vec<&String> = keys
             .into_iter()
             .filter(|k| a.get(*k) != b.get(*k))
             .collect();
-        let scalar =
-            |v: Option<&Value>| !matches!(v, Some(Value::Object(_)) | Some(Value::Array(_)));
+        let scalar = |v: Option<&Value>| match v {
+            Some(Value::Object(_)) | Some(Value::Array(_)) => {
+                v.is_some_and(|v| v.to_string().len() <= 120)
+            }
+            _ => true,
+        };
         if differing
             .iter()
             .all(|k| scalar(a.get(*k)) && scalar(b.get(*k)))
