@@ -45,6 +45,23 @@ fn emails(env: &TestEnv) -> Vec<String> {
     e
 }
 
+/// The alarm has been evaluated (as CloudWatch does minutes after creation): OK, no longer
+/// INSUFFICIENT_DATA.
+fn evaluated_ok(env: &TestEnv, name: &str) {
+    env.block_on(
+        env.aws
+            .cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason(
+                "Threshold Crossed: 1 datapoint [0.0] was not greater than the threshold.",
+            )
+            .send(),
+    )
+    .unwrap_or_else(|e| panic!("set the state of {name}: {e:?}"));
+}
+
 #[test]
 fn topic_and_alarms_have_every_setting_and_converge() {
     let env = TestEnv::new();
@@ -241,16 +258,7 @@ fn topic_and_alarms_have_every_setting_and_converge() {
 
     // Once an alarm has been evaluated (left INSUFFICIENT_DATA), the next apply adds its OK
     // action, and only that: one PutMetricAlarm, no email was due for the first evaluation.
-    env.block_on(
-        env.aws
-            .cloudwatch
-            .set_alarm_state()
-            .alarm_name("Bedrock-HighErrorRate")
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
-            .state_reason("Threshold Crossed: no datapoints were received")
-            .send(),
-    )
-    .expect("evaluate the alarm");
+    evaluated_ok(&env, "Bedrock-HighErrorRate");
     env.proxy.clear();
     env.run(&["apply", "--yes"]).assert_code(0);
     assert_eq!(env.writes(), ["monitoring:PutMetricAlarm"]);
@@ -371,18 +379,7 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
     )
     .expect("old alarm");
     // It has been running for a while: evaluated, no longer INSUFFICIENT_DATA.
-    env.block_on(
-        env.aws
-            .cloudwatch
-            .set_alarm_state()
-            .alarm_name("Bedrock-HighErrorRate")
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
-            .state_reason(
-                "Threshold Crossed: 1 datapoint [0.0] was not greater than the threshold (10.0).",
-            )
-            .send(),
-    )
-    .expect("evaluated old alarm");
+    evaluated_ok(&env, "Bedrock-HighErrorRate");
     // An alarm nobody tagged, with the prefix but not in the config: not ours to delete.
     env.block_on(
         env.aws
