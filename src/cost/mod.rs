@@ -2,3 +2,4 @@
 //! the billed report later) and by `report`: what counts as Bedrock spend.
 
 pub mod spend;
+pub mod usage;
