@@ -40,6 +40,7 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub budgets: aws_sdk_budgets::Client,
     pub kms: aws_sdk_kms::Client,
+    pub costexplorer: aws_sdk_costexplorer::Client,
 }
 
 /// Logs each AWS call and each attempt's HTTP status at debug level (`-v`).
@@ -165,6 +166,7 @@ impl Clients {
             sns: client!(aws_sdk_sns),
             budgets: client!(aws_sdk_budgets),
             kms: client!(aws_sdk_kms),
+            costexplorer: client!(aws_sdk_costexplorer),
         })
     }
 

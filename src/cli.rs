@@ -157,7 +157,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  bedrock-monitor permissions > bedrock-monitor-operator-policy.json"
     )]
-    Permissions,
+    Permissions(PermissionsArgs),
 
     /// Print a shell completion script
     #[command(
@@ -260,6 +260,25 @@ pub struct ReportArgs {
     /// Add usage per caller (IAM principal) from the invocation logs
     #[arg(long)]
     pub by_principal: bool,
+    /// Where the figures come from: CloudWatch metrics (an estimate, free) or the bill (Cost
+    /// Explorer, $0.01 per request, 24-48 hours late)
+    #[arg(long, value_enum, default_value = "metrics")]
+    pub source: ReportSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportSource {
+    /// Usage from CloudWatch metrics, priced with the price table
+    Metrics,
+    /// Billed spend from Cost Explorer
+    Billing,
+}
+
+#[derive(Debug, Args)]
+pub struct PermissionsArgs {
+    /// Add the Cost Explorer reads of `report --source billing` (ce:GetCostAndUsage)
+    #[arg(long)]
+    pub with_billing: bool,
 }
 
 #[derive(Debug, Args)]

@@ -264,7 +264,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Status(args) => status::run(&session, args).await,
             Command::Cleanup(args) => cleanup::run(&session, args).await,
             Command::Init(args) => init::run(&session, args).await,
-            Command::Permissions => permissions::run(&session).await,
+            Command::Permissions(args) => permissions::run(&session, args).await,
             Command::Completions(args) => {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
                 clap_complete::generate(

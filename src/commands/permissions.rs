@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::aws::{Account, offline_clients};
+use crate::cli::PermissionsArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::{Context, Permission, QuietProgress};
 use crate::resources;
@@ -63,10 +64,25 @@ fn sid(id: &str, index: usize) -> String {
     }
 }
 
-/// The policy document for `cx`'s config, account and region.
-pub fn policy(cx: &Context) -> Value {
+/// The Cost Explorer read of `report --source billing`, only when asked for: Cost Explorer
+/// cannot scope it to a resource.
+fn billing_permissions() -> Vec<(String, Permission)> {
+    vec![(
+        "ReadBilledSpend".into(),
+        Permission::new(&["ce:GetCostAndUsage"], ["*".to_string()]),
+    )]
+}
+
+/// The policy document for `cx`'s config, account and region; `with_billing` adds the Cost
+/// Explorer reads.
+pub fn policy(cx: &Context, with_billing: bool) -> Value {
     let mut statements = Vec::new();
-    for (name, p) in command_permissions(cx) {
+    let billing = if with_billing {
+        billing_permissions()
+    } else {
+        Vec::new()
+    };
+    for (name, p) in command_permissions(cx).into_iter().chain(billing) {
         statements.push(statement(&name, &p));
     }
     for step in resources::all_steps() {
@@ -90,7 +106,7 @@ fn statement(sid: &str, p: &Permission) -> Value {
     s
 }
 
-pub async fn run(session: &Session) -> Result<ExitStatus, CommandError> {
+pub async fn run(session: &Session, args: &PermissionsArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     // ARNs need the account and region; without credentials the policy still comes out,
     // with wildcards where they would go.
@@ -119,7 +135,7 @@ pub async fn run(session: &Session) -> Result<ExitStatus, CommandError> {
         clients,
         Arc::new(QuietProgress),
     );
-    let document = policy(&cx);
+    let document = policy(&cx, args.with_billing);
     let text = serde_json::to_string_pretty(&document)
         .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
     println!("{text}");
@@ -148,7 +164,7 @@ mod tests {
             offline_clients(),
             Arc::new(QuietProgress),
         );
-        let doc = policy(&cx);
+        let doc = policy(&cx, false);
         let actions: Vec<String> = doc["Statement"]
             .as_array()
             .expect("statements")

@@ -2,7 +2,7 @@
 //! `cloudwatch:ListMetrics` and `cloudwatch:GetMetricData` (plus `logs:StartQuery` and
 //! `logs:GetQueryResults` with `--by-principal`); works with no stack applied.
 
-use crate::cli::{OutputFormat, ReportArgs};
+use crate::cli::{OutputFormat, ReportArgs, ReportSource};
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::report::{ReportOptions, Window, build_report};
 
@@ -17,13 +17,21 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
     )
     .map_err(|e| CommandError::Usage(e.to_string()))?;
     let clients = session.clients(&loaded).await?;
-    let options = ReportOptions::from_config(&loaded.config, args.by_principal);
+    let billing = args.source == ReportSource::Billing;
+    let options = ReportOptions {
+        metrics: !billing,
+        billing,
+        ..ReportOptions::from_config(&loaded.config, args.by_principal)
+    };
     let report = build_report(&clients, &loaded.config, &window, &options).await?;
     match session.printer.format {
         OutputFormat::Csv => {
-            let csv = report
-                .to_csv()
-                .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+            let csv = if billing {
+                report.billing_to_csv()
+            } else {
+                report.to_csv()
+            }
+            .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
             print!("{csv}");
             if args.by_principal {
                 session

@@ -11,6 +11,7 @@
 //! `logs:StartQuery` and `logs:GetQueryResults` with `--by-principal`), and works with no stack
 //! applied and with no data (an empty report).
 
+pub mod billing;
 pub mod metrics;
 pub mod pricing;
 pub mod principals;
@@ -44,6 +45,10 @@ pub struct ReportOptions {
     pub by_principal: bool,
     /// The invocation log group (the config's `[log_group] name`).
     pub log_group: String,
+    /// Read usage from CloudWatch's metrics (the estimate).
+    pub metrics: bool,
+    /// Read billed spend from Cost Explorer ($0.01 per request: never by default).
+    pub billing: bool,
 }
 
 impl Default for ReportOptions {
@@ -51,6 +56,8 @@ impl Default for ReportOptions {
         ReportOptions {
             by_principal: false,
             log_group: crate::config::LogGroupConfig::default().name,
+            metrics: true,
+            billing: false,
         }
     }
 }
@@ -61,6 +68,7 @@ impl ReportOptions {
         ReportOptions {
             by_principal,
             log_group: config.log_group.name.clone(),
+            ..ReportOptions::default()
         }
     }
 }
@@ -84,6 +92,13 @@ pub struct Report {
     /// With the per-principal breakdown: its totals from the logs against the metrics'.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principals_check: Option<PrincipalCheck>,
+    /// Where the figures come from: `metrics` (the estimate) and/or `billing`.
+    pub source: Vec<&'static str>,
+    /// With `--source billing`: what Cost Explorer billed (see `notes` when unavailable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing: Option<billing::Billing>,
+    /// Cost Explorer requests this report made ($0.01 each).
+    pub ce_requests: u32,
     /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
     /// could not serve, limits of the estimate.
     pub notes: Vec<String>,
@@ -258,7 +273,11 @@ pub async fn build_report(
     let periods = metrics::Periods::for_window(window, now);
     let mut notes = Vec::new();
 
-    let model_ids = metrics::list_model_ids(&clients.cloudwatch).await?;
+    let model_ids = if options.metrics {
+        metrics::list_model_ids(&clients.cloudwatch).await?
+    } else {
+        Vec::new()
+    };
     let mut models = Vec::new();
     if !model_ids.is_empty() {
         let queries = metrics::usage_queries(&model_ids, periods.sum_seconds);
@@ -336,6 +355,37 @@ pub async fn build_report(
                 report.principals = Some(rows);
             }
             principals::Outcome::Unavailable(note) => report.notes.push(note),
+        }
+    }
+    report.source = Vec::new();
+    if options.metrics {
+        report.source.push("metrics");
+    }
+    if options.billing {
+        report.source.push("billing");
+        match billing::fetch(&clients.costexplorer, window, now).await? {
+            billing::Outcome::Billed(billed) => {
+                report.ce_requests = billed.requests;
+                if !billed.complete {
+                    report.notes.push(format!(
+                        "the window ends less than {} hours ago: billed figures are incomplete \
+                         (Cost Explorer settles usage 24-48 hours late)",
+                        billing::BILLING_LAG_HOURS
+                    ));
+                }
+                if !billed.unmapped_usage_types.is_empty() {
+                    report.notes.push(format!(
+                        "{} billed usage type(s) name no model; they are listed with their cost \
+                         under unmapped_usage_types and counted in the billed total",
+                        billed.unmapped_usage_types.len()
+                    ));
+                }
+                report.billing = Some(billed);
+            }
+            billing::Outcome::Unavailable { reason, requests } => {
+                report.ce_requests = requests;
+                report.notes.push(reason);
+            }
         }
     }
     Ok(report)
@@ -471,6 +521,9 @@ impl Report {
             projection,
             principals: None,
             principals_check: None,
+            source: vec!["metrics"],
+            billing: None,
+            ce_requests: 0,
             notes,
         }
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use comfy_table::{CellAlignment, Table};
 
 use super::Report;
+use super::billing::Billing;
 use super::principals::PrincipalUsage;
 
 /// The CSV header: one row per model follows.
@@ -46,6 +47,55 @@ impl Report {
                 m.cache_write_input_tokens.to_string(),
                 m.price_key.clone().unwrap_or_default(),
             ])?;
+        }
+        into_string(writer)
+    }
+
+    /// The billed figures as CSV: one row per model as billed, then one per unmapped usage type
+    /// (a header only when there are none).
+    pub fn billing_to_csv(&self) -> Result<String, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record([
+            "model",
+            "service",
+            "usage_type",
+            "input_cost_usd",
+            "output_cost_usd",
+            "cache_cost_usd",
+            "other_cost_usd",
+            "cost_usd",
+            "input_tokens",
+            "output_tokens",
+        ])?;
+        if let Some(b) = &self.billing {
+            for m in &b.models {
+                writer.write_record([
+                    m.model.clone(),
+                    String::new(),
+                    String::new(),
+                    m.input_cost_usd.to_string(),
+                    m.output_cost_usd.to_string(),
+                    m.cache_cost_usd.to_string(),
+                    m.other_cost_usd.to_string(),
+                    m.cost_usd.to_string(),
+                    m.input_tokens.to_string(),
+                    m.output_tokens.to_string(),
+                ])?;
+            }
+            for u in &b.unmapped_usage_types {
+                writer.write_record([
+                    String::new(),
+                    u.service.clone(),
+                    u.usage_type.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    u.cost_usd.to_string(),
+                    u.cost_usd.to_string(),
+                    String::new(),
+                    String::new(),
+                ])?;
+            }
         }
         into_string(writer)
     }
@@ -98,7 +148,9 @@ impl fmt::Display for Report {
             hours(self.window.hours),
         )?;
         writeln!(f)?;
-        if self.models.is_empty() {
+        if !self.source.contains(&"metrics") {
+            // Billed figures only (below).
+        } else if self.models.is_empty() {
             writeln!(f, "No Bedrock invocations in this window.")?;
         } else {
             writeln!(f, "{}", self.models_table().trim_fmt())?;
@@ -130,12 +182,17 @@ impl fmt::Display for Report {
                 usd(p.monthly_cost_usd),
             )?;
         }
-        writeln!(
-            f,
-            "Prices: built-in {} on-demand list prices as of {}; [pricing] entries in the \
-             config override them.",
-            self.prices_region, self.prices_as_of
-        )?;
+        if self.source.contains(&"metrics") {
+            writeln!(
+                f,
+                "Prices: built-in {} on-demand list prices as of {}; [pricing] entries in the \
+                 config override them.",
+                self.prices_region, self.prices_as_of
+            )?;
+        }
+        if let Some(billing) = &self.billing {
+            write_billing(f, billing, self.ce_requests)?;
+        }
         if let Some(principals) = &self.principals {
             writeln!(f)?;
             writeln!(f, "By principal:")?;
@@ -207,6 +264,66 @@ impl Report {
         ]);
         table
     }
+}
+
+fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt::Result {
+    writeln!(f)?;
+    let days = match (b.start, b.end) {
+        (Some(start), Some(end)) => {
+            format!("{start} to {} (UTC days)", end.pred_opt().unwrap_or(end))
+        }
+        _ => String::new(),
+    };
+    writeln!(
+        f,
+        "Billed by Cost Explorer, {days}{}:",
+        if b.complete { "" } else { ", incomplete" }
+    )?;
+    if b.models.is_empty() && b.unmapped_usage_types.is_empty() {
+        writeln!(f, "No billed Bedrock spend in this window.")?;
+    } else {
+        let mut table = new_table(&[
+            "Model (as billed)",
+            "Input",
+            "Output",
+            "Cache",
+            "Other",
+            "Total (USD)",
+            "Input tokens",
+            "Output tokens",
+        ]);
+        for m in &b.models {
+            table.add_row(vec![
+                m.model.clone(),
+                usd(m.input_cost_usd),
+                usd(m.output_cost_usd),
+                usd(m.cache_cost_usd),
+                usd(m.other_cost_usd),
+                usd(m.cost_usd),
+                count(m.input_tokens),
+                count(m.output_tokens),
+            ]);
+        }
+        for u in &b.unmapped_usage_types {
+            table.add_row(vec![
+                format!("(unmapped) {} / {}", u.service, u.usage_type),
+                String::new(),
+                String::new(),
+                String::new(),
+                usd(u.cost_usd),
+                usd(u.cost_usd),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        writeln!(f, "{}", table.trim_fmt())?;
+    }
+    writeln!(
+        f,
+        "Billed total: {} ({requests} Cost Explorer request{}, $0.01 each).",
+        usd(b.total_cost_usd),
+        if requests == 1 { "" } else { "s" }
+    )
 }
 
 fn principals_table(rows: &[PrincipalUsage]) -> Table {

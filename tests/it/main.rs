@@ -5,6 +5,7 @@ mod support;
 
 mod alerting;
 mod bad_input;
+mod billing;
 mod budgets;
 mod call_counts;
 mod dashboard;

@@ -519,6 +519,7 @@ fn by_principal_without_a_log_group_says_logging_is_off() {
     let options = ReportOptions {
         by_principal: true,
         log_group: "/aws/bedrock/modelinvocations".into(),
+        ..ReportOptions::default()
     };
     let r = env.report(&Config::default(), &window, &options);
     assert_eq!(r.models.len(), 1, "the metrics part is still there");
@@ -584,6 +585,7 @@ fn by_principal_on_moto_reports_that_stats_are_not_evaluated() {
     let options = ReportOptions {
         by_principal: true,
         log_group: group.into(),
+        ..ReportOptions::default()
     };
     let r = env.report(&Config::default(), &window, &options);
     // moto answers the query with raw records, not the stats rows: no breakdown is invented.
@@ -832,6 +834,7 @@ mod mocked {
         let options = ReportOptions {
             by_principal: true,
             log_group: "/custom/group".into(),
+            ..ReportOptions::default()
         };
         let r = report::build_report(&clients, &Config::default(), &window, &options)
             .await

@@ -1,0 +1,421 @@
+//! `--source billing`: billed Bedrock spend from Cost Explorer, per model and token kind.
+//!
+//! One `GetCostAndUsage` (plus its pages): DAILY, `UnblendedCost` and `UsageQuantity`, grouped by
+//! `SERVICE` and `USAGE_TYPE`. Cost Explorer matches dimension values exactly only, so the
+//! request is narrowed to the "Amazon Bedrock" service and the AWS Marketplace billing entity,
+//! and the groups are kept by the one definition of Bedrock spend
+//! ([`crate::cost::spend::is_bedrock_service`]). Each request costs $0.01: the count is
+//! reported. Billing data lags usage by 24–48 hours: a window ending less than 48 hours ago is
+//! marked incomplete.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_costexplorer::types::{
+    DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition,
+    GroupDefinitionType,
+};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::cost::spend::{FIRST_PARTY_SERVICE, is_bedrock_service};
+use crate::cost::usage::{TokenKind, classify};
+
+use super::round_cost;
+use super::window::Window;
+
+/// How long billing data takes to settle.
+pub const BILLING_LAG_HOURS: i64 = 48;
+
+/// Billed spend of one model over the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BilledModel {
+    /// As the bill names it ("Claude 3.7 Sonnet", "NovaLite").
+    pub model: String,
+    pub input_cost_usd: f64,
+    pub output_cost_usd: f64,
+    pub cache_cost_usd: f64,
+    pub other_cost_usd: f64,
+    pub cost_usd: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cache_read_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+/// A line of Bedrock spend that names no model: listed with its cost, never dropped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnmappedUsage {
+    pub service: String,
+    pub usage_type: String,
+    pub cost_usd: f64,
+}
+
+/// One day's billed Bedrock spend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BilledDay {
+    pub date: NaiveDate,
+    pub cost_usd: f64,
+    pub tokens: u64,
+}
+
+/// What the bill says for the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Billing {
+    /// The days asked for: Cost Explorer bills by whole UTC days.
+    pub start: Option<NaiveDate>,
+    /// Exclusive.
+    pub end: Option<NaiveDate>,
+    /// By cost, highest first.
+    pub models: Vec<BilledModel>,
+    pub unmapped_usage_types: Vec<UnmappedUsage>,
+    pub days: Vec<BilledDay>,
+    /// Mapped and unmapped alike.
+    pub total_cost_usd: f64,
+    /// False when the window ends less than 48 hours ago.
+    pub complete: bool,
+    /// Cost Explorer requests made ($0.01 each).
+    pub requests: u32,
+}
+
+/// The billed figures, or why there are none.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Billed(Billing),
+    Unavailable { reason: String, requests: u32 },
+}
+
+/// The UTC days covering the window: from its start's day to the day after its end's (unless
+/// the end is midnight).
+pub fn billing_days(window: &Window) -> (NaiveDate, NaiveDate) {
+    let start = window.start.date_naive();
+    let end_day = window.end.date_naive();
+    let midnight = window.end.time() == chrono::NaiveTime::MIN;
+    let end = if midnight {
+        end_day
+    } else {
+        end_day.succ_opt().unwrap_or(end_day)
+    };
+    (start, end.max(start.succ_opt().unwrap_or(start)))
+}
+
+/// Whether Cost Explorer has settled the window's figures by `now`.
+pub fn is_complete(window: &Window, now: DateTime<Utc>) -> bool {
+    window.end <= now - Duration::hours(BILLING_LAG_HOURS)
+}
+
+fn filter() -> Result<Expression, AwsError> {
+    let dimension = |key: Dimension, value: &str| -> Result<Expression, AwsError> {
+        Ok(Expression::builder()
+            .dimensions(DimensionValues::builder().key(key).values(value).build())
+            .build())
+    };
+    Ok(Expression::builder()
+        .or(dimension(Dimension::Service, FIRST_PARTY_SERVICE)?)
+        .or(dimension(Dimension::BillingEntity, "AWS Marketplace")?)
+        .build())
+}
+
+/// Reads the bill for the window. No access to Cost Explorer is [`Outcome::Unavailable`] with
+/// the permission to grant; other errors are errors.
+pub async fn fetch(
+    ce: &aws_sdk_costexplorer::Client,
+    window: &Window,
+    now: DateTime<Utc>,
+) -> Result<Outcome, AwsError> {
+    let (start, end) = billing_days(window);
+    let mut billing = Billing {
+        start: Some(start),
+        end: Some(end),
+        complete: is_complete(window, now),
+        ..Billing::default()
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        billing.requests += 1;
+        let page = ce
+            .get_cost_and_usage()
+            .time_period(
+                DateInterval::builder()
+                    .start(start.format("%Y-%m-%d").to_string())
+                    .end(end.format("%Y-%m-%d").to_string())
+                    .build()?,
+            )
+            .granularity(Granularity::Daily)
+            .metrics("UnblendedCost")
+            .metrics("UsageQuantity")
+            .filter(filter()?)
+            .group_by(
+                GroupDefinition::builder()
+                    .r#type(GroupDefinitionType::Dimension)
+                    .key("SERVICE")
+                    .build(),
+            )
+            .group_by(
+                GroupDefinition::builder()
+                    .r#type(GroupDefinitionType::Dimension)
+                    .key("USAGE_TYPE")
+                    .build(),
+            )
+            .set_next_page_token(token.clone())
+            .send()
+            .await
+            .aws("ce:GetCostAndUsage");
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if e.is_access_denied() => {
+                return Ok(Outcome::Unavailable {
+                    reason: format!(
+                        "no access to Cost Explorer ({}): the billed figures need \
+                         `ce:GetCostAndUsage` (`bedrock-monitor permissions --with-billing`), and \
+                         in a member account the payer must have enabled Cost Explorer",
+                        e.message
+                    ),
+                    requests: billing.requests,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        for period in page.results_by_time() {
+            let Some(date) = period
+                .time_period()
+                .and_then(|p| NaiveDate::parse_from_str(p.start(), "%Y-%m-%d").ok())
+            else {
+                continue;
+            };
+            for group in period.groups() {
+                let keys = group.keys();
+                let (Some(service), Some(usage_type)) = (keys.first(), keys.get(1)) else {
+                    continue;
+                };
+                let amount = |metric: &str| {
+                    group
+                        .metrics()
+                        .and_then(|m| m.get(metric))
+                        .and_then(|v| v.amount())
+                        .and_then(|a| a.trim().parse::<f64>().ok())
+                        .unwrap_or(0.0)
+                };
+                lines.push(Line {
+                    date,
+                    service: service.clone(),
+                    usage_type: usage_type.clone(),
+                    cost: amount("UnblendedCost"),
+                    quantity: amount("UsageQuantity"),
+                });
+            }
+        }
+        match page.next_page_token() {
+            Some(next) if !next.is_empty() && Some(next) != token.as_deref() => {
+                token = Some(next.to_string());
+            }
+            _ => break,
+        }
+    }
+    summarise(&mut billing, &lines);
+    Ok(Outcome::Billed(billing))
+}
+
+/// One billed (day, service, usage type) group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub date: NaiveDate,
+    pub service: String,
+    pub usage_type: String,
+    pub cost: f64,
+    pub quantity: f64,
+}
+
+/// Per model and kind, unmapped lines, per day and the total, from the groups of Bedrock spend.
+pub fn summarise(billing: &mut Billing, lines: &[Line]) {
+    let mut models: BTreeMap<String, BilledModel> = BTreeMap::new();
+    let mut unmapped: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut days: BTreeMap<NaiveDate, (f64, u64)> = BTreeMap::new();
+    let mut total = 0.0;
+    for line in lines.iter().filter(|l| is_bedrock_service(&l.service)) {
+        total += line.cost;
+        let day = days.entry(line.date).or_default();
+        day.0 += line.cost;
+        let Some(billed) = classify(&line.service, &line.usage_type) else {
+            *unmapped
+                .entry((line.service.clone(), line.usage_type.clone()))
+                .or_default() += line.cost;
+            continue;
+        };
+        let m = models
+            .entry(billed.model.clone())
+            .or_insert_with(|| BilledModel {
+                model: billed.model.clone(),
+                ..BilledModel::default()
+            });
+        let tokens = line.quantity.max(0.0).round() as u64;
+        m.cost_usd += line.cost;
+        match billed.kind {
+            TokenKind::Input => {
+                m.input_cost_usd += line.cost;
+                m.input_tokens += tokens;
+                day.1 += tokens;
+            }
+            TokenKind::Output => {
+                m.output_cost_usd += line.cost;
+                m.output_tokens += tokens;
+                day.1 += tokens;
+            }
+            TokenKind::CacheRead => {
+                m.cache_cost_usd += line.cost;
+                m.cache_read_tokens += tokens;
+                day.1 += tokens;
+            }
+            TokenKind::CacheWrite => {
+                m.cache_cost_usd += line.cost;
+                m.cache_write_tokens += tokens;
+                day.1 += tokens;
+            }
+            TokenKind::Other => m.other_cost_usd += line.cost,
+        }
+    }
+    let mut models: Vec<BilledModel> = models
+        .into_values()
+        .map(|mut m| {
+            for c in [
+                &mut m.input_cost_usd,
+                &mut m.output_cost_usd,
+                &mut m.cache_cost_usd,
+                &mut m.other_cost_usd,
+                &mut m.cost_usd,
+            ] {
+                *c = round_cost(*c);
+            }
+            m
+        })
+        .collect();
+    models.sort_by(|a, b| {
+        b.cost_usd
+            .total_cmp(&a.cost_usd)
+            .then_with(|| a.model.cmp(&b.model))
+    });
+    billing.models = models;
+    billing.unmapped_usage_types = unmapped
+        .into_iter()
+        .map(|((service, usage_type), cost)| UnmappedUsage {
+            service,
+            usage_type,
+            cost_usd: round_cost(cost),
+        })
+        .collect();
+    billing.days = days
+        .into_iter()
+        .map(|(date, (cost, tokens))| BilledDay {
+            date,
+            cost_usd: round_cost(cost),
+            tokens,
+        })
+        .collect();
+    billing.total_cost_usd = round_cost(total);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(date: &str, service: &str, usage_type: &str, cost: f64, quantity: f64) -> Line {
+        Line {
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date"),
+            service: service.into(),
+            usage_type: usage_type.into(),
+            cost,
+            quantity,
+        }
+    }
+
+    /// The figures of the issue: Claude 3.7 Sonnet on one day in October 2025, 506 input and
+    /// 4,576 output tokens, $0.001518 + $0.068640 = $0.070158.
+    #[test]
+    fn models_kinds_unmapped_lines_and_days() {
+        let sonnet = "Claude 3.7 Sonnet (Amazon Bedrock Edition)";
+        let lines = vec![
+            line(
+                "2025-10-14",
+                sonnet,
+                "USE1-MP:USE1_InputTokenCount-Units",
+                0.001518,
+                506.0,
+            ),
+            line(
+                "2025-10-14",
+                sonnet,
+                "USE1-MP:USE1_OutputTokenCount-Units",
+                0.06864,
+                4576.0,
+            ),
+            line(
+                "2025-10-15",
+                "Amazon Bedrock",
+                "USE1-NovaLite-input-tokens",
+                0.0006,
+                10000.0,
+            ),
+            line(
+                "2025-10-15",
+                "Amazon Bedrock",
+                "USE1-ProvisionedThroughput",
+                2.5,
+                1.0,
+            ),
+            // Marketplace spend that is not Bedrock: not counted.
+            line(
+                "2025-10-15",
+                "Some SaaS Product",
+                "USE1-MP:Seats",
+                99.0,
+                1.0,
+            ),
+        ];
+        let mut billing = Billing::default();
+        summarise(&mut billing, &lines);
+        let s = &billing.models[0];
+        assert_eq!(s.model, "Claude 3.7 Sonnet");
+        assert_eq!((s.input_tokens, s.output_tokens), (506, 4576));
+        assert_eq!(s.input_cost_usd, 0.001518);
+        assert_eq!(s.output_cost_usd, 0.06864);
+        assert_eq!(s.cost_usd, 0.070158);
+        assert_eq!(billing.models[1].model, "NovaLite");
+        assert_eq!(
+            billing.unmapped_usage_types,
+            [UnmappedUsage {
+                service: "Amazon Bedrock".into(),
+                usage_type: "USE1-ProvisionedThroughput".into(),
+                cost_usd: 2.5
+            }]
+        );
+        assert_eq!(billing.total_cost_usd, round_cost(0.070158 + 0.0006 + 2.5));
+        assert_eq!(billing.days.len(), 2);
+        assert_eq!(billing.days[0].tokens, 506 + 4576);
+    }
+
+    #[test]
+    fn the_days_cover_the_window_and_recent_windows_are_incomplete() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&Utc)
+        };
+        let window = Window {
+            start: at("2026-11-01T10:00:00Z"),
+            end: at("2026-11-03T00:00:00Z"),
+        };
+        let (start, end) = billing_days(&window);
+        assert_eq!(
+            (start.to_string(), end.to_string()),
+            ("2026-11-01".into(), "2026-11-03".into())
+        );
+        let window = Window {
+            start: at("2026-11-01T10:00:00Z"),
+            end: at("2026-11-03T05:00:00Z"),
+        };
+        assert_eq!(billing_days(&window).1.to_string(), "2026-11-04");
+        assert!(!is_complete(&window, at("2026-11-04T00:00:00Z")));
+        assert!(is_complete(&window, at("2026-11-05T05:00:00Z")));
+    }
+}

@@ -1,0 +1,196 @@
+//! `report --source billing` against moto: `GetCostAndUsage` answers with the results the test
+//! posts to moto's `/moto-api/static/ce/cost-and-usage-results` (one queued result per distinct
+//! request, so a second page is a second result). Realistic service names and usage types:
+//! Marketplace-billed Claude models, a first-party Nova model, and a line that names no model.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::support::env::TestEnv;
+use crate::support::proxy::{AnswerWith, Protocol, Reply, StrictRequest};
+
+const SONNET: &str = "Claude 3.7 Sonnet (Amazon Bedrock Edition)";
+const HAIKU: &str = "Claude 3 Haiku (Amazon Bedrock Edition)";
+
+fn group(service: &str, usage_type: &str, cost: &str, quantity: &str) -> Value {
+    json!({
+        "Keys": [service, usage_type],
+        "Metrics": {
+            "UnblendedCost": {"Amount": cost, "Unit": "USD"},
+            "UsageQuantity": {"Amount": quantity, "Unit": "N/A"},
+        },
+    })
+}
+
+fn day(date: &str, next: &str, groups: Vec<Value>) -> Value {
+    json!({
+        "TimePeriod": {"Start": date, "End": next},
+        "Total": {},
+        "Groups": groups,
+        "Estimated": false,
+    })
+}
+
+/// POST the queued results to moto's static CE endpoint.
+fn queue_results(env: &TestEnv, results: Value) {
+    let url = format!(
+        "{}/moto-api/static/ce/cost-and-usage-results",
+        env.moto.url()
+    );
+    let body = json!({ "results": results }).to_string();
+    let status = env.block_on(async move {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
+        let request = http::Request::post(url)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .expect("request");
+        client
+            .request(request)
+            .await
+            .expect("POST to moto")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 201, "moto took the results");
+}
+
+#[test]
+fn billed_spend_per_model_kind_and_unmapped_lines_over_two_pages() {
+    let env = TestEnv::new();
+    queue_results(
+        &env,
+        json!([
+            {
+                "ResultsByTime": [day("2025-10-14", "2025-10-15", vec![
+                    group(SONNET, "USE1-MP:USE1_InputTokenCount-Units", "0.001518", "506"),
+                    group(SONNET, "USE1-MP:USE1_OutputTokenCount-Units", "0.06864", "4576"),
+                ])],
+                "NextPageToken": "page-2",
+                "DimensionValueAttributes": [],
+            },
+            {
+                "ResultsByTime": [day("2025-10-15", "2025-10-16", vec![
+                    group("Amazon Bedrock", "USE1-NovaLite-input-tokens", "0.0006", "10000"),
+                    group("Amazon Bedrock", "USE1-ProvisionedThroughput", "2.5", "1"),
+                    group(HAIKU, "USE1-MP:USE1_CacheReadInputTokenCount-Units", "0.0003", "1000"),
+                    // Marketplace spend on something else: not Bedrock spend.
+                    group("Acme Log Analytics", "USE1-MP:Seats", "99", "1"),
+                ])],
+                "DimensionValueAttributes": [],
+            },
+        ]),
+    );
+    let run = env.run(&[
+        "report",
+        "--source",
+        "billing",
+        "--start",
+        "2025-10-14",
+        "--end",
+        "2025-10-16",
+        "-o",
+        "json",
+    ]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["source"], json!(["billing"]));
+    assert_eq!(doc["ce_requests"], 2, "one request and its second page");
+    let billing = &doc["billing"];
+    assert_eq!(billing["complete"], true);
+    let models = billing["models"].as_array().expect("models");
+    assert_eq!(models.len(), 3, "{billing:#}");
+    let sonnet = &models[0];
+    assert_eq!(sonnet["model"], "Claude 3.7 Sonnet");
+    assert_eq!(sonnet["input_tokens"], 506);
+    assert_eq!(sonnet["output_tokens"], 4576);
+    assert_eq!(sonnet["input_cost_usd"], 0.001518);
+    assert_eq!(sonnet["output_cost_usd"], 0.06864);
+    assert_eq!(sonnet["cost_usd"], 0.070158);
+    let haiku = models
+        .iter()
+        .find(|m| m["model"] == "Claude 3 Haiku")
+        .expect("haiku");
+    assert_eq!(haiku["cache_cost_usd"], 0.0003);
+    assert!(models.iter().any(|m| m["model"] == "NovaLite"));
+    assert_eq!(
+        billing["unmapped_usage_types"],
+        json!([{"service": "Amazon Bedrock", "usage_type": "USE1-ProvisionedThroughput", "cost_usd": 2.5}])
+    );
+    // Mapped and unmapped alike; the other Marketplace product is not Bedrock spend.
+    assert_eq!(billing["total_cost_usd"], 2.571058);
+    // No CloudWatch call for a billing-only report.
+    let calls: Vec<String> = env.proxy.calls().into_iter().map(|c| c.service).collect();
+    assert!(calls.iter().all(|s| s == "ce"), "{calls:?}");
+
+    let text = env.run(&[
+        "report",
+        "--source",
+        "billing",
+        "--start",
+        "2025-10-14",
+        "--end",
+        "2025-10-16",
+    ]);
+    text.assert_code(0);
+    assert!(
+        text.stdout
+            .contains("Billed by Cost Explorer, 2025-10-14 to 2025-10-15"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("(unmapped) Amazon Bedrock / USE1-ProvisionedThroughput"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("2 Cost Explorer requests"),
+        "{}",
+        text.stdout
+    );
+}
+
+/// No access to Cost Explorer (AccessDeniedException, as for a member account whose payer did
+/// not enable it): a clear note naming the permission, exit 0.
+#[test]
+fn no_cost_explorer_access_is_a_note_not_a_failure() {
+    let env = TestEnv::new();
+    env.proxy.add_rule(Arc::new(AnswerWith(|request: &StrictRequest| {
+        (request.operation == "GetCostAndUsage").then(|| {
+            Reply::error(
+                Protocol::Json,
+                400,
+                "AccessDeniedException",
+                "User: arn:aws:iam::123456789012:user/test is not authorized to perform: ce:GetCostAndUsage",
+            )
+        })
+    })));
+    let run = env.run(&["report", "--source", "billing", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert!(doc.get("billing").is_none(), "{doc:#}");
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains("ce:GetCostAndUsage") && notes.contains("no access to Cost Explorer"),
+        "{notes}"
+    );
+    assert_eq!(doc["ce_requests"], 1);
+}
+
+#[test]
+fn permissions_add_cost_explorer_only_when_asked() {
+    let env = TestEnv::new();
+    let plain = env.run(&["permissions"]);
+    plain.assert_code(0);
+    assert!(!plain.stdout.contains("ce:GetCostAndUsage"));
+    let with = env.run(&["permissions", "--with-billing"]);
+    with.assert_code(0);
+    assert!(
+        with.stdout.contains("ce:GetCostAndUsage"),
+        "{}",
+        with.stdout
+    );
+}
