@@ -264,6 +264,17 @@ pub struct ReportArgs {
     /// Explorer, $0.01 per request, 24-48 hours late)
     #[arg(long, value_enum, default_value = "metrics")]
     pub source: ReportSource,
+    /// Metrics and bill side by side per model, flagging differences above --tolerance
+    #[arg(long, conflicts_with = "source")]
+    pub compare: bool,
+    /// With --compare: the difference in percent that is flagged
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 2.0,
+        requires = "compare"
+    )]
+    pub tolerance: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

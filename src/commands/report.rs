@@ -17,16 +17,23 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
     )
     .map_err(|e| CommandError::Usage(e.to_string()))?;
     let clients = session.clients(&loaded).await?;
-    let billing = args.source == ReportSource::Billing;
+    if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
+        return Err(CommandError::Usage(format!(
+            "--tolerance {}: give a percentage of 0 or more",
+            args.tolerance
+        )));
+    }
+    let billing = args.source == ReportSource::Billing || args.compare;
     let options = ReportOptions {
-        metrics: !billing,
+        metrics: args.source == ReportSource::Metrics,
         billing,
+        compare_tolerance_percent: args.compare.then_some(args.tolerance),
         ..ReportOptions::from_config(&loaded.config, args.by_principal)
     };
     let report = build_report(&clients, &loaded.config, &window, &options).await?;
     match session.printer.format {
         OutputFormat::Csv => {
-            let csv = if billing {
+            let csv = if billing && !args.compare {
                 report.billing_to_csv()
             } else {
                 report.to_csv()

@@ -12,6 +12,7 @@
 //! applied and with no data (an empty report).
 
 pub mod billing;
+pub mod compare;
 pub mod metrics;
 pub mod pricing;
 pub mod principals;
@@ -39,7 +40,7 @@ pub const PROJECTION_DAYS: u32 = 30;
 const LIST_METRICS_DAYS: i64 = 14;
 
 /// What `report` does beyond the metrics.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportOptions {
     /// Add a per-principal breakdown from the invocation log group.
     pub by_principal: bool,
@@ -49,6 +50,9 @@ pub struct ReportOptions {
     pub metrics: bool,
     /// Read billed spend from Cost Explorer ($0.01 per request: never by default).
     pub billing: bool,
+    /// With metrics and billing: put the estimate and the bill side by side, flagging
+    /// differences above this many percent.
+    pub compare_tolerance_percent: Option<f64>,
 }
 
 impl Default for ReportOptions {
@@ -58,6 +62,7 @@ impl Default for ReportOptions {
             log_group: crate::config::LogGroupConfig::default().name,
             metrics: true,
             billing: false,
+            compare_tolerance_percent: None,
         }
     }
 }
@@ -218,6 +223,9 @@ pub struct Totals {
     pub client_errors: u64,
     pub server_errors: u64,
     pub throttles: u64,
+    /// With the bill: what Cost Explorer billed, mapped and unmapped lines alike.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billed_cost_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -242,6 +250,36 @@ pub struct ModelUsage {
     /// Prompt-cache tokens, reported but not priced.
     pub cache_read_input_tokens: u64,
     pub cache_write_input_tokens: u64,
+    /// With `--compare`: what the bill says for this model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billed: Option<billing::BilledModel>,
+    /// With `--compare`: the estimate against the bill.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_difference: Option<compare::CostDifference>,
+}
+
+impl ModelUsage {
+    /// A row with no usage (for a model seen only on the bill).
+    pub fn empty() -> ModelUsage {
+        ModelUsage {
+            model_id: String::new(),
+            invocations: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost_usd: None,
+            price_key: None,
+            price_source: None,
+            avg_latency_ms: None,
+            p99_latency_ms: None,
+            client_errors: 0,
+            server_errors: 0,
+            throttles: 0,
+            cache_read_input_tokens: 0,
+            cache_write_input_tokens: 0,
+            billed: None,
+            cost_difference: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -380,6 +418,9 @@ pub async fn build_report(
                         billed.unmapped_usage_types.len()
                     ));
                 }
+                if let Some(tolerance) = options.compare_tolerance_percent {
+                    compare::attach(&mut report, &billed, tolerance);
+                }
                 report.billing = Some(billed);
             }
             billing::Outcome::Unavailable { reason, requests } => {
@@ -448,6 +489,7 @@ impl Report {
             client_errors: 0,
             server_errors: 0,
             throttles: 0,
+            billed_cost_usd: None,
         };
         let mut cache_tokens = 0u64;
         for m in &usages {
@@ -557,6 +599,8 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         cache_read_input_tokens: to_count(m.cache_read_input_tokens),
         cache_write_input_tokens: to_count(m.cache_write_input_tokens),
         model_id: m.model_id,
+        billed: None,
+        cost_difference: None,
     }
 }
 

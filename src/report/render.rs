@@ -193,6 +193,11 @@ impl fmt::Display for Report {
         if let Some(billing) = &self.billing {
             write_billing(f, billing, self.ce_requests)?;
         }
+        if self.models.iter().any(|m| m.billed.is_some()) {
+            writeln!(f)?;
+            writeln!(f, "Estimate against the bill:")?;
+            writeln!(f, "{}", self.comparison_table().trim_fmt())?;
+        }
         if let Some(principals) = &self.principals {
             writeln!(f)?;
             writeln!(f, "By principal:")?;
@@ -326,6 +331,40 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
     )
 }
 
+impl Report {
+    fn comparison_table(&self) -> Table {
+        let mut table = new_table(&[
+            "Model",
+            "Billed as",
+            "Estimate (USD)",
+            "Billed (USD)",
+            "Difference",
+            "%",
+            "",
+        ]);
+        for m in self.models.iter().filter(|m| m.billed.is_some()) {
+            let billed = m.billed.as_ref();
+            let d = m.cost_difference.as_ref();
+            table.add_row(vec![
+                m.model_id.clone(),
+                billed.map(|b| b.model.clone()).unwrap_or_default(),
+                m.cost_usd.map(usd).unwrap_or_else(|| "unpriced".into()),
+                billed.map(|b| usd(b.cost_usd)).unwrap_or_default(),
+                d.map(|d| usd(d.cost_usd)).unwrap_or_default(),
+                d.and_then(|d| d.cost_percent)
+                    .map(|p| format!("{p:+.1}"))
+                    .unwrap_or_default(),
+                if d.is_some_and(|d| d.flagged) {
+                    "differs".into()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+        table
+    }
+}
+
 fn principals_table(rows: &[PrincipalUsage]) -> Table {
     let mut table = new_table(&[
         "Principal",
@@ -381,14 +420,17 @@ pub(crate) fn count(n: u64) -> String {
 }
 
 /// Dollars: cents from $1 up, four decimals below (small windows cost fractions of a cent).
+/// Negative amounts (a difference) keep their sign.
 pub(crate) fn usd(value: f64) -> String {
+    let sign = if value < 0.0 { "-" } else { "" };
+    let value = value.abs();
     if value == 0.0 {
         "$0.00".into()
-    } else if value.abs() >= 1.0 {
+    } else if value >= 1.0 {
         let cents = (value * 100.0).round() as u64;
-        format!("${}.{:02}", count(cents / 100), cents % 100)
+        format!("{sign}${}.{:02}", count(cents / 100), cents % 100)
     } else {
-        format!("${value:.4}")
+        format!("{sign}${value:.4}")
     }
 }
 

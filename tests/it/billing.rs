@@ -194,3 +194,130 @@ fn permissions_add_cost_explorer_only_when_asked() {
         with.stdout
     );
 }
+
+/// Puts `value` of `metric` for `model` at `at` into moto's AWS/Bedrock namespace.
+fn put_metric(
+    env: &TestEnv,
+    model: &str,
+    metric: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    value: f64,
+) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    env.block_on(
+        env.aws
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/Bedrock")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(Dimension::builder().name("ModelId").value(model).build())
+                    .timestamp(aws_smithy_types::DateTime::from_secs(at.timestamp()))
+                    .value(value)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("PutMetricData");
+}
+
+/// `--compare`: the day of Claude 3.7 Sonnet (23 invocations, 506 input and 4,576
+/// output tokens; billed $0.001518 + $0.068640) matches its estimate to the cent; Nova Lite's
+/// estimate is a third below its bill and is flagged; Claude 3 Haiku appears only on the bill
+/// and still gets its row.
+#[test]
+fn compare_puts_the_estimate_against_the_bill_and_flags_differences() {
+    let env = TestEnv::new();
+    let day_start = (chrono::Utc::now() - chrono::Duration::days(4)).date_naive();
+    let at = day_start.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+    let sonnet_id = "us.anthropic.claude-3-7-sonnet-20250219-v1:0";
+    put_metric(&env, sonnet_id, "Invocations", at, 23.0);
+    put_metric(&env, sonnet_id, "InputTokenCount", at, 506.0);
+    put_metric(&env, sonnet_id, "OutputTokenCount", at, 4576.0);
+    put_metric(&env, "amazon.nova-lite-v1:0", "Invocations", at, 100.0);
+    put_metric(
+        &env,
+        "amazon.nova-lite-v1:0",
+        "InputTokenCount",
+        at,
+        1_000_000.0,
+    );
+    put_metric(&env, "amazon.nova-lite-v1:0", "OutputTokenCount", at, 0.0);
+    let next = day_start.succ_opt().expect("next day");
+    queue_results(
+        &env,
+        json!([{
+            "ResultsByTime": [day(&day_start.to_string(), &next.to_string(), vec![
+                group(SONNET, "USE1-MP:USE1_InputTokenCount-Units", "0.001518", "506"),
+                group(SONNET, "USE1-MP:USE1_OutputTokenCount-Units", "0.06864", "4576"),
+                group("Amazon Bedrock", "USE1-NovaLite-input-tokens", "0.09", "1000000"),
+                group(HAIKU, "USE1-MP:USE1_InputTokenCount-Units", "0.25", "1000000"),
+            ])],
+            "DimensionValueAttributes": [],
+        }]),
+    );
+    let (start, end) = (day_start.to_string(), next.to_string());
+    let run = env.run(&[
+        "report",
+        "--compare",
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "-o",
+        "json",
+    ]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["source"], json!(["metrics", "billing"]));
+    assert_eq!(doc["billing"]["complete"], true);
+    let row = |id: &str| {
+        doc["models"]
+            .as_array()
+            .and_then(|m| m.iter().find(|r| r["model_id"] == id))
+            .unwrap_or_else(|| panic!("no row {id} in {doc:#}"))
+            .clone()
+    };
+    let sonnet = row(sonnet_id);
+    assert_eq!(sonnet["invocations"], 23);
+    assert_eq!(sonnet["cost_usd"], 0.070158);
+    assert_eq!(sonnet["billed"]["model"], "Claude 3.7 Sonnet");
+    assert_eq!(sonnet["billed"]["cost_usd"], 0.070158);
+    assert_eq!(sonnet["cost_difference"]["cost_usd"], 0.0);
+    assert_eq!(sonnet["cost_difference"]["flagged"], false);
+    let nova = row("amazon.nova-lite-v1:0");
+    assert_eq!(nova["billed"]["model"], "NovaLite");
+    assert_eq!(nova["cost_difference"]["cost_usd"], -0.03);
+    assert_eq!(nova["cost_difference"]["cost_percent"], -33.3);
+    assert_eq!(nova["cost_difference"]["flagged"], true);
+    let haiku = row("Claude 3 Haiku");
+    assert_eq!(haiku["invocations"], 0, "billed only: no metrics");
+    assert_eq!(haiku["billed"]["cost_usd"], 0.25);
+    assert_eq!(doc["totals"]["billed_cost_usd"], 0.410158);
+    assert!(
+        doc["notes"].to_string().contains("differ by more than 2 %"),
+        "{:#}",
+        doc["notes"]
+    );
+
+    // A wider tolerance flags nothing; the text shows the comparison.
+    let text = env.run(&[
+        "report",
+        "--compare",
+        "--tolerance",
+        "50",
+        "--start",
+        &start,
+        "--end",
+        &end,
+    ]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains("Estimate against the bill:"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("differs"), "{}", text.stdout);
+    assert!(text.stdout.contains("-$0.0300"), "{}", text.stdout);
+}
