@@ -267,6 +267,9 @@ pub struct ReportArgs {
     /// Metrics and bill side by side per model, flagging differences above --tolerance
     #[arg(long, conflicts_with = "source")]
     pub compare: bool,
+    /// Add one row per UTC day (a bar chart in text output)
+    #[arg(long)]
+    pub daily: bool,
     /// With --compare: the difference in percent that is flagged
     #[arg(
         long,

@@ -28,12 +28,15 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         metrics: args.source == ReportSource::Metrics,
         billing,
         compare_tolerance_percent: args.compare.then_some(args.tolerance),
+        daily: args.daily,
         ..ReportOptions::from_config(&loaded.config, args.by_principal)
     };
     let report = build_report(&clients, &loaded.config, &window, &options).await?;
     match session.printer.format {
         OutputFormat::Csv => {
-            let csv = if billing && !args.compare {
+            let csv = if args.daily {
+                report.daily_to_csv()
+            } else if billing && !args.compare {
                 report.billing_to_csv()
             } else {
                 report.to_csv()

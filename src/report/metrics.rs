@@ -210,6 +210,8 @@ pub async fn list_model_ids(
 #[derive(Debug, Default)]
 pub struct QueryResults {
     pub values: BTreeMap<String, Vec<f64>>,
+    /// The timestamp (Unix seconds) of each value, in the same order.
+    pub timestamps: BTreeMap<String, Vec<i64>>,
     /// (query ID, status) of results that ended neither `Complete` nor `PartialData`.
     pub incomplete: Vec<(String, String)>,
     pub messages: Vec<String>,
@@ -269,6 +271,11 @@ pub async fn get_metric_data_with(
                     .entry(id.to_string())
                     .or_default()
                     .extend_from_slice(result.values());
+                results
+                    .timestamps
+                    .entry(id.to_string())
+                    .or_default()
+                    .extend(result.timestamps().iter().map(|t| t.secs()));
                 match result.status_code() {
                     None | Some(StatusCode::Complete) | Some(StatusCode::PartialData) => {}
                     Some(other) => results
@@ -349,6 +356,46 @@ pub fn p99_queries(model_ids: &[String], period: i32) -> Vec<MetricDataQuery> {
 fn parse_query_id(id: &str) -> Option<(usize, &str)> {
     let (index, suffix) = id.strip_prefix('m')?.split_once('_')?;
     Some((index.parse().ok()?, suffix))
+}
+
+/// Invocations and tokens per UTC day and model index, from the sums' timestamps (a period
+/// that spans midnight counts on the day it starts).
+pub fn fold_daily(
+    results: &QueryResults,
+) -> BTreeMap<chrono::NaiveDate, BTreeMap<usize, ModelDay>> {
+    let mut days: BTreeMap<chrono::NaiveDate, BTreeMap<usize, ModelDay>> = BTreeMap::new();
+    for (id, values) in &results.values {
+        let Some((index, suffix)) = parse_query_id(id) else {
+            continue;
+        };
+        let Some(stamps) = results.timestamps.get(id) else {
+            continue;
+        };
+        for (value, secs) in values.iter().zip(stamps) {
+            let Some(date) = DateTime::from_timestamp(*secs, 0).map(|t| t.date_naive()) else {
+                continue;
+            };
+            if !value.is_finite() {
+                continue;
+            }
+            let day = days.entry(date).or_default().entry(index).or_default();
+            match suffix {
+                "inv" => day.invocations += value,
+                "tin" => day.input_tokens += value,
+                "tout" => day.output_tokens += value,
+                _ => {}
+            }
+        }
+    }
+    days
+}
+
+/// One model's usage on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ModelDay {
+    pub invocations: f64,
+    pub input_tokens: f64,
+    pub output_tokens: f64,
 }
 
 /// Folds the sums into one [`ModelMetrics`] per model, in `model_ids` order.

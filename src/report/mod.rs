@@ -13,10 +13,11 @@
 
 pub mod billing;
 pub mod compare;
+pub mod daily;
 pub mod metrics;
 pub mod pricing;
 pub mod principals;
-mod render;
+pub(crate) mod render;
 pub mod window;
 
 use std::cmp::Ordering;
@@ -53,6 +54,8 @@ pub struct ReportOptions {
     /// With metrics and billing: put the estimate and the bill side by side, flagging
     /// differences above this many percent.
     pub compare_tolerance_percent: Option<f64>,
+    /// Add one row per UTC day.
+    pub daily: bool,
 }
 
 impl Default for ReportOptions {
@@ -63,6 +66,7 @@ impl Default for ReportOptions {
             metrics: true,
             billing: false,
             compare_tolerance_percent: None,
+            daily: false,
         }
     }
 }
@@ -104,6 +108,9 @@ pub struct Report {
     pub billing: Option<billing::Billing>,
     /// Cost Explorer requests this report made ($0.01 each).
     pub ce_requests: u32,
+    /// With `--daily`: one row per UTC day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily: Option<Vec<daily::DayUsage>>,
     /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
     /// could not serve, limits of the estimate.
     pub notes: Vec<String>,
@@ -317,11 +324,15 @@ pub async fn build_report(
         Vec::new()
     };
     let mut models = Vec::new();
+    let mut metric_days = BTreeMap::new();
     if !model_ids.is_empty() {
         let queries = metrics::usage_queries(&model_ids, periods.sum_seconds);
         let results = metrics::get_metric_data(&clients.cloudwatch, queries, window).await?;
         notes.extend(incomplete_notes(&results));
         let mut folded = metrics::fold_usage(&model_ids, &results);
+        if options.daily {
+            metric_days = metrics::fold_daily(&results);
+        }
 
         // p99 only for models with data, in one more call (per 500 models).
         let active: Vec<usize> = (0..folded.len()).filter(|&i| folded[i].has_data).collect();
@@ -376,6 +387,13 @@ pub async fn build_report(
     );
     notes.append(&mut report.notes);
     report.notes = notes;
+    if options.daily {
+        report.daily = Some(daily::from_metrics(
+            &metric_days,
+            &model_ids,
+            &config.pricing,
+        ));
+    }
 
     if options.by_principal {
         match principals::fetch(&clients.logs, &options.log_group, window, &config.pricing).await? {
@@ -420,6 +438,9 @@ pub async fn build_report(
                 }
                 if let Some(tolerance) = options.compare_tolerance_percent {
                     compare::attach(&mut report, &billed, tolerance);
+                }
+                if let Some(days) = report.daily.as_mut() {
+                    daily::add_billing(days, &billed);
                 }
                 report.billing = Some(billed);
             }
@@ -566,6 +587,7 @@ impl Report {
             source: vec!["metrics"],
             billing: None,
             ce_requests: 0,
+            daily: None,
             notes,
         }
     }

@@ -100,6 +100,32 @@ impl Report {
         into_string(writer)
     }
 
+    /// `--daily` as CSV: one row per UTC day; empty fields where a source has no figure.
+    pub fn daily_to_csv(&self) -> Result<String, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record([
+            "date",
+            "invocations",
+            "input_tokens",
+            "output_tokens",
+            "estimated_cost_usd",
+            "billed_cost_usd",
+            "billed_tokens",
+        ])?;
+        for d in self.daily.iter().flatten() {
+            writer.write_record([
+                d.date.to_string(),
+                d.invocations.to_string(),
+                d.input_tokens.to_string(),
+                d.output_tokens.to_string(),
+                optional(d.estimated_cost_usd),
+                optional(d.billed_cost_usd),
+                d.billed_tokens.map(|t| t.to_string()).unwrap_or_default(),
+            ])?;
+        }
+        into_string(writer)
+    }
+
     /// The per-principal breakdown as CSV (a header only when there is none).
     pub fn principals_to_csv(&self) -> Result<String, csv::Error> {
         let mut writer = csv::Writer::from_writer(Vec::new());
@@ -192,6 +218,15 @@ impl fmt::Display for Report {
         }
         if let Some(billing) = &self.billing {
             write_billing(f, billing, self.ce_requests)?;
+        }
+        if let Some(days) = &self.daily {
+            writeln!(f)?;
+            if days.is_empty() {
+                writeln!(f, "By day: no usage in this window.")?;
+            } else {
+                writeln!(f, "By day (UTC):")?;
+                write!(f, "{}", super::daily::bars(days, 40))?;
+            }
         }
         if self.models.iter().any(|m| m.billed.is_some()) {
             writeln!(f)?;

@@ -321,3 +321,93 @@ fn compare_puts_the_estimate_against_the_bill_and_flags_differences() {
     assert!(!text.stdout.contains("differs"), "{}", text.stdout);
     assert!(text.stdout.contains("-$0.0300"), "{}", text.stdout);
 }
+
+/// `--daily`: one row per UTC day from the metrics' datapoints and the bill, in JSON, CSV
+/// (parsed back) and text (one bar per day).
+#[test]
+fn daily_rows_in_every_format() {
+    let env = TestEnv::new();
+    let first = (chrono::Utc::now() - chrono::Duration::days(5)).date_naive();
+    let second = first.succ_opt().expect("second day");
+    let third = second.succ_opt().expect("third day");
+    let sonnet_id = "us.anthropic.claude-3-7-sonnet-20250219-v1:0";
+    for (date, tokens) in [(first, 1000.0), (second, 3000.0)] {
+        let at = date.and_hms_opt(10, 0, 0).expect("time").and_utc();
+        put_metric(&env, sonnet_id, "Invocations", at, 2.0);
+        put_metric(&env, sonnet_id, "InputTokenCount", at, tokens);
+        put_metric(&env, sonnet_id, "OutputTokenCount", at, 0.0);
+    }
+    queue_results(
+        &env,
+        json!([{
+            "ResultsByTime": [
+                day(&first.to_string(), &second.to_string(), vec![
+                    group(SONNET, "USE1-MP:USE1_InputTokenCount-Units", "0.003", "1000"),
+                ]),
+                day(&second.to_string(), &third.to_string(), vec![
+                    group(SONNET, "USE1-MP:USE1_InputTokenCount-Units", "0.009", "3000"),
+                ]),
+            ],
+            "DimensionValueAttributes": [],
+        }]),
+    );
+    let (start, end) = (first.to_string(), third.to_string());
+    let args = |format: &str| -> Vec<String> {
+        [
+            "report",
+            "--compare",
+            "--daily",
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "-o",
+            format,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let run_with = |format: &str| {
+        let owned = args(format);
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let run = env.run(&refs);
+        run.assert_code(0);
+        run
+    };
+
+    let doc = run_with("json").json();
+    let days = doc["daily"].as_array().expect("daily rows");
+    assert_eq!(days.len(), 2, "{doc:#}");
+    assert_eq!(days[0]["date"], first.to_string());
+    assert_eq!(days[0]["input_tokens"], 1000);
+    assert_eq!(days[0]["estimated_cost_usd"], 0.003);
+    assert_eq!(days[0]["billed_cost_usd"], 0.003);
+    assert_eq!(days[1]["input_tokens"], 3000);
+    assert_eq!(days[1]["billed_cost_usd"], 0.009);
+
+    let csv = run_with("csv").stdout;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(header[0], "date");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[1][0], second.to_string().as_str());
+    assert_eq!(&rows[1][2], "3000");
+    assert_eq!(&rows[1][5], "0.009");
+
+    let text = run_with("text").stdout;
+    let bars: Vec<&str> = text.lines().filter(|l| l.contains('█')).collect();
+    assert_eq!(bars.len(), 2, "{text}");
+    assert!(bars[1].contains("billed $0.0090, 3,000 tokens"), "{text}");
+    // The costlier day has the longer bar.
+    assert!(
+        bars[1].matches('█').count() > bars[0].matches('█').count(),
+        "{text}"
+    );
+}
