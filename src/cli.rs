@@ -290,7 +290,7 @@ pub enum ReportSource {
 
 #[derive(Debug, Args)]
 pub struct PermissionsArgs {
-    /// Add the Cost Explorer reads of `report --source billing` (ce:GetCostAndUsage)
+    /// Add the Cost Explorer reads of `report --source billing` (ce:GetCostAndUsage, ce:GetCostForecast)
     #[arg(long)]
     pub with_billing: bool,
 }

@@ -69,7 +69,10 @@ fn sid(id: &str, index: usize) -> String {
 fn billing_permissions() -> Vec<(String, Permission)> {
     vec![(
         "ReadBilledSpend".into(),
-        Permission::new(&["ce:GetCostAndUsage"], ["*".to_string()]),
+        Permission::new(
+            &["ce:GetCostAndUsage", "ce:GetCostForecast"],
+            ["*".to_string()],
+        ),
     )]
 }
 

@@ -76,6 +76,85 @@ pub struct Billing {
     pub complete: bool,
     /// Cost Explorer requests made ($0.01 each).
     pub requests: u32,
+    /// When the window is the current month: the month's billed total projected to its end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection: Option<BilledProjection>,
+}
+
+/// The current month's billed spend so far plus Cost Explorer's forecast for the rest
+/// (`GetCostForecast`), over the Bedrock services the month's bill names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BilledProjection {
+    pub month_to_date_usd: f64,
+    pub forecast_rest_of_month_usd: f64,
+    pub month_end_usd: f64,
+    /// The first day of the next month (exclusive end of the forecast).
+    pub month_end: NaiveDate,
+}
+
+/// Whether the window is the current month up to now (what the forecast projects).
+pub fn is_current_month(window: &Window, now: DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    let start = window.start.date_naive();
+    let today = now.date_naive();
+    start.year() == today.year()
+        && start.month() == today.month()
+        && start.day() == 1
+        && window.end >= now - Duration::hours(24)
+}
+
+fn first_of_next_month(day: NaiveDate) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let (year, month) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1)
+}
+
+/// The forecast for the rest of the month over `services` (the Bedrock services this month's
+/// bill names: the forecast cannot be grouped, so it is filtered to exactly those).
+async fn forecast_rest_of_month(
+    ce: &aws_sdk_costexplorer::Client,
+    services: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<(f64, NaiveDate)>, AwsError> {
+    let today = now.date_naive();
+    let Some(month_end) = first_of_next_month(today) else {
+        return Ok(None);
+    };
+    if services.is_empty() || today >= month_end {
+        return Ok(None);
+    }
+    let out = ce
+        .get_cost_forecast()
+        .time_period(
+            DateInterval::builder()
+                .start(today.format("%Y-%m-%d").to_string())
+                .end(month_end.format("%Y-%m-%d").to_string())
+                .build()?,
+        )
+        .metric(aws_sdk_costexplorer::types::Metric::UnblendedCost)
+        .granularity(Granularity::Monthly)
+        .filter(
+            Expression::builder()
+                .dimensions(
+                    DimensionValues::builder()
+                        .key(Dimension::Service)
+                        .set_values(Some(services.to_vec()))
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .aws("ce:GetCostForecast")?;
+    Ok(out
+        .total()
+        .and_then(|t| t.amount())
+        .and_then(|a| a.trim().parse::<f64>().ok())
+        .map(|amount| (amount, month_end)))
 }
 
 /// The billed figures, or why there are none.
@@ -214,6 +293,32 @@ pub async fn fetch(
         }
     }
     summarise(&mut billing, &lines);
+    if is_current_month(window, now) {
+        let mut services: Vec<String> = lines
+            .iter()
+            .filter(|l| is_bedrock_service(&l.service))
+            .map(|l| l.service.clone())
+            .collect();
+        services.sort();
+        services.dedup();
+        if !services.is_empty() {
+            billing.requests += 1;
+            // The forecast is a nice-to-have: a refusal (too little history, no access) leaves
+            // it out and the billed figures stand.
+            match forecast_rest_of_month(ce, &services, now).await {
+                Ok(Some((rest, month_end))) => {
+                    billing.projection = Some(BilledProjection {
+                        month_to_date_usd: billing.total_cost_usd,
+                        forecast_rest_of_month_usd: round_cost(rest),
+                        month_end_usd: round_cost(billing.total_cost_usd + rest),
+                        month_end,
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => tracing::debug!("no billed forecast: {e}"),
+            }
+        }
+    }
     Ok(Outcome::Billed(billing))
 }
 

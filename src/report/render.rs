@@ -202,7 +202,7 @@ impl fmt::Display for Report {
             let p = &self.projection;
             writeln!(
                 f,
-                "Projected {}-day month at this rate: {} invocations, {}",
+                "Projected {}-day month at this rate (from the metrics): {} invocations, {}",
                 p.days,
                 count(p.monthly_invocations),
                 usd(p.monthly_cost_usd),
@@ -363,7 +363,17 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
         "Billed total: {} ({requests} Cost Explorer request{}, $0.01 each).",
         usd(b.total_cost_usd),
         if requests == 1 { "" } else { "s" }
-    )
+    )?;
+    if let Some(p) = &b.projection {
+        writeln!(
+            f,
+            "Billed projection to month end (Cost Explorer forecast): {} so far + {} forecast = {}.",
+            usd(p.month_to_date_usd),
+            usd(p.forecast_rest_of_month_usd),
+            usd(p.month_end_usd)
+        )?;
+    }
+    Ok(())
 }
 
 impl Report {

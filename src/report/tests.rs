@@ -277,7 +277,9 @@ fn text_is_an_aligned_table_with_totals_and_projection() {
     assert!(text.contains("unpriced"), "{text}");
     assert!(text.contains("Total: 20 invocations"), "{text}");
     assert!(
-        text.contains("Projected 30-day month at this rate: 600 invocations, $15.01"),
+        text.contains(
+            "Projected 30-day month at this rate (from the metrics): 600 invocations, $15.01"
+        ),
         "{text}"
     );
     assert!(text.contains("as of 2025-12-01"), "{text}");

@@ -411,3 +411,129 @@ fn daily_rows_in_every_format() {
         "{text}"
     );
 }
+
+/// moto has no `GetCostForecast`: the billed projection is tested with aws-smithy-mocks. For the
+/// current month, the bill so far plus the forecast for the rest, filtered to the Bedrock
+/// services this month's bill names; two Cost Explorer requests in all.
+mod forecast {
+    use aws_sdk_costexplorer::operation::get_cost_and_usage::GetCostAndUsageOutput;
+    use aws_sdk_costexplorer::operation::get_cost_forecast::GetCostForecastOutput;
+    use aws_sdk_costexplorer::types::{DateInterval, Group, MetricValue, ResultByTime};
+    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
+    use bedrock_monitor::aws::offline_clients;
+    use bedrock_monitor::config::Config;
+    use bedrock_monitor::report::{self, ReportOptions, Window};
+    use chrono::{Datelike, Utc};
+
+    fn ce_client(rules: &[&Rule]) -> aws_sdk_costexplorer::Client {
+        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let config = aws_sdk_costexplorer::Config::builder()
+            .behavior_version(aws_sdk_costexplorer::config::BehaviorVersion::latest())
+            .region(aws_sdk_costexplorer::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_costexplorer::config::Credentials::new(
+                "a", "b", None, None, "test",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        aws_sdk_costexplorer::Client::from_conf(config)
+    }
+
+    fn money(amount: &str) -> MetricValue {
+        MetricValue::builder().amount(amount).unit("USD").build()
+    }
+
+    #[tokio::test]
+    async fn the_current_month_gets_a_billed_projection() {
+        let now = Utc::now();
+        let first = now.date_naive().with_day(1).expect("first of the month");
+        let usage =
+            mock!(aws_sdk_costexplorer::Client::get_cost_and_usage).then_output(move || {
+                GetCostAndUsageOutput::builder()
+                    .results_by_time(
+                        ResultByTime::builder()
+                            .time_period(
+                                DateInterval::builder()
+                                    .start(first.to_string())
+                                    .end(first.succ_opt().expect("day").to_string())
+                                    .build()
+                                    .expect("interval"),
+                            )
+                            .groups(
+                                Group::builder()
+                                    .keys(super::SONNET)
+                                    .keys("USE1-MP:USE1_InputTokenCount-Units")
+                                    .metrics("UnblendedCost", money("12.5"))
+                                    .metrics("UsageQuantity", money("4166667"))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let forecast = mock!(aws_sdk_costexplorer::Client::get_cost_forecast)
+            .match_requests(|r| {
+                r.filter()
+                    .and_then(|f| f.dimensions())
+                    .is_some_and(|d| d.values() == [super::SONNET.to_string()])
+            })
+            .then_output(|| {
+                GetCostForecastOutput::builder()
+                    .total(money("20.25"))
+                    .build()
+            });
+        let mut clients = offline_clients();
+        clients.costexplorer = ce_client(&[&usage, &forecast]);
+        let window = Window {
+            start: first.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+            end: now,
+        };
+        let options = ReportOptions {
+            metrics: false,
+            billing: true,
+            ..ReportOptions::default()
+        };
+        let r = report::build_report(&clients, &Config::default(), &window, &options)
+            .await
+            .expect("report");
+        assert_eq!(
+            forecast.num_calls(),
+            1,
+            "one forecast, filtered to the billed services"
+        );
+        assert_eq!(r.ce_requests, 2);
+        let p = r
+            .billing
+            .as_ref()
+            .and_then(|b| b.projection.clone())
+            .expect("projection");
+        assert_eq!(p.month_to_date_usd, 12.5);
+        assert_eq!(p.forecast_rest_of_month_usd, 20.25);
+        assert_eq!(p.month_end_usd, 32.75);
+        assert!(
+            r.to_string()
+                .contains("Billed projection to month end (Cost Explorer forecast): $12.50 so far + $20.25 forecast = $32.75"),
+            "{r}"
+        );
+
+        // A past window gets no forecast request.
+        let past = Window {
+            start: (first - chrono::Duration::days(40))
+                .and_hms_opt(0, 0, 0)
+                .expect("t")
+                .and_utc(),
+            end: (first - chrono::Duration::days(35))
+                .and_hms_opt(0, 0, 0)
+                .expect("t")
+                .and_utc(),
+        };
+        let r = report::build_report(&clients, &Config::default(), &past, &options)
+            .await
+            .expect("report");
+        assert_eq!(r.ce_requests, 1);
+        assert_eq!(forecast.num_calls(), 1);
+    }
+}

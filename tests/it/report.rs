@@ -362,7 +362,7 @@ fn report_totals_costs_projection_and_formats() {
     );
     assert!(shown.contains("Total: 25 invocations"), "{shown}");
     assert!(
-        shown.contains("Projected 30-day month at this rate: 3,000 invocations"),
+        shown.contains("Projected 30-day month at this rate (from the metrics): 3,000 invocations"),
         "{shown}"
     );
 
