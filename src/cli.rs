@@ -267,6 +267,9 @@ pub struct ReportArgs {
     /// Metrics and bill side by side per model, flagging differences above --tolerance
     #[arg(long, conflicts_with = "source")]
     pub compare: bool,
+    /// Billed spend per value of this cost-allocation tag, with an "untagged" row (reads the bill)
+    #[arg(long, value_name = "KEY", conflicts_with = "compare")]
+    pub by_tag: Option<String>,
     /// Add one row per UTC day (a bar chart in text output)
     #[arg(long)]
     pub daily: bool,

@@ -23,9 +23,17 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             args.tolerance
         )));
     }
-    let billing = args.source == ReportSource::Billing || args.compare;
+    if let Some(key) = &args.by_tag
+        && (key.trim().is_empty() || key.to_ascii_lowercase().starts_with("aws:"))
+    {
+        return Err(CommandError::Usage(format!(
+            "--by-tag {key:?}: give a user cost-allocation tag key (not empty, not \"aws:\")"
+        )));
+    }
+    let billing = args.source == ReportSource::Billing || args.compare || args.by_tag.is_some();
     let options = ReportOptions {
-        metrics: args.source == ReportSource::Metrics,
+        metrics: args.source == ReportSource::Metrics && args.by_tag.is_none(),
+        by_tag: args.by_tag.clone(),
         billing,
         compare_tolerance_percent: args.compare.then_some(args.tolerance),
         daily: args.daily,
@@ -34,7 +42,9 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
     let report = build_report(&clients, &loaded.config, &window, &options).await?;
     match session.printer.format {
         OutputFormat::Csv => {
-            let csv = if args.daily {
+            let csv = if args.by_tag.is_some() {
+                report.by_tag_to_csv()
+            } else if args.daily {
                 report.daily_to_csv()
             } else if billing && !args.compare {
                 report.billing_to_csv()

@@ -76,9 +76,58 @@ pub struct Billing {
     pub complete: bool,
     /// Cost Explorer requests made ($0.01 each).
     pub requests: u32,
+    /// With `--by-tag`: billed Bedrock spend per value of the tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_tag: Option<TagSpend>,
     /// When the window is the current month: the month's billed total projected to its end.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projection: Option<BilledProjection>,
+}
+
+/// Billed Bedrock spend per value of one cost-allocation tag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagSpend {
+    pub key: String,
+    /// By cost, highest first; spend without the tag is the value `null` ("untagged").
+    pub values: Vec<TagValueSpend>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagValueSpend {
+    pub value: Option<String>,
+    pub cost_usd: f64,
+}
+
+/// Sums the (SERVICE, `KEY$value`) groups of Bedrock spend per tag value; Cost Explorer writes
+/// untagged spend as `KEY$`.
+pub fn by_tag_value(key: &str, lines: &[Line]) -> TagSpend {
+    let mut sums: BTreeMap<Option<String>, f64> = BTreeMap::new();
+    for line in lines.iter().filter(|l| is_bedrock_service(&l.service)) {
+        let value = line
+            .usage_type
+            .split_once('$')
+            .map(|(_, v)| v)
+            .unwrap_or(line.usage_type.as_str())
+            .trim();
+        let value = (!value.is_empty()).then(|| value.to_string());
+        *sums.entry(value).or_default() += line.cost;
+    }
+    let mut values: Vec<TagValueSpend> = sums
+        .into_iter()
+        .map(|(value, cost)| TagValueSpend {
+            value,
+            cost_usd: round_cost(cost),
+        })
+        .collect();
+    values.sort_by(|a, b| {
+        b.cost_usd
+            .total_cmp(&a.cost_usd)
+            .then_with(|| a.value.cmp(&b.value))
+    });
+    TagSpend {
+        key: key.to_string(),
+        values,
+    }
 }
 
 /// The current month's billed spend so far plus Cost Explorer's forecast for the rest
@@ -197,10 +246,16 @@ fn filter() -> Result<Expression, AwsError> {
 
 /// Reads the bill for the window. No access to Cost Explorer is [`Outcome::Unavailable`] with
 /// the permission to grant; other errors are errors.
+///
+/// With `by_tag`, the second grouping is that cost-allocation tag instead of the usage type
+/// (Cost Explorer groups by two keys at most, and one request is the budget): the spend per
+/// tag value comes out, with an "untagged" row, and models are told apart only where the
+/// service names them (Marketplace-billed models).
 pub async fn fetch(
     ce: &aws_sdk_costexplorer::Client,
     window: &Window,
     now: DateTime<Utc>,
+    by_tag: Option<&str>,
 ) -> Result<Outcome, AwsError> {
     let (start, end) = billing_days(window);
     let mut billing = Billing {
@@ -231,12 +286,16 @@ pub async fn fetch(
                     .key("SERVICE")
                     .build(),
             )
-            .group_by(
-                GroupDefinition::builder()
+            .group_by(match by_tag {
+                Some(key) => GroupDefinition::builder()
+                    .r#type(GroupDefinitionType::Tag)
+                    .key(key)
+                    .build(),
+                None => GroupDefinition::builder()
                     .r#type(GroupDefinitionType::Dimension)
                     .key("USAGE_TYPE")
                     .build(),
-            )
+            })
             .set_next_page_token(token.clone())
             .send()
             .await
@@ -292,8 +351,15 @@ pub async fn fetch(
             _ => break,
         }
     }
-    summarise(&mut billing, &lines);
-    if is_current_month(window, now) {
+    match by_tag {
+        Some(key) => {
+            let spend = by_tag_value(key, &lines);
+            billing.total_cost_usd = round_cost(spend.values.iter().map(|v| v.cost_usd).sum());
+            billing.by_tag = Some(spend);
+        }
+        None => summarise(&mut billing, &lines),
+    }
+    if by_tag.is_none() && is_current_month(window, now) {
         let mut services: Vec<String> = lines
             .iter()
             .filter(|l| is_bedrock_service(&l.service))

@@ -56,6 +56,8 @@ pub struct ReportOptions {
     pub compare_tolerance_percent: Option<f64>,
     /// Add one row per UTC day.
     pub daily: bool,
+    /// Group the billed spend by this cost-allocation tag instead of by model.
+    pub by_tag: Option<String>,
 }
 
 impl Default for ReportOptions {
@@ -67,6 +69,7 @@ impl Default for ReportOptions {
             billing: false,
             compare_tolerance_percent: None,
             daily: false,
+            by_tag: None,
         }
     }
 }
@@ -419,7 +422,14 @@ pub async fn build_report(
     }
     if options.billing {
         report.source.push("billing");
-        match billing::fetch(&clients.costexplorer, window, now).await? {
+        match billing::fetch(
+            &clients.costexplorer,
+            window,
+            now,
+            options.by_tag.as_deref(),
+        )
+        .await?
+        {
             billing::Outcome::Billed(billed) => {
                 report.ce_requests = billed.requests;
                 if !billed.complete {

@@ -100,6 +100,22 @@ impl Report {
         into_string(writer)
     }
 
+    /// `--by-tag` as CSV: one row per tag value (empty for untagged spend).
+    pub fn by_tag_to_csv(&self) -> Result<String, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(["tag_key", "tag_value", "cost_usd"])?;
+        if let Some(tags) = self.billing.as_ref().and_then(|b| b.by_tag.as_ref()) {
+            for v in &tags.values {
+                writer.write_record([
+                    tags.key.clone(),
+                    v.value.clone().unwrap_or_default(),
+                    v.cost_usd.to_string(),
+                ])?;
+            }
+        }
+        into_string(writer)
+    }
+
     /// `--daily` as CSV: one row per UTC day; empty fields where a source has no figure.
     pub fn daily_to_csv(&self) -> Result<String, csv::Error> {
         let mut writer = csv::Writer::from_writer(Vec::new());
@@ -319,7 +335,16 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
         "Billed by Cost Explorer, {days}{}:",
         if b.complete { "" } else { ", incomplete" }
     )?;
-    if b.models.is_empty() && b.unmapped_usage_types.is_empty() {
+    if let Some(tags) = &b.by_tag {
+        let mut table = new_table(&[&format!("Tag {}", tags.key), "Billed (USD)"]);
+        for v in &tags.values {
+            table.add_row(vec![
+                v.value.clone().unwrap_or_else(|| "(untagged)".into()),
+                usd(v.cost_usd),
+            ]);
+        }
+        writeln!(f, "{}", table.trim_fmt())?;
+    } else if b.models.is_empty() && b.unmapped_usage_types.is_empty() {
         writeln!(f, "No billed Bedrock spend in this window.")?;
     } else {
         let mut table = new_table(&[

@@ -537,3 +537,75 @@ mod forecast {
         assert_eq!(forecast.num_calls(), 1);
     }
 }
+
+/// `--by-tag KEY`: billed Bedrock spend per value of a cost-allocation tag (application
+/// inference profile tags among them), with an "untagged" row; other services are left out.
+#[test]
+fn by_tag_groups_billed_spend_with_an_untagged_row() {
+    let env = TestEnv::new();
+    // Keep the request bodies, to see what was asked for.
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = Arc::clone(&bodies);
+    env.proxy
+        .add_rule(Arc::new(AnswerWith(move |request: &StrictRequest| {
+            if request.operation == "GetCostAndUsage"
+                && let Some(body) = request.json()
+            {
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push(body);
+            }
+            None
+        })));
+    queue_results(
+        &env,
+        json!([{
+            "ResultsByTime": [day("2025-10-14", "2025-10-15", vec![
+                group(SONNET, "Team$search", "3.5", "0"),
+                group(HAIKU, "Team$search", "0.5", "0"),
+                group("Amazon Bedrock", "Team$support", "1.25", "0"),
+                group(SONNET, "Team$", "2", "0"),
+                group("Acme Log Analytics", "Team$search", "99", "0"),
+            ])],
+            "DimensionValueAttributes": [],
+        }]),
+    );
+    let args = [
+        "report",
+        "--by-tag",
+        "Team",
+        "--start",
+        "2025-10-14",
+        "--end",
+        "2025-10-15",
+    ];
+    let json_run = env.run(&[&args[..], &["-o", "json"]].concat());
+    json_run.assert_code(0);
+    let doc = json_run.json();
+    assert_eq!(doc["source"], json!(["billing"]));
+    assert_eq!(
+        doc["billing"]["by_tag"],
+        json!({"key": "Team", "values": [
+            {"value": "search", "cost_usd": 4.0},
+            {"value": null, "cost_usd": 2.0},
+            {"value": "support", "cost_usd": 1.25},
+        ]})
+    );
+    assert_eq!(doc["billing"]["total_cost_usd"], 7.25);
+    // The request grouped by the tag.
+    let calls = env.proxy.calls();
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.operation == "GetCostAndUsage")
+            .count(),
+        1
+    );
+
+    let csv = env.run(&[&args[..], &["-o", "csv"]].concat());
+    csv.assert_code(0);
+    assert_eq!(
+        csv.stdout,
+        "tag_key,tag_value,cost_usd\nTeam,search,4\nTeam,,2\nTeam,support,1.25\n"
+    );
+    let text = env.run(&args);
+    assert!(text.stdout.contains("(untagged)"), "{}", text.stdout);
+}
