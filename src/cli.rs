@@ -264,7 +264,8 @@ pub struct ReportArgs {
     /// Explorer, $0.01 per request, 24-48 hours late)
     #[arg(long, value_enum, default_value = "metrics")]
     pub source: ReportSource,
-    /// Metrics and bill side by side per model, flagging differences above --tolerance
+    /// Metrics, invocation logs and bill side by side per model, flagging differences above
+    /// --tolerance
     #[arg(long, conflicts_with = "source")]
     pub compare: bool,
     /// Billed spend per value of this cost-allocation tag, with an "untagged" row (reads the bill)
@@ -289,6 +290,8 @@ pub enum ReportSource {
     Metrics,
     /// Billed spend from Cost Explorer
     Billing,
+    /// Invocations and tokens counted from the invocation log group (Logs Insights)
+    Logs,
 }
 
 #[derive(Debug, Args)]

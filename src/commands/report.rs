@@ -36,6 +36,7 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         by_tag: args.by_tag.clone(),
         billing,
         compare_tolerance_percent: args.compare.then_some(args.tolerance),
+        logs: args.source == ReportSource::Logs || args.compare,
         daily: args.daily,
         ..ReportOptions::from_config(&loaded.config, args.by_principal)
     };

@@ -14,6 +14,7 @@
 pub mod billing;
 pub mod compare;
 pub mod daily;
+pub mod logs;
 pub mod metrics;
 pub mod pricing;
 pub mod principals;
@@ -54,6 +55,8 @@ pub struct ReportOptions {
     /// With metrics and billing: put the estimate and the bill side by side, flagging
     /// differences above this many percent.
     pub compare_tolerance_percent: Option<f64>,
+    /// Read counts from the invocation log group.
+    pub logs: bool,
     /// Add one row per UTC day.
     pub daily: bool,
     /// Group the billed spend by this cost-allocation tag instead of by model.
@@ -68,6 +71,7 @@ impl Default for ReportOptions {
             metrics: true,
             billing: false,
             compare_tolerance_percent: None,
+            logs: false,
             daily: false,
             by_tag: None,
         }
@@ -266,6 +270,12 @@ pub struct ModelUsage {
     /// With `--compare`: the estimate against the bill.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_difference: Option<compare::CostDifference>,
+    /// With the logs source: what the invocation logs count for this model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logs: Option<logs::LogCounts>,
+    /// With metrics and logs: metrics minus logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differences: Option<logs::CountDifferences>,
 }
 
 impl ModelUsage {
@@ -288,6 +298,8 @@ impl ModelUsage {
             cache_write_input_tokens: 0,
             billed: None,
             cost_difference: None,
+            logs: None,
+            differences: None,
         }
     }
 }
@@ -398,8 +410,25 @@ pub async fn build_report(
         ));
     }
 
+    // One Logs Insights query serves both the per-principal rows and the logs source.
+    let log_rows = if options.by_principal || options.logs {
+        Some(principals::fetch(&clients.logs, &options.log_group, window, &config.pricing).await?)
+    } else {
+        None
+    };
+    if options.logs {
+        match &log_rows {
+            Some(principals::Outcome::Rows(rows)) => {
+                logs::attach(&mut report, rows, options.metrics);
+            }
+            Some(principals::Outcome::Unavailable(note)) => {
+                report.notes.push(format!("logs source: {note}"));
+            }
+            None => {}
+        }
+    }
     if options.by_principal {
-        match principals::fetch(&clients.logs, &options.log_group, window, &config.pricing).await? {
+        match log_rows.unwrap_or(principals::Outcome::Unavailable(String::new())) {
             principals::Outcome::Rows(rows) => {
                 if rows.iter().any(|r| r.cost_usd.is_none()) {
                     report.notes.push(
@@ -413,12 +442,24 @@ pub async fn build_report(
                 report.principals_check = Some(check);
                 report.principals = Some(rows);
             }
-            principals::Outcome::Unavailable(note) => report.notes.push(note),
+            principals::Outcome::Unavailable(note) => {
+                if !options.logs {
+                    report.notes.push(note);
+                }
+            }
         }
     }
     report.source = Vec::new();
     if options.metrics {
         report.source.push("metrics");
+    } else {
+        // Said by the metrics' summary, which was not a source here.
+        report
+            .notes
+            .retain(|n| !n.starts_with("no Bedrock model metrics"));
+    }
+    if options.logs {
+        report.source.push("logs");
     }
     if options.billing {
         report.source.push("billing");
@@ -487,6 +528,17 @@ fn incomplete_notes(results: &metrics::QueryResults) -> Vec<String> {
 }
 
 impl Report {
+    /// A report with no data (for unit tests of what is added to one).
+    #[cfg(test)]
+    pub(crate) fn empty_for_tests() -> Report {
+        let now = Utc::now();
+        let window = Window {
+            start: now - Duration::hours(1),
+            end: now,
+        };
+        Report::from_metrics(&window, 60, "us-east-1", &BTreeMap::new(), Vec::new())
+    }
+
     /// The report for metrics already fetched: prices, totals, sorting, projection and notes.
     /// `models` with no data are left out.
     pub fn from_metrics(
@@ -633,6 +685,8 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         model_id: m.model_id,
         billed: None,
         cost_difference: None,
+        logs: None,
+        differences: None,
     }
 }
 

@@ -244,6 +244,11 @@ impl fmt::Display for Report {
                 write!(f, "{}", super::daily::bars(days, 40))?;
             }
         }
+        if self.models.iter().any(|m| m.logs.is_some()) {
+            writeln!(f)?;
+            writeln!(f, "Counted in the invocation logs:")?;
+            writeln!(f, "{}", self.logs_table().trim_fmt())?;
+        }
         if self.models.iter().any(|m| m.billed.is_some()) {
             writeln!(f)?;
             writeln!(f, "Estimate against the bill:")?;
@@ -402,6 +407,33 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
 }
 
 impl Report {
+    fn logs_table(&self) -> Table {
+        let with_metrics = self.source.contains(&"metrics");
+        let mut header = vec!["Model", "Invocations", "Input tokens", "Output tokens"];
+        if with_metrics {
+            header.extend(["Δ invocations", "Δ input", "Δ output"]);
+        }
+        let mut table = new_table(&header);
+        for m in &self.models {
+            let Some(l) = m.logs else { continue };
+            let mut row = vec![
+                m.model_id.clone(),
+                count(l.invocations),
+                count(l.input_tokens),
+                count(l.output_tokens),
+            ];
+            if let Some(d) = m.differences {
+                row.extend([
+                    format!("{:+}", d.invocations),
+                    format!("{:+}", d.input_tokens),
+                    format!("{:+}", d.output_tokens),
+                ]);
+            }
+            table.add_row(row);
+        }
+        table
+    }
+
     fn comparison_table(&self) -> Table {
         let mut table = new_table(&[
             "Model",

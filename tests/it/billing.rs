@@ -270,8 +270,16 @@ fn compare_puts_the_estimate_against_the_bill_and_flags_differences() {
     ]);
     run.assert_code(0);
     let doc = run.json();
-    assert_eq!(doc["source"], json!(["metrics", "billing"]));
+    assert_eq!(doc["source"], json!(["metrics", "logs", "billing"]));
     assert_eq!(doc["billing"]["complete"], true);
+    // A source that cannot be read is named with the reason; the others still compare.
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("logs source: invocation logging is off or the log group"),
+        "{:#}",
+        doc["notes"]
+    );
     let row = |id: &str| {
         doc["models"]
             .as_array()
@@ -608,4 +616,63 @@ fn by_tag_groups_billed_spend_with_an_untagged_row() {
     );
     let text = env.run(&args);
     assert!(text.stdout.contains("(untagged)"), "{}", text.stdout);
+}
+
+/// `--source logs` against moto: its Logs Insights does not evaluate `stats`, so the logs
+/// cannot be counted there; the report says so (a source that cannot be read is named) and
+/// exits 0. The counting itself is unit-tested (`src/report/logs.rs`, `principals.rs`).
+#[test]
+fn the_logs_source_names_why_it_cannot_count() {
+    let env = TestEnv::new();
+    env.block_on(
+        env.aws
+            .logs
+            .create_log_group()
+            .log_group_name("/aws/bedrock/modelinvocations")
+            .send(),
+    )
+    .expect("log group");
+    // One invocation record, so that the query has something to return.
+    env.block_on(
+        env.aws
+            .logs
+            .create_log_stream()
+            .log_group_name("/aws/bedrock/modelinvocations")
+            .log_stream_name("aws/bedrock/modelinvocations")
+            .send(),
+    )
+    .expect("log stream");
+    let record = r#"{"schemaType":"ModelInvocationLog","identity":{"arn":"arn:aws:iam::123456789012:user/u"},"modelId":"amazon.nova-lite-v1:0","input":{"inputTokenCount":10},"output":{"outputTokenCount":5}}"#;
+    env.block_on(
+        env.aws
+            .logs
+            .put_log_events()
+            .log_group_name("/aws/bedrock/modelinvocations")
+            .log_stream_name("aws/bedrock/modelinvocations")
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(chrono::Utc::now().timestamp_millis() - 60_000)
+                    .message(record)
+                    .build()
+                    .expect("event"),
+            )
+            .send(),
+    )
+    .expect("log event");
+    let run = env.run(&["report", "--source", "logs", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["source"], json!(["logs"]));
+    assert!(
+        doc["notes"].to_string().contains(
+            "logs source: this endpoint returned Logs Insights rows without the `stats` fields"
+        ),
+        "{:#}",
+        doc["notes"]
+    );
+    let calls: Vec<String> = env.proxy.calls().into_iter().map(|c| c.service).collect();
+    assert!(
+        calls.iter().all(|s| s == "logs"),
+        "only the log query: {calls:?}"
+    );
 }
