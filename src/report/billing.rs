@@ -68,11 +68,15 @@ pub struct Billing {
     pub end: Option<NaiveDate>,
     /// By cost, highest first.
     pub models: Vec<BilledModel>,
+    /// Shown at the report's top level (`unmapped_usage_types`).
+    #[serde(skip)]
     pub unmapped_usage_types: Vec<UnmappedUsage>,
     pub days: Vec<BilledDay>,
     /// Mapped and unmapped alike.
     pub total_cost_usd: f64,
-    /// False when the window ends less than 48 hours ago.
+    /// False when the window ends less than 48 hours ago; shown at the report's top level
+    /// (`billing_complete`).
+    #[serde(skip)]
     pub complete: bool,
     /// Cost Explorer requests made ($0.01 each).
     pub requests: u32,

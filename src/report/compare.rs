@@ -11,15 +11,33 @@ use serde::Serialize;
 use super::billing::{BilledModel, Billing};
 use super::{ModelUsage, Report, round_cost};
 
-/// The estimate against the bill for one model row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostDifference {
+/// How one model's sources disagree: counts (metrics minus logs) and cost (estimate minus
+/// bill); a field is absent when the sources it compares were not both read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Differences {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocations: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<i64>,
     /// Estimate minus bill, USD.
-    pub cost_usd: f64,
-    /// Of the bill; `null` when the bill is 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// Of the bill.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_percent: Option<f64>,
-    /// More than the tolerance apart, and the billed figures are complete.
+    /// Some difference is beyond the tolerance (cost: only on complete billed figures).
     pub flagged: bool,
+}
+
+/// Whether `diff` is more than `tolerance` percent of `base` (any difference when `base` is 0).
+pub fn beyond(diff: f64, base: f64, tolerance_percent: f64) -> bool {
+    if base == 0.0 {
+        diff != 0.0
+    } else {
+        (diff / base * 100.0).abs() > tolerance_percent
+    }
 }
 
 fn squash(s: &str) -> String {
@@ -67,17 +85,16 @@ pub fn attach(report: &mut Report, billing: &Billing, tolerance_percent: f64) {
             .sum::<Option<f64>>();
         let row = &mut report.models[main];
         row.billed = Some(billed.clone());
-        row.cost_difference = estimate.map(|e| {
+        if let Some(e) = estimate {
             let diff = round_cost(e - billed.cost_usd);
             let percent = (billed.cost_usd > 0.0).then(|| diff / billed.cost_usd * 100.0);
-            CostDifference {
-                cost_usd: diff,
-                cost_percent: percent.map(|p| (p * 10.0).round() / 10.0),
-                flagged: billing.complete
-                    && percent.is_none_or(|p| p.abs() > tolerance_percent)
-                    && diff.abs() >= 0.01,
-            }
-        });
+            let d = row.differences.get_or_insert_with(Differences::default);
+            d.cost_usd = Some(diff);
+            d.cost_percent = percent.map(|p| (p * 10.0).round() / 10.0);
+            d.flagged |= billing.complete
+                && beyond(diff, billed.cost_usd, tolerance_percent)
+                && diff.abs() >= 0.01;
+        }
         if rows.len() > 1 {
             report.notes.push(format!(
                 "{} metric rows are billed as {}: the bill is shown on {} and compared with \
@@ -93,12 +110,12 @@ pub fn attach(report: &mut Report, billing: &Billing, tolerance_percent: f64) {
     let flagged: Vec<&str> = report
         .models
         .iter()
-        .filter(|m| m.cost_difference.as_ref().is_some_and(|d| d.flagged))
+        .filter(|m| m.differences.as_ref().is_some_and(|d| d.flagged))
         .map(|m| m.model_id.as_str())
         .collect();
     if !flagged.is_empty() {
         report.notes.push(format!(
-            "the estimate and the bill differ by more than {tolerance_percent} % for {}",
+            "the sources differ by more than {tolerance_percent} % for {} (see `differences`)",
             flagged.join(", ")
         ));
     }
@@ -157,5 +174,36 @@ mod tests {
             name("meta.llama3-1-70b-instruct-v1:0"),
             Some("Llama3-1-70B")
         );
+    }
+
+    /// Billing lags 24-48 hours: with incomplete billed figures the estimate is shown against
+    /// the bill but never flagged; once complete, the same difference is.
+    #[test]
+    fn incomplete_billing_is_never_flagged() {
+        let make = |complete: bool| {
+            let mut report = Report::empty_for_tests();
+            report.models.push(ModelUsage {
+                model_id: "amazon.nova-lite-v1:0".into(),
+                invocations: 1,
+                cost_usd: Some(1.0),
+                ..ModelUsage::empty()
+            });
+            let billing = Billing {
+                models: vec![BilledModel {
+                    model: "NovaLite".into(),
+                    cost_usd: 2.0,
+                    ..BilledModel::default()
+                }],
+                complete,
+                ..Billing::default()
+            };
+            attach(&mut report, &billing, 2.0);
+            report.models[0].differences.clone().expect("differences")
+        };
+        let recent = make(false);
+        assert_eq!(recent.cost_usd, Some(-1.0));
+        assert_eq!(recent.cost_percent, Some(-50.0));
+        assert!(!recent.flagged);
+        assert!(make(true).flagged);
     }
 }

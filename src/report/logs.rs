@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::compare::{Differences, beyond};
 use super::principals::PrincipalUsage;
 use super::{ModelUsage, Report};
 
@@ -17,14 +18,6 @@ pub struct LogCounts {
     pub output_tokens: u64,
     /// Records whose token counts could not be read.
     pub uncounted_records: u64,
-}
-
-/// Metrics minus logs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct CountDifferences {
-    pub invocations: i64,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
 }
 
 /// Per model ID, summed over principals.
@@ -42,8 +35,14 @@ pub fn per_model(rows: &[PrincipalUsage]) -> BTreeMap<String, LogCounts> {
 
 /// Attaches the logs' counts to the model rows (the logs' `modelId` is the ID CloudWatch uses as
 /// its `ModelId` dimension: both are what the caller passed), adding a row for a model only the
-/// logs saw. With metrics, the differences are worked out too.
-pub fn attach(report: &mut Report, rows: &[PrincipalUsage], with_metrics: bool) {
+/// logs saw. With metrics, the differences are worked out too, flagged beyond
+/// `tolerance_percent` of the metrics' count when given.
+pub fn attach(
+    report: &mut Report,
+    rows: &[PrincipalUsage],
+    with_metrics: bool,
+    tolerance_percent: Option<f64>,
+) {
     for (model_id, counts) in per_model(rows) {
         let index = match report.models.iter().position(|m| m.model_id == model_id) {
             Some(i) => i,
@@ -57,12 +56,22 @@ pub fn attach(report: &mut Report, rows: &[PrincipalUsage], with_metrics: bool) 
         };
         let row = &mut report.models[index];
         if with_metrics {
-            let diff = |metric: u64, logs: u64| metric as i64 - logs as i64;
-            row.differences = Some(CountDifferences {
-                invocations: diff(row.invocations, counts.invocations),
-                input_tokens: diff(row.input_tokens, counts.input_tokens),
-                output_tokens: diff(row.output_tokens, counts.output_tokens),
+            let pairs = [
+                (row.invocations, counts.invocations),
+                (row.input_tokens, counts.input_tokens),
+                (row.output_tokens, counts.output_tokens),
+            ];
+            let [inv, input, output] = pairs.map(|(m, l)| m as i64 - l as i64);
+            let flagged = tolerance_percent.is_some_and(|t| {
+                pairs
+                    .iter()
+                    .any(|&(m, l)| beyond(m as f64 - l as f64, m as f64, t))
             });
+            let d = row.differences.get_or_insert_with(Differences::default);
+            d.invocations = Some(inv);
+            d.input_tokens = Some(input);
+            d.output_tokens = Some(output);
+            d.flagged |= flagged;
         }
         row.logs = Some(counts);
     }
@@ -70,11 +79,12 @@ pub fn attach(report: &mut Report, rows: &[PrincipalUsage], with_metrics: bool) 
         .models
         .iter()
         .filter_map(|m| {
-            let d = m.differences?;
-            (d.invocations != 0 || d.input_tokens != 0 || d.output_tokens != 0).then(|| {
+            let d = m.differences.as_ref()?;
+            let (inv, input, output) = (d.invocations?, d.input_tokens?, d.output_tokens?);
+            (inv != 0 || input != 0 || output != 0).then(|| {
                 format!(
-                    "{} ({:+} invocations, {:+} input, {:+} output tokens)",
-                    m.model_id, d.invocations, d.input_tokens, d.output_tokens
+                    "{} ({inv:+} invocations, {input:+} input, {output:+} output tokens)",
+                    m.model_id
                 )
             })
         })
@@ -127,7 +137,7 @@ mod tests {
             usage("arn:aws:iam::1:user/a", haiku, 30, 3000, 600),
             usage("arn:aws:iam::1:user/a", "amazon.nova-lite-v1:0", 2, 10, 10),
         ];
-        attach(&mut report, &rows, true);
+        attach(&mut report, &rows, true, Some(2.0));
         let row = |id: &str| {
             report
                 .models
@@ -136,15 +146,19 @@ mod tests {
                 .expect("row")
         };
         assert_eq!(row(sonnet).logs.map(|l| l.invocations), Some(23));
+        let same = row(sonnet).differences.clone().expect("differences");
         assert_eq!(
-            row(sonnet).differences,
-            Some(CountDifferences {
-                invocations: 0,
-                input_tokens: 0,
-                output_tokens: 0
-            })
+            (
+                same.invocations,
+                same.input_tokens,
+                same.output_tokens,
+                same.flagged
+            ),
+            (Some(0), Some(0), Some(0), false)
         );
-        assert_eq!(row(haiku).differences.map(|d| d.invocations), Some(10));
+        let haiku_diff = row(haiku).differences.clone().expect("differences");
+        assert_eq!(haiku_diff.invocations, Some(10));
+        assert!(haiku_diff.flagged, "10 of 40 invocations is beyond 2 %");
         assert_eq!(row("amazon.nova-lite-v1:0").invocations, 0);
         assert_eq!(
             row("amazon.nova-lite-v1:0").logs.map(|l| l.input_tokens),

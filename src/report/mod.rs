@@ -115,6 +115,13 @@ pub struct Report {
     pub billing: Option<billing::Billing>,
     /// Cost Explorer requests this report made ($0.01 each).
     pub ce_requests: u32,
+    /// With the bill: false when the window ends less than 48 hours ago (figures still move).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_complete: Option<bool>,
+    /// With the bill: Bedrock usage types that name no model, with their cost (counted in
+    /// `totals.billed_cost_usd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmapped_usage_types: Option<Vec<billing::UnmappedUsage>>,
     /// With `--daily`: one row per UTC day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily: Option<Vec<daily::DayUsage>>,
@@ -267,15 +274,12 @@ pub struct ModelUsage {
     /// With `--compare`: what the bill says for this model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billed: Option<billing::BilledModel>,
-    /// With `--compare`: the estimate against the bill.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cost_difference: Option<compare::CostDifference>,
     /// With the logs source: what the invocation logs count for this model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logs: Option<logs::LogCounts>,
-    /// With metrics and logs: metrics minus logs.
+    /// With `--compare`: metrics minus logs, and the estimate minus the bill.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub differences: Option<logs::CountDifferences>,
+    pub differences: Option<compare::Differences>,
 }
 
 impl ModelUsage {
@@ -297,7 +301,6 @@ impl ModelUsage {
             cache_read_input_tokens: 0,
             cache_write_input_tokens: 0,
             billed: None,
-            cost_difference: None,
             logs: None,
             differences: None,
         }
@@ -419,7 +422,12 @@ pub async fn build_report(
     if options.logs {
         match &log_rows {
             Some(principals::Outcome::Rows(rows)) => {
-                logs::attach(&mut report, rows, options.metrics);
+                logs::attach(
+                    &mut report,
+                    rows,
+                    options.metrics,
+                    options.compare_tolerance_percent,
+                );
             }
             Some(principals::Outcome::Unavailable(note)) => {
                 report.notes.push(format!("logs source: {note}"));
@@ -493,6 +501,9 @@ pub async fn build_report(
                 if let Some(days) = report.daily.as_mut() {
                     daily::add_billing(days, &billed);
                 }
+                report.billing_complete = Some(billed.complete);
+                report.unmapped_usage_types = Some(billed.unmapped_usage_types.clone());
+                report.totals.billed_cost_usd = Some(billed.total_cost_usd);
                 report.billing = Some(billed);
             }
             billing::Outcome::Unavailable { reason, requests } => {
@@ -649,6 +660,8 @@ impl Report {
             source: vec!["metrics"],
             billing: None,
             ce_requests: 0,
+            billing_complete: None,
+            unmapped_usage_types: None,
             daily: None,
             notes,
         }
@@ -684,7 +697,6 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         cache_write_input_tokens: to_count(m.cache_write_input_tokens),
         model_id: m.model_id,
         billed: None,
-        cost_difference: None,
         logs: None,
         differences: None,
     }

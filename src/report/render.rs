@@ -422,11 +422,12 @@ impl Report {
                 count(l.input_tokens),
                 count(l.output_tokens),
             ];
-            if let Some(d) = m.differences {
+            if let Some(d) = &m.differences {
+                let signed = |v: Option<i64>| v.map(|v| format!("{v:+}")).unwrap_or_default();
                 row.extend([
-                    format!("{:+}", d.invocations),
-                    format!("{:+}", d.input_tokens),
-                    format!("{:+}", d.output_tokens),
+                    signed(d.invocations),
+                    signed(d.input_tokens),
+                    signed(d.output_tokens),
                 ]);
             }
             table.add_row(row);
@@ -446,13 +447,13 @@ impl Report {
         ]);
         for m in self.models.iter().filter(|m| m.billed.is_some()) {
             let billed = m.billed.as_ref();
-            let d = m.cost_difference.as_ref();
+            let d = m.differences.as_ref();
             table.add_row(vec![
                 m.model_id.clone(),
                 billed.map(|b| b.model.clone()).unwrap_or_default(),
                 m.cost_usd.map(usd).unwrap_or_else(|| "unpriced".into()),
                 billed.map(|b| usd(b.cost_usd)).unwrap_or_default(),
-                d.map(|d| usd(d.cost_usd)).unwrap_or_default(),
+                d.and_then(|d| d.cost_usd).map(usd).unwrap_or_default(),
                 d.and_then(|d| d.cost_percent)
                     .map(|p| format!("{p:+.1}"))
                     .unwrap_or_default(),

@@ -98,7 +98,7 @@ fn billed_spend_per_model_kind_and_unmapped_lines_over_two_pages() {
     assert_eq!(doc["source"], json!(["billing"]));
     assert_eq!(doc["ce_requests"], 2, "one request and its second page");
     let billing = &doc["billing"];
-    assert_eq!(billing["complete"], true);
+    assert_eq!(doc["billing_complete"], true);
     let models = billing["models"].as_array().expect("models");
     assert_eq!(models.len(), 3, "{billing:#}");
     let sonnet = &models[0];
@@ -115,11 +115,12 @@ fn billed_spend_per_model_kind_and_unmapped_lines_over_two_pages() {
     assert_eq!(haiku["cache_cost_usd"], 0.0003);
     assert!(models.iter().any(|m| m["model"] == "NovaLite"));
     assert_eq!(
-        billing["unmapped_usage_types"],
+        doc["unmapped_usage_types"],
         json!([{"service": "Amazon Bedrock", "usage_type": "USE1-ProvisionedThroughput", "cost_usd": 2.5}])
     );
     // Mapped and unmapped alike; the other Marketplace product is not Bedrock spend.
     assert_eq!(billing["total_cost_usd"], 2.571058);
+    assert_eq!(doc["totals"]["billed_cost_usd"], 2.571058);
     // No CloudWatch call for a billing-only report.
     let calls: Vec<String> = env.proxy.calls().into_iter().map(|c| c.service).collect();
     assert!(calls.iter().all(|s| s == "ce"), "{calls:?}");
@@ -271,7 +272,7 @@ fn compare_puts_the_estimate_against_the_bill_and_flags_differences() {
     run.assert_code(0);
     let doc = run.json();
     assert_eq!(doc["source"], json!(["metrics", "logs", "billing"]));
-    assert_eq!(doc["billing"]["complete"], true);
+    assert_eq!(doc["billing_complete"], true);
     // A source that cannot be read is named with the reason; the others still compare.
     assert!(
         doc["notes"]
@@ -292,13 +293,13 @@ fn compare_puts_the_estimate_against_the_bill_and_flags_differences() {
     assert_eq!(sonnet["cost_usd"], 0.070158);
     assert_eq!(sonnet["billed"]["model"], "Claude 3.7 Sonnet");
     assert_eq!(sonnet["billed"]["cost_usd"], 0.070158);
-    assert_eq!(sonnet["cost_difference"]["cost_usd"], 0.0);
-    assert_eq!(sonnet["cost_difference"]["flagged"], false);
+    assert_eq!(sonnet["differences"]["cost_usd"], 0.0);
+    assert_eq!(sonnet["differences"]["flagged"], false);
     let nova = row("amazon.nova-lite-v1:0");
     assert_eq!(nova["billed"]["model"], "NovaLite");
-    assert_eq!(nova["cost_difference"]["cost_usd"], -0.03);
-    assert_eq!(nova["cost_difference"]["cost_percent"], -33.3);
-    assert_eq!(nova["cost_difference"]["flagged"], true);
+    assert_eq!(nova["differences"]["cost_usd"], -0.03);
+    assert_eq!(nova["differences"]["cost_percent"], -33.3);
+    assert_eq!(nova["differences"]["flagged"], true);
     let haiku = row("Claude 3 Haiku");
     assert_eq!(haiku["invocations"], 0, "billed only: no metrics");
     assert_eq!(haiku["billed"]["cost_usd"], 0.25);
