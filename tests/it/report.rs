@@ -904,4 +904,69 @@ mod mocked {
             "{text}"
         );
     }
+
+    /// `--source logs` with a Logs Insights that evaluates `stats` (mocked: moto's does not):
+    /// one query, per-model counts summed over callers, no CloudWatch metrics call.
+    #[tokio::test(start_paused = true)]
+    async fn the_logs_source_counts_per_model() {
+        let window = fixed_window();
+        let start = mock!(aws_sdk_cloudwatchlogs::Client::start_query)
+            .match_requests(|r| {
+                r.query_string()
+                    .is_some_and(|q| q.contains("parse @message"))
+            })
+            .then_output(|| StartQueryOutput::builder().query_id("q-logs").build());
+        let field = |f: &str, v: &str| ResultField::builder().field(f).value(v).build();
+        let results =
+            mock!(aws_sdk_cloudwatchlogs::Client::get_query_results).then_output(move || {
+                let row = |who: &str, model: &str, n: &str, i: &str, o: &str| {
+                    vec![
+                        field("principal", who),
+                        field("model", model),
+                        field("invocations", n),
+                        field("input_tokens", i),
+                        field("output_tokens", o),
+                        field("counted", n),
+                    ]
+                };
+                GetQueryResultsOutput::builder()
+                    .status(QueryStatus::Complete)
+                    .results(row("arn:aws:iam::1:user/a", HAIKU, "20", "1000", "200"))
+                    .results(row("arn:aws:iam::1:user/b", HAIKU, "3", "506", "4576"))
+                    .results(row("arn:aws:iam::1:user/b", SONNET_4, "1", "10", "10"))
+                    .build()
+            });
+        let list = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+            .then_output(|| ListMetricsOutput::builder().build());
+        let mut clients = offline_clients();
+        clients.cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&list]);
+        clients.logs = logs_client(&[&start, &results]);
+        let options = ReportOptions {
+            metrics: false,
+            logs: true,
+            ..ReportOptions::default()
+        };
+        let r = report::build_report(&clients, &Config::default(), &window, &options)
+            .await
+            .expect("report");
+        assert_eq!(list.num_calls(), 0, "no metrics read for the logs source");
+        assert_eq!(start.num_calls(), 1);
+        assert_eq!(r.source, ["logs"]);
+        let haiku = r
+            .models
+            .iter()
+            .find(|m| m.model_id == HAIKU)
+            .expect("haiku");
+        let logs = haiku.logs.expect("logs");
+        assert_eq!(
+            (logs.invocations, logs.input_tokens, logs.output_tokens),
+            (23, 1506, 4776)
+        );
+        assert!(haiku.differences.is_none(), "nothing to compare with");
+        assert!(r.models.iter().any(|m| m.model_id == SONNET_4));
+        assert!(
+            r.to_string().contains("Counted in the invocation logs:"),
+            "{r}"
+        );
+    }
 }
