@@ -25,14 +25,34 @@ pub const CSV_HEADER: [&str; 13] = [
     "price_key",
 ];
 
+/// The columns `--compare` adds after [`CSV_HEADER`].
+pub const COMPARE_COLUMNS: [&str; 10] = [
+    "logs_invocations",
+    "logs_input_tokens",
+    "logs_output_tokens",
+    "billed_cost_usd",
+    "difference_invocations",
+    "difference_input_tokens",
+    "difference_output_tokens",
+    "difference_cost_usd",
+    "difference_cost_percent",
+    "flagged",
+];
+
 impl Report {
     /// A header and one row per model; empty fields for `null` (an unpriced cost, an
     /// unavailable latency). Costs are USD, latencies milliseconds.
     pub fn to_csv(&self) -> Result<String, csv::Error> {
+        // With other sources than the metrics (`--compare`), their figures follow per row.
+        let compared = self.source.iter().any(|s| *s != "metrics");
         let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(CSV_HEADER)?;
+        let mut header: Vec<&str> = CSV_HEADER.to_vec();
+        if compared {
+            header.extend(COMPARE_COLUMNS);
+        }
+        writer.write_record(&header)?;
         for m in &self.models {
-            writer.write_record([
+            let mut record = vec![
                 m.model_id.clone(),
                 m.invocations.to_string(),
                 m.input_tokens.to_string(),
@@ -46,7 +66,26 @@ impl Report {
                 m.cache_read_input_tokens.to_string(),
                 m.cache_write_input_tokens.to_string(),
                 m.price_key.clone().unwrap_or_default(),
-            ])?;
+            ];
+            if compared {
+                let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+                let logs = m.logs;
+                let d = m.differences.as_ref();
+                record.extend([
+                    logs.map(|l| l.invocations.to_string()).unwrap_or_default(),
+                    logs.map(|l| l.input_tokens.to_string()).unwrap_or_default(),
+                    logs.map(|l| l.output_tokens.to_string())
+                        .unwrap_or_default(),
+                    optional(m.billed.as_ref().map(|b| b.cost_usd)),
+                    int(d.and_then(|d| d.invocations)),
+                    int(d.and_then(|d| d.input_tokens)),
+                    int(d.and_then(|d| d.output_tokens)),
+                    optional(d.and_then(|d| d.cost_usd)),
+                    optional(d.and_then(|d| d.cost_percent)),
+                    d.map(|d| d.flagged.to_string()).unwrap_or_default(),
+                ]);
+            }
+            writer.write_record(&record)?;
         }
         into_string(writer)
     }

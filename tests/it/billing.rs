@@ -329,6 +329,41 @@ fn compare_puts_the_estimate_against_the_bill_and_flags_differences() {
     );
     assert!(!text.stdout.contains("differs"), "{}", text.stdout);
     assert!(text.stdout.contains("-$0.0300"), "{}", text.stdout);
+
+    // CSV: the model rows with the other sources' columns after the metrics' ones.
+    let csv = env.run(&[
+        "report",
+        "--compare",
+        "--start",
+        &start,
+        "--end",
+        &end,
+        "-o",
+        "csv",
+    ]);
+    csv.assert_code(0);
+    let mut reader = csv::Reader::from_reader(csv.stdout.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let nova = rows
+        .iter()
+        .find(|r| &r[col("model_id")] == "amazon.nova-lite-v1:0")
+        .expect("nova row");
+    assert_eq!(&nova[col("billed_cost_usd")], "0.09");
+    assert_eq!(&nova[col("difference_cost_usd")], "-0.03");
+    assert_eq!(&nova[col("difference_cost_percent")], "-33.3");
+    assert_eq!(&nova[col("flagged")], "true");
 }
 
 /// `--daily`: one row per UTC day from the metrics' datapoints and the bill, in JSON, CSV

@@ -156,7 +156,28 @@ fn a_flaky_api_converges_to_a_clean_runs_state_for_every_seed() {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((seed, calls.len(), faulted.clone()));
-        run.assert_code(0);
+        // On failure, say which calls were faulted and how each attempt ended.
+        let timeline: Vec<String> = calls
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}:{} fault={:?} status={:?} at +{} ms",
+                    c.service,
+                    c.operation,
+                    c.fault,
+                    c.status,
+                    c.started.duration_since(calls[0].started).as_millis()
+                )
+            })
+            .collect();
+        assert_eq!(
+            run.code,
+            0,
+            "seed {seed}: exit code\nstdout:\n{}\nstderr:\n{}\ncalls:\n{}",
+            run.stdout,
+            run.stderr,
+            timeline.join("\n")
+        );
         let doc = run.json();
         assert_eq!(doc["interrupted"], false, "{doc:#}");
         assert!(!faulted.is_empty(), "seed {seed}: no call was faulted");
