@@ -236,16 +236,16 @@ pub fn is_complete(window: &Window, now: DateTime<Utc>) -> bool {
     window.end <= now - Duration::hours(BILLING_LAG_HOURS)
 }
 
-fn filter() -> Result<Expression, AwsError> {
-    let dimension = |key: Dimension, value: &str| -> Result<Expression, AwsError> {
-        Ok(Expression::builder()
+fn filter() -> Expression {
+    let dimension = |key: Dimension, value: &str| {
+        Expression::builder()
             .dimensions(DimensionValues::builder().key(key).values(value).build())
-            .build())
+            .build()
     };
-    Ok(Expression::builder()
-        .or(dimension(Dimension::Service, FIRST_PARTY_SERVICE)?)
-        .or(dimension(Dimension::BillingEntity, "AWS Marketplace")?)
-        .build())
+    Expression::builder()
+        .or(dimension(Dimension::Service, FIRST_PARTY_SERVICE))
+        .or(dimension(Dimension::BillingEntity, "AWS Marketplace"))
+        .build()
 }
 
 /// Reads the bill for the window. No access to Cost Explorer is [`Outcome::Unavailable`] with
@@ -283,7 +283,7 @@ pub async fn fetch(
             .granularity(Granularity::Daily)
             .metrics("UnblendedCost")
             .metrics("UsageQuantity")
-            .filter(filter()?)
+            .filter(filter())
             .group_by(
                 GroupDefinition::builder()
                     .r#type(GroupDefinitionType::Dimension)

@@ -106,7 +106,6 @@ pub fn attach(report: &mut Report, billing: &Billing, tolerance_percent: f64) {
         }
     }
     report.models.extend(extra);
-    report.totals.billed_cost_usd = Some(billing.total_cost_usd);
     let flagged: Vec<&str> = report
         .models
         .iter()

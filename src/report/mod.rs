@@ -435,8 +435,8 @@ pub async fn build_report(
             None => {}
         }
     }
-    if options.by_principal {
-        match log_rows.unwrap_or(principals::Outcome::Unavailable(String::new())) {
+    if let (true, Some(outcome)) = (options.by_principal, log_rows) {
+        match outcome {
             principals::Outcome::Rows(rows) => {
                 if rows.iter().any(|r| r.cost_usd.is_none()) {
                     report.notes.push(
@@ -450,6 +450,7 @@ pub async fn build_report(
                 report.principals_check = Some(check);
                 report.principals = Some(rows);
             }
+            // With the logs source too, the reason is already in the notes.
             principals::Outcome::Unavailable(note) => {
                 if !options.logs {
                     report.notes.push(note);

@@ -31,6 +31,10 @@ pub struct KeyUse {
     pub field: &'static str,
     /// What uses it, for messages (e.g. "CloudWatch Logs").
     pub user: &'static str,
+    /// The service principal's name before `.amazonaws.com` (`logs`, `bedrock`).
+    pub service: &'static str,
+    /// Whether the principal is regional (`logs.<region>.amazonaws.com`).
+    pub regional: bool,
     pub actions: &'static [&'static str],
 }
 
@@ -39,6 +43,8 @@ pub struct KeyUse {
 pub const LOG_GROUP_KEY: KeyUse = KeyUse {
     field: "log_group.kms_key_arn",
     user: "CloudWatch Logs",
+    service: "logs",
+    regional: true,
     actions: &[
         "kms:Encrypt",
         "kms:Decrypt",
@@ -53,15 +59,17 @@ pub const LOG_GROUP_KEY: KeyUse = KeyUse {
 pub const BUCKET_KEY: KeyUse = KeyUse {
     field: "bucket.kms_key_arn",
     user: "Bedrock (invocation-log delivery to S3)",
+    service: "bedrock",
+    regional: false,
     actions: &["kms:GenerateDataKey"],
 };
 
 /// The service principal that uses the key.
 pub fn principal(cx: &Context, key_use: &KeyUse) -> String {
-    if key_use.field == LOG_GROUP_KEY.field {
-        format!("logs.{}.amazonaws.com", cx.region)
+    if key_use.regional {
+        format!("{}.{}.amazonaws.com", key_use.service, cx.region)
     } else {
-        "bedrock.amazonaws.com".to_string()
+        format!("{}.amazonaws.com", key_use.service)
     }
 }
 
