@@ -41,7 +41,13 @@ pub struct Clients {
     pub budgets: aws_sdk_budgets::Client,
     pub kms: aws_sdk_kms::Client,
     pub costexplorer: aws_sdk_costexplorer::Client,
+    /// Data Exports (CUR 2.0) has one endpoint, in us-east-1, whatever the stack's region.
+    pub dataexports: aws_sdk_bcmdataexports::Client,
+    pub organizations: aws_sdk_organizations::Client,
 }
+
+/// The only region Data Exports (`bcm-data-exports`) is served in.
+pub const DATA_EXPORTS_REGION: &str = "us-east-1";
 
 /// Logs each AWS call and each attempt's HTTP status at debug level (`-v`).
 #[derive(Debug)]
@@ -167,6 +173,13 @@ impl Clients {
             budgets: client!(aws_sdk_budgets),
             kms: client!(aws_sdk_kms),
             costexplorer: client!(aws_sdk_costexplorer),
+            dataexports: aws_sdk_bcmdataexports::Client::from_conf(
+                aws_sdk_bcmdataexports::config::Builder::from(sdk)
+                    .region(Region::new(DATA_EXPORTS_REGION))
+                    .interceptor(CallLog)
+                    .build(),
+            ),
+            organizations: client!(aws_sdk_organizations),
         })
     }
 
