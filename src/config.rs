@@ -3,6 +3,7 @@
 //!
 //! Validation runs before any AWS client is built, so a bad config never costs an AWS call.
 
+pub mod attribution;
 mod locate;
 pub mod rules;
 
@@ -12,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use attribution::{
+    AnomalyDetectionConfig, CostAllocationConfig, CurExportConfig, InferenceProfileConfig,
+};
 pub use locate::Location;
 
 /// The tag every taggable resource carries; its value is the stack name. `cleanup` deletes only
@@ -40,6 +44,11 @@ pub struct Config {
     pub budgets: Vec<BudgetConfig>,
     /// Price overrides and additions, keyed by a model-ID substring.
     pub pricing: BTreeMap<String, PriceConfig>,
+    /// Application inference profiles; `None` (no key): the component does not run.
+    pub inference_profiles: Option<Vec<InferenceProfileConfig>>,
+    pub cost_allocation: Option<CostAllocationConfig>,
+    pub anomaly_detection: Option<AnomalyDetectionConfig>,
+    pub cur_export: Option<CurExportConfig>,
 }
 
 impl Default for Config {
@@ -56,6 +65,10 @@ impl Default for Config {
             alarms: BTreeMap::new(),
             budgets: vec![BudgetConfig::default()],
             pricing: BTreeMap::new(),
+            inference_profiles: None,
+            cost_allocation: None,
+            anomaly_detection: None,
+            cur_export: None,
         }
     }
 }
@@ -241,6 +254,8 @@ pub struct AlarmConfig {
     pub threshold: Option<f64>,
     pub comparison: Option<String>,
     pub model_id: Option<String>,
+    /// Watch the calls made through this `[[inference_profiles]]` entry (by name).
+    pub inference_profile: Option<String>,
     pub description: Option<String>,
 }
 
@@ -257,6 +272,8 @@ pub struct AlarmSpec {
     pub threshold: f64,
     pub comparison: String,
     pub model_id: Option<String>,
+    /// A configured inference profile's name; its ID becomes the `ModelId` dimension.
+    pub inference_profile: Option<String>,
     pub description: String,
 }
 
@@ -463,6 +480,7 @@ impl Config {
                     .comparison
                     .unwrap_or_else(|| "GreaterThanThreshold".to_string()),
                 model_id: o.model_id,
+                inference_profile: o.inference_profile,
                 description: o
                     .description
                     .unwrap_or_else(|| builtin.description.to_string()),
@@ -487,6 +505,7 @@ impl Config {
                 threshold: o.threshold.unwrap_or_default(),
                 comparison: o.comparison.clone().unwrap_or_default(),
                 model_id: o.model_id.clone(),
+                inference_profile: o.inference_profile.clone(),
             });
         }
         specs

@@ -51,6 +51,11 @@ impl fmt::Display for ApplyReport {
             .all(|r| r.outcome == Outcome::Unchanged)
         {
             writeln!(f, "No changes: the account matches the config.")?;
+            for r in &self.resources {
+                for (label, value) in &r.ids {
+                    writeln!(f, "{} {label}: {value}", r.id.as_str())?;
+                }
+            }
             for n in &self.notes {
                 writeln!(f, "note: {n}")?;
             }
@@ -74,6 +79,9 @@ impl fmt::Display for ApplyReport {
             }
             if let Some(reason) = &r.reason {
                 writeln!(f, "           {reason}")?;
+            }
+            for (label, value) in &r.ids {
+                writeln!(f, "           {label}: {value}")?;
             }
         }
         writeln!(f)?;
@@ -120,7 +128,7 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
     let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
     let cx = session.connect(&loaded, progress.clone()).await?;
     cx.set_adopt_logging(args.adopt_logging);
-    let steps = resources::all_steps();
+    let steps = resources::steps_for(&cx.config);
     let prompter = Prompter { interactive };
 
     let planned = plan::compute(&cx, &steps).await;
@@ -139,7 +147,11 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
             resources: planned
                 .resources
                 .into_iter()
-                .map(|r| unchanged_report(r.id, r.name))
+                .map(|r| {
+                    let mut report = unchanged_report(r.id, r.name);
+                    report.ids = cx.ids(r.id);
+                    report
+                })
                 .collect(),
             interrupted: false,
             notes,
@@ -172,6 +184,7 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
             cx.set_adopt_logging(true);
         } else if interactive {
             excluded.push(StepReport {
+                ids: Default::default(),
                 id: ComponentId::Logging,
                 name: steps
                     .iter()
@@ -219,6 +232,9 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
     watcher.abort();
     reports.extend(excluded);
     reports.sort_by_key(|r| steps.iter().position(|s| s.id() == r.id));
+    for r in &mut reports {
+        r.ids = cx.ids(r.id);
+    }
 
     let report = ApplyReport {
         stack: cx.config.stack.name.clone(),
@@ -240,6 +256,7 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
 
 fn unchanged_report(id: ComponentId, name: String) -> StepReport {
     StepReport {
+        ids: Default::default(),
         id,
         name,
         outcome: Outcome::Unchanged,
@@ -355,6 +372,7 @@ mod tests {
 
     fn report(id: ComponentId, outcome: Outcome) -> StepReport {
         StepReport {
+            ids: Default::default(),
             id,
             name: id.as_str().to_string(),
             outcome,

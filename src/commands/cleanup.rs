@@ -106,7 +106,7 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
     let prompter = Prompter { interactive };
     let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
     let cx = session.connect(&loaded, progress.clone()).await?;
-    let steps = resources::all_steps();
+    let steps = resources::steps_for(&cx.config);
     let reads = futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))).await;
 
     let mut entries: Vec<CleanupEntry> = Vec::new();

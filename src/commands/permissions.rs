@@ -41,6 +41,11 @@ fn command_permissions(cx: &Context) -> Vec<(String, Permission)> {
             ),
         ),
         (
+            // report: names the application inference profiles it finds in the metrics.
+            "NameInferenceProfiles".into(),
+            Permission::new(&["bedrock:ListInferenceProfiles"], ["*".to_string()]),
+        ),
+        (
             "ReadQueryResults".into(),
             Permission::new(&["logs:GetQueryResults"], ["*".to_string()]),
         ),
@@ -88,7 +93,7 @@ pub fn policy(cx: &Context, with_billing: bool) -> Value {
     for (name, p) in command_permissions(cx).into_iter().chain(billing) {
         statements.push(statement(&name, &p));
     }
-    for step in resources::all_steps() {
+    for step in resources::steps_for(&cx.config) {
         for (i, p) in step.permissions(cx).iter().enumerate() {
             statements.push(statement(&sid(step.id().as_str(), i), p));
         }

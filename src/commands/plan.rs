@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::aws::AwsError;
 use crate::cli::PlanArgs;
 use crate::commands::{CommandError, ExitStatus, Session, render_change};
-use crate::engine::{Action, ComponentId, Context, FieldChange, QuietProgress, Step};
+use crate::engine::{ComponentId, Context, FieldChange, QuietProgress, Step};
 use crate::resources;
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +59,7 @@ impl fmt::Display for PlanReport {
             let (sign, style) = match r.action.as_str() {
                 "create" => ("+", console::Style::new().green()),
                 "update" => ("~", console::Style::new().yellow()),
+                "replace" => ("±", console::Style::new().red()),
                 "unchanged" => ("=", console::Style::new().dim()),
                 _ => ("!", console::Style::new().red()),
             };
@@ -95,9 +96,14 @@ impl fmt::Display for PlanReport {
         } else {
             writeln!(
                 f,
-                "Plan: {} to create, {} to update, {} unchanged{}.",
+                "Plan: {} to create, {} to update, {}{} unchanged{}.",
                 self.count("create"),
                 self.count("update"),
+                match self.count("replace") {
+                    0 => String::new(),
+                    n =>
+                        format!("{n} to replace (new ARNs: callers of the old ones must switch), "),
+                },
                 self.count("unchanged"),
                 match self.count("unknown") {
                     0 => String::new(),
@@ -128,13 +134,7 @@ pub async fn compute(cx: &Arc<Context>, steps: &[Arc<dyn Step>]) -> PlanReport {
                 PlanEntry {
                     id: step.id(),
                     name: step.name(cx),
-                    action: match diff.action {
-                        Action::Create => "create",
-                        Action::Update => "update",
-                        Action::Delete => "delete",
-                        Action::Unchanged => "unchanged",
-                    }
-                    .into(),
+                    action: diff.action.as_str().into(),
                     changes: diff.changes,
                     notes: diff.notes,
                     error: None,
@@ -153,7 +153,7 @@ pub async fn compute(cx: &Arc<Context>, steps: &[Arc<dyn Step>]) -> PlanReport {
 pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
-    let steps = resources::all_steps();
+    let steps = resources::steps_for(&cx.config);
     let report = compute(&cx, &steps).await;
     session.printer.result(&report)?;
     if report.errors().next().is_some() {

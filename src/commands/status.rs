@@ -62,6 +62,9 @@ pub struct ComponentStatus {
     pub health: Vec<Health>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<AwsError>,
+    /// Identifiers (ARNs) of what it manages, by label.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ids: std::collections::BTreeMap<String, String>,
 }
 
 /// Invocation-log delivery failures over the last hour (the metric Bedrock publishes when it
@@ -192,6 +195,7 @@ fn component_status(
         drift: Vec::new(),
         health: Vec::new(),
         error: None,
+        ids: cx.ids(step.id()),
     };
     if let Err(e) = read {
         status.error = Some(e);
@@ -310,7 +314,7 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
-    let steps = resources::all_steps();
+    let steps = resources::steps_for(&cx.config);
     let (reads, delivery, check_object) = tokio::join!(
         futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))),
         delivery_failures(&cx),

@@ -11,7 +11,7 @@ use super::{
 /// ID has exactly 12 digits, so the length check stays exact.
 const SAMPLE_ACCOUNT_ID: &str = "123456789012";
 
-struct Checker {
+pub(super) struct Checker {
     violations: Vec<Violation>,
 }
 
@@ -23,7 +23,11 @@ fn path(parts: &[&str]) -> Vec<PathPart> {
 }
 
 impl Checker {
-    fn fail(&mut self, path: Vec<PathPart>, message: impl Into<String>) {
+    pub(super) fn push(&mut self, v: Violation) {
+        self.violations.push(v);
+    }
+
+    pub(super) fn fail(&mut self, path: Vec<PathPart>, message: impl Into<String>) {
         self.violations.push(Violation {
             path,
             message: message.into(),
@@ -40,7 +44,7 @@ impl Checker {
         });
     }
 
-    fn check(&mut self, ok: bool, path: Vec<PathPart>, message: impl Into<String>) {
+    pub(super) fn check(&mut self, ok: bool, path: Vec<PathPart>, message: impl Into<String>) {
         if !ok {
             self.fail(path, message);
         }
@@ -66,6 +70,7 @@ pub fn check(config: &Config, region: Option<&str>) -> Vec<Violation> {
     check_alarms(config, &mut c);
     check_budgets(config, &mut c);
     check_pricing(config, &mut c);
+    super::attribution::check(config, &mut c);
     c.violations
 }
 
@@ -87,12 +92,24 @@ fn check_stack(config: &Config, c: &mut Checker) {
             format!("{region:?} is not an AWS region name (for example \"us-east-1\")"),
         );
     }
-    for (key, value) in &config.stack.tags {
-        let p = vec![
-            PathPart::Key("stack".into()),
-            PathPart::Key("tags".into()),
-            PathPart::Key(key.clone()),
-        ];
+    let at = vec![PathPart::Key("stack".into()), PathPart::Key("tags".into())];
+    for problem in tag_problems(&config.stack.tags, &at) {
+        c.push(problem);
+    }
+}
+
+/// What is wrong with user tags under `at` (reserved prefixes, the stack marker, lengths and
+/// characters AWS's tagging rules allow).
+pub(super) fn tag_problems(
+    tags: &std::collections::BTreeMap<String, String>,
+    at: &[PathPart],
+) -> Vec<Violation> {
+    let mut c = Checker {
+        violations: Vec::new(),
+    };
+    for (key, value) in tags {
+        let mut p = at.to_vec();
+        p.push(PathPart::Key(key.clone()));
         if key.to_ascii_lowercase().starts_with("aws:") {
             c.fail_key(
                 p.clone(),
@@ -117,6 +134,7 @@ fn check_stack(config: &Config, c: &mut Checker) {
             format!("tag value {value:?} must be at most 256 characters of letters, digits, spaces and _ . : / = + - @"),
         );
     }
+    c.violations
 }
 
 fn tag_chars_ok(s: &str) -> bool {
@@ -633,6 +651,18 @@ fn check_alarms(config: &Config, c: &mut Checker) {
                 !m.trim().is_empty() && m.len() <= 1024,
                 p("model_id"),
                 "must be a model ID like \"anthropic.claude-3-haiku-20240307-v1:0\"",
+            );
+        }
+        if let Some(name) = &a.inference_profile {
+            c.check(
+                a.model_id.is_none(),
+                p("inference_profile"),
+                "set model_id or inference_profile, not both: both name the ModelId dimension",
+            );
+            c.check(
+                config.profiles().iter().any(|pr| &pr.name == name),
+                p("inference_profile"),
+                format!("{name:?} is not the name of an [[inference_profiles]] entry"),
             );
         }
     }

@@ -1,6 +1,7 @@
 //! What every step sees: the config, the account, the clients, values that upstream steps
 //! produced (ARNs taken from AWS responses), and a progress sink.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -34,6 +35,30 @@ impl Progress for QuietProgress {
 pub struct Outputs {
     pub role_arn: Option<String>,
     pub topic_arn: Option<String>,
+    /// Application inference profiles by their config name.
+    pub profiles: BTreeMap<String, ProfileOutput>,
+    /// Other components' identifiers, for `apply` and `status` output (by component, label).
+    pub ids: BTreeMap<ComponentId, BTreeMap<String, String>>,
+}
+
+/// What the rest of the stack needs of an application inference profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileOutput {
+    pub arn: String,
+    /// The last part of the ARN: what CloudWatch's `ModelId` dimension shows for its calls.
+    pub id: String,
+}
+
+/// Where this account stands in AWS Organizations, which decides whether the account-wide
+/// billing features (cost-allocation tags, Cost Categories, Data Exports) can be managed here.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountKind {
+    /// Not in an organization: it pays its own bill.
+    Standalone,
+    /// The organization's management (payer) account.
+    Management,
+    /// A member account; billing features belong to `management_account`.
+    Member { management_account: String },
 }
 
 pub struct Context {
@@ -47,6 +72,8 @@ pub struct Context {
     pub adopt_logging: AtomicBool,
     /// Facts for the final summary that the user must act on (e.g. emails to confirm).
     notices: Mutex<Vec<String>>,
+    /// Learned once per run, by the first billing component that needs it.
+    account_kind: tokio::sync::OnceCell<Result<AccountKind, crate::aws::AwsError>>,
 }
 
 impl Context {
@@ -65,7 +92,113 @@ impl Context {
             progress,
             adopt_logging: AtomicBool::new(false),
             notices: Mutex::new(Vec::new()),
+            account_kind: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Whether this account is standalone, the organization's management account or a member
+    /// (`organizations:DescribeOrganization`, called once per run).
+    pub async fn account_kind(&self) -> Result<AccountKind, crate::aws::AwsError> {
+        self.account_kind
+            .get_or_init(|| async {
+                let out = self.aws.organizations.describe_organization().send().await;
+                match out {
+                    Ok(out) => {
+                        let management = out
+                            .organization()
+                            .and_then(|o| o.master_account_id())
+                            .unwrap_or_default()
+                            .to_string();
+                        Ok(if management.is_empty() || management == self.account.id {
+                            AccountKind::Management
+                        } else {
+                            AccountKind::Member {
+                                management_account: management,
+                            }
+                        })
+                    }
+                    Err(e) => {
+                        let e =
+                            crate::aws::AwsError::from_sdk("organizations:DescribeOrganization", e);
+                        if e.code_is(&["AWSOrganizationsNotInUseException"]) {
+                            Ok(AccountKind::Standalone)
+                        } else {
+                            Err(self.explain(e))
+                        }
+                    }
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// An error for a component that only the payer account can manage, when this is a member
+    /// account; `what` names the feature, `section` the config section to remove.
+    pub async fn require_payer(
+        &self,
+        what: &str,
+        section: &str,
+    ) -> Result<(), crate::aws::AwsError> {
+        match self.account_kind().await? {
+            AccountKind::Standalone | AccountKind::Management => Ok(()),
+            AccountKind::Member { management_account } => Err(crate::aws::AwsError::setup(
+                format!(
+                    "{what} can only be managed from the organization's management account ({management_account}); account {} is a member account",
+                    self.account.id
+                ),
+                format!(
+                    "run this with credentials of account {management_account}, or remove [{section}] from the config for this account"
+                ),
+            )),
+        }
+    }
+
+    pub fn set_profile(&self, name: &str, arn: &str) {
+        let id = arn.rsplit('/').next().unwrap_or(arn).to_string();
+        self.outputs().profiles.insert(
+            name.to_string(),
+            ProfileOutput {
+                arn: arn.to_string(),
+                id,
+            },
+        );
+    }
+
+    pub fn forget_profile(&self, name: &str) {
+        self.outputs().profiles.remove(name);
+    }
+
+    /// A profile's ARN and ID as AWS reported them, once known (read or created).
+    pub fn profile(&self, name: &str) -> Option<ProfileOutput> {
+        self.outputs().profiles.get(name).cloned()
+    }
+
+    /// What CloudWatch's `ModelId` shows for calls through the profile `name`, or (for a plan,
+    /// before the profile exists) a placeholder that says so.
+    pub fn profile_model_id(&self, name: &str) -> String {
+        self.profile(name)
+            .map(|p| p.id)
+            .unwrap_or_else(|| format!("(ID of inference profile {name}, known after apply)"))
+    }
+
+    /// Record an identifier (an ARN) of a component for `apply` and `status` to show.
+    pub fn set_id(&self, id: ComponentId, label: &str, value: &str) {
+        self.outputs()
+            .ids
+            .entry(id)
+            .or_default()
+            .insert(label.to_string(), value.to_string());
+    }
+
+    pub fn forget_id(&self, id: ComponentId, label: &str) {
+        if let Some(ids) = self.outputs().ids.get_mut(&id) {
+            ids.remove(label);
+        }
+    }
+
+    /// The identifiers recorded for a component.
+    pub fn ids(&self, id: ComponentId) -> BTreeMap<String, String> {
+        self.outputs().ids.get(&id).cloned().unwrap_or_default()
     }
 
     pub fn partition(&self) -> &str {

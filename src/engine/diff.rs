@@ -8,6 +8,9 @@ use serde_json::Value;
 pub enum Action {
     Create,
     Update,
+    /// Delete and create again: the only way to change a setting AWS fixes at creation. The
+    /// resource gets a new identity (ARN), so callers of the old one break; a note says why.
+    Replace,
     Unchanged,
     Delete,
 }
@@ -17,6 +20,7 @@ impl Action {
         match self {
             Action::Create => "create",
             Action::Update => "update",
+            Action::Replace => "replace",
             Action::Unchanged => "unchanged",
             Action::Delete => "delete",
         }

@@ -73,6 +73,9 @@ pub struct StepReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub attempts: u32,
+    /// Identifiers of what the step manages (ARNs callers use), by label.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ids: std::collections::BTreeMap<String, String>,
 }
 
 /// Ctrl-C: set once, seen by the executor between steps.
@@ -158,6 +161,7 @@ pub async fn execute(
                             .collect::<Vec<_>>()
                             .join(", ");
                         let report = StepReport {
+                            ids: Default::default(),
                             id,
                             name: by_id[&id].name(&cx),
                             outcome: if skipped {
@@ -222,13 +226,14 @@ pub async fn execute(
                 let outcome = match (operation, diff.action) {
                     (Operation::Delete, _) => Outcome::Deleted,
                     (Operation::Apply, Action::Create) => Outcome::Created,
-                    (Operation::Apply, Action::Update) => Outcome::Updated,
+                    (Operation::Apply, Action::Update | Action::Replace) => Outcome::Updated,
                     (Operation::Apply, _) => Outcome::Unchanged,
                 };
                 cx.progress.step_finished(id, outcome.as_str(), true);
                 done.insert(
                     id,
                     StepReport {
+                        ids: Default::default(),
                         id,
                         name: step.name(&cx),
                         outcome,
@@ -258,6 +263,7 @@ pub async fn execute(
                     done.insert(
                         id,
                         StepReport {
+                            ids: Default::default(),
                             id,
                             name: failed.name.clone(),
                             outcome,
@@ -294,6 +300,7 @@ pub async fn execute(
         done.insert(
             id,
             StepReport {
+                ids: Default::default(),
                 id,
                 name: by_id[&id].name(&cx),
                 outcome: Outcome::Skipped,

@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// The eight components, by the names users give `--keep` and see in `--output json`.
+/// The components, by the names users give `--keep` and see in `--output json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ComponentId {
@@ -31,10 +31,14 @@ pub enum ComponentId {
     Topic,
     Alarms,
     Budgets,
+    InferenceProfiles,
+    CostAllocationTags,
+    AnomalyDetection,
+    CurExport,
 }
 
 impl ComponentId {
-    pub const ALL: [ComponentId; 8] = [
+    pub const ALL: [ComponentId; 12] = [
         ComponentId::Role,
         ComponentId::Bucket,
         ComponentId::LogGroup,
@@ -43,6 +47,10 @@ impl ComponentId {
         ComponentId::Topic,
         ComponentId::Alarms,
         ComponentId::Budgets,
+        ComponentId::InferenceProfiles,
+        ComponentId::CostAllocationTags,
+        ComponentId::AnomalyDetection,
+        ComponentId::CurExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +63,10 @@ impl ComponentId {
             ComponentId::Topic => "topic",
             ComponentId::Alarms => "alarms",
             ComponentId::Budgets => "budgets",
+            ComponentId::InferenceProfiles => "inference-profiles",
+            ComponentId::CostAllocationTags => "cost-allocation-tags",
+            ComponentId::AnomalyDetection => "anomaly-detection",
+            ComponentId::CurExport => "cur-export",
         }
     }
 

@@ -74,6 +74,8 @@ pub struct ModelMetrics {
     pub p99_latency_ms: Option<f64>,
     /// Whether any query returned a datapoint in the window.
     pub has_data: bool,
+    /// When `model_id` is an application inference profile: its name and model.
+    pub profile: Option<super::profiles::ProfileRef>,
 }
 
 impl ModelMetrics {

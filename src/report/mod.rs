@@ -18,6 +18,7 @@ pub mod logs;
 pub mod metrics;
 pub mod pricing;
 pub mod principals;
+pub mod profiles;
 pub(crate) mod render;
 pub mod window;
 
@@ -280,6 +281,20 @@ pub struct ModelUsage {
     /// With `--compare`: metrics minus logs, and the estimate minus the bill.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub differences: Option<compare::Differences>,
+    /// When `model_id` is an application inference profile: its name, ARN and the model it
+    /// routes to (which prices it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<profiles::ProfileRef>,
+}
+
+impl ModelUsage {
+    /// How text output names the row: a profile by its name and model.
+    pub fn label(&self) -> String {
+        match &self.profile {
+            Some(p) => format!("{} (profile → {})", p.name, p.model),
+            None => self.model_id.clone(),
+        }
+    }
 }
 
 impl ModelUsage {
@@ -303,6 +318,7 @@ impl ModelUsage {
             billed: None,
             logs: None,
             differences: None,
+            profile: None,
         }
     }
 }
@@ -386,6 +402,7 @@ pub async fn build_report(
             }
         }
         models = folded.into_iter().filter(|m| m.has_data).collect();
+        attach_profiles(&clients.bedrock, &mut models, &mut notes).await;
     }
 
     if window.start < now - Duration::days(LIST_METRICS_DAYS) {
@@ -674,10 +691,42 @@ impl Report {
     }
 }
 
+/// Names the models that are application inference profiles (one Bedrock call, only when a
+/// `ModelId` looks like one). The report does without names when the call fails.
+async fn attach_profiles(
+    bedrock: &aws_sdk_bedrock::Client,
+    models: &mut [ModelMetrics],
+    notes: &mut Vec<String>,
+) {
+    if !models
+        .iter()
+        .any(|m| profiles::looks_like_profile(&m.model_id))
+    {
+        return;
+    }
+    match profiles::resolve(bedrock).await {
+        Ok(found) => {
+            for m in models.iter_mut() {
+                m.profile = found.get(&m.model_id).cloned();
+            }
+        }
+        Err(e) => notes.push(format!(
+            "inference profiles are shown by ID: {} failed ({}); grant it to see their names and price them by their model",
+            e.operation,
+            e.code.as_deref().unwrap_or("error")
+        )),
+    }
+}
+
 fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig>) -> ModelUsage {
     let input_tokens = to_count(m.input_tokens);
     let output_tokens = to_count(m.output_tokens);
-    let price = pricing::lookup(&m.model_id, pricing_overrides);
+    // A profile is priced as the model it routes to.
+    let priced_as = m
+        .profile
+        .as_ref()
+        .map_or(m.model_id.as_str(), |p| p.model.as_str());
+    let price = pricing::lookup(priced_as, pricing_overrides);
     let avg_latency_ms = (m.latency_samples > 0.0 && m.latency_sum_ms.is_finite())
         .then(|| round_to(m.latency_sum_ms / m.latency_samples, 2));
     ModelUsage {
@@ -700,6 +749,7 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         billed: None,
         logs: None,
         differences: None,
+        profile: m.profile,
     }
 }
 

@@ -45,10 +45,14 @@ impl Report {
     pub fn to_csv(&self) -> Result<String, csv::Error> {
         // With other sources than the metrics (`--compare`), their figures follow per row.
         let compared = self.source.iter().any(|s| *s != "metrics");
+        let with_profiles = self.models.iter().any(|m| m.profile.is_some());
         let mut writer = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<&str> = CSV_HEADER.to_vec();
         if compared {
             header.extend(COMPARE_COLUMNS);
+        }
+        if with_profiles {
+            header.extend(["profile_name", "profile_model"]);
         }
         writer.write_record(&header)?;
         for m in &self.models {
@@ -83,6 +87,13 @@ impl Report {
                     optional(d.and_then(|d| d.cost_usd)),
                     optional(d.and_then(|d| d.cost_percent)),
                     d.map(|d| d.flagged.to_string()).unwrap_or_default(),
+                ]);
+            }
+            if with_profiles {
+                let p = m.profile.as_ref();
+                record.extend([
+                    p.map(|p| p.name.clone()).unwrap_or_default(),
+                    p.map(|p| p.model.clone()).unwrap_or_default(),
                 ]);
             }
             writer.write_record(&record)?;
@@ -337,7 +348,7 @@ impl Report {
         ]);
         for m in &self.models {
             table.add_row(vec![
-                m.model_id.clone(),
+                m.label(),
                 count(m.invocations),
                 count(m.input_tokens),
                 count(m.output_tokens),
@@ -456,7 +467,7 @@ impl Report {
         for m in &self.models {
             let Some(l) = m.logs else { continue };
             let mut row = vec![
-                m.model_id.clone(),
+                m.label(),
                 count(l.invocations),
                 count(l.input_tokens),
                 count(l.output_tokens),
@@ -488,7 +499,7 @@ impl Report {
             let billed = m.billed.as_ref();
             let d = m.differences.as_ref();
             table.add_row(vec![
-                m.model_id.clone(),
+                m.label(),
                 billed.map(|b| b.model.clone()).unwrap_or_default(),
                 m.cost_usd.map(usd).unwrap_or_else(|| "unpriced".into()),
                 billed.map(|b| usd(b.cost_usd)).unwrap_or_default(),

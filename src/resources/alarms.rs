@@ -122,11 +122,19 @@ fn observed_settings(a: &MetricAlarm) -> Value {
 
 impl Alarms {
     fn enabled(cx: &Context) -> Vec<AlarmSpec> {
-        cx.config
-            .alarm_specs()
-            .into_iter()
-            .filter(|a| a.enabled)
-            .collect()
+        Self::specs(cx).into_iter().filter(|a| a.enabled).collect()
+    }
+
+    /// The config's alarms with inference profiles resolved to the ID CloudWatch shows as
+    /// `ModelId` for their calls.
+    fn specs(cx: &Context) -> Vec<AlarmSpec> {
+        let mut specs = cx.config.alarm_specs();
+        for spec in &mut specs {
+            if let Some(profile) = &spec.inference_profile {
+                spec.model_id = Some(cx.profile_model_id(profile));
+            }
+        }
+        specs
     }
 
     /// Alarms of this stack that should not exist: disabled, or no longer configured.
@@ -239,7 +247,7 @@ impl Resource for Alarms {
     }
 
     fn depends_on(&self) -> &'static [ComponentId] {
-        &[ComponentId::Topic]
+        &[ComponentId::Topic, ComponentId::InferenceProfiles]
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {

@@ -78,7 +78,23 @@ impl Dashboard {
     }
 
     pub fn body(cx: &Context) -> Result<Value, AwsError> {
-        render_body(&cx.config, cx.partition(), &cx.account.id, &cx.region).map_err(AwsError::from)
+        let profiles: Vec<ProfileLine> = cx
+            .config
+            .profiles()
+            .iter()
+            .map(|p| ProfileLine {
+                name: p.name.clone(),
+                model_id: cx.profile_model_id(&p.name),
+            })
+            .collect();
+        render_body(
+            &cx.config,
+            cx.partition(),
+            &cx.account.id,
+            &cx.region,
+            &profiles,
+        )
+        .map_err(AwsError::from)
     }
 }
 
@@ -92,6 +108,15 @@ struct Values<'a> {
     cost_widgets: Vec<CostWidget>,
     alarm_arns: Vec<String>,
     log_group: &'a str,
+    profiles: &'a [ProfileLine],
+}
+
+/// An application inference profile's lines: labelled by its name, selected by the ID that
+/// CloudWatch's `ModelId` dimension shows for calls through it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileLine {
+    pub name: String,
+    pub model_id: String,
 }
 
 /// One estimated-cost widget: metric math (`metrics`), or, when nothing can be priced, a text
@@ -109,6 +134,7 @@ pub fn render_body(
     partition: &str,
     account_id: &str,
     region: &str,
+    profiles: &[ProfileLine],
 ) -> Result<Value, docs::RenderError> {
     let stack = &config.stack.name;
     let markdown = format!(
@@ -136,6 +162,7 @@ pub fn render_body(
         cost_widgets: cost_widgets(config),
         alarm_arns,
         log_group: &config.log_group.name,
+        profiles,
     };
     docs::render("dashboard", values)
 }
@@ -432,6 +459,11 @@ impl Resource for Dashboard {
         ComponentId::Dashboard
     }
 
+    /// Profile lines need the profiles' IDs, which AWS assigns at creation.
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[ComponentId::InferenceProfiles]
+    }
+
     fn name(&self, cx: &Context) -> String {
         cx.config.dashboard.name.clone()
     }
@@ -589,7 +621,7 @@ mod tests {
     use crate::config::PriceConfig;
 
     fn body(config: &Config) -> Value {
-        render_body(config, "aws", "123456789012", "us-east-1").expect("renders")
+        render_body(config, "aws", "123456789012", "us-east-1", &[]).expect("renders")
     }
 
     fn widget<'a>(body: &'a Value, title: &str) -> &'a Value {

@@ -5,6 +5,7 @@ pub mod alarms;
 pub mod bucket;
 pub mod budgets;
 pub mod dashboard;
+pub mod inference_profiles;
 pub mod kms;
 pub mod log_group;
 pub mod logging;
@@ -22,7 +23,7 @@ use crate::aws::AwsError;
 use crate::config::STACK_TAG_KEY;
 use crate::engine::{ComponentId, Context, Ownership, Step};
 
-/// The steps of the whole stack, in display order.
+/// The steps of the whole stack, optional components included, in display order.
 pub fn all_steps() -> Vec<Arc<dyn Step>> {
     use crate::engine::Node;
     vec![
@@ -34,7 +35,31 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(topic::Topic),
         Node::new(alarms::Alarms),
         Node::new(budgets::Budgets),
+        Node::new(inference_profiles::InferenceProfiles),
     ]
+}
+
+/// Whether a component runs for this config: the eight core ones always; the cost-attribution
+/// ones only when their section is present (and not switched off where "off" means nothing to
+/// manage).
+pub fn is_configured(id: ComponentId, config: &crate::config::Config) -> bool {
+    match id {
+        ComponentId::InferenceProfiles => config.inference_profiles.is_some(),
+        ComponentId::CostAllocationTags => {
+            config.cost_allocation.as_ref().is_some_and(|c| c.enabled)
+        }
+        ComponentId::AnomalyDetection => config.anomaly_detection.is_some(),
+        ComponentId::CurExport => config.cur_export.is_some(),
+        _ => true,
+    }
+}
+
+/// The steps this config runs, in display order.
+pub fn steps_for(config: &crate::config::Config) -> Vec<Arc<dyn Step>> {
+    all_steps()
+        .into_iter()
+        .filter(|s| is_configured(s.id(), config))
+        .collect()
 }
 
 /// `Ok(None)` when the call failed because the thing does not exist.

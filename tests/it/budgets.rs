@@ -914,8 +914,8 @@ fn apply_creates_the_default_budget_and_repairs_a_drifted_notification_set() {
 }
 
 /// The whole stack through the executor (topic first, its ARN recorded from SDK responses).
-fn stack_steps() -> Vec<Arc<dyn Step>> {
-    bedrock_monitor::resources::all_steps()
+fn stack_steps(config: &Config) -> Vec<Arc<dyn Step>> {
+    bedrock_monitor::resources::steps_for(config)
 }
 
 fn run_stack(env: &TestEnv, config: &Config) -> Vec<bedrock_monitor::engine::StepReport> {
@@ -925,7 +925,7 @@ fn run_stack(env: &TestEnv, config: &Config) -> Vec<bedrock_monitor::engine::Ste
     ));
     env.block_on(bedrock_monitor::engine::execute(
         cx,
-        stack_steps(),
+        stack_steps(config),
         bedrock_monitor::engine::Operation::Apply,
         Arc::new(bedrock_monitor::engine::ScriptedRecovery::new([])),
         bedrock_monitor::engine::Interrupt::default(),

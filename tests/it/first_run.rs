@@ -198,6 +198,7 @@ fn the_permissions_policy_covers_every_call_of_a_full_run() {
                         "cloudwatch:GetMetricData",
                         "cloudwatch:DescribeAlarms",
                         "logs:GetQueryResults",
+                        "bedrock:ListInferenceProfiles",
                         "bedrock:GetModelInvocationLoggingConfiguration",
                         "bedrock:PutModelInvocationLoggingConfiguration",
                         "bedrock:DeleteModelInvocationLoggingConfiguration",

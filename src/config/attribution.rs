@@ -1,0 +1,413 @@
+//! The cost-attribution sections (issue 13): application inference profiles per team,
+//! cost-allocation tag activation, Cost Anomaly Detection and a CUR 2.0 export. Each section is
+//! optional: a component runs only when its section is in the config.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::rules::{Checker, bucket_name_problem, tag_problems};
+use super::{Config, PathPart};
+
+/// One `[[inference_profiles]]` entry: an application inference profile that applications call
+/// instead of the model, so that its tags attribute their spend.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InferenceProfileConfig {
+    pub name: String,
+    /// A foundation-model ID (`anthropic.claude-3-5-haiku-20241022-v1:0`) or a system
+    /// cross-region inference profile ID (`us.anthropic.claude-3-7-sonnet-20250219-v1:0`).
+    pub model: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// `[cost_allocation]`: which tag keys to activate for cost allocation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostAllocationConfig {
+    pub enabled: bool,
+    /// `None`: every key of `[stack.tags]` and of the profiles' tags.
+    pub activate: Option<Vec<String>>,
+}
+
+impl Default for CostAllocationConfig {
+    fn default() -> Self {
+        CostAllocationConfig {
+            enabled: true,
+            activate: None,
+        }
+    }
+}
+
+/// How often anomaly alerts are sent: at once to the topic, or as a digest to the emails.
+pub const ANOMALY_FREQUENCIES: &[&str] = &["IMMEDIATE", "DAILY", "WEEKLY"];
+
+/// `[anomaly_detection]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnomalyDetectionConfig {
+    /// `false` removes what the stack created (the monitor, its subscription, the category).
+    pub enabled: bool,
+    /// The monitor's name; the subscription and the cost category are named after it.
+    pub name: Option<String>,
+    /// Alert when an anomaly's total impact is at least this many dollars...
+    pub threshold_usd: Option<f64>,
+    /// ...and (when both are set) at least this percentage above the expected spend.
+    pub threshold_percent: Option<f64>,
+    pub frequency: String,
+}
+
+impl Default for AnomalyDetectionConfig {
+    fn default() -> Self {
+        AnomalyDetectionConfig {
+            enabled: true,
+            name: None,
+            threshold_usd: None,
+            threshold_percent: None,
+            frequency: "IMMEDIATE".into(),
+        }
+    }
+}
+
+/// `[cur_export]`: a CUR 2.0 export (Data Exports) into a bucket of its own.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CurExportConfig {
+    /// `false` removes the export and its bucket (when the stack created them).
+    pub enabled: bool,
+    pub name: Option<String>,
+    /// May contain `{account_id}`; not the log bucket.
+    pub bucket: String,
+    pub prefix: String,
+    /// Fill `line_item_iam_principal`: who made each call.
+    pub include_iam_principal: bool,
+}
+
+impl Default for CurExportConfig {
+    fn default() -> Self {
+        CurExportConfig {
+            enabled: true,
+            name: None,
+            bucket: "bedrock-cur-{account_id}".into(),
+            prefix: "cur".into(),
+            include_iam_principal: true,
+        }
+    }
+}
+
+impl CurExportConfig {
+    pub fn resolved_bucket(&self, account_id: &str) -> String {
+        self.bucket.replace("{account_id}", account_id)
+    }
+}
+
+impl Config {
+    pub fn profiles(&self) -> &[InferenceProfileConfig] {
+        self.inference_profiles.as_deref().unwrap_or_default()
+    }
+
+    /// A profile's tags: the stack's (with its marker) and its own.
+    pub fn profile_tags(&self, profile: &InferenceProfileConfig) -> BTreeMap<String, String> {
+        let mut tags = self.tags();
+        tags.extend(profile.tags.clone());
+        tags
+    }
+
+    /// The tag keys to activate: the configured list, or every key of `[stack.tags]` and of the
+    /// profiles' tags (sorted, each once).
+    pub fn cost_allocation_keys(&self) -> Vec<String> {
+        if let Some(list) = self
+            .cost_allocation
+            .as_ref()
+            .and_then(|c| c.activate.clone())
+        {
+            return list;
+        }
+        let keys: BTreeSet<String> = self
+            .stack
+            .tags
+            .keys()
+            .chain(self.profiles().iter().flat_map(|p| p.tags.keys()))
+            .cloned()
+            .collect();
+        keys.into_iter().collect()
+    }
+
+    pub fn anomaly_name(&self) -> String {
+        self.anomaly_detection
+            .as_ref()
+            .and_then(|a| a.name.clone())
+            .unwrap_or_else(|| format!("{}-bedrock-spend", self.stack.name))
+    }
+
+    pub fn cur_export_name(&self) -> String {
+        self.cur_export
+            .as_ref()
+            .and_then(|c| c.name.clone())
+            .unwrap_or_else(|| format!("{}-bedrock-cur", self.stack.name))
+    }
+}
+
+/// Bedrock's pattern for inference-profile names and descriptions (CreateInferenceProfile):
+/// letters, digits, `:` and `.`, each optionally followed by one space, `_` or `-`.
+pub fn profile_text_ok(s: &str) -> bool {
+    let mut previous_was_separator = true;
+    for ch in s.chars() {
+        if ch.is_ascii_alphanumeric() || ch == ':' || ch == '.' {
+            previous_was_separator = false;
+        } else if " _-".contains(ch) && !previous_was_separator {
+            previous_was_separator = true;
+        } else {
+            return false;
+        }
+    }
+    !s.is_empty() && !s.starts_with([' ', '_', '-'])
+}
+
+/// Geography prefixes of system-defined cross-region inference profiles.
+pub const CROSS_REGION_PREFIXES: &[&str] = &[
+    "us.", "eu.", "apac.", "us-gov.", "jp.", "au.", "ca.", "global.",
+];
+
+/// Whether `model` names a system cross-region inference profile rather than a foundation model.
+pub fn is_system_profile(model: &str) -> bool {
+    CROSS_REGION_PREFIXES.iter().any(|p| model.starts_with(p))
+}
+
+/// A model or system-profile ID: `provider.model-name[-version][:n]`, lower-case, no ARN.
+fn model_id_ok(model: &str) -> bool {
+    let body = CROSS_REGION_PREFIXES
+        .iter()
+        .find_map(|p| model.strip_prefix(p))
+        .unwrap_or(model);
+    let Some((provider, rest)) = body.split_once('.') else {
+        return false;
+    };
+    !provider.is_empty()
+        && provider
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:_".contains(c))
+        && model.len() <= 140
+}
+
+/// Data Exports' export-name pattern (`[0-9A-Za-z!\-_.*\'()]+`, 1-128).
+fn export_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!-_.*'()".contains(c))
+}
+
+fn key(parts: &[&str]) -> Vec<PathPart> {
+    parts
+        .iter()
+        .map(|p| PathPart::Key((*p).to_string()))
+        .collect()
+}
+
+/// The most tags a Bedrock resource takes (TagResource).
+const MAX_PROFILE_TAGS: usize = 50;
+/// The most keys one UpdateCostAllocationTagsStatus request takes; the tool batches, but an
+/// account may activate at most 500 user-defined keys in all.
+const MAX_ACTIVE_COST_ALLOCATION_KEYS: usize = 500;
+
+pub(super) fn check(config: &Config, c: &mut Checker) {
+    check_profiles(config, c);
+    check_cost_allocation(config, c);
+    check_anomaly(config, c);
+    check_cur_export(config, c);
+}
+
+fn check_profiles(config: &Config, c: &mut Checker) {
+    let mut names = BTreeSet::new();
+    for (i, p) in config.profiles().iter().enumerate() {
+        let at = |field: &str| {
+            vec![
+                PathPart::Key("inference_profiles".into()),
+                PathPart::Index(i),
+                PathPart::Key(field.into()),
+            ]
+        };
+        c.check(
+            p.name.len() <= 64 && profile_text_ok(&p.name),
+            at("name"),
+            format!(
+                "{:?} is not a valid inference-profile name: 1-64 letters, digits, ':' or '.', each optionally followed by one space, '_' or '-' (Bedrock's naming rule)",
+                p.name
+            ),
+        );
+        c.check(
+            names.insert(p.name.clone()),
+            at("name"),
+            format!("inference profile {:?} is named twice", p.name),
+        );
+        c.check(
+            model_id_ok(&p.model),
+            at("model"),
+            format!(
+                "{:?} is not a model ID: use a foundation-model ID such as \"anthropic.claude-3-5-haiku-20241022-v1:0\" or a system inference profile ID such as \"us.anthropic.claude-3-7-sonnet-20250219-v1:0\" (not an ARN)",
+                p.model
+            ),
+        );
+        if let Some(d) = &p.description {
+            c.check(
+                d.len() <= 200 && profile_text_ok(d),
+                at("description"),
+                format!(
+                    "{d:?}: Bedrock accepts 1-200 letters, digits, ':' or '.', each optionally followed by one space, '_' or '-' (no commas or other punctuation)"
+                ),
+            );
+        }
+        for problem in tag_problems(&p.tags, &at("tags")) {
+            c.push(problem);
+        }
+        let total = config.profile_tags(p).len();
+        c.check(
+            total <= MAX_PROFILE_TAGS,
+            at("tags"),
+            format!(
+                "{total} tags with [stack.tags] and the stack marker: Bedrock allows at most {MAX_PROFILE_TAGS} on a resource"
+            ),
+        );
+    }
+}
+
+fn check_cost_allocation(config: &Config, c: &mut Checker) {
+    let Some(section) = &config.cost_allocation else {
+        return;
+    };
+    let Some(list) = &section.activate else {
+        return;
+    };
+    let mut seen = BTreeSet::new();
+    for (i, k) in list.iter().enumerate() {
+        let at = vec![
+            PathPart::Key("cost_allocation".into()),
+            PathPart::Key("activate".into()),
+            PathPart::Index(i),
+        ];
+        c.check(
+            !k.is_empty() && k.chars().count() <= 128,
+            at.clone(),
+            format!("{k:?}: a tag key has 1-128 characters"),
+        );
+        c.check(seen.insert(k), at, format!("tag key {k:?} is listed twice"));
+    }
+    c.check(
+        list.len() <= MAX_ACTIVE_COST_ALLOCATION_KEYS,
+        key(&["cost_allocation", "activate"]),
+        format!(
+            "{} keys: AWS allows at most {MAX_ACTIVE_COST_ALLOCATION_KEYS} active cost-allocation tag keys",
+            list.len()
+        ),
+    );
+}
+
+fn check_anomaly(config: &Config, c: &mut Checker) {
+    let Some(a) = &config.anomaly_detection else {
+        return;
+    };
+    let name = config.anomaly_name();
+    c.check(
+        !name.is_empty() && name.len() <= 1024 && !name.chars().any(|ch| ch.is_control()),
+        key(&["anomaly_detection", "name"]),
+        format!("{name:?}: a monitor name has 1-1024 characters"),
+    );
+    if !a.enabled {
+        return;
+    }
+    c.check(
+        a.threshold_usd.is_some() || a.threshold_percent.is_some(),
+        key(&["anomaly_detection"]),
+        "set threshold_usd, threshold_percent or both: an alert needs a threshold (both: an anomaly must cross both)",
+    );
+    for (field, v) in [
+        ("threshold_usd", a.threshold_usd),
+        ("threshold_percent", a.threshold_percent),
+    ] {
+        if let Some(v) = v {
+            c.check(
+                v.is_finite() && v >= 0.0,
+                key(&["anomaly_detection", field]),
+                format!("{v}: a threshold is 0 or more"),
+            );
+        }
+    }
+    if !ANOMALY_FREQUENCIES.contains(&a.frequency.as_str()) {
+        c.fail(
+            key(&["anomaly_detection", "frequency"]),
+            format!(
+                "{:?} is not a frequency: use IMMEDIATE (alerts to the SNS topic), DAILY or WEEKLY (digests to alerts.emails)",
+                a.frequency
+            ),
+        );
+    } else if a.frequency != "IMMEDIATE" {
+        c.check(
+            !config.alerts.emails.is_empty(),
+            key(&["anomaly_detection", "frequency"]),
+            format!(
+                "{} digests go to email addresses: list them in alerts.emails, or use IMMEDIATE (alerts to the SNS topic)",
+                a.frequency
+            ),
+        );
+        c.check(
+            config.alerts.emails.len() <= 10,
+            key(&["anomaly_detection", "frequency"]),
+            format!(
+                "{} email addresses: an anomaly subscription takes at most 10; use IMMEDIATE (the SNS topic reaches every address)",
+                config.alerts.emails.len()
+            ),
+        );
+    }
+}
+
+fn check_cur_export(config: &Config, c: &mut Checker) {
+    let Some(x) = &config.cur_export else {
+        return;
+    };
+    let name = config.cur_export_name();
+    c.check(
+        export_name_ok(&name),
+        key(&["cur_export", "name"]),
+        format!(
+            "{name:?} is not a valid export name: 1-128 letters, digits and ! - _ . * ' ( ) (Data Exports' naming rule)"
+        ),
+    );
+    if x.bucket.contains("{region}") {
+        c.fail(
+            key(&["cur_export", "bucket"]),
+            "Data Exports writes from us-east-1 for the whole account: use {account_id}, not {region}",
+        );
+    }
+    let sample = x.resolved_bucket("123456789012");
+    if let Some(problem) = bucket_name_problem(&sample) {
+        c.fail(
+            key(&["cur_export", "bucket"]),
+            format!("{:?}: {problem}", x.bucket),
+        );
+    }
+    c.check(
+        x.bucket != config.bucket.name,
+        key(&["cur_export", "bucket"]),
+        "the export needs a bucket of its own (other retention; Data Exports writes a test object at its root): choose a name other than bucket.name",
+    );
+    c.check(
+        !x.prefix.is_empty()
+            && x.prefix.len() <= 512
+            && !x.prefix.starts_with('/')
+            && !x.prefix.ends_with('/'),
+        key(&["cur_export", "prefix"]),
+        format!(
+            "{:?}: a prefix of 1-512 characters without a leading or trailing '/'",
+            x.prefix
+        ),
+    );
+}

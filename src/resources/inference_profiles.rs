@@ -1,0 +1,631 @@
+//! `inference-profiles`: application inference profiles, one per team or application, whose
+//! tags attribute Bedrock spend (applications pass a profile's ARN as `modelId`).
+//!
+//! AWS fixes a profile's model and description at creation; only tags change afterwards. A
+//! changed model or description is therefore a replacement (delete, create; the ARN changes),
+//! shown as `replace` in the plan. A profile the config no longer names is deleted when it
+//! carries this stack's tag.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_sdk_bedrock::types::{InferenceProfileModelSource, InferenceProfileType, Tag};
+use futures::FutureExt;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt};
+use crate::config::attribution::is_system_profile;
+use crate::config::{InferenceProfileConfig, STACK_TAG_KEY};
+use crate::engine::{
+    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
+    Resource,
+};
+use crate::resources::{absent_if, ownership_from_tags, run_bounded};
+
+pub struct InferenceProfiles;
+
+/// An application inference profile as AWS reports it.
+#[derive(Debug, Clone)]
+pub struct ObservedProfile {
+    pub arn: String,
+    pub description: Option<String>,
+    /// Foundation-model ARNs the profile routes to (several for a cross-region copy).
+    pub models: Vec<String>,
+    pub status: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Every application inference profile in the account and region, by name.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilesState {
+    pub profiles: BTreeMap<String, ObservedProfile>,
+}
+
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+/// Concurrent tag reads and writes: Bedrock's control plane throttles at a few calls a second.
+const CONCURRENCY: usize = 4;
+
+/// What apply does to one profile.
+#[derive(Debug, Clone, PartialEq)]
+enum Op {
+    Create,
+    Replace {
+        reason: String,
+    },
+    Retag,
+    Delete,
+    /// It exists, is not this stack's, and differs: the tool will not delete someone's profile.
+    Refuse {
+        reason: String,
+    },
+}
+
+fn model_segment(arn: &str) -> &str {
+    arn.rsplit_once('/').map(|(_, m)| m).unwrap_or(arn)
+}
+
+fn arn_region(arn: &str) -> &str {
+    arn.split(':').nth(3).unwrap_or_default()
+}
+
+/// Whether a system profile's geography (`us.`, `eu.`...) covers `region`.
+fn geography_covers(prefix: &str, region: &str) -> bool {
+    match prefix {
+        "global." => true,
+        "us." => region.starts_with("us-") && !region.starts_with("us-gov-"),
+        "us-gov." => region.starts_with("us-gov-"),
+        "eu." => region.starts_with("eu-"),
+        "apac." => region.starts_with("ap-"),
+        "jp." => region.starts_with("ap-northeast-"),
+        "au." => region.starts_with("ap-southeast-"),
+        "ca." => region.starts_with("ca-") || region.starts_with("us-"),
+        _ => false,
+    }
+}
+
+/// The model a profile was copied from, as the config would name it. AWS does not keep the
+/// source: a copy of a foundation model routes to that one model in this region; a copy of a
+/// system profile routes to the same model in the geography's regions. `desired` resolves
+/// the geography when the regions fit it (several geographies share regions).
+fn source_model(models: &[String], region: &str, desired: &str) -> String {
+    let Some(first) = models.first() else {
+        return String::new();
+    };
+    let base = model_segment(first);
+    let single_region = models.len() == 1 && arn_region(first) == region;
+    if single_region {
+        return base.to_string();
+    }
+    let prefixes = crate::config::attribution::CROSS_REGION_PREFIXES;
+    if let Some(prefix) = prefixes.iter().find(|p| desired.starts_with(**p))
+        && desired[prefix.len()..] == *base
+        && models
+            .iter()
+            .all(|m| geography_covers(prefix, arn_region(m)))
+    {
+        return desired.to_string();
+    }
+    let guess = prefixes
+        .iter()
+        .find(|p| models.iter().all(|m| geography_covers(p, arn_region(m))))
+        .unwrap_or(&"global.");
+    format!("{guess}{base}")
+}
+
+impl InferenceProfiles {
+    /// What `modelSource.copyFrom` takes for a configured model.
+    fn source_arn(cx: &Context, model: &str) -> String {
+        if is_system_profile(model) {
+            format!(
+                "arn:{}:bedrock:{}:{}:inference-profile/{model}",
+                cx.partition(),
+                cx.region,
+                cx.account.id
+            )
+        } else {
+            format!(
+                "arn:{}:bedrock:{}::foundation-model/{model}",
+                cx.partition(),
+                cx.region
+            )
+        }
+    }
+
+    fn desired(cx: &Context, p: &InferenceProfileConfig) -> Value {
+        json!({
+            "model": p.model,
+            "description": p.description,
+            "tags": cx.config.profile_tags(p),
+        })
+    }
+
+    fn observed(cx: &Context, p: &InferenceProfileConfig, o: &ObservedProfile) -> Value {
+        let desired_tags = cx.config.profile_tags(p);
+        json!({
+            "model": source_model(&o.models, &cx.region, &p.model),
+            "description": o.description,
+            "tags": crate::resources::tags_field(&desired_tags, &o.tags).0,
+        })
+    }
+
+    fn owned(cx: &Context, o: &ObservedProfile) -> bool {
+        o.tags.get(STACK_TAG_KEY) == Some(&cx.config.stack.name)
+    }
+
+    /// Per profile name: what to do and the field change that shows it.
+    fn ops(cx: &Context, state: &ProfilesState) -> Vec<(String, Op, FieldChange)> {
+        let mut ops = Vec::new();
+        for p in cx.config.profiles() {
+            let desired = Self::desired(cx, p);
+            let field = format!("profiles.{}", p.name);
+            match state.profiles.get(&p.name) {
+                None => ops.push((
+                    p.name.clone(),
+                    Op::Create,
+                    FieldChange {
+                        field,
+                        old: Value::Null,
+                        new: desired,
+                    },
+                )),
+                Some(o) => {
+                    let observed = Self::observed(cx, p, o);
+                    if observed == desired {
+                        continue;
+                    }
+                    let fixed_changed: Vec<String> = ["model", "description"]
+                        .into_iter()
+                        .filter(|k| observed[*k] != desired[*k])
+                        .map(|k| {
+                            format!(
+                                "{k} {} → {}",
+                                crate::commands::show_value(&observed[k]),
+                                crate::commands::show_value(&desired[k])
+                            )
+                        })
+                        .collect();
+                    let op = if fixed_changed.is_empty() {
+                        Op::Retag
+                    } else if Self::owned(cx, o) {
+                        Op::Replace {
+                            reason: fixed_changed.join(", "),
+                        }
+                    } else {
+                        Op::Refuse {
+                            reason: fixed_changed.join(", "),
+                        }
+                    };
+                    let (field, old, new) = if op == Op::Retag {
+                        (
+                            format!("{field}.tags"),
+                            observed["tags"].clone(),
+                            desired["tags"].clone(),
+                        )
+                    } else {
+                        (field, observed, desired)
+                    };
+                    ops.push((p.name.clone(), op, FieldChange { field, old, new }));
+                }
+            }
+        }
+        for (name, o) in &state.profiles {
+            let configured = cx.config.profiles().iter().any(|p| &p.name == name);
+            if !configured && Self::owned(cx, o) {
+                ops.push((
+                    name.clone(),
+                    Op::Delete,
+                    FieldChange {
+                        field: format!("profiles.{name}"),
+                        old: json!({
+                            "arn": o.arn,
+                            "model": source_model(&o.models, &cx.region, ""),
+                            "description": o.description,
+                        }),
+                        new: Value::Null,
+                    },
+                ));
+            }
+        }
+        ops
+    }
+
+    fn tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+        tags.iter()
+            .map(|(k, v)| Ok(Tag::builder().key(k).value(v).build()?))
+            .collect()
+    }
+
+    async fn create(cx: &Context, p: &InferenceProfileConfig) -> Result<(), AwsError> {
+        let created = cx
+            .aws
+            .bedrock
+            .create_inference_profile()
+            .inference_profile_name(&p.name)
+            .set_description(p.description.clone())
+            .model_source(InferenceProfileModelSource::CopyFrom(Self::source_arn(
+                cx, &p.model,
+            )))
+            .set_tags(Some(Self::tags(&cx.config.profile_tags(p))?))
+            .send()
+            .await
+            .aws("bedrock:CreateInferenceProfile")
+            .map_err(|e| {
+                if e.code_is(&["ServiceQuotaExceededException"]) {
+                    e.with_hint("the account's quota of application inference profiles (1,000 per region by default) is reached: delete unused ones, or ask for more in Service Quotas")
+                } else if e.code_is(&["ConflictException"]) {
+                    e.with_hint(format!("a profile named {:?} already exists: run `bedrock-monitor plan` to see it, or choose another name", p.name))
+                } else {
+                    e
+                }
+            })?;
+        cx.set_profile(&p.name, created.inference_profile_arn());
+        cx.set_id(
+            ComponentId::InferenceProfiles,
+            &p.name,
+            created.inference_profile_arn(),
+        );
+        Ok(())
+    }
+
+    async fn delete_one(cx: &Context, name: &str, arn: &str) -> Result<(), AwsError> {
+        absent_if(
+            cx.aws
+                .bedrock
+                .delete_inference_profile()
+                .inference_profile_identifier(arn)
+                .send()
+                .await
+                .aws("bedrock:DeleteInferenceProfile"),
+            NOT_FOUND,
+        )?;
+        cx.forget_profile(name);
+        cx.forget_id(ComponentId::InferenceProfiles, name);
+        Ok(())
+    }
+
+    async fn run_op(
+        cx: &Context,
+        state: &ProfilesState,
+        name: &str,
+        op: &Op,
+    ) -> Result<(), AwsError> {
+        let config = cx.config.profiles().iter().find(|p| p.name == name);
+        let observed = state.profiles.get(name);
+        match (op, config, observed) {
+            (Op::Create, Some(p), _) => Self::create(cx, p).await,
+            (Op::Replace { .. }, Some(p), Some(o)) => {
+                Self::delete_one(cx, name, &o.arn).await?;
+                Self::create(cx, p).await
+            }
+            (Op::Retag, Some(p), Some(o)) => {
+                cx.aws
+                    .bedrock
+                    .tag_resource()
+                    .resource_arn(&o.arn)
+                    .set_tags(Some(Self::tags(&cx.config.profile_tags(p))?))
+                    .send()
+                    .await
+                    .aws("bedrock:TagResource")?;
+                Ok(())
+            }
+            (Op::Delete, _, Some(o)) => Self::delete_one(cx, name, &o.arn).await,
+            (Op::Refuse { reason }, _, _) => Err(AwsError::setup(
+                format!(
+                    "inference profile {name:?} exists without this stack's tag and differs from the config ({reason}); the tool does not replace profiles it does not own"
+                ),
+                "give the profile another name in the config, or delete the existing one yourself if nothing calls it",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+async fn read_tags(cx: &Context, arn: &str) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    let out = absent_if(
+        cx.aws
+            .bedrock
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .aws("bedrock:ListTagsForResource"),
+        NOT_FOUND,
+    )?;
+    Ok(out.map(|o| {
+        o.tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()
+    }))
+}
+
+#[async_trait]
+impl Resource for InferenceProfiles {
+    type State = ProfilesState;
+
+    fn id(&self) -> ComponentId {
+        ComponentId::InferenceProfiles
+    }
+
+    fn name(&self, cx: &Context) -> String {
+        match cx.config.profiles() {
+            [] => "(no profiles configured)".into(),
+            [one] => one.name.clone(),
+            many => format!("{} profiles", many.len()),
+        }
+    }
+
+    async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let mut summaries = Vec::new();
+        let mut next = None;
+        loop {
+            let page = cx
+                .aws
+                .bedrock
+                .list_inference_profiles()
+                .type_equals(InferenceProfileType::Application)
+                .max_results(1000)
+                .set_next_token(next)
+                .send()
+                .await
+                .aws("bedrock:ListInferenceProfiles")?;
+            summaries.extend(page.inference_profile_summaries().iter().cloned());
+            next = page.next_token().map(str::to_string);
+            if next.is_none() {
+                break;
+            }
+        }
+        // Tags of every application profile: a profile the config dropped is found by them.
+        let jobs = summaries
+            .iter()
+            .map(|s| {
+                let arn = s.inference_profile_arn().to_string();
+                async move { read_tags(cx, &arn).await.map(|tags| (arn, tags)) }.boxed()
+            })
+            .collect();
+        let tags: BTreeMap<String, Option<BTreeMap<String, String>>> =
+            run_bounded(jobs, CONCURRENCY).await?.into_iter().collect();
+        let mut profiles = BTreeMap::new();
+        for s in summaries {
+            // Deleted between the list and the tag read: gone.
+            let Some(Some(tags)) = tags.get(s.inference_profile_arn()) else {
+                continue;
+            };
+            let observed = ObservedProfile {
+                arn: s.inference_profile_arn().to_string(),
+                description: s.description().map(str::to_string),
+                models: s
+                    .models()
+                    .iter()
+                    .filter_map(|m| m.model_arn().map(str::to_string))
+                    .collect(),
+                status: s.status().as_str().to_string(),
+                tags: tags.clone(),
+            };
+            let name = s.inference_profile_name().to_string();
+            if cx.config.profiles().iter().any(|p| p.name == name) {
+                cx.set_profile(&name, &observed.arn);
+                cx.set_id(ComponentId::InferenceProfiles, &name, &observed.arn);
+            }
+            profiles.insert(name, observed);
+        }
+        Ok(ProfilesState { profiles })
+    }
+
+    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
+        let ops = Self::ops(cx, state);
+        if ops.is_empty() {
+            return Diff::unchanged();
+        }
+        let nothing_exists = cx
+            .config
+            .profiles()
+            .iter()
+            .all(|p| !state.profiles.contains_key(&p.name));
+        let action = if ops
+            .iter()
+            .any(|(_, op, _)| matches!(op, Op::Replace { .. }))
+        {
+            Action::Replace
+        } else if nothing_exists && ops.iter().all(|(_, op, _)| *op == Op::Create) {
+            Action::Create
+        } else {
+            Action::Update
+        };
+        let mut diff = Diff {
+            action,
+            changes: Vec::new(),
+            notes: Vec::new(),
+        };
+        for (name, op, change) in ops {
+            match &op {
+                Op::Replace { reason } => diff.notes.push(format!(
+                    "{name}: replaced because AWS cannot change a profile's model or description ({reason}); it gets a new ARN, and applications calling the old one fail until they switch"
+                )),
+                Op::Delete => diff.notes.push(format!(
+                    "{name}: deleted because it carries the tag {STACK_TAG_KEY}={} and the config no longer names it",
+                    cx.config.stack.name
+                )),
+                Op::Refuse { reason } => diff.notes.push(format!(
+                    "{name}: exists without this stack's tag and differs ({reason}); apply will not replace it: rename it in the config"
+                )),
+                Op::Retag => {
+                    if let Some(o) = state.profiles.get(&name)
+                        && !Self::owned(cx, o)
+                    {
+                        diff.notes.push(format!(
+                            "{name}: adopting an existing profile with the same model (it gets the stack's tags)"
+                        ));
+                    }
+                }
+                Op::Create => {}
+            }
+            diff.changes.push(change);
+        }
+        diff
+    }
+
+    async fn apply(&self, cx: &Context, state: &Self::State, _diff: &Diff) -> Result<(), AwsError> {
+        let ops = Self::ops(cx, state);
+        let jobs = ops
+            .iter()
+            .map(|(name, op, _)| Self::run_op(cx, state, name, op).boxed())
+            .collect();
+        run_bounded(jobs, CONCURRENCY).await.map(|_| ())
+    }
+
+    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
+        let owned: Vec<&String> = state
+            .profiles
+            .iter()
+            .filter(|(_, o)| Self::owned(cx, o))
+            .map(|(n, _)| n)
+            .collect();
+        let foreign: Vec<String> = cx
+            .config
+            .profiles()
+            .iter()
+            .filter_map(|p| {
+                let o = state.profiles.get(&p.name)?;
+                match ownership_from_tags(cx, &o.tags) {
+                    Ownership::NotManaged { reason } => {
+                        Some(format!("profile {} {reason}", p.name))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        if !foreign.is_empty() {
+            return Ownership::NotManaged {
+                reason: foreign.join("; "),
+            };
+        }
+        if owned.is_empty() {
+            return Ownership::Missing;
+        }
+        Ownership::Managed {
+            evidence: format!(
+                "tag {STACK_TAG_KEY}={} on {}",
+                cx.config.stack.name,
+                owned
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
+        let mut facts = Vec::new();
+        for p in cx.config.profiles() {
+            match state.profiles.get(&p.name) {
+                None => facts.push(Health {
+                    subject: p.name.clone(),
+                    level: HealthLevel::Warning,
+                    detail: "missing: deleted outside the tool, or not created yet; `bedrock-monitor apply` creates it (with a new ARN)".into(),
+                }),
+                Some(o) => facts.push(Health {
+                    subject: p.name.clone(),
+                    level: if o.status == "ACTIVE" {
+                        HealthLevel::Ok
+                    } else {
+                        HealthLevel::Warning
+                    },
+                    detail: format!("{} ({}); applications pass this ARN as modelId", o.arn, o.status),
+                }),
+            }
+        }
+        facts
+    }
+
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let profiles = format!(
+            "arn:{}:bedrock:{}:{}:application-inference-profile/*",
+            cx.partition(),
+            cx.region,
+            cx.account.id
+        );
+        vec![
+            // ListInferenceProfiles takes no resource.
+            Permission::new(&["bedrock:ListInferenceProfiles"], ["*".to_string()]),
+            Permission::new(
+                &[
+                    "bedrock:GetInferenceProfile",
+                    "bedrock:CreateInferenceProfile",
+                    "bedrock:DeleteInferenceProfile",
+                    "bedrock:ListTagsForResource",
+                    "bedrock:TagResource",
+                ],
+                [profiles],
+            ),
+            // CreateInferenceProfile is also authorized on the model or system profile copied.
+            Permission::new(
+                &["bedrock:CreateInferenceProfile"],
+                [
+                    format!("arn:{}:bedrock:*::foundation-model/*", cx.partition()),
+                    format!(
+                        "arn:{}:bedrock:{}:{}:inference-profile/*",
+                        cx.partition(),
+                        cx.region,
+                        cx.account.id
+                    ),
+                ],
+            ),
+        ]
+    }
+
+    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
+        let jobs = state
+            .profiles
+            .iter()
+            .filter(|(_, o)| Self::owned(cx, o))
+            .map(|(name, o)| Self::delete_one(cx, name, &o.arn).boxed())
+            .collect();
+        run_bounded(jobs, CONCURRENCY).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arns(regions: &[&str], model: &str) -> Vec<String> {
+        regions
+            .iter()
+            .map(|r| format!("arn:aws:bedrock:{r}::foundation-model/{model}"))
+            .collect()
+    }
+
+    #[test]
+    fn the_source_of_a_foundation_model_copy_is_the_model() {
+        let m = "anthropic.claude-3-5-haiku-20241022-v1:0";
+        assert_eq!(source_model(&arns(&["us-east-1"], m), "us-east-1", m), m);
+    }
+
+    #[test]
+    fn the_source_of_a_system_profile_copy_is_the_profile_when_the_regions_fit() {
+        let m = "anthropic.claude-3-7-sonnet-20250219-v1:0";
+        let models = arns(&["us-east-1", "us-east-2", "us-west-2"], m);
+        let desired = format!("us.{m}");
+        assert_eq!(source_model(&models, "us-east-1", &desired), desired);
+        // The config now names the foundation model: a different source.
+        assert_eq!(source_model(&models, "us-east-1", m), format!("us.{m}"));
+        // Or another geography whose regions do not fit.
+        assert_eq!(
+            source_model(&models, "us-east-1", &format!("eu.{m}")),
+            format!("us.{m}")
+        );
+    }
+
+    #[test]
+    fn profile_text_follows_bedrocks_pattern() {
+        use crate::config::attribution::profile_text_ok;
+        assert!(profile_text_ok("team-search"));
+        assert!(profile_text_ok("Search team profile v1.2"));
+        assert!(!profile_text_ok("a  b"));
+        assert!(!profile_text_ok("-x"));
+        assert!(!profile_text_ok("team, search"));
+        assert!(!profile_text_ok(""));
+    }
+}
