@@ -133,6 +133,14 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
                 "not-managed",
                 Some(format!("left in place: {reason}")),
             )),
+            Some(Ownership::Managed { .. }) if id == ComponentId::CostAllocationTags => {
+                entries.push(entry(
+                    id,
+                    name,
+                    "kept",
+                    Some("activation is account-wide and shared with other tools and reports: the keys stay active (deactivate them in the Billing console if nothing uses them)".into()),
+                ))
+            }
             Some(Ownership::Managed { .. }) if args.keep.contains(&id) => {
                 entries.push(entry(id, name, "kept", Some("--keep".into())))
             }

@@ -143,6 +143,14 @@ impl Config {
             .unwrap_or_else(|| format!("{}-bedrock-spend", self.stack.name))
     }
 
+    /// Whether anomaly alerts go to the SNS topic (IMMEDIATE), whose policy must then let Cost
+    /// Anomaly Detection publish.
+    pub fn anomaly_alerts_to_topic(&self) -> bool {
+        self.anomaly_detection
+            .as_ref()
+            .is_some_and(|a| a.enabled && a.frequency == "IMMEDIATE")
+    }
+
     pub fn cur_export_name(&self) -> String {
         self.cur_export
             .as_ref()

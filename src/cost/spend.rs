@@ -60,6 +60,48 @@ pub fn filter_expression(tag: Option<&TagFilter>) -> Value {
     canonical(&expression)
 }
 
+/// The cost category value that marks Bedrock spend (anomaly detection monitors it).
+pub const COST_CATEGORY_VALUE: &str = "Bedrock";
+
+/// The service code of first-party Bedrock billing ("Amazon Bedrock").
+pub const FIRST_PARTY_SERVICE_CODE: &str = "AmazonBedrock";
+
+/// The same definition as Cost Category rules, for Cost Anomaly Detection: custom monitors
+/// cannot filter by service, only by a cost category. Cost Category rules match services by
+/// `SERVICE_CODE`, not by name, and take no root-level `Or`, so the definition is two rules
+/// with one value: the first-party service code, and Marketplace token usage, whose usage
+/// types carry `-MP:` and a token count (`USE1-MP:USE1_InputTokenCount-Units`). This is the
+/// nearest rule form of "a service name ending in (Amazon Bedrock Edition)"; the README says
+/// so.
+pub fn cost_category_rules() -> Vec<Value> {
+    let first_party = json!({"Dimensions": {
+        "Key": "SERVICE_CODE",
+        "Values": [FIRST_PARTY_SERVICE_CODE],
+        "MatchOptions": ["EQUALS"],
+    }});
+    let marketplace_tokens = json!({"And": [
+        {"Dimensions": {"Key": "USAGE_TYPE", "Values": ["-MP:"], "MatchOptions": ["CONTAINS"]}},
+        {"Dimensions": {
+            "Key": "USAGE_TYPE",
+            "Values": ["InputTokenCount", "OutputTokenCount", "input_tokens", "output_tokens"],
+            "MatchOptions": ["CONTAINS"],
+        }},
+    ]});
+    [first_party, marketplace_tokens]
+        .iter()
+        .map(|rule| json!({"Value": COST_CATEGORY_VALUE, "Rule": canonical(rule)}))
+        .collect()
+}
+
+/// A custom anomaly monitor's specification: the Bedrock value of cost category `category`.
+pub fn anomaly_monitor_specification(category: &str) -> Value {
+    canonical(&json!({"CostCategories": {
+        "Key": category,
+        "Values": [COST_CATEGORY_VALUE],
+        "MatchOptions": ["EQUALS"],
+    }}))
+}
+
 /// An expression in a form that compares equal however AWS orders or defaults it: values and
 /// operands sorted, a missing match option written as the default `EQUALS`, empty members gone.
 pub fn canonical(expression: &Value) -> Value {

@@ -2,8 +2,10 @@
 //! it, how it differs from the config, the writes that converge it, and how to remove it.
 
 pub mod alarms;
+pub mod anomaly;
 pub mod bucket;
 pub mod budgets;
+pub mod cost_allocation;
 pub mod dashboard;
 pub mod inference_profiles;
 pub mod kms;
@@ -36,6 +38,8 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(alarms::Alarms),
         Node::new(budgets::Budgets),
         Node::new(inference_profiles::InferenceProfiles),
+        Node::new(cost_allocation::CostAllocationTags),
+        Node::new(anomaly::AnomalyDetection),
     ]
 }
 

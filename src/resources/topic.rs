@@ -64,7 +64,12 @@ impl Topic {
     ) -> Result<Value, AwsError> {
         let ours = docs::render(
             "topic-policy",
-            json!({"topic_arn": topic_arn, "account_id": cx.account.id}),
+            json!({
+                "topic_arn": topic_arn,
+                "account_id": cx.account.id,
+                // Cost Anomaly Detection publishes immediate alerts as costalerts.amazonaws.com.
+                "cost_alerts": cx.config.anomaly_alerts_to_topic(),
+            }),
         )?;
         // SNS gives every new topic a default statement (any principal of the account may
         // publish, subscribe, change or delete it). It is SNS's, not someone else's: a topic
