@@ -16,4 +16,5 @@ mod logging_retry;
 mod logging_stack;
 mod recovery;
 mod report;
+mod standin;
 mod strict_aws;

@@ -78,6 +78,7 @@ fn clean() -> &'static Clean {
 fn reset(env: &TestEnv) {
     env.proxy.set_options(ProxyOptions::default());
     env.moto.reset();
+    env.standin.reset();
     env.proxy.clear();
     env.write_config(CONFIG);
 }

@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use bedrock_monitor::aws::{Clients, emulator_clients};
 
@@ -22,6 +23,9 @@ pub struct TestEnv {
     pub proxy: Proxy,
     /// The strict-AWS rules on the proxy, for tests that look at what they refused.
     pub strict: super::strict::Installed,
+    /// The stand-in for the AWS operations moto does not serve (inference profiles, cost
+    /// allocation tags, anomaly detection, Data Exports): its state and test controls.
+    pub standin: Arc<super::standin::StandIn>,
     pub dir: tempfile::TempDir,
     pub aws: Clients,
     runtime: tokio::runtime::Runtime,
@@ -60,6 +64,9 @@ impl TestEnv {
     pub fn new() -> TestEnv {
         let moto = Moto::start();
         let proxy = Proxy::start(&moto.url());
+        // What moto does not serve is answered by the stand-in, ahead of the strict rules.
+        let standin = Arc::new(super::standin::StandIn::new());
+        proxy.add_rule(standin.clone());
         // Every end-to-end test runs against AWS's rules, not only moto's.
         let strict = super::strict::install(&proxy);
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -76,6 +83,7 @@ impl TestEnv {
             moto,
             proxy,
             strict,
+            standin,
             dir,
             aws,
             runtime,

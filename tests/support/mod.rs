@@ -5,6 +5,7 @@ pub mod env;
 pub mod moto;
 pub mod proxy;
 pub mod snapshot;
+pub mod standin;
 pub mod strict;
 
 pub use moto::Moto;

@@ -878,9 +878,11 @@ fn bedrock_operation(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/untagResource") => "UntagResource",
         ("GET", "/foundation-models") => "ListFoundationModels",
         ("GET", "/inference-profiles") => "ListInferenceProfiles",
+        ("POST", "/inference-profiles") => "CreateInferenceProfile",
         ("GET", "/guardrails") => "ListGuardrails",
         ("GET", p) if p.starts_with("/foundation-models/") => "GetFoundationModel",
         ("GET", p) if p.starts_with("/inference-profiles/") => "GetInferenceProfile",
+        ("DELETE", p) if p.starts_with("/inference-profiles/") => "DeleteInferenceProfile",
         _ => return None,
     };
     Some(operation)

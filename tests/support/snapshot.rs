@@ -123,6 +123,9 @@ pub fn snapshot(env: &TestEnv) -> Value {
         "alarms": alarms(env),
         "dashboards": dashboards(env),
         "budgets": budgets(env),
+        // What the stand-in holds for the operations moto does not serve, read through its
+        // Rust API (it is not in moto).
+        "standin": env.standin.snapshot(),
     })
 }
 

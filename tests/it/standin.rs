@@ -1,0 +1,1325 @@
+//! The stand-in for the AWS operations moto does not serve (`tests/support/standin.rs`),
+//! exercised through the real SDK clients pointed at the proxy: every answer must parse (which
+//! proves the shapes), the documented errors must come back as the SDK's typed errors, and the
+//! state must be what the tests read through the stand-in's API.
+
+use std::collections::HashMap;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use bedrock_monitor::aws::{Clients, emulator_clients};
+
+use crate::support::env::{ACCOUNT, REGION, TestEnv};
+use crate::support::standin::{self, StandIn};
+
+/// The AWS error code of a failed call (panics on success: the test expected an error).
+#[track_caller]
+fn code<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, E>,
+) -> String {
+    match result {
+        Ok(v) => panic!("expected an AWS error, got {v:?}"),
+        Err(e) => e
+            .code()
+            .unwrap_or_else(|| panic!("an error without an AWS code: {e:?}"))
+            .to_string(),
+    }
+}
+
+/// The AWS error code and message of a failed call.
+#[track_caller]
+fn error<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    result: Result<T, E>,
+) -> (String, String) {
+    match result {
+        Ok(v) => panic!("expected an AWS error, got {v:?}"),
+        Err(e) => (
+            e.code().unwrap_or_default().to_string(),
+            e.message().unwrap_or_default().to_string(),
+        ),
+    }
+}
+
+/// SDK clients that go through the proxy (and so reach the stand-in).
+fn through_proxy(env: &TestEnv) -> Clients {
+    emulator_clients(&env.proxy.url(), REGION)
+}
+
+/// Clients through the proxy signed with another access key, in `region`.
+fn with_key(env: &TestEnv, key: &str, region: &str) -> Clients {
+    let sdk = aws_types::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_types::region::Region::new(region.to_string()))
+        .endpoint_url(env.proxy.url())
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(key, "secret", None, None, "test"),
+            ),
+        )
+        .build();
+    Clients::from_sdk_config(&sdk).expect("clients")
+}
+
+#[test]
+fn standin_patterns_compile() {
+    standin::patterns_compile();
+    // A fresh stand-in holds nothing.
+    assert_eq!(StandIn::new().snapshot(), serde_json::json!({}));
+}
+
+// ---------------------------------------------------------------------------
+// Bedrock application inference profiles
+
+const SONNET_US: &str = "us.anthropic.claude-3-7-sonnet-20250219-v1:0";
+const HAIKU_FM: &str = "anthropic.claude-3-5-haiku-20241022-v1:0";
+
+fn bedrock_tag(k: &str, v: &str) -> aws_sdk_bedrock::types::Tag {
+    aws_sdk_bedrock::types::Tag::builder()
+        .key(k)
+        .value(v)
+        .build()
+        .expect("tag")
+}
+
+#[test]
+fn standin_inference_profiles() {
+    use aws_sdk_bedrock::types::{InferenceProfileModelSource, InferenceProfileType};
+
+    let env = TestEnv::new();
+    let aws = through_proxy(&env);
+    let bedrock = &aws.bedrock;
+    let system_arn = format!("arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{SONNET_US}");
+
+    // The system-defined catalogue: listed without a type filter (only those), gettable by ID.
+    let listed = env
+        .block_on(bedrock.list_inference_profiles().send())
+        .expect("ListInferenceProfiles");
+    let ids: Vec<&str> = listed
+        .inference_profile_summaries()
+        .iter()
+        .map(|p| p.inference_profile_id())
+        .collect();
+    assert!(ids.contains(&SONNET_US), "{ids:?}");
+    assert!(
+        !ids.iter().any(|i| i.starts_with("eu.")),
+        "only the geography of the Region: {ids:?}"
+    );
+    assert!(
+        listed
+            .inference_profile_summaries()
+            .iter()
+            .all(|p| p.r#type() == &InferenceProfileType::SystemDefined)
+    );
+    let system = env
+        .block_on(
+            bedrock
+                .get_inference_profile()
+                .inference_profile_identifier(SONNET_US)
+                .send(),
+        )
+        .expect("GetInferenceProfile of a system profile");
+    assert_eq!(system.inference_profile_arn(), system_arn);
+    let system_models: Vec<String> = system
+        .models()
+        .iter()
+        .filter_map(|m| m.model_arn().map(str::to_string))
+        .collect();
+    assert_eq!(
+        system_models,
+        ["us-east-1", "us-east-2", "us-west-2"]
+            .map(|r| format!("arn:aws:bedrock:{r}::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"))
+    );
+
+    // Create from the system profile, with tags and a description.
+    let created = env
+        .block_on(
+            bedrock
+                .create_inference_profile()
+                .inference_profile_name("team-a sonnet")
+                .description("Project A: Claude 3.7 Sonnet")
+                .model_source(InferenceProfileModelSource::CopyFrom(system_arn.clone()))
+                .tags(bedrock_tag("Project", "a"))
+                .client_request_token("token-1")
+                .send(),
+        )
+        .expect("CreateInferenceProfile");
+    let arn = created.inference_profile_arn().to_string();
+    let arn_shape = regex::Regex::new(&format!(
+        "^arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/[a-z0-9]{{12}}$"
+    ))
+    .expect("regex");
+    assert!(arn_shape.is_match(&arn), "{arn}");
+    let id = arn.rsplit('/').next().expect("id").to_string();
+    let calls = env.proxy.calls();
+    let create_call = calls
+        .iter()
+        .find(|c| c.operation == "CreateInferenceProfile")
+        .expect("the proxy names CreateInferenceProfile");
+    assert!(create_call.write);
+    assert_eq!(create_call.status, Some(201));
+
+    // Read back by ARN and by ID: an application profile with the system profile's models.
+    for identifier in [arn.as_str(), id.as_str()] {
+        let got = env
+            .block_on(
+                bedrock
+                    .get_inference_profile()
+                    .inference_profile_identifier(identifier)
+                    .send(),
+            )
+            .expect("GetInferenceProfile");
+        assert_eq!(got.inference_profile_name(), "team-a sonnet");
+        assert_eq!(got.inference_profile_id(), id);
+        assert_eq!(got.description(), Some("Project A: Claude 3.7 Sonnet"));
+        assert_eq!(got.r#type(), &InferenceProfileType::Application);
+        assert!(got.created_at().is_some());
+        let models: Vec<String> = got
+            .models()
+            .iter()
+            .filter_map(|m| m.model_arn().map(str::to_string))
+            .collect();
+        assert_eq!(models, system_models);
+    }
+
+    // The same token and parameters: the same profile, no second one.
+    let again = env
+        .block_on(
+            bedrock
+                .create_inference_profile()
+                .inference_profile_name("team-a sonnet")
+                .description("Project A: Claude 3.7 Sonnet")
+                .model_source(InferenceProfileModelSource::CopyFrom(system_arn.clone()))
+                .tags(bedrock_tag("Project", "a"))
+                .client_request_token("token-1")
+                .send(),
+        )
+        .expect("idempotent retry");
+    assert_eq!(again.inference_profile_arn(), arn);
+    assert_eq!(env.standin.inference_profiles().len(), 1);
+
+    // The name is taken: ConflictException.
+    let conflict = env.block_on(
+        bedrock
+            .create_inference_profile()
+            .inference_profile_name("team-a sonnet")
+            .model_source(InferenceProfileModelSource::CopyFrom(system_arn.clone()))
+            .send(),
+    );
+    match conflict {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_conflict_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("a second profile of the same name: {v:?}"),
+    }
+
+    // Validation: the name pattern, a foundation model of another Region, an application
+    // profile as source, an unknown system profile.
+    let create = |name: &str, source: String| {
+        env.block_on(
+            bedrock
+                .create_inference_profile()
+                .inference_profile_name(name)
+                .model_source(InferenceProfileModelSource::CopyFrom(source))
+                .send(),
+        )
+    };
+    let fm = |region: &str| format!("arn:aws:bedrock:{region}::foundation-model/{HAIKU_FM}");
+    assert_eq!(code(create("bad name!", fm(REGION))), "ValidationException");
+    assert_eq!(code(create("x".repeat(65).as_str(), fm(REGION))), "ValidationException");
+    assert_eq!(code(create("elsewhere", fm("us-west-2"))), "ValidationException");
+    assert_eq!(code(create("nested", arn.clone())), "ValidationException");
+    assert_eq!(
+        code(create(
+            "unknown",
+            format!("arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/us.vendor.nothing-v1:0"),
+        )),
+        "ResourceNotFoundException"
+    );
+
+    // From a foundation model: that one model. Then four more for paging.
+    let single = create("haiku single", fm(REGION)).expect("from a foundation model");
+    let single_arn = single.inference_profile_arn().to_string();
+    let got = env
+        .block_on(
+            bedrock
+                .get_inference_profile()
+                .inference_profile_identifier(&single_arn)
+                .send(),
+        )
+        .expect("get");
+    assert_eq!(got.models().len(), 1);
+    assert_eq!(got.models()[0].model_arn(), Some(fm(REGION).as_str()));
+    for i in 0..3 {
+        create(&format!("extra-{i}"), fm(REGION)).expect("extra profile");
+    }
+    let first_page = env
+        .block_on(
+            bedrock
+                .list_inference_profiles()
+                .type_equals(InferenceProfileType::Application)
+                .max_results(2)
+                .send(),
+        )
+        .expect("first page");
+    assert_eq!(first_page.inference_profile_summaries().len(), 2);
+    assert!(first_page.next_token().is_some());
+    let all: Vec<_> = env
+        .block_on(
+            bedrock
+                .list_inference_profiles()
+                .type_equals(InferenceProfileType::Application)
+                .max_results(2)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
+        .expect("all pages");
+    let mut names: Vec<&str> = all.iter().map(|p| p.inference_profile_name()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["extra-0", "extra-1", "extra-2", "haiku single", "team-a sonnet"]
+    );
+    assert_eq!(
+        code(env.block_on(
+            bedrock
+                .list_inference_profiles()
+                .next_token("not-a-token")
+                .send()
+        )),
+        "ValidationException"
+    );
+
+    // Tags: add, list, remove; more than 50 is TooManyTagsException; an absent profile is 404.
+    env.block_on(
+        bedrock
+            .tag_resource()
+            .resource_arn(&arn)
+            .tags(bedrock_tag("Owner", "team-a"))
+            .send(),
+    )
+    .expect("TagResource");
+    env.block_on(
+        bedrock
+            .untag_resource()
+            .resource_arn(&arn)
+            .tag_keys("Project")
+            .send(),
+    )
+    .expect("UntagResource");
+    let tags = env
+        .block_on(bedrock.list_tags_for_resource().resource_arn(&arn).send())
+        .expect("ListTagsForResource");
+    let tags: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+    assert_eq!(tags, [("Owner", "team-a")]);
+    let mut many = bedrock.tag_resource().resource_arn(&arn);
+    for i in 0..50 {
+        many = many.tags(bedrock_tag(&format!("k{i}"), "v"));
+    }
+    let too_many = env.block_on(many.send());
+    match too_many {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_too_many_tags_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("51 tags accepted: {v:?}"),
+    }
+    let absent = format!("arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/zzzzzzzzzzzz");
+    let missing = env.block_on(
+        bedrock
+            .tag_resource()
+            .resource_arn(&absent)
+            .tags(bedrock_tag("a", "b"))
+            .send(),
+    );
+    match missing {
+        Err(e) => {
+            assert_eq!(e.code(), Some("ResourceNotFoundException"));
+            assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404));
+        }
+        Ok(v) => panic!("tagged an absent profile: {v:?}"),
+    }
+
+    // Outside the tool: a tag removed in the console shows on the next read.
+    assert!(env.standin.untag_profile("team-a sonnet", "Owner"));
+    let tags = env
+        .block_on(bedrock.list_tags_for_resource().resource_arn(&arn).send())
+        .expect("ListTagsForResource");
+    assert!(tags.tags().is_empty());
+
+    // The snapshot: by Region and name, no IDs.
+    let snapshot = env.standin.snapshot();
+    let profile = &snapshot[ACCOUNT]["inference_profiles"][format!("{REGION}/team-a sonnet")];
+    assert_eq!(
+        profile["copy_from"],
+        format!("arn:aws:bedrock:{REGION}::inference-profile/{SONNET_US}")
+    );
+    assert!(!snapshot.to_string().contains(&id));
+
+    // Delete: gone, and a second delete is 404. The proxy names the call.
+    env.block_on(
+        bedrock
+            .delete_inference_profile()
+            .inference_profile_identifier(&arn)
+            .send(),
+    )
+    .expect("DeleteInferenceProfile");
+    assert_eq!(
+        code(env.block_on(
+            bedrock
+                .get_inference_profile()
+                .inference_profile_identifier(&arn)
+                .send()
+        )),
+        "ResourceNotFoundException"
+    );
+    let again = env.block_on(
+        bedrock
+            .delete_inference_profile()
+            .inference_profile_identifier(&id)
+            .send(),
+    );
+    match again {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("deleted twice: {v:?}"),
+    }
+    assert!(
+        env.proxy
+            .writes()
+            .iter()
+            .any(|c| c.operation == "DeleteInferenceProfile")
+    );
+
+    // Another account, by its access key: its own profiles, ARNs in its account.
+    env.standin.register_access_key("AKIAOTHERACCOUNT", "210987654321");
+    let other = with_key(&env, "AKIAOTHERACCOUNT", "us-west-2");
+    let theirs = env
+        .block_on(
+            other
+                .bedrock
+                .create_inference_profile()
+                .inference_profile_name("team-a sonnet")
+                .model_source(InferenceProfileModelSource::CopyFrom(fm("us-west-2")))
+                .send(),
+        )
+        .expect("create in the other account");
+    assert!(
+        theirs
+            .inference_profile_arn()
+            .starts_with("arn:aws:bedrock:us-west-2:210987654321:application-inference-profile/")
+    );
+    let in_default: Vec<_> = env
+        .standin
+        .inference_profiles()
+        .into_iter()
+        .filter(|p| p.account == ACCOUNT)
+        .collect();
+    assert_eq!(in_default.len(), 4);
+}
+
+// ---------------------------------------------------------------------------
+// Cost Explorer: cost-allocation tags
+
+#[test]
+fn standin_cost_allocation_tags() {
+    use aws_sdk_costexplorer::types::{CostAllocationTagStatus, CostAllocationTagStatusEntry};
+
+    let env = TestEnv::new();
+    let aws = through_proxy(&env);
+    let ce = &aws.costexplorer;
+    let entry = |key: &str, status: CostAllocationTagStatus| {
+        CostAllocationTagStatusEntry::builder()
+            .tag_key(key)
+            .status(status)
+            .build()
+            .expect("entry")
+    };
+
+    env.standin
+        .tag_keys_seen_in_billing(&["Project", "Team", "CostCenter", "App", "Env"]);
+    let listed = env
+        .block_on(ce.list_cost_allocation_tags().send())
+        .expect("ListCostAllocationTags");
+    assert_eq!(listed.cost_allocation_tags().len(), 5);
+    assert!(
+        listed
+            .cost_allocation_tags()
+            .iter()
+            .all(|t| t.status() == &CostAllocationTagStatus::Inactive
+                && t.r#type().as_str() == "UserDefined")
+    );
+
+    // A known key is activated; a key billing has not seen gets an Errors entry, with 200.
+    let updated = env
+        .block_on(
+            ce.update_cost_allocation_tags_status()
+                .cost_allocation_tags_status(entry("Project", CostAllocationTagStatus::Active))
+                .cost_allocation_tags_status(entry("Unbilled", CostAllocationTagStatus::Active))
+                .send(),
+        )
+        .expect("UpdateCostAllocationTagsStatus answers 200 with Errors");
+    let errors = updated.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].tag_key(), Some("Unbilled"));
+    assert_eq!(errors[0].code(), Some("TagKeysNotFoundException"));
+    assert_eq!(
+        errors[0].message(),
+        Some("Failed to update Cost Allocation Tag: Unbilled")
+    );
+    let calls = env.proxy.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.operation == "UpdateCostAllocationTagsStatus" && c.status == Some(200))
+    );
+    assert_eq!(env.standin.active_cost_allocation_tags(), ["Project"]);
+
+    // Filters: Status, TagKeys; the unbilled key stays unlisted.
+    let active = env
+        .block_on(
+            ce.list_cost_allocation_tags()
+                .status(CostAllocationTagStatus::Active)
+                .send(),
+        )
+        .expect("active");
+    let keys: Vec<&str> = active
+        .cost_allocation_tags()
+        .iter()
+        .map(|t| t.tag_key())
+        .collect();
+    assert_eq!(keys, ["Project"]);
+    assert!(active.cost_allocation_tags()[0].last_updated_date().is_some());
+    let by_key = env
+        .block_on(
+            ce.list_cost_allocation_tags()
+                .tag_keys("Unbilled")
+                .tag_keys("Team")
+                .send(),
+        )
+        .expect("by key");
+    let keys: Vec<&str> = by_key
+        .cost_allocation_tags()
+        .iter()
+        .map(|t| t.tag_key())
+        .collect();
+    assert_eq!(keys, ["Team"]);
+
+    // Paging.
+    let mut token = None;
+    let mut seen = Vec::new();
+    loop {
+        let page = env
+            .block_on(
+                ce.list_cost_allocation_tags()
+                    .max_results(2)
+                    .set_next_token(token.clone())
+                    .send(),
+            )
+            .expect("page");
+        assert!(page.cost_allocation_tags().len() <= 2);
+        seen.extend(
+            page.cost_allocation_tags()
+                .iter()
+                .map(|t| t.tag_key().to_string()),
+        );
+        match page.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert_eq!(
+        code(env.block_on(ce.list_cost_allocation_tags().next_token("bogus").send())),
+        "InvalidNextTokenException"
+    );
+
+    // More than 20 entries: refused as a whole.
+    let mut big = ce.update_cost_allocation_tags_status();
+    for i in 0..21 {
+        big = big.cost_allocation_tags_status(entry(&format!("k{i}"), CostAllocationTagStatus::Active));
+    }
+    assert_eq!(code(env.block_on(big.send())), "ValidationException");
+
+    // A member account of an organization: no access to cost-allocation tags.
+    env.standin.set_member_account(true);
+    let (code_list, message) = error(env.block_on(ce.list_cost_allocation_tags().send()));
+    assert_eq!(code_list, "AccessDeniedException");
+    assert!(message.contains("Linked account"), "{message}");
+    assert_eq!(
+        code(env.block_on(
+            ce.update_cost_allocation_tags_status()
+                .cost_allocation_tags_status(entry("Team", CostAllocationTagStatus::Active))
+                .send()
+        )),
+        "AccessDeniedException"
+    );
+    env.standin.set_member_account(false);
+
+    let snapshot = env.standin.snapshot();
+    assert_eq!(
+        snapshot[ACCOUNT]["cost_allocation_tags"]["Project"]["status"],
+        "Active"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Cost Anomaly Detection
+
+#[test]
+fn standin_anomaly_detection() {
+    use aws_sdk_costexplorer::types::{
+        AnomalyMonitor, AnomalySubscription, AnomalySubscriptionFrequency, Dimension,
+        DimensionValues, Expression, MatchOption, MonitorDimension, MonitorType, ResourceTag,
+        Subscriber, SubscriberType,
+    };
+
+    let env = TestEnv::new();
+    let aws = through_proxy(&env);
+    let ce = &aws.costexplorer;
+    let dimensional = |name: &str| {
+        AnomalyMonitor::builder()
+            .monitor_name(name)
+            .monitor_type(MonitorType::Dimensional)
+            .monitor_dimension(MonitorDimension::Service)
+            .build()
+            .expect("monitor")
+    };
+    let threshold = |key: Dimension, value: &str| {
+        Expression::builder()
+            .dimensions(
+                DimensionValues::builder()
+                    .key(key)
+                    .match_options(MatchOption::GreaterThanOrEqual)
+                    .values(value)
+                    .build(),
+            )
+            .build()
+    };
+    let email = |address: &str| {
+        Subscriber::builder()
+            .address(address)
+            .r#type(SubscriberType::Email)
+            .build()
+    };
+    let tag = |k: &str, v: &str| ResourceTag::builder().key(k).value(v).build().expect("tag");
+
+    // A DIMENSIONAL SERVICE monitor exists already: a second one is refused.
+    let existing = env.standin.add_dimensional_service_monitor("Default-Services-Monitor");
+    let (second, message) = error(env.block_on(
+        ce.create_anomaly_monitor()
+            .anomaly_monitor(dimensional("bedrock-monitor"))
+            .send(),
+    ));
+    assert_eq!(second, "ValidationException");
+    assert_eq!(message, "Limit exceeded on dimensional spend monitor creation");
+
+    // DIMENSIONAL without a dimension, CUSTOM without a specification: refused.
+    let bare = AnomalyMonitor::builder()
+        .monitor_name("bare")
+        .monitor_type(MonitorType::Dimensional)
+        .build()
+        .expect("monitor");
+    assert_eq!(
+        code(env.block_on(ce.create_anomaly_monitor().anomaly_monitor(bare).send())),
+        "ValidationException"
+    );
+    let custom_bare = AnomalyMonitor::builder()
+        .monitor_name("custom")
+        .monitor_type(MonitorType::Custom)
+        .build()
+        .expect("monitor");
+    assert_eq!(
+        code(env.block_on(ce.create_anomaly_monitor().anomaly_monitor(custom_bare).send())),
+        "ValidationException"
+    );
+
+    // A CUSTOM monitor of two linked accounts, tagged.
+    let custom = AnomalyMonitor::builder()
+        .monitor_name("accounts")
+        .monitor_type(MonitorType::Custom)
+        .monitor_specification(
+            Expression::builder()
+                .dimensions(
+                    DimensionValues::builder()
+                        .key(Dimension::LinkedAccount)
+                        .values("111111111111")
+                        .values("222222222222")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+        .expect("monitor");
+    let monitor_arn = env
+        .block_on(
+            ce.create_anomaly_monitor()
+                .anomaly_monitor(custom)
+                .resource_tags(tag("Project", "a"))
+                .send(),
+        )
+        .expect("CreateAnomalyMonitor")
+        .monitor_arn()
+        .to_string();
+    let arn_shape = regex::Regex::new(&format!(
+        "^arn:aws:ce::{ACCOUNT}:anomalymonitor/[0-9a-f]{{8}}-[0-9a-f]{{4}}-4[0-9a-f]{{3}}-[89ab][0-9a-f]{{3}}-[0-9a-f]{{12}}$"
+    ))
+    .expect("regex");
+    assert!(arn_shape.is_match(&monitor_arn), "{monitor_arn}");
+
+    // Read, rename, page, unknown ARNs.
+    let monitors = env
+        .block_on(ce.get_anomaly_monitors().send())
+        .expect("GetAnomalyMonitors");
+    assert_eq!(monitors.anomaly_monitors().len(), 2);
+    let ours = monitors
+        .anomaly_monitors()
+        .iter()
+        .find(|m| m.monitor_arn() == Some(monitor_arn.as_str()))
+        .expect("ours listed");
+    assert_eq!(ours.monitor_type(), &MonitorType::Custom);
+    assert!(ours.monitor_specification().is_some());
+    assert!(ours.creation_date().is_some());
+    env.block_on(
+        ce.update_anomaly_monitor()
+            .monitor_arn(&monitor_arn)
+            .monitor_name("linked accounts")
+            .send(),
+    )
+    .expect("UpdateAnomalyMonitor");
+    let page = env
+        .block_on(ce.get_anomaly_monitors().max_results(1).send())
+        .expect("first page");
+    assert_eq!(page.anomaly_monitors().len(), 1);
+    let rest = env
+        .block_on(
+            ce.get_anomaly_monitors()
+                .max_results(1)
+                .set_next_page_token(page.next_page_token().map(str::to_string))
+                .send(),
+        )
+        .expect("second page");
+    assert_eq!(rest.anomaly_monitors().len(), 1);
+    assert!(rest.next_page_token().is_none());
+    let unknown = format!("arn:aws:ce::{ACCOUNT}:anomalymonitor/00000000-0000-4000-8000-000000000000");
+    match env.block_on(ce.get_anomaly_monitors().monitor_arn_list(&unknown).send()) {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_unknown_monitor_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("an unknown monitor listed: {v:?}"),
+    }
+    let filtered = env
+        .block_on(ce.get_anomaly_monitors().monitor_arn_list(&existing).send())
+        .expect("by ARN");
+    assert_eq!(
+        filtered.anomaly_monitors()[0].monitor_dimension(),
+        Some(&MonitorDimension::Service)
+    );
+
+    // Subscriptions: DAILY email with an absolute threshold.
+    let subscription = AnomalySubscription::builder()
+        .subscription_name("daily")
+        .monitor_arn_list(&monitor_arn)
+        .subscribers(email("finops@example.com"))
+        .frequency(AnomalySubscriptionFrequency::Daily)
+        .threshold_expression(threshold(Dimension::AnomalyTotalImpactAbsolute, "100"))
+        .build()
+        .expect("subscription");
+    let subscription_arn = env
+        .block_on(
+            ce.create_anomaly_subscription()
+                .anomaly_subscription(subscription)
+                .send(),
+        )
+        .expect("CreateAnomalySubscription")
+        .subscription_arn()
+        .to_string();
+    assert!(
+        subscription_arn.starts_with(&format!("arn:aws:ce::{ACCOUNT}:anomalysubscription/")),
+        "{subscription_arn}"
+    );
+
+    // IMMEDIATE is for SNS; no threshold at all; an unknown monitor; a bad threshold shape.
+    let with = |f: AnomalySubscriptionFrequency,
+                s: Subscriber,
+                t: Option<Expression>,
+                monitor: &str| {
+        AnomalySubscription::builder()
+            .subscription_name("x")
+            .monitor_arn_list(monitor)
+            .subscribers(s)
+            .frequency(f)
+            .set_threshold_expression(t)
+            .build()
+            .expect("subscription")
+    };
+    let absolute = Some(threshold(Dimension::AnomalyTotalImpactAbsolute, "10"));
+    assert_eq!(
+        code(env.block_on(
+            ce.create_anomaly_subscription()
+                .anomaly_subscription(with(
+                    AnomalySubscriptionFrequency::Immediate,
+                    email("a@example.com"),
+                    absolute.clone(),
+                    &monitor_arn
+                ))
+                .send()
+        )),
+        "ValidationException"
+    );
+    let (no_threshold, message) = error(env.block_on(
+        ce.create_anomaly_subscription()
+            .anomaly_subscription(with(
+                AnomalySubscriptionFrequency::Daily,
+                email("a@example.com"),
+                None,
+                &monitor_arn,
+            ))
+            .send(),
+    ));
+    assert_eq!(no_threshold, "ValidationException");
+    assert_eq!(message, "Threshold and ThresholdExpression cannot both be null");
+    match env.block_on(
+        ce.create_anomaly_subscription()
+            .anomaly_subscription(with(
+                AnomalySubscriptionFrequency::Daily,
+                email("a@example.com"),
+                absolute.clone(),
+                &unknown,
+            ))
+            .send(),
+    ) {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_unknown_monitor_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("a subscription to an unknown monitor: {v:?}"),
+    }
+    assert_eq!(
+        code(env.block_on(
+            ce.create_anomaly_subscription()
+                .anomaly_subscription(with(
+                    AnomalySubscriptionFrequency::Daily,
+                    email("a@example.com"),
+                    Some(threshold(Dimension::Service, "10")),
+                    &monitor_arn
+                ))
+                .send()
+        )),
+        "ValidationException"
+    );
+
+    // IMMEDIATE with an SNS topic, And of both thresholds, on both monitors.
+    let sns = Subscriber::builder()
+        .address(format!("arn:aws:sns:{REGION}:{ACCOUNT}:alerts"))
+        .r#type(SubscriberType::Sns)
+        .build();
+    let both = Expression::builder()
+        .and(threshold(Dimension::AnomalyTotalImpactAbsolute, "50"))
+        .and(threshold(Dimension::AnomalyTotalImpactPercentage, "20"))
+        .build();
+    let immediate = env
+        .block_on(
+            ce.create_anomaly_subscription()
+                .anomaly_subscription(
+                    AnomalySubscription::builder()
+                        .subscription_name("immediate")
+                        .monitor_arn_list(&monitor_arn)
+                        .monitor_arn_list(&existing)
+                        .subscribers(sns)
+                        .frequency(AnomalySubscriptionFrequency::Immediate)
+                        .threshold_expression(both)
+                        .build()
+                        .expect("subscription"),
+                )
+                .resource_tags(tag("Team", "finops"))
+                .send(),
+        )
+        .expect("IMMEDIATE with SNS")
+        .subscription_arn()
+        .to_string();
+
+    // Read by ARN list and by monitor; update; unknown ARNs.
+    let by_arn = env
+        .block_on(
+            ce.get_anomaly_subscriptions()
+                .subscription_arn_list(&subscription_arn)
+                .send(),
+        )
+        .expect("by ARN");
+    let daily = &by_arn.anomaly_subscriptions()[0];
+    assert_eq!(daily.subscription_name(), "daily");
+    assert_eq!(daily.account_id(), Some(ACCOUNT));
+    assert_eq!(daily.frequency(), &AnomalySubscriptionFrequency::Daily);
+    assert!(daily.threshold_expression().is_some());
+    let by_monitor = env
+        .block_on(ce.get_anomaly_subscriptions().monitor_arn(&existing).send())
+        .expect("by monitor");
+    let names: Vec<&str> = by_monitor
+        .anomaly_subscriptions()
+        .iter()
+        .map(|s| s.subscription_name())
+        .collect();
+    assert_eq!(names, ["immediate"]);
+    // The deprecated Threshold stands for an absolute ThresholdExpression.
+    #[allow(deprecated)]
+    let shorthand = ce
+        .update_anomaly_subscription()
+        .subscription_arn(&subscription_arn)
+        .frequency(AnomalySubscriptionFrequency::Weekly)
+        .threshold(250.0);
+    env.block_on(shorthand.send())
+        .expect("UpdateAnomalySubscription");
+    let updated = env
+        .block_on(
+            ce.get_anomaly_subscriptions()
+                .subscription_arn_list(&subscription_arn)
+                .send(),
+        )
+        .expect("read back");
+    let weekly = &updated.anomaly_subscriptions()[0];
+    assert_eq!(weekly.frequency(), &AnomalySubscriptionFrequency::Weekly);
+    let dims = weekly
+        .threshold_expression()
+        .and_then(|e| e.dimensions())
+        .expect("absolute threshold");
+    assert_eq!(dims.key(), Some(&Dimension::AnomalyTotalImpactAbsolute));
+    assert_eq!(dims.values(), ["250"]);
+    assert_eq!(
+        code(env.block_on(
+            ce.update_anomaly_subscription()
+                .subscription_arn(&subscription_arn)
+                .frequency(AnomalySubscriptionFrequency::Immediate)
+                .send()
+        )),
+        "ValidationException",
+        "email subscribers cannot be IMMEDIATE"
+    );
+    let unknown_subscription =
+        format!("arn:aws:ce::{ACCOUNT}:anomalysubscription/00000000-0000-4000-8000-000000000000");
+    match env.block_on(
+        ce.get_anomaly_subscriptions()
+            .subscription_arn_list(&unknown_subscription)
+            .send(),
+    ) {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_unknown_subscription_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("an unknown subscription listed: {v:?}"),
+    }
+
+    // Tags on monitors and subscriptions.
+    env.block_on(
+        ce.tag_resource()
+            .resource_arn(&immediate)
+            .resource_tags(tag("Owner", "me"))
+            .send(),
+    )
+    .expect("TagResource");
+    env.block_on(
+        ce.untag_resource()
+            .resource_arn(&immediate)
+            .resource_tag_keys("Team")
+            .send(),
+    )
+    .expect("UntagResource");
+    let tags = env
+        .block_on(ce.list_tags_for_resource().resource_arn(&immediate).send())
+        .expect("ListTagsForResource");
+    let tags: Vec<(&str, &str)> = tags
+        .resource_tags()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(tags, [("Owner", "me")]);
+    assert_eq!(
+        code(env.block_on(
+            ce.tag_resource()
+                .resource_arn(&monitor_arn)
+                .resource_tags(tag("aws:reserved", "x"))
+                .send()
+        )),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(env.block_on(ce.list_tags_for_resource().resource_arn(&unknown).send())),
+        "ResourceNotFoundException"
+    );
+
+    // The snapshot names monitors, not ARNs.
+    let snapshot = env.standin.snapshot();
+    let subs = snapshot[ACCOUNT]["anomaly_subscriptions"]
+        .as_array()
+        .expect("subscriptions");
+    assert!(
+        subs.iter().any(|s| s["monitors"]
+            == serde_json::json!(["Default-Services-Monitor", "linked accounts"])),
+        "{subs:?}"
+    );
+    assert!(!snapshot.to_string().contains(&monitor_arn));
+
+    // Delete; deleting again is unknown.
+    env.block_on(
+        ce.delete_anomaly_subscription()
+            .subscription_arn(&subscription_arn)
+            .send(),
+    )
+    .expect("DeleteAnomalySubscription");
+    assert_eq!(
+        code(env.block_on(
+            ce.delete_anomaly_subscription()
+                .subscription_arn(&subscription_arn)
+                .send()
+        )),
+        "UnknownSubscriptionException"
+    );
+    env.block_on(ce.delete_anomaly_monitor().monitor_arn(&existing).send())
+        .expect("DeleteAnomalyMonitor");
+    assert_eq!(
+        code(env.block_on(ce.delete_anomaly_monitor().monitor_arn(&existing).send())),
+        "UnknownMonitorException"
+    );
+
+    // A member account: a SERVICE monitor is fine, a linked-account one is the management
+    // account's.
+    env.standin.set_member_account(true);
+    env.block_on(
+        ce.create_anomaly_monitor()
+            .anomaly_monitor(dimensional("services"))
+            .send(),
+    )
+    .expect("a member account's SERVICE monitor");
+    let linked = AnomalyMonitor::builder()
+        .monitor_name("linked")
+        .monitor_type(MonitorType::Dimensional)
+        .monitor_dimension(MonitorDimension::LinkedAccount)
+        .build()
+        .expect("monitor");
+    assert_eq!(
+        code(env.block_on(ce.create_anomaly_monitor().anomaly_monitor(linked).send())),
+        "AccessDeniedException"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Data Exports
+
+const QUERY: &str = "SELECT line_item_usage_account_id, line_item_product_code, line_item_unblended_cost FROM COST_AND_USAGE_REPORT";
+
+fn export(
+    name: &str,
+    query: &str,
+    config: &[(&str, &str)],
+    format: &str,
+    compression: &str,
+) -> aws_sdk_bcmdataexports::types::Export {
+    use aws_sdk_bcmdataexports::types::{
+        CompressionOption, DataQuery, DestinationConfigurations, Export, FormatOption,
+        FrequencyOption, OverwriteOption, RefreshCadence, S3Destination, S3OutputConfigurations,
+        S3OutputType,
+    };
+    let config: HashMap<String, String> = config
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Export::builder()
+        .name(name)
+        .description("CUR 2.0 for Bedrock")
+        .data_query(
+            DataQuery::builder()
+                .query_statement(query)
+                .table_configurations("COST_AND_USAGE_REPORT", config)
+                .build()
+                .expect("query"),
+        )
+        .destination_configurations(
+            DestinationConfigurations::builder()
+                .s3_destination(
+                    S3Destination::builder()
+                        .s3_bucket("cur-bucket")
+                        .s3_prefix("cur2")
+                        .s3_region(REGION)
+                        .s3_output_configurations(
+                            S3OutputConfigurations::builder()
+                                .output_type(S3OutputType::Custom)
+                                .format(FormatOption::from(format))
+                                .compression(CompressionOption::from(compression))
+                                .overwrite(OverwriteOption::OverwriteReport)
+                                .build()
+                                .expect("output"),
+                        )
+                        .build()
+                        .expect("destination"),
+                )
+                .build(),
+        )
+        .refresh_cadence(
+            RefreshCadence::builder()
+                .frequency(FrequencyOption::Synchronous)
+                .build()
+                .expect("cadence"),
+        )
+        .build()
+        .expect("export")
+}
+
+#[test]
+fn standin_data_exports() {
+    use aws_sdk_bcmdataexports::types::ResourceTag;
+
+    let env = TestEnv::new();
+    let aws = through_proxy(&env);
+    let de = &aws.dataexports;
+    let daily = [("TIME_GRANULARITY", "DAILY"), ("INCLUDE_RESOURCES", "FALSE")];
+
+    let arn = env
+        .block_on(
+            de.create_export()
+                .export(export("bedrock-cur", QUERY, &daily, "PARQUET", "PARQUET"))
+                .resource_tags(
+                    ResourceTag::builder()
+                        .key("Project")
+                        .value("a")
+                        .build()
+                        .expect("tag"),
+                )
+                .send(),
+        )
+        .expect("CreateExport")
+        .export_arn()
+        .expect("ExportArn")
+        .to_string();
+    let arn_shape = regex::Regex::new(&format!(
+        "^arn:aws:bcm-data-exports:us-east-1:{ACCOUNT}:export/bedrock-cur-[0-9a-f-]{{36}}$"
+    ))
+    .expect("regex");
+    assert!(arn_shape.is_match(&arn), "{arn}");
+
+    // GetExport adds BILLING_VIEW_ARN to what was set.
+    let got = env
+        .block_on(de.get_export().export_arn(&arn).send())
+        .expect("GetExport");
+    let exported = got.export().expect("Export");
+    assert_eq!(exported.name(), "bedrock-cur");
+    let configs = exported
+        .data_query()
+        .and_then(|q| q.table_configurations())
+        .and_then(|t| t.get("COST_AND_USAGE_REPORT"))
+        .expect("CUR table configuration");
+    assert_eq!(
+        configs.get("BILLING_VIEW_ARN").map(String::as_str),
+        Some(format!("arn:aws:billing::{ACCOUNT}:billingview/primary").as_str())
+    );
+    assert_eq!(configs.get("TIME_GRANULARITY").map(String::as_str), Some("DAILY"));
+    assert_eq!(
+        got.export_status().and_then(|s| s.status_code()).map(|c| c.as_str()),
+        Some("HEALTHY")
+    );
+    assert!(got.export_status().and_then(|s| s.created_at()).is_some());
+    assert_eq!(
+        exported
+            .destination_configurations()
+            .and_then(|d| d.s3_destination())
+            .map(|s| s.s3_bucket()),
+        Some("cur-bucket")
+    );
+
+    // Refused: the same name, PARQUET with GZIP, a bad granularity, a column that needs a
+    // configuration, another table, an unknown property.
+    let create = |e| env.block_on(de.create_export().export(e).send());
+    assert_eq!(
+        code(create(export("bedrock-cur", QUERY, &daily, "PARQUET", "PARQUET"))),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(create(export("other", QUERY, &daily, "PARQUET", "GZIP"))),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(create(export(
+            "other",
+            QUERY,
+            &[("TIME_GRANULARITY", "WEEKLY")],
+            "TEXT_OR_CSV",
+            "GZIP"
+        ))),
+        "ValidationException"
+    );
+    let with_resources =
+        "SELECT line_item_resource_id, line_item_unblended_cost FROM COST_AND_USAGE_REPORT";
+    let (column_code, message) = error(create(export(
+        "other",
+        with_resources,
+        &daily,
+        "TEXT_OR_CSV",
+        "GZIP",
+    )));
+    assert_eq!(column_code, "ValidationException");
+    assert_eq!(
+        message,
+        "The columns in the query provided are not a subset of the table COST_AND_USAGE_REPORT"
+    );
+    assert_eq!(
+        code(create(export("other", "SELECT * FROM FOCUS_1_0_AWS", &[], "PARQUET", "PARQUET"))),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(create(export(
+            "other",
+            QUERY,
+            &[("INCLUDE_EVERYTHING", "TRUE")],
+            "PARQUET",
+            "PARQUET"
+        ))),
+        "ValidationException"
+    );
+
+    // With INCLUDE_RESOURCES the column is there; a CSV export.
+    let second = create(export(
+        "with-resources",
+        with_resources,
+        &[("INCLUDE_RESOURCES", "TRUE")],
+        "TEXT_OR_CSV",
+        "GZIP",
+    ))
+    .expect("with INCLUDE_RESOURCES")
+    .export_arn()
+    .expect("arn")
+    .to_string();
+
+    // List and page.
+    let page = env
+        .block_on(de.list_exports().max_results(1).send())
+        .expect("ListExports");
+    assert_eq!(page.exports().len(), 1);
+    let rest = env
+        .block_on(
+            de.list_exports()
+                .max_results(1)
+                .set_next_token(page.next_token().map(str::to_string))
+                .send(),
+        )
+        .expect("second page");
+    assert_eq!(rest.exports().len(), 1);
+    assert!(rest.next_token().is_none());
+    let mut names: Vec<&str> = page
+        .exports()
+        .iter()
+        .chain(rest.exports())
+        .map(|e| e.export_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bedrock-cur", "with-resources"]);
+
+    // Update overwrites every parameter.
+    env.block_on(
+        de.update_export()
+            .export_arn(&arn)
+            .export(export(
+                "bedrock-cur",
+                QUERY,
+                &[("TIME_GRANULARITY", "HOURLY")],
+                "PARQUET",
+                "PARQUET",
+            ))
+            .send(),
+    )
+    .expect("UpdateExport");
+    let updated = env.standin.exports();
+    let ours = updated
+        .iter()
+        .find(|e| e.name == "bedrock-cur")
+        .expect("ours");
+    assert_eq!(ours.table_configurations["COST_AND_USAGE_REPORT"]["TIME_GRANULARITY"], "HOURLY");
+    assert!(
+        !ours.table_configurations["COST_AND_USAGE_REPORT"].contains_key("INCLUDE_RESOURCES"),
+        "replaced, not merged"
+    );
+
+    // Outside the tool: a description changed in the console.
+    assert!(env.standin.set_export_description("bedrock-cur", Some("changed")));
+    let got = env
+        .block_on(de.get_export().export_arn(&arn).send())
+        .expect("GetExport");
+    assert_eq!(got.export().and_then(|e| e.description()), Some("changed"));
+
+    // Tags.
+    env.block_on(
+        de.untag_resource()
+            .resource_arn(&arn)
+            .resource_tag_keys("Project")
+            .send(),
+    )
+    .expect("UntagResource");
+    env.block_on(
+        de.tag_resource()
+            .resource_arn(&arn)
+            .resource_tags(ResourceTag::builder().key("Owner").value("me").build().expect("tag"))
+            .send(),
+    )
+    .expect("TagResource");
+    let tags = env
+        .block_on(de.list_tags_for_resource().resource_arn(&arn).send())
+        .expect("ListTagsForResource");
+    let tags: Vec<(&str, &str)> = tags
+        .resource_tags()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(tags, [("Owner", "me")]);
+
+    // Unknown ARNs.
+    let unknown = format!("arn:aws:bcm-data-exports:us-east-1:{ACCOUNT}:export/nothing-here");
+    match env.block_on(de.get_export().export_arn(&unknown).send()) {
+        Err(e) => assert!(
+            e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()),
+            "{e:?}"
+        ),
+        Ok(v) => panic!("an unknown export read: {v:?}"),
+    }
+    assert_eq!(
+        code(env.block_on(de.delete_export().export_arn(&unknown).send())),
+        "ResourceNotFoundException"
+    );
+
+    // The quota: five CUR 2.0 exports.
+    for i in 0..3 {
+        create(export(&format!("more-{i}"), QUERY, &[], "PARQUET", "PARQUET")).expect("export");
+    }
+    assert_eq!(
+        code(create(export("sixth", QUERY, &[], "PARQUET", "PARQUET"))),
+        "ServiceQuotaExceededException"
+    );
+
+    // The snapshot: by name, BILLING_VIEW_ARN included, no ARNs or timestamps.
+    let snapshot = env.standin.snapshot();
+    let cur = &snapshot[ACCOUNT]["data_exports"]["bedrock-cur"];
+    assert_eq!(
+        cur["table_configurations"]["COST_AND_USAGE_REPORT"]["BILLING_VIEW_ARN"],
+        format!("arn:aws:billing::{ACCOUNT}:billingview/primary")
+    );
+    assert!(!snapshot.to_string().contains(&arn));
+
+    // Delete.
+    let deleted = env
+        .block_on(de.delete_export().export_arn(&second).send())
+        .expect("DeleteExport");
+    assert_eq!(deleted.export_arn(), Some(second.as_str()));
+    assert_eq!(env.standin.exports().len(), 4);
+
+    // Reset forgets everything (the recovery tests reset between items).
+    env.standin.reset();
+    assert_eq!(env.standin.snapshot(), serde_json::json!({}));
+}

@@ -1,0 +1,3115 @@
+//! A stateful stand-in for the AWS operations moto does not serve (its server answers them with
+//! HTTP 500, which the SDK retries): Bedrock application inference profiles, Cost Explorer
+//! cost-allocation tags and Cost Anomaly Detection, and Data Exports. It is a [`StrictRule`] on
+//! the test proxy that answers these requests itself and forwards everything else to moto.
+//!
+//! Every rule names the AWS document it follows. Where a behaviour could not be confirmed from a
+//! document, the comment says so and says what was chosen. The sources are:
+//!
+//! - the service API references, read from their published models (botocore's `service-2.json`
+//!   for `bedrock` 2023-04-20, `ce` 2017-10-25 and `bcm-data-exports` 2023-11-26 carry the same
+//!   text, patterns, lengths, HTTP codes and error shapes as the API reference pages);
+//! - the user guides named at each rule;
+//! - AWS behaviour reported in public issue threads, named where used (error messages AWS sends
+//!   that the references do not print).
+//!
+//! State is kept per account. The account of a request is the one registered for the access key
+//! of its SigV4 credential scope ([`StandIn::register_access_key`]), else moto's default
+//! `123456789012`.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use regex::Regex;
+use serde_json::{Map, Value, json};
+
+use super::proxy::{Protocol, Reply, StrictRequest, StrictRule, Verdict};
+
+/// moto's account, the one every unregistered access key maps to.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// Data Exports is served in this region only (API reference: "The Data Exports API provides the
+/// following endpoint: https://bcm-data-exports.us-east-1.api.aws").
+pub const DATA_EXPORTS_REGION: &str = "us-east-1";
+
+// ---------------------------------------------------------------------------
+// State, as tests see it
+
+/// An application inference profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InferenceProfile {
+    pub account: String,
+    pub region: String,
+    /// The 12 lowercase alphanumerics at the end of the ARN.
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `modelSource.copyFrom` as given: a foundation-model or system-profile ARN.
+    pub copy_from: String,
+    /// Foundation-model ARNs (`models[].modelArn`).
+    pub models: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A cost-allocation tag key AWS has seen on billed usage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CostAllocationTag {
+    pub account: String,
+    pub key: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    /// `UserDefined` (the stand-in knows no AWS-generated tags).
+    pub tag_type: String,
+    /// When the status last changed through the API (`LastUpdatedDate`).
+    pub last_updated: Option<String>,
+    /// `LastUsedDate`: when billing last saw the key.
+    pub last_used: String,
+}
+
+/// A cost anomaly monitor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnomalyMonitor {
+    pub account: String,
+    pub arn: String,
+    pub name: String,
+    /// `DIMENSIONAL` or `CUSTOM`.
+    pub monitor_type: String,
+    pub dimension: Option<String>,
+    /// The `MonitorSpecification` expression as given.
+    pub specification: Option<Value>,
+    pub tags: BTreeMap<String, String>,
+    pub created: String,
+    pub updated: String,
+}
+
+/// A recipient of an anomaly subscription.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subscriber {
+    pub address: String,
+    /// `EMAIL` or `SNS`.
+    pub subscriber_type: String,
+    pub status: Option<String>,
+}
+
+/// A cost anomaly subscription (alert subscription).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnomalySubscription {
+    pub account: String,
+    pub arn: String,
+    pub name: String,
+    pub monitor_arns: Vec<String>,
+    pub subscribers: Vec<Subscriber>,
+    /// `DAILY`, `WEEKLY` or `IMMEDIATE`.
+    pub frequency: String,
+    /// The deprecated `Threshold`, when the last write used it.
+    pub threshold: Option<f64>,
+    pub threshold_expression: Value,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A Data Exports export.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataExport {
+    pub account: String,
+    pub arn: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub query: String,
+    /// `DataQuery.TableConfigurations` as the last create or update set it (GetExport adds
+    /// `BILLING_VIEW_ARN` on read; see [`StandIn::exports`]).
+    pub table_configurations: BTreeMap<String, BTreeMap<String, String>>,
+    /// `DestinationConfigurations` as given.
+    pub destination: Value,
+    /// `RefreshCadence` as given.
+    pub refresh_cadence: Value,
+    pub tags: BTreeMap<String, String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Everything one account holds. Tests may change it directly with [`StandIn::mutate`] to
+/// simulate changes made outside the tool.
+#[derive(Clone, Debug, Default)]
+pub struct AccountState {
+    /// A member (linked) account of an organization: no access to cost-allocation tags, and no
+    /// management-account-only anomaly monitors.
+    pub member: bool,
+    pub inference_profiles: Vec<InferenceProfile>,
+    /// By key.
+    pub cost_allocation_tags: BTreeMap<String, CostAllocationTag>,
+    pub anomaly_monitors: Vec<AnomalyMonitor>,
+    pub anomaly_subscriptions: Vec<AnomalySubscription>,
+    pub exports: Vec<DataExport>,
+    /// CreateInferenceProfile `clientRequestToken` → (request fingerprint, profile ARN).
+    idempotency: HashMap<String, (String, String)>,
+}
+
+impl AccountState {
+    fn is_empty(&self) -> bool {
+        self.inference_profiles.is_empty()
+            && self.cost_allocation_tags.is_empty()
+            && self.anomaly_monitors.is_empty()
+            && self.anomaly_subscriptions.is_empty()
+            && self.exports.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct State {
+    accounts: BTreeMap<String, AccountState>,
+    /// Access key ID → account ID.
+    access_keys: HashMap<String, String>,
+}
+
+impl State {
+    fn account(&mut self, id: &str) -> &mut AccountState {
+        self.accounts.entry(id.to_string()).or_default()
+    }
+}
+
+/// The stand-in. Install it on the proxy (`TestEnv::new` does) before the strict rules.
+#[derive(Default)]
+pub struct StandIn {
+    state: Mutex<State>,
+}
+
+/// Who is asking, and where.
+struct Ctx {
+    account: String,
+    region: String,
+}
+
+impl StandIn {
+    pub fn new() -> StandIn {
+        StandIn::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test must not take the proxy's answers down with it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    // -- test controls --------------------------------------------------------
+
+    /// Forgets everything: resources, billing history, access keys and member flags (as
+    /// `Moto::reset` does for moto).
+    pub fn reset(&self) {
+        *self.lock() = State::default();
+    }
+
+    /// Requests signed with `access_key_id` act in `account_id` (unknown keys act in
+    /// [`DEFAULT_ACCOUNT`]).
+    pub fn register_access_key(&self, access_key_id: &str, account_id: &str) {
+        self.lock()
+            .access_keys
+            .insert(access_key_id.to_string(), account_id.to_string());
+    }
+
+    /// AWS has seen these tag keys on billed usage of the default account: they are listed as
+    /// `Inactive` user-defined cost-allocation tags until activated. Keys already known keep
+    /// their status.
+    pub fn tag_keys_seen_in_billing(&self, keys: &[&str]) {
+        self.tag_keys_seen_in_billing_of(DEFAULT_ACCOUNT, keys);
+    }
+
+    /// [`Self::tag_keys_seen_in_billing`] for another account.
+    pub fn tag_keys_seen_in_billing_of(&self, account: &str, keys: &[&str]) {
+        let mut state = self.lock();
+        let acct = state.account(account);
+        let month = month_start();
+        for key in keys {
+            acct.cost_allocation_tags
+                .entry(key.to_string())
+                .or_insert_with(|| CostAllocationTag {
+                    account: account.to_string(),
+                    key: key.to_string(),
+                    status: "Inactive".into(),
+                    tag_type: "UserDefined".into(),
+                    last_updated: None,
+                    last_used: month.clone(),
+                });
+        }
+    }
+
+    /// Makes the default account a member (linked) account of an organization, or not.
+    pub fn set_member_account(&self, member: bool) {
+        self.set_member_account_of(DEFAULT_ACCOUNT, member);
+    }
+
+    /// [`Self::set_member_account`] for another account.
+    pub fn set_member_account_of(&self, account: &str, member: bool) {
+        self.lock().account(account).member = member;
+    }
+
+    /// Changes the default account's state directly: what someone did outside the tool.
+    pub fn mutate<R>(&self, f: impl FnOnce(&mut AccountState) -> R) -> R {
+        self.mutate_account(DEFAULT_ACCOUNT, f)
+    }
+
+    /// [`Self::mutate`] for another account.
+    pub fn mutate_account<R>(&self, account: &str, f: impl FnOnce(&mut AccountState) -> R) -> R {
+        let mut state = self.lock();
+        f(state.account(account))
+    }
+
+    /// Removes tag `key` from the default account's application profile named `name` (in any
+    /// region). False when there is no such profile.
+    pub fn untag_profile(&self, name: &str, key: &str) -> bool {
+        self.mutate(|acct| {
+            acct.inference_profiles
+                .iter_mut()
+                .find(|p| p.name == name)
+                .map(|p| p.tags.remove(key))
+                .is_some()
+        })
+    }
+
+    /// Sets tag `key` on the default account's application profile named `name`.
+    pub fn tag_profile(&self, name: &str, key: &str, value: &str) -> bool {
+        self.mutate(|acct| {
+            acct.inference_profiles
+                .iter_mut()
+                .find(|p| p.name == name)
+                .map(|p| p.tags.insert(key.to_string(), value.to_string()))
+                .is_some()
+        })
+    }
+
+    /// Sets (or clears) the description of the default account's export named `name`.
+    pub fn set_export_description(&self, name: &str, description: Option<&str>) -> bool {
+        self.mutate(|acct| {
+            acct.exports
+                .iter_mut()
+                .find(|e| e.name == name)
+                .map(|e| {
+                    e.description = description.map(str::to_string);
+                    e.updated_at = now_iso();
+                })
+                .is_some()
+        })
+    }
+
+    /// Adds a DIMENSIONAL SERVICE monitor to the default account, as if created before the tool
+    /// ran (for example by the console, which creates one during Cost Explorer onboarding).
+    /// Returns its ARN.
+    pub fn add_dimensional_service_monitor(&self, name: &str) -> String {
+        self.add_dimensional_service_monitor_to(DEFAULT_ACCOUNT, name)
+    }
+
+    /// [`Self::add_dimensional_service_monitor`] for another account.
+    pub fn add_dimensional_service_monitor_to(&self, account: &str, name: &str) -> String {
+        let monitor = AnomalyMonitor {
+            account: account.to_string(),
+            arn: format!("arn:aws:ce::{account}:anomalymonitor/{}", uuid()),
+            name: name.to_string(),
+            monitor_type: "DIMENSIONAL".into(),
+            dimension: Some("SERVICE".into()),
+            specification: None,
+            tags: BTreeMap::new(),
+            created: today(),
+            updated: today(),
+        };
+        let arn = monitor.arn.clone();
+        self.mutate_account(account, |acct| acct.anomaly_monitors.push(monitor));
+        arn
+    }
+
+    // -- accessors --------------------------------------------------------------
+
+    fn collect<T>(&self, f: impl Fn(&AccountState) -> Vec<T>) -> Vec<T> {
+        self.lock().accounts.values().flat_map(f).collect()
+    }
+
+    /// Every application inference profile, all accounts and regions, in creation order.
+    pub fn inference_profiles(&self) -> Vec<InferenceProfile> {
+        self.collect(|a| a.inference_profiles.clone())
+    }
+
+    /// Every cost-allocation tag key billing has seen, all accounts.
+    pub fn cost_allocation_tags(&self) -> Vec<CostAllocationTag> {
+        self.collect(|a| a.cost_allocation_tags.values().cloned().collect())
+    }
+
+    /// The keys of the default account's active cost-allocation tags.
+    pub fn active_cost_allocation_tags(&self) -> Vec<String> {
+        self.cost_allocation_tags()
+            .into_iter()
+            .filter(|t| t.account == DEFAULT_ACCOUNT && t.status == "Active")
+            .map(|t| t.key)
+            .collect()
+    }
+
+    pub fn anomaly_monitors(&self) -> Vec<AnomalyMonitor> {
+        self.collect(|a| a.anomaly_monitors.clone())
+    }
+
+    pub fn anomaly_subscriptions(&self) -> Vec<AnomalySubscription> {
+        self.collect(|a| a.anomaly_subscriptions.clone())
+    }
+
+    /// Every export, with its table configurations as GetExport shows them (`BILLING_VIEW_ARN`
+    /// added).
+    pub fn exports(&self) -> Vec<DataExport> {
+        self.collect(|a| {
+            a.exports
+                .iter()
+                .map(|e| {
+                    let mut e = e.clone();
+                    e.table_configurations = table_configurations_as_read(&e);
+                    e
+                })
+                .collect()
+        })
+    }
+
+    /// The stand-in's state, normalised for comparing two runs: no generated IDs, ARN suffixes
+    /// or timestamps; resources keyed by name (anomaly monitors and subscriptions, whose names
+    /// need not be unique, as sorted lists); references to monitors by monitor name; tags
+    /// sorted. Accounts that hold nothing are left out.
+    pub fn snapshot(&self) -> Value {
+        let state = self.lock();
+        let mut accounts = Map::new();
+        for (id, acct) in &state.accounts {
+            if acct.is_empty() {
+                continue;
+            }
+            accounts.insert(id.clone(), snapshot_account(acct));
+        }
+        Value::Object(accounts)
+    }
+}
+
+fn snapshot_account(acct: &AccountState) -> Value {
+    let profiles: BTreeMap<String, Value> = acct
+        .inference_profiles
+        .iter()
+        .map(|p| {
+            (
+                format!("{}/{}", p.region, p.name),
+                json!({
+                    "description": p.description,
+                    "copy_from": normalise_profile_source(&p.copy_from),
+                    "models": sorted(p.models.clone()),
+                    "tags": p.tags,
+                }),
+            )
+        })
+        .collect();
+    let tags: BTreeMap<String, Value> = acct
+        .cost_allocation_tags
+        .values()
+        .map(|t| (t.key.clone(), json!({"status": t.status, "type": t.tag_type})))
+        .collect();
+    let monitor_name = |arn: &str| {
+        acct.anomaly_monitors
+            .iter()
+            .find(|m| m.arn == arn)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| format!("(deleted monitor {})", arn_kind(arn)))
+    };
+    let mut monitors: Vec<Value> = acct
+        .anomaly_monitors
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "type": m.monitor_type,
+                "dimension": m.dimension,
+                "specification": m.specification,
+                "tags": m.tags,
+            })
+        })
+        .collect();
+    monitors.sort_by_key(|v| v.to_string());
+    let mut subscriptions: Vec<Value> = acct
+        .anomaly_subscriptions
+        .iter()
+        .map(|s| {
+            let mut subscribers: Vec<Value> = s
+                .subscribers
+                .iter()
+                .map(|r| json!({"address": r.address, "type": r.subscriber_type}))
+                .collect();
+            subscribers.sort_by_key(|v| v.to_string());
+            json!({
+                "name": s.name,
+                "monitors": sorted(s.monitor_arns.iter().map(|a| monitor_name(a)).collect()),
+                "subscribers": subscribers,
+                "frequency": s.frequency,
+                "threshold_expression": s.threshold_expression,
+                "tags": s.tags,
+            })
+        })
+        .collect();
+    subscriptions.sort_by_key(|v| v.to_string());
+    let exports: BTreeMap<String, Value> = acct
+        .exports
+        .iter()
+        .map(|e| {
+            (
+                e.name.clone(),
+                json!({
+                    "description": e.description,
+                    "query": e.query,
+                    "table_configurations": table_configurations_as_read(e),
+                    "destination": e.destination,
+                    "refresh_cadence": e.refresh_cadence,
+                    "tags": e.tags,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "inference_profiles": profiles,
+        "cost_allocation_tags": tags,
+        "anomaly_monitors": monitors,
+        "anomaly_subscriptions": subscriptions,
+        "data_exports": exports,
+    })
+}
+
+/// A profile's source without the account (system-profile ARNs carry the caller's account).
+fn normalise_profile_source(arn: &str) -> String {
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        [a, p, s, r, _account, rest @ ..] => format!("{a}:{p}:{s}:{r}::{}", rest.join(":")),
+        _ => arn.to_string(),
+    }
+}
+
+fn arn_kind(arn: &str) -> &str {
+    arn.rsplit(':').next().and_then(|r| r.split('/').next()).unwrap_or("")
+}
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+impl StrictRule for StandIn {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        let answer = match request.service.as_str() {
+            "bedrock" => self.bedrock(request),
+            "ce" => self.cost_explorer(request),
+            "bcm-data-exports" => self.data_exports(request),
+            _ => None,
+        };
+        match answer {
+            Some(reply) => Verdict::Answer(reply),
+            None => Verdict::Forward,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Wire helpers
+
+fn request_id() -> String {
+    uuid()
+}
+
+/// A random version-4 UUID.
+fn uuid() -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+        fastrand::u32(..),
+        fastrand::u16(..),
+        fastrand::u16(..0x1000),
+        8 + fastrand::u8(..4),
+        fastrand::u16(..0x1000),
+        fastrand::u64(..1 << 48),
+    )
+}
+
+fn reply(status: u16, content_type: &'static str, body: &Value) -> Reply {
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        headers.insert(HeaderName::from_static("x-amzn-requestid"), id);
+    }
+    Reply {
+        status,
+        headers,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+const REST_JSON: &str = "application/json";
+const AWS_JSON: &str = "application/x-amz-json-1.1";
+
+/// A restJson (Bedrock) success.
+fn rest_ok(status: u16, body: Value) -> Reply {
+    reply(status, REST_JSON, &body)
+}
+
+/// A restJson error: `x-amzn-ErrorType` names it, the body carries `message` (and any extra
+/// members of the error shape).
+fn rest_error(status: u16, code: &str, message: &str, extra: Value) -> Reply {
+    let mut body = json!({ "message": message });
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        b.extend(extra);
+    }
+    let mut r = reply(status, REST_JSON, &body);
+    if let Ok(v) = HeaderValue::from_str(code) {
+        r.headers
+            .insert(HeaderName::from_static("x-amzn-errortype"), v);
+    }
+    r
+}
+
+/// An awsJson 1.1 (Cost Explorer, Data Exports) success.
+fn json_ok(body: Value) -> Reply {
+    reply(200, AWS_JSON, &body)
+}
+
+/// An awsJson 1.1 error: `__type` names it, `Message` says it (the member name in these
+/// services' error shapes), plus any extra members.
+fn json_error(status: u16, code: &str, message: &str, extra: Value) -> Reply {
+    let mut body = json!({ "__type": code, "Message": message });
+    if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        b.extend(extra);
+    }
+    reply(status, AWS_JSON, &body)
+}
+
+/// The access key ID of the request's SigV4 credential scope.
+fn access_key_id(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let start = auth.find("Credential=")? + "Credential=".len();
+    let credential = auth[start..].split([',', ' ']).next()?;
+    let key = credential.split('/').next()?;
+    (!key.is_empty()).then(|| key.to_string())
+}
+
+/// Decodes `%XX` escapes (not `+`: the SDKs escape spaces as `%20`).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_params(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// ISO 8601 with milliseconds, as restJson and the Data Exports timestamps are sent.
+fn now_iso() -> String {
+    now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Cost Explorer's `ZonedDateTime`: `2024-06-01T00:00:00Z`.
+fn zoned_now() -> String {
+    now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn month_start() -> String {
+    now().format("%Y-%m-01T00:00:00Z").to_string()
+}
+
+/// Cost Explorer's `YearMonthDay`.
+fn today() -> String {
+    now().format("%Y-%m-%d").to_string()
+}
+
+/// An opaque pagination token for `offset` in a listing whose filters are `scope`.
+fn encode_token(scope: &str, offset: usize) -> String {
+    format!("{scope}\u{1}{offset}")
+        .bytes()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The offset in a token made by [`encode_token`] for the same scope, if it is one.
+fn decode_token(token: &str, scope: &str) -> Option<usize> {
+    if token.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect();
+    let text = String::from_utf8(bytes?).ok()?;
+    let (s, offset) = text.split_once('\u{1}')?;
+    (s == scope).then(|| offset.parse().ok()).flatten()
+}
+
+/// One page of `items`: the page and the token for the next one. `Err(())` for a token that is
+/// not one of ours for this listing.
+fn page<T: Clone>(
+    items: &[T],
+    token: Option<&str>,
+    max: usize,
+    scope: &str,
+) -> Result<(Vec<T>, Option<String>), ()> {
+    let start = match token {
+        None => 0,
+        Some(t) => decode_token(t, scope).filter(|o| *o <= items.len()).ok_or(())?,
+    };
+    let end = (start + max).min(items.len());
+    let next = (end < items.len()).then(|| encode_token(scope, end));
+    Ok((items[start..end].to_vec(), next))
+}
+
+// -- validation ----------------------------------------------------------------
+
+/// The message AWS's request validation gives: "1 validation error detected: Value 'x' at
+/// 'field' failed to satisfy constraint: …".
+fn constraint_message(value: &str, field: &str, constraint: &str) -> String {
+    format!(
+        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
+    )
+}
+
+/// Checks a string member's length (in characters) and pattern, as the API reference gives
+/// them. `Err` carries the validation message.
+fn check_string(
+    value: &str,
+    field: &str,
+    min: usize,
+    max: usize,
+    pattern: Option<(&Regex, &str)>,
+) -> Result<(), String> {
+    let len = value.chars().count();
+    if len < min {
+        return Err(constraint_message(
+            value,
+            field,
+            &format!("Member must have length greater than or equal to {min}"),
+        ));
+    }
+    if len > max {
+        return Err(constraint_message(
+            value,
+            field,
+            &format!("Member must have length less than or equal to {max}"),
+        ));
+    }
+    if let Some((re, text)) = pattern
+        && !re.is_match(value)
+    {
+        return Err(constraint_message(
+            value,
+            field,
+            &format!("Member must satisfy regular expression pattern: {text}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_enum(value: &str, field: &str, allowed: &[&str]) -> Result<(), String> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(constraint_message(
+            value,
+            field,
+            &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+        ))
+    }
+}
+
+fn missing(field: &str) -> String {
+    format!("1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")
+}
+
+/// A required string member.
+fn required_str<'a>(body: &'a Value, key: &str, field: &str) -> Result<&'a str, String> {
+    match &body[key] {
+        Value::String(s) => Ok(s),
+        Value::Null => Err(missing(field)),
+        other => Err(format!("Value {other} at '{field}' is not a string")),
+    }
+}
+
+/// An optional string member.
+fn optional_str<'a>(body: &'a Value, key: &str, field: &str) -> Result<Option<&'a str>, String> {
+    match &body[key] {
+        Value::String(s) => Ok(Some(s)),
+        Value::Null => Ok(None),
+        other => Err(format!("Value {other} at '{field}' is not a string")),
+    }
+}
+
+/// An optional list member (absent: empty).
+fn optional_list<'a>(body: &'a Value, key: &str, field: &str) -> Result<&'a [Value], String> {
+    match &body[key] {
+        Value::Array(a) => Ok(a),
+        Value::Null => Ok(&[]),
+        other => Err(format!("Value {other} at '{field}' is not a list")),
+    }
+}
+
+/// An anchored regex from an API-reference pattern.
+fn anchored(pattern: &str) -> Regex {
+    Regex::new(&format!("^(?:{pattern})$")).expect("API reference pattern compiles")
+}
+
+macro_rules! pattern {
+    ($name:ident, $text:expr) => {
+        static $name: LazyLock<(Regex, &'static str)> = LazyLock::new(|| (anchored($text), $text));
+    };
+}
+
+fn pat(p: &'static LazyLock<(Regex, &'static str)>) -> Option<(&'static Regex, &'static str)> {
+    let (re, text) = &**p;
+    Some((re, text))
+}
+
+// ---------------------------------------------------------------------------
+// Amazon Bedrock: application inference profiles (restJson, signing name `bedrock`)
+
+/// A system-defined (cross-Region) inference profile of the built-in catalogue.
+struct SystemProfile {
+    id: &'static str,
+    name: &'static str,
+    /// The foundation model's ID.
+    model: &'static str,
+    model_name: &'static str,
+    /// Source Regions, which are also the destination Regions here.
+    regions: &'static [&'static str],
+}
+
+const US_REGIONS: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
+const EU_REGIONS: &[&str] = &["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"];
+
+/// Amazon Bedrock User Guide, "Supported Regions and models for inference profiles": a
+/// cross-Region (system-defined) profile is named after its model, carries a geography prefix
+/// (`us.`, `eu.`, `apac.`, `global.`), is callable from its source Regions and routes to its
+/// destination Regions; GetInferenceProfile's `models` lists one foundation-model ARN per
+/// destination Region. The Region lists here are the guide's US and EU sets for these models as
+/// of 2025; the guide notes some profiles route differently depending on the source Region, which
+/// this small catalogue does not model (every source Region routes to all of its geography's).
+const SYSTEM_PROFILES: &[SystemProfile] = &[
+    SystemProfile {
+        id: "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        name: "US Anthropic Claude 3.7 Sonnet",
+        model: "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        model_name: "Anthropic Claude 3.7 Sonnet",
+        regions: US_REGIONS,
+    },
+    SystemProfile {
+        id: "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+        name: "US Anthropic Claude 3.5 Haiku",
+        model: "anthropic.claude-3-5-haiku-20241022-v1:0",
+        model_name: "Anthropic Claude 3.5 Haiku",
+        regions: US_REGIONS,
+    },
+    SystemProfile {
+        id: "us.amazon.nova-lite-v1:0",
+        name: "US Nova Lite",
+        model: "amazon.nova-lite-v1:0",
+        model_name: "Nova Lite",
+        regions: US_REGIONS,
+    },
+    SystemProfile {
+        id: "eu.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        name: "EU Anthropic Claude 3.7 Sonnet",
+        model: "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        model_name: "Anthropic Claude 3.7 Sonnet",
+        regions: EU_REGIONS,
+    },
+];
+
+/// When the catalogue's profiles were created, as GetInferenceProfile shows it.
+const SYSTEM_PROFILE_CREATED: &str = "2025-02-24T00:00:00Z";
+
+impl SystemProfile {
+    fn available_in(&self, region: &str) -> bool {
+        self.regions.contains(&region)
+    }
+
+    fn arn(&self, ctx: &Ctx) -> String {
+        format!(
+            "arn:aws:bedrock:{}:{}:inference-profile/{}",
+            ctx.region, ctx.account, self.id
+        )
+    }
+
+    fn models(&self) -> Vec<String> {
+        self.regions
+            .iter()
+            .map(|r| format!("arn:aws:bedrock:{r}::foundation-model/{}", self.model))
+            .collect()
+    }
+
+    fn json(&self, ctx: &Ctx) -> Value {
+        let regions = match self.regions {
+            [] => String::new(),
+            [one] => one.to_string(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+        json!({
+            "inferenceProfileName": self.name,
+            "description": format!("Routes requests to {} in {regions}.", self.model_name),
+            "createdAt": SYSTEM_PROFILE_CREATED,
+            "updatedAt": SYSTEM_PROFILE_CREATED,
+            "inferenceProfileArn": self.arn(ctx),
+            "models": self.models().iter().map(|m| json!({"modelArn": m})).collect::<Vec<_>>(),
+            "inferenceProfileId": self.id,
+            "status": "ACTIVE",
+            "type": "SYSTEM_DEFINED",
+        })
+    }
+}
+
+fn profile_json(p: &InferenceProfile) -> Value {
+    let mut v = json!({
+        "inferenceProfileName": p.name,
+        "createdAt": p.created_at,
+        "updatedAt": p.updated_at,
+        "inferenceProfileArn": p.arn,
+        "models": p.models.iter().map(|m| json!({"modelArn": m})).collect::<Vec<_>>(),
+        "inferenceProfileId": p.id,
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+    });
+    if let (Some(d), Some(o)) = (&p.description, v.as_object_mut()) {
+        o.insert("description".into(), json!(d));
+    }
+    v
+}
+
+// Amazon Bedrock API reference, CreateInferenceProfile / GetInferenceProfile / TagResource:
+// member patterns and lengths.
+pattern!(PROFILE_NAME, "([0-9a-zA-Z][ _-]?)+");
+pattern!(PROFILE_DESCRIPTION, "([0-9a-zA-Z:.][ _-]?)+");
+pattern!(
+    IDEMPOTENCY_TOKEN,
+    "[a-zA-Z0-9]([-a-zA-Z0-9]{0,254}[a-zA-Z0-9])?"
+);
+pattern!(
+    MODEL_SOURCE_ARN,
+    "arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{0,20}):(|[0-9]{12}):(inference-profile|foundation-model)/[a-zA-Z0-9-:.]+"
+);
+pattern!(
+    PROFILE_IDENTIFIER,
+    "(arn:aws(|-us-gov|-cn|-iso|-iso-b):bedrock:(|[0-9a-z-]{0,20}):(|[0-9]{12}):(inference-profile|application-inference-profile)/)?[a-zA-Z0-9-:.]+"
+);
+pattern!(
+    FOUNDATION_MODEL_ARN,
+    "arn:aws(-[^:]+)?:bedrock:[a-z0-9-]{1,20}::foundation-model/[a-z0-9-]{1,63}[.]{1}([a-z0-9-]{1,63}[.]){0,2}[a-z0-9-]{1,63}([:][a-z0-9-]{1,63}){0,2}"
+);
+pattern!(BEDROCK_TAG, r"[a-zA-Z0-9\s._:/=+@-]*");
+pattern!(PAGINATION_TOKEN, r"\S*");
+
+/// Amazon Bedrock API reference, TooManyTagsException: "The request contains more tags than can
+/// be associated with a resource (50 tags per resource). The maximum number of tags includes both
+/// existing tags and those included in your current request."
+const BEDROCK_MAX_TAGS: usize = 50;
+
+/// Page size when ListInferenceProfiles has no `maxResults`. Not documented; a small page makes
+/// a caller that ignores `nextToken` visible.
+const BEDROCK_DEFAULT_PAGE: usize = 10;
+
+fn bedrock_validation(message: String) -> Reply {
+    rest_error(400, "ValidationException", &message, Value::Null)
+}
+
+fn bedrock_not_found(message: &str) -> Reply {
+    rest_error(404, "ResourceNotFoundException", message, Value::Null)
+}
+
+enum BedrockOp {
+    Create,
+    List,
+    Get(String),
+    Delete(String),
+    Tag,
+    Untag,
+    ListTags,
+}
+
+enum FoundProfile {
+    Application(usize),
+    System(&'static SystemProfile),
+}
+
+impl StandIn {
+    fn context(&self, state: &State, request: &StrictRequest) -> Ctx {
+        let account = access_key_id(&request.headers)
+            .and_then(|k| state.access_keys.get(&k).cloned())
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
+        let region = request
+            .signing_region()
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Ctx { account, region }
+    }
+
+    fn bedrock(&self, request: &StrictRequest) -> Option<Reply> {
+        let (path, query) = request
+            .path
+            .split_once('?')
+            .unwrap_or((request.path.as_str(), ""));
+        let op = match (request.method.as_str(), path) {
+            ("POST", "/inference-profiles") => BedrockOp::Create,
+            ("GET", "/inference-profiles") => BedrockOp::List,
+            ("GET", p) => BedrockOp::Get(percent_decode(p.strip_prefix("/inference-profiles/")?)),
+            ("DELETE", p) => {
+                BedrockOp::Delete(percent_decode(p.strip_prefix("/inference-profiles/")?))
+            }
+            ("POST", "/tagResource") => BedrockOp::Tag,
+            ("POST", "/untagResource") => BedrockOp::Untag,
+            ("POST", "/listTagsForResource") => BedrockOp::ListTags,
+            _ => return None,
+        };
+        let body = if request.body.is_empty() {
+            json!({})
+        } else {
+            match request.json() {
+                Some(body) => body,
+                None => {
+                    return Some(bedrock_validation(
+                        "The request body is not valid JSON.".into(),
+                    ));
+                }
+            }
+        };
+        // Tagging is answered here only for application inference profiles; every other
+        // Bedrock resource is moto's.
+        if matches!(op, BedrockOp::Tag | BedrockOp::Untag | BedrockOp::ListTags)
+            && !body["resourceARN"]
+                .as_str()
+                .is_some_and(|a| a.contains(":application-inference-profile/"))
+        {
+            return None;
+        }
+        let mut state = self.lock();
+        let ctx = self.context(&state, request);
+        let acct = state.account(&ctx.account);
+        let result = match op {
+            BedrockOp::Create => create_profile(acct, &ctx, &body).map(|b| rest_ok(201, b)),
+            BedrockOp::List => list_profiles(acct, &ctx, query).map(|b| rest_ok(200, b)),
+            BedrockOp::Get(id) => get_profile(acct, &ctx, &id).map(|b| rest_ok(200, b)),
+            BedrockOp::Delete(id) => delete_profile(acct, &ctx, &id).map(|b| rest_ok(200, b)),
+            BedrockOp::Tag => tag_profile(acct, &body).map(|b| rest_ok(200, b)),
+            BedrockOp::Untag => untag_profile(acct, &body).map(|b| rest_ok(200, b)),
+            BedrockOp::ListTags => list_profile_tags(acct, &body).map(|b| rest_ok(200, b)),
+        };
+        Some(result.unwrap_or_else(|e| e))
+    }
+}
+
+/// Amazon Bedrock API reference, Tag / TagResource: a tag list has at most 200 members; keys are
+/// 1–128 and values 0–256 characters of `[a-zA-Z0-9\s._:/=+@-]`. "Tagging AWS resources" (AWS
+/// General Reference): the `aws:` prefix is reserved for AWS use.
+fn bedrock_tags(list: &[Value], field: &str) -> Result<Vec<(String, String)>, Reply> {
+    if list.len() > 200 {
+        return Err(bedrock_validation(constraint_message(
+            &format!("[{} tags]", list.len()),
+            field,
+            "Member must have length less than or equal to 200",
+        )));
+    }
+    let mut tags = Vec::new();
+    for (i, tag) in list.iter().enumerate() {
+        let at = |m: &str| format!("{field}.{}.member.{m}", i + 1);
+        let key = required_str(tag, "key", &at("key")).map_err(bedrock_validation)?;
+        check_string(key, &at("key"), 1, 128, pat(&BEDROCK_TAG)).map_err(bedrock_validation)?;
+        let value = required_str(tag, "value", &at("value")).map_err(bedrock_validation)?;
+        check_string(value, &at("value"), 0, 256, pat(&BEDROCK_TAG))
+            .map_err(bedrock_validation)?;
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(bedrock_validation(format!(
+                "Tag keys starting with 'aws:' are reserved for AWS use: {key}"
+            )));
+        }
+        tags.push((key.to_string(), value.to_string()));
+    }
+    Ok(tags)
+}
+
+fn too_many_bedrock_tags(arn: &str) -> Reply {
+    rest_error(
+        400,
+        "TooManyTagsException",
+        "The request contains more tags than can be associated with a resource (50 tags per resource). The maximum number of tags includes both existing tags and those included in your current request.",
+        json!({ "resourceName": arn }),
+    )
+}
+
+/// A random application-profile ID: 12 lowercase alphanumerics (the form the API reference's
+/// TaggableResourcesArn pattern and real ARNs show).
+fn profile_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..12)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The foundation models an application profile copied from `copy_from` routes to.
+///
+/// Amazon Bedrock API reference, CreateInferenceProfile: "To create an application inference
+/// profile for a foundation model in one region, specify the ARN of the model in that region. To
+/// create an application inference profile for a foundation model across multiple regions,
+/// specify the ARN of the system-defined inference profile that contains the regions that you
+/// want to route requests to." So a foundation model must be in the Region of the request, and a
+/// system profile must be one callable from it. (The exact messages are not documented.)
+fn source_models(ctx: &Ctx, copy_from: &str) -> Result<Vec<String>, Reply> {
+    let parts: Vec<&str> = copy_from.splitn(6, ':').collect();
+    let [_, _, _, region, account, resource] = parts.as_slice() else {
+        return Err(bedrock_validation(format!(
+            "{copy_from} is not a foundation model or inference profile ARN."
+        )));
+    };
+    if let Some(model) = resource.strip_prefix("foundation-model/") {
+        if !FOUNDATION_MODEL_ARN.0.is_match(copy_from) {
+            return Err(bedrock_validation(format!(
+                "{copy_from} is not a valid foundation model ARN."
+            )));
+        }
+        if *region != ctx.region {
+            return Err(bedrock_validation(format!(
+                "The foundation model {model} must be given by its ARN in {}, the Region of the request.",
+                ctx.region
+            )));
+        }
+        return Ok(vec![copy_from.to_string()]);
+    }
+    let id = resource.strip_prefix("inference-profile/").unwrap_or(resource);
+    if *region != ctx.region {
+        return Err(bedrock_validation(format!(
+            "The inference profile {id} must be given by its ARN in {}, the Region of the request.",
+            ctx.region
+        )));
+    }
+    match SYSTEM_PROFILES
+        .iter()
+        .find(|p| p.id == id && p.available_in(&ctx.region))
+    {
+        Some(p) if account.is_empty() || *account == ctx.account => Ok(p.models()),
+        _ => Err(bedrock_not_found(&format!(
+            "The inference profile {copy_from} was not found."
+        ))),
+    }
+}
+
+/// Amazon Bedrock API reference, CreateInferenceProfile (POST /inference-profiles, 201):
+/// `inferenceProfileName` 1–64 of `([0-9a-zA-Z][ _-]?)+`, `description` 1–200 of
+/// `([0-9a-zA-Z:.][ _-]?)+`, `clientRequestToken` 1–256 ("If this token matches a previous
+/// request, Amazon Bedrock ignores the request, but does not return an error"), `modelSource`
+/// required (a union whose only member is `copyFrom`), `tags`; errors ConflictException,
+/// ResourceNotFoundException, TooManyTagsException, ValidationException.
+///
+/// Not documented, chosen here: a name already used in the account and Region is a
+/// ConflictException (the reference lists ConflictException for this operation and there is no
+/// other conflict it can mean); a token reused with different parameters is a
+/// ConflictException too (EC2's "Ensuring idempotency", which the reference links, calls that a
+/// mismatch error).
+fn create_profile(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let name = required_str(body, "inferenceProfileName", "inferenceProfileName")
+        .map_err(bedrock_validation)?;
+    check_string(name, "inferenceProfileName", 1, 64, pat(&PROFILE_NAME))
+        .map_err(bedrock_validation)?;
+    let description =
+        optional_str(body, "description", "description").map_err(bedrock_validation)?;
+    if let Some(d) = description {
+        check_string(d, "description", 1, 200, pat(&PROFILE_DESCRIPTION))
+            .map_err(bedrock_validation)?;
+    }
+    let token = optional_str(body, "clientRequestToken", "clientRequestToken")
+        .map_err(bedrock_validation)?;
+    if let Some(t) = token {
+        check_string(t, "clientRequestToken", 1, 256, pat(&IDEMPOTENCY_TOKEN))
+            .map_err(bedrock_validation)?;
+    }
+    let copy_from = match &body["modelSource"] {
+        Value::Null => Err(missing("modelSource")),
+        source => required_str(source, "copyFrom", "modelSource.copyFrom"),
+    }
+    .map_err(bedrock_validation)?;
+    check_string(copy_from, "modelSource.copyFrom", 1, 2048, pat(&MODEL_SOURCE_ARN))
+        .map_err(bedrock_validation)?;
+    let tag_list = optional_list(body, "tags", "tags").map_err(bedrock_validation)?;
+    let tags = bedrock_tags(tag_list, "tags")?;
+
+    let fingerprint = {
+        let mut b = body.clone();
+        if let Some(o) = b.as_object_mut() {
+            o.remove("clientRequestToken");
+        }
+        b.to_string()
+    };
+    if let Some(t) = token
+        && let Some((previous, arn)) = acct.idempotency.get(t)
+    {
+        if *previous != fingerprint {
+            return Err(rest_error(
+                400,
+                "ConflictException",
+                "The clientRequestToken was already used for a request with different parameters.",
+                Value::Null,
+            ));
+        }
+        if acct.inference_profiles.iter().any(|p| &p.arn == arn) {
+            return Ok(json!({ "inferenceProfileArn": arn, "status": "ACTIVE" }));
+        }
+    }
+    if acct
+        .inference_profiles
+        .iter()
+        .any(|p| p.region == ctx.region && p.name == name)
+    {
+        return Err(rest_error(
+            400,
+            "ConflictException",
+            &format!("An inference profile named {name} already exists."),
+            Value::Null,
+        ));
+    }
+    let models = source_models(ctx, copy_from)?;
+    let tags: BTreeMap<String, String> = tags.into_iter().collect();
+    let id = profile_id();
+    let arn = format!(
+        "arn:aws:bedrock:{}:{}:application-inference-profile/{id}",
+        ctx.region, ctx.account
+    );
+    if tags.len() > BEDROCK_MAX_TAGS {
+        return Err(too_many_bedrock_tags(&arn));
+    }
+    let created = now_iso();
+    acct.inference_profiles.push(InferenceProfile {
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        id,
+        arn: arn.clone(),
+        name: name.to_string(),
+        description: description.map(str::to_string),
+        copy_from: copy_from.to_string(),
+        models,
+        tags,
+        created_at: created.clone(),
+        updated_at: created,
+    });
+    if let Some(t) = token {
+        acct.idempotency
+            .insert(t.to_string(), (fingerprint, arn.clone()));
+    }
+    Ok(json!({ "inferenceProfileArn": arn, "status": "ACTIVE" }))
+}
+
+/// A profile by ID or ARN (API reference: `inferenceProfileIdentifier`, "The ID or Amazon
+/// Resource Name (ARN) of the inference profile"), in the account and Region of the request.
+fn find_profile(acct: &AccountState, ctx: &Ctx, identifier: &str) -> Option<FoundProfile> {
+    let (kind, id) = if identifier.starts_with("arn:") {
+        let parts: Vec<&str> = identifier.splitn(6, ':').collect();
+        let [_, _, _, region, account, resource] = parts.as_slice() else {
+            return None;
+        };
+        if *region != ctx.region || (!account.is_empty() && *account != ctx.account) {
+            return None;
+        }
+        let (kind, id) = resource.split_once('/')?;
+        (Some(kind), id)
+    } else {
+        (None, identifier)
+    };
+    if kind.is_none() || kind == Some("application-inference-profile") {
+        if let Some(i) = acct
+            .inference_profiles
+            .iter()
+            .position(|p| p.region == ctx.region && p.id == id)
+        {
+            return Some(FoundProfile::Application(i));
+        }
+    }
+    if kind.is_none() || kind == Some("inference-profile") {
+        if let Some(p) = SYSTEM_PROFILES
+            .iter()
+            .find(|p| p.id == id && p.available_in(&ctx.region))
+        {
+            return Some(FoundProfile::System(p));
+        }
+    }
+    None
+}
+
+fn check_identifier(identifier: &str) -> Result<(), Reply> {
+    check_string(
+        identifier,
+        "inferenceProfileIdentifier",
+        1,
+        2048,
+        pat(&PROFILE_IDENTIFIER),
+    )
+    .map_err(bedrock_validation)
+}
+
+fn profile_not_found(identifier: &str) -> Reply {
+    bedrock_not_found(&format!(
+        "The specified inference profile {identifier} was not found. Check the ID or ARN and try your request again."
+    ))
+}
+
+/// Amazon Bedrock API reference, GetInferenceProfile (GET /inference-profiles/{id}): system or
+/// application profile by ID or ARN; ResourceNotFoundException (404) otherwise.
+fn get_profile(acct: &AccountState, ctx: &Ctx, identifier: &str) -> Result<Value, Reply> {
+    check_identifier(identifier)?;
+    match find_profile(acct, ctx, identifier) {
+        Some(FoundProfile::Application(i)) => Ok(profile_json(&acct.inference_profiles[i])),
+        Some(FoundProfile::System(p)) => Ok(p.json(ctx)),
+        None => Err(profile_not_found(identifier)),
+    }
+}
+
+/// Amazon Bedrock API reference, ListInferenceProfiles (GET /inference-profiles, query `type`,
+/// `maxResults` 1–1000, `nextToken` 1–2048 of `\S*`).
+///
+/// Without `type` the service lists only SYSTEM_DEFINED profiles (aws/aws-cli#9728: "bedrock
+/// list-inference-profiles only lists SYSTEM profiles by default", reproduced by the AWS CLI
+/// maintainers); `type=APPLICATION` lists the application ones.
+fn list_profiles(acct: &AccountState, ctx: &Ctx, query: &str) -> Result<Value, Reply> {
+    let params = query_params(query);
+    let param = |k: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let kind = param("type").unwrap_or("SYSTEM_DEFINED");
+    check_enum(kind, "typeEquals", &["SYSTEM_DEFINED", "APPLICATION"])
+        .map_err(bedrock_validation)?;
+    let max = match param("maxResults") {
+        None => BEDROCK_DEFAULT_PAGE,
+        Some(m) => match m.parse::<i64>() {
+            Ok(n) if (1..=1000).contains(&n) => n as usize,
+            _ => {
+                return Err(bedrock_validation(constraint_message(
+                    m,
+                    "maxResults",
+                    "Member must have value between 1 and 1000",
+                )));
+            }
+        },
+    };
+    let token = param("nextToken");
+    if let Some(t) = token {
+        check_string(t, "nextToken", 1, 2048, pat(&PAGINATION_TOKEN))
+            .map_err(bedrock_validation)?;
+    }
+    let items: Vec<Value> = if kind == "APPLICATION" {
+        acct.inference_profiles
+            .iter()
+            .filter(|p| p.region == ctx.region)
+            .map(profile_json)
+            .collect()
+    } else {
+        SYSTEM_PROFILES
+            .iter()
+            .filter(|p| p.available_in(&ctx.region))
+            .map(|p| p.json(ctx))
+            .collect()
+    };
+    let scope = format!("ListInferenceProfiles|{}|{kind}", ctx.region);
+    let (items, next) = page(&items, token, max, &scope)
+        .map_err(|()| bedrock_validation("The provided nextToken is not valid.".into()))?;
+    let mut out = json!({ "inferenceProfileSummaries": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("nextToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+/// Amazon Bedrock API reference, DeleteInferenceProfile (DELETE /inference-profiles/{id}):
+/// "Deletes an application inference profile"; ResourceNotFoundException (404) when absent.
+/// Asked to delete a system-defined profile, the stand-in answers ValidationException (not
+/// documented).
+fn delete_profile(acct: &mut AccountState, ctx: &Ctx, identifier: &str) -> Result<Value, Reply> {
+    check_identifier(identifier)?;
+    match find_profile(acct, ctx, identifier) {
+        Some(FoundProfile::Application(i)) => {
+            let removed = acct.inference_profiles.remove(i);
+            acct.idempotency.retain(|_, (_, arn)| *arn != removed.arn);
+            Ok(json!({}))
+        }
+        Some(FoundProfile::System(p)) => Err(bedrock_validation(format!(
+            "{} is a system-defined inference profile; only application inference profiles can be deleted.",
+            p.id
+        ))),
+        None => Err(profile_not_found(identifier)),
+    }
+}
+
+/// The application profile a tagging request names (API reference, TagResource: `resourceARN`
+/// 20–1011 characters; ResourceNotFoundException when absent).
+fn tagged_profile<'a>(
+    acct: &'a mut AccountState,
+    body: &Value,
+) -> Result<&'a mut InferenceProfile, Reply> {
+    let arn = required_str(body, "resourceARN", "resourceARN").map_err(bedrock_validation)?;
+    check_string(arn, "resourceARN", 20, 1011, None).map_err(bedrock_validation)?;
+    acct.inference_profiles
+        .iter_mut()
+        .find(|p| p.arn == arn)
+        .ok_or_else(|| {
+            bedrock_not_found(&format!(
+                "The specified resource ARN {arn} was not found. Check the Amazon Resource Name (ARN) and try your request again."
+            ))
+        })
+}
+
+/// Amazon Bedrock API reference, TagResource (POST /tagResource): adds or replaces tags; at most
+/// 50 per resource counting existing ones (TooManyTagsException).
+fn tag_profile(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if body["tags"].is_null() {
+        return Err(bedrock_validation(missing("tags")));
+    }
+    let list = optional_list(body, "tags", "tags").map_err(bedrock_validation)?;
+    let tags = bedrock_tags(list, "tags")?;
+    let profile = tagged_profile(acct, body)?;
+    let mut merged = profile.tags.clone();
+    merged.extend(tags);
+    if merged.len() > BEDROCK_MAX_TAGS {
+        return Err(too_many_bedrock_tags(&profile.arn));
+    }
+    profile.tags = merged;
+    Ok(json!({}))
+}
+
+/// Amazon Bedrock API reference, UntagResource (POST /untagResource): `tagKeys` (at most 200)
+/// are removed; keys the resource does not have are ignored.
+fn untag_profile(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if body["tagKeys"].is_null() {
+        return Err(bedrock_validation(missing("tagKeys")));
+    }
+    let keys = optional_list(body, "tagKeys", "tagKeys").map_err(bedrock_validation)?;
+    if keys.len() > 200 {
+        return Err(bedrock_validation(constraint_message(
+            &format!("[{} keys]", keys.len()),
+            "tagKeys",
+            "Member must have length less than or equal to 200",
+        )));
+    }
+    let mut names = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let field = format!("tagKeys.{}.member", i + 1);
+        let key = key
+            .as_str()
+            .ok_or_else(|| bedrock_validation(format!("Value {key} at '{field}' is not a string")))?;
+        check_string(key, &field, 1, 128, pat(&BEDROCK_TAG)).map_err(bedrock_validation)?;
+        names.push(key.to_string());
+    }
+    let profile = tagged_profile(acct, body)?;
+    for key in names {
+        profile.tags.remove(&key);
+    }
+    Ok(json!({}))
+}
+
+/// Amazon Bedrock API reference, ListTagsForResource (POST /listTagsForResource): `{"tags":
+/// [{"key", "value"}]}`.
+fn list_profile_tags(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let profile = tagged_profile(acct, body)?;
+    let tags: Vec<Value> = profile
+        .tags
+        .iter()
+        .map(|(k, v)| json!({"key": k, "value": v}))
+        .collect();
+    Ok(json!({ "tags": tags }))
+}
+
+// ---------------------------------------------------------------------------
+// Cost Explorer (awsJson 1.1, `X-Amz-Target: AWSInsightsIndexService.<Op>`, signing name `ce`)
+
+/// The Cost Explorer operations answered here (tagging only for anomaly monitors and
+/// subscriptions; other CE resources, such as cost categories, are moto's).
+const CE_OPERATIONS: [&str; 13] = [
+    "ListCostAllocationTags",
+    "UpdateCostAllocationTagsStatus",
+    "CreateAnomalyMonitor",
+    "GetAnomalyMonitors",
+    "UpdateAnomalyMonitor",
+    "DeleteAnomalyMonitor",
+    "CreateAnomalySubscription",
+    "GetAnomalySubscriptions",
+    "UpdateAnomalySubscription",
+    "DeleteAnomalySubscription",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+];
+
+/// Default page sizes. Cost Explorer API reference, ListCostAllocationTags: "By default, the
+/// request returns 100 results"; GetAnomalyMonitors and GetAnomalySubscriptions document no
+/// default, 100 is used for them too.
+const CE_DEFAULT_PAGE: usize = 100;
+
+/// AWS Cost Anomaly Detection FAQ: "Cost Anomaly Detection allows you to create up to 101
+/// monitors. You can attach up to the maximum of all 101 monitors to an alert subscription."
+const MAX_MONITORS: usize = 101;
+
+/// Cost Explorer API reference, ResourceTag / TagResource: "you can assign a maximum of 50
+/// user-tags to one resource" (TooManyTagsException).
+const CE_MAX_TAGS: usize = 50;
+
+fn ce_validation(message: String) -> Reply {
+    json_error(400, "ValidationException", &message, Value::Null)
+}
+
+/// What AWS answers a member (linked) account of an organization that asks about cost-allocation
+/// tags: `AccessDeniedException` (HTTP 400) "Failed to list Cost Allocation Tags: Linked account
+/// doesn't have access to cost allocation tags." (hashicorp/terraform-provider-aws#37636) and
+/// "Failed to update Cost Allocation Tag: Linked account doesn't have access to cost allocation
+/// tags." (2i2c-org/infrastructure#4932, runs-on/runs-on#458). The Billing user guide,
+/// "Activating user-defined cost allocation tags": only the management account can activate
+/// them.
+fn linked_account_denied(action: &str) -> Reply {
+    json_error(
+        400,
+        "AccessDeniedException",
+        &format!("Failed to {action}: Linked account doesn't have access to cost allocation tags."),
+        Value::Null,
+    )
+}
+
+fn invalid_next_token() -> Reply {
+    json_error(
+        400,
+        "InvalidNextTokenException",
+        "The pagination token is invalid. Try again without a pagination token.",
+        Value::Null,
+    )
+}
+
+fn unknown_monitor(arn: &str) -> Reply {
+    json_error(
+        400,
+        "UnknownMonitorException",
+        &format!("Cost anomaly monitor {arn} does not exist for the account."),
+        Value::Null,
+    )
+}
+
+fn unknown_subscription(arn: &str) -> Reply {
+    json_error(
+        400,
+        "UnknownSubscriptionException",
+        &format!("Cost anomaly subscription {arn} does not exist for the account."),
+        Value::Null,
+    )
+}
+
+/// `MaxResults` of a CE listing: a positive integer, `default` when absent.
+fn max_results(body: &Value, field: &str, max: i64, default: usize) -> Result<usize, Reply> {
+    match &body[field] {
+        Value::Null => Ok(default),
+        v => match v.as_i64() {
+            Some(n) if (1..=max).contains(&n) => Ok(n as usize),
+            _ => Err(ce_validation(constraint_message(
+                &v.to_string(),
+                field,
+                &format!("Member must have value between 1 and {max}"),
+            ))),
+        },
+    }
+}
+
+fn string_list<'a>(body: &'a Value, key: &str) -> Result<Vec<&'a str>, Reply> {
+    optional_list(body, key, key)
+        .map_err(ce_validation)?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| ce_validation(format!("Value {v} at '{key}' is not a string")))
+        })
+        .collect()
+}
+
+impl StandIn {
+    fn cost_explorer(&self, request: &StrictRequest) -> Option<Reply> {
+        let target = request.headers.get("x-amz-target")?.to_str().ok()?;
+        let op = target.strip_prefix("AWSInsightsIndexService.")?;
+        if !CE_OPERATIONS.contains(&op) {
+            return None;
+        }
+        let body = match request.json() {
+            Some(body) if body.is_object() => body,
+            _ => {
+                return Some(json_error(
+                    400,
+                    "SerializationException",
+                    "The request body is not a JSON object.",
+                    Value::Null,
+                ));
+            }
+        };
+        if matches!(op, "TagResource" | "UntagResource" | "ListTagsForResource")
+            && !body["ResourceArn"].as_str().is_some_and(|a| {
+                a.contains(":anomalymonitor/") || a.contains(":anomalysubscription/")
+            })
+        {
+            return None;
+        }
+        let mut state = self.lock();
+        let ctx = self.context(&state, request);
+        let acct = state.account(&ctx.account);
+        let result = match op {
+            "ListCostAllocationTags" => list_cost_allocation_tags(acct, &body),
+            "UpdateCostAllocationTagsStatus" => update_cost_allocation_tags(acct, &body),
+            "CreateAnomalyMonitor" => create_monitor(acct, &ctx, &body),
+            "GetAnomalyMonitors" => get_monitors(acct, &body),
+            "UpdateAnomalyMonitor" => update_monitor(acct, &body),
+            "DeleteAnomalyMonitor" => delete_monitor(acct, &body),
+            "CreateAnomalySubscription" => create_subscription(acct, &ctx, &body),
+            "GetAnomalySubscriptions" => get_subscriptions(acct, &body),
+            "UpdateAnomalySubscription" => update_subscription(acct, &body),
+            "DeleteAnomalySubscription" => delete_subscription(acct, &body),
+            "TagResource" => tag_ce_resource(acct, &body),
+            "UntagResource" => untag_ce_resource(acct, &body),
+            "ListTagsForResource" => list_ce_resource_tags(acct, &body),
+            _ => return None,
+        };
+        Some(result.map(json_ok).unwrap_or_else(|e| e))
+    }
+}
+
+// -- cost-allocation tags ---------------------------------------------------------
+
+fn cost_allocation_tag_json(t: &CostAllocationTag) -> Value {
+    let mut v = json!({
+        "TagKey": t.key,
+        "Type": t.tag_type,
+        "Status": t.status,
+        "LastUsedDate": t.last_used,
+    });
+    if let (Some(d), Some(o)) = (&t.last_updated, v.as_object_mut()) {
+        o.insert("LastUpdatedDate".into(), json!(d));
+    }
+    v
+}
+
+/// Cost Explorer API reference, ListCostAllocationTags: optional filters `Status`
+/// (Active|Inactive), `TagKeys` (1–100 keys), `Type` (AWSGenerated|UserDefined); `MaxResults`
+/// 1–1000, 100 by default; `NextToken` (InvalidNextTokenException when not valid). The list
+/// holds only keys billing has seen (Billing user guide, "Activating user-defined cost
+/// allocation tags": a tag key appears on the Cost allocation tags page after AWS has seen it on
+/// a resource's billed usage, up to 24 hours after it is applied).
+fn list_cost_allocation_tags(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    if acct.member {
+        return Err(linked_account_denied("list Cost Allocation Tags"));
+    }
+    let status = optional_str(body, "Status", "status").map_err(ce_validation)?;
+    if let Some(s) = status {
+        check_enum(s, "status", &["Active", "Inactive"]).map_err(ce_validation)?;
+    }
+    let kind = optional_str(body, "Type", "type").map_err(ce_validation)?;
+    if let Some(k) = kind {
+        check_enum(k, "type", &["AWSGenerated", "UserDefined"]).map_err(ce_validation)?;
+    }
+    let keys = string_list(body, "TagKeys")?;
+    if !body["TagKeys"].is_null() && !(1..=100).contains(&keys.len()) {
+        return Err(ce_validation(constraint_message(
+            &format!("{keys:?}"),
+            "tagKeys",
+            "Member must have length between 1 and 100",
+        )));
+    }
+    for key in &keys {
+        check_string(key, "tagKeys.member", 0, 1024, None).map_err(ce_validation)?;
+    }
+    let max = max_results(body, "MaxResults", 1000, CE_DEFAULT_PAGE)?;
+    let token = optional_str(body, "NextToken", "nextToken").map_err(ce_validation)?;
+    let items: Vec<Value> = acct
+        .cost_allocation_tags
+        .values()
+        .filter(|t| status.is_none_or(|s| t.status == s))
+        .filter(|t| kind.is_none_or(|k| t.tag_type == k))
+        .filter(|t| keys.is_empty() || keys.contains(&t.key.as_str()))
+        .map(cost_allocation_tag_json)
+        .collect();
+    let scope = format!("ListCostAllocationTags|{status:?}|{kind:?}|{keys:?}");
+    let (items, next) = page(&items, token, max, &scope).map_err(|()| invalid_next_token())?;
+    let mut out = json!({ "CostAllocationTags": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("NextToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+/// Cost Explorer API reference, UpdateCostAllocationTagsStatus: "Updates status for cost
+/// allocation tags in bulk, with maximum batch size of 20" (1–20 entries, else a validation
+/// error); setting the status a tag already has "doesn't have any effect". A key that cannot be
+/// updated is not an error of the call: HTTP 200 with an `Errors` entry per key. The reference's
+/// Example 2 shows the entry for a key AWS does not know: `{"TagKey": "tagC", "Code":
+/// "TagKeysNotFoundException", "Message": "Failed to update Cost Allocation Tag: tagC"}`.
+fn update_cost_allocation_tags(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if acct.member {
+        return Err(linked_account_denied("update Cost Allocation Tag"));
+    }
+    let entries = match &body["CostAllocationTagsStatus"] {
+        Value::Null => return Err(ce_validation(missing("costAllocationTagsStatus"))),
+        Value::Array(a) => a,
+        other => {
+            return Err(ce_validation(format!(
+                "Value {other} at 'costAllocationTagsStatus' is not a list"
+            )));
+        }
+    };
+    if entries.is_empty() || entries.len() > 20 {
+        let constraint = if entries.is_empty() {
+            "Member must have length greater than or equal to 1"
+        } else {
+            "Member must have length less than or equal to 20"
+        };
+        return Err(ce_validation(constraint_message(
+            &format!("[{} entries]", entries.len()),
+            "costAllocationTagsStatus",
+            constraint,
+        )));
+    }
+    let mut updates = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let field = |m: &str| format!("costAllocationTagsStatus.{}.member.{m}", i + 1);
+        let key = required_str(entry, "TagKey", &field("tagKey")).map_err(ce_validation)?;
+        check_string(key, &field("tagKey"), 0, 1024, None).map_err(ce_validation)?;
+        let status = required_str(entry, "Status", &field("status")).map_err(ce_validation)?;
+        check_enum(status, &field("status"), &["Active", "Inactive"]).map_err(ce_validation)?;
+        updates.push((key, status));
+    }
+    let mut errors = Vec::new();
+    for (key, status) in updates {
+        match acct.cost_allocation_tags.get_mut(key) {
+            Some(tag) => {
+                if tag.status != status {
+                    tag.status = status.to_string();
+                    tag.last_updated = Some(zoned_now());
+                }
+            }
+            None => errors.push(json!({
+                "TagKey": key,
+                "Code": "TagKeysNotFoundException",
+                "Message": format!("Failed to update Cost Allocation Tag: {key}"),
+            })),
+        }
+    }
+    Ok(json!({ "Errors": errors }))
+}
+
+// -- anomaly monitors and subscriptions -------------------------------------------
+
+// Cost Explorer API reference, ResourceTag: keys 1–128, values 0–256, of
+// `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`.
+pattern!(CE_TAG, r"^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$");
+// Cost Explorer API reference, AnomalySubscription.MonitorArnList (Arn) and Subscriber.Address.
+pattern!(
+    CE_ARN,
+    "arn:aws[-a-z0-9]*:[a-z0-9]+:[-a-z0-9]*:[0-9]{12}:[-a-zA-Z0-9/:_]+"
+);
+pattern!(
+    SUBSCRIBER_ADDRESS,
+    r"(^[a-zA-Z0-9.!#$%&'*+=?^_‘{|}~-]+@[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+$)|(^arn:(aws[a-zA-Z-]*):sns:[a-zA-Z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]+(\.fifo)?$)"
+);
+
+/// Cost Explorer API reference, CreateAnomalyMonitor / TagResource `ResourceTags`: "Although the
+/// maximum number of array members is 200, you can assign a maximum of 50 user-tags to one
+/// resource"; keys at most 128 and values 256 characters of letters, numbers, spaces and
+/// `_.:/=+@-`; "Keys and values are trimmed for any leading or trailing whitespaces"; "Don't use
+/// aws: as a prefix for your keys".
+fn ce_tags(list: &[Value], field: &str) -> Result<Vec<(String, String)>, Reply> {
+    if list.len() > 200 {
+        return Err(ce_validation(constraint_message(
+            &format!("[{} tags]", list.len()),
+            field,
+            "Member must have length less than or equal to 200",
+        )));
+    }
+    let mut tags = Vec::new();
+    for (i, tag) in list.iter().enumerate() {
+        let at = |m: &str| format!("{field}.{}.member.{m}", i + 1);
+        let key = required_str(tag, "Key", &at("key")).map_err(ce_validation)?;
+        check_string(key, &at("key"), 1, 128, pat(&CE_TAG)).map_err(ce_validation)?;
+        let value = required_str(tag, "Value", &at("value")).map_err(ce_validation)?;
+        check_string(value, &at("value"), 0, 256, pat(&CE_TAG)).map_err(ce_validation)?;
+        let key = key.trim();
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(ce_validation(format!(
+                "The aws: prefix is reserved for AWS use and cannot be used in a tag key: {key}"
+            )));
+        }
+        tags.push((key.to_string(), value.trim().to_string()));
+    }
+    Ok(tags)
+}
+
+fn too_many_ce_tags(arn: &str) -> Reply {
+    json_error(
+        400,
+        "TooManyTagsException",
+        "A resource can have at most 50 user tags.",
+        json!({ "ResourceName": arn }),
+    )
+}
+
+const EXPRESSION_ROOTS: [&str; 6] = ["And", "Or", "Not", "Dimensions", "Tags", "CostCategories"];
+
+/// Cost Explorer API reference, Expression: "Because each Expression can have only one operator,
+/// the service returns an error if more than one is specified", with the message "Expression has
+/// more than one roots. Only one root operator is allowed for each expression: And, Or, Not,
+/// Dimensions, Tags, CostCategories".
+fn expression_root(e: &Value) -> Result<&'static str, String> {
+    if !e.is_object() {
+        return Err(format!("Expression {e} is not an object"));
+    }
+    let present: Vec<&'static str> = EXPRESSION_ROOTS
+        .iter()
+        .copied()
+        .filter(|k| !e[*k].is_null())
+        .collect();
+    match present.as_slice() {
+        [one] => Ok(one),
+        [] => Err("Expression has no root. One root operator is required for each expression: And, Or, Not, Dimensions, Tags, CostCategories".into()),
+        _ => Err("Expression has more than one roots. Only one root operator is allowed for each expression: And, Or, Not, Dimensions, Tags, CostCategories".into()),
+    }
+}
+
+fn expression_values(part: &Value) -> Vec<&str> {
+    part["Values"]
+        .as_array()
+        .map(|v| v.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Cost Explorer API reference, AnomalyMonitor:
+/// - `MonitorType` DIMENSIONAL (AWS managed) or CUSTOM (customer managed);
+/// - `MonitorDimension` (SERVICE, LINKED_ACCOUNT, TAG, COST_CATEGORY): "For customer managed
+///   monitors, do not specify this field. For Amazon Web Services managed monitors, this field
+///   controls which cost dimension is automatically analyzed by the monitor. For TAG and
+///   COST_CATEGORY dimensions, you must also specify MonitorSpecification";
+/// - `MonitorSpecification`: for AWS managed monitors, "If MonitorDimension is SERVICE or
+///   LINKED_ACCOUNT, do not specify this field", TAG → `{ "Tags": { "Key": … } }`, COST_CATEGORY →
+///   `{ "CostCategories": { "Key": … } }`; for customer managed monitors, `{ "Dimensions": {
+///   "Key": "LINKED_ACCOUNT", "Values": [up to 10 account IDs] } }`, `{ "Tags": { "Key": …,
+///   "Values": [up to 10 values] } }` or `{ "CostCategories": { "Key": …, "Values": [...] } }`.
+///
+/// The messages are not documented.
+fn check_monitor(
+    monitor_type: &str,
+    dimension: Option<&str>,
+    spec: Option<&Value>,
+) -> Result<(), String> {
+    check_enum(monitor_type, "anomalyMonitor.monitorType", &["DIMENSIONAL", "CUSTOM"])?;
+    if monitor_type == "DIMENSIONAL" {
+        let Some(d) = dimension else {
+            return Err("MonitorDimension is required for a DIMENSIONAL monitor.".into());
+        };
+        check_enum(
+            d,
+            "anomalyMonitor.monitorDimension",
+            &["SERVICE", "LINKED_ACCOUNT", "TAG", "COST_CATEGORY"],
+        )?;
+        let keyed = |root: &str| -> Result<(), String> {
+            let Some(spec) = spec else {
+                return Err(format!(
+                    "A DIMENSIONAL monitor on {d} needs a MonitorSpecification naming the {root} key."
+                ));
+            };
+            let ok = expression_root(spec)? == root
+                && spec[root]["Key"].as_str().is_some_and(|k| !k.is_empty())
+                && spec[root]["Values"].is_null();
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "The MonitorSpecification of a DIMENSIONAL monitor on {d} must be {{ \"{root}\": {{ \"Key\": \"...\" }} }}."
+                ))
+            }
+        };
+        return match d {
+            "TAG" => keyed("Tags"),
+            "COST_CATEGORY" => keyed("CostCategories"),
+            _ if spec.is_some() => Err(format!(
+                "MonitorSpecification must not be specified for a DIMENSIONAL monitor on {d}."
+            )),
+            _ => Ok(()),
+        };
+    }
+    if dimension.is_some() {
+        return Err("MonitorDimension must not be specified for a CUSTOM monitor.".into());
+    }
+    let Some(spec) = spec else {
+        return Err("MonitorSpecification is required for a CUSTOM monitor.".into());
+    };
+    let root = expression_root(spec)?;
+    let part = &spec[root];
+    let values = expression_values(part);
+    let key = part["Key"].as_str().unwrap_or_default();
+    match root {
+        "Dimensions" if key == "LINKED_ACCOUNT" => {
+            if values.is_empty() || values.len() > 10 {
+                return Err("A CUSTOM monitor on LINKED_ACCOUNT tracks 1 to 10 account IDs.".into());
+            }
+            if let Some(bad) = values
+                .iter()
+                .find(|v| v.len() != 12 || !v.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(format!("{bad} is not an account ID."));
+            }
+            Ok(())
+        }
+        "Tags" if !key.is_empty() => {
+            if values.is_empty() || values.len() > 10 {
+                return Err("A CUSTOM monitor on a tag tracks 1 to 10 tag values.".into());
+            }
+            Ok(())
+        }
+        "CostCategories" if !key.is_empty() => {
+            if values.is_empty() {
+                return Err("A CUSTOM monitor on a cost category tracks at least one value.".into());
+            }
+            Ok(())
+        }
+        _ => Err("The MonitorSpecification of a CUSTOM monitor must be one Dimensions (LINKED_ACCOUNT), Tags or CostCategories expression with a Key and Values.".into()),
+    }
+}
+
+/// Billing and Cost Management user guide, "Getting started with AWS Cost Anomaly Detection":
+/// "Cost monitors for linked accounts, cost allocation tags, and cost categories can only be
+/// created in the management account". A member account can create only a DIMENSIONAL SERVICE
+/// monitor. The error AWS returns is not documented; the stand-in answers AccessDeniedException
+/// (HTTP 400), as Cost Explorer does for the cost-allocation-tag operations.
+fn member_may_create(monitor_type: &str, dimension: Option<&str>) -> bool {
+    monitor_type == "DIMENSIONAL" && dimension == Some("SERVICE")
+}
+
+fn monitor_json(m: &AnomalyMonitor) -> Value {
+    let mut v = json!({
+        "MonitorArn": m.arn,
+        "MonitorName": m.name,
+        "CreationDate": m.created,
+        "LastUpdatedDate": m.updated,
+        "MonitorType": m.monitor_type,
+    });
+    if let Some(o) = v.as_object_mut() {
+        if let Some(d) = &m.dimension {
+            o.insert("MonitorDimension".into(), json!(d));
+        }
+        if let Some(s) = &m.specification {
+            o.insert("MonitorSpecification".into(), s.clone());
+        }
+        if m.monitor_type == "DIMENSIONAL" {
+            o.insert("DimensionalValueCount".into(), json!(0));
+        }
+    }
+    v
+}
+
+/// Cost Explorer API reference, CreateAnomalyMonitor: `AnomalyMonitor` (`MonitorName` and
+/// `MonitorType` required) and optional `ResourceTags`; answers `MonitorArn`.
+///
+/// Only one DIMENSIONAL monitor per dimension per account: a second is refused with
+/// `ValidationException` "Limit exceeded on dimensional spend monitor creation" (the service's
+/// answer quoted in aws-cloudformation/cloudformation-coverage-roadmap#2515, "the per-account
+/// quota of 1 DIMENSIONAL monitor per dimension"). Past [`MAX_MONITORS`] monitors the stand-in
+/// answers ServiceQuotaExceededException (the error AWS uses is not documented).
+fn create_monitor(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let monitor = &body["AnomalyMonitor"];
+    if monitor.is_null() {
+        return Err(ce_validation(missing("anomalyMonitor")));
+    }
+    let name =
+        required_str(monitor, "MonitorName", "anomalyMonitor.monitorName").map_err(ce_validation)?;
+    check_string(name, "anomalyMonitor.monitorName", 0, 1024, None).map_err(ce_validation)?;
+    let monitor_type =
+        required_str(monitor, "MonitorType", "anomalyMonitor.monitorType").map_err(ce_validation)?;
+    let dimension = optional_str(monitor, "MonitorDimension", "anomalyMonitor.monitorDimension")
+        .map_err(ce_validation)?;
+    let spec = (!monitor["MonitorSpecification"].is_null()).then(|| &monitor["MonitorSpecification"]);
+    check_monitor(monitor_type, dimension, spec).map_err(ce_validation)?;
+    let tags = ce_tags(
+        optional_list(body, "ResourceTags", "resourceTags").map_err(ce_validation)?,
+        "resourceTags",
+    )?;
+    if acct.member && !member_may_create(monitor_type, dimension) {
+        return Err(json_error(
+            400,
+            "AccessDeniedException",
+            "Linked account doesn't have access to monitors of linked accounts, cost allocation tags or cost categories; create them in the management account.",
+            Value::Null,
+        ));
+    }
+    if monitor_type == "DIMENSIONAL"
+        && acct
+            .anomaly_monitors
+            .iter()
+            .any(|m| m.monitor_type == "DIMENSIONAL" && m.dimension.as_deref() == dimension)
+    {
+        return Err(ce_validation(
+            "Limit exceeded on dimensional spend monitor creation".into(),
+        ));
+    }
+    if acct.anomaly_monitors.len() >= MAX_MONITORS {
+        return Err(json_error(
+            400,
+            "ServiceQuotaExceededException",
+            &format!("You've reached the limit of {MAX_MONITORS} cost anomaly monitors."),
+            Value::Null,
+        ));
+    }
+    let tags: BTreeMap<String, String> = tags.into_iter().collect();
+    let arn = format!("arn:aws:ce::{}:anomalymonitor/{}", ctx.account, uuid());
+    if tags.len() > CE_MAX_TAGS {
+        return Err(too_many_ce_tags(&arn));
+    }
+    acct.anomaly_monitors.push(AnomalyMonitor {
+        account: ctx.account.clone(),
+        arn: arn.clone(),
+        name: name.to_string(),
+        monitor_type: monitor_type.to_string(),
+        dimension: dimension.map(str::to_string),
+        specification: spec.cloned(),
+        tags,
+        created: today(),
+        updated: today(),
+    });
+    Ok(json!({ "MonitorArn": arn }))
+}
+
+/// Cost Explorer API reference, GetAnomalyMonitors: optional `MonitorArnList` filter
+/// (UnknownMonitorException for an ARN the account does not have), `MaxResults`,
+/// `NextPageToken` (InvalidNextTokenException).
+fn get_monitors(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    let arns = string_list(body, "MonitorArnList")?;
+    if let Some(unknown) = arns
+        .iter()
+        .find(|a| !acct.anomaly_monitors.iter().any(|m| m.arn == **a))
+    {
+        return Err(unknown_monitor(unknown));
+    }
+    let max = max_results(body, "MaxResults", i64::from(i32::MAX), CE_DEFAULT_PAGE)?;
+    let token = optional_str(body, "NextPageToken", "nextPageToken").map_err(ce_validation)?;
+    let items: Vec<Value> = acct
+        .anomaly_monitors
+        .iter()
+        .filter(|m| arns.is_empty() || arns.contains(&m.arn.as_str()))
+        .map(monitor_json)
+        .collect();
+    let scope = format!("GetAnomalyMonitors|{arns:?}");
+    let (items, next) = page(&items, token, max, &scope).map_err(|()| invalid_next_token())?;
+    let mut out = json!({ "AnomalyMonitors": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("NextPageToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+fn monitor_index(acct: &AccountState, body: &Value) -> Result<usize, Reply> {
+    let arn = required_str(body, "MonitorArn", "monitorArn").map_err(ce_validation)?;
+    acct.anomaly_monitors
+        .iter()
+        .position(|m| m.arn == arn)
+        .ok_or_else(|| unknown_monitor(arn))
+}
+
+/// Cost Explorer API reference, UpdateAnomalyMonitor: `MonitorArn` required, `MonitorName` the
+/// only thing that can change; UnknownMonitorException.
+fn update_monitor(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = monitor_index(acct, body)?;
+    let name = optional_str(body, "MonitorName", "monitorName").map_err(ce_validation)?;
+    let monitor = &mut acct.anomaly_monitors[i];
+    if let Some(name) = name {
+        check_string(name, "monitorName", 0, 1024, None).map_err(ce_validation)?;
+        monitor.name = name.to_string();
+        monitor.updated = today();
+    }
+    Ok(json!({ "MonitorArn": monitor.arn }))
+}
+
+/// Cost Explorer API reference, DeleteAnomalyMonitor: UnknownMonitorException when absent.
+/// (What becomes of subscriptions that list the monitor is not documented; they are left as
+/// they are.)
+fn delete_monitor(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = monitor_index(acct, body)?;
+    acct.anomaly_monitors.remove(i);
+    Ok(json!({}))
+}
+
+/// Cost Explorer API reference, AnomalySubscription.ThresholdExpression: "The supported
+/// dimensions are ANOMALY_TOTAL_IMPACT_ABSOLUTE and ANOMALY_TOTAL_IMPACT_PERCENTAGE … The
+/// supported nested expression types are AND and OR. The match option GREATER_THAN_OR_EQUAL is
+/// required. Values must be numbers between 0 and 10,000,000,000 in string format."
+fn check_threshold_expression(e: &Value) -> Result<(), String> {
+    match expression_root(e)? {
+        "Dimensions" => {
+            let d = &e["Dimensions"];
+            let key = d["Key"].as_str().unwrap_or_default();
+            if !matches!(
+                key,
+                "ANOMALY_TOTAL_IMPACT_ABSOLUTE" | "ANOMALY_TOTAL_IMPACT_PERCENTAGE"
+            ) {
+                return Err(format!(
+                    "ThresholdExpression supports the dimensions ANOMALY_TOTAL_IMPACT_ABSOLUTE and ANOMALY_TOTAL_IMPACT_PERCENTAGE, not {key:?}."
+                ));
+            }
+            if d["MatchOptions"] != json!(["GREATER_THAN_OR_EQUAL"]) {
+                return Err(
+                    "The match option GREATER_THAN_OR_EQUAL is required in a ThresholdExpression."
+                        .into(),
+                );
+            }
+            let values = expression_values(d);
+            let [value] = values.as_slice() else {
+                return Err("A ThresholdExpression dimension takes exactly one value.".into());
+            };
+            match value.parse::<f64>() {
+                Ok(n) if n.is_finite() && (0.0..=10_000_000_000.0).contains(&n) => Ok(()),
+                _ => Err(format!(
+                    "ThresholdExpression values must be numbers between 0 and 10,000,000,000 in string format, not {value:?}."
+                )),
+            }
+        }
+        op @ ("And" | "Or") => {
+            let parts = e[op].as_array().map(Vec::as_slice).unwrap_or_default();
+            if parts.len() < 2 {
+                return Err(format!("{op} in a ThresholdExpression joins at least two expressions."));
+            }
+            parts.iter().try_for_each(check_threshold_expression)
+        }
+        other => Err(format!(
+            "{other} is not supported in a ThresholdExpression; use Dimensions, And or Or."
+        )),
+    }
+}
+
+/// The expression the deprecated `Threshold` stands for (API reference: "Continued use of
+/// Threshold will be treated as shorthand syntax for a ThresholdExpression"; it is "An absolute
+/// dollar value that must be exceeded by the anomaly's total impact").
+fn threshold_as_expression(threshold: f64) -> Value {
+    json!({"Dimensions": {
+        "Key": "ANOMALY_TOTAL_IMPACT_ABSOLUTE",
+        "MatchOptions": ["GREATER_THAN_OR_EQUAL"],
+        "Values": [format!("{threshold}")],
+    }})
+}
+
+fn parse_threshold(body: &Value, field: &str) -> Result<Option<f64>, Reply> {
+    match &body["Threshold"] {
+        Value::Null => Ok(None),
+        v => match v.as_f64() {
+            Some(n) if n >= 0.0 => Ok(Some(n)),
+            _ => Err(ce_validation(constraint_message(
+                &v.to_string(),
+                field,
+                "Member must have value greater than or equal to 0",
+            ))),
+        },
+    }
+}
+
+/// Cost Explorer API reference, Subscriber: `Address` 6–302 characters, an email address or an
+/// SNS topic ARN "depending on the Type" (EMAIL|SNS); `Status` CONFIRMED|DECLINED.
+fn parse_subscribers(list: &[Value], field: &str) -> Result<Vec<Subscriber>, Reply> {
+    let mut out = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let at = |m: &str| format!("{field}.{}.member.{m}", i + 1);
+        let address = required_str(s, "Address", &at("address")).map_err(ce_validation)?;
+        check_string(address, &at("address"), 6, 302, pat(&SUBSCRIBER_ADDRESS))
+            .map_err(ce_validation)?;
+        let kind = required_str(s, "Type", &at("type")).map_err(ce_validation)?;
+        check_enum(kind, &at("type"), &["EMAIL", "SNS"]).map_err(ce_validation)?;
+        let is_arn = address.starts_with("arn:");
+        if (kind == "SNS") != is_arn {
+            return Err(ce_validation(format!(
+                "Subscriber address {address} is not valid for subscriber type {kind}."
+            )));
+        }
+        let status = optional_str(s, "Status", &at("status")).map_err(ce_validation)?;
+        if let Some(st) = status {
+            check_enum(st, &at("status"), &["CONFIRMED", "DECLINED"]).map_err(ce_validation)?;
+        }
+        out.push(Subscriber {
+            address: address.to_string(),
+            subscriber_type: kind.to_string(),
+            status: status.map(str::to_string),
+        });
+    }
+    Ok(out)
+}
+
+/// Cost Explorer API reference, AnomalySubscription.Frequency: "Notifications are sent either
+/// over email (for DAILY and WEEKLY frequencies) or SNS (for IMMEDIATE frequency)"; AWS Cost
+/// Anomaly Detection FAQ: "For each alert subscription, you can have up to 10 email recipients
+/// or 1 SNS topic." The messages are not documented.
+fn check_subscribers(frequency: &str, subscribers: &[Subscriber]) -> Result<(), String> {
+    check_enum(frequency, "frequency", &["DAILY", "IMMEDIATE", "WEEKLY"])?;
+    let emails = subscribers
+        .iter()
+        .filter(|s| s.subscriber_type == "EMAIL")
+        .count();
+    let topics = subscribers.len() - emails;
+    if subscribers.is_empty() {
+        return Err("A subscription needs at least one subscriber.".into());
+    }
+    if frequency == "IMMEDIATE" && emails > 0 {
+        return Err("IMMEDIATE notifications are sent to an Amazon SNS topic only; use DAILY or WEEKLY for email subscribers.".into());
+    }
+    if frequency != "IMMEDIATE" && topics > 0 {
+        return Err(format!(
+            "{frequency} notifications are sent by email only; use IMMEDIATE for an Amazon SNS subscriber."
+        ));
+    }
+    if emails > 10 {
+        return Err("A subscription can have at most 10 email subscribers.".into());
+    }
+    if topics > 1 {
+        return Err("A subscription can have at most 1 SNS topic.".into());
+    }
+    Ok(())
+}
+
+/// The monitor ARNs of a subscription: 1–101 (FAQ above), each of the Arn pattern (20–2048),
+/// each a monitor of the account (UnknownMonitorException).
+fn check_monitor_arns(acct: &AccountState, arns: &[&str], field: &str) -> Result<(), Reply> {
+    if arns.is_empty() || arns.len() > MAX_MONITORS {
+        return Err(ce_validation(constraint_message(
+            &format!("{arns:?}"),
+            field,
+            &format!("Member must have length between 1 and {MAX_MONITORS}"),
+        )));
+    }
+    for arn in arns {
+        check_string(arn, &format!("{field}.member"), 20, 2048, pat(&CE_ARN))
+            .map_err(ce_validation)?;
+        if !acct.anomaly_monitors.iter().any(|m| m.arn == *arn) {
+            return Err(unknown_monitor(arn));
+        }
+    }
+    Ok(())
+}
+
+fn subscription_json(s: &AnomalySubscription) -> Value {
+    let subscribers: Vec<Value> = s
+        .subscribers
+        .iter()
+        .map(|r| {
+            let mut v = json!({"Address": r.address, "Type": r.subscriber_type});
+            if let (Some(st), Some(o)) = (&r.status, v.as_object_mut()) {
+                o.insert("Status".into(), json!(st));
+            }
+            v
+        })
+        .collect();
+    let mut v = json!({
+        "SubscriptionArn": s.arn,
+        "AccountId": s.account,
+        "MonitorArnList": s.monitor_arns,
+        "Subscribers": subscribers,
+        "Frequency": s.frequency,
+        "SubscriptionName": s.name,
+        "ThresholdExpression": s.threshold_expression,
+    });
+    if let (Some(t), Some(o)) = (s.threshold, v.as_object_mut()) {
+        o.insert("Threshold".into(), json!(t));
+    }
+    v
+}
+
+/// The threshold of a subscription write: API reference, AnomalySubscription: "One of Threshold
+/// or ThresholdExpression is required for this resource. You cannot specify both." Neither is
+/// refused with "Threshold and ThresholdExpression cannot both be null" (the service's message,
+/// hashicorp/terraform-provider-aws#36853); the message for both is not documented.
+fn parse_thresholds(body: &Value, field: &str) -> Result<(Option<f64>, Option<Value>), Reply> {
+    let threshold = parse_threshold(body, &format!("{field}threshold"))?;
+    let expression = (!body["ThresholdExpression"].is_null()).then(|| body["ThresholdExpression"].clone());
+    if threshold.is_some() && expression.is_some() {
+        return Err(ce_validation(
+            "Threshold and ThresholdExpression cannot both be specified".into(),
+        ));
+    }
+    if let Some(e) = &expression {
+        check_threshold_expression(e).map_err(ce_validation)?;
+    }
+    Ok((threshold, expression))
+}
+
+/// Cost Explorer API reference, CreateAnomalySubscription: `AnomalySubscription`
+/// (`MonitorArnList`, `Subscribers`, `Frequency`, `SubscriptionName` required; `Threshold` or
+/// `ThresholdExpression`) and optional `ResourceTags`; answers `SubscriptionArn`;
+/// UnknownMonitorException for a monitor the account does not have.
+fn create_subscription(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let sub = &body["AnomalySubscription"];
+    if sub.is_null() {
+        return Err(ce_validation(missing("anomalySubscription")));
+    }
+    let name = required_str(sub, "SubscriptionName", "anomalySubscription.subscriptionName")
+        .map_err(ce_validation)?;
+    check_string(name, "anomalySubscription.subscriptionName", 0, 1024, None)
+        .map_err(ce_validation)?;
+    if sub["MonitorArnList"].is_null() {
+        return Err(ce_validation(missing("anomalySubscription.monitorArnList")));
+    }
+    let arns = string_list(sub, "MonitorArnList")?;
+    if sub["Subscribers"].is_null() {
+        return Err(ce_validation(missing("anomalySubscription.subscribers")));
+    }
+    let subscribers = parse_subscribers(
+        optional_list(sub, "Subscribers", "anomalySubscription.subscribers")
+            .map_err(ce_validation)?,
+        "anomalySubscription.subscribers",
+    )?;
+    let frequency = required_str(sub, "Frequency", "anomalySubscription.frequency")
+        .map_err(ce_validation)?;
+    check_subscribers(frequency, &subscribers).map_err(ce_validation)?;
+    let (threshold, expression) = parse_thresholds(sub, "anomalySubscription.")?;
+    let threshold_expression = match (threshold, expression) {
+        (Some(t), None) => threshold_as_expression(t),
+        (None, Some(e)) => e,
+        _ => {
+            return Err(ce_validation(
+                "Threshold and ThresholdExpression cannot both be null".into(),
+            ));
+        }
+    };
+    let tags = ce_tags(
+        optional_list(body, "ResourceTags", "resourceTags").map_err(ce_validation)?,
+        "resourceTags",
+    )?;
+    check_monitor_arns(acct, &arns, "anomalySubscription.monitorArnList")?;
+    let tags: BTreeMap<String, String> = tags.into_iter().collect();
+    let arn = format!("arn:aws:ce::{}:anomalysubscription/{}", ctx.account, uuid());
+    if tags.len() > CE_MAX_TAGS {
+        return Err(too_many_ce_tags(&arn));
+    }
+    acct.anomaly_subscriptions.push(AnomalySubscription {
+        account: ctx.account.clone(),
+        arn: arn.clone(),
+        name: name.to_string(),
+        monitor_arns: arns.iter().map(|a| a.to_string()).collect(),
+        subscribers,
+        frequency: frequency.to_string(),
+        threshold,
+        threshold_expression,
+        tags,
+    });
+    Ok(json!({ "SubscriptionArn": arn }))
+}
+
+/// Cost Explorer API reference, GetAnomalySubscriptions: optional `SubscriptionArnList`
+/// (UnknownSubscriptionException for one the account does not have) and `MonitorArn` filters,
+/// `MaxResults`, `NextPageToken` (InvalidNextTokenException).
+fn get_subscriptions(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    let arns = string_list(body, "SubscriptionArnList")?;
+    if let Some(unknown) = arns
+        .iter()
+        .find(|a| !acct.anomaly_subscriptions.iter().any(|s| s.arn == **a))
+    {
+        return Err(unknown_subscription(unknown));
+    }
+    let monitor = optional_str(body, "MonitorArn", "monitorArn").map_err(ce_validation)?;
+    let max = max_results(body, "MaxResults", i64::from(i32::MAX), CE_DEFAULT_PAGE)?;
+    let token = optional_str(body, "NextPageToken", "nextPageToken").map_err(ce_validation)?;
+    let items: Vec<Value> = acct
+        .anomaly_subscriptions
+        .iter()
+        .filter(|s| arns.is_empty() || arns.contains(&s.arn.as_str()))
+        .filter(|s| monitor.is_none_or(|m| s.monitor_arns.iter().any(|a| a == m)))
+        .map(subscription_json)
+        .collect();
+    let scope = format!("GetAnomalySubscriptions|{arns:?}|{monitor:?}");
+    let (items, next) = page(&items, token, max, &scope).map_err(|()| invalid_next_token())?;
+    let mut out = json!({ "AnomalySubscriptions": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("NextPageToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+fn subscription_index(acct: &AccountState, body: &Value) -> Result<usize, Reply> {
+    let arn = required_str(body, "SubscriptionArn", "subscriptionArn").map_err(ce_validation)?;
+    acct.anomaly_subscriptions
+        .iter()
+        .position(|s| s.arn == arn)
+        .ok_or_else(|| unknown_subscription(arn))
+}
+
+/// Cost Explorer API reference, UpdateAnomalySubscription: "Specify the fields that you want to
+/// update. Omitted fields are unchanged"; `Threshold` or `ThresholdExpression`, not both;
+/// UnknownSubscriptionException, UnknownMonitorException. The result obeys the same rules as a
+/// new subscription.
+fn update_subscription(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = subscription_index(acct, body)?;
+    let mut next = acct.anomaly_subscriptions[i].clone();
+    if let Some(name) = optional_str(body, "SubscriptionName", "subscriptionName").map_err(ce_validation)? {
+        check_string(name, "subscriptionName", 0, 1024, None).map_err(ce_validation)?;
+        next.name = name.to_string();
+    }
+    if !body["MonitorArnList"].is_null() {
+        let arns = string_list(body, "MonitorArnList")?;
+        check_monitor_arns(acct, &arns, "monitorArnList")?;
+        next.monitor_arns = arns.iter().map(|a| a.to_string()).collect();
+    }
+    if !body["Subscribers"].is_null() {
+        next.subscribers = parse_subscribers(
+            optional_list(body, "Subscribers", "subscribers").map_err(ce_validation)?,
+            "subscribers",
+        )?;
+    }
+    if let Some(f) = optional_str(body, "Frequency", "frequency").map_err(ce_validation)? {
+        next.frequency = f.to_string();
+    }
+    check_subscribers(&next.frequency, &next.subscribers).map_err(ce_validation)?;
+    match parse_thresholds(body, "")? {
+        (Some(t), _) => {
+            next.threshold = Some(t);
+            next.threshold_expression = threshold_as_expression(t);
+        }
+        (None, Some(e)) => {
+            next.threshold = None;
+            next.threshold_expression = e;
+        }
+        (None, None) => {}
+    }
+    let arn = next.arn.clone();
+    acct.anomaly_subscriptions[i] = next;
+    Ok(json!({ "SubscriptionArn": arn }))
+}
+
+/// Cost Explorer API reference, DeleteAnomalySubscription: UnknownSubscriptionException.
+fn delete_subscription(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = subscription_index(acct, body)?;
+    acct.anomaly_subscriptions.remove(i);
+    Ok(json!({}))
+}
+
+/// The tags of the anomaly monitor or subscription a CE tagging request names. Cost Explorer API
+/// reference, TagResource: ResourceNotFoundException ("The specified ARN in the request doesn't
+/// exist") with `ResourceName`.
+fn ce_resource_tags<'a>(
+    acct: &'a mut AccountState,
+    body: &Value,
+) -> Result<(String, &'a mut BTreeMap<String, String>), Reply> {
+    let arn = required_str(body, "ResourceArn", "resourceArn").map_err(ce_validation)?;
+    check_string(arn, "resourceArn", 20, 2048, pat(&CE_ARN)).map_err(ce_validation)?;
+    if let Some(m) = acct.anomaly_monitors.iter_mut().find(|m| m.arn == arn) {
+        return Ok((m.arn.clone(), &mut m.tags));
+    }
+    if let Some(s) = acct.anomaly_subscriptions.iter_mut().find(|s| s.arn == arn) {
+        return Ok((s.arn.clone(), &mut s.tags));
+    }
+    Err(json_error(
+        400,
+        "ResourceNotFoundException",
+        &format!("The specified ARN in the request doesn't exist: {arn}"),
+        json!({ "ResourceName": arn }),
+    ))
+}
+
+/// Cost Explorer API reference, TagResource: "If you specify a new tag key for the resource,
+/// this tag is appended … If you specify a tag key that is already associated with the resource,
+/// the new tag value you specify replaces the previous value"; 50 user tags at most.
+fn tag_ce_resource(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if body["ResourceTags"].is_null() {
+        return Err(ce_validation(missing("resourceTags")));
+    }
+    let tags = ce_tags(
+        optional_list(body, "ResourceTags", "resourceTags").map_err(ce_validation)?,
+        "resourceTags",
+    )?;
+    let (arn, existing) = ce_resource_tags(acct, body)?;
+    let mut merged = existing.clone();
+    merged.extend(tags);
+    if merged.len() > CE_MAX_TAGS {
+        return Err(too_many_ce_tags(&arn));
+    }
+    *existing = merged;
+    Ok(json!({}))
+}
+
+/// Cost Explorer API reference, UntagResource: `ResourceTagKeys` (at most 200); "If you specify
+/// a tag key that doesn't exist, it's ignored."
+fn untag_ce_resource(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if body["ResourceTagKeys"].is_null() {
+        return Err(ce_validation(missing("resourceTagKeys")));
+    }
+    let keys = string_list(body, "ResourceTagKeys")?;
+    if keys.len() > 200 {
+        return Err(ce_validation(constraint_message(
+            &format!("[{} keys]", keys.len()),
+            "resourceTagKeys",
+            "Member must have length less than or equal to 200",
+        )));
+    }
+    for key in &keys {
+        check_string(key, "resourceTagKeys.member", 1, 128, pat(&CE_TAG)).map_err(ce_validation)?;
+    }
+    let (_, existing) = ce_resource_tags(acct, body)?;
+    for key in keys {
+        existing.remove(key);
+    }
+    Ok(json!({}))
+}
+
+/// Cost Explorer API reference, ListTagsForResource: `{"ResourceTags": [{"Key", "Value"}]}`.
+fn list_ce_resource_tags(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let (_, existing) = ce_resource_tags(acct, body)?;
+    let tags: Vec<Value> = existing
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect();
+    Ok(json!({ "ResourceTags": tags }))
+}
+
+// ---------------------------------------------------------------------------
+// Data Exports (awsJson 1.1, `X-Amz-Target: AWSBillingAndCostManagementDataExports.<Op>`,
+// signing name `bcm-data-exports`, us-east-1 only)
+
+const DATA_EXPORTS_OPERATIONS: [&str; 8] = [
+    "CreateExport",
+    "GetExport",
+    "ListExports",
+    "UpdateExport",
+    "DeleteExport",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+];
+
+/// The CUR 2.0 table (Data Exports user guide, table dictionary: "The SQL table name for CUR
+/// 2.0 is COST_AND_USAGE_REPORT").
+const CUR2_TABLE: &str = "COST_AND_USAGE_REPORT";
+
+/// Data Exports user guide, "Creating data exports": "You can create the following number of
+/// exports per table: Cost and Usage Report 2.0 (CUR 2.0): 5 exports".
+const MAX_CUR2_EXPORTS: usize = 5;
+
+/// ListExports / ListTagsForResource page size without `MaxResults` (not documented).
+const DATA_EXPORTS_DEFAULT_PAGE: usize = 20;
+
+/// Data Exports user guide, table dictionary, "Cost and Usage Report (CUR) 2.0 — Table
+/// configurations": the properties of COST_AND_USAGE_REPORT and their valid values
+/// (TIME_GRANULARITY HOURLY|DAILY|MONTHLY; the INCLUDE_* switches TRUE|FALSE; BILLING_VIEW_ARN
+/// the billing view whose data is exported).
+const CUR2_PROPERTIES: [(&str, &[&str]); 6] = [
+    ("TIME_GRANULARITY", &["HOURLY", "DAILY", "MONTHLY"]),
+    ("INCLUDE_RESOURCES", &["TRUE", "FALSE"]),
+    ("INCLUDE_SPLIT_COST_ALLOCATION_DATA", &["TRUE", "FALSE"]),
+    ("INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY", &["TRUE", "FALSE"]),
+    ("INCLUDE_CAPACITY_RESERVATION_DATA", &["TRUE", "FALSE"]),
+    ("INCLUDE_IAM_PRINCIPAL_DATA", &["TRUE", "FALSE"]),
+];
+
+/// Columns that exist only when a table configuration adds them (table dictionary: INCLUDE_RESOURCES
+/// "adds the line_item_resource_id column to the table schema"; split cost allocation data adds
+/// the `split_line_item_*` columns; the capacity reservation columns are "Added by: INCLUDE
+/// CAPACITY RESERVATION DATA"; INCLUDE_IAM_PRINCIPAL_DATA adds `line_item_iam_principal`).
+/// Selecting one without its configuration is refused with "The columns in the query provided
+/// are not a subset of the table COST_AND_USAGE_REPORT" (the service's message,
+/// hashicorp/terraform-provider-aws#43893, #37126).
+const CONFIGURED_COLUMNS: [(&str, bool, &str); 4] = [
+    ("line_item_resource_id", false, "INCLUDE_RESOURCES"),
+    ("split_line_item_", true, "INCLUDE_SPLIT_COST_ALLOCATION_DATA"),
+    ("capacity_reservation_", true, "INCLUDE_CAPACITY_RESERVATION_DATA"),
+    ("line_item_iam_principal", false, "INCLUDE_IAM_PRINCIPAL_DATA"),
+];
+
+// Data Exports API reference, Export.Name and the billing view ARN shape
+// (`arn:aws:billing::{account}:billingview/primary`).
+pattern!(EXPORT_NAME, r"[0-9A-Za-z\-_]+");
+pattern!(
+    BILLING_VIEW_ARN,
+    r"arn:aws[-a-z]*:billing::[0-9]{12}:billingview/[-a-zA-Z0-9_+=.@:/]+"
+);
+static QUERY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)^\s*SELECT\s+(.+?)\s+FROM\s+([A-Za-z0-9_]+)(\s+WHERE\s+.+?)?\s*;?\s*$")
+        .expect("query pattern compiles")
+});
+static COLUMN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^(\*|[A-Za-z_][A-Za-z0-9_]*(\[\s*'[^']*'\s*\])?)$"#)
+        .expect("column pattern compiles")
+});
+
+fn exports_validation(message: String) -> Reply {
+    json_error(
+        400,
+        "ValidationException",
+        &message,
+        json!({ "Reason": "fieldValidationFailed" }),
+    )
+}
+
+fn export_not_found(arn: &str) -> Reply {
+    json_error(
+        400,
+        "ResourceNotFoundException",
+        &format!("The specified Amazon Resource Name (ARN) in the request doesn't exist: {arn}"),
+        json!({ "ResourceId": arn, "ResourceType": "Export" }),
+    )
+}
+
+/// The columns and table of a query statement.
+fn parse_query(query: &str) -> Option<(Vec<String>, String)> {
+    let caps = QUERY.captures(query)?;
+    let columns = caps
+        .get(1)?
+        .as_str()
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .collect();
+    Some((columns, caps.get(2)?.as_str().to_string()))
+}
+
+/// The table configurations GetExport shows: those set, plus `BILLING_VIEW_ARN` for CUR 2.0.
+/// AWS adds `arn:aws:billing::{account}:billingview/primary` when the request did not set it
+/// (hashicorp/terraform-provider-aws#43978 and PR #43983: "if COST_AND_USAGE_REPORT.
+/// BILLING_VIEW_ARN is not included in table_configuration, it is automatically added in the
+/// refreshed state").
+fn table_configurations_as_read(e: &DataExport) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut configs = e.table_configurations.clone();
+    if parse_query(&e.query).is_some_and(|(_, t)| t.eq_ignore_ascii_case(CUR2_TABLE)) {
+        configs
+            .entry(CUR2_TABLE.to_string())
+            .or_default()
+            .entry("BILLING_VIEW_ARN".to_string())
+            .or_insert_with(|| format!("arn:aws:billing::{}:billingview/primary", e.account));
+    }
+    configs
+}
+
+/// A validated `Export` of a CreateExport or UpdateExport request.
+struct ExportInput {
+    name: String,
+    description: Option<String>,
+    query: String,
+    table_configurations: BTreeMap<String, BTreeMap<String, String>>,
+    destination: Value,
+    refresh_cadence: Value,
+}
+
+/// Data Exports API reference, Export / DataQuery / DestinationConfigurations / S3Destination /
+/// S3OutputConfigurations / RefreshCadence: `Name` 1–128 of `[0-9A-Za-z\-_]+`, `Description`
+/// 0–1024, `QueryStatement` 1–36000 (an SQL `SELECT … FROM <table>`, user guide "Data query"),
+/// `TableConfigurations` (table → property → value), `S3Bucket`, `S3Prefix`, `S3Region` and
+/// `S3OutputConfigurations` (OutputType CUSTOM|ATHENA|REDSHIFT, Format TEXT_OR_CSV|PARQUET,
+/// Compression GZIP|PARQUET, Overwrite CREATE_NEW_REPORT|OVERWRITE_REPORT) required,
+/// `RefreshCadence.Frequency` SYNCHRONOUS.
+///
+/// Data Exports user guide, "Creating standard exports": CSV files are gzip-compressed and
+/// Parquet files Parquet-compressed, so PARQUET goes with PARQUET and TEXT_OR_CSV with GZIP.
+/// Only the CUR 2.0 table is served here.
+fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
+    let v = exports_validation;
+    if export.is_null() {
+        return Err(v(missing("export")));
+    }
+    let name = required_str(export, "Name", "export.name").map_err(v)?;
+    check_string(name, "export.name", 1, 128, pat(&EXPORT_NAME)).map_err(v)?;
+    let description = optional_str(export, "Description", "export.description").map_err(v)?;
+    if let Some(d) = description {
+        check_string(d, "export.description", 0, 1024, None).map_err(v)?;
+    }
+    let data_query = &export["DataQuery"];
+    if data_query.is_null() {
+        return Err(v(missing("export.dataQuery")));
+    }
+    let query = required_str(data_query, "QueryStatement", "export.dataQuery.queryStatement")
+        .map_err(v)?;
+    check_string(query, "export.dataQuery.queryStatement", 1, 36000, None).map_err(v)?;
+    let Some((columns, table)) = parse_query(query) else {
+        return Err(v(format!(
+            "The query statement is not a supported SQL statement (SELECT <columns> FROM <table> [WHERE …]): {query}"
+        )));
+    };
+    if !table.eq_ignore_ascii_case(CUR2_TABLE) {
+        return Err(v(format!(
+            "Table {table} is not served by the test stand-in (it serves {CUR2_TABLE} only)."
+        )));
+    }
+    if let Some(bad) = columns.iter().find(|c| !COLUMN.is_match(c)) {
+        return Err(v(format!(
+            "The query statement could not be parsed near column {bad:?}."
+        )));
+    }
+
+    let mut table_configurations = BTreeMap::new();
+    match &data_query["TableConfigurations"] {
+        Value::Null => {}
+        Value::Object(tables) => {
+            for (t, properties) in tables {
+                if !t.eq_ignore_ascii_case(&table) {
+                    return Err(v(format!(
+                        "Table configurations are given for {t}, which the query does not select from."
+                    )));
+                }
+                let Value::Object(properties) = properties else {
+                    return Err(v(format!("The table configuration of {t} is not a map.")));
+                };
+                let mut props = BTreeMap::new();
+                for (key, value) in properties {
+                    let Some(value) = value.as_str() else {
+                        return Err(v(format!("Table property {key} is not a string.")));
+                    };
+                    if key == "BILLING_VIEW_ARN" {
+                        check_string(value, "BILLING_VIEW_ARN", 1, 2048, pat(&BILLING_VIEW_ARN))
+                            .map_err(v)?;
+                        if value.split(':').nth(4) != Some(ctx.account.as_str()) {
+                            return Err(v(format!(
+                                "The billing view {value} does not belong to account {}.",
+                                ctx.account
+                            )));
+                        }
+                    } else if let Some((_, allowed)) =
+                        CUR2_PROPERTIES.iter().find(|(name, _)| *name == key.as_str())
+                    {
+                        check_enum(value, key, allowed).map_err(v)?;
+                    } else {
+                        return Err(v(format!(
+                            "{key} is not a table property of {CUR2_TABLE}."
+                        )));
+                    }
+                    props.insert(key.clone(), value.to_string());
+                }
+                table_configurations.insert(t.clone(), props);
+            }
+        }
+        other => return Err(v(format!("TableConfigurations {other} is not a map."))),
+    }
+    let property = |key: &str| {
+        table_configurations
+            .values()
+            .find_map(|p| p.get(key))
+            .map(String::as_str)
+    };
+    for column in &columns {
+        let base = column
+            .split('[')
+            .next()
+            .unwrap_or(column)
+            .to_ascii_lowercase();
+        for (name, prefix, config) in CONFIGURED_COLUMNS {
+            let matches = if prefix {
+                base.starts_with(name)
+            } else {
+                base == name
+            };
+            if matches && property(config) != Some("TRUE") {
+                return Err(v(format!(
+                    "The columns in the query provided are not a subset of the table {CUR2_TABLE}"
+                )));
+            }
+        }
+    }
+
+    let destination = &export["DestinationConfigurations"]["S3Destination"];
+    if destination.is_null() {
+        return Err(v(missing("export.destinationConfigurations.s3Destination")));
+    }
+    let at = |m: &str| format!("export.destinationConfigurations.s3Destination.{m}");
+    let bucket = required_str(destination, "S3Bucket", &at("s3Bucket")).map_err(v)?;
+    check_string(bucket, &at("s3Bucket"), 0, 1024, None).map_err(v)?;
+    let prefix = required_str(destination, "S3Prefix", &at("s3Prefix")).map_err(v)?;
+    check_string(prefix, &at("s3Prefix"), 0, 1024, None).map_err(v)?;
+    let region = required_str(destination, "S3Region", &at("s3Region")).map_err(v)?;
+    check_string(region, &at("s3Region"), 0, 1024, None).map_err(v)?;
+    let owner = optional_str(destination, "S3BucketOwner", &at("s3BucketOwner")).map_err(v)?;
+    if let Some(o) = owner {
+        static ACCOUNT_ID: LazyLock<(Regex, &str)> =
+            LazyLock::new(|| (anchored("[0-9]{12}"), "[0-9]{12}"));
+        check_string(o, &at("s3BucketOwner"), 12, 12, pat(&ACCOUNT_ID)).map_err(v)?;
+    }
+    let output = &destination["S3OutputConfigurations"];
+    if output.is_null() {
+        return Err(v(missing(&at("s3OutputConfigurations"))));
+    }
+    let out_at = |m: &str| at(&format!("s3OutputConfigurations.{m}"));
+    let mut output_config = Map::new();
+    for (key, field, allowed) in [
+        ("OutputType", "outputType", &["CUSTOM", "ATHENA", "REDSHIFT"][..]),
+        ("Format", "format", &["TEXT_OR_CSV", "PARQUET"][..]),
+        ("Compression", "compression", &["GZIP", "PARQUET"][..]),
+        ("Overwrite", "overwrite", &["CREATE_NEW_REPORT", "OVERWRITE_REPORT"][..]),
+    ] {
+        let value = required_str(output, key, &out_at(field)).map_err(v)?;
+        check_enum(value, &out_at(field), allowed).map_err(v)?;
+        output_config.insert(key.to_string(), json!(value));
+    }
+    let format = output_config["Format"].as_str().unwrap_or_default();
+    let compression = output_config["Compression"].as_str().unwrap_or_default();
+    if (format == "PARQUET") != (compression == "PARQUET") {
+        return Err(v(format!(
+            "Format {format} cannot be used with compression {compression}: PARQUET files use PARQUET compression and TEXT_OR_CSV files GZIP."
+        )));
+    }
+    let mut s3 = json!({
+        "S3Bucket": bucket,
+        "S3Prefix": prefix,
+        "S3Region": region,
+        "S3OutputConfigurations": Value::Object(output_config),
+    });
+    if let (Some(o), Some(m)) = (owner, s3.as_object_mut()) {
+        m.insert("S3BucketOwner".into(), json!(o));
+    }
+    let cadence = &export["RefreshCadence"];
+    if cadence.is_null() {
+        return Err(v(missing("export.refreshCadence")));
+    }
+    let frequency =
+        required_str(cadence, "Frequency", "export.refreshCadence.frequency").map_err(v)?;
+    check_enum(frequency, "export.refreshCadence.frequency", &["SYNCHRONOUS"]).map_err(v)?;
+
+    Ok(ExportInput {
+        name: name.to_string(),
+        description: description.map(str::to_string),
+        query: query.to_string(),
+        table_configurations,
+        destination: json!({ "S3Destination": s3 }),
+        refresh_cadence: json!({ "Frequency": frequency }),
+    })
+}
+
+/// Data Exports API reference, ResourceTag: keys 1–128 and values 0–256 characters, at most 200
+/// in a list. (No per-export tag limit is documented.)
+fn export_tags(list: &[Value], field: &str) -> Result<Vec<(String, String)>, Reply> {
+    if list.len() > 200 {
+        return Err(exports_validation(constraint_message(
+            &format!("[{} tags]", list.len()),
+            field,
+            "Member must have length less than or equal to 200",
+        )));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, tag)| {
+            let at = |m: &str| format!("{field}.{}.member.{m}", i + 1);
+            let key = required_str(tag, "Key", &at("key")).map_err(exports_validation)?;
+            check_string(key, &at("key"), 1, 128, None).map_err(exports_validation)?;
+            let value = required_str(tag, "Value", &at("value")).map_err(exports_validation)?;
+            check_string(value, &at("value"), 0, 256, None).map_err(exports_validation)?;
+            Ok((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+fn export_json(e: &DataExport) -> Value {
+    let mut v = json!({
+        "ExportArn": e.arn,
+        "Name": e.name,
+        "DataQuery": {
+            "QueryStatement": e.query,
+            "TableConfigurations": table_configurations_as_read(e),
+        },
+        "DestinationConfigurations": e.destination,
+        "RefreshCadence": e.refresh_cadence,
+    });
+    if let (Some(d), Some(o)) = (&e.description, v.as_object_mut()) {
+        o.insert("Description".into(), json!(d));
+    }
+    v
+}
+
+fn export_status_json(e: &DataExport) -> Value {
+    json!({
+        "StatusCode": "HEALTHY",
+        "CreatedAt": e.created_at,
+        "LastUpdatedAt": e.updated_at,
+    })
+}
+
+impl StandIn {
+    fn data_exports(&self, request: &StrictRequest) -> Option<Reply> {
+        let target = request.headers.get("x-amz-target")?.to_str().ok()?;
+        let op = target.strip_prefix("AWSBillingAndCostManagementDataExports.")?;
+        if !DATA_EXPORTS_OPERATIONS.contains(&op) {
+            return None;
+        }
+        let body = match request.json() {
+            Some(body) if body.is_object() => body,
+            _ => {
+                return Some(json_error(
+                    400,
+                    "SerializationException",
+                    "The request body is not a JSON object.",
+                    Value::Null,
+                ));
+            }
+        };
+        let mut state = self.lock();
+        let ctx = self.context(&state, request);
+        // The service has one endpoint, in us-east-1 (API reference). A request signed for
+        // another Region is a signature error there; the message is AWS's usual one for a
+        // credential scope naming the wrong Region.
+        if ctx.region != DATA_EXPORTS_REGION {
+            return Some(json_error(
+                403,
+                "InvalidSignatureException",
+                &format!(
+                    "Credential should be scoped to a valid region, not '{}'.",
+                    ctx.region
+                ),
+                Value::Null,
+            ));
+        }
+        let acct = state.account(&ctx.account);
+        let result = match op {
+            "CreateExport" => create_export(acct, &ctx, &body),
+            "GetExport" => get_export(acct, &body),
+            "ListExports" => list_exports(acct, &body),
+            "UpdateExport" => update_export(acct, &ctx, &body),
+            "DeleteExport" => delete_export(acct, &body),
+            "TagResource" => tag_export(acct, &body),
+            "UntagResource" => untag_export(acct, &body),
+            "ListTagsForResource" => list_export_tags(acct, &body),
+            _ => return None,
+        };
+        Some(result.map(json_ok).unwrap_or_else(|e| e))
+    }
+}
+
+fn export_index(acct: &AccountState, body: &Value, key: &str, field: &str) -> Result<usize, Reply> {
+    let arn = required_str(body, key, field).map_err(exports_validation)?;
+    acct.exports
+        .iter()
+        .position(|e| e.arn == arn)
+        .ok_or_else(|| export_not_found(arn))
+}
+
+/// The export names are unique in an account: the stand-in refuses a second export of the same
+/// name with ValidationException (the ARN embeds the name; AWS's exact answer is not
+/// documented).
+fn check_name_free(acct: &AccountState, name: &str, except: Option<usize>) -> Result<(), Reply> {
+    if acct
+        .exports
+        .iter()
+        .enumerate()
+        .any(|(i, e)| e.name == name && Some(i) != except)
+    {
+        return Err(exports_validation(format!(
+            "An export named {name} already exists in this account."
+        )));
+    }
+    Ok(())
+}
+
+/// Data Exports API reference, CreateExport: `Export` and optional `ResourceTags`; answers
+/// `ExportArn`; ServiceQuotaExceededException past the per-table quota.
+fn create_export(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let input = parse_export_input(ctx, &body["Export"])?;
+    let tags = export_tags(
+        optional_list(body, "ResourceTags", "resourceTags").map_err(exports_validation)?,
+        "resourceTags",
+    )?;
+    check_name_free(acct, &input.name, None)?;
+    if acct.exports.len() >= MAX_CUR2_EXPORTS {
+        return Err(json_error(
+            400,
+            "ServiceQuotaExceededException",
+            &format!(
+                "You've reached the limit of {MAX_CUR2_EXPORTS} exports of the {CUR2_TABLE} table."
+            ),
+            json!({
+                "ResourceType": "Export",
+                // Not documented: a descriptive stand-in for the Service Quotas code.
+                "QuotaCode": "exports-per-table",
+                "ServiceCode": "AWSBillingAndCostManagementDataExports",
+            }),
+        ));
+    }
+    let arn = format!(
+        "arn:aws:bcm-data-exports:{DATA_EXPORTS_REGION}:{}:export/{}-{}",
+        ctx.account,
+        input.name,
+        uuid()
+    );
+    let created = now_iso();
+    acct.exports.push(DataExport {
+        account: ctx.account.clone(),
+        arn: arn.clone(),
+        name: input.name,
+        description: input.description,
+        query: input.query,
+        table_configurations: input.table_configurations,
+        destination: input.destination,
+        refresh_cadence: input.refresh_cadence,
+        tags: tags.into_iter().collect(),
+        created_at: created.clone(),
+        updated_at: created,
+    });
+    Ok(json!({ "ExportArn": arn }))
+}
+
+/// Data Exports API reference, GetExport: `Export` and `ExportStatus`;
+/// ResourceNotFoundException. The table configurations read back carry `BILLING_VIEW_ARN`
+/// (see [`table_configurations_as_read`]).
+fn get_export(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = export_index(acct, body, "ExportArn", "exportArn")?;
+    let e = &acct.exports[i];
+    Ok(json!({ "Export": export_json(e), "ExportStatus": export_status_json(e) }))
+}
+
+/// Data Exports API reference, ListExports: `MaxResults` 1–300, `NextToken`; `Exports` of
+/// `ExportArn`, `ExportName`, `ExportStatus`.
+fn list_exports(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    let max = match max_results(body, "MaxResults", 300, DATA_EXPORTS_DEFAULT_PAGE) {
+        Ok(m) => m,
+        Err(_) => {
+            return Err(exports_validation(
+                "MaxResults must be between 1 and 300.".into(),
+            ));
+        }
+    };
+    let token = optional_str(body, "NextToken", "nextToken").map_err(exports_validation)?;
+    let items: Vec<Value> = acct
+        .exports
+        .iter()
+        .map(|e| {
+            json!({
+                "ExportArn": e.arn,
+                "ExportName": e.name,
+                "ExportStatus": export_status_json(e),
+            })
+        })
+        .collect();
+    let (items, next) = page(&items, token, max, "ListExports")
+        .map_err(|()| exports_validation("The NextToken is not valid.".into()))?;
+    let mut out = json!({ "Exports": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("NextToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+/// Data Exports API reference, UpdateExport: "Updates an existing data export by overwriting all
+/// export parameters. All export parameters must be provided in the UpdateExport request";
+/// ResourceNotFoundException. Renaming is refused (not documented; the name is part of the
+/// ARN).
+fn update_export(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let i = export_index(acct, body, "ExportArn", "exportArn")?;
+    let input = parse_export_input(ctx, &body["Export"])?;
+    if input.name != acct.exports[i].name {
+        return Err(exports_validation(format!(
+            "The name of export {} cannot be changed to {}.",
+            acct.exports[i].name, input.name
+        )));
+    }
+    check_name_free(acct, &input.name, Some(i))?;
+    let e = &mut acct.exports[i];
+    e.description = input.description;
+    e.query = input.query;
+    e.table_configurations = input.table_configurations;
+    e.destination = input.destination;
+    e.refresh_cadence = input.refresh_cadence;
+    e.updated_at = now_iso();
+    Ok(json!({ "ExportArn": e.arn }))
+}
+
+/// Data Exports API reference, DeleteExport: answers `ExportArn`; ResourceNotFoundException.
+fn delete_export(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = export_index(acct, body, "ExportArn", "exportArn")?;
+    let removed = acct.exports.remove(i);
+    Ok(json!({ "ExportArn": removed.arn }))
+}
+
+/// Data Exports API reference, TagResource: `ResourceArn`, `ResourceTags`;
+/// ResourceNotFoundException.
+fn tag_export(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if body["ResourceTags"].is_null() {
+        return Err(exports_validation(missing("resourceTags")));
+    }
+    let tags = export_tags(
+        optional_list(body, "ResourceTags", "resourceTags").map_err(exports_validation)?,
+        "resourceTags",
+    )?;
+    let i = export_index(acct, body, "ResourceArn", "resourceArn")?;
+    acct.exports[i].tags.extend(tags);
+    Ok(json!({}))
+}
+
+/// Data Exports API reference, UntagResource: `ResourceTagKeys` (at most 200).
+fn untag_export(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
+    if body["ResourceTagKeys"].is_null() {
+        return Err(exports_validation(missing("resourceTagKeys")));
+    }
+    let keys = optional_list(body, "ResourceTagKeys", "resourceTagKeys")
+        .map_err(exports_validation)?;
+    if keys.len() > 200 {
+        return Err(exports_validation(constraint_message(
+            &format!("[{} keys]", keys.len()),
+            "resourceTagKeys",
+            "Member must have length less than or equal to 200",
+        )));
+    }
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            k.as_str().map(str::to_string).ok_or_else(|| {
+                exports_validation(format!("Value {k} at 'resourceTagKeys' is not a string"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let i = export_index(acct, body, "ResourceArn", "resourceArn")?;
+    for key in keys {
+        acct.exports[i].tags.remove(&key);
+    }
+    Ok(json!({}))
+}
+
+/// Data Exports API reference, ListTagsForResource: `ResourceTags`, paged by `MaxResults`
+/// (1–300) and `NextToken`.
+fn list_export_tags(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    let i = export_index(acct, body, "ResourceArn", "resourceArn")?;
+    let max = max_results(body, "MaxResults", 300, DATA_EXPORTS_DEFAULT_PAGE)
+        .map_err(|_| exports_validation("MaxResults must be between 1 and 300.".into()))?;
+    let token = optional_str(body, "NextToken", "nextToken").map_err(exports_validation)?;
+    let e = &acct.exports[i];
+    let items: Vec<Value> = e
+        .tags
+        .iter()
+        .map(|(k, v)| json!({"Key": k, "Value": v}))
+        .collect();
+    let (items, next) = page(&items, token, max, &format!("ListTagsForResource|{}", e.arn))
+        .map_err(|()| exports_validation("The NextToken is not valid.".into()))?;
+    let mut out = json!({ "ResourceTags": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("NextToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+/// Every pattern above compiles (a bad one would panic in the proxy thread at first use).
+pub fn patterns_compile() {
+    for p in [
+        &PROFILE_NAME,
+        &PROFILE_DESCRIPTION,
+        &IDEMPOTENCY_TOKEN,
+        &MODEL_SOURCE_ARN,
+        &PROFILE_IDENTIFIER,
+        &FOUNDATION_MODEL_ARN,
+        &BEDROCK_TAG,
+        &PAGINATION_TOKEN,
+        &CE_TAG,
+        &CE_ARN,
+        &SUBSCRIBER_ADDRESS,
+        &EXPORT_NAME,
+        &BILLING_VIEW_ARN,
+    ] {
+        LazyLock::force(p);
+    }
+    LazyLock::force(&QUERY);
+    LazyLock::force(&COLUMN);
+}
