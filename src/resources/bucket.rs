@@ -47,6 +47,32 @@ pub struct BucketState {
     pub tags: BTreeMap<String, String>,
 }
 
+/// What one managed bucket should be. The log bucket and the CUR export's bucket share the
+/// reading, comparing and writing below; each describes itself with a spec.
+pub struct BucketSpec {
+    /// The component whose progress notes the bucket's waits appear under.
+    pub component: ComponentId,
+    pub name: String,
+    /// SSE-KMS with this key; `None`: SSE-S3.
+    pub kms_key_arn: Option<String>,
+    /// The lifecycle rule this tool owns on the bucket; `None`: none.
+    pub lifecycle: Option<LifecycleSpec>,
+    /// This tool's policy statements (others' statements on the bucket are kept).
+    pub policy: Value,
+    pub tags: BTreeMap<String, String>,
+    /// What to do when a bucket of that name is in another region.
+    pub region_hint: &'static str,
+}
+
+/// A lifecycle rule of this tool's, identified on the bucket by `rule_id`.
+pub struct LifecycleSpec {
+    pub rule_id: &'static str,
+    pub prefix: String,
+    /// Current versions expire after this many days; `None`: they stay.
+    pub expire_after_days: Option<i32>,
+    pub noncurrent_expire_after_days: i32,
+}
+
 /// One bucket-configuration write.
 #[derive(Debug, Clone, Copy)]
 enum SettingWrite {
@@ -59,20 +85,51 @@ enum SettingWrite {
 }
 
 impl Bucket {
-    fn desired_lifecycle(cx: &Context) -> Value {
+    /// The log bucket's spec.
+    pub fn spec(cx: &Context) -> Result<BucketSpec, AwsError> {
         let b = &cx.config.bucket;
+        let policy = docs::render(
+            "bucket-policy",
+            json!({
+                "account_id": cx.account.id,
+                "partition": cx.partition(),
+                "region": cx.region,
+                "bucket": cx.bucket_name(),
+                "delivery_paths": Self::delivery_paths(cx),
+            }),
+        )?;
+        Ok(BucketSpec {
+            component: ComponentId::Bucket,
+            name: cx.bucket_name(),
+            kms_key_arn: b.kms_key_arn.clone(),
+            lifecycle: Some(LifecycleSpec {
+                rule_id: LIFECYCLE_RULE_ID,
+                prefix: b.key_prefix.clone(),
+                expire_after_days: Some(b.expire_after_days),
+                noncurrent_expire_after_days: b.noncurrent_expire_after_days,
+            }),
+            policy,
+            tags: cx.config.tags(),
+            region_hint: "Bedrock delivers logs only to a bucket in its own region: choose another `bucket.name` (or deploy to that region)",
+        })
+    }
+
+    fn desired_lifecycle(spec: &BucketSpec) -> Value {
+        let Some(l) = &spec.lifecycle else {
+            return Value::Null;
+        };
         json!({
-            "id": LIFECYCLE_RULE_ID,
+            "id": l.rule_id,
             "status": "Enabled",
-            "prefix": b.key_prefix,
-            "expire_after_days": b.expire_after_days,
-            "noncurrent_expire_after_days": b.noncurrent_expire_after_days,
+            "prefix": l.prefix,
+            "expire_after_days": l.expire_after_days,
+            "noncurrent_expire_after_days": l.noncurrent_expire_after_days,
             "abort_incomplete_upload_after_days": 1,
         })
     }
 
-    fn desired_encryption(cx: &Context) -> Value {
-        match &cx.config.bucket.kms_key_arn {
+    fn desired_encryption(spec: &BucketSpec) -> Value {
+        match &spec.kms_key_arn {
             Some(key) => encryption_value("aws:kms", Some(key.as_str()), true),
             None => encryption_value("AES256", None, false),
         }
@@ -107,48 +164,38 @@ impl Bucket {
     }
 
     /// This tool's statements plus any other statements already on the bucket.
-    fn desired_policy(cx: &Context, observed: Option<&Value>) -> Result<Value, AwsError> {
-        let ours = docs::render(
-            "bucket-policy",
-            json!({
-                "account_id": cx.account.id,
-                "partition": cx.partition(),
-                "region": cx.region,
-                "bucket": cx.bucket_name(),
-                "delivery_paths": Self::delivery_paths(cx),
-            }),
-        )?;
-        Ok(docs::merge_statements(ours, observed))
+    fn desired_policy(spec: &BucketSpec, observed: Option<&Value>) -> Value {
+        docs::merge_statements(spec.policy.clone(), observed)
     }
 
-    fn desired(
-        cx: &Context,
-        state: Option<&BucketState>,
-    ) -> Result<Vec<(String, Value)>, AwsError> {
-        Ok(vec![
+    fn desired(cx: &Context, spec: &BucketSpec, state: Option<&BucketState>) -> Vec<(String, Value)> {
+        vec![
             ("region".into(), json!(cx.region)),
             ("versioning".into(), json!("Enabled")),
-            ("lifecycle_rule".into(), Self::desired_lifecycle(cx)),
-            ("encryption".into(), Self::desired_encryption(cx)),
+            ("lifecycle_rule".into(), Self::desired_lifecycle(spec)),
+            ("encryption".into(), Self::desired_encryption(spec)),
             (
                 "public_access_block".into(),
                 Self::desired_public_access_block(),
             ),
             (
                 "policy".into(),
-                Self::desired_policy(cx, state.and_then(|s| s.policy.as_ref()))?,
+                Self::desired_policy(spec, state.and_then(|s| s.policy.as_ref())),
             ),
-            ("tags".into(), json!(cx.config.tags())),
-        ])
+            ("tags".into(), json!(spec.tags)),
+        ]
     }
 
-    fn our_rule(rules: &[LifecycleRule]) -> Value {
+    fn our_rule(spec: &BucketSpec, rules: &[LifecycleRule]) -> Value {
+        let Some(l) = &spec.lifecycle else {
+            return Value::Null;
+        };
         rules
             .iter()
-            .find(|r| r.id() == Some(LIFECYCLE_RULE_ID))
+            .find(|r| r.id() == Some(l.rule_id))
             .map(|r| {
                 json!({
-                    "id": LIFECYCLE_RULE_ID,
+                    "id": l.rule_id,
                     "status": r.status().as_str(),
                     "prefix": r.filter().and_then(|f| f.prefix()).unwrap_or_default(),
                     "expire_after_days": r.expiration().and_then(|e| e.days()),
@@ -159,20 +206,18 @@ impl Bucket {
             .unwrap_or(Value::Null)
     }
 
-    fn lifecycle_rule(cx: &Context) -> Result<LifecycleRule, AwsError> {
-        let b = &cx.config.bucket;
+    fn lifecycle_rule(l: &LifecycleSpec) -> Result<LifecycleRule, AwsError> {
         Ok(LifecycleRule::builder()
-            .id(LIFECYCLE_RULE_ID)
+            .id(l.rule_id)
             .status(ExpirationStatus::Enabled)
-            .filter(LifecycleRuleFilter::builder().prefix(&b.key_prefix).build())
-            .expiration(
-                LifecycleExpiration::builder()
-                    .days(b.expire_after_days)
-                    .build(),
+            .filter(LifecycleRuleFilter::builder().prefix(&l.prefix).build())
+            .set_expiration(
+                l.expire_after_days
+                    .map(|days| LifecycleExpiration::builder().days(days).build()),
             )
             .noncurrent_version_expiration(
                 NoncurrentVersionExpiration::builder()
-                    .noncurrent_days(b.noncurrent_expire_after_days)
+                    .noncurrent_days(l.noncurrent_expire_after_days)
                     .build(),
             )
             .abort_incomplete_multipart_upload(
@@ -251,22 +296,20 @@ impl Bucket {
         }
     }
 
-    fn region_error(cx: &Context, name: &str, region: &str) -> AwsError {
+    fn region_error(cx: &Context, spec: &BucketSpec, region: &str) -> AwsError {
         AwsError {
             operation: "s3:ListBucket".into(),
             code: Some("BucketInAnotherRegion".into()),
-            message: format!("bucket {name} exists in {region}, not in {}", cx.region),
-            hint: Some(
-                "Bedrock delivers logs only to a bucket in its own region: choose another `bucket.name` (or deploy to that region)".into(),
-            ),
+            message: format!("bucket {} exists in {region}, not in {}", spec.name, cx.region),
+            hint: Some(spec.region_hint.into()),
             details: None,
         }
     }
 
-    fn tagging(cx: &Context, observed: &BTreeMap<String, String>) -> Result<Tagging, AwsError> {
+    fn tagging(spec: &BucketSpec, observed: &BTreeMap<String, String>) -> Result<Tagging, AwsError> {
         // PutBucketTagging replaces the whole set: keep tags set by others.
         let mut all = observed.clone();
-        all.extend(cx.config.tags());
+        all.extend(spec.tags.clone());
         let tags = all
             .into_iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -275,9 +318,9 @@ impl Bucket {
     }
 
     fn encryption_configuration(
-        cx: &Context,
+        spec: &BucketSpec,
     ) -> Result<ServerSideEncryptionConfiguration, AwsError> {
-        let default = match &cx.config.bucket.kms_key_arn {
+        let default = match &spec.kms_key_arn {
             Some(key) => ServerSideEncryptionByDefault::builder()
                 .sse_algorithm(ServerSideEncryption::AwsKms)
                 .kms_master_key_id(key)
@@ -317,12 +360,13 @@ impl Bucket {
 
     async fn put_setting(
         cx: &Context,
-        name: &str,
+        spec: &BucketSpec,
         state: &Option<BucketState>,
         observed_tags: &BTreeMap<String, String>,
         write: SettingWrite,
     ) -> Result<(), AwsError> {
         let s3 = &cx.aws.s3;
+        let name = spec.name.as_str();
         match write {
             SettingWrite::Versioning => s3
                 .put_bucket_versioning()
@@ -342,9 +386,11 @@ impl Bucket {
                     .map(|s| s.lifecycle_rules.clone())
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|r| r.id() != Some(LIFECYCLE_RULE_ID))
+                    .filter(|r| spec.lifecycle.as_ref().is_none_or(|l| r.id() != Some(l.rule_id)))
                     .collect();
-                rules.push(Self::lifecycle_rule(cx)?);
+                if let Some(l) = &spec.lifecycle {
+                    rules.push(Self::lifecycle_rule(l)?);
+                }
                 let config = BucketLifecycleConfiguration::builder()
                     .set_rules(Some(rules))
                     .build()?;
@@ -359,7 +405,7 @@ impl Bucket {
             SettingWrite::Encryption => s3
                 .put_bucket_encryption()
                 .bucket(name)
-                .server_side_encryption_configuration(Self::encryption_configuration(cx)?)
+                .server_side_encryption_configuration(Self::encryption_configuration(spec)?)
                 .send()
                 .await
                 .aws("s3:PutEncryptionConfiguration")
@@ -381,7 +427,7 @@ impl Bucket {
                 .map(|_| ()),
             SettingWrite::Policy => {
                 let policy =
-                    Self::desired_policy(cx, state.as_ref().and_then(|s| s.policy.as_ref()))?;
+                    Self::desired_policy(spec, state.as_ref().and_then(|s| s.policy.as_ref()));
                 s3.put_bucket_policy()
                     .bucket(name)
                     .policy(policy.to_string())
@@ -393,7 +439,7 @@ impl Bucket {
             SettingWrite::Tags => s3
                 .put_bucket_tagging()
                 .bucket(name)
-                .tagging(Self::tagging(cx, observed_tags)?)
+                .tagging(Self::tagging(spec, observed_tags)?)
                 .send()
                 .await
                 .aws("s3:PutBucketTagging")
@@ -407,7 +453,7 @@ impl Bucket {
     /// after CreateBucket) is retried with backoff.
     async fn put_settings(
         cx: &Context,
-        name: &str,
+        spec: &BucketSpec,
         state: &Option<BucketState>,
         diff: &Diff,
         observed_tags: &BTreeMap<String, String>,
@@ -415,11 +461,11 @@ impl Bucket {
         for write in Self::writes(diff) {
             retry_while(
                 cx,
-                ComponentId::Bucket,
+                spec.component,
                 Duration::from_secs(60),
                 "S3 is still applying the bucket's previous change",
                 |e| e.code_is(&["NoSuchBucket", "OperationAborted"]),
-                || Self::put_setting(cx, name, state, observed_tags, write),
+                || Self::put_setting(cx, spec, state, observed_tags, write),
             )
             .await?;
         }
@@ -428,7 +474,11 @@ impl Bucket {
 
     /// How many object versions and delete markers the bucket holds (what a purge removes).
     pub async fn count_versions(cx: &Context) -> Result<u64, AwsError> {
-        let name = cx.bucket_name();
+        Self::count_versions_of(cx, &cx.bucket_name()).await
+    }
+
+    /// [`Bucket::count_versions`] of any bucket.
+    pub async fn count_versions_of(cx: &Context, name: &str) -> Result<u64, AwsError> {
         let mut count = 0u64;
         let mut key_marker: Option<String> = None;
         let mut version_marker: Option<String> = None;
@@ -437,7 +487,7 @@ impl Bucket {
                 .aws
                 .s3
                 .list_object_versions()
-                .bucket(&name)
+                .bucket(name)
                 .set_key_marker(key_marker.take())
                 .set_version_id_marker(version_marker.take())
                 .send()
@@ -459,7 +509,7 @@ impl Bucket {
     }
 
     /// Delete every version and delete marker, 1000 per request.
-    async fn empty(cx: &Context, name: &str) -> Result<(), AwsError> {
+    async fn empty(cx: &Context, component: ComponentId, name: &str) -> Result<(), AwsError> {
         let s3 = &cx.aws.s3;
         loop {
             let page = s3
@@ -520,7 +570,7 @@ impl Bucket {
                     details: None,
                 });
             }
-            cx.note(ComponentId::Bucket, &format!("deleted {n} object versions"));
+            cx.note(component, &format!("deleted {n} object versions"));
         }
     }
 }
@@ -548,8 +598,9 @@ impl Resource for Bucket {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
+        let spec = Self::spec(cx)?;
         let (bucket, key) = tokio::join!(
-            Self::read_bucket(cx),
+            Self::read_bucket(cx, &spec),
             kms::check_configured(cx, &cx.config.bucket.kms_key_arn, &BUCKET_KEY)
         );
         Ok(BucketRead {
@@ -560,8 +611,12 @@ impl Resource for Bucket {
 
     fn diff(&self, cx: &Context, read: &Self::State) -> Diff {
         let key = &cx.config.bucket.kms_key_arn;
+        let diff = match Self::spec(cx) {
+            Ok(spec) => Self::bucket_diff(cx, &spec, &read.bucket),
+            Err(e) => Diff::unchanged().with_note(e.to_string()),
+        };
         kms::with_note(
-            Self::bucket_diff(cx, &read.bucket),
+            diff,
             cx,
             key,
             &BUCKET_KEY,
@@ -574,7 +629,7 @@ impl Resource for Bucket {
     }
 
     async fn apply(&self, cx: &Context, read: &Self::State, diff: &Diff) -> Result<(), AwsError> {
-        Self::apply_bucket(cx, &read.bucket, diff).await
+        Self::apply_bucket(cx, &Self::spec(cx)?, &read.bucket, diff).await
     }
 
     fn ownership(&self, cx: &Context, read: &Self::State) -> Ownership {
@@ -634,13 +689,16 @@ impl Resource for Bucket {
         if read.bucket.is_none() {
             return Ok(());
         }
-        Self::delete_bucket(cx).await
+        Self::delete_bucket(cx, &Self::spec(cx)?).await
     }
 }
 
 impl Bucket {
-    async fn read_bucket(cx: &Context) -> Result<Option<BucketState>, AwsError> {
-        let name = cx.bucket_name();
+    pub async fn read_bucket(
+        cx: &Context,
+        spec: &BucketSpec,
+    ) -> Result<Option<BucketState>, AwsError> {
+        let name = spec.name.clone();
         let Some(region) = Self::locate(cx, &name).await? else {
             return Ok(None);
         };
@@ -724,22 +782,19 @@ impl Bucket {
         }))
     }
 
-    fn bucket_diff(cx: &Context, state: &Option<BucketState>) -> Diff {
-        let desired = match Self::desired(cx, state.as_ref()) {
-            Ok(d) => d,
-            Err(e) => return Diff::unchanged().with_note(e.to_string()),
-        };
+    pub fn bucket_diff(cx: &Context, spec: &BucketSpec, state: &Option<BucketState>) -> Diff {
+        let desired = Self::desired(cx, spec, state.as_ref());
         let Some(state) = state else {
             return Diff::create(desired);
         };
         let mut diff = Diff::compare(desired, |field| match field {
             "region" => json!(state.region),
             "versioning" => json!(state.versioning),
-            "lifecycle_rule" => Self::our_rule(&state.lifecycle_rules),
+            "lifecycle_rule" => Self::our_rule(spec, &state.lifecycle_rules),
             "encryption" => state.encryption.clone(),
             "public_access_block" => state.public_access_block.clone(),
             "policy" => state.policy.clone().unwrap_or(Value::Null),
-            "tags" => tags_field(&cx.config.tags(), &state.tags).0,
+            "tags" => tags_field(&spec.tags, &state.tags).0,
             _ => Value::Null,
         });
         diff.changes.retain(|c| {
@@ -749,23 +804,23 @@ impl Bucket {
             diff.action = Action::Unchanged;
         }
         if state.region != cx.region {
-            diff = diff
-                .with_note(Self::region_error(cx, &cx.bucket_name(), &state.region).to_string());
+            diff = diff.with_note(Self::region_error(cx, spec, &state.region).to_string());
         }
         diff
     }
 
-    async fn apply_bucket(
+    pub async fn apply_bucket(
         cx: &Context,
+        spec: &BucketSpec,
         state: &Option<BucketState>,
         diff: &Diff,
     ) -> Result<(), AwsError> {
-        let name = cx.bucket_name();
+        let name = spec.name.clone();
         let s3 = &cx.aws.s3;
         let observed_tags = state.as_ref().map(|s| s.tags.clone()).unwrap_or_default();
         if let Some(s) = state {
             if s.region != cx.region {
-                return Err(Self::region_error(cx, &name, &s.region));
+                return Err(Self::region_error(cx, spec, &s.region));
             }
         } else {
             let mut create = s3.create_bucket().bucket(&name);
@@ -789,11 +844,11 @@ impl Bucket {
                 Err(e) => return Err(e),
             }
         }
-        Self::put_settings(cx, &name, state, diff, &observed_tags).await
+        Self::put_settings(cx, spec, state, diff, &observed_tags).await
     }
 
-    async fn delete_bucket(cx: &Context) -> Result<(), AwsError> {
-        let name = cx.bucket_name();
+    pub async fn delete_bucket(cx: &Context, spec: &BucketSpec) -> Result<(), AwsError> {
+        let name = spec.name.clone();
         let s3 = &cx.aws.s3;
         // The policy's deny statement could block the deletes below: remove it first.
         absent_if(
@@ -804,7 +859,7 @@ impl Bucket {
                 .aws("s3:DeleteBucketPolicy"),
             &["NoSuchBucket", "NoSuchBucketPolicy"],
         )?;
-        Self::empty(cx, &name).await?;
+        Self::empty(cx, spec.component, &name).await?;
         absent_if(
             s3.delete_bucket()
                 .bucket(&name)

@@ -4,6 +4,7 @@
 mod support;
 
 mod alerting;
+mod attribution;
 mod bad_input;
 mod billing;
 mod budgets;

@@ -1,0 +1,317 @@
+//! The cost-attribution components (issue 13) end to end, against moto plus the harness's
+//! stand-in for the operations moto lacks: application inference profiles (converge, no writes
+//! on a second apply, drift, replace, delete when dropped, cleanup leaving others' profiles),
+//! their use in the dashboard, alarms and report, cost-allocation tag activation with keys AWS
+//! has not billed yet, and the payer-account rule.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::support::env::TestEnv;
+use crate::support::proxy::{AnswerWith, Protocol, Reply};
+
+const PROFILES: &str = r#"
+[stack.tags]
+CostCenter = "1234"
+
+[[inference_profiles]]
+name = "team-search"
+model = "anthropic.claude-3-5-haiku-20241022-v1:0"
+description = "Search team"
+tags = { Team = "search" }
+
+[[inference_profiles]]
+name = "team-chat"
+model = "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+tags = { Team = "chat" }
+
+[alarms.chat_tokens]
+metric = "InputTokenCount"
+statistic = "Sum"
+comparison = "GreaterThanThreshold"
+threshold = 50000
+inference_profile = "team-chat"
+"#;
+
+fn component<'a>(doc: &'a Value, list: &str, id: &str) -> &'a Value {
+    doc[list]
+        .as_array()
+        .and_then(|c| c.iter().find(|e| e["id"] == id))
+        .unwrap_or_else(|| panic!("no {id} in {doc:#}"))
+}
+
+fn profile<'a>(
+    env: &TestEnv,
+    name: &str,
+) -> Option<crate::support::standin::InferenceProfile> {
+    env.standin
+        .inference_profiles()
+        .into_iter()
+        .find(|p| p.name == name)
+}
+
+#[test]
+fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_cleaned_up() {
+    let env = TestEnv::new();
+    env.write_config(PROFILES);
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+
+    let search = profile(&env, "team-search").expect("team-search created");
+    let chat = profile(&env, "team-chat").expect("team-chat created");
+    assert_eq!(search.tags.get("Team").map(String::as_str), Some("search"));
+    assert_eq!(search.tags.get("CostCenter").map(String::as_str), Some("1234"));
+    assert_eq!(
+        search.tags.get("bedrock-monitor:stack").map(String::as_str),
+        Some("bedrock-monitor")
+    );
+    assert_eq!(search.description.as_deref(), Some("Search team"));
+    assert!(
+        search
+            .copy_from
+            .ends_with("::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0"),
+        "{}",
+        search.copy_from
+    );
+    assert!(
+        chat.copy_from
+            .ends_with(":inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0"),
+        "{}",
+        chat.copy_from
+    );
+    // apply prints each profile's ARN (what applications pass as modelId).
+    let ids = &component(&doc, "resources", "inference-profiles")["ids"];
+    assert_eq!(ids["team-search"], json!(search.arn), "{doc:#}");
+    assert_eq!(ids["team-chat"], json!(chat.arn));
+
+    // The dashboard has a line per profile, labelled by name, selected by the profile's ID.
+    let body = env.block_on(async {
+        env.aws
+            .cloudwatch
+            .get_dashboard()
+            .dashboard_name("BedrockUsageMonitoring")
+            .send()
+            .await
+            .expect("dashboard")
+            .dashboard_body()
+            .unwrap_or_default()
+            .to_string()
+    });
+    let body: Value = serde_json::from_str(&body).expect("dashboard JSON");
+    let widget = body["widgets"]
+        .as_array()
+        .and_then(|w| {
+            w.iter().find(|w| {
+                w["properties"]["title"] == "Inference profiles: invocations and tokens"
+            })
+        })
+        .expect("profile widget");
+    let lines = widget["properties"]["metrics"].to_string();
+    assert!(lines.contains(&format!("\"{}\"", chat.id)), "{lines}");
+    assert!(lines.contains("team-chat invocations"), "{lines}");
+    assert!(!lines.contains("known after apply"), "{lines}");
+
+    // The alarm named by profile watches the profile's ID.
+    let alarm = env.block_on(async {
+        env.aws
+            .cloudwatch
+            .describe_alarms()
+            .alarm_names("Bedrock-chat_tokens")
+            .send()
+            .await
+            .expect("alarms")
+    });
+    let dims = alarm.metric_alarms()[0].dimensions();
+    assert_eq!(dims[0].value(), Some(chat.id.as_str()));
+
+    // A second apply writes nothing; status is in sync and shows the ARNs.
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "second apply wrote {:?}", env.writes());
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(0);
+    let doc = status.json();
+    let c = component(&doc, "components", "inference-profiles");
+    assert_eq!(c["state"], "in-sync", "{c:#}");
+    assert!(c["health"].to_string().contains(&chat.arn), "{c:#}");
+
+    // Drift outside the tool: a tag removed, then repaired by apply.
+    assert!(env.standin.untag_profile("team-search", "Team"));
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(2);
+    let c = component(&status.json(), "components", "inference-profiles").clone();
+    assert_eq!(c["state"], "drifted", "{c:#}");
+    assert!(c["drift"].to_string().contains("profiles.team-search.tags"), "{c:#}");
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["bedrock:TagResource"]);
+    assert_eq!(
+        profile(&env, "team-search").and_then(|p| p.tags.get("Team").cloned()),
+        Some("search".into())
+    );
+
+    // A changed description is a replacement: plan says so, apply gives a new ARN.
+    env.write_config(&PROFILES.replace("Search team", "Search and ranking team"));
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let entry = component(&plan.json(), "resources", "inference-profiles").clone();
+    assert_eq!(entry["action"], "replace", "{entry:#}");
+    assert!(entry["notes"].to_string().contains("new ARN"), "{entry:#}");
+    let text = env.run(&["plan"]);
+    assert!(text.stdout.contains("replace"), "{}", text.stdout);
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let replaced = profile(&env, "team-search").expect("replaced");
+    assert_ne!(replaced.arn, search.arn);
+    assert_eq!(replaced.description.as_deref(), Some("Search and ranking team"));
+
+    // A profile someone else made (no stack tag) is left alone by everything below.
+    let foreign_arn = env.block_on(async {
+        bedrock_monitor::aws::emulator_clients(&env.proxy.url(), crate::support::env::REGION)
+            .bedrock
+            .create_inference_profile()
+            .inference_profile_name("someone-elses")
+            .model_source(aws_sdk_bedrock::types::InferenceProfileModelSource::CopyFrom(
+                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0".into(),
+            ))
+            .send()
+            .await
+            .expect("create a foreign profile")
+            .inference_profile_arn()
+            .to_string()
+    });
+
+    // Dropped from the config: deleted, because it carries the stack tag.
+    let only_chat = PROFILES
+        .split("[[inference_profiles]]")
+        .enumerate()
+        .filter(|(i, _)| *i != 1)
+        .map(|(_, part)| part)
+        .collect::<Vec<_>>()
+        .join("[[inference_profiles]]");
+    env.write_config(&only_chat);
+    let plan = env.run(&["plan", "-o", "json"]);
+    let entry = component(&plan.json(), "resources", "inference-profiles").clone();
+    assert!(entry["notes"].to_string().contains("no longer names it"), "{entry:#}");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(profile(&env, "team-search").is_none());
+    assert!(profile(&env, "team-chat").is_some());
+
+    // cleanup deletes the stack's profiles only.
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    let left: Vec<String> = env
+        .standin
+        .inference_profiles()
+        .into_iter()
+        .map(|p| p.arn)
+        .collect();
+    assert_eq!(left, vec![foreign_arn]);
+}
+
+#[test]
+fn bad_profile_input_is_refused_before_any_call() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[[inference_profiles]]\nname = \"team, search\"\nmodel = \"arn:aws:bedrock:us-east-1::foundation-model/x\"\ndescription = \"Search (v2)\"\n\n[alarms.x]\nmetric = \"Invocations\"\nstatistic = \"Sum\"\ncomparison = \"GreaterThanThreshold\"\nthreshold = 1\ninference_profile = \"nope\"\n",
+    );
+    env.proxy.clear();
+    let run = env.run(&["validate"]);
+    run.assert_code(3);
+    for field in [
+        "inference_profiles[0].name",
+        "inference_profiles[0].model",
+        "inference_profiles[0].description",
+        "alarms.x.inference_profile",
+    ] {
+        assert!(run.stderr.contains(field), "{field} not named:\n{}", run.stderr);
+    }
+    assert!(run.stderr.contains("bedrock-monitor.toml:"), "{}", run.stderr);
+    let plan = env.run(&["plan"]);
+    plan.assert_code(3);
+    assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
+}
+
+#[test]
+fn cost_allocation_keys_activate_once_billed_and_cleanup_leaves_them() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[stack.tags]\nTeam = \"platform\"\nCostCenter = \"1234\"\n\n[cost_allocation]\n",
+    );
+    // AWS has seen Team on billed usage, not CostCenter yet.
+    env.standin.tag_keys_seen_in_billing(&["Team"]);
+    let run = env.run(&["apply", "--yes"]);
+    run.assert_code(0);
+    assert!(run.stdout.contains("pending"), "{}", run.stdout);
+    assert_eq!(env.standin.active_cost_allocation_tags(), vec!["Team"]);
+
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    let status = env.run(&["status", "-o", "json"]);
+    let c = component(&status.json(), "components", "cost-allocation-tags").clone();
+    assert!(c["health"].to_string().contains("pending"), "{c:#}");
+
+    // A day later CostCenter is on the bill: the next apply activates it.
+    env.standin.tag_keys_seen_in_billing(&["CostCenter"]);
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(
+        env.standin.active_cost_allocation_tags(),
+        vec!["CostCenter", "Team"]
+    );
+
+    let run = env.run(&["cleanup", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    let c = component(&run.json(), "resources", "cost-allocation-tags").clone();
+    assert_eq!(c["action"], "kept", "{c:#}");
+    assert_eq!(
+        env.standin.active_cost_allocation_tags(),
+        vec!["CostCenter", "Team"]
+    );
+}
+
+/// Organizations, DescribeOrganization: a member account sees the organization with another
+/// account as its management account. (moto makes the caller of CreateOrganization the
+/// management account, so the answer is set here.)
+fn as_member_account(env: &TestEnv) {
+    env.proxy.add_rule(Arc::new(AnswerWith(|r: &crate::support::proxy::StrictRequest| {
+        (r.operation == "DescribeOrganization").then(|| {
+            let mut reply = Reply::error(Protocol::Json, 200, "", "");
+            reply.body = json!({"Organization": {
+                "Id": "o-exampleorgid",
+                "Arn": "arn:aws:organizations::999999999999:organization/o-exampleorgid",
+                "MasterAccountId": "999999999999",
+                "MasterAccountArn": "arn:aws:organizations::999999999999:account/o-exampleorgid/999999999999",
+                "MasterAccountEmail": "payer@example.com",
+                "FeatureSet": "ALL",
+            }})
+            .to_string()
+            .into();
+            reply
+        })
+    })));
+}
+
+#[test]
+fn payer_only_components_say_so_in_a_member_account_and_block_nothing_else() {
+    let env = TestEnv::new();
+    as_member_account(&env);
+    env.write_config("[stack.tags]\nTeam = \"platform\"\n\n[cost_allocation]\n");
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(1);
+    let doc = run.json();
+    let c = component(&doc, "resources", "cost-allocation-tags");
+    let error = c["error"].to_string();
+    assert!(error.contains("management account (999999999999)"), "{c:#}");
+    assert!(error.contains("[cost_allocation]"), "{c:#}");
+    for other in ["role", "bucket", "log-group", "logging", "dashboard", "topic", "alarms", "budgets"] {
+        let r = component(&doc, "resources", other);
+        assert_eq!(r["action"], "created", "{r:#}");
+    }
+    // No cost-allocation call was made from the member account.
+    assert!(
+        !env.proxy.calls().iter().any(|c| c.service == "ce"),
+        "{:?}",
+        env.proxy.calls()
+    );
+}
