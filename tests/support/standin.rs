@@ -303,9 +303,8 @@ impl StandIn {
         })
     }
 
-    /// Adds a DIMENSIONAL SERVICE monitor to the default account, as if created before the tool
-    /// ran (for example by the console, which creates one during Cost Explorer onboarding).
-    /// Returns its ARN.
+    /// Adds a DIMENSIONAL SERVICE monitor (an "AWS services monitor") to the default account, as
+    /// if someone had created it before the tool ran. Returns its ARN.
     pub fn add_dimensional_service_monitor(&self, name: &str) -> String {
         self.add_dimensional_service_monitor_to(DEFAULT_ACCOUNT, name)
     }
@@ -1494,9 +1493,12 @@ const CE_OPERATIONS: [&str; 13] = [
 /// default, 100 is used for them too.
 const CE_DEFAULT_PAGE: usize = 100;
 
-/// AWS Cost Anomaly Detection FAQ: "Cost Anomaly Detection allows you to create up to 101
-/// monitors. You can attach up to the maximum of all 101 monitors to an alert subscription."
-const MAX_MONITORS: usize = 101;
+/// AWS Cost Anomaly Detection FAQ: "CAD allows you to create up to one AWS Service Monitor and
+/// 500 custom monitors (Linked Accounts, Cost Allocation Tags, Cost Categories). You can attach
+/// up to the maximum of all 501 monitors to an alert subscription." (An older version of the
+/// FAQ said 101.)
+const MAX_CUSTOM_MONITORS: usize = 500;
+const MAX_SUBSCRIPTION_MONITORS: usize = 501;
 
 /// Cost Explorer API reference, ResourceTag / TagResource: "you can assign a maximum of 50
 /// user-tags to one resource" (TooManyTagsException).
@@ -1963,7 +1965,8 @@ fn monitor_json(m: &AnomalyMonitor) -> Value {
 /// Only one DIMENSIONAL monitor per dimension per account: a second is refused with
 /// `ValidationException` "Limit exceeded on dimensional spend monitor creation" (the service's
 /// answer quoted in aws-cloudformation/cloudformation-coverage-roadmap#2515, "the per-account
-/// quota of 1 DIMENSIONAL monitor per dimension"). Past [`MAX_MONITORS`] monitors the stand-in
+/// quota of 1 DIMENSIONAL monitor per dimension"; the stand-in applies it per dimension whatever
+/// the TAG or COST_CATEGORY key). Past [`MAX_CUSTOM_MONITORS`] CUSTOM monitors the stand-in
 /// answers ServiceQuotaExceededException (the error AWS uses is not documented).
 fn create_monitor(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
     let monitor = &body["AnomalyMonitor"];
@@ -2006,11 +2009,20 @@ fn create_monitor(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Va
             "Limit exceeded on dimensional spend monitor creation".into(),
         ));
     }
-    if acct.anomaly_monitors.len() >= MAX_MONITORS {
+    if monitor_type == "CUSTOM"
+        && acct
+            .anomaly_monitors
+            .iter()
+            .filter(|m| m.monitor_type == "CUSTOM")
+            .count()
+            >= MAX_CUSTOM_MONITORS
+    {
         return Err(json_error(
             400,
             "ServiceQuotaExceededException",
-            &format!("You've reached the limit of {MAX_MONITORS} cost anomaly monitors."),
+            &format!(
+                "You've reached the limit of {MAX_CUSTOM_MONITORS} custom cost anomaly monitors."
+            ),
             Value::Null,
         ));
     }
@@ -2227,14 +2239,14 @@ fn check_subscribers(frequency: &str, subscribers: &[Subscriber]) -> Result<(), 
     Ok(())
 }
 
-/// The monitor ARNs of a subscription: 1–101 (FAQ above), each of the Arn pattern (20–2048),
+/// The monitor ARNs of a subscription: 1–501 (FAQ above), each of the Arn pattern (20–2048),
 /// each a monitor of the account (UnknownMonitorException).
 fn check_monitor_arns(acct: &AccountState, arns: &[&str], field: &str) -> Result<(), Reply> {
-    if arns.is_empty() || arns.len() > MAX_MONITORS {
+    if arns.is_empty() || arns.len() > MAX_SUBSCRIPTION_MONITORS {
         return Err(ce_validation(constraint_message(
             &format!("{arns:?}"),
             field,
-            &format!("Member must have length between 1 and {MAX_MONITORS}"),
+            &format!("Member must have length between 1 and {MAX_SUBSCRIPTION_MONITORS}"),
         )));
     }
     for arn in arns {
@@ -2676,9 +2688,10 @@ struct ExportInput {
 /// Compression GZIP|PARQUET, Overwrite CREATE_NEW_REPORT|OVERWRITE_REPORT) required,
 /// `RefreshCadence.Frequency` SYNCHRONOUS.
 ///
-/// Data Exports user guide, "Creating standard exports": CSV files are gzip-compressed and
-/// Parquet files Parquet-compressed, so PARQUET goes with PARQUET and TEXT_OR_CSV with GZIP.
-/// Only the CUR 2.0 table is served here.
+/// The format and the compression go together: TEXT_OR_CSV with GZIP, PARQUET with PARQUET (the
+/// API reference lists the two enums without saying so; the Data Exports console offers the two
+/// pairs only, and every published example uses one of them). Only the CUR 2.0 table is served
+/// here.
 fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
     let v = exports_validation;
     if export.is_null() {
