@@ -9,6 +9,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use bedrock_monitor::aws::{Clients, emulator_clients};
 
 use crate::support::env::{ACCOUNT, REGION, TestEnv};
+use crate::support::proxy::{Protocol, StrictRequest, StrictRule, Verdict};
 use crate::support::standin::{self, StandIn};
 
 /// The AWS error code of a failed call (panics on success: the test expected an error).
@@ -66,6 +67,144 @@ fn standin_patterns_compile() {
     assert_eq!(StandIn::new().snapshot(), serde_json::json!({}));
 }
 
+/// A request as the proxy hands it to the stand-in, signed for `service` in `region`.
+fn request(
+    service: &str,
+    region: &str,
+    method: &str,
+    path: &str,
+    target: Option<&str>,
+    body: &str,
+) -> StrictRequest {
+    let mut headers = http::HeaderMap::new();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20250101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    );
+    headers.insert("authorization", auth.parse().expect("header"));
+    if let Some(t) = target {
+        headers.insert("x-amz-target", t.parse().expect("header"));
+    }
+    let classification = crate::support::proxy::classify(method, path, &headers, body.as_bytes());
+    StrictRequest {
+        service: classification.service,
+        operation: classification.operation,
+        method: method.to_string(),
+        path: path.to_string(),
+        headers,
+        body: bytes::Bytes::from(body.to_string()),
+        protocol: if target.is_some() {
+            Protocol::Json
+        } else {
+            Protocol::RestJson
+        },
+    }
+}
+
+#[test]
+fn standin_forwards_what_is_not_its_own() {
+    let standin = StandIn::new();
+    let forwarded = |r: StrictRequest| matches!(standin.before(&r), Verdict::Forward);
+    let ce = |op: &str, body: &str| {
+        request(
+            "ce",
+            REGION,
+            "POST",
+            "/",
+            Some(&format!("AWSInsightsIndexService.{op}")),
+            body,
+        )
+    };
+    let guardrail =
+        format!(r#"{{"resourceARN":"arn:aws:bedrock:{REGION}:{ACCOUNT}:guardrail/abc123"}}"#);
+    assert!(forwarded(request(
+        "bedrock",
+        REGION,
+        "POST",
+        "/listTagsForResource",
+        None,
+        &guardrail
+    )));
+    assert!(forwarded(request(
+        "bedrock",
+        REGION,
+        "GET",
+        "/foundation-models",
+        None,
+        ""
+    )));
+    assert!(forwarded(request(
+        "bedrock",
+        REGION,
+        "GET",
+        "/logging/modelinvocations",
+        None,
+        ""
+    )));
+    assert!(forwarded(ce("GetCostAndUsage", "{}")));
+    let category = format!(
+        r#"{{"ResourceArn":"arn:aws:ce::{ACCOUNT}:costcategory/0a1b2c3d-0000-4000-8000-000000000000"}}"#
+    );
+    assert!(forwarded(ce("ListTagsForResource", &category)));
+    assert!(forwarded(request(
+        "bcm-data-exports",
+        REGION,
+        "POST",
+        "/",
+        Some("AWSBillingAndCostManagementDataExports.ListTables"),
+        "{}"
+    )));
+    assert!(forwarded(request(
+        "logs",
+        REGION,
+        "POST",
+        "/",
+        Some("Logs_20140328.DescribeLogGroups"),
+        "{}"
+    )));
+
+    // Its own operations are answered; the proxy names and classifies them.
+    let create = request("bedrock", REGION, "POST", "/inference-profiles", None, "{}");
+    assert_eq!(create.operation, "CreateInferenceProfile");
+    match standin.before(&create) {
+        Verdict::Answer(reply) => {
+            assert_eq!(reply.status, 400);
+            assert_eq!(
+                reply.headers.get("x-amzn-errortype").map(|v| v.as_bytes()),
+                Some(&b"ValidationException"[..])
+            );
+        }
+        _ => panic!("CreateInferenceProfile not answered"),
+    }
+    let delete = request(
+        "bedrock",
+        REGION,
+        "DELETE",
+        "/inference-profiles/abcdefabcdef",
+        None,
+        "",
+    );
+    assert_eq!(delete.operation, "DeleteInferenceProfile");
+    assert!(matches!(standin.before(&delete), Verdict::Answer(r) if r.status == 404));
+
+    // Data Exports is served in us-east-1 only.
+    let elsewhere = request(
+        "bcm-data-exports",
+        "eu-west-1",
+        "POST",
+        "/",
+        Some("AWSBillingAndCostManagementDataExports.ListExports"),
+        "{}",
+    );
+    match standin.before(&elsewhere) {
+        Verdict::Answer(reply) => {
+            assert_eq!(reply.status, 403);
+            let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
+            assert_eq!(body["__type"], "InvalidSignatureException");
+        }
+        _ => panic!("a request for another Region was forwarded"),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Bedrock application inference profiles
 
@@ -81,6 +220,8 @@ fn bedrock_tag(k: &str, v: &str) -> aws_sdk_bedrock::types::Tag {
 }
 
 #[test]
+// The closures return the SDK's own (large) error type.
+#[allow(clippy::result_large_err)]
 fn standin_inference_profiles() {
     use aws_sdk_bedrock::types::{InferenceProfileModelSource, InferenceProfileType};
 
@@ -125,8 +266,9 @@ fn standin_inference_profiles() {
         .collect();
     assert_eq!(
         system_models,
-        ["us-east-1", "us-east-2", "us-west-2"]
-            .map(|r| format!("arn:aws:bedrock:{r}::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"))
+        ["us-east-1", "us-east-2", "us-west-2"].map(|r| format!(
+            "arn:aws:bedrock:{r}::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0"
+        ))
     );
 
     // Create from the system profile, with tags and a description.
@@ -226,8 +368,14 @@ fn standin_inference_profiles() {
     };
     let fm = |region: &str| format!("arn:aws:bedrock:{region}::foundation-model/{HAIKU_FM}");
     assert_eq!(code(create("bad name!", fm(REGION))), "ValidationException");
-    assert_eq!(code(create("x".repeat(65).as_str(), fm(REGION))), "ValidationException");
-    assert_eq!(code(create("elsewhere", fm("us-west-2"))), "ValidationException");
+    assert_eq!(
+        code(create("x".repeat(65).as_str(), fm(REGION))),
+        "ValidationException"
+    );
+    assert_eq!(
+        code(create("elsewhere", fm("us-west-2"))),
+        "ValidationException"
+    );
     assert_eq!(code(create("nested", arn.clone())), "ValidationException");
     assert_eq!(
         code(create(
@@ -280,15 +428,23 @@ fn standin_inference_profiles() {
     names.sort();
     assert_eq!(
         names,
-        ["extra-0", "extra-1", "extra-2", "haiku single", "team-a sonnet"]
+        [
+            "extra-0",
+            "extra-1",
+            "extra-2",
+            "haiku single",
+            "team-a sonnet"
+        ]
     );
     assert_eq!(
-        code(env.block_on(
-            bedrock
-                .list_inference_profiles()
-                .next_token("not-a-token")
-                .send()
-        )),
+        code(
+            env.block_on(
+                bedrock
+                    .list_inference_profiles()
+                    .next_token("not-a-token")
+                    .send()
+            )
+        ),
         "ValidationException"
     );
 
@@ -327,7 +483,8 @@ fn standin_inference_profiles() {
         ),
         Ok(v) => panic!("51 tags accepted: {v:?}"),
     }
-    let absent = format!("arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/zzzzzzzzzzzz");
+    let absent =
+        format!("arn:aws:bedrock:{REGION}:{ACCOUNT}:application-inference-profile/zzzzzzzzzzzz");
     let missing = env.block_on(
         bedrock
             .tag_resource()
@@ -368,12 +525,14 @@ fn standin_inference_profiles() {
     )
     .expect("DeleteInferenceProfile");
     assert_eq!(
-        code(env.block_on(
-            bedrock
-                .get_inference_profile()
-                .inference_profile_identifier(&arn)
-                .send()
-        )),
+        code(
+            env.block_on(
+                bedrock
+                    .get_inference_profile()
+                    .inference_profile_identifier(&arn)
+                    .send()
+            )
+        ),
         "ResourceNotFoundException"
     );
     let again = env.block_on(
@@ -398,7 +557,8 @@ fn standin_inference_profiles() {
     );
 
     // Another account, by its access key: its own profiles, ARNs in its account.
-    env.standin.register_access_key("AKIAOTHERACCOUNT", "210987654321");
+    env.standin
+        .register_access_key("AKIAOTHERACCOUNT", "210987654321");
     let other = with_key(&env, "AKIAOTHERACCOUNT", "us-west-2");
     let theirs = env
         .block_on(
@@ -495,7 +655,11 @@ fn standin_cost_allocation_tags() {
         .map(|t| t.tag_key())
         .collect();
     assert_eq!(keys, ["Project"]);
-    assert!(active.cost_allocation_tags()[0].last_updated_date().is_some());
+    assert!(
+        active.cost_allocation_tags()[0]
+            .last_updated_date()
+            .is_some()
+    );
     let by_key = env
         .block_on(
             ce.list_cost_allocation_tags()
@@ -543,7 +707,8 @@ fn standin_cost_allocation_tags() {
     // More than 20 entries: refused as a whole.
     let mut big = ce.update_cost_allocation_tags_status();
     for i in 0..21 {
-        big = big.cost_allocation_tags_status(entry(&format!("k{i}"), CostAllocationTagStatus::Active));
+        big = big
+            .cost_allocation_tags_status(entry(&format!("k{i}"), CostAllocationTagStatus::Active));
     }
     assert_eq!(code(env.block_on(big.send())), "ValidationException");
 
@@ -553,11 +718,13 @@ fn standin_cost_allocation_tags() {
     assert_eq!(code_list, "AccessDeniedException");
     assert!(message.contains("Linked account"), "{message}");
     assert_eq!(
-        code(env.block_on(
-            ce.update_cost_allocation_tags_status()
-                .cost_allocation_tags_status(entry("Team", CostAllocationTagStatus::Active))
-                .send()
-        )),
+        code(
+            env.block_on(
+                ce.update_cost_allocation_tags_status()
+                    .cost_allocation_tags_status(entry("Team", CostAllocationTagStatus::Active))
+                    .send()
+            )
+        ),
         "AccessDeniedException"
     );
     env.standin.set_member_account(false);
@@ -611,14 +778,21 @@ fn standin_anomaly_detection() {
     let tag = |k: &str, v: &str| ResourceTag::builder().key(k).value(v).build().expect("tag");
 
     // A DIMENSIONAL SERVICE monitor exists already: a second one is refused.
-    let existing = env.standin.add_dimensional_service_monitor("Default-Services-Monitor");
-    let (second, message) = error(env.block_on(
-        ce.create_anomaly_monitor()
-            .anomaly_monitor(dimensional("bedrock-monitor"))
-            .send(),
-    ));
+    let existing = env
+        .standin
+        .add_dimensional_service_monitor("Default-Services-Monitor");
+    let (second, message) = error(
+        env.block_on(
+            ce.create_anomaly_monitor()
+                .anomaly_monitor(dimensional("bedrock-monitor"))
+                .send(),
+        ),
+    );
     assert_eq!(second, "ValidationException");
-    assert_eq!(message, "Limit exceeded on dimensional spend monitor creation");
+    assert_eq!(
+        message,
+        "Limit exceeded on dimensional spend monitor creation"
+    );
 
     // DIMENSIONAL without a dimension, CUSTOM without a specification: refused.
     let bare = AnomalyMonitor::builder()
@@ -636,7 +810,13 @@ fn standin_anomaly_detection() {
         .build()
         .expect("monitor");
     assert_eq!(
-        code(env.block_on(ce.create_anomaly_monitor().anomaly_monitor(custom_bare).send())),
+        code(
+            env.block_on(
+                ce.create_anomaly_monitor()
+                    .anomaly_monitor(custom_bare)
+                    .send()
+            )
+        ),
         "ValidationException"
     );
 
@@ -707,7 +887,8 @@ fn standin_anomaly_detection() {
         .expect("second page");
     assert_eq!(rest.anomaly_monitors().len(), 1);
     assert!(rest.next_page_token().is_none());
-    let unknown = format!("arn:aws:ce::{ACCOUNT}:anomalymonitor/00000000-0000-4000-8000-000000000000");
+    let unknown =
+        format!("arn:aws:ce::{ACCOUNT}:anomalymonitor/00000000-0000-4000-8000-000000000000");
     match env.block_on(ce.get_anomaly_monitors().monitor_arn_list(&unknown).send()) {
         Err(e) => assert!(
             e.as_service_error()
@@ -748,45 +929,50 @@ fn standin_anomaly_detection() {
     );
 
     // IMMEDIATE is for SNS; no threshold at all; an unknown monitor; a bad threshold shape.
-    let with = |f: AnomalySubscriptionFrequency,
-                s: Subscriber,
-                t: Option<Expression>,
-                monitor: &str| {
-        AnomalySubscription::builder()
-            .subscription_name("x")
-            .monitor_arn_list(monitor)
-            .subscribers(s)
-            .frequency(f)
-            .set_threshold_expression(t)
-            .build()
-            .expect("subscription")
-    };
+    let with =
+        |f: AnomalySubscriptionFrequency, s: Subscriber, t: Option<Expression>, monitor: &str| {
+            AnomalySubscription::builder()
+                .subscription_name("x")
+                .monitor_arn_list(monitor)
+                .subscribers(s)
+                .frequency(f)
+                .set_threshold_expression(t)
+                .build()
+                .expect("subscription")
+        };
     let absolute = Some(threshold(Dimension::AnomalyTotalImpactAbsolute, "10"));
     assert_eq!(
-        code(env.block_on(
-            ce.create_anomaly_subscription()
-                .anomaly_subscription(with(
-                    AnomalySubscriptionFrequency::Immediate,
-                    email("a@example.com"),
-                    absolute.clone(),
-                    &monitor_arn
-                ))
-                .send()
-        )),
+        code(
+            env.block_on(
+                ce.create_anomaly_subscription()
+                    .anomaly_subscription(with(
+                        AnomalySubscriptionFrequency::Immediate,
+                        email("a@example.com"),
+                        absolute.clone(),
+                        &monitor_arn
+                    ))
+                    .send()
+            )
+        ),
         "ValidationException"
     );
-    let (no_threshold, message) = error(env.block_on(
-        ce.create_anomaly_subscription()
-            .anomaly_subscription(with(
-                AnomalySubscriptionFrequency::Daily,
-                email("a@example.com"),
-                None,
-                &monitor_arn,
-            ))
-            .send(),
-    ));
+    let (no_threshold, message) = error(
+        env.block_on(
+            ce.create_anomaly_subscription()
+                .anomaly_subscription(with(
+                    AnomalySubscriptionFrequency::Daily,
+                    email("a@example.com"),
+                    None,
+                    &monitor_arn,
+                ))
+                .send(),
+        ),
+    );
     assert_eq!(no_threshold, "ValidationException");
-    assert_eq!(message, "Threshold and ThresholdExpression cannot both be null");
+    assert_eq!(
+        message,
+        "Threshold and ThresholdExpression cannot both be null"
+    );
     match env.block_on(
         ce.create_anomaly_subscription()
             .anomaly_subscription(with(
@@ -805,16 +991,18 @@ fn standin_anomaly_detection() {
         Ok(v) => panic!("a subscription to an unknown monitor: {v:?}"),
     }
     assert_eq!(
-        code(env.block_on(
-            ce.create_anomaly_subscription()
-                .anomaly_subscription(with(
-                    AnomalySubscriptionFrequency::Daily,
-                    email("a@example.com"),
-                    Some(threshold(Dimension::Service, "10")),
-                    &monitor_arn
-                ))
-                .send()
-        )),
+        code(
+            env.block_on(
+                ce.create_anomaly_subscription()
+                    .anomaly_subscription(with(
+                        AnomalySubscriptionFrequency::Daily,
+                        email("a@example.com"),
+                        Some(threshold(Dimension::Service, "10")),
+                        &monitor_arn
+                    ))
+                    .send()
+            )
+        ),
         "ValidationException"
     );
 
@@ -895,12 +1083,14 @@ fn standin_anomaly_detection() {
     assert_eq!(dims.key(), Some(&Dimension::AnomalyTotalImpactAbsolute));
     assert_eq!(dims.values(), ["250"]);
     assert_eq!(
-        code(env.block_on(
-            ce.update_anomaly_subscription()
-                .subscription_arn(&subscription_arn)
-                .frequency(AnomalySubscriptionFrequency::Immediate)
-                .send()
-        )),
+        code(
+            env.block_on(
+                ce.update_anomaly_subscription()
+                    .subscription_arn(&subscription_arn)
+                    .frequency(AnomalySubscriptionFrequency::Immediate)
+                    .send()
+            )
+        ),
         "ValidationException",
         "email subscribers cannot be IMMEDIATE"
     );
@@ -944,12 +1134,14 @@ fn standin_anomaly_detection() {
         .collect();
     assert_eq!(tags, [("Owner", "me")]);
     assert_eq!(
-        code(env.block_on(
-            ce.tag_resource()
-                .resource_arn(&monitor_arn)
-                .resource_tags(tag("aws:reserved", "x"))
-                .send()
-        )),
+        code(
+            env.block_on(
+                ce.tag_resource()
+                    .resource_arn(&monitor_arn)
+                    .resource_tags(tag("aws:reserved", "x"))
+                    .send()
+            )
+        ),
         "ValidationException"
     );
     assert_eq!(
@@ -963,8 +1155,9 @@ fn standin_anomaly_detection() {
         .as_array()
         .expect("subscriptions");
     assert!(
-        subs.iter().any(|s| s["monitors"]
-            == serde_json::json!(["Default-Services-Monitor", "linked accounts"])),
+        subs.iter()
+            .any(|s| s["monitors"]
+                == serde_json::json!(["Default-Services-Monitor", "linked accounts"])),
         "{subs:?}"
     );
     assert!(!snapshot.to_string().contains(&monitor_arn));
@@ -977,11 +1170,13 @@ fn standin_anomaly_detection() {
     )
     .expect("DeleteAnomalySubscription");
     assert_eq!(
-        code(env.block_on(
-            ce.delete_anomaly_subscription()
-                .subscription_arn(&subscription_arn)
-                .send()
-        )),
+        code(
+            env.block_on(
+                ce.delete_anomaly_subscription()
+                    .subscription_arn(&subscription_arn)
+                    .send()
+            )
+        ),
         "UnknownSubscriptionException"
     );
     env.block_on(ce.delete_anomaly_monitor().monitor_arn(&existing).send())
@@ -1075,13 +1270,18 @@ fn export(
 }
 
 #[test]
+// The closures return the SDK's own (large) error type.
+#[allow(clippy::result_large_err)]
 fn standin_data_exports() {
     use aws_sdk_bcmdataexports::types::ResourceTag;
 
     let env = TestEnv::new();
     let aws = through_proxy(&env);
     let de = &aws.dataexports;
-    let daily = [("TIME_GRANULARITY", "DAILY"), ("INCLUDE_RESOURCES", "FALSE")];
+    let daily = [
+        ("TIME_GRANULARITY", "DAILY"),
+        ("INCLUDE_RESOURCES", "FALSE"),
+    ];
 
     let arn = env
         .block_on(
@@ -1121,9 +1321,14 @@ fn standin_data_exports() {
         configs.get("BILLING_VIEW_ARN").map(String::as_str),
         Some(format!("arn:aws:billing::{ACCOUNT}:billingview/primary").as_str())
     );
-    assert_eq!(configs.get("TIME_GRANULARITY").map(String::as_str), Some("DAILY"));
     assert_eq!(
-        got.export_status().and_then(|s| s.status_code()).map(|c| c.as_str()),
+        configs.get("TIME_GRANULARITY").map(String::as_str),
+        Some("DAILY")
+    );
+    assert_eq!(
+        got.export_status()
+            .and_then(|s| s.status_code())
+            .map(|c| c.as_str()),
         Some("HEALTHY")
     );
     assert!(got.export_status().and_then(|s| s.created_at()).is_some());
@@ -1139,7 +1344,13 @@ fn standin_data_exports() {
     // configuration, another table, an unknown property.
     let create = |e| env.block_on(de.create_export().export(e).send());
     assert_eq!(
-        code(create(export("bedrock-cur", QUERY, &daily, "PARQUET", "PARQUET"))),
+        code(create(export(
+            "bedrock-cur",
+            QUERY,
+            &daily,
+            "PARQUET",
+            "PARQUET"
+        ))),
         "ValidationException"
     );
     assert_eq!(
@@ -1171,7 +1382,13 @@ fn standin_data_exports() {
         "The columns in the query provided are not a subset of the table COST_AND_USAGE_REPORT"
     );
     assert_eq!(
-        code(create(export("other", "SELECT * FROM FOCUS_1_0_AWS", &[], "PARQUET", "PARQUET"))),
+        code(create(export(
+            "other",
+            "SELECT * FROM FOCUS_1_0_AWS",
+            &[],
+            "PARQUET",
+            "PARQUET"
+        ))),
         "ValidationException"
     );
     assert_eq!(
@@ -1241,14 +1458,20 @@ fn standin_data_exports() {
         .iter()
         .find(|e| e.name == "bedrock-cur")
         .expect("ours");
-    assert_eq!(ours.table_configurations["COST_AND_USAGE_REPORT"]["TIME_GRANULARITY"], "HOURLY");
+    assert_eq!(
+        ours.table_configurations["COST_AND_USAGE_REPORT"]["TIME_GRANULARITY"],
+        "HOURLY"
+    );
     assert!(
         !ours.table_configurations["COST_AND_USAGE_REPORT"].contains_key("INCLUDE_RESOURCES"),
         "replaced, not merged"
     );
 
     // Outside the tool: a description changed in the console.
-    assert!(env.standin.set_export_description("bedrock-cur", Some("changed")));
+    assert!(
+        env.standin
+            .set_export_description("bedrock-cur", Some("changed"))
+    );
     let got = env
         .block_on(de.get_export().export_arn(&arn).send())
         .expect("GetExport");
@@ -1265,7 +1488,13 @@ fn standin_data_exports() {
     env.block_on(
         de.tag_resource()
             .resource_arn(&arn)
-            .resource_tags(ResourceTag::builder().key("Owner").value("me").build().expect("tag"))
+            .resource_tags(
+                ResourceTag::builder()
+                    .key("Owner")
+                    .value("me")
+                    .build()
+                    .expect("tag"),
+            )
             .send(),
     )
     .expect("TagResource");
@@ -1296,7 +1525,14 @@ fn standin_data_exports() {
 
     // The quota: five CUR 2.0 exports.
     for i in 0..3 {
-        create(export(&format!("more-{i}"), QUERY, &[], "PARQUET", "PARQUET")).expect("export");
+        create(export(
+            &format!("more-{i}"),
+            QUERY,
+            &[],
+            "PARQUET",
+            "PARQUET",
+        ))
+        .expect("export");
     }
     assert_eq!(
         code(create(export("sixth", QUERY, &[], "PARQUET", "PARQUET"))),
@@ -1318,6 +1554,13 @@ fn standin_data_exports() {
         .expect("DeleteExport");
     assert_eq!(deleted.export_arn(), Some(second.as_str()));
     assert_eq!(env.standin.exports().len(), 4);
+
+    // A member account creates exports of its own data like any account.
+    env.block_on(de.delete_export().export_arn(&arn).send())
+        .expect("make room under the quota");
+    env.standin.set_member_account(true);
+    create(export("member-cur", QUERY, &[], "PARQUET", "PARQUET"))
+        .expect("a member account's export");
 
     // Reset forgets everything (the recovery tests reset between items).
     env.standin.reset();

@@ -17,6 +17,8 @@
 //! of its SigV4 credential scope ([`StandIn::register_access_key`]), else moto's default
 //! `123456789012`.
 #![allow(dead_code)]
+// The error of every handler is the AWS error answer itself; these run once per request.
+#![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -237,7 +239,13 @@ impl StandIn {
         }
     }
 
-    /// Makes the default account a member (linked) account of an organization, or not.
+    /// Makes the default account a member (linked) account of an organization, or not. A
+    /// member account gets AccessDeniedException from ListCostAllocationTags and
+    /// UpdateCostAllocationTagsStatus, and may create only DIMENSIONAL SERVICE anomaly monitors
+    /// (the others are the management account's). Data Exports works as for any account: the
+    /// Data Exports user guide, "Using Data Exports with AWS Organizations": "Member accounts can
+    /// also create data exports, but these exports only contain the billing and cost management
+    /// data for that specific member account."
     pub fn set_member_account(&self, member: bool) {
         self.set_member_account_of(DEFAULT_ACCOUNT, member);
     }
@@ -295,9 +303,8 @@ impl StandIn {
         })
     }
 
-    /// Adds a DIMENSIONAL SERVICE monitor to the default account, as if created before the tool
-    /// ran (for example by the console, which creates one during Cost Explorer onboarding).
-    /// Returns its ARN.
+    /// Adds a DIMENSIONAL SERVICE monitor (an "AWS services monitor") to the default account, as
+    /// if someone had created it before the tool ran. Returns its ARN.
     pub fn add_dimensional_service_monitor(&self, name: &str) -> String {
         self.add_dimensional_service_monitor_to(DEFAULT_ACCOUNT, name)
     }
@@ -404,7 +411,12 @@ fn snapshot_account(acct: &AccountState) -> Value {
     let tags: BTreeMap<String, Value> = acct
         .cost_allocation_tags
         .values()
-        .map(|t| (t.key.clone(), json!({"status": t.status, "type": t.tag_type})))
+        .map(|t| {
+            (
+                t.key.clone(),
+                json!({"status": t.status, "type": t.tag_type}),
+            )
+        })
         .collect();
     let monitor_name = |arn: &str| {
         acct.anomaly_monitors
@@ -483,7 +495,10 @@ fn normalise_profile_source(arn: &str) -> String {
 }
 
 fn arn_kind(arn: &str) -> &str {
-    arn.rsplit(':').next().and_then(|r| r.split('/').next()).unwrap_or("")
+    arn.rsplit(':')
+        .next()
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("")
 }
 
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
@@ -650,7 +665,7 @@ fn encode_token(scope: &str, offset: usize) -> String {
 
 /// The offset in a token made by [`encode_token`] for the same scope, if it is one.
 fn decode_token(token: &str, scope: &str) -> Option<usize> {
-    if token.len() % 2 != 0 {
+    if !token.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..token.len())
@@ -672,7 +687,9 @@ fn page<T: Clone>(
 ) -> Result<(Vec<T>, Option<String>), ()> {
     let start = match token {
         None => 0,
-        Some(t) => decode_token(t, scope).filter(|o| *o <= items.len()).ok_or(())?,
+        Some(t) => decode_token(t, scope)
+            .filter(|o| *o <= items.len())
+            .ok_or(())?,
     };
     let end = (start + max).min(items.len());
     let next = (end < items.len()).then(|| encode_token(scope, end));
@@ -732,13 +749,18 @@ fn check_enum(value: &str, field: &str, allowed: &[&str]) -> Result<(), String> 
         Err(constraint_message(
             value,
             field,
-            &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
+            &format!(
+                "Member must satisfy enum value set: [{}]",
+                allowed.join(", ")
+            ),
         ))
     }
 }
 
 fn missing(field: &str) -> String {
-    format!("1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null")
+    format!(
+        "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+    )
 }
 
 /// A required string member.
@@ -986,6 +1008,8 @@ impl StandIn {
         } else {
             match request.json() {
                 Some(body) => body,
+                // Tagging requests that are not ours go to moto, however they look.
+                None if !matches!(op, BedrockOp::Create) => return None,
                 None => {
                     return Some(bedrock_validation(
                         "The request body is not valid JSON.".into(),
@@ -1035,8 +1059,7 @@ fn bedrock_tags(list: &[Value], field: &str) -> Result<Vec<(String, String)>, Re
         let key = required_str(tag, "key", &at("key")).map_err(bedrock_validation)?;
         check_string(key, &at("key"), 1, 128, pat(&BEDROCK_TAG)).map_err(bedrock_validation)?;
         let value = required_str(tag, "value", &at("value")).map_err(bedrock_validation)?;
-        check_string(value, &at("value"), 0, 256, pat(&BEDROCK_TAG))
-            .map_err(bedrock_validation)?;
+        check_string(value, &at("value"), 0, 256, pat(&BEDROCK_TAG)).map_err(bedrock_validation)?;
         if key.to_ascii_lowercase().starts_with("aws:") {
             return Err(bedrock_validation(format!(
                 "Tag keys starting with 'aws:' are reserved for AWS use: {key}"
@@ -1094,7 +1117,9 @@ fn source_models(ctx: &Ctx, copy_from: &str) -> Result<Vec<String>, Reply> {
         }
         return Ok(vec![copy_from.to_string()]);
     }
-    let id = resource.strip_prefix("inference-profile/").unwrap_or(resource);
+    let id = resource
+        .strip_prefix("inference-profile/")
+        .unwrap_or(resource);
     if *region != ctx.region {
         return Err(bedrock_validation(format!(
             "The inference profile {id} must be given by its ARN in {}, the Region of the request.",
@@ -1146,8 +1171,14 @@ fn create_profile(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Va
         source => required_str(source, "copyFrom", "modelSource.copyFrom"),
     }
     .map_err(bedrock_validation)?;
-    check_string(copy_from, "modelSource.copyFrom", 1, 2048, pat(&MODEL_SOURCE_ARN))
-        .map_err(bedrock_validation)?;
+    check_string(
+        copy_from,
+        "modelSource.copyFrom",
+        1,
+        2048,
+        pat(&MODEL_SOURCE_ARN),
+    )
+    .map_err(bedrock_validation)?;
     let tag_list = optional_list(body, "tags", "tags").map_err(bedrock_validation)?;
     let tags = bedrock_tags(tag_list, "tags")?;
 
@@ -1232,24 +1263,24 @@ fn find_profile(acct: &AccountState, ctx: &Ctx, identifier: &str) -> Option<Foun
     } else {
         (None, identifier)
     };
-    if kind.is_none() || kind == Some("application-inference-profile") {
-        if let Some(i) = acct
-            .inference_profiles
-            .iter()
-            .position(|p| p.region == ctx.region && p.id == id)
-        {
-            return Some(FoundProfile::Application(i));
-        }
-    }
-    if kind.is_none() || kind == Some("inference-profile") {
-        if let Some(p) = SYSTEM_PROFILES
-            .iter()
-            .find(|p| p.id == id && p.available_in(&ctx.region))
-        {
-            return Some(FoundProfile::System(p));
-        }
-    }
-    None
+    let application = (kind.is_none() || kind == Some("application-inference-profile"))
+        .then(|| {
+            acct.inference_profiles
+                .iter()
+                .position(|p| p.region == ctx.region && p.id == id)
+        })
+        .flatten()
+        .map(FoundProfile::Application);
+    application.or_else(|| {
+        (kind.is_none() || kind == Some("inference-profile"))
+            .then(|| {
+                SYSTEM_PROFILES
+                    .iter()
+                    .find(|p| p.id == id && p.available_in(&ctx.region))
+            })
+            .flatten()
+            .map(FoundProfile::System)
+    })
 }
 
 fn check_identifier(identifier: &str) -> Result<(), Reply> {
@@ -1411,9 +1442,9 @@ fn untag_profile(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> 
     let mut names = Vec::new();
     for (i, key) in keys.iter().enumerate() {
         let field = format!("tagKeys.{}.member", i + 1);
-        let key = key
-            .as_str()
-            .ok_or_else(|| bedrock_validation(format!("Value {key} at '{field}' is not a string")))?;
+        let key = key.as_str().ok_or_else(|| {
+            bedrock_validation(format!("Value {key} at '{field}' is not a string"))
+        })?;
         check_string(key, &field, 1, 128, pat(&BEDROCK_TAG)).map_err(bedrock_validation)?;
         names.push(key.to_string());
     }
@@ -1462,9 +1493,12 @@ const CE_OPERATIONS: [&str; 13] = [
 /// default, 100 is used for them too.
 const CE_DEFAULT_PAGE: usize = 100;
 
-/// AWS Cost Anomaly Detection FAQ: "Cost Anomaly Detection allows you to create up to 101
-/// monitors. You can attach up to the maximum of all 101 monitors to an alert subscription."
-const MAX_MONITORS: usize = 101;
+/// AWS Cost Anomaly Detection FAQ: "CAD allows you to create up to one AWS Service Monitor and
+/// 500 custom monitors (Linked Accounts, Cost Allocation Tags, Cost Categories). You can attach
+/// up to the maximum of all 501 monitors to an alert subscription." (An older version of the
+/// FAQ said 101.)
+const MAX_CUSTOM_MONITORS: usize = 500;
+const MAX_SUBSCRIPTION_MONITORS: usize = 501;
 
 /// Cost Explorer API reference, ResourceTag / TagResource: "you can assign a maximum of 50
 /// user-tags to one resource" (TooManyTagsException).
@@ -1815,7 +1849,11 @@ fn check_monitor(
     dimension: Option<&str>,
     spec: Option<&Value>,
 ) -> Result<(), String> {
-    check_enum(monitor_type, "anomalyMonitor.monitorType", &["DIMENSIONAL", "CUSTOM"])?;
+    check_enum(
+        monitor_type,
+        "anomalyMonitor.monitorType",
+        &["DIMENSIONAL", "CUSTOM"],
+    )?;
     if monitor_type == "DIMENSIONAL" {
         let Some(d) = dimension else {
             return Err("MonitorDimension is required for a DIMENSIONAL monitor.".into());
@@ -1927,21 +1965,27 @@ fn monitor_json(m: &AnomalyMonitor) -> Value {
 /// Only one DIMENSIONAL monitor per dimension per account: a second is refused with
 /// `ValidationException` "Limit exceeded on dimensional spend monitor creation" (the service's
 /// answer quoted in aws-cloudformation/cloudformation-coverage-roadmap#2515, "the per-account
-/// quota of 1 DIMENSIONAL monitor per dimension"). Past [`MAX_MONITORS`] monitors the stand-in
+/// quota of 1 DIMENSIONAL monitor per dimension"; the stand-in applies it per dimension whatever
+/// the TAG or COST_CATEGORY key). Past [`MAX_CUSTOM_MONITORS`] CUSTOM monitors the stand-in
 /// answers ServiceQuotaExceededException (the error AWS uses is not documented).
 fn create_monitor(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
     let monitor = &body["AnomalyMonitor"];
     if monitor.is_null() {
         return Err(ce_validation(missing("anomalyMonitor")));
     }
-    let name =
-        required_str(monitor, "MonitorName", "anomalyMonitor.monitorName").map_err(ce_validation)?;
-    check_string(name, "anomalyMonitor.monitorName", 0, 1024, None).map_err(ce_validation)?;
-    let monitor_type =
-        required_str(monitor, "MonitorType", "anomalyMonitor.monitorType").map_err(ce_validation)?;
-    let dimension = optional_str(monitor, "MonitorDimension", "anomalyMonitor.monitorDimension")
+    let name = required_str(monitor, "MonitorName", "anomalyMonitor.monitorName")
         .map_err(ce_validation)?;
-    let spec = (!monitor["MonitorSpecification"].is_null()).then(|| &monitor["MonitorSpecification"]);
+    check_string(name, "anomalyMonitor.monitorName", 0, 1024, None).map_err(ce_validation)?;
+    let monitor_type = required_str(monitor, "MonitorType", "anomalyMonitor.monitorType")
+        .map_err(ce_validation)?;
+    let dimension = optional_str(
+        monitor,
+        "MonitorDimension",
+        "anomalyMonitor.monitorDimension",
+    )
+    .map_err(ce_validation)?;
+    let spec =
+        (!monitor["MonitorSpecification"].is_null()).then(|| &monitor["MonitorSpecification"]);
     check_monitor(monitor_type, dimension, spec).map_err(ce_validation)?;
     let tags = ce_tags(
         optional_list(body, "ResourceTags", "resourceTags").map_err(ce_validation)?,
@@ -1965,11 +2009,20 @@ fn create_monitor(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Va
             "Limit exceeded on dimensional spend monitor creation".into(),
         ));
     }
-    if acct.anomaly_monitors.len() >= MAX_MONITORS {
+    if monitor_type == "CUSTOM"
+        && acct
+            .anomaly_monitors
+            .iter()
+            .filter(|m| m.monitor_type == "CUSTOM")
+            .count()
+            >= MAX_CUSTOM_MONITORS
+    {
         return Err(json_error(
             400,
             "ServiceQuotaExceededException",
-            &format!("You've reached the limit of {MAX_MONITORS} cost anomaly monitors."),
+            &format!(
+                "You've reached the limit of {MAX_CUSTOM_MONITORS} custom cost anomaly monitors."
+            ),
             Value::Null,
         ));
     }
@@ -2088,7 +2141,9 @@ fn check_threshold_expression(e: &Value) -> Result<(), String> {
         op @ ("And" | "Or") => {
             let parts = e[op].as_array().map(Vec::as_slice).unwrap_or_default();
             if parts.len() < 2 {
-                return Err(format!("{op} in a ThresholdExpression joins at least two expressions."));
+                return Err(format!(
+                    "{op} in a ThresholdExpression joins at least two expressions."
+                ));
             }
             parts.iter().try_for_each(check_threshold_expression)
         }
@@ -2184,14 +2239,14 @@ fn check_subscribers(frequency: &str, subscribers: &[Subscriber]) -> Result<(), 
     Ok(())
 }
 
-/// The monitor ARNs of a subscription: 1–101 (FAQ above), each of the Arn pattern (20–2048),
+/// The monitor ARNs of a subscription: 1–501 (FAQ above), each of the Arn pattern (20–2048),
 /// each a monitor of the account (UnknownMonitorException).
 fn check_monitor_arns(acct: &AccountState, arns: &[&str], field: &str) -> Result<(), Reply> {
-    if arns.is_empty() || arns.len() > MAX_MONITORS {
+    if arns.is_empty() || arns.len() > MAX_SUBSCRIPTION_MONITORS {
         return Err(ce_validation(constraint_message(
             &format!("{arns:?}"),
             field,
-            &format!("Member must have length between 1 and {MAX_MONITORS}"),
+            &format!("Member must have length between 1 and {MAX_SUBSCRIPTION_MONITORS}"),
         )));
     }
     for arn in arns {
@@ -2237,7 +2292,8 @@ fn subscription_json(s: &AnomalySubscription) -> Value {
 /// hashicorp/terraform-provider-aws#36853); the message for both is not documented.
 fn parse_thresholds(body: &Value, field: &str) -> Result<(Option<f64>, Option<Value>), Reply> {
     let threshold = parse_threshold(body, &format!("{field}threshold"))?;
-    let expression = (!body["ThresholdExpression"].is_null()).then(|| body["ThresholdExpression"].clone());
+    let expression =
+        (!body["ThresholdExpression"].is_null()).then(|| body["ThresholdExpression"].clone());
     if threshold.is_some() && expression.is_some() {
         return Err(ce_validation(
             "Threshold and ThresholdExpression cannot both be specified".into(),
@@ -2258,8 +2314,12 @@ fn create_subscription(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Resu
     if sub.is_null() {
         return Err(ce_validation(missing("anomalySubscription")));
     }
-    let name = required_str(sub, "SubscriptionName", "anomalySubscription.subscriptionName")
-        .map_err(ce_validation)?;
+    let name = required_str(
+        sub,
+        "SubscriptionName",
+        "anomalySubscription.subscriptionName",
+    )
+    .map_err(ce_validation)?;
     check_string(name, "anomalySubscription.subscriptionName", 0, 1024, None)
         .map_err(ce_validation)?;
     if sub["MonitorArnList"].is_null() {
@@ -2274,8 +2334,8 @@ fn create_subscription(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Resu
             .map_err(ce_validation)?,
         "anomalySubscription.subscribers",
     )?;
-    let frequency = required_str(sub, "Frequency", "anomalySubscription.frequency")
-        .map_err(ce_validation)?;
+    let frequency =
+        required_str(sub, "Frequency", "anomalySubscription.frequency").map_err(ce_validation)?;
     check_subscribers(frequency, &subscribers).map_err(ce_validation)?;
     let (threshold, expression) = parse_thresholds(sub, "anomalySubscription.")?;
     let threshold_expression = match (threshold, expression) {
@@ -2356,7 +2416,9 @@ fn subscription_index(acct: &AccountState, body: &Value) -> Result<usize, Reply>
 fn update_subscription(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
     let i = subscription_index(acct, body)?;
     let mut next = acct.anomaly_subscriptions[i].clone();
-    if let Some(name) = optional_str(body, "SubscriptionName", "subscriptionName").map_err(ce_validation)? {
+    if let Some(name) =
+        optional_str(body, "SubscriptionName", "subscriptionName").map_err(ce_validation)?
+    {
         check_string(name, "subscriptionName", 0, 1024, None).map_err(ce_validation)?;
         next.name = name.to_string();
     }
@@ -2524,14 +2586,30 @@ const CUR2_PROPERTIES: [(&str, &[&str]); 6] = [
 /// hashicorp/terraform-provider-aws#43893, #37126).
 const CONFIGURED_COLUMNS: [(&str, bool, &str); 4] = [
     ("line_item_resource_id", false, "INCLUDE_RESOURCES"),
-    ("split_line_item_", true, "INCLUDE_SPLIT_COST_ALLOCATION_DATA"),
-    ("capacity_reservation_", true, "INCLUDE_CAPACITY_RESERVATION_DATA"),
-    ("line_item_iam_principal", false, "INCLUDE_IAM_PRINCIPAL_DATA"),
+    (
+        "split_line_item_",
+        true,
+        "INCLUDE_SPLIT_COST_ALLOCATION_DATA",
+    ),
+    (
+        "capacity_reservation_",
+        true,
+        "INCLUDE_CAPACITY_RESERVATION_DATA",
+    ),
+    (
+        "line_item_iam_principal",
+        false,
+        "INCLUDE_IAM_PRINCIPAL_DATA",
+    ),
 ];
 
 // Data Exports API reference, Export.Name and the billing view ARN shape
 // (`arn:aws:billing::{account}:billingview/primary`).
 pattern!(EXPORT_NAME, r"[0-9A-Za-z\-_]+");
+pattern!(
+    EXPORT_ARN,
+    "arn:aws[-a-z0-9]*:(bcm-data-exports):[-a-z0-9]*:[0-9]{12}:[-a-zA-Z0-9/:_]+"
+);
 pattern!(
     BILLING_VIEW_ARN,
     r"arn:aws[-a-z]*:billing::[0-9]{12}:billingview/[-a-zA-Z0-9_+=.@:/]+"
@@ -2610,9 +2688,10 @@ struct ExportInput {
 /// Compression GZIP|PARQUET, Overwrite CREATE_NEW_REPORT|OVERWRITE_REPORT) required,
 /// `RefreshCadence.Frequency` SYNCHRONOUS.
 ///
-/// Data Exports user guide, "Creating standard exports": CSV files are gzip-compressed and
-/// Parquet files Parquet-compressed, so PARQUET goes with PARQUET and TEXT_OR_CSV with GZIP.
-/// Only the CUR 2.0 table is served here.
+/// The format and the compression go together: TEXT_OR_CSV with GZIP, PARQUET with PARQUET (the
+/// API reference lists the two enums without saying so; the Data Exports console offers the two
+/// pairs only, and every published example uses one of them). Only the CUR 2.0 table is served
+/// here.
 fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
     let v = exports_validation;
     if export.is_null() {
@@ -2628,8 +2707,12 @@ fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
     if data_query.is_null() {
         return Err(v(missing("export.dataQuery")));
     }
-    let query = required_str(data_query, "QueryStatement", "export.dataQuery.queryStatement")
-        .map_err(v)?;
+    let query = required_str(
+        data_query,
+        "QueryStatement",
+        "export.dataQuery.queryStatement",
+    )
+    .map_err(v)?;
     check_string(query, "export.dataQuery.queryStatement", 1, 36000, None).map_err(v)?;
     let Some((columns, table)) = parse_query(query) else {
         return Err(v(format!(
@@ -2674,14 +2757,13 @@ fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
                                 ctx.account
                             )));
                         }
-                    } else if let Some((_, allowed)) =
-                        CUR2_PROPERTIES.iter().find(|(name, _)| *name == key.as_str())
+                    } else if let Some((_, allowed)) = CUR2_PROPERTIES
+                        .iter()
+                        .find(|(name, _)| *name == key.as_str())
                     {
                         check_enum(value, key, allowed).map_err(v)?;
                     } else {
-                        return Err(v(format!(
-                            "{key} is not a table property of {CUR2_TABLE}."
-                        )));
+                        return Err(v(format!("{key} is not a table property of {CUR2_TABLE}.")));
                     }
                     props.insert(key.clone(), value.to_string());
                 }
@@ -2740,17 +2822,31 @@ fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
     let out_at = |m: &str| at(&format!("s3OutputConfigurations.{m}"));
     let mut output_config = Map::new();
     for (key, field, allowed) in [
-        ("OutputType", "outputType", &["CUSTOM", "ATHENA", "REDSHIFT"][..]),
+        (
+            "OutputType",
+            "outputType",
+            &["CUSTOM", "ATHENA", "REDSHIFT"][..],
+        ),
         ("Format", "format", &["TEXT_OR_CSV", "PARQUET"][..]),
         ("Compression", "compression", &["GZIP", "PARQUET"][..]),
-        ("Overwrite", "overwrite", &["CREATE_NEW_REPORT", "OVERWRITE_REPORT"][..]),
+        (
+            "Overwrite",
+            "overwrite",
+            &["CREATE_NEW_REPORT", "OVERWRITE_REPORT"][..],
+        ),
     ] {
         let value = required_str(output, key, &out_at(field)).map_err(v)?;
         check_enum(value, &out_at(field), allowed).map_err(v)?;
         output_config.insert(key.to_string(), json!(value));
     }
-    let format = output_config["Format"].as_str().unwrap_or_default();
-    let compression = output_config["Compression"].as_str().unwrap_or_default();
+    let format = output_config
+        .get("Format")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let compression = output_config
+        .get("Compression")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if (format == "PARQUET") != (compression == "PARQUET") {
         return Err(v(format!(
             "Format {format} cannot be used with compression {compression}: PARQUET files use PARQUET compression and TEXT_OR_CSV files GZIP."
@@ -2771,7 +2867,12 @@ fn parse_export_input(ctx: &Ctx, export: &Value) -> Result<ExportInput, Reply> {
     }
     let frequency =
         required_str(cadence, "Frequency", "export.refreshCadence.frequency").map_err(v)?;
-    check_enum(frequency, "export.refreshCadence.frequency", &["SYNCHRONOUS"]).map_err(v)?;
+    check_enum(
+        frequency,
+        "export.refreshCadence.frequency",
+        &["SYNCHRONOUS"],
+    )
+    .map_err(v)?;
 
     Ok(ExportInput {
         name: name.to_string(),
@@ -2881,8 +2982,12 @@ impl StandIn {
     }
 }
 
+/// The export an `ExportArn` / `ResourceArn` names (API reference, Arn: 20–2048 characters of
+/// `arn:aws[-a-z0-9]*:(bcm-data-exports):[-a-z0-9]*:[0-9]{12}:[-a-zA-Z0-9/:_]+`);
+/// ResourceNotFoundException when the account has no such export.
 fn export_index(acct: &AccountState, body: &Value, key: &str, field: &str) -> Result<usize, Reply> {
     let arn = required_str(body, key, field).map_err(exports_validation)?;
+    check_string(arn, field, 20, 2048, pat(&EXPORT_ARN)).map_err(exports_validation)?;
     acct.exports
         .iter()
         .position(|e| e.arn == arn)
@@ -3045,8 +3150,8 @@ fn untag_export(acct: &mut AccountState, body: &Value) -> Result<Value, Reply> {
     if body["ResourceTagKeys"].is_null() {
         return Err(exports_validation(missing("resourceTagKeys")));
     }
-    let keys = optional_list(body, "ResourceTagKeys", "resourceTagKeys")
-        .map_err(exports_validation)?;
+    let keys =
+        optional_list(body, "ResourceTagKeys", "resourceTagKeys").map_err(exports_validation)?;
     if keys.len() > 200 {
         return Err(exports_validation(constraint_message(
             &format!("[{} keys]", keys.len()),
@@ -3082,8 +3187,13 @@ fn list_export_tags(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
         .iter()
         .map(|(k, v)| json!({"Key": k, "Value": v}))
         .collect();
-    let (items, next) = page(&items, token, max, &format!("ListTagsForResource|{}", e.arn))
-        .map_err(|()| exports_validation("The NextToken is not valid.".into()))?;
+    let (items, next) = page(
+        &items,
+        token,
+        max,
+        &format!("ListTagsForResource|{}", e.arn),
+    )
+    .map_err(|()| exports_validation("The NextToken is not valid.".into()))?;
     let mut out = json!({ "ResourceTags": items });
     if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
         o.insert("NextToken".into(), json!(next));
@@ -3106,6 +3216,7 @@ pub fn patterns_compile() {
         &CE_ARN,
         &SUBSCRIBER_ADDRESS,
         &EXPORT_NAME,
+        &EXPORT_ARN,
         &BILLING_VIEW_ARN,
     ] {
         LazyLock::force(p);
