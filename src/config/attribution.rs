@@ -159,8 +159,14 @@ impl Config {
     }
 }
 
-/// Bedrock's pattern for inference-profile names and descriptions (CreateInferenceProfile):
-/// letters, digits, `:` and `.`, each optionally followed by one space, `_` or `-`.
+/// Bedrock's patterns for inference-profile names (`([0-9a-zA-Z][ _-]?)+`) and descriptions
+/// (`([0-9a-zA-Z:.][ _-]?)+`), CreateInferenceProfile's API reference: letters and digits
+/// (and, in a description, `:` and `.`), each optionally followed by one space, `_` or `-`.
+pub fn profile_name_ok(s: &str) -> bool {
+    !s.contains([':', '.']) && profile_text_ok(s)
+}
+
+/// The description pattern (see [`profile_name_ok`]).
 pub fn profile_text_ok(s: &str) -> bool {
     let mut previous_was_separator = true;
     for ch in s.chars() {
@@ -245,10 +251,10 @@ fn check_profiles(config: &Config, c: &mut Checker) {
             ]
         };
         c.check(
-            p.name.len() <= 64 && profile_text_ok(&p.name),
+            p.name.len() <= 64 && profile_name_ok(&p.name),
             at("name"),
             format!(
-                "{:?} is not a valid inference-profile name: 1-64 letters, digits, ':' or '.', each optionally followed by one space, '_' or '-' (Bedrock's naming rule)",
+                "{:?} is not a valid inference-profile name: 1-64 letters or digits, each optionally followed by one space, '_' or '-' (Bedrock's naming rule)",
                 p.name
             ),
         );

@@ -168,7 +168,11 @@ impl Bucket {
         docs::merge_statements(spec.policy.clone(), observed)
     }
 
-    fn desired(cx: &Context, spec: &BucketSpec, state: Option<&BucketState>) -> Vec<(String, Value)> {
+    fn desired(
+        cx: &Context,
+        spec: &BucketSpec,
+        state: Option<&BucketState>,
+    ) -> Vec<(String, Value)> {
         vec![
             ("region".into(), json!(cx.region)),
             ("versioning".into(), json!("Enabled")),
@@ -300,13 +304,19 @@ impl Bucket {
         AwsError {
             operation: "s3:ListBucket".into(),
             code: Some("BucketInAnotherRegion".into()),
-            message: format!("bucket {} exists in {region}, not in {}", spec.name, cx.region),
+            message: format!(
+                "bucket {} exists in {region}, not in {}",
+                spec.name, cx.region
+            ),
             hint: Some(spec.region_hint.into()),
             details: None,
         }
     }
 
-    fn tagging(spec: &BucketSpec, observed: &BTreeMap<String, String>) -> Result<Tagging, AwsError> {
+    fn tagging(
+        spec: &BucketSpec,
+        observed: &BTreeMap<String, String>,
+    ) -> Result<Tagging, AwsError> {
         // PutBucketTagging replaces the whole set: keep tags set by others.
         let mut all = observed.clone();
         all.extend(spec.tags.clone());
@@ -386,7 +396,11 @@ impl Bucket {
                     .map(|s| s.lifecycle_rules.clone())
                     .unwrap_or_default()
                     .into_iter()
-                    .filter(|r| spec.lifecycle.as_ref().is_none_or(|l| r.id() != Some(l.rule_id)))
+                    .filter(|r| {
+                        spec.lifecycle
+                            .as_ref()
+                            .is_none_or(|l| r.id() != Some(l.rule_id))
+                    })
                     .collect();
                 if let Some(l) = &spec.lifecycle {
                     rules.push(Self::lifecycle_rule(l)?);
@@ -615,13 +629,7 @@ impl Resource for Bucket {
             Ok(spec) => Self::bucket_diff(cx, &spec, &read.bucket),
             Err(e) => Diff::unchanged().with_note(e.to_string()),
         };
-        kms::with_note(
-            diff,
-            cx,
-            key,
-            &BUCKET_KEY,
-            &read.key,
-        )
+        kms::with_note(diff, cx, key, &BUCKET_KEY, &read.key)
     }
 
     fn health(&self, cx: &Context, read: &Self::State) -> Vec<Health> {

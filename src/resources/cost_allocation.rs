@@ -143,7 +143,8 @@ impl Resource for CostAllocationTags {
     async fn apply(&self, cx: &Context, state: &Self::State, _diff: &Diff) -> Result<(), AwsError> {
         let keys = state.to_activate();
         let mut refused = Vec::new();
-        let mut not_yet_billed = Vec::new();
+        // Keys AWS does not list yet, and keys it refused as not found in billing data.
+        let mut not_yet_billed: Vec<String> = state.pending().into_iter().cloned().collect();
         for batch in keys.chunks(UPDATE_BATCH) {
             let entries = batch
                 .iter()

@@ -41,10 +41,7 @@ fn component<'a>(doc: &'a Value, list: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {id} in {doc:#}"))
 }
 
-fn profile<'a>(
-    env: &TestEnv,
-    name: &str,
-) -> Option<crate::support::standin::InferenceProfile> {
+fn profile<'a>(env: &TestEnv, name: &str) -> Option<crate::support::standin::InferenceProfile> {
     env.standin
         .inference_profiles()
         .into_iter()
@@ -62,7 +59,10 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     let search = profile(&env, "team-search").expect("team-search created");
     let chat = profile(&env, "team-chat").expect("team-chat created");
     assert_eq!(search.tags.get("Team").map(String::as_str), Some("search"));
-    assert_eq!(search.tags.get("CostCenter").map(String::as_str), Some("1234"));
+    assert_eq!(
+        search.tags.get("CostCenter").map(String::as_str),
+        Some("1234")
+    );
     assert_eq!(
         search.tags.get("bedrock-monitor:stack").map(String::as_str),
         Some("bedrock-monitor")
@@ -103,9 +103,8 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     let widget = body["widgets"]
         .as_array()
         .and_then(|w| {
-            w.iter().find(|w| {
-                w["properties"]["title"] == "Inference profiles: invocations and tokens"
-            })
+            w.iter()
+                .find(|w| w["properties"]["title"] == "Inference profiles: invocations and tokens")
         })
         .expect("profile widget");
     let lines = widget["properties"]["metrics"].to_string();
@@ -129,7 +128,11 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     // A second apply writes nothing; status is in sync and shows the ARNs.
     env.proxy.clear();
     env.run(&["apply", "--yes"]).assert_code(0);
-    assert!(env.writes().is_empty(), "second apply wrote {:?}", env.writes());
+    assert!(
+        env.writes().is_empty(),
+        "second apply wrote {:?}",
+        env.writes()
+    );
     let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
     status.assert_code(0);
     let doc = status.json();
@@ -143,7 +146,10 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     status.assert_code(2);
     let c = component(&status.json(), "components", "inference-profiles").clone();
     assert_eq!(c["state"], "drifted", "{c:#}");
-    assert!(c["drift"].to_string().contains("profiles.team-search.tags"), "{c:#}");
+    assert!(
+        c["drift"].to_string().contains("profiles.team-search.tags"),
+        "{c:#}"
+    );
     env.proxy.clear();
     env.run(&["apply", "--yes"]).assert_code(0);
     assert_eq!(env.writes(), vec!["bedrock:TagResource"]);
@@ -164,7 +170,10 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     env.run(&["apply", "--yes"]).assert_code(0);
     let replaced = profile(&env, "team-search").expect("replaced");
     assert_ne!(replaced.arn, search.arn);
-    assert_eq!(replaced.description.as_deref(), Some("Search and ranking team"));
+    assert_eq!(
+        replaced.description.as_deref(),
+        Some("Search and ranking team")
+    );
 
     // A profile someone else made (no stack tag) is left alone by everything below.
     let foreign_arn = env.block_on(async {
@@ -172,9 +181,11 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
             .bedrock
             .create_inference_profile()
             .inference_profile_name("someone-elses")
-            .model_source(aws_sdk_bedrock::types::InferenceProfileModelSource::CopyFrom(
-                "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0".into(),
-            ))
+            .model_source(
+                aws_sdk_bedrock::types::InferenceProfileModelSource::CopyFrom(
+                    "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0".into(),
+                ),
+            )
             .send()
             .await
             .expect("create a foreign profile")
@@ -193,7 +204,10 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     env.write_config(&only_chat);
     let plan = env.run(&["plan", "-o", "json"]);
     let entry = component(&plan.json(), "resources", "inference-profiles").clone();
-    assert!(entry["notes"].to_string().contains("no longer names it"), "{entry:#}");
+    assert!(
+        entry["notes"].to_string().contains("no longer names it"),
+        "{entry:#}"
+    );
     env.run(&["apply", "--yes"]).assert_code(0);
     assert!(profile(&env, "team-search").is_none());
     assert!(profile(&env, "team-chat").is_some());
@@ -224,9 +238,17 @@ fn bad_profile_input_is_refused_before_any_call() {
         "inference_profiles[0].description",
         "alarms.x.inference_profile",
     ] {
-        assert!(run.stderr.contains(field), "{field} not named:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(field),
+            "{field} not named:\n{}",
+            run.stderr
+        );
     }
-    assert!(run.stderr.contains("bedrock-monitor.toml:"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("bedrock-monitor.toml:"),
+        "{}",
+        run.stderr
+    );
     let plan = env.run(&["plan"]);
     plan.assert_code(3);
     assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
@@ -304,7 +326,16 @@ fn payer_only_components_say_so_in_a_member_account_and_block_nothing_else() {
     let error = c["error"].to_string();
     assert!(error.contains("management account (999999999999)"), "{c:#}");
     assert!(error.contains("[cost_allocation]"), "{c:#}");
-    for other in ["role", "bucket", "log-group", "logging", "dashboard", "topic", "alarms", "budgets"] {
+    for other in [
+        "role",
+        "bucket",
+        "log-group",
+        "logging",
+        "dashboard",
+        "topic",
+        "alarms",
+        "budgets",
+    ] {
         let r = component(&doc, "resources", other);
         assert_eq!(r["action"], "created", "{r:#}");
     }
