@@ -20,6 +20,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/bucket-policy.json.j2"),
     ),
     (
+        "cur-bucket-policy",
+        include_str!("../templates/cur-bucket-policy.json.j2"),
+    ),
+    (
         "topic-policy",
         include_str!("../templates/topic-policy.json.j2"),
     ),

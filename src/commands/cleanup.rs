@@ -38,6 +38,9 @@ pub struct CleanupReport {
     pub region: String,
     pub resources: Vec<CleanupEntry>,
     pub interrupted: bool,
+    /// What was left on purpose and how to remove it (e.g. a bucket kept without --purge-data).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl CleanupReport {
@@ -83,6 +86,9 @@ impl fmt::Display for CleanupReport {
                 self.count("not-managed")
             )?;
         }
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
         if self.failed() {
             writeln!(f, "Run `bedrock-monitor cleanup` again to finish.")?;
         }
@@ -106,6 +112,8 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
     let prompter = Prompter { interactive };
     let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
     let cx = session.connect(&loaded, progress.clone()).await?;
+    cx.purge_data
+        .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
     let steps = resources::steps_for(&cx.config);
     let reads = futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))).await;
 
@@ -165,6 +173,7 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
         region: cx.region.clone(),
         resources: Vec::new(),
         interrupted: false,
+        notes: Vec::new(),
     };
     if doomed.is_empty() {
         report.resources = entries;
@@ -240,6 +249,7 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
     entries.sort_by_key(|e| steps.iter().position(|s| s.id() == e.id));
     report.resources = entries;
     report.interrupted = interrupt.is_set();
+    report.notes = cx.take_notices();
     session.printer.result(&report)?;
     Ok(if report.interrupted {
         ExitStatus::Interrupted

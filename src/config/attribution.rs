@@ -211,13 +211,13 @@ fn model_id_ok(model: &str) -> bool {
         && model.len() <= 140
 }
 
-/// Data Exports' export-name pattern (`[0-9A-Za-z!\-_.*\'()]+`, 1-128).
+/// Data Exports' export-name pattern (`[0-9A-Za-z\-_]+`, 1-128; API reference, Export).
 fn export_name_ok(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!-_.*'()".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
 }
 
 fn key(parts: &[&str]) -> Vec<PathPart> {
@@ -392,7 +392,7 @@ fn check_cur_export(config: &Config, c: &mut Checker) {
         export_name_ok(&name),
         key(&["cur_export", "name"]),
         format!(
-            "{name:?} is not a valid export name: 1-128 letters, digits and ! - _ . * ' ( ) (Data Exports' naming rule)"
+            "{name:?} is not a valid export name: 1-128 letters, digits, '-' and '_' (Data Exports' naming rule)"
         ),
     );
     if x.bucket.contains("{region}") {

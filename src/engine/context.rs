@@ -70,6 +70,8 @@ pub struct Context {
     pub progress: Arc<dyn Progress>,
     /// Replace a Bedrock logging configuration that points at someone else's destinations.
     pub adopt_logging: AtomicBool,
+    /// `cleanup --purge-data`: buckets that hold data (logs, the CUR) may be emptied.
+    pub purge_data: AtomicBool,
     /// Facts for the final summary that the user must act on (e.g. emails to confirm).
     notices: Mutex<Vec<String>>,
     /// Learned once per run, by the first billing component that needs it.
@@ -91,6 +93,7 @@ impl Context {
             outputs: Mutex::new(Outputs::default()),
             progress,
             adopt_logging: AtomicBool::new(false),
+            purge_data: AtomicBool::new(false),
             notices: Mutex::new(Vec::new()),
             account_kind: tokio::sync::OnceCell::new(),
         }

@@ -589,6 +589,41 @@ impl Bucket {
     }
 }
 
+/// What reading, converging and (with `--purge-data`) emptying and deleting a bucket needs.
+pub fn bucket_permissions(partition: &str, name: &str) -> Vec<Permission> {
+    let bucket = format!("arn:{partition}:s3:::{name}");
+    vec![
+        Permission::new(
+            &[
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+                "s3:CreateBucket",
+                "s3:GetBucketVersioning",
+                "s3:PutBucketVersioning",
+                "s3:GetLifecycleConfiguration",
+                "s3:PutLifecycleConfiguration",
+                "s3:GetEncryptionConfiguration",
+                "s3:PutEncryptionConfiguration",
+                "s3:GetBucketPublicAccessBlock",
+                "s3:PutBucketPublicAccessBlock",
+                "s3:GetBucketPolicy",
+                "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy",
+                "s3:GetBucketTagging",
+                "s3:PutBucketTagging",
+                "s3:ListBucketVersions",
+                "s3:DeleteBucket",
+            ],
+            [bucket.clone()],
+        ),
+        // Only `cleanup --purge-data` empties a bucket.
+        Permission::new(
+            &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            [format!("{bucket}/*")],
+        ),
+    ]
+}
+
 /// Encryption as compared: what the mode means. SSE-S3 (AES256) has no key and no use for a
 /// bucket key (AWS may report the flag either way), so only the algorithm counts for it.
 fn encryption_value(algorithm: &str, kms_key_id: Option<&str>, bucket_key: bool) -> Value {
@@ -651,46 +686,16 @@ impl Resource for Bucket {
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        let bucket = format!("arn:{}:s3:::{}", cx.partition(), cx.bucket_name());
-        vec![
-            Permission::new(
-                &[
-                    "s3:ListBucket",
-                    "s3:GetBucketLocation",
-                    "s3:CreateBucket",
-                    "s3:GetBucketVersioning",
-                    "s3:PutBucketVersioning",
-                    "s3:GetLifecycleConfiguration",
-                    "s3:PutLifecycleConfiguration",
-                    "s3:GetEncryptionConfiguration",
-                    "s3:PutEncryptionConfiguration",
-                    "s3:GetBucketPublicAccessBlock",
-                    "s3:PutBucketPublicAccessBlock",
-                    "s3:GetBucketPolicy",
-                    "s3:PutBucketPolicy",
-                    "s3:DeleteBucketPolicy",
-                    "s3:GetBucketTagging",
-                    "s3:PutBucketTagging",
-                    "s3:ListBucketVersions",
-                    "s3:DeleteBucket",
-                ],
-                [bucket.clone()],
-            ),
-            // Only `cleanup --purge-data` empties the bucket.
-            Permission::new(
-                &["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                [format!("{bucket}/*")],
-            ),
-        ]
-        .into_iter()
-        .chain(
-            cx.config
-                .bucket
-                .kms_key_arn
-                .iter()
-                .map(|key| Permission::new(&["kms:GetKeyPolicy"], [key.clone()])),
-        )
-        .collect()
+        bucket_permissions(cx.partition(), &cx.bucket_name())
+            .into_iter()
+            .chain(
+                cx.config
+                    .bucket
+                    .kms_key_arn
+                    .iter()
+                    .map(|key| Permission::new(&["kms:GetKeyPolicy"], [key.clone()])),
+            )
+            .collect()
     }
 
     async fn delete(&self, cx: &Context, read: &Self::State) -> Result<(), AwsError> {

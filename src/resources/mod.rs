@@ -6,6 +6,7 @@ pub mod anomaly;
 pub mod bucket;
 pub mod budgets;
 pub mod cost_allocation;
+pub mod cur_export;
 pub mod dashboard;
 pub mod inference_profiles;
 pub mod kms;
@@ -40,6 +41,7 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(inference_profiles::InferenceProfiles),
         Node::new(cost_allocation::CostAllocationTags),
         Node::new(anomaly::AnomalyDetection),
+        Node::new(cur_export::CurExport),
     ]
 }
 

@@ -346,3 +346,101 @@ fn payer_only_components_say_so_in_a_member_account_and_block_nothing_else() {
         env.proxy.calls()
     );
 }
+
+#[test]
+fn the_cur_export_converges_into_its_own_bucket_without_drift_from_what_aws_adds() {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    let exports = env.standin.exports();
+    assert_eq!(exports.len(), 1, "{exports:#?}");
+    let export = &exports[0];
+    assert_eq!(export.name, "bedrock-monitor-bedrock-cur");
+    let table = &export.table_configurations["COST_AND_USAGE_REPORT"];
+    assert_eq!(table["INCLUDE_IAM_PRINCIPAL_DATA"], "TRUE");
+    assert_eq!(table["INCLUDE_RESOURCES"], "TRUE");
+    assert_eq!(table["TIME_GRANULARITY"], "DAILY");
+    assert!(
+        export.query.contains("line_item_iam_principal"),
+        "{}",
+        export.query
+    );
+    assert_eq!(
+        export.destination["S3Destination"]["S3Bucket"],
+        "bedrock-cur-123456789012"
+    );
+    assert_eq!(
+        export.destination["S3Destination"]["S3OutputConfigurations"]["Overwrite"],
+        "OVERWRITE_REPORT"
+    );
+    assert_eq!(
+        export.tags.get("bedrock-monitor:stack").map(String::as_str),
+        Some("bedrock-monitor")
+    );
+    let doc = run.json();
+    let ids = &component(&doc, "resources", "cur-export")["ids"];
+    assert_eq!(ids["export"], json!(export.arn));
+
+    // Its bucket, not the log bucket: versioned, closed, with Data Exports' policy.
+    let policy = env.block_on(async {
+        env.aws
+            .s3
+            .get_bucket_policy()
+            .bucket("bedrock-cur-123456789012")
+            .send()
+            .await
+            .expect("CUR bucket policy")
+            .policy()
+            .unwrap_or_default()
+            .to_string()
+    });
+    assert!(
+        policy.contains("bcm-data-exports.amazonaws.com"),
+        "{policy}"
+    );
+    assert!(policy.contains("billingreports.amazonaws.com"), "{policy}");
+    assert!(policy.contains("aws:SourceArn"), "{policy}");
+
+    // GetExport adds BILLING_VIEW_ARN: not drift, no write.
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(0);
+
+    // Edited in the console: drift, repaired by one UpdateExport.
+    assert!(
+        env.standin
+            .set_export_description("bedrock-monitor-bedrock-cur", Some("edited"))
+    );
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(2);
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["bcm-data-exports:UpdateExport"]);
+
+    // cleanup deletes the export and keeps the data unless asked.
+    let run = env.run(&["cleanup", "--yes"]);
+    run.assert_code(0);
+    assert!(env.standin.exports().is_empty());
+    assert!(run.stdout.contains("--purge-data"), "{}", run.stdout);
+    let buckets = |env: &TestEnv| {
+        env.block_on(async {
+            env.aws
+                .s3
+                .list_buckets()
+                .send()
+                .await
+                .expect("buckets")
+                .buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+    };
+    assert!(buckets(&env).contains(&"bedrock-cur-123456789012".to_string()));
+    env.run(&["cleanup", "--yes", "--purge-data"])
+        .assert_code(0);
+    assert!(!buckets(&env).contains(&"bedrock-cur-123456789012".to_string()));
+}
