@@ -41,7 +41,7 @@ fn component<'a>(doc: &'a Value, list: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {id} in {doc:#}"))
 }
 
-fn profile<'a>(env: &TestEnv, name: &str) -> Option<crate::support::standin::InferenceProfile> {
+fn profile(env: &TestEnv, name: &str) -> Option<crate::support::standin::InferenceProfile> {
     env.standin
         .inference_profiles()
         .into_iter()

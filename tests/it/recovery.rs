@@ -40,7 +40,21 @@ emails = ["ops@example.com", "oncall@example.com"]
 
 [stack.tags]
 Project = "genai"
+
+[[inference_profiles]]
+name = "team-search"
+model = "us.anthropic.claude-3-7-sonnet-20250219-v1:0"
+tags = { Team = "search" }
+
+[cost_allocation]
+
+[cur_export]
 "#;
+
+/// What AWS has seen on billed usage before the runs: the keys can be activated.
+fn billed_tag_keys(env: &TestEnv) {
+    env.standin.tag_keys_seen_in_billing(&["Project", "Team"]);
+}
 
 /// How long any one run of the binary may take before the test gives up on it.
 const RUN_LIMIT: Duration = Duration::from_secs(90);
@@ -58,6 +72,7 @@ fn clean() -> &'static Clean {
     CLEAN.get_or_init(|| {
         let env = TestEnv::new();
         env.write_config(CONFIG);
+        billed_tag_keys(&env);
         env.run(&["apply", "--yes"]).assert_code(0);
         let writes = env.proxy.writes().len();
         let snapshot = snapshot(&env);
@@ -67,7 +82,11 @@ fn clean() -> &'static Clean {
                 && snapshot["iam"]["BedrockCloudWatchLoggingRole"].is_object()
                 && snapshot["bedrock_logging"]["cloudwatch"].is_object()
                 && snapshot["sns"]["bedrock-usage-alerts"].is_object()
-                && snapshot["alarms"]["count"].as_u64().unwrap_or(0) >= 7,
+                && snapshot["alarms"]["count"].as_u64().unwrap_or(0) >= 7
+                && snapshot["standin"].to_string().contains("team-search")
+                && snapshot["standin"]
+                    .to_string()
+                    .contains("bedrock-monitor-bedrock-cur"),
             "the clean run did not build the stack: {snapshot:#}"
         );
         Clean { snapshot, writes }
@@ -79,6 +98,7 @@ fn reset(env: &TestEnv) {
     env.proxy.set_options(ProxyOptions::default());
     env.moto.reset();
     env.standin.reset();
+    billed_tag_keys(&env);
     env.proxy.clear();
     env.write_config(CONFIG);
 }
@@ -350,6 +370,7 @@ fn sigkill_at_any_point_then_a_rerun_gives_a_clean_runs_state() {
 fn a_topic_left_by_a_killed_run_converges_like_a_clean_run() {
     let env = TestEnv::new();
     env.write_config(CONFIG);
+    billed_tag_keys(&env);
     env.block_on(
         env.aws
             .sns
@@ -811,6 +832,7 @@ const PROMPT: &str = "What now?";
 /// prompt about the bucket.
 fn at_the_prompt(env: &TestEnv) -> (PtyChild, usize) {
     env.write_config(CONFIG);
+    billed_tag_keys(env);
     env.bucket_in_us_west_2();
     let mut pty = PtyChild::spawn(env.command(&["apply", "--yes"]));
     let at = pty.expect_after(0, PROMPT);
