@@ -444,3 +444,69 @@ fn the_cur_export_converges_into_its_own_bucket_without_drift_from_what_aws_adds
         .assert_code(0);
     assert!(!buckets(&env).contains(&"bedrock-cur-123456789012".to_string()));
 }
+
+#[test]
+fn report_names_profile_rows_and_prices_them_by_their_model() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let env = TestEnv::new();
+    env.write_config(
+        "[[inference_profiles]]\nname = \"team-search\"\nmodel = \"anthropic.claude-3-5-haiku-20241022-v1:0\"\n",
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let id = profile(&env, "team-search").expect("profile").id;
+    // CloudWatch's ModelId for calls through an application profile is the profile's ID.
+    let at = aws_smithy_types::DateTime::from_secs(chrono::Utc::now().timestamp() - 1800);
+    let datum = |metric: &str, value: f64| {
+        MetricDatum::builder()
+            .metric_name(metric)
+            .dimensions(Dimension::builder().name("ModelId").value(&id).build())
+            .timestamp(at)
+            .value(value)
+            .build()
+    };
+    env.block_on(async {
+        env.aws
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/Bedrock")
+            .metric_data(datum("Invocations", 10.0))
+            .metric_data(datum("InputTokenCount", 100_000.0))
+            .metric_data(datum("OutputTokenCount", 20_000.0))
+            .send()
+            .await
+            .expect("put metric data")
+    });
+
+    env.proxy.clear();
+    let run = env.run(&["report", "--hours", "6", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    let row = doc["models"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["model_id"] == json!(id)))
+        .unwrap_or_else(|| panic!("no row for the profile: {doc:#}"));
+    assert_eq!(row["profile"]["name"], "team-search", "{row:#}");
+    assert_eq!(
+        row["profile"]["model"],
+        "anthropic.claude-3-5-haiku-20241022-v1:0"
+    );
+    assert!(row["cost_usd"].as_f64().is_some_and(|c| c > 0.0), "{row:#}");
+    // One call resolves every profile.
+    let lists = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "ListInferenceProfiles")
+        .count();
+    assert_eq!(lists, 1);
+
+    let text = env.run(&["report", "--hours", "6"]);
+    assert!(
+        text.stdout.contains("team-search (profile → anthropic.claude-3-5-haiku"),
+        "{}",
+        text.stdout
+    );
+    let csv = env.run(&["report", "--hours", "6", "-o", "csv"]);
+    assert!(csv.stdout.lines().next().is_some_and(|h| h.ends_with("profile_name,profile_model")), "{}", csv.stdout);
+    assert!(csv.stdout.contains("team-search,anthropic.claude-3-5-haiku"), "{}", csv.stdout);
+}
