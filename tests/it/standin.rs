@@ -141,10 +141,8 @@ fn standin_forwards_what_is_not_its_own() {
         ""
     )));
     assert!(forwarded(ce("GetCostAndUsage", "{}")));
-    let category = format!(
-        r#"{{"ResourceArn":"arn:aws:ce::{ACCOUNT}:costcategory/0a1b2c3d-0000-4000-8000-000000000000"}}"#
-    );
-    assert!(forwarded(ce("ListTagsForResource", &category)));
+    let budget = format!(r#"{{"ResourceArn":"arn:aws:budgets::{ACCOUNT}:budget/monthly"}}"#);
+    assert!(forwarded(ce("ListTagsForResource", &budget)));
     assert!(forwarded(request(
         "bcm-data-exports",
         REGION,
@@ -185,6 +183,33 @@ fn standin_forwards_what_is_not_its_own() {
     );
     assert_eq!(delete.operation, "DeleteInferenceProfile");
     assert!(matches!(standin.before(&delete), Verdict::Answer(r) if r.status == 404));
+
+    // Cost categories are all the stand-in's, tagging included (moto never sees one).
+    let category = format!(
+        r#"{{"ResourceArn":"arn:aws:ce::{ACCOUNT}:costcategory/0a1b2c3d-0000-4000-8000-000000000000"}}"#
+    );
+    let body_of = |reply: crate::support::proxy::Reply| -> serde_json::Value {
+        serde_json::from_slice(&reply.body).expect("json")
+    };
+    match standin.before(&ce("ListTagsForResource", &category)) {
+        Verdict::Answer(reply) => {
+            assert_eq!(reply.status, 400);
+            assert_eq!(body_of(reply)["__type"], "ResourceNotFoundException");
+        }
+        _ => panic!("tagging of a cost category was forwarded"),
+    }
+    let list = ce("ListCostCategoryDefinitions", "{}");
+    assert_eq!(list.operation, "ListCostCategoryDefinitions");
+    match standin.before(&list) {
+        Verdict::Answer(reply) => {
+            assert_eq!(reply.status, 200);
+            assert_eq!(
+                body_of(reply),
+                serde_json::json!({"CostCategoryReferences": []})
+            );
+        }
+        _ => panic!("ListCostCategoryDefinitions was forwarded"),
+    }
 
     // Data Exports is served in us-east-1 only.
     let elsewhere = request(
