@@ -24,7 +24,8 @@ pub struct TestEnv {
     /// The strict-AWS rules on the proxy, for tests that look at what they refused.
     pub strict: super::strict::Installed,
     /// The stand-in for the AWS operations moto does not serve (inference profiles, cost
-    /// allocation tags, anomaly detection, Data Exports): its state and test controls.
+    /// allocation tags, cost categories, anomaly detection, Data Exports): its state and test
+    /// controls.
     pub standin: Arc<super::standin::StandIn>,
     pub dir: tempfile::TempDir,
     pub aws: Clients,
