@@ -14,13 +14,18 @@ use std::sync::Arc;
 
 fn main() {
     let Some(upstream) = std::env::args().nth(1).filter(|u| u.starts_with("http://")) else {
-        eprintln!("usage: aws_standin http://127.0.0.1:PORT (the moto_server to stand in front of)");
+        eprintln!(
+            "usage: aws_standin http://127.0.0.1:PORT (the moto_server to stand in front of)"
+        );
         std::process::exit(2);
     };
     let proxy = proxy::Proxy::start(&upstream);
     proxy.add_rule(Arc::new(standin::StandIn::new()));
     let mut out = std::io::stdout();
-    if writeln!(out, "{}", proxy.url()).and_then(|()| out.flush()).is_err() {
+    if writeln!(out, "{}", proxy.url())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
         std::process::exit(1);
     }
     // Serve until killed; the proxy runs on its own thread.

@@ -502,11 +502,171 @@ fn report_names_profile_rows_and_prices_them_by_their_model() {
 
     let text = env.run(&["report", "--hours", "6"]);
     assert!(
-        text.stdout.contains("team-search (profile → anthropic.claude-3-5-haiku"),
+        text.stdout
+            .contains("team-search (profile → anthropic.claude-3-5-haiku"),
         "{}",
         text.stdout
     );
     let csv = env.run(&["report", "--hours", "6", "-o", "csv"]);
-    assert!(csv.stdout.lines().next().is_some_and(|h| h.ends_with("profile_name,profile_model")), "{}", csv.stdout);
-    assert!(csv.stdout.contains("team-search,anthropic.claude-3-5-haiku"), "{}", csv.stdout);
+    assert!(
+        csv.stdout
+            .lines()
+            .next()
+            .is_some_and(|h| h.ends_with("profile_name,profile_model")),
+        "{}",
+        csv.stdout
+    );
+    assert!(
+        csv.stdout
+            .contains("team-search,anthropic.claude-3-5-haiku"),
+        "{}",
+        csv.stdout
+    );
+}
+
+const ANOMALY: &str = "[anomaly_detection]\nthreshold_usd = 100\nthreshold_percent = 20\n";
+
+#[test]
+fn anomaly_detection_watches_bedrock_spend_through_a_cost_category() {
+    let env = TestEnv::new();
+    let existing = env
+        .standin
+        .add_dimensional_service_monitor("Default-Services-Monitor");
+    env.write_config(ANOMALY);
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let entry = component(&plan.json(), "resources", "anomaly-detection").clone();
+    assert_eq!(entry["action"], "create", "{entry:#}");
+    assert!(
+        entry["notes"]
+            .to_string()
+            .contains("Default-Services-Monitor (SERVICE)"),
+        "{entry:#}"
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+
+    // The category: the tool's definition of Bedrock spend as Cost Category rules.
+    let categories = env.standin.cost_categories();
+    assert_eq!(categories.len(), 1, "{categories:#?}");
+    let category = &categories[0];
+    assert_eq!(category.name, "bedrock-monitor-bedrock-spend");
+    let rules = category.rules.to_string();
+    assert!(
+        rules.contains("SERVICE_CODE") && rules.contains("AmazonBedrock"),
+        "{rules}"
+    );
+    assert!(rules.contains("-MP:"), "{rules}");
+    // The monitor: CUSTOM on the category's Bedrock value; the existing dimensional monitor
+    // is left as it was, and no second one is made.
+    let monitors = env.standin.anomaly_monitors();
+    assert_eq!(monitors.len(), 2, "{monitors:#?}");
+    assert!(monitors.iter().any(|m| m.arn == existing));
+    let ours = monitors
+        .iter()
+        .find(|m| m.name == "bedrock-monitor-bedrock-spend")
+        .expect("our monitor");
+    assert_eq!(ours.monitor_type, "CUSTOM");
+    let spec = ours.specification.clone().unwrap_or_default().to_string();
+    assert!(
+        spec.contains("CostCategories") && spec.contains("bedrock-monitor-bedrock-spend"),
+        "{spec}"
+    );
+    // The subscription: immediate alerts to the topic at both thresholds.
+    let subscriptions = env.standin.anomaly_subscriptions();
+    assert_eq!(subscriptions.len(), 1);
+    let sub = &subscriptions[0];
+    assert_eq!(sub.frequency, "IMMEDIATE");
+    assert_eq!(sub.monitor_arns, vec![ours.arn.clone()]);
+    assert_eq!(sub.subscribers.len(), 1);
+    assert_eq!(sub.subscribers[0].subscriber_type, "SNS");
+    assert!(
+        sub.subscribers[0]
+            .address
+            .ends_with(":bedrock-usage-alerts")
+    );
+    let threshold = sub.threshold_expression.to_string();
+    assert!(
+        threshold.contains("ANOMALY_TOTAL_IMPACT_ABSOLUTE")
+            && threshold.contains("ANOMALY_TOTAL_IMPACT_PERCENTAGE")
+            && threshold.contains("And"),
+        "{threshold}"
+    );
+    // The topic lets Cost Anomaly Detection publish.
+    let policy = env.block_on(async {
+        let topic = &sub.subscribers[0].address;
+        env.aws
+            .sns
+            .get_topic_attributes()
+            .topic_arn(topic)
+            .send()
+            .await
+            .expect("topic attributes")
+            .attributes()
+            .and_then(|a| a.get("Policy").cloned())
+            .unwrap_or_default()
+    });
+    assert!(policy.contains("costalerts.amazonaws.com"), "{policy}");
+
+    // Converged: no writes; status in sync.
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+
+    // The category's rules edited in the console: drift, repaired.
+    assert!(env.standin.set_cost_category_rules(
+        "bedrock-monitor-bedrock-spend",
+        json!([{"Value": "Bedrock", "Rule": {"Dimensions": {"Key": "SERVICE_CODE", "Values": ["AmazonEC2"], "MatchOptions": ["EQUALS"]}}}]),
+    ));
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(2);
+    let c = component(&status.json(), "components", "anomaly-detection").clone();
+    assert!(
+        c["drift"].to_string().contains("cost_category.rules"),
+        "{c:#}"
+    );
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["ce:UpdateCostCategoryDefinition"]);
+
+    // Daily digests go to the emails instead.
+    env.write_config(&format!(
+        "{ANOMALY}frequency = \"DAILY\"\n[alerts]\nemails = [\"ops@example.com\"]\n"
+    ));
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let sub = &env.standin.anomaly_subscriptions()[0];
+    assert_eq!(sub.frequency, "DAILY");
+    assert_eq!(sub.subscribers[0].subscriber_type, "EMAIL");
+    assert_eq!(sub.subscribers[0].address, "ops@example.com");
+
+    // Switched off: what the stack made goes; the account's own monitor stays.
+    env.write_config(&format!("{ANOMALY}enabled = false\n"));
+    let plan = env.run(&["plan", "-o", "json"]);
+    let entry = component(&plan.json(), "resources", "anomaly-detection").clone();
+    assert_eq!(entry["action"], "delete", "{entry:#}");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.standin.anomaly_subscriptions().is_empty());
+    assert!(env.standin.cost_categories().is_empty());
+    let left: Vec<String> = env
+        .standin
+        .anomaly_monitors()
+        .into_iter()
+        .map(|m| m.arn)
+        .collect();
+    assert_eq!(left, vec![existing.clone()]);
+
+    // Back on, then cleanup removes it all again, the dimensional monitor excepted.
+    env.write_config(ANOMALY);
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.standin.anomaly_monitors().len(), 2);
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    assert!(env.standin.cost_categories().is_empty());
+    assert!(env.standin.anomaly_subscriptions().is_empty());
+    let left: Vec<String> = env
+        .standin
+        .anomaly_monitors()
+        .into_iter()
+        .map(|m| m.arn)
+        .collect();
+    assert_eq!(left, vec![existing]);
 }

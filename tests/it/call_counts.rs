@@ -65,8 +65,9 @@ fn a_converged_stack_costs_only_the_documented_reads() {
 /// The cost-attribution components' reads of a converged stack, on top of
 /// [`MAX_CONVERGED_READS`]: Organizations 1 (is this the payer account?, once for all of
 /// them); inference profiles 1 list + 1 tag read per profile; cost-allocation tags 1 list;
-/// the CUR export 3 (list, get, tags) + its bucket 7.
-pub const ATTRIBUTION_READS: usize = 1 + (1 + 1) + 1 + (3 + 7);
+/// the CUR export 3 (list, get, tags) + its bucket 7; anomaly detection 7 (cost categories
+/// list, describe, tags; monitors, tags; subscriptions, tags).
+pub const ATTRIBUTION_READS: usize = 1 + (1 + 1) + 1 + (3 + 7) + 7;
 
 #[test]
 fn the_cost_attribution_components_add_only_their_documented_reads() {
@@ -85,11 +86,22 @@ model = "anthropic.claude-3-5-haiku-20241022-v1:0"
 [cost_allocation]
 
 [cur_export]
+
+[anomaly_detection]
+threshold_usd = 100
 "#,
     );
     env.standin.tag_keys_seen_in_billing(&["Team"]);
     env.run(&["apply", "--yes"]).assert_code(0);
-    check(&env, &["apply", "--yes"], MAX_CONVERGED_READS + ATTRIBUTION_READS);
+    check(
+        &env,
+        &["apply", "--yes"],
+        MAX_CONVERGED_READS + ATTRIBUTION_READS,
+    );
     check(&env, &["plan"], MAX_CONVERGED_READS + ATTRIBUTION_READS);
-    check(&env, &["status"], MAX_CONVERGED_READS + ATTRIBUTION_READS + 2);
+    check(
+        &env,
+        &["status"],
+        MAX_CONVERGED_READS + ATTRIBUTION_READS + 2,
+    );
 }

@@ -49,6 +49,9 @@ tags = { Team = "search" }
 [cost_allocation]
 
 [cur_export]
+
+[anomaly_detection]
+threshold_usd = 100
 "#;
 
 /// What AWS has seen on billed usage before the runs: the keys can be activated.
