@@ -803,28 +803,37 @@ impl Resource for AnomalyDetection {
         facts
     }
 
-    fn permissions(&self, _cx: &Context) -> Vec<Permission> {
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let arns = |kind: &str| format!("arn:{}:ce::{}:{kind}/*", cx.partition(), cx.account.id);
         vec![
-            // Cost Explorer authorizes list and create calls on "*"; the rest could be scoped
-            // to ARNs AWS generates at creation, which a policy cannot name in advance.
+            // Listing and creating take no resource ARN.
             Permission::new(
                 &[
                     "ce:ListCostCategoryDefinitions",
-                    "ce:DescribeCostCategoryDefinition",
                     "ce:CreateCostCategoryDefinition",
-                    "ce:UpdateCostCategoryDefinition",
-                    "ce:DeleteCostCategoryDefinition",
                     "ce:GetAnomalyMonitors",
                     "ce:CreateAnomalyMonitor",
-                    "ce:DeleteAnomalyMonitor",
                     "ce:GetAnomalySubscriptions",
                     "ce:CreateAnomalySubscription",
+                ],
+                ["*".to_string()],
+            ),
+            Permission::new(
+                &[
+                    "ce:DescribeCostCategoryDefinition",
+                    "ce:UpdateCostCategoryDefinition",
+                    "ce:DeleteCostCategoryDefinition",
+                    "ce:DeleteAnomalyMonitor",
                     "ce:UpdateAnomalySubscription",
                     "ce:DeleteAnomalySubscription",
                     "ce:ListTagsForResource",
                     "ce:TagResource",
                 ],
-                ["*".to_string()],
+                [
+                    arns("costcategory"),
+                    arns("anomalymonitor"),
+                    arns("anomalysubscription"),
+                ],
             ),
             Permission::new(&["organizations:DescribeOrganization"], ["*".to_string()]),
         ]

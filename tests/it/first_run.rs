@@ -157,6 +157,12 @@ fn the_permissions_policy_covers_every_call_of_a_full_run() {
     env.run(&["report", "--by-principal"]).assert_code(0);
     env.run(&["cleanup", "--yes", "--purge-data"])
         .assert_code(0);
+    assert_permissions_cover_every_call(&env, &[]);
+}
+
+/// `permissions` (for the config in `env`) grants every IAM action the recorded calls needed,
+/// and grants "*" only for actions AWS cannot scope (the common ones plus `also_unscoped`).
+fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
     let calls = env.proxy.calls();
     assert!(
         calls.len() > 50,
@@ -203,10 +209,60 @@ fn the_permissions_policy_covers_every_call_of_a_full_run() {
                         "bedrock:PutModelInvocationLoggingConfiguration",
                         "bedrock:DeleteModelInvocationLoggingConfiguration",
                     ]
-                    .contains(&a),
+                    .contains(&a)
+                        || also_unscoped.contains(&a),
                     "{a} should be scoped to resource ARNs"
                 );
             }
         }
     }
+}
+
+/// The same with every cost-attribution component: apply, an update, status, report and
+/// cleanup of profiles, cost-allocation tags, anomaly detection and the CUR export.
+#[test]
+fn the_permissions_policy_covers_the_cost_attribution_components() {
+    let env = TestEnv::new();
+    let config = r#"
+[stack.tags]
+Team = "platform"
+
+[[inference_profiles]]
+name = "team-search"
+model = "anthropic.claude-3-5-haiku-20241022-v1:0"
+
+[cost_allocation]
+
+[anomaly_detection]
+threshold_usd = 100
+
+[cur_export]
+"#;
+    env.write_config(config);
+    env.standin.tag_keys_seen_in_billing(&["Team"]);
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.write_config(&config.replace("platform", "search"));
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.run(&["status"]).assert_code(0);
+    env.run(&["report"]).assert_code(0);
+    env.run(&["cleanup", "--yes", "--purge-data"]).assert_code(0);
+    // Cost Explorer's and Data Exports' list and create calls, and Organizations' describe,
+    // take no resource ARN.
+    assert_permissions_cover_every_call(
+        &env,
+        &[
+            "organizations:DescribeOrganization",
+            "ce:ListCostAllocationTags",
+            "ce:UpdateCostAllocationTagsStatus",
+            "ce:ListCostCategoryDefinitions",
+            "ce:CreateCostCategoryDefinition",
+            "ce:GetAnomalyMonitors",
+            "ce:CreateAnomalyMonitor",
+            "ce:GetAnomalySubscriptions",
+            "ce:CreateAnomalySubscription",
+            "bcm-data-exports:ListExports",
+            "bcm-data-exports:CreateExport",
+            "cur:PutReportDefinition",
+        ],
+    );
 }
