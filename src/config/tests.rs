@@ -313,3 +313,14 @@ fn tags_include_the_stack_tag() {
     assert_eq!(tags.get(STACK_TAG_KEY).map(String::as_str), Some("team-a"));
     assert_eq!(tags.get("Project").map(String::as_str), Some("x"));
 }
+
+#[test]
+fn cost_allocation_keys_default_to_stack_and_profile_tag_keys() {
+    let c = parse(
+        "[stack.tags]\nProject = \"p\"\n\n[[inference_profiles]]\nname = \"team-search\"\nmodel = \"anthropic.claude-3-5-haiku-20241022-v1:0\"\ntags = { Team = \"search\" }\n\n[cost_allocation]\n",
+        "t.toml",
+    )
+    .expect("valid");
+    assert_eq!(c.cost_allocation_keys(), vec!["Project", "Team"]);
+    assert!(c.cost_allocation.as_ref().is_some_and(|a| a.enabled));
+}

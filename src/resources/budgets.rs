@@ -1128,6 +1128,22 @@ impl Resource for Budgets {
             let plan = plan_budget(cx, b, observed(b));
             diff.changes.extend(plan.changes);
             diff.notes.extend(plan.notes);
+            // AWS Budgets counts tagged spend only for active cost-allocation tags (an
+            // inference profile's `Team` tag, say).
+            if let Some(tag) = &b.tag_filter {
+                let activated = cx
+                    .config
+                    .cost_allocation
+                    .as_ref()
+                    .is_some_and(|c| c.enabled)
+                    && cx.config.cost_allocation_keys().contains(&tag.key);
+                if !activated {
+                    diff.notes.push(format!(
+                        "budget {} filters on tag {:?}: AWS Budgets sees only active cost-allocation tags; activate it in the Billing console or with [cost_allocation] (it activates [stack.tags] and the inference profiles' tag keys)",
+                        b.name, tag.key
+                    ));
+                }
+            }
         }
         diff.action = if none_exists {
             Action::Create

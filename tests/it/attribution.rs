@@ -212,7 +212,21 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     assert!(profile(&env, "team-search").is_none());
     assert!(profile(&env, "team-chat").is_some());
 
-    // cleanup deletes the stack's profiles only.
+    // --keep leaves them; cleanup then deletes the stack's profiles only.
+    let run = env.run(&[
+        "cleanup",
+        "--yes",
+        "--keep",
+        "inference-profiles",
+        "-o",
+        "json",
+    ]);
+    run.assert_code(0);
+    assert_eq!(
+        component(&run.json(), "resources", "inference-profiles")["action"],
+        "kept"
+    );
+    assert!(profile(&env, "team-chat").is_some());
     env.run(&["cleanup", "--yes"]).assert_code(0);
     let left: Vec<String> = env
         .standin
@@ -669,4 +683,35 @@ fn anomaly_detection_watches_bedrock_spend_through_a_cost_category() {
         .map(|m| m.arn)
         .collect();
     assert_eq!(left, vec![existing]);
+}
+
+#[test]
+fn a_budget_on_a_profile_tag_says_when_the_tag_is_not_activated() {
+    let env = TestEnv::new();
+    let config = r#"
+[[inference_profiles]]
+name = "team-search"
+model = "anthropic.claude-3-5-haiku-20241022-v1:0"
+tags = { Team = "search" }
+
+[[budgets]]
+name = "SearchTeamBedrock"
+limit_usd = 50
+tag_filter = { key = "Team", value = "search" }
+"#;
+    env.write_config(config);
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let notes = component(&plan.json(), "resources", "budgets")["notes"].to_string();
+    assert!(
+        notes.contains("tag \\\"Team\\\"") && notes.contains("[cost_allocation]"),
+        "{notes}"
+    );
+
+    // With [cost_allocation], the profile's tag key is activated by default: no note.
+    env.write_config(&format!("{config}\n[cost_allocation]\n"));
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let notes = component(&plan.json(), "resources", "budgets")["notes"].to_string();
+    assert!(!notes.contains("cost-allocation tags"), "{notes}");
 }

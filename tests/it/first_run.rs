@@ -245,7 +245,8 @@ threshold_usd = 100
     env.run(&["apply", "--yes"]).assert_code(0);
     env.run(&["status"]).assert_code(0);
     env.run(&["report"]).assert_code(0);
-    env.run(&["cleanup", "--yes", "--purge-data"]).assert_code(0);
+    env.run(&["cleanup", "--yes", "--purge-data"])
+        .assert_code(0);
     // Cost Explorer's and Data Exports' list and create calls, and Organizations' describe,
     // take no resource ARN.
     assert_permissions_cover_every_call(
