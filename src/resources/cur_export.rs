@@ -321,8 +321,8 @@ impl CurExport {
         }))
     }
 
-    /// The export first (it writes to the bucket), then the bucket when data may be purged.
-    async fn remove(cx: &Context, state: &CurState) -> Result<(), AwsError> {
+    /// The export, when this stack owns it.
+    async fn delete_owned_export(cx: &Context, state: &CurState) -> Result<(), AwsError> {
         if let Some(e) = state.export.as_ref().filter(|e| Self::owned(cx, &e.tags)) {
             absent_if(
                 cx.aws
@@ -336,6 +336,12 @@ impl CurExport {
             )?;
             cx.forget_id(ComponentId::CurExport, "export");
         }
+        Ok(())
+    }
+
+    /// The export first (it writes to the bucket), then the bucket when data may be purged.
+    async fn remove(cx: &Context, state: &CurState) -> Result<(), AwsError> {
+        Self::delete_owned_export(cx, state).await?;
         if state
             .bucket
             .as_ref()
@@ -464,19 +470,7 @@ impl Resource for CurExport {
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
         if !Self::enabled(cx) {
-            if let Some(e) = state.export.as_ref().filter(|e| Self::owned(cx, &e.tags)) {
-                absent_if(
-                    cx.aws
-                        .dataexports
-                        .delete_export()
-                        .export_arn(&e.arn)
-                        .send()
-                        .await
-                        .aws("bcm-data-exports:DeleteExport"),
-                    NOT_FOUND,
-                )?;
-            }
-            return Ok(());
+            return Self::delete_owned_export(cx, state).await;
         }
         // The bucket and its policy first: Data Exports checks them when the export is made.
         let spec = Self::spec(cx)?;

@@ -434,6 +434,19 @@ fn the_cur_export_converges_into_its_own_bucket_without_drift_from_what_aws_adds
     env.run(&["apply", "--yes"]).assert_code(0);
     assert_eq!(env.writes(), vec!["bcm-data-exports:UpdateExport"]);
 
+    // Switched off: the export goes, the data stays.
+    env.write_config("[cur_export]\nenabled = false\n");
+    let plan = env.run(&["plan", "-o", "json"]);
+    assert_eq!(
+        component(&plan.json(), "resources", "cur-export")["action"],
+        "delete"
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.standin.exports().is_empty());
+    env.write_config("[cur_export]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.standin.exports().len(), 1);
+
     // cleanup deletes the export and keeps the data unless asked.
     let run = env.run(&["cleanup", "--yes"]);
     run.assert_code(0);
