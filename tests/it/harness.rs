@@ -614,7 +614,9 @@ fn request_for(base: &str, protocol: Protocol) -> std::io::Result<RawResponse> {
 fn injected_errors_have_the_protocol_shape() {
     let proxy = Proxy::start(DEAD_UPSTREAM);
     // (protocol, kind, status, body fragment, header to check)
-    let cases: [(Protocol, FaultKind, u16, &str, Option<(&str, &str)>); 8] = [
+    // (protocol, fault, status, error code, header name and value)
+    type Case<'a> = (Protocol, FaultKind, u16, &'a str, Option<(&'a str, &'a str)>);
+    let cases: [Case; 8] = [
         (
             Protocol::Query,
             FaultKind::ServerError,

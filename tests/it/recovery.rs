@@ -101,7 +101,7 @@ fn reset(env: &TestEnv) {
     env.proxy.set_options(ProxyOptions::default());
     env.moto.reset();
     env.standin.reset();
-    billed_tag_keys(&env);
+    billed_tag_keys(env);
     env.proxy.clear();
     env.write_config(CONFIG);
 }
