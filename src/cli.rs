@@ -153,6 +153,12 @@ pub enum Command {
     )]
     Report(ReportArgs),
 
+    /// Run a saved Logs Insights query over the invocation logs (no stack needed)
+    #[command(
+        after_help = "Example:\n  bedrock-monitor query --list\n  bedrock-monitor query tokens-by-model --hours 6\n  bedrock-monitor query most-expensive-requests --start 2026-11-01 --output csv"
+    )]
+    Query(QueryArgs),
+
     /// Print the least-privilege IAM policy for running this tool with this config
     #[command(
         after_help = "Example:\n  bedrock-monitor permissions > bedrock-monitor-operator-policy.json"
@@ -292,6 +298,28 @@ pub enum ReportSource {
     Billing,
     /// Invocations and tokens counted from the invocation log group (Logs Insights)
     Logs,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The saved query to run (see --list)
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// List the saved queries with a line each
+    #[arg(long, conflicts_with_all = ["hours", "start", "end"])]
+    pub list: bool,
+    /// Window length in hours [default: 24]; alone: the last N hours
+    #[arg(long, value_name = "N")]
+    pub hours: Option<u32>,
+    /// Window start: a date (2026-11-01, midnight UTC) or an RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub start: Option<String>,
+    /// Window end [default: now]: a date or an RFC 3339 time
+    #[arg(long, value_name = "TIME")]
+    pub end: Option<String>,
+    /// Give up (and stop the query) after this many seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

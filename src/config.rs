@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use attribution::{
     AnomalyDetectionConfig, CostAllocationConfig, CurExportConfig, InferenceProfileConfig,
+    QueriesConfig,
 };
 pub use locate::Location;
 
@@ -49,6 +50,8 @@ pub struct Config {
     pub cost_allocation: Option<CostAllocationConfig>,
     pub anomaly_detection: Option<AnomalyDetectionConfig>,
     pub cur_export: Option<CurExportConfig>,
+    /// Saved Logs Insights queries; `None`: the component does not run (`query` works anyway).
+    pub queries: Option<QueriesConfig>,
 }
 
 impl Default for Config {
@@ -69,6 +72,7 @@ impl Default for Config {
             cost_allocation: None,
             anomaly_detection: None,
             cur_export: None,
+            queries: None,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod cost;
 pub mod docs;
 pub mod engine;
+pub mod queries;
 pub mod report;
 pub mod resources;
 pub mod ui;

@@ -6,6 +6,7 @@ pub mod cleanup;
 pub mod init;
 pub mod permissions;
 pub mod plan;
+pub mod query;
 pub mod report;
 pub mod status;
 pub mod validate;
@@ -235,8 +236,10 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
     let g = &cli.global;
     init_tracing(g.verbose, g.quiet);
     let printer = Printer::new(g.output, g.quiet, g.verbose, g.color);
-    if g.output == OutputFormat::Csv && !matches!(cli.command, Command::Report(_)) {
-        printer.error("--output csv is only for `report`; use text or json");
+    if g.output == OutputFormat::Csv
+        && !matches!(cli.command, Command::Report(_) | Command::Query(_))
+    {
+        printer.error("--output csv is only for `report` and `query`; use text or json");
         return ExitStatus::InvalidInput;
     }
     let session = Session {
@@ -261,6 +264,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Plan(args) => plan::run(&session, args).await,
             Command::Apply(args) => apply::run(&session, args).await,
             Command::Report(args) => report::run(&session, args).await,
+            Command::Query(args) => query::run(&session, args).await,
             Command::Status(args) => status::run(&session, args).await,
             Command::Cleanup(args) => cleanup::run(&session, args).await,
             Command::Init(args) => init::run(&session, args).await,

@@ -104,7 +104,34 @@ impl CurExportConfig {
     }
 }
 
+/// `[queries]`: the saved Logs Insights queries, as query definitions in a folder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueriesConfig {
+    /// `false` removes the definitions the stack saved.
+    pub enabled: bool,
+    /// The folder (name prefix before `/`); default: the stack name.
+    pub folder: Option<String>,
+}
+
+impl Default for QueriesConfig {
+    fn default() -> Self {
+        QueriesConfig {
+            enabled: true,
+            folder: None,
+        }
+    }
+}
+
 impl Config {
+    /// The query definitions' folder.
+    pub fn queries_folder(&self) -> String {
+        self.queries
+            .as_ref()
+            .and_then(|q| q.folder.clone())
+            .unwrap_or_else(|| self.stack.name.clone())
+    }
+
     pub fn profiles(&self) -> &[InferenceProfileConfig] {
         self.inference_profiles.as_deref().unwrap_or_default()
     }
@@ -238,6 +265,35 @@ pub(super) fn check(config: &Config, c: &mut Checker) {
     check_cost_allocation(config, c);
     check_anomaly(config, c);
     check_cur_export(config, c);
+    check_queries(config, c);
+}
+
+fn check_queries(config: &Config, c: &mut Checker) {
+    if config.queries.is_none() {
+        return;
+    }
+    let folder = config.queries_folder();
+    c.check(
+        !folder.is_empty()
+            && folder.len() <= 200
+            && !folder.starts_with('/')
+            && !folder.ends_with('/')
+            && !folder.chars().any(|ch| ch.is_control()),
+        key(&["queries", "folder"]),
+        format!("{folder:?}: a folder name has 1-200 characters, without a leading or trailing '/'"),
+    );
+    for q in crate::queries::catalog(config) {
+        c.check(
+            q.text.len() <= crate::queries::MAX_QUERY_LENGTH,
+            key(&["pricing"]),
+            format!(
+                "the saved query {} prices requests with every [pricing] entry and would be {} characters, over Logs Insights' {}: remove entries or [queries]",
+                q.name,
+                q.text.len(),
+                crate::queries::MAX_QUERY_LENGTH
+            ),
+        );
+    }
 }
 
 fn check_profiles(config: &Config, c: &mut Checker) {

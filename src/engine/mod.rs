@@ -35,10 +35,11 @@ pub enum ComponentId {
     CostAllocationTags,
     AnomalyDetection,
     CurExport,
+    Queries,
 }
 
 impl ComponentId {
-    pub const ALL: [ComponentId; 12] = [
+    pub const ALL: [ComponentId; 13] = [
         ComponentId::Role,
         ComponentId::Bucket,
         ComponentId::LogGroup,
@@ -51,6 +52,7 @@ impl ComponentId {
         ComponentId::CostAllocationTags,
         ComponentId::AnomalyDetection,
         ComponentId::CurExport,
+        ComponentId::Queries,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +69,7 @@ impl ComponentId {
             ComponentId::CostAllocationTags => "cost-allocation-tags",
             ComponentId::AnomalyDetection => "anomaly-detection",
             ComponentId::CurExport => "cur-export",
+            ComponentId::Queries => "queries",
         }
     }
 

@@ -14,6 +14,7 @@
 pub mod billing;
 pub mod compare;
 pub mod daily;
+pub mod insights;
 pub mod logs;
 pub mod metrics;
 pub mod pricing;

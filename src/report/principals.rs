@@ -13,12 +13,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_cloudwatchlogs::types::{QueryStatus, ResultField};
+use aws_sdk_cloudwatchlogs::types::ResultField;
 use serde::Serialize;
 
-use crate::aws::{AwsError, AwsResultExt};
+use crate::aws::AwsError;
 use crate::config::PriceConfig;
 
+use super::insights::{self, QueryEnd};
 use super::pricing;
 use super::window::Window;
 use super::{round_cost, to_count};
@@ -84,67 +85,28 @@ pub async fn fetch(
     window: &Window,
     pricing: &BTreeMap<String, PriceConfig>,
 ) -> Result<Outcome, AwsError> {
-    let started = logs
-        .start_query()
-        .log_group_name(log_group)
-        .start_time(window.start.timestamp())
-        .end_time(window.end.timestamp())
-        .query_string(PRINCIPAL_QUERY)
-        .send()
-        .await
-        .aws("logs:StartQuery");
-    let started = match started {
-        Ok(out) => out,
-        Err(e) if e.code_is(&["ResourceNotFoundException"]) => {
-            return Ok(Outcome::Unavailable(log_group_missing(log_group)));
-        }
-        Err(e) => return Err(e),
-    };
-    let Some(query_id) = started.query_id().filter(|id| !id.is_empty()) else {
-        return Err(AwsError::bad_response("logs:StartQuery", "queryId"));
-    };
-
-    let deadline = tokio::time::Instant::now() + QUERY_TIMEOUT;
-    let mut delay = Duration::from_millis(250);
-    loop {
-        let out = logs
-            .get_query_results()
-            .query_id(query_id)
-            .send()
-            .await
-            .aws("logs:GetQueryResults")?;
-        match out.status() {
-            Some(QueryStatus::Complete) => {
-                return Ok(match parse_query_results(out.results()) {
-                    Ok(rows) if rows.is_empty() => Outcome::Unavailable(format!(
-                        "no invocation-log records in {log_group} for this window: is invocation \
-                         logging to CloudWatch Logs on? (`bedrock-monitor status`)"
-                    )),
-                    Ok(rows) => Outcome::Rows(price_rows(rows, pricing)),
-                    Err(why) => Outcome::Unavailable(why),
-                });
-            }
-            Some(QueryStatus::Running) | Some(QueryStatus::Scheduled) | None => {}
-            Some(other) => {
-                return Ok(Outcome::Unavailable(format!(
-                    "the Logs Insights query over {log_group} ended with status {}; no \
-                     per-principal breakdown",
-                    other.as_str()
-                )));
-            }
-        }
-        if tokio::time::Instant::now() + delay > deadline {
-            // Best effort: the query stops by itself at its own time limit anyway.
-            let _ = logs.stop_query().query_id(query_id).send().await;
-            return Ok(Outcome::Unavailable(format!(
-                "the Logs Insights query over {log_group} did not finish within {} s; no \
-                 per-principal breakdown (try a shorter window)",
-                QUERY_TIMEOUT.as_secs()
-            )));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    }
+    let end = insights::run(logs, log_group, window, PRINCIPAL_QUERY, QUERY_TIMEOUT, |_, _| {})
+        .await?;
+    Ok(match end {
+        QueryEnd::Rows(rows) => match parse_rows(&rows) {
+            Ok(rows) if rows.is_empty() => Outcome::Unavailable(format!(
+                "no invocation-log records in {log_group} for this window: is invocation \
+                 logging to CloudWatch Logs on? (`bedrock-monitor status`)"
+            )),
+            Ok(rows) => Outcome::Rows(price_rows(rows, pricing)),
+            Err(why) => Outcome::Unavailable(why),
+        },
+        QueryEnd::NoLogGroup => Outcome::Unavailable(log_group_missing(log_group)),
+        QueryEnd::Ended(status) => Outcome::Unavailable(format!(
+            "the Logs Insights query over {log_group} ended with status {status}; no \
+             per-principal breakdown"
+        )),
+        QueryEnd::TimedOut(after) => Outcome::Unavailable(format!(
+            "the Logs Insights query over {log_group} did not finish within {} s; no \
+             per-principal breakdown (try a shorter window)",
+            after.as_secs()
+        )),
+    })
 }
 
 /// The note for a log group that does not exist.
@@ -160,13 +122,25 @@ pub fn log_group_missing(log_group: &str) -> String {
 /// zero. A row without `invocations` means the endpoint did not evaluate `stats` (it returned
 /// raw records instead): that is an error message, not a guess.
 pub fn parse_query_results(rows: &[Vec<ResultField>]) -> Result<Vec<PrincipalRow>, String> {
+    let pairs: Vec<Vec<(String, String)>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .filter_map(|f| Some((f.field()?.to_string(), f.value()?.to_string())))
+                .collect()
+        })
+        .collect();
+    parse_rows(&pairs)
+}
+
+/// [`parse_query_results`] on rows as (field, value) pairs.
+pub fn parse_rows(rows: &[Vec<(String, String)>]) -> Result<Vec<PrincipalRow>, String> {
     let mut parsed = Vec::with_capacity(rows.len());
     for row in rows {
         let field = |name: &str| {
             row.iter()
-                .find(|f| f.field() == Some(name))
-                .and_then(|f| f.value())
-                .map(str::trim)
+                .find(|(f, _)| f == name)
+                .map(|(_, v)| v.trim())
                 .filter(|v| !v.is_empty())
         };
         let Some(invocations) = field("invocations") else {

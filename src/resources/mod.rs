@@ -12,6 +12,7 @@ pub mod inference_profiles;
 pub mod kms;
 pub mod log_group;
 pub mod logging;
+pub mod queries;
 pub mod role;
 pub mod topic;
 
@@ -42,6 +43,7 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(cost_allocation::CostAllocationTags),
         Node::new(anomaly::AnomalyDetection),
         Node::new(cur_export::CurExport),
+        Node::new(queries::Queries),
     ]
 }
 
@@ -56,6 +58,7 @@ pub fn is_configured(id: ComponentId, config: &crate::config::Config) -> bool {
         }
         ComponentId::AnomalyDetection => config.anomaly_detection.is_some(),
         ComponentId::CurExport => config.cur_export.is_some(),
+        ComponentId::Queries => config.queries.is_some(),
         _ => true,
     }
 }
