@@ -159,6 +159,12 @@ pub enum Command {
     )]
     Query(QueryArgs),
 
+    /// Approve a budget action waiting for approval, or reverse one that has fired
+    #[command(
+        after_help = "Example:\n  bedrock-monitor budget-action approve BedrockUsageBudget\n  bedrock-monitor budget-action reverse BedrockUsageBudget --yes   # after raising the limit"
+    )]
+    BudgetAction(BudgetActionArgs),
+
     /// Print the least-privilege IAM policy for running this tool with this config
     #[command(
         after_help = "Example:\n  bedrock-monitor permissions > bedrock-monitor-operator-policy.json"
@@ -298,6 +304,24 @@ pub enum ReportSource {
     Billing,
     /// Invocations and tokens counted from the invocation log group (Logs Insights)
     Logs,
+}
+
+#[derive(Debug, Args)]
+pub struct BudgetActionArgs {
+    /// approve: deny Bedrock now (a pending manual action); reverse: give it back
+    #[arg(value_enum)]
+    pub verb: BudgetActionVerb,
+    /// The budget whose action it is (`[[budgets]] name`)
+    pub budget: String,
+    /// Do it without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BudgetActionVerb {
+    Approve,
+    Reverse,
 }
 
 #[derive(Debug, Args)]

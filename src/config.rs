@@ -3,6 +3,7 @@
 //!
 //! Validation runs before any AWS client is built, so a bad config never costs an AWS call.
 
+pub mod actions;
 pub mod attribution;
 mod locate;
 pub mod rules;
@@ -399,6 +400,35 @@ pub struct BudgetConfig {
     pub tag_filter: Option<TagFilter>,
     /// `None`: the defaults for the period (see [`BudgetConfig::notifications`]).
     pub notifications: Option<Vec<BudgetNotification>>,
+    /// `[budgets.action]`: deny Bedrock to these principals when the threshold is crossed.
+    pub action: Option<BudgetActionConfig>,
+}
+
+/// A budget action that attaches a policy denying Bedrock's invoke actions (opt-in).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BudgetActionConfig {
+    pub threshold_percent: Option<f64>,
+    pub threshold_usd: Option<f64>,
+    pub deny_roles: Vec<String>,
+    pub deny_users: Vec<String>,
+    pub deny_groups: Vec<String>,
+    /// `automatic`, or `manual` (someone approves it in the console or with
+    /// `bedrock-monitor budget-action approve`).
+    pub approval: String,
+}
+
+impl Default for BudgetActionConfig {
+    fn default() -> Self {
+        BudgetActionConfig {
+            threshold_percent: None,
+            threshold_usd: None,
+            deny_roles: Vec::new(),
+            deny_users: Vec::new(),
+            deny_groups: Vec::new(),
+            approval: "manual".into(),
+        }
+    }
 }
 
 impl Default for BudgetConfig {
@@ -409,6 +439,7 @@ impl Default for BudgetConfig {
             time_unit: "MONTHLY".into(),
             tag_filter: None,
             notifications: None,
+            action: None,
         }
     }
 }

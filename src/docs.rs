@@ -28,6 +28,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/topic-policy.json.j2"),
     ),
     ("dashboard", include_str!("../templates/dashboard.json.j2")),
+    (
+        "deny-bedrock-policy",
+        include_str!("../templates/deny-bedrock-policy.json.j2"),
+    ),
+    (
+        "budget-action-trust-policy",
+        include_str!("../templates/budget-action-trust-policy.json.j2"),
+    ),
+    (
+        "budget-action-role-policy",
+        include_str!("../templates/budget-action-role-policy.json.j2"),
+    ),
 ];
 
 /// A template that failed to render or did not produce JSON: a bug in the tool, not in the

@@ -25,7 +25,8 @@ pub struct SavedQuery {
 pub const MAX_QUERY_LENGTH: usize = 10_000;
 
 const MODEL: &str = r#"parse @message /"modelId"\s*:\s*"(?<model>[^"]*)"/"#;
-const PRINCIPAL: &str = r#"parse @message /"identity"\s*:\s*\{\s*"arn"\s*:\s*"(?<principal>[^"]*)"/"#;
+const PRINCIPAL: &str =
+    r#"parse @message /"identity"\s*:\s*\{\s*"arn"\s*:\s*"(?<principal>[^"]*)"/"#;
 const INPUT_TOKENS: &str = r#"parse @message /"inputTokenCount"\s*:\s*(?<in_tokens>\d+)/"#;
 // The last count: a streamed response repeats the counts inside its final chunk first.
 const OUTPUT_TOKENS: &str = r#"parse @message /.*"outputTokenCount"\s*:\s*(?<out_tokens>\d+)/"#;
@@ -161,7 +162,12 @@ mod tests {
     #[test]
     fn every_query_fits_logs_insights_limit_and_reads_tokens_from_the_message() {
         for q in catalog(&Config::default()) {
-            assert!(q.text.len() <= MAX_QUERY_LENGTH, "{}: {}", q.name, q.text.len());
+            assert!(
+                q.text.len() <= MAX_QUERY_LENGTH,
+                "{}: {}",
+                q.name,
+                q.text.len()
+            );
             assert!(!q.text.contains("input.inputTokenCount"), "{}", q.name);
         }
     }

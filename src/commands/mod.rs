@@ -2,6 +2,7 @@
 //! `--output json`) and `Display` (text), and an [`ExitStatus`].
 
 pub mod apply;
+pub mod budget_action;
 pub mod cleanup;
 pub mod init;
 pub mod permissions;
@@ -265,6 +266,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Apply(args) => apply::run(&session, args).await,
             Command::Report(args) => report::run(&session, args).await,
             Command::Query(args) => query::run(&session, args).await,
+            Command::BudgetAction(args) => budget_action::run(&session, args).await,
             Command::Status(args) => status::run(&session, args).await,
             Command::Cleanup(args) => cleanup::run(&session, args).await,
             Command::Init(args) => init::run(&session, args).await,

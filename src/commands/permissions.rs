@@ -47,7 +47,10 @@ fn command_permissions(cx: &Context) -> Vec<(String, Permission)> {
         ),
         (
             "ReadQueryResults".into(),
-            Permission::new(&["logs:GetQueryResults"], ["*".to_string()]),
+            Permission::new(
+                &["logs:GetQueryResults", "logs:StopQuery"],
+                ["*".to_string()],
+            ),
         ),
     ]
 }

@@ -54,7 +54,10 @@ impl fmt::Display for QueryResult {
             self.query, self.description, self.log_group, self.start, self.end
         )?;
         if self.rows.is_empty() {
-            return writeln!(f, "no rows: no matching invocation-log records in this window.");
+            return writeln!(
+                f,
+                "no rows: no matching invocation-log records in this window."
+            );
         }
         let mut table = comfy_table::Table::new();
         table
@@ -65,7 +68,12 @@ impl fmt::Display for QueryResult {
             table.add_row(
                 self.columns
                     .iter()
-                    .map(|c| row.get(c).and_then(|v| v.as_str()).unwrap_or("").to_string())
+                    .map(|c| {
+                        row.get(c)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                            .to_string()
+                    })
                     .collect::<Vec<_>>(),
             );
         }
@@ -125,7 +133,9 @@ pub async fn run(session: &Session, args: &QueryArgs) -> Result<ExitStatus, Comm
     )
     .map_err(|e| CommandError::Usage(e.to_string()))?;
     if args.timeout == 0 {
-        return Err(CommandError::Usage("--timeout 0: give a number of seconds".into()));
+        return Err(CommandError::Usage(
+            "--timeout 0: give a number of seconds".into(),
+        ));
     }
     let clients = session.clients(&loaded).await?;
     let log_group = config.log_group.name.clone();

@@ -280,7 +280,9 @@ fn check_queries(config: &Config, c: &mut Checker) {
             && !folder.ends_with('/')
             && !folder.chars().any(|ch| ch.is_control()),
         key(&["queries", "folder"]),
-        format!("{folder:?}: a folder name has 1-200 characters, without a leading or trailing '/'"),
+        format!(
+            "{folder:?}: a folder name has 1-200 characters, without a leading or trailing '/'"
+        ),
     );
     for q in crate::queries::catalog(config) {
         c.check(

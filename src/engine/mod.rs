@@ -36,10 +36,11 @@ pub enum ComponentId {
     AnomalyDetection,
     CurExport,
     Queries,
+    BudgetActions,
 }
 
 impl ComponentId {
-    pub const ALL: [ComponentId; 13] = [
+    pub const ALL: [ComponentId; 14] = [
         ComponentId::Role,
         ComponentId::Bucket,
         ComponentId::LogGroup,
@@ -53,6 +54,7 @@ impl ComponentId {
         ComponentId::AnomalyDetection,
         ComponentId::CurExport,
         ComponentId::Queries,
+        ComponentId::BudgetActions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -70,6 +72,7 @@ impl ComponentId {
             ComponentId::AnomalyDetection => "anomaly-detection",
             ComponentId::CurExport => "cur-export",
             ComponentId::Queries => "queries",
+            ComponentId::BudgetActions => "budget-actions",
         }
     }
 

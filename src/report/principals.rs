@@ -85,8 +85,15 @@ pub async fn fetch(
     window: &Window,
     pricing: &BTreeMap<String, PriceConfig>,
 ) -> Result<Outcome, AwsError> {
-    let end = insights::run(logs, log_group, window, PRINCIPAL_QUERY, QUERY_TIMEOUT, |_, _| {})
-        .await?;
+    let end = insights::run(
+        logs,
+        log_group,
+        window,
+        PRINCIPAL_QUERY,
+        QUERY_TIMEOUT,
+        |_, _| {},
+    )
+    .await?;
     Ok(match end {
         QueryEnd::Rows(rows) => match parse_rows(&rows) {
             Ok(rows) if rows.is_empty() => Outcome::Unavailable(format!(

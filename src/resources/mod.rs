@@ -4,6 +4,7 @@
 pub mod alarms;
 pub mod anomaly;
 pub mod bucket;
+pub mod budget_actions;
 pub mod budgets;
 pub mod cost_allocation;
 pub mod cur_export;
@@ -39,6 +40,7 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
         Node::new(topic::Topic),
         Node::new(alarms::Alarms),
         Node::new(budgets::Budgets),
+        Node::new(budget_actions::BudgetActions),
         Node::new(inference_profiles::InferenceProfiles),
         Node::new(cost_allocation::CostAllocationTags),
         Node::new(anomaly::AnomalyDetection),
@@ -59,6 +61,7 @@ pub fn is_configured(id: ComponentId, config: &crate::config::Config) -> bool {
         ComponentId::AnomalyDetection => config.anomaly_detection.is_some(),
         ComponentId::CurExport => config.cur_export.is_some(),
         ComponentId::Queries => config.queries.is_some(),
+        ComponentId::BudgetActions => config.budgets.iter().any(|b| b.action.is_some()),
         _ => true,
     }
 }

@@ -11,7 +11,9 @@ use futures::FutureExt;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::engine::{Action, ComponentId, Context, Diff, FieldChange, Ownership, Permission, Resource};
+use crate::engine::{
+    Action, ComponentId, Context, Diff, FieldChange, Ownership, Permission, Resource,
+};
 use crate::queries::catalog;
 use crate::resources::{absent_if, run_bounded};
 
@@ -58,7 +60,10 @@ impl Queries {
     }
 
     /// (name, observed id, new text) to write, and ids to delete.
-    fn writes(cx: &Context, state: &QueriesState) -> (Vec<(String, Option<String>, String)>, Vec<String>) {
+    fn writes(
+        cx: &Context,
+        state: &QueriesState,
+    ) -> (Vec<(String, Option<String>, String)>, Vec<String>) {
         let desired = Self::desired(cx);
         let group = vec![cx.config.log_group.name.clone()];
         let puts = desired

@@ -204,6 +204,7 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
                         "cloudwatch:GetMetricData",
                         "cloudwatch:DescribeAlarms",
                         "logs:GetQueryResults",
+                        "logs:StopQuery",
                         "bedrock:ListInferenceProfiles",
                         "bedrock:GetModelInvocationLoggingConfiguration",
                         "bedrock:PutModelInvocationLoggingConfiguration",

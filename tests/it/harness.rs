@@ -615,7 +615,13 @@ fn injected_errors_have_the_protocol_shape() {
     let proxy = Proxy::start(DEAD_UPSTREAM);
     // (protocol, kind, status, body fragment, header to check)
     // (protocol, fault, status, error code, header name and value)
-    type Case<'a> = (Protocol, FaultKind, u16, &'a str, Option<(&'a str, &'a str)>);
+    type Case<'a> = (
+        Protocol,
+        FaultKind,
+        u16,
+        &'a str,
+        Option<(&'a str, &'a str)>,
+    );
     let cases: [Case; 8] = [
         (
             Protocol::Query,
