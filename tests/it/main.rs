@@ -15,6 +15,7 @@ mod harness;
 mod lifecycle;
 mod logging_retry;
 mod logging_stack;
+mod queries;
 mod recovery;
 mod report;
 mod standin;
