@@ -7,6 +7,7 @@ mod alerting;
 mod attribution;
 mod bad_input;
 mod billing;
+mod budget_actions;
 mod budgets;
 mod call_counts;
 mod dashboard;
