@@ -1,17 +1,21 @@
 //! A stateful stand-in for the AWS operations moto does not serve (its server answers them with
 //! HTTP 500, which the SDK retries): Bedrock application inference profiles, Cost Explorer
-//! cost-allocation tags, cost categories and Cost Anomaly Detection, and Data Exports. It is a
-//! [`StrictRule`] on the test proxy that answers these requests itself and forwards everything
-//! else to moto. (moto serves part of the cost-category API but not
-//! `ListCostCategoryDefinitions`; the stand-in serves all of it, so that one store holds the
-//! categories.)
+//! cost-allocation tags, cost categories and Cost Anomaly Detection, Data Exports, AWS Budgets
+//! budget actions and CloudWatch Logs Insights query definitions. It is a [`StrictRule`] on the
+//! test proxy that answers these requests itself and forwards everything else to moto. (moto
+//! serves part of the cost-category API but not `ListCostCategoryDefinitions`; the stand-in
+//! serves all of it, so that one store holds the categories. moto serves budgets themselves but
+//! not their actions: the stand-in learns which budgets exist from moto's answers passing
+//! through the proxy, see [`BUDGET_OBSERVED_OPERATIONS`].)
 //!
 //! Every rule names the AWS document it follows. Where a behaviour could not be confirmed from a
 //! document, the comment says so and says what was chosen. The sources are:
 //!
 //! - the service API references, read from their published models (botocore's `service-2.json`
-//!   for `bedrock` 2023-04-20, `ce` 2017-10-25 and `bcm-data-exports` 2023-11-26 carry the same
-//!   text, patterns, lengths, HTTP codes and error shapes as the API reference pages);
+//!   for `bedrock` 2023-04-20, `ce` 2017-10-25, `bcm-data-exports` 2023-11-26, `budgets`
+//!   2016-10-20 and `logs` 2014-03-28 carry the same text, patterns, lengths, HTTP codes and
+//!   error shapes as the API reference pages), checked against the member names of the Rust
+//!   SDK's serializers;
 //! - the user guides named at each rule;
 //! - AWS behaviour reported in public issue threads, named where used (error messages AWS sends
 //!   that the references do not print).
@@ -23,7 +27,7 @@
 // The error of every handler is the AWS error answer itself; these run once per request.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -160,6 +164,89 @@ pub struct CostCategory {
     pub tags: BTreeMap<String, String>,
 }
 
+/// The IAM part of a budget action's definition (`Definition.IamActionDefinition`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IamActionDefinition {
+    pub policy_arn: String,
+    /// As given (absent: empty).
+    pub roles: Vec<String>,
+    pub groups: Vec<String>,
+    pub users: Vec<String>,
+}
+
+/// A recipient of a budget action's notifications (Budgets `Subscriber`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetSubscriber {
+    /// `SNS` or `EMAIL`.
+    pub subscription_type: String,
+    pub address: String,
+}
+
+/// One entry of a budget action's history (Budgets `ActionHistory`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionHistoryEntry {
+    /// Seconds since the epoch.
+    pub timestamp: f64,
+    /// The status of the action after the event.
+    pub status: String,
+    /// `SYSTEM`, `CREATE_ACTION`, `UPDATE_ACTION` or `EXECUTE_ACTION` (`DELETE_ACTION` is never
+    /// readable: the history goes with the action).
+    pub event_type: String,
+    pub message: String,
+    /// The action as it was after the event, as DescribeBudgetAction shows it.
+    pub action: Value,
+}
+
+/// A budget action.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BudgetAction {
+    pub account: String,
+    pub budget_name: String,
+    /// A version-4 UUID.
+    pub action_id: String,
+    /// `ACTUAL` or `FORECASTED`.
+    pub notification_type: String,
+    /// `APPLY_IAM_POLICY`, `APPLY_SCP_POLICY` or `RUN_SSM_DOCUMENTS`.
+    pub action_type: String,
+    pub threshold_value: f64,
+    /// `PERCENTAGE` or `ABSOLUTE_VALUE`.
+    pub threshold_type: String,
+    /// `Definition` as stored: the one member that matches the action type, as given.
+    pub definition: Value,
+    /// The IAM definition, for an `APPLY_IAM_POLICY` action.
+    pub iam: Option<IamActionDefinition>,
+    pub execution_role_arn: String,
+    /// `AUTOMATIC` or `MANUAL`.
+    pub approval_model: String,
+    /// `ActionStatus`: `STANDBY`, `PENDING`, `EXECUTION_SUCCESS`, `REVERSE_SUCCESS`, … (see
+    /// [`BUDGET_ACTION_STATUSES`]).
+    pub status: String,
+    pub subscribers: Vec<BudgetSubscriber>,
+    pub tags: BTreeMap<String, String>,
+    /// Oldest first.
+    pub history: Vec<ActionHistoryEntry>,
+}
+
+/// A saved CloudWatch Logs Insights query (query definition).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryDefinition {
+    pub account: String,
+    pub region: String,
+    /// A version-4 UUID.
+    pub id: String,
+    /// `/` separates folders in the console (CloudWatch Logs user guide, "Saving and re-running
+    /// CloudWatch Logs Insights queries": a query saved as `folder/name` is shown in a folder).
+    pub name: String,
+    pub query_string: String,
+    /// `CWLI`, `SQL` or `PPL`.
+    pub query_language: String,
+    pub log_group_names: Vec<String>,
+    /// `parameters` as given (a JSON array of `QueryParameter`), empty when none.
+    pub parameters: Vec<Value>,
+    /// Milliseconds since the epoch.
+    pub last_modified: i64,
+}
+
 /// Everything one account holds. Tests may change it directly with [`StandIn::mutate`] to
 /// simulate changes made outside the tool.
 #[derive(Clone, Debug, Default)]
@@ -175,8 +262,18 @@ pub struct AccountState {
     /// In creation order.
     pub cost_categories: Vec<CostCategory>,
     pub exports: Vec<DataExport>,
+    /// The names of the budgets moto holds for this account, as far as the proxy has seen (see
+    /// [`BUDGET_OBSERVED_OPERATIONS`]). Not part of [`StandIn::snapshot`]: the budgets are
+    /// moto's.
+    pub budgets: BTreeSet<String>,
+    /// In creation order.
+    pub budget_actions: Vec<BudgetAction>,
+    /// All Regions, in creation order.
+    pub query_definitions: Vec<QueryDefinition>,
     /// CreateInferenceProfile `clientRequestToken` → (request fingerprint, profile ARN).
     idempotency: HashMap<String, (String, String)>,
+    /// PutQueryDefinition `region|clientToken` → (request fingerprint, query definition ID).
+    query_tokens: HashMap<String, (String, String)>,
 }
 
 impl AccountState {
@@ -187,6 +284,8 @@ impl AccountState {
             && self.anomaly_subscriptions.is_empty()
             && self.cost_categories.is_empty()
             && self.exports.is_empty()
+            && self.budget_actions.is_empty()
+            && self.query_definitions.is_empty()
     }
 }
 
@@ -273,7 +372,10 @@ impl StandIn {
     /// (the others are the management account's). Data Exports works as for any account: the
     /// Data Exports user guide, "Using Data Exports with AWS Organizations": "Member accounts can
     /// also create data exports, but these exports only contain the billing and cost management
-    /// data for that specific member account."
+    /// data for that specific member account." A member account may not create
+    /// `APPLY_SCP_POLICY` budget actions (Billing user guide, "Configuring AWS Budgets actions":
+    /// "Only a management account can apply SCPs"); the other budget actions and query
+    /// definitions work as for any account.
     pub fn set_member_account(&self, member: bool) {
         self.set_member_account_of(DEFAULT_ACCOUNT, member);
     }
@@ -439,6 +541,100 @@ impl StandIn {
         }
     }
 
+    /// The default account has a budget named `name` in moto that the proxy has not seen (one
+    /// created with the direct clients): budget actions may now be attached to it. See
+    /// [`BUDGET_OBSERVED_OPERATIONS`].
+    pub fn add_budget(&self, name: &str) {
+        self.add_budget_to(DEFAULT_ACCOUNT, name);
+    }
+
+    /// [`Self::add_budget`] for another account.
+    pub fn add_budget_to(&self, account: &str, name: &str) {
+        self.lock()
+            .account(account)
+            .budgets
+            .insert(name.to_string());
+    }
+
+    /// The budget names the stand-in knows for the default account.
+    pub fn known_budgets(&self) -> Vec<String> {
+        self.mutate(|acct| acct.budgets.iter().cloned().collect())
+    }
+
+    /// Spend crossed the action threshold of the default account's budget `budget_name`: what
+    /// AWS does then to every action of the budget that is waiting for it (`STANDBY`). Billing
+    /// user guide, "Configuring AWS Budgets actions": an action runs "either automatically or
+    /// after your manual approval"; "Requires approval - The action was initiated, and is
+    /// waiting for your approval". So an `AUTOMATIC` action is executed (`EXECUTION_SUCCESS`:
+    /// the stand-in models execution as completing at once) and a `MANUAL` one becomes `PENDING`.
+    /// Each gets a `SYSTEM` history entry. Actions in any other status have already gone off
+    /// this period and are left alone. Returns how many actions went off.
+    pub fn cross_budget_action_threshold(&self, budget_name: &str) -> usize {
+        self.cross_budget_action_threshold_of(DEFAULT_ACCOUNT, budget_name)
+    }
+
+    /// [`Self::cross_budget_action_threshold`] for another account.
+    pub fn cross_budget_action_threshold_of(&self, account: &str, budget_name: &str) -> usize {
+        self.mutate_account(account, |acct| {
+            let mut crossed = 0;
+            for a in acct
+                .budget_actions
+                .iter_mut()
+                .filter(|a| a.budget_name == budget_name && a.status == "STANDBY")
+            {
+                let (status, message) = if a.approval_model == "AUTOMATIC" {
+                    (
+                        "EXECUTION_SUCCESS",
+                        "The threshold was exceeded; the action ran.",
+                    )
+                } else {
+                    (
+                        "PENDING",
+                        "The threshold was exceeded; the action is waiting for approval.",
+                    )
+                };
+                a.status = status.to_string();
+                record_action_event(a, "SYSTEM", message);
+                crossed += 1;
+            }
+            crossed
+        })
+    }
+
+    /// Puts the budget action `action_id` (any account) in `status` directly, e.g. an
+    /// `*_IN_PROGRESS` status the stand-in never shows on its own (its executions complete at
+    /// once) or a `*_FAILURE`. No history entry is made. False when there is no such action.
+    pub fn set_budget_action_status(&self, action_id: &str, status: &str) -> bool {
+        assert!(
+            BUDGET_ACTION_STATUSES.contains(&status),
+            "{status} is not an ActionStatus"
+        );
+        let mut state = self.lock();
+        state
+            .accounts
+            .values_mut()
+            .flat_map(|acct| acct.budget_actions.iter_mut())
+            .find(|a| a.action_id == action_id)
+            .map(|a| a.status = status.to_string())
+            .is_some()
+    }
+
+    /// Replaces the query string of the default account's query definition named `name` (in
+    /// any Region), as an edit in the CloudWatch console would; its `lastModified` moves. False
+    /// when there is no such definition.
+    pub fn set_query_string(&self, name: &str, text: &str) -> bool {
+        self.mutate(|acct| {
+            acct.query_definitions
+                .iter_mut()
+                .find(|q| q.name == name)
+                .map(|q| {
+                    q.query_string = text.to_string();
+                    q.last_modified = epoch_millis();
+                })
+                .is_some()
+        })
+    }
+
     // -- accessors --------------------------------------------------------------
 
     fn collect<T>(&self, f: impl Fn(&AccountState) -> Vec<T>) -> Vec<T> {
@@ -492,11 +688,24 @@ impl StandIn {
         })
     }
 
+    /// Every budget action, all accounts, in creation order.
+    pub fn budget_actions(&self) -> Vec<BudgetAction> {
+        self.collect(|a| a.budget_actions.clone())
+    }
+
+    /// Every query definition, all accounts and Regions, in creation order.
+    pub fn query_definitions(&self) -> Vec<QueryDefinition> {
+        self.collect(|a| a.query_definitions.clone())
+    }
+
     /// The stand-in's state, normalised for comparing two runs: no generated IDs, ARN suffixes
-    /// or timestamps (nor cost categories' effective dates and processing status); resources
-    /// keyed by name (anomaly monitors and subscriptions, whose names
-    /// need not be unique, as sorted lists); references to monitors by monitor name; tags
-    /// sorted. Accounts that hold nothing are left out.
+    /// or timestamps (nor cost categories' effective dates and processing status, nor action
+    /// histories); resources keyed by name (anomaly monitors and subscriptions, whose names
+    /// need not be unique, as sorted lists; budget actions by budget name and what they apply,
+    /// query definitions by Region and name, a second one under the same key as `key (2)`);
+    /// references to monitors by monitor name; tags, subscribers and log groups sorted. Accounts
+    /// that hold nothing are left out (the budget names seen in moto's answers are not the
+    /// stand-in's and do not count).
     pub fn snapshot(&self) -> Value {
         let state = self.lock();
         let mut accounts = Map::new();
@@ -611,6 +820,49 @@ fn snapshot_account(acct: &AccountState) -> Value {
             )
         })
         .collect();
+    let actions = keyed_uniquely(
+        acct.budget_actions
+            .iter()
+            .map(|a| {
+                let mut subscribers: Vec<Value> = a
+                    .subscribers
+                    .iter()
+                    .map(|s| json!({"type": s.subscription_type, "address": s.address}))
+                    .collect();
+                subscribers.sort_by_key(|v| v.to_string());
+                (
+                    format!("{}/{}", a.budget_name, action_target(a)),
+                    json!({
+                        "action_type": a.action_type,
+                        "notification_type": a.notification_type,
+                        "threshold": {"value": a.threshold_value, "type": a.threshold_type},
+                        "definition": sorted_string_lists(&a.definition),
+                        "execution_role_arn": a.execution_role_arn,
+                        "approval_model": a.approval_model,
+                        "status": a.status,
+                        "subscribers": subscribers,
+                        "tags": a.tags,
+                    }),
+                )
+            })
+            .collect(),
+    );
+    let queries = keyed_uniquely(
+        acct.query_definitions
+            .iter()
+            .map(|q| {
+                (
+                    format!("{}/{}", q.region, q.name),
+                    json!({
+                        "query_language": q.query_language,
+                        "query_string": q.query_string,
+                        "log_group_names": sorted(q.log_group_names.clone()),
+                        "parameters": q.parameters,
+                    }),
+                )
+            })
+            .collect(),
+    );
     json!({
         "inference_profiles": profiles,
         "cost_allocation_tags": tags,
@@ -618,7 +870,77 @@ fn snapshot_account(acct: &AccountState) -> Value {
         "anomaly_subscriptions": subscriptions,
         "cost_categories": categories,
         "data_exports": exports,
+        "budget_actions": actions,
+        "query_definitions": queries,
     })
+}
+
+/// A map of `items` by key; values that share a key are sorted and the second and later get
+/// `key (2)`, `key (3)`, … (so the map does not depend on creation order).
+fn keyed_uniquely(items: Vec<(String, Value)>) -> BTreeMap<String, Value> {
+    let mut grouped: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (key, value) in items {
+        grouped.entry(key).or_default().push(value);
+    }
+    let mut out = BTreeMap::new();
+    for (key, mut values) in grouped {
+        values.sort_by_key(|v| v.to_string());
+        for (i, value) in values.into_iter().enumerate() {
+            let k = if i == 0 {
+                key.clone()
+            } else {
+                format!("{key} ({})", i + 1)
+            };
+            out.insert(k, value);
+        }
+    }
+    out
+}
+
+/// What a budget action applies, for its snapshot key: the IAM policy ARN, `scp:<policy ID>`
+/// or `ssm:<sub-type>:<Region>`.
+fn action_target(a: &BudgetAction) -> String {
+    let d = &a.definition;
+    match a.action_type.as_str() {
+        "APPLY_IAM_POLICY" => d["IamActionDefinition"]["PolicyArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        "APPLY_SCP_POLICY" => format!(
+            "scp:{}",
+            d["ScpActionDefinition"]["PolicyId"]
+                .as_str()
+                .unwrap_or_default()
+        ),
+        _ => format!(
+            "ssm:{}:{}",
+            d["SsmActionDefinition"]["ActionSubType"]
+                .as_str()
+                .unwrap_or_default(),
+            d["SsmActionDefinition"]["Region"]
+                .as_str()
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// `v` with every array of strings in it sorted (the order of roles, targets or instances
+/// means nothing).
+fn sorted_string_lists(v: &Value) -> Value {
+    match v {
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let mut items = items.clone();
+            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            Value::Array(items)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted_string_lists).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), sorted_string_lists(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A profile's source without the account (system-profile ARNs carry the caller's account).
@@ -647,12 +969,22 @@ impl StrictRule for StandIn {
             "bedrock" => self.bedrock(request),
             "ce" => self.cost_explorer(request),
             "bcm-data-exports" => self.data_exports(request),
+            "budgets" => self.budget_actions_op(request),
+            "logs" => self.query_definitions_op(request),
             _ => None,
         };
         match answer {
             Some(reply) => Verdict::Answer(reply),
             None => Verdict::Forward,
         }
+    }
+
+    /// Reads moto's Budgets answers for the budgets they name; changes nothing.
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if request.service == "budgets" {
+            self.observe_budgets(request, reply);
+        }
+        None
     }
 }
 
@@ -774,6 +1106,16 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 /// ISO 8601 with milliseconds, as restJson and the Data Exports timestamps are sent.
 fn now_iso() -> String {
     now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Seconds since the epoch, as awsJson sends timestamps by default (Budgets).
+fn epoch_seconds() -> f64 {
+    now().timestamp_millis() as f64 / 1000.0
+}
+
+/// Milliseconds since the epoch (CloudWatch Logs' `Timestamp`).
+fn epoch_millis() -> i64 {
+    now().timestamp_millis()
 }
 
 /// Cost Explorer's `ZonedDateTime`: `2024-06-01T00:00:00Z`.
@@ -4145,6 +4487,1400 @@ fn list_export_tags(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
     Ok(out)
 }
 
+// ---------------------------------------------------------------------------
+// AWS Budgets: budget actions (awsJson 1.1, `X-Amz-Target: AWSBudgetServiceGateway.<Op>`,
+// signing name `budgets`)
+
+/// The budget-action operations answered here. Every other Budgets operation (budgets,
+/// notifications, subscribers, tagging) goes to moto.
+const BUDGET_ACTION_OPERATIONS: [&str; 8] = [
+    "CreateBudgetAction",
+    "DescribeBudgetAction",
+    "DescribeBudgetActionsForBudget",
+    "DescribeBudgetActionsForAccount",
+    "UpdateBudgetAction",
+    "DeleteBudgetAction",
+    "ExecuteBudgetAction",
+    "DescribeBudgetActionHistories",
+];
+
+/// Which budgets exist. An action belongs to a budget (API reference: CreateBudgetAction,
+/// DescribeBudgetActionsForBudget and the rest list NotFoundException, "We can't locate the
+/// resource that you specified"; an action's ARN is `budget/<name>/action/<id>`, the form
+/// terraform-provider-aws builds for `aws_budgets_budget_action`). The budgets are moto's and
+/// the stand-in cannot read moto, so it learns them from moto's successful answers to these
+/// operations as they pass through the proxy ([`StrictRule::rewrite`], which sees only requests
+/// that reached moto): CreateBudget, DescribeBudget and DescribeBudgets name budgets that exist
+/// (in the request's `AccountId`, which is how moto keys them); DeleteBudget removes one, and
+/// its actions with it (API reference, DeleteBudget: "Deleting a budget also deletes the
+/// notifications and subscribers that are associated with that budget"; that its actions go
+/// too is not documented and chosen here, they are its sub-resources). An action on a budget
+/// the stand-in does not know is answered NotFoundException. A budget made with the direct
+/// clients is known once read through the proxy, or after [`StandIn::add_budget`].
+pub const BUDGET_OBSERVED_OPERATIONS: [&str; 4] = [
+    "CreateBudget",
+    "DescribeBudget",
+    "DescribeBudgets",
+    "DeleteBudget",
+];
+
+/// Budgets API reference, ActionStatus.
+pub const BUDGET_ACTION_STATUSES: [&str; 10] = [
+    "STANDBY",
+    "PENDING",
+    "EXECUTION_IN_PROGRESS",
+    "EXECUTION_SUCCESS",
+    "EXECUTION_FAILURE",
+    "REVERSE_IN_PROGRESS",
+    "REVERSE_SUCCESS",
+    "REVERSE_FAILURE",
+    "RESET_IN_PROGRESS",
+    "RESET_FAILURE",
+];
+
+/// The statuses in which an action is being worked on: UpdateBudgetAction, DeleteBudgetAction
+/// and ExecuteBudgetAction are refused with ResourceLockedException (the reference lists it for
+/// exactly these three operations: "the server rejected that particular method for the
+/// requested resource"). That an action cannot be deleted while it runs: hashicorp/
+/// terraform-provider-aws#33015 ("Adds guard to deletion, since an action cannot be deleted
+/// while in progress"); that it cannot be updated either is chosen to match.
+const LOCKED_ACTION_STATUSES: [&str; 3] = [
+    "EXECUTION_IN_PROGRESS",
+    "REVERSE_IN_PROGRESS",
+    "RESET_IN_PROGRESS",
+];
+
+/// The actions per budget. No quota is documented (Billing user guide, "Quotas and
+/// restrictions", names none for actions; "You can apply multiple budget actions to a single
+/// alert"); the stand-in allows as many as one page of `Actions` holds (API reference,
+/// `Actions`: at most 100 members) and answers CreationLimitExceededException past it.
+const MAX_ACTIONS_PER_BUDGET: usize = 100;
+
+/// Page size of the action listings without `MaxResults`. Not documented (the reference: "The
+/// maximum is 100"); a small page makes a caller that ignores `NextToken` visible.
+const BUDGETS_DEFAULT_PAGE: usize = 10;
+
+// Budgets API reference, shapes AccountId, ActionId, RoleArn, PolicyArn, Role/Group/User,
+// PolicyId, TargetId, Region, InstanceId.
+pattern!(BUDGETS_ACCOUNT_ID, r"\d{12}");
+pattern!(
+    ACTION_ID,
+    "^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$"
+);
+pattern!(
+    BUDGETS_ROLE_ARN,
+    r"^arn:aws(-cn|-us-gov|-iso|-iso-[a-z]{1})?:iam::\d{12}:role(\u002F[\u0021-\u007F]+\u002F|\u002F)[\w+=,.@-]+$"
+);
+pattern!(
+    BUDGETS_POLICY_ARN,
+    r"^arn:aws(-cn|-us-gov|-iso|-iso-[a-z]{1})?:iam::(\d{12}|aws):policy(\u002F[\u0021-\u007F]+\u002F|\u002F)[\w+=,.@-]+$"
+);
+pattern!(
+    IAM_PRINCIPAL_NAME,
+    r"^([\u0021-\u007F]+\u002F)?[\w+=,.@-]+$"
+);
+pattern!(SCP_POLICY_ID, r"^p-[0-9a-zA-Z_]{8,128}$");
+pattern!(
+    SCP_TARGET_ID,
+    r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$)|(\d{12})"
+);
+pattern!(SSM_REGION, r"^\w{2}-\w+(-\w+)?-\d$");
+pattern!(
+    SSM_INSTANCE_ID,
+    r"^i-(\w{8}|\w{17})$|^[a-zA-Z]([\w-]{0,61}\w)?$"
+);
+
+/// Budgets API reference, BudgetName: 1–100 characters of
+/// `^(?![^:\\]*/action/|(?i).*<script>.*</script>.*)[^:\\]+$` ("The ":" and "\" characters,
+/// and the "/action/" substring, aren't allowed"). The regex crate has no look-ahead: the
+/// same language is checked piecewise; the message quotes the reference's pattern.
+const BUDGET_NAME_PATTERN: &str = r"^(?![^:\\]*/action/|(?i).*<script>.*</script>.*)[^:\\]+$";
+static SCRIPT_ELEMENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)<script>.*</script>").expect("script pattern compiles"));
+
+fn check_budget_name(value: &str, field: &str) -> Result<(), String> {
+    check_string(value, field, 1, 100, None)?;
+    if value.contains([':', '\\']) || value.contains("/action/") || SCRIPT_ELEMENT.is_match(value) {
+        return Err(constraint_message(
+            value,
+            field,
+            &format!("Member must satisfy regular expression pattern: {BUDGET_NAME_PATTERN}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Budgets' model has no ValidationException: an invalid input value is InvalidParameterException
+/// ("An error on the client occurred. Typically, the cause is an invalid input value"), HTTP
+/// 400, `Message` (the member of every Budgets error shape). The constraint messages are AWS's
+/// usual request-validation wording.
+fn budgets_invalid(message: String) -> Reply {
+    json_error(400, "InvalidParameterException", &message, Value::Null)
+}
+
+fn budget_not_found(account: &str, budget: &str) -> Reply {
+    json_error(
+        400,
+        "NotFoundException",
+        &format!("Unable to get budget: {budget} - the budget doesn't exist in account {account}."),
+        Value::Null,
+    )
+}
+
+fn budget_action_not_found(budget: &str, action_id: &str) -> Reply {
+    json_error(
+        400,
+        "NotFoundException",
+        &format!("Unable to find action {action_id} of budget {budget}."),
+        Value::Null,
+    )
+}
+
+fn budget_action_locked(a: &BudgetAction, what: &str) -> Reply {
+    json_error(
+        400,
+        "ResourceLockedException",
+        &format!(
+            "Action {} is in status {}: {what} is not possible now.",
+            a.action_id, a.status
+        ),
+        Value::Null,
+    )
+}
+
+/// `AccountId` (API reference: required in every action operation, 12 digits). A caller can
+/// address only its own account: another account ID is answered AccessDeniedException ("You are
+/// not authorized to use this operation with the given parameters"; not documented for this
+/// case, chosen).
+fn check_budgets_account(ctx: &Ctx, body: &Value) -> Result<(), Reply> {
+    let account = required_str(body, "AccountId", "accountId").map_err(budgets_invalid)?;
+    check_string(account, "accountId", 12, 12, pat(&BUDGETS_ACCOUNT_ID))
+        .map_err(budgets_invalid)?;
+    if account != ctx.account {
+        return Err(json_error(
+            400,
+            "AccessDeniedException",
+            &format!(
+                "You are not authorized to use this operation with the given parameters: account {account} is not the caller's account {}.",
+                ctx.account
+            ),
+            Value::Null,
+        ));
+    }
+    Ok(())
+}
+
+/// `BudgetName` of a request, checked, and known (see [`BUDGET_OBSERVED_OPERATIONS`]).
+fn known_budget<'a>(acct: &AccountState, ctx: &Ctx, body: &'a Value) -> Result<&'a str, Reply> {
+    let budget = budget_name_of(body)?;
+    if !acct.budgets.contains(budget) {
+        return Err(budget_not_found(&ctx.account, budget));
+    }
+    Ok(budget)
+}
+
+fn budget_name_of(body: &Value) -> Result<&str, Reply> {
+    let budget = required_str(body, "BudgetName", "budgetName").map_err(budgets_invalid)?;
+    check_budget_name(budget, "budgetName").map_err(budgets_invalid)?;
+    Ok(budget)
+}
+
+/// The index of the action `ActionId` (a UUID: API reference, ActionId, 36 characters of the
+/// UUID pattern) of the request's budget; NotFoundException when the budget or the action is
+/// unknown.
+fn budget_action_index(acct: &AccountState, ctx: &Ctx, body: &Value) -> Result<usize, Reply> {
+    let id = required_str(body, "ActionId", "actionId").map_err(budgets_invalid)?;
+    check_string(id, "actionId", 36, 36, pat(&ACTION_ID)).map_err(budgets_invalid)?;
+    let budget = known_budget(acct, ctx, body)?;
+    acct.budget_actions
+        .iter()
+        .position(|a| a.budget_name == budget && a.action_id == id)
+        .ok_or_else(|| budget_action_not_found(budget, id))
+}
+
+/// A list member of strings, each `min`–`max` characters of `pattern`, the list `min_items`–
+/// `max_items` long. `None` when absent.
+#[allow(clippy::too_many_arguments)]
+fn string_items(
+    parent: &Value,
+    key: &str,
+    field: &str,
+    min_items: usize,
+    max_items: usize,
+    min: usize,
+    max: usize,
+    pattern: Option<(&Regex, &str)>,
+) -> Result<Option<Vec<String>>, String> {
+    let list = match &parent[key] {
+        Value::Null => return Ok(None),
+        Value::Array(a) => a,
+        other => return Err(format!("Value {other} at '{field}' is not a list")),
+    };
+    if list.len() < min_items || list.len() > max_items {
+        let constraint = if list.len() < min_items {
+            format!("Member must have length greater than or equal to {min_items}")
+        } else {
+            format!("Member must have length less than or equal to {max_items}")
+        };
+        return Err(constraint_message(
+            &format!("[{} members]", list.len()),
+            field,
+            &constraint,
+        ));
+    }
+    list.iter()
+        .map(|v| {
+            let s = v
+                .as_str()
+                .ok_or_else(|| format!("Value {v} at '{field}.member' is not a string"))?;
+            check_string(s, &format!("{field}.member"), min, max, pattern)?;
+            Ok(s.to_string())
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map(Some)
+}
+
+/// `ActionThreshold` (API reference: `ActionThresholdValue`, a NotificationThreshold, a double
+/// 0–15,000,000,000,000; `ActionThresholdType` PERCENTAGE | ABSOLUTE_VALUE; both required).
+fn parse_action_threshold(t: &Value) -> Result<(f64, String), String> {
+    if !t.is_object() {
+        return Err(missing("actionThreshold"));
+    }
+    let value = match &t["ActionThresholdValue"] {
+        Value::Null => return Err(missing("actionThreshold.actionThresholdValue")),
+        v => v.as_f64().ok_or_else(|| {
+            format!("Value {v} at 'actionThreshold.actionThresholdValue' is not a number")
+        })?,
+    };
+    if !(0.0..=15_000_000_000_000.0).contains(&value) {
+        return Err(constraint_message(
+            &value.to_string(),
+            "actionThreshold.actionThresholdValue",
+            "Member must have value between 0 and 15000000000000",
+        ));
+    }
+    let kind = required_str(
+        t,
+        "ActionThresholdType",
+        "actionThreshold.actionThresholdType",
+    )?;
+    check_enum(
+        kind,
+        "actionThreshold.actionThresholdType",
+        &["PERCENTAGE", "ABSOLUTE_VALUE"],
+    )?;
+    Ok((value, kind.to_string()))
+}
+
+/// `Definition`. API reference, Action.ActionType: "This field also determines the format for
+/// definition": APPLY_IAM_POLICY takes `IamActionDefinition`, APPLY_SCP_POLICY
+/// `ScpActionDefinition`, RUN_SSM_DOCUMENTS `SsmActionDefinition`; the stand-in refuses a
+/// definition with another member or more than one (the message is not documented).
+/// - IamActionDefinition: `PolicyArn` required (25–684, PolicyArn pattern); `Roles`, `Groups`,
+///   `Users` lists of 1–100 names (1–576, 1–640 for groups, of the Role/Group/User pattern),
+///   "There must be at least one role" (group, user) for a list that is given, and at least one
+///   of the three lists must be given (an IAM policy attached to nobody does nothing; the
+///   service's message is not documented);
+/// - ScpActionDefinition: `PolicyId` (10–130, `^p-[0-9a-zA-Z_]{8,128}$`) and `TargetIds` (1–100
+///   IDs of 12–68 characters, an OU or an account) required;
+/// - SsmActionDefinition: `ActionSubType` STOP_EC2_INSTANCES | STOP_RDS_INSTANCES, `Region`
+///   (9–20) and `InstanceIds` (1–100 IDs of 1–63 characters) required.
+///
+/// Returns the definition as stored (only the matching member, with the members the reference
+/// defines) and the IAM part.
+fn parse_action_definition(
+    action_type: &str,
+    d: &Value,
+) -> Result<(Value, Option<IamActionDefinition>), String> {
+    const MEMBERS: [&str; 3] = [
+        "IamActionDefinition",
+        "ScpActionDefinition",
+        "SsmActionDefinition",
+    ];
+    if !d.is_object() {
+        return Err(missing("definition"));
+    }
+    let expected = match action_type {
+        "APPLY_IAM_POLICY" => "IamActionDefinition",
+        "APPLY_SCP_POLICY" => "ScpActionDefinition",
+        _ => "SsmActionDefinition",
+    };
+    let present: Vec<&str> = MEMBERS
+        .iter()
+        .copied()
+        .filter(|m| !d[*m].is_null())
+        .collect();
+    if present != [expected] {
+        return Err(format!(
+            "An action of type {action_type} needs Definition.{expected} and no other definition; got [{}].",
+            present.join(", ")
+        ));
+    }
+    let m = &d[expected];
+    let field = |f: &str| format!("definition.{}.{f}", lower_first(expected));
+    match expected {
+        "IamActionDefinition" => {
+            let policy = required_str(m, "PolicyArn", &field("policyArn"))?;
+            check_string(
+                policy,
+                &field("policyArn"),
+                25,
+                684,
+                pat(&BUDGETS_POLICY_ARN),
+            )?;
+            let principals = |key: &str, max: usize| {
+                string_items(
+                    m,
+                    key,
+                    &field(&lower_first(key)),
+                    1,
+                    100,
+                    1,
+                    max,
+                    pat(&IAM_PRINCIPAL_NAME),
+                )
+            };
+            let roles = principals("Roles", 576)?;
+            let groups = principals("Groups", 640)?;
+            let users = principals("Users", 576)?;
+            if roles.is_none() && groups.is_none() && users.is_none() {
+                return Err(format!(
+                    "{} must name at least one of Roles, Groups or Users.",
+                    field("").trim_end_matches('.').to_string()
+                ));
+            }
+            let mut stored = json!({ "PolicyArn": policy });
+            for (key, list) in [("Roles", &roles), ("Groups", &groups), ("Users", &users)] {
+                if let (Some(list), Some(o)) = (list, stored.as_object_mut()) {
+                    o.insert(key.into(), json!(list));
+                }
+            }
+            let iam = IamActionDefinition {
+                policy_arn: policy.to_string(),
+                roles: roles.unwrap_or_default(),
+                groups: groups.unwrap_or_default(),
+                users: users.unwrap_or_default(),
+            };
+            Ok((json!({ expected: stored }), Some(iam)))
+        }
+        "ScpActionDefinition" => {
+            let policy = required_str(m, "PolicyId", &field("policyId"))?;
+            check_string(policy, &field("policyId"), 10, 130, pat(&SCP_POLICY_ID))?;
+            let targets = string_items(
+                m,
+                "TargetIds",
+                &field("targetIds"),
+                1,
+                100,
+                12,
+                68,
+                pat(&SCP_TARGET_ID),
+            )?
+            .ok_or_else(|| missing(&field("targetIds")))?;
+            Ok((
+                json!({ expected: { "PolicyId": policy, "TargetIds": targets } }),
+                None,
+            ))
+        }
+        _ => {
+            let sub_type = required_str(m, "ActionSubType", &field("actionSubType"))?;
+            check_enum(
+                sub_type,
+                &field("actionSubType"),
+                &["STOP_EC2_INSTANCES", "STOP_RDS_INSTANCES"],
+            )?;
+            let region = required_str(m, "Region", &field("region"))?;
+            check_string(region, &field("region"), 9, 20, pat(&SSM_REGION))?;
+            let instances = string_items(
+                m,
+                "InstanceIds",
+                &field("instanceIds"),
+                1,
+                100,
+                1,
+                63,
+                pat(&SSM_INSTANCE_ID),
+            )?
+            .ok_or_else(|| missing(&field("instanceIds")))?;
+            Ok((
+                json!({ expected: {
+                    "ActionSubType": sub_type,
+                    "Region": region,
+                    "InstanceIds": instances,
+                } }),
+                None,
+            ))
+        }
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `Subscribers` (API reference, Subscribers: 1–11; Subscriber: `SubscriptionType` SNS | EMAIL
+/// and `Address` required, "the value of Address can't contain line breaks"). Budgets API
+/// reference, Notification: "A notification can have one SNS subscriber and up to 10 email
+/// subscribers, for a total of 11 subscribers" (an action notifies like an alert: Billing user
+/// guide, "Configuring AWS Budgets actions", "Use the same alert settings when you defined this
+/// threshold"). An SNS address must be an SNS topic ARN (user guide: "enter the Amazon Resource
+/// Name (ARN) for your Amazon SNS topic"; the service's message is not documented).
+fn parse_budget_subscribers(v: &Value) -> Result<Vec<BudgetSubscriber>, String> {
+    let list = match v {
+        Value::Null => return Err(missing("subscribers")),
+        Value::Array(a) => a,
+        other => return Err(format!("Value {other} at 'subscribers' is not a list")),
+    };
+    if list.is_empty() || list.len() > 11 {
+        let constraint = if list.is_empty() {
+            "Member must have length greater than or equal to 1"
+        } else {
+            "Member must have length less than or equal to 11"
+        };
+        return Err(constraint_message(
+            &format!("[{} subscribers]", list.len()),
+            "subscribers",
+            constraint,
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, s) in list.iter().enumerate() {
+        let at = |m: &str| format!("subscribers.{}.member.{m}", i + 1);
+        let kind = required_str(s, "SubscriptionType", &at("subscriptionType"))?;
+        check_enum(kind, &at("subscriptionType"), &["SNS", "EMAIL"])?;
+        let address = required_str(s, "Address", &at("address"))?;
+        check_string(address, &at("address"), 1, usize::MAX, None)?;
+        if address.contains(['\n', '\r']) {
+            return Err(format!(
+                "The address of subscriber {} can't contain line breaks.",
+                i + 1
+            ));
+        }
+        if kind == "SNS" && !(address.starts_with("arn:") && address.contains(":sns:")) {
+            return Err(format!("{address} is not an Amazon SNS topic ARN."));
+        }
+        out.push(BudgetSubscriber {
+            subscription_type: kind.to_string(),
+            address: address.to_string(),
+        });
+    }
+    let count = |kind: &str| out.iter().filter(|s| s.subscription_type == kind).count();
+    if count("SNS") > 1 {
+        return Err("An action can have at most 1 SNS subscriber.".into());
+    }
+    if count("EMAIL") > 10 {
+        return Err(format!(
+            "An action can have at most 10 email subscribers; {} were given.",
+            count("EMAIL")
+        ));
+    }
+    Ok(out)
+}
+
+/// `ExecutionRoleArn` (API reference: 32–618 characters of the RoleArn pattern; "Roles and
+/// actions must be in the same account", so a role of another account is refused).
+fn parse_execution_role(ctx: &Ctx, arn: &str) -> Result<(), String> {
+    check_string(arn, "executionRoleArn", 32, 618, pat(&BUDGETS_ROLE_ARN))?;
+    if arn.split(':').nth(4) != Some(ctx.account.as_str()) {
+        return Err(format!(
+            "The execution role {arn} is not in account {}: roles and actions must be in the same account.",
+            ctx.account
+        ));
+    }
+    Ok(())
+}
+
+/// What a create or update sets.
+struct ActionInput {
+    notification_type: String,
+    action_type: String,
+    threshold: (f64, String),
+    definition: Value,
+    iam: Option<IamActionDefinition>,
+    execution_role_arn: String,
+    approval_model: String,
+    subscribers: Vec<BudgetSubscriber>,
+}
+
+/// The members of CreateBudgetAction (all required: API reference) or of UpdateBudgetAction
+/// (all optional; what is not given stays as `base` has it, and `ActionType` cannot change).
+fn parse_action_input(
+    ctx: &Ctx,
+    body: &Value,
+    base: Option<&BudgetAction>,
+) -> Result<ActionInput, String> {
+    let notification_type = match (
+        optional_str(body, "NotificationType", "notificationType")?,
+        base,
+    ) {
+        (Some(n), _) => {
+            check_enum(n, "notificationType", &["ACTUAL", "FORECASTED"])?;
+            n.to_string()
+        }
+        (None, Some(b)) => b.notification_type.clone(),
+        (None, None) => return Err(missing("notificationType")),
+    };
+    let action_type = match base {
+        Some(b) => b.action_type.clone(),
+        None => {
+            let t = required_str(body, "ActionType", "actionType")?;
+            check_enum(
+                t,
+                "actionType",
+                &["APPLY_IAM_POLICY", "APPLY_SCP_POLICY", "RUN_SSM_DOCUMENTS"],
+            )?;
+            t.to_string()
+        }
+    };
+    let threshold = match (&body["ActionThreshold"], base) {
+        (Value::Null, Some(b)) => (b.threshold_value, b.threshold_type.clone()),
+        (t, _) => parse_action_threshold(t)?,
+    };
+    let (definition, iam) = match (&body["Definition"], base) {
+        (Value::Null, Some(b)) => (b.definition.clone(), b.iam.clone()),
+        (d, _) => parse_action_definition(&action_type, d)?,
+    };
+    let execution_role_arn = match (
+        optional_str(body, "ExecutionRoleArn", "executionRoleArn")?,
+        base,
+    ) {
+        (Some(r), _) => {
+            parse_execution_role(ctx, r)?;
+            r.to_string()
+        }
+        (None, Some(b)) => b.execution_role_arn.clone(),
+        (None, None) => return Err(missing("executionRoleArn")),
+    };
+    let approval_model = match (optional_str(body, "ApprovalModel", "approvalModel")?, base) {
+        (Some(m), _) => {
+            check_enum(m, "approvalModel", &["AUTOMATIC", "MANUAL"])?;
+            m.to_string()
+        }
+        (None, Some(b)) => b.approval_model.clone(),
+        (None, None) => return Err(missing("approvalModel")),
+    };
+    let subscribers = match (&body["Subscribers"], base) {
+        (Value::Null, Some(b)) => b.subscribers.clone(),
+        (s, _) => parse_budget_subscribers(s)?,
+    };
+    Ok(ActionInput {
+        notification_type,
+        action_type,
+        threshold,
+        definition,
+        iam,
+        execution_role_arn,
+        approval_model,
+        subscribers,
+    })
+}
+
+/// Budgets API reference, ResourceTagList: at most 200 tags, keys 1–128 and values 0–256
+/// characters.
+fn budget_action_tags(body: &Value) -> Result<BTreeMap<String, String>, String> {
+    let list = optional_list(body, "ResourceTags", "resourceTags")?;
+    if list.len() > 200 {
+        return Err(constraint_message(
+            &format!("[{} tags]", list.len()),
+            "resourceTags",
+            "Member must have length less than or equal to 200",
+        ));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, tag)| {
+            let at = |m: &str| format!("resourceTags.{}.member.{m}", i + 1);
+            let key = required_str(tag, "Key", &at("key"))?;
+            check_string(key, &at("key"), 1, 128, None)?;
+            let value = required_str(tag, "Value", &at("value"))?;
+            check_string(value, &at("value"), 0, 256, None)?;
+            Ok((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// Budgets API reference, Action: every member is required in an answer.
+fn budget_action_json(a: &BudgetAction) -> Value {
+    json!({
+        "ActionId": a.action_id,
+        "BudgetName": a.budget_name,
+        "NotificationType": a.notification_type,
+        "ActionType": a.action_type,
+        "ActionThreshold": {
+            "ActionThresholdValue": a.threshold_value,
+            "ActionThresholdType": a.threshold_type,
+        },
+        "Definition": a.definition,
+        "ExecutionRoleArn": a.execution_role_arn,
+        "ApprovalModel": a.approval_model,
+        "Status": a.status,
+        "Subscribers": a.subscribers.iter().map(|s| json!({
+            "SubscriptionType": s.subscription_type,
+            "Address": s.address,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Appends a history entry for the action's current status (API reference, ActionHistory:
+/// `Timestamp`, `Status` "of action at the time of the event", `EventType`,
+/// `ActionHistoryDetails` with `Message` and the `Action`).
+fn record_action_event(a: &mut BudgetAction, event_type: &str, message: &str) {
+    let entry = ActionHistoryEntry {
+        timestamp: epoch_seconds(),
+        status: a.status.clone(),
+        event_type: event_type.to_string(),
+        message: message.to_string(),
+        action: budget_action_json(a),
+    };
+    a.history.push(entry);
+}
+
+/// `MaxResults` of an action listing (API reference, MaxResults: 1–100).
+fn budgets_max_results(body: &Value) -> Result<usize, Reply> {
+    match &body["MaxResults"] {
+        Value::Null => Ok(BUDGETS_DEFAULT_PAGE),
+        v => match v.as_i64() {
+            Some(n) if (1..=100).contains(&n) => Ok(n as usize),
+            _ => Err(budgets_invalid(constraint_message(
+                &v.to_string(),
+                "maxResults",
+                "Member must have value between 1 and 100",
+            ))),
+        },
+    }
+}
+
+fn budgets_page(items: &[Value], body: &Value, scope: &str, key: &str) -> Result<Value, Reply> {
+    let max = budgets_max_results(body)?;
+    let token = optional_str(body, "NextToken", "nextToken").map_err(budgets_invalid)?;
+    let (items, next) = page(items, token, max, scope).map_err(|()| {
+        json_error(
+            400,
+            "InvalidNextTokenException",
+            "The pagination token is invalid.",
+            Value::Null,
+        )
+    })?;
+    let mut out = json!({ key: items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("NextToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+impl StandIn {
+    fn budget_actions_op(&self, request: &StrictRequest) -> Option<Reply> {
+        let target = request.headers.get("x-amz-target")?.to_str().ok()?;
+        let op = target.strip_prefix("AWSBudgetServiceGateway.")?;
+        if !BUDGET_ACTION_OPERATIONS.contains(&op) {
+            return None;
+        }
+        let body = match request.json() {
+            Some(body) if body.is_object() => body,
+            _ => {
+                return Some(json_error(
+                    400,
+                    "SerializationException",
+                    "The request body is not a JSON object.",
+                    Value::Null,
+                ));
+            }
+        };
+        let mut state = self.lock();
+        let ctx = self.context(&state, request);
+        if let Err(e) = check_budgets_account(&ctx, &body) {
+            return Some(e);
+        }
+        let acct = state.account(&ctx.account);
+        let result = match op {
+            "CreateBudgetAction" => create_budget_action(acct, &ctx, &body),
+            "DescribeBudgetAction" => describe_budget_action(acct, &ctx, &body),
+            "DescribeBudgetActionsForBudget" => {
+                describe_budget_actions_for_budget(acct, &ctx, &body)
+            }
+            "DescribeBudgetActionsForAccount" => describe_budget_actions_for_account(acct, &body),
+            "UpdateBudgetAction" => update_budget_action(acct, &ctx, &body),
+            "DeleteBudgetAction" => delete_budget_action(acct, &ctx, &body),
+            "ExecuteBudgetAction" => execute_budget_action(acct, &ctx, &body),
+            "DescribeBudgetActionHistories" => describe_budget_action_histories(acct, &ctx, &body),
+            _ => return None,
+        };
+        Some(result.map(json_ok).unwrap_or_else(|e| e))
+    }
+
+    /// Learns budgets from moto's successful answers (see [`BUDGET_OBSERVED_OPERATIONS`]).
+    fn observe_budgets(&self, request: &StrictRequest, reply: &Reply) {
+        if reply.status != 200 || !BUDGET_OBSERVED_OPERATIONS.contains(&request.operation.as_str())
+        {
+            return;
+        }
+        let Some(body) = request.json() else { return };
+        let Some(account) = body["AccountId"].as_str() else {
+            return;
+        };
+        let answer: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+        let mut state = self.lock();
+        let acct = state.account(account);
+        match request.operation.as_str() {
+            "CreateBudget" => {
+                if let Some(name) = body["Budget"]["BudgetName"].as_str() {
+                    acct.budgets.insert(name.to_string());
+                }
+            }
+            "DescribeBudget" => {
+                if let Some(name) = answer["Budget"]["BudgetName"].as_str() {
+                    acct.budgets.insert(name.to_string());
+                }
+            }
+            "DescribeBudgets" => {
+                for b in answer["Budgets"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                {
+                    if let Some(name) = b["BudgetName"].as_str() {
+                        acct.budgets.insert(name.to_string());
+                    }
+                }
+            }
+            "DeleteBudget" => {
+                if let Some(name) = body["BudgetName"].as_str() {
+                    acct.budgets.remove(name);
+                    acct.budget_actions.retain(|a| a.budget_name != name);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Budgets API reference, CreateBudgetAction: every member but `ResourceTags` required; answers
+/// `AccountId`, `BudgetName` and `ActionId` ("A system-generated universally unique identifier
+/// (UUID) for the action"). A new action waits for its threshold in `STANDBY` (Billing user
+/// guide, "Configuring AWS Budgets actions": "Standby - AWS Budgets is actively evaluating the
+/// action"). Not documented, chosen: an action identical to one the budget has (same
+/// notification type, threshold, type and definition) is DuplicateRecordException; a member
+/// account's APPLY_SCP_POLICY action is AccessDeniedException (see
+/// [`StandIn::set_member_account`]); past [`MAX_ACTIONS_PER_BUDGET`],
+/// CreationLimitExceededException.
+fn create_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let budget = budget_name_of(body)?;
+    let input = parse_action_input(ctx, body, None).map_err(budgets_invalid)?;
+    let tags = budget_action_tags(body).map_err(budgets_invalid)?;
+    if acct.member && input.action_type == "APPLY_SCP_POLICY" {
+        return Err(json_error(
+            400,
+            "AccessDeniedException",
+            "Only the management account of an organization can apply service control policies.",
+            Value::Null,
+        ));
+    }
+    if !acct.budgets.contains(budget) {
+        return Err(budget_not_found(&ctx.account, budget));
+    }
+    let of_budget = || {
+        acct.budget_actions
+            .iter()
+            .filter(|a| a.budget_name == budget)
+    };
+    if of_budget().any(|a| {
+        a.notification_type == input.notification_type
+            && a.action_type == input.action_type
+            && (a.threshold_value, &a.threshold_type) == (input.threshold.0, &input.threshold.1)
+            && a.definition == input.definition
+    }) {
+        return Err(json_error(
+            400,
+            "DuplicateRecordException",
+            &format!("Budget {budget} already has this action."),
+            Value::Null,
+        ));
+    }
+    if of_budget().count() >= MAX_ACTIONS_PER_BUDGET {
+        return Err(json_error(
+            400,
+            "CreationLimitExceededException",
+            &format!("A budget can have at most {MAX_ACTIONS_PER_BUDGET} actions."),
+            Value::Null,
+        ));
+    }
+    let mut action = BudgetAction {
+        account: ctx.account.clone(),
+        budget_name: budget.to_string(),
+        action_id: uuid(),
+        notification_type: input.notification_type,
+        action_type: input.action_type,
+        threshold_value: input.threshold.0,
+        threshold_type: input.threshold.1,
+        definition: input.definition,
+        iam: input.iam,
+        execution_role_arn: input.execution_role_arn,
+        approval_model: input.approval_model,
+        status: "STANDBY".into(),
+        subscribers: input.subscribers,
+        tags,
+        history: Vec::new(),
+    };
+    record_action_event(&mut action, "CREATE_ACTION", "The action was created.");
+    let id = action.action_id.clone();
+    acct.budget_actions.push(action);
+    Ok(json!({ "AccountId": ctx.account, "BudgetName": budget, "ActionId": id }))
+}
+
+/// Budgets API reference, DescribeBudgetAction: `AccountId`, `BudgetName`, `Action`;
+/// NotFoundException.
+fn describe_budget_action(acct: &AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let i = budget_action_index(acct, ctx, body)?;
+    let a = &acct.budget_actions[i];
+    Ok(json!({
+        "AccountId": ctx.account,
+        "BudgetName": a.budget_name,
+        "Action": budget_action_json(a),
+    }))
+}
+
+/// Budgets API reference, DescribeBudgetActionsForBudget: `Actions` of the budget (creation
+/// order), `MaxResults` 1–100, `NextToken` (InvalidNextTokenException); NotFoundException for
+/// an unknown budget.
+fn describe_budget_actions_for_budget(
+    acct: &AccountState,
+    ctx: &Ctx,
+    body: &Value,
+) -> Result<Value, Reply> {
+    let budget = known_budget(acct, ctx, body)?;
+    let items: Vec<Value> = acct
+        .budget_actions
+        .iter()
+        .filter(|a| a.budget_name == budget)
+        .map(budget_action_json)
+        .collect();
+    budgets_page(
+        &items,
+        body,
+        &format!("DescribeBudgetActionsForBudget|{budget}"),
+        "Actions",
+    )
+}
+
+/// Budgets API reference, DescribeBudgetActionsForAccount: every action of the account
+/// (creation order), paged as above.
+fn describe_budget_actions_for_account(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
+    let items: Vec<Value> = acct.budget_actions.iter().map(budget_action_json).collect();
+    budgets_page(&items, body, "DescribeBudgetActionsForAccount", "Actions")
+}
+
+/// Budgets API reference, UpdateBudgetAction: `ActionId` and the members to change (not the
+/// type); answers `OldAction` and `NewAction`; NotFoundException; ResourceLockedException while
+/// the action is being worked on ([`LOCKED_ACTION_STATUSES`]). The status is kept (not
+/// documented).
+fn update_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let i = budget_action_index(acct, ctx, body)?;
+    let old = acct.budget_actions[i].clone();
+    let input = parse_action_input(ctx, body, Some(&old)).map_err(budgets_invalid)?;
+    if LOCKED_ACTION_STATUSES.contains(&old.status.as_str()) {
+        return Err(budget_action_locked(&old, "UpdateBudgetAction"));
+    }
+    let a = &mut acct.budget_actions[i];
+    a.notification_type = input.notification_type;
+    a.threshold_value = input.threshold.0;
+    a.threshold_type = input.threshold.1;
+    a.definition = input.definition;
+    a.iam = input.iam;
+    a.execution_role_arn = input.execution_role_arn;
+    a.approval_model = input.approval_model;
+    a.subscribers = input.subscribers;
+    record_action_event(a, "UPDATE_ACTION", "The action was updated.");
+    Ok(json!({
+        "AccountId": ctx.account,
+        "BudgetName": a.budget_name,
+        "OldAction": budget_action_json(&old),
+        "NewAction": budget_action_json(a),
+    }))
+}
+
+/// Budgets API reference, DeleteBudgetAction: answers the deleted `Action`; NotFoundException;
+/// ResourceLockedException while the action is being worked on ([`LOCKED_ACTION_STATUSES`]).
+/// Its history goes with it.
+fn delete_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let i = budget_action_index(acct, ctx, body)?;
+    if LOCKED_ACTION_STATUSES.contains(&acct.budget_actions[i].status.as_str()) {
+        return Err(budget_action_locked(
+            &acct.budget_actions[i],
+            "DeleteBudgetAction",
+        ));
+    }
+    let removed = acct.budget_actions.remove(i);
+    Ok(json!({
+        "AccountId": ctx.account,
+        "BudgetName": removed.budget_name,
+        "Action": budget_action_json(&removed),
+    }))
+}
+
+/// The status an `ExecutionType` leads to from `status`, if it is allowed there. The API
+/// reference gives only the names (ExecutionType APPROVE_BUDGET_ACTION, RETRY_BUDGET_ACTION,
+/// REVERSE_BUDGET_ACTION, RESET_BUDGET_ACTION; the ActionStatus values); the Billing user
+/// guide, "Configuring AWS Budgets actions", gives the workflow: a pending action ("Requires
+/// approval") is run by approving it; "You can review and undo previously completed actions"
+/// (reverse, from EXECUTION_SUCCESS); "Reversed - The action was undone"; "If you want AWS
+/// Budgets to re-evaluate the reversed action during the same period, you can choose Reset"
+/// (from REVERSE_SUCCESS back to STANDBY). RETRY re-runs the step that failed
+/// (EXECUTION_FAILURE, REVERSE_FAILURE, RESET_FAILURE); that is chosen from the names. The
+/// stand-in completes every step at once: approve gives EXECUTION_SUCCESS, reverse
+/// REVERSE_SUCCESS, reset STANDBY (no *_IN_PROGRESS status is shown unless a test sets one with
+/// [`StandIn::set_budget_action_status`]).
+fn execution_transition(execution_type: &str, status: &str) -> Option<&'static str> {
+    match (execution_type, status) {
+        ("APPROVE_BUDGET_ACTION", "PENDING") => Some("EXECUTION_SUCCESS"),
+        ("RETRY_BUDGET_ACTION", "EXECUTION_FAILURE") => Some("EXECUTION_SUCCESS"),
+        ("RETRY_BUDGET_ACTION", "REVERSE_FAILURE") => Some("REVERSE_SUCCESS"),
+        ("RETRY_BUDGET_ACTION", "RESET_FAILURE") => Some("STANDBY"),
+        ("REVERSE_BUDGET_ACTION", "EXECUTION_SUCCESS") => Some("REVERSE_SUCCESS"),
+        ("RESET_BUDGET_ACTION", "REVERSE_SUCCESS") => Some("STANDBY"),
+        _ => None,
+    }
+}
+
+/// Budgets API reference, ExecuteBudgetAction: `ExecutionType` required; answers `AccountId`,
+/// `BudgetName`, `ActionId`, `ExecutionType`. An execution type the action's status does not
+/// allow ([`execution_transition`]) is ResourceLockedException: the reference lists it for
+/// ExecuteBudgetAction ("the server rejected that particular method for the requested
+/// resource") and says nothing more; InvalidParameterException is kept for malformed input.
+/// Each execution adds an EXECUTE_ACTION history entry.
+fn execute_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let kind = required_str(body, "ExecutionType", "executionType").map_err(budgets_invalid)?;
+    check_enum(
+        kind,
+        "executionType",
+        &[
+            "APPROVE_BUDGET_ACTION",
+            "RETRY_BUDGET_ACTION",
+            "REVERSE_BUDGET_ACTION",
+            "RESET_BUDGET_ACTION",
+        ],
+    )
+    .map_err(budgets_invalid)?;
+    let i = budget_action_index(acct, ctx, body)?;
+    let a = &mut acct.budget_actions[i];
+    let Some(next) = execution_transition(kind, &a.status) else {
+        return Err(budget_action_locked(a, kind));
+    };
+    a.status = next.to_string();
+    record_action_event(
+        a,
+        "EXECUTE_ACTION",
+        &format!("{kind}: the action is now {next}."),
+    );
+    Ok(json!({
+        "AccountId": ctx.account,
+        "BudgetName": a.budget_name,
+        "ActionId": a.action_id,
+        "ExecutionType": kind,
+    }))
+}
+
+/// Budgets API reference, DescribeBudgetActionHistories: `ActionHistories` of the action,
+/// optionally within `TimePeriod` (`Start`, `End`, epoch seconds; inclusive here), paged by
+/// `MaxResults` (1–100) and `NextToken`; NotFoundException. Newest first (Billing user guide,
+/// "Configuring AWS Budgets actions": "Action history, listing the newest actions at the
+/// top").
+fn describe_budget_action_histories(
+    acct: &AccountState,
+    ctx: &Ctx,
+    body: &Value,
+) -> Result<Value, Reply> {
+    let i = budget_action_index(acct, ctx, body)?;
+    let a = &acct.budget_actions[i];
+    let period = &body["TimePeriod"];
+    let bound = |key: &str| match &period[key] {
+        Value::Null => Ok(None),
+        v => v.as_f64().map(Some).ok_or_else(|| {
+            budgets_invalid(format!(
+                "Value {v} at 'timePeriod.{}' is not a timestamp",
+                lower_first(key)
+            ))
+        }),
+    };
+    let (start, end) = (bound("Start")?, bound("End")?);
+    if let (Some(s), Some(e)) = (start, end)
+        && s > e
+    {
+        return Err(budgets_invalid(
+            "The start of the time period must come before its end.".into(),
+        ));
+    }
+    let items: Vec<Value> = a
+        .history
+        .iter()
+        .rev()
+        .filter(|h| start.is_none_or(|s| h.timestamp >= s) && end.is_none_or(|e| h.timestamp <= e))
+        .map(|h| {
+            json!({
+                "Timestamp": h.timestamp,
+                "Status": h.status,
+                "EventType": h.event_type,
+                "ActionHistoryDetails": { "Message": h.message, "Action": h.action },
+            })
+        })
+        .collect();
+    budgets_page(
+        &items,
+        body,
+        &format!(
+            "DescribeBudgetActionHistories|{}|{start:?}|{end:?}",
+            a.action_id
+        ),
+        "ActionHistories",
+    )
+}
+
+// ---------------------------------------------------------------------------
+// CloudWatch Logs: Logs Insights query definitions (awsJson 1.1,
+// `X-Amz-Target: Logs_20140328.<Op>`, signing name `logs`)
+
+/// The CloudWatch Logs operations answered here. Every other Logs operation (log groups,
+/// StartQuery, GetQueryResults, …) goes to moto.
+const LOGS_OPERATIONS: [&str; 3] = [
+    "PutQueryDefinition",
+    "DescribeQueryDefinitions",
+    "DeleteQueryDefinition",
+];
+
+/// CloudWatch Logs user guide, "CloudWatch Logs quotas": "Saved queries: You can save as many as
+/// 1000 CloudWatch Logs Insights queries, per Region per account. This quota can't be
+/// changed." Past it, LimitExceededException (the reference's error for PutQueryDefinition,
+/// "You have reached the maximum number of resources that can be created").
+const MAX_QUERY_DEFINITIONS: usize = 1000;
+
+/// DescribeQueryDefinitions page size without `maxResults`. Not documented; a small page makes a
+/// caller that ignores `nextToken` visible.
+const QUERY_DEFINITIONS_DEFAULT_PAGE: usize = 10;
+
+/// CloudWatch Logs API reference, QueryLanguage (the default is Logs Insights QL, CWLI: the
+/// SDK's PutQueryDefinition input documents "The options are Logs Insights QL, OpenSearch PPL,
+/// and OpenSearch SQL", and a definition saved without one is a Logs Insights query).
+const QUERY_LANGUAGES: [&str; 3] = ["CWLI", "SQL", "PPL"];
+
+// CloudWatch Logs API reference, LogGroupName (1–512) and ClientToken (36–128).
+pattern!(LOG_GROUP_NAME, r"[\.\-_/#A-Za-z0-9]+");
+pattern!(CLIENT_TOKEN, r"\S{36,128}");
+// The SDK's QueryParameter.name: "A query parameter name must start with a letter or
+// underscore, and contain only letters, digits, and underscores" (no pattern is published;
+// this one says the same).
+pattern!(QUERY_PARAMETER_NAME, r"[A-Za-z_][A-Za-z0-9_]*");
+
+/// A CloudWatch Logs error: `__type` names it; its error shapes carry `message` (lower case).
+/// HTTP 400.
+fn logs_error(code: &str, message: &str) -> Reply {
+    reply(
+        400,
+        AWS_JSON,
+        &json!({ "__type": code, "message": message }),
+    )
+}
+
+/// CloudWatch Logs answers invalid input with InvalidParameterException ("A parameter is
+/// specified incorrectly"); the constraint messages are AWS's usual request-validation wording.
+fn logs_invalid(message: String) -> Reply {
+    logs_error("InvalidParameterException", &message)
+}
+
+fn query_definition_not_found(id: &str) -> Reply {
+    logs_error(
+        "ResourceNotFoundException",
+        &format!("The query definition {id} does not exist."),
+    )
+}
+
+/// CloudWatch Logs API reference, QueryDefinition: `queryDefinitionId`, `name`, `queryString`,
+/// `lastModified` (epoch milliseconds), `logGroupNames`, `queryLanguage`, `parameters`.
+fn query_definition_json(q: &QueryDefinition) -> Value {
+    let mut v = json!({
+        "queryDefinitionId": q.id,
+        "name": q.name,
+        "queryString": q.query_string,
+        "lastModified": q.last_modified,
+        "logGroupNames": q.log_group_names,
+        "queryLanguage": q.query_language,
+    });
+    if let (false, Some(o)) = (q.parameters.is_empty(), v.as_object_mut()) {
+        o.insert("parameters".into(), json!(q.parameters));
+    }
+    v
+}
+
+/// `parameters` of PutQueryDefinition (the SDK's QueryParameter: `name` required, of the
+/// pattern above; `defaultValue` and `description` optional strings). "Query parameters are
+/// supported only for Logs Insights QL queries": parameters for SQL or PPL are refused (the
+/// message is not documented).
+fn parse_query_parameters(body: &Value, language: &str) -> Result<Vec<Value>, String> {
+    let list = optional_list(body, "parameters", "parameters")?;
+    if !list.is_empty() && language != "CWLI" {
+        return Err(format!(
+            "Query parameters are supported only for Logs Insights QL (CWLI) queries, not {language}."
+        ));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let at = |m: &str| format!("parameters.{}.member.{m}", i + 1);
+            let name = required_str(p, "name", &at("name"))?;
+            check_string(name, &at("name"), 1, 255, pat(&QUERY_PARAMETER_NAME))?;
+            let mut out = json!({ "name": name });
+            for key in ["defaultValue", "description"] {
+                if let (Some(v), Some(o)) = (optional_str(p, key, &at(key))?, out.as_object_mut()) {
+                    o.insert(key.into(), json!(v));
+                }
+            }
+            Ok(out)
+        })
+        .collect()
+}
+
+impl StandIn {
+    fn query_definitions_op(&self, request: &StrictRequest) -> Option<Reply> {
+        let target = request.headers.get("x-amz-target")?.to_str().ok()?;
+        let op = target.strip_prefix("Logs_20140328.")?;
+        if !LOGS_OPERATIONS.contains(&op) {
+            return None;
+        }
+        let body = match request.json() {
+            Some(body) if body.is_object() => body,
+            _ => {
+                return Some(logs_error(
+                    "SerializationException",
+                    "The request body is not a JSON object.",
+                ));
+            }
+        };
+        let mut state = self.lock();
+        let ctx = self.context(&state, request);
+        let acct = state.account(&ctx.account);
+        let result = match op {
+            "PutQueryDefinition" => put_query_definition(acct, &ctx, &body),
+            "DescribeQueryDefinitions" => describe_query_definitions(acct, &ctx, &body),
+            "DeleteQueryDefinition" => delete_query_definition(acct, &ctx, &body),
+            _ => return None,
+        };
+        Some(result.map(json_ok).unwrap_or_else(|e| e))
+    }
+}
+
+/// CloudWatch Logs API reference, PutQueryDefinition: creates a query definition, or updates
+/// the one `queryDefinitionId` names (ResourceNotFoundException when the account has none in
+/// the Region). `name` (1–255) and `queryString` (1–10000) required; "To update a query
+/// definition, specify its queryDefinitionId in your request. The values of name, queryString,
+/// and logGroupNames are changed to the values that you specify in your update operation. No
+/// current values are retained" (so is the language: absent, CWLI, and the parameters).
+/// `logGroupNames`: names of 1–512 characters of `[\.\-_/#A-Za-z0-9]+`; "If your query uses
+/// the OpenSearch Service query language, you specify the log group names inside the
+/// querystring instead of here", so SQL with `logGroupNames` is refused (the message is not
+/// documented). Answers `queryDefinitionId` (a UUID here). Names need not be unique (nothing
+/// says they must).
+///
+/// `clientToken` (36–128 non-blank characters, the SDK fills it in): "Used as an idempotency
+/// token, to avoid returning an exception if the service receives the same request twice
+/// because of a network error". The same token with the same parameters answers the first
+/// request's `queryDefinitionId` and changes nothing; with other parameters the stand-in answers
+/// InvalidParameterException (not documented; as EC2's "Ensuring idempotency" treats a token
+/// reused for another request). An empty `queryDefinitionId` (the model allows length 0) is
+/// taken as none given.
+fn put_query_definition(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+    let name = required_str(body, "name", "name").map_err(logs_invalid)?;
+    check_string(name, "name", 1, 255, None).map_err(logs_invalid)?;
+    let query_string = required_str(body, "queryString", "queryString").map_err(logs_invalid)?;
+    check_string(query_string, "queryString", 1, 10000, None).map_err(logs_invalid)?;
+    let id = optional_str(body, "queryDefinitionId", "queryDefinitionId").map_err(logs_invalid)?;
+    if let Some(id) = id {
+        check_string(id, "queryDefinitionId", 0, 256, None).map_err(logs_invalid)?;
+    }
+    let language = optional_str(body, "queryLanguage", "queryLanguage")
+        .map_err(logs_invalid)?
+        .unwrap_or("CWLI");
+    check_enum(language, "queryLanguage", &QUERY_LANGUAGES).map_err(logs_invalid)?;
+    let log_groups = string_items(
+        body,
+        "logGroupNames",
+        "logGroupNames",
+        0,
+        usize::MAX,
+        1,
+        512,
+        pat(&LOG_GROUP_NAME),
+    )
+    .map_err(logs_invalid)?
+    .unwrap_or_default();
+    if language == "SQL" && !log_groups.is_empty() {
+        return Err(logs_invalid(
+            "An OpenSearch SQL query names its log groups in the query string; logGroupNames cannot be used with it.".into(),
+        ));
+    }
+    let parameters = parse_query_parameters(body, language).map_err(logs_invalid)?;
+    let token = optional_str(body, "clientToken", "clientToken").map_err(logs_invalid)?;
+    if let Some(t) = token {
+        check_string(t, "clientToken", 36, 128, pat(&CLIENT_TOKEN)).map_err(logs_invalid)?;
+    }
+    let fingerprint = {
+        let mut b = body.clone();
+        if let Some(o) = b.as_object_mut() {
+            o.remove("clientToken");
+        }
+        b.to_string()
+    };
+    let token_key = token.map(|t| format!("{}|{t}", ctx.region));
+    if let Some(key) = &token_key
+        && let Some((previous, previous_id)) = acct.query_tokens.get(key)
+    {
+        if *previous != fingerprint {
+            return Err(logs_invalid(
+                "The clientToken was already used for a request with different parameters.".into(),
+            ));
+        }
+        if acct
+            .query_definitions
+            .iter()
+            .any(|q| q.region == ctx.region && &q.id == previous_id)
+        {
+            return Ok(json!({ "queryDefinitionId": previous_id }));
+        }
+    }
+    let id = match id.filter(|id| !id.is_empty()) {
+        Some(id) => {
+            let q = acct
+                .query_definitions
+                .iter_mut()
+                .find(|q| q.region == ctx.region && q.id == id)
+                .ok_or_else(|| query_definition_not_found(id))?;
+            q.name = name.to_string();
+            q.query_string = query_string.to_string();
+            q.query_language = language.to_string();
+            q.log_group_names = log_groups;
+            q.parameters = parameters;
+            q.last_modified = epoch_millis();
+            q.id.clone()
+        }
+        None => {
+            let in_region = acct
+                .query_definitions
+                .iter()
+                .filter(|q| q.region == ctx.region)
+                .count();
+            if in_region >= MAX_QUERY_DEFINITIONS {
+                return Err(logs_error(
+                    "LimitExceededException",
+                    &format!(
+                        "You can save at most {MAX_QUERY_DEFINITIONS} CloudWatch Logs Insights queries per Region per account."
+                    ),
+                ));
+            }
+            let q = QueryDefinition {
+                account: ctx.account.clone(),
+                region: ctx.region.clone(),
+                id: uuid(),
+                name: name.to_string(),
+                query_string: query_string.to_string(),
+                query_language: language.to_string(),
+                log_group_names: log_groups,
+                parameters,
+                last_modified: epoch_millis(),
+            };
+            let id = q.id.clone();
+            acct.query_definitions.push(q);
+            id
+        }
+    };
+    if let Some(key) = token_key {
+        acct.query_tokens.insert(key, (fingerprint, id.clone()));
+    }
+    Ok(json!({ "queryDefinitionId": id }))
+}
+
+/// CloudWatch Logs API reference, DescribeQueryDefinitions: the Region's definitions whose names
+/// start with `queryDefinitionNamePrefix` (1–255), of `queryLanguage` when given (all languages
+/// otherwise: not documented, chosen), paged by `maxResults` (1–1000) and `nextToken` (an
+/// unknown token is InvalidParameterException, the only client error the operation lists).
+/// Sorted by name (then ID), as the console lists them; the order is not documented.
+fn describe_query_definitions(
+    acct: &AccountState,
+    ctx: &Ctx,
+    body: &Value,
+) -> Result<Value, Reply> {
+    let prefix = optional_str(
+        body,
+        "queryDefinitionNamePrefix",
+        "queryDefinitionNamePrefix",
+    )
+    .map_err(logs_invalid)?;
+    if let Some(p) = prefix {
+        check_string(p, "queryDefinitionNamePrefix", 1, 255, None).map_err(logs_invalid)?;
+    }
+    let language = optional_str(body, "queryLanguage", "queryLanguage").map_err(logs_invalid)?;
+    if let Some(l) = language {
+        check_enum(l, "queryLanguage", &QUERY_LANGUAGES).map_err(logs_invalid)?;
+    }
+    let max = match &body["maxResults"] {
+        Value::Null => QUERY_DEFINITIONS_DEFAULT_PAGE,
+        v => match v.as_i64() {
+            Some(n) if (1..=1000).contains(&n) => n as usize,
+            _ => {
+                return Err(logs_invalid(constraint_message(
+                    &v.to_string(),
+                    "maxResults",
+                    "Member must have value between 1 and 1000",
+                )));
+            }
+        },
+    };
+    let token = optional_str(body, "nextToken", "nextToken").map_err(logs_invalid)?;
+    if let Some(t) = token {
+        check_string(t, "nextToken", 1, usize::MAX, None).map_err(logs_invalid)?;
+    }
+    let mut found: Vec<&QueryDefinition> = acct
+        .query_definitions
+        .iter()
+        .filter(|q| q.region == ctx.region)
+        .filter(|q| prefix.is_none_or(|p| q.name.starts_with(p)))
+        .filter(|q| language.is_none_or(|l| q.query_language == l))
+        .collect();
+    found.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let items: Vec<Value> = found.into_iter().map(query_definition_json).collect();
+    let scope = format!(
+        "DescribeQueryDefinitions|{}|{prefix:?}|{language:?}",
+        ctx.region
+    );
+    let (items, next) = page(&items, token, max, &scope)
+        .map_err(|()| logs_invalid("The specified nextToken is not valid.".into()))?;
+    let mut out = json!({ "queryDefinitions": items });
+    if let (Some(next), Some(o)) = (next, out.as_object_mut()) {
+        o.insert("nextToken".into(), json!(next));
+    }
+    Ok(out)
+}
+
+/// CloudWatch Logs API reference, DeleteQueryDefinition: `queryDefinitionId` (0–256) required;
+/// answers `{"success": true}`; ResourceNotFoundException when the account has no such
+/// definition in the Region.
+fn delete_query_definition(
+    acct: &mut AccountState,
+    ctx: &Ctx,
+    body: &Value,
+) -> Result<Value, Reply> {
+    let id = required_str(body, "queryDefinitionId", "queryDefinitionId").map_err(logs_invalid)?;
+    check_string(id, "queryDefinitionId", 0, 256, None).map_err(logs_invalid)?;
+    let i = acct
+        .query_definitions
+        .iter()
+        .position(|q| q.region == ctx.region && q.id == id)
+        .ok_or_else(|| query_definition_not_found(id))?;
+    let removed = acct.query_definitions.remove(i);
+    acct.query_tokens.retain(|_, (_, qid)| *qid != removed.id);
+    Ok(json!({ "success": true }))
+}
+
 /// Every pattern above compiles (a bad one would panic in the proxy thread at first use).
 pub fn patterns_compile() {
     for p in [
@@ -4165,9 +5901,22 @@ pub fn patterns_compile() {
         &COST_CATEGORY_NAME,
         &ZONED_DATE_TIME,
         &RESOURCE_TYPE,
+        &BUDGETS_ACCOUNT_ID,
+        &ACTION_ID,
+        &BUDGETS_ROLE_ARN,
+        &BUDGETS_POLICY_ARN,
+        &IAM_PRINCIPAL_NAME,
+        &SCP_POLICY_ID,
+        &SCP_TARGET_ID,
+        &SSM_REGION,
+        &SSM_INSTANCE_ID,
+        &LOG_GROUP_NAME,
+        &CLIENT_TOKEN,
+        &QUERY_PARAMETER_NAME,
     ] {
         LazyLock::force(p);
     }
     LazyLock::force(&QUERY);
     LazyLock::force(&COLUMN);
+    LazyLock::force(&SCRIPT_ELEMENT);
 }
