@@ -38,3 +38,203 @@ approval = "sometimes"
     }
     assert!(env.proxy.calls().is_empty());
 }
+
+const CONFIG: &str = r#"
+[[budgets]]
+name = "BedrockUsageBudget"
+limit_usd = 100
+
+[budgets.action]
+threshold_percent = 100
+deny_roles = ["app-role"]
+approval = "manual"
+"#;
+
+fn create_app_role(env: &TestEnv) {
+    env.block_on(async {
+        env.aws
+            .iam
+            .create_role()
+            .role_name("app-role")
+            .assume_role_policy_document(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+            )
+            .send()
+            .await
+            .expect("CreateRole app-role")
+    });
+}
+
+fn health(env: &TestEnv) -> String {
+    let status = env.run(&["status", "-o", "json"]);
+    let doc = status.json();
+    doc["components"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["id"] == "budget-actions"))
+        .map(|c| c["health"].to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_budget_action_denies_bedrock_when_approved_and_cleanup_reverses_it_first() {
+    let env = TestEnv::new();
+    create_app_role(&env);
+    env.write_config(CONFIG);
+    let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    assert!(
+        plan.stdout.contains("can block production traffic"),
+        "{}",
+        plan.stdout
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+
+    // The deny policy, the execution role scoped to exactly it and app-role, and the action.
+    let (policy, trust, role_policy) = env.block_on(async {
+        let iam = &env.aws.iam;
+        let arn = "arn:aws:iam::123456789012:policy/BedrockMonitorDenyBedrock-bedrock-monitor";
+        let p = iam
+            .get_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .expect("policy");
+        let version = p
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .unwrap_or("v1")
+            .to_string();
+        let doc = iam
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .expect("version")
+            .policy_version()
+            .and_then(|v| v.document().map(str::to_string))
+            .unwrap_or_default();
+        let role = iam
+            .get_role()
+            .role_name("BedrockBudgetAction-bedrock-monitor")
+            .send()
+            .await
+            .expect("role");
+        let inline = iam
+            .get_role_policy()
+            .role_name("BedrockBudgetAction-bedrock-monitor")
+            .policy_name("AttachBedrockDenyPolicy")
+            .send()
+            .await
+            .expect("inline");
+        (
+            doc,
+            role.role()
+                .and_then(|r| r.assume_role_policy_document().map(str::to_string))
+                .unwrap_or_default(),
+            inline.policy_document().to_string(),
+        )
+    });
+    let decode = |s: &str| percent_decode(s);
+    assert!(
+        decode(&policy).contains("bedrock:InvokeModel") && decode(&policy).contains("\"Deny\""),
+        "{policy}"
+    );
+    assert!(decode(&trust).contains("budgets.amazonaws.com"), "{trust}");
+    let role_policy = decode(&role_policy);
+    assert!(
+        role_policy.contains("arn:aws:iam::123456789012:role/app-role"),
+        "{role_policy}"
+    );
+    assert!(role_policy.contains("iam:PolicyARN"), "{role_policy}");
+    let actions = env.standin.budget_actions();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    let action = &actions[0];
+    assert_eq!(action.budget_name, "BedrockUsageBudget");
+    assert_eq!(action.action_type, "APPLY_IAM_POLICY");
+    assert_eq!(action.approval_model, "MANUAL");
+    assert_eq!(action.status, "STANDBY");
+    assert_eq!(action.threshold_type, "PERCENTAGE");
+    assert!(
+        action
+            .execution_role_arn
+            .ends_with(":role/BedrockBudgetAction-bedrock-monitor")
+    );
+    assert!(
+        action
+            .subscribers
+            .iter()
+            .any(|s| s.address.ends_with(":bedrock-usage-alerts"))
+    );
+
+    // Converged.
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    assert!(health(&env).contains("standby"));
+
+    // Spend crosses the threshold: a manual action waits for approval.
+    env.standin
+        .cross_budget_action_threshold("BedrockUsageBudget");
+    assert!(
+        health(&env).contains("pending approval"),
+        "{}",
+        health(&env)
+    );
+    // Approving asks first: without a terminal it needs --yes.
+    env.run(&["budget-action", "approve", "BedrockUsageBudget"])
+        .assert_code(3);
+    assert_eq!(env.standin.budget_actions()[0].status, "PENDING");
+    env.run(&["budget-action", "approve", "BedrockUsageBudget", "--yes"])
+        .assert_code(0);
+    assert_eq!(env.standin.budget_actions()[0].status, "EXECUTION_SUCCESS");
+    let h = health(&env);
+    assert!(h.contains("denied now to roles app-role"), "{h}");
+
+    // An unknown budget is a usage error.
+    env.run(&["budget-action", "reverse", "Nope", "--yes"])
+        .assert_code(3);
+
+    // cleanup reverses the executed action before deleting it, then removes policy and role.
+    env.proxy.clear();
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    let writes = env.writes();
+    let reverse = writes
+        .iter()
+        .position(|w| w == "budgets:ExecuteBudgetAction")
+        .expect("reversed");
+    let delete = writes
+        .iter()
+        .position(|w| w == "budgets:DeleteBudgetAction")
+        .expect("deleted");
+    assert!(reverse < delete, "{writes:?}");
+    assert!(env.standin.budget_actions().is_empty());
+    let gone = env.block_on(async {
+        env.aws
+            .iam
+            .get_role()
+            .role_name("BedrockBudgetAction-bedrock-monitor")
+            .send()
+            .await
+            .is_err()
+    });
+    assert!(gone, "the execution role is left");
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

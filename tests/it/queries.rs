@@ -80,7 +80,10 @@ fn query_lists_and_runs_saved_queries_over_the_invocation_logs() {
         "usage-by-principal",
         "usage-by-inference-profile",
     ] {
-        assert!(names.iter().any(|n| n == expected), "{expected} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
     }
 
     write_records(
@@ -132,7 +135,9 @@ fn query_errors_say_why() {
     env.proxy.add_rule(Arc::new(AnswerWith(|r: &StrictRequest| {
         (r.operation == "GetQueryResults").then(|| {
             let mut reply = Reply::error(Protocol::Json, 200, "", "");
-            reply.body = json!({"status": "Failed", "results": []}).to_string().into();
+            reply.body = json!({"status": "Failed", "results": []})
+                .to_string()
+                .into();
             reply
         })
     })));
@@ -144,17 +149,102 @@ fn query_errors_say_why() {
     env.proxy.add_rule(Arc::new(AnswerWith(|r: &StrictRequest| {
         (r.operation == "GetQueryResults").then(|| {
             let mut reply = Reply::error(Protocol::Json, 200, "", "");
-            reply.body = json!({"status": "Running", "results": [], "statistics": {"recordsScanned": 42.0}})
-                .to_string()
-                .into();
+            reply.body =
+                json!({"status": "Running", "results": [], "statistics": {"recordsScanned": 42.0}})
+                    .to_string()
+                    .into();
             reply
         })
     })));
     let run = env.run(&["query", "requests-per-hour", "--timeout", "2"]);
     run.assert_code(1);
-    assert!(run.stderr.contains("did not finish within 2 s"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("did not finish within 2 s"),
+        "{}",
+        run.stderr
+    );
     assert!(
         env.proxy.calls().iter().any(|c| c.operation == "StopQuery"),
         "the query was not stopped"
     );
+}
+
+#[test]
+fn the_queries_component_saves_them_in_the_stacks_folder() {
+    let env = TestEnv::new();
+    // Someone else's saved query, in another folder: never touched.
+    let foreign = env.block_on(async {
+        bedrock_monitor::aws::emulator_clients(&env.proxy.url(), crate::support::env::REGION)
+            .logs
+            .put_query_definition()
+            .name("team-x/my-query")
+            .query_string("fields @message | limit 5")
+            .send()
+            .await
+            .expect("PutQueryDefinition")
+            .query_definition_id()
+            .unwrap_or_default()
+            .to_string()
+    });
+    env.write_config("[queries]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let ours = |env: &TestEnv| {
+        env.standin
+            .query_definitions()
+            .into_iter()
+            .filter(|d| d.name.starts_with("bedrock-monitor/"))
+            .collect::<Vec<_>>()
+    };
+    let saved = ours(&env);
+    assert_eq!(saved.len(), 7, "{saved:#?}");
+    for d in &saved {
+        assert_eq!(d.log_group_names, vec![LOG_GROUP.to_string()], "{}", d.name);
+        if d.name.ends_with("/tokens-by-model") {
+            assert!(
+                d.query_string.contains("parse @message"),
+                "{}",
+                d.query_string
+            );
+        }
+    }
+
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+
+    // Edited in the console: drift, put back by one write.
+    assert!(
+        env.standin
+            .set_query_string("bedrock-monitor/tokens-by-model", "fields @message")
+    );
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(2);
+    assert!(
+        status
+            .stdout
+            .contains("definitions.bedrock-monitor/tokens-by-model"),
+        "{}",
+        status.stdout
+    );
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["logs:PutQueryDefinition"]);
+
+    // Switched off: the stack's go, the other folder's stays.
+    env.write_config("[queries]\nenabled = false\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(ours(&env).is_empty());
+    env.write_config("[queries]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(ours(&env).len(), 7);
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    assert!(ours(&env).is_empty());
+    let left: Vec<String> = env
+        .standin
+        .query_definitions()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left, vec![foreign]);
 }
