@@ -66,8 +66,10 @@ fn a_converged_stack_costs_only_the_documented_reads() {
 /// [`MAX_CONVERGED_READS`]: Organizations 1 (is this the payer account?, once for all of
 /// them); inference profiles 1 list + 1 tag read per profile; cost-allocation tags 1 list;
 /// the CUR export 3 (list, get, tags) + its bucket 7; anomaly detection 7 (cost categories
-/// list, describe, tags; monitors, tags; subscriptions, tags).
-pub const ATTRIBUTION_READS: usize = 1 + (1 + 1) + 1 + (3 + 7) + 7;
+/// list, describe, tags; monitors, tags; subscriptions, tags); saved queries 1 (the folder's
+/// definitions); a budget action 5 (the deny policy and its version, the execution role and
+/// its inline policy, the budget's actions).
+pub const ATTRIBUTION_READS: usize = 1 + (1 + 1) + 1 + (3 + 7) + 7 + 1 + 5;
 
 #[test]
 fn the_cost_attribution_components_add_only_their_documented_reads() {
@@ -89,6 +91,16 @@ model = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 [anomaly_detection]
 threshold_usd = 100
+
+[queries]
+
+[[budgets]]
+name = "BedrockUsageBudget"
+limit_usd = 100
+
+[budgets.action]
+threshold_percent = 100
+deny_roles = ["app-role"]
 "#,
     );
     env.standin.tag_keys_seen_in_billing(&["Team"]);

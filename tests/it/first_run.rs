@@ -238,6 +238,16 @@ model = "anthropic.claude-3-5-haiku-20241022-v1:0"
 threshold_usd = 100
 
 [cur_export]
+
+[queries]
+
+[[budgets]]
+name = "BedrockUsageBudget"
+limit_usd = 100
+
+[budgets.action]
+threshold_percent = 100
+deny_roles = ["app-role"]
 "#;
     env.write_config(config);
     env.standin.tag_keys_seen_in_billing(&["Team"]);
@@ -265,6 +275,9 @@ threshold_usd = 100
             "bcm-data-exports:ListExports",
             "bcm-data-exports:CreateExport",
             "cur:PutReportDefinition",
+            "logs:DescribeQueryDefinitions",
+            "logs:PutQueryDefinition",
+            "logs:DeleteQueryDefinition",
         ],
     );
 }

@@ -52,6 +52,16 @@ tags = { Team = "search" }
 
 [anomaly_detection]
 threshold_usd = 100
+
+[queries]
+
+[[budgets]]
+name = "BedrockUsageBudget"
+limit_usd = 100
+
+[budgets.action]
+threshold_percent = 100
+deny_roles = ["app-role"]
 "#;
 
 /// What AWS has seen on billed usage before the runs: the keys can be activated.
