@@ -1,6 +1,7 @@
 //! The test harness's stand-in for the AWS operations moto does not serve (application
-//! inference profiles, cost-allocation tags, Cost Anomaly Detection, Data Exports), in front of
-//! a running `moto_server`, for `scripts/demo`. Usage: `aws_standin http://127.0.0.1:PORT`;
+//! inference profiles, cost-allocation tags, Cost Anomaly Detection, Data Exports, budget
+//! actions, Logs Insights query definitions), in front of a running `moto_server`, for
+//! `scripts/demo`. Usage: `aws_standin http://127.0.0.1:PORT`;
 //! prints its own URL (use it as AWS_ENDPOINT_URL) and serves until it is killed.
 
 #[path = "../tests/support/proxy.rs"]

@@ -4817,7 +4817,8 @@ fn parse_action_definition(
         ));
     }
     let m = &d[expected];
-    let field = |f: &str| format!("definition.{}.{f}", lower_first(expected));
+    let member = format!("definition.{}", lower_first(expected));
+    let field = |f: &str| format!("{member}.{f}");
     match expected {
         "IamActionDefinition" => {
             let policy = required_str(m, "PolicyArn", &field("policyArn"))?;
@@ -4845,8 +4846,7 @@ fn parse_action_definition(
             let users = principals("Users", 576)?;
             if roles.is_none() && groups.is_none() && users.is_none() {
                 return Err(format!(
-                    "{} must name at least one of Roles, Groups or Users.",
-                    field("").trim_end_matches('.').to_string()
+                    "{member} must name at least one of Roles, Groups or Users."
                 ));
             }
             let mut stored = json!({ "PolicyArn": policy });
