@@ -34,6 +34,9 @@ pub struct QueriesState {
 
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
 
+/// A definition to write: its full name, its id when it exists (an update), its query text.
+type Put = (String, Option<String>, String);
+
 impl Queries {
     fn enabled(cx: &Context) -> bool {
         cx.config.queries.as_ref().is_some_and(|q| q.enabled)
@@ -59,11 +62,8 @@ impl Queries {
         json!({"query": query, "log_groups": log_groups})
     }
 
-    /// (name, observed id, new text) to write, and ids to delete.
-    fn writes(
-        cx: &Context,
-        state: &QueriesState,
-    ) -> (Vec<(String, Option<String>, String)>, Vec<String>) {
+    /// The definitions to write and the ids to delete.
+    fn writes(cx: &Context, state: &QueriesState) -> (Vec<Put>, Vec<String>) {
         let desired = Self::desired(cx);
         let group = vec![cx.config.log_group.name.clone()];
         let puts = desired
