@@ -173,6 +173,24 @@ fn a_budget_action_denies_bedrock_when_approved_and_cleanup_reverses_it_first() 
     assert!(env.writes().is_empty(), "{:?}", env.writes());
     assert!(health(&env).contains("standby"));
 
+    // The threshold changed in the console: drift, put back by one update.
+    env.standin.mutate(|account| {
+        if let Some(a) = account.budget_actions.first_mut() {
+            a.threshold_value = 150.0;
+        }
+    });
+    let status = env.run(&["status", "--detailed-exitcode", "-o", "json"]);
+    status.assert_code(2);
+    assert!(
+        status.stdout.contains("actions.BedrockUsageBudget"),
+        "{}",
+        status.stdout
+    );
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["budgets:UpdateBudgetAction"]);
+    assert_eq!(env.standin.budget_actions()[0].threshold_value, 100.0);
+
     // Spend crosses the threshold: a manual action waits for approval.
     env.standin
         .cross_budget_action_threshold("BedrockUsageBudget");
