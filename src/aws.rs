@@ -49,6 +49,48 @@ pub struct Clients {
 /// The only region Data Exports (`bcm-data-exports`) is served in.
 pub const DATA_EXPORTS_REGION: &str = "us-east-1";
 
+/// The SDK configuration: credential chain (or profile), region, endpoint, retries, timeouts.
+pub async fn load_sdk_config(
+    options: &ConnectOptions,
+    config_region: Option<&str>,
+    settings: &AwsSettings,
+) -> aws_types::SdkConfig {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(options.max_attempts.unwrap_or(settings.max_attempts))
+        .with_initial_backoff(Duration::from_millis(settings.initial_backoff_ms))
+        .with_max_backoff(Duration::from_secs(settings.max_backoff_seconds));
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(Duration::from_secs(settings.operation_timeout_seconds))
+        .operation_attempt_timeout(Duration::from_secs(settings.attempt_timeout_seconds))
+        .connect_timeout(Duration::from_secs(10))
+        .build();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry)
+        .timeout_config(timeouts);
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    let explicit_region = options
+        .region
+        .clone()
+        .or_else(|| config_region.map(str::to_string));
+    if let Some(region) = explicit_region {
+        loader = loader.region(Region::new(region));
+    }
+    if let Some(url) = &options.endpoint_url {
+        // Emulators do not compute the newer default checksums; real AWS keeps the defaults.
+        loader = loader
+            .endpoint_url(url)
+            .request_checksum_calculation(
+                aws_smithy_types::checksum_config::RequestChecksumCalculation::WhenRequired,
+            )
+            .response_checksum_validation(
+                aws_smithy_types::checksum_config::ResponseChecksumValidation::WhenRequired,
+            );
+    }
+    loader.load().await
+}
+
 /// Logs each AWS call and each attempt's HTTP status at debug level (`-v`).
 #[derive(Debug)]
 struct CallLog;
@@ -99,40 +141,7 @@ impl Clients {
         config_region: Option<&str>,
         settings: &AwsSettings,
     ) -> Result<Clients, AwsError> {
-        let retry = RetryConfig::standard()
-            .with_max_attempts(options.max_attempts.unwrap_or(settings.max_attempts))
-            .with_initial_backoff(Duration::from_millis(settings.initial_backoff_ms))
-            .with_max_backoff(Duration::from_secs(settings.max_backoff_seconds));
-        let timeouts = TimeoutConfig::builder()
-            .operation_timeout(Duration::from_secs(settings.operation_timeout_seconds))
-            .operation_attempt_timeout(Duration::from_secs(settings.attempt_timeout_seconds))
-            .connect_timeout(Duration::from_secs(10))
-            .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry)
-            .timeout_config(timeouts);
-        if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
-        }
-        let explicit_region = options
-            .region
-            .clone()
-            .or_else(|| config_region.map(str::to_string));
-        if let Some(region) = explicit_region {
-            loader = loader.region(Region::new(region));
-        }
-        if let Some(url) = &options.endpoint_url {
-            // Emulators do not compute the newer default checksums; real AWS keeps the defaults.
-            loader = loader
-                .endpoint_url(url)
-                .request_checksum_calculation(
-                    aws_smithy_types::checksum_config::RequestChecksumCalculation::WhenRequired,
-                )
-                .response_checksum_validation(
-                    aws_smithy_types::checksum_config::ResponseChecksumValidation::WhenRequired,
-                );
-        }
-        let sdk = loader.load().await;
+        let sdk = load_sdk_config(options, config_region, settings).await;
         Clients::from_sdk_config(&sdk)
     }
 

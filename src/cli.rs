@@ -60,9 +60,14 @@ pub struct GlobalArgs {
     )]
     pub config: Option<PathBuf>,
 
-    /// AWS region (overrides `stack.region`)
-    #[arg(long, global = true, env = "AWS_REGION", value_name = "REGION")]
-    pub region: Option<String>,
+    /// AWS region (overrides `stack.region`; default: AWS_REGION). With [targets], repeat it
+    /// to run in some of the configured regions only
+    #[arg(long = "region", global = true, value_name = "REGION", action = clap::ArgAction::Append)]
+    pub regions: Vec<String>,
+
+    /// With [targets]: run in this account only (repeatable)
+    #[arg(long = "account", global = true, value_name = "ACCOUNT_ID", action = clap::ArgAction::Append)]
+    pub accounts: Vec<String>,
 
     /// AWS profile from ~/.aws/config
     #[arg(long, global = true, env = "AWS_PROFILE", value_name = "PROFILE")]
@@ -95,6 +100,16 @@ pub struct GlobalArgs {
     /// Attempts per AWS call for throttling and transient errors (overrides `aws.max_attempts`)
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: Option<u32>,
+}
+
+impl GlobalArgs {
+    /// The one region of a single-target run: `--region`, else `AWS_REGION`.
+    pub fn region(&self) -> Option<String> {
+        match self.regions.as_slice() {
+            [one, ..] => Some(one.clone()),
+            [] => std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

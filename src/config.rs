@@ -7,6 +7,7 @@ pub mod actions;
 pub mod attribution;
 mod locate;
 pub mod rules;
+pub mod targets;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -53,6 +54,8 @@ pub struct Config {
     pub cur_export: Option<CurExportConfig>,
     /// Saved Logs Insights queries; `None`: the component does not run (`query` works anyway).
     pub queries: Option<QueriesConfig>,
+    /// Many accounts and regions in one run; `None`: the caller's account, one region.
+    pub targets: Option<targets::TargetsConfig>,
 }
 
 impl Default for Config {
@@ -74,6 +77,7 @@ impl Default for Config {
             anomaly_detection: None,
             cur_export: None,
             queries: None,
+            targets: None,
         }
     }
 }

@@ -200,7 +200,7 @@ mod tests {
     fn values_cannot_change_a_documents_structure() {
         let doc = render(
             "role-trust-policy",
-            json!({"account_id": "1\"}, \"Evil\": {\"x", "partition": "aws", "region": "us-east-1"}),
+            json!({"account_id": "1\"}, \"Evil\": {\"x", "partition": "aws", "source_arns": "arn:aws:bedrock:us-east-1:1:*"}),
         )
         .expect("renders");
         let statement = &doc["Statement"][0];
@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn missing_values_are_an_error_not_an_empty_string() {
-        assert!(render("role-trust-policy", json!({"partition": "aws"})).is_err());
+        assert!(render("bucket-policy", json!({"partition": "aws"})).is_err());
     }
 
     #[test]

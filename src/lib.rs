@@ -12,4 +12,5 @@ pub mod engine;
 pub mod queries;
 pub mod report;
 pub mod resources;
+pub mod targets;
 pub mod ui;

@@ -124,6 +124,9 @@ impl fmt::Display for ApplyReport {
 
 pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
+    if loaded.config.targets.is_some() {
+        return crate::commands::fanout::apply(session, &loaded, args).await;
+    }
     let interactive = is_interactive(session.globals.non_interactive);
     let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
     let cx = session.connect(&loaded, progress.clone()).await?;

@@ -11,7 +11,7 @@ use crate::cli::CleanupArgs;
 use crate::commands::{CommandError, ExitStatus, Session, apply::watch_ctrl_c};
 use crate::engine::recovery::NonInteractive;
 use crate::engine::{
-    ComponentId, Interrupt, Operation, Ownership, Progress, Recovery, Step, execute,
+    ComponentId, Context, Interrupt, Operation, Ownership, Progress, Recovery, Step, execute,
 };
 use crate::resources::{self, bucket::Bucket};
 use crate::ui::is_interactive;
@@ -48,7 +48,7 @@ impl CleanupReport {
         self.resources.iter().filter(|r| r.action == action).count()
     }
 
-    fn failed(&self) -> bool {
+    pub fn failed(&self) -> bool {
         self.resources.iter().any(|r| {
             matches!(
                 r.action.as_str(),
@@ -106,21 +106,20 @@ fn entry(id: ComponentId, name: String, action: &str, reason: Option<String>) ->
     }
 }
 
-pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, CommandError> {
-    let loaded = session.load_config()?;
-    let interactive = is_interactive(session.globals.non_interactive);
-    let prompter = Prompter { interactive };
-    let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
-    let cx = session.connect(&loaded, progress.clone()).await?;
-    cx.purge_data
-        .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
-    let steps = resources::steps_for(&cx.config);
-    let reads = futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))).await;
+/// Reads every step and sorts them: what cleanup deletes, and an entry for each it leaves
+/// (absent, not managed, kept and why, unreadable).
+pub async fn classify(
+    cx: &Context,
+    steps: &[Arc<dyn Step>],
+    keep: &[ComponentId],
+    purge_data: bool,
+) -> (Vec<CleanupEntry>, Vec<Arc<dyn Step>>) {
+    let reads = futures::future::join_all(steps.iter().map(|s| s.refresh(cx))).await;
 
     let mut entries: Vec<CleanupEntry> = Vec::new();
     let mut doomed: Vec<Arc<dyn Step>> = Vec::new();
     for (step, read) in steps.iter().zip(reads) {
-        let (id, name) = (step.id(), step.name(&cx));
+        let (id, name) = (step.id(), step.name(cx));
         if let Err(e) = read {
             entries.push(CleanupEntry {
                 error: Some(e),
@@ -133,7 +132,7 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
             });
             continue;
         }
-        match step.ownership(&cx) {
+        match step.ownership(cx) {
             None | Some(Ownership::Missing) => entries.push(entry(id, name, "absent", None)),
             Some(Ownership::NotManaged { reason }) => entries.push(entry(
                 id,
@@ -149,12 +148,12 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
                     Some("activation is account-wide and shared with other tools and reports: the keys stay active (deactivate them in the Billing console if nothing uses them)".into()),
                 ))
             }
-            Some(Ownership::Managed { .. }) if args.keep.contains(&id) => {
+            Some(Ownership::Managed { .. }) if keep.contains(&id) => {
                 entries.push(entry(id, name, "kept", Some("--keep".into())))
             }
             Some(Ownership::Managed { .. })
                 if matches!(id, ComponentId::Bucket | ComponentId::LogGroup)
-                    && !args.purge_data =>
+                    && !purge_data =>
             {
                 entries.push(entry(
                     id,
@@ -166,6 +165,23 @@ pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, Co
             Some(Ownership::Managed { .. }) => doomed.push(step.clone()),
         }
     }
+
+    (entries, doomed)
+}
+
+pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, CommandError> {
+    let loaded = session.load_config()?;
+    if loaded.config.targets.is_some() {
+        return crate::commands::fanout::cleanup(session, &loaded, args).await;
+    }
+    let interactive = is_interactive(session.globals.non_interactive);
+    let prompter = Prompter { interactive };
+    let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
+    let cx = session.connect(&loaded, progress.clone()).await?;
+    cx.purge_data
+        .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
+    let steps = resources::steps_for(&cx.config);
+    let (mut entries, doomed) = classify(&cx, &steps, &args.keep, args.purge_data).await;
 
     let mut report = CleanupReport {
         stack: cx.config.stack.name.clone(),

@@ -54,7 +54,7 @@ pub fn starter_config(region: Option<&str>, email: Option<&str>) -> String {
 }
 
 async fn detect_region(session: &Session) -> Option<String> {
-    if let Some(r) = &session.globals.region {
+    if let Some(r) = &session.globals.region() {
         return Some(r.clone());
     }
     let mut provider = aws_config::default_provider::region::DefaultRegionChain::builder();

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod budget_action;
 pub mod cleanup;
+pub mod fanout;
 pub mod init;
 pub mod permissions;
 pub mod plan;
@@ -93,14 +94,16 @@ impl Session {
     /// Load and validate the config: nothing touches AWS before this succeeds.
     pub fn load_config(&self) -> Result<LoadedConfig, CommandError> {
         let (path, explicit) = self.config_path();
-        if let Some(region) = &self.globals.region
+        let region = self.globals.region();
+        if let Some(region) = &region
             && let Some(problem) = config::region_problem(region)
         {
             return Err(CommandError::Usage(format!(
                 "--region/AWS_REGION {region:?}: {problem}"
             )));
         }
-        let loaded = config::load(&path, explicit, self.globals.region.as_deref())?;
+        let loaded = config::load(&path, explicit, region.as_deref())?;
+        self.check_narrowing(&loaded.config)?;
         if let config::Source::Defaults = loaded.source {
             self.printer.note(format!(
                 "no {} here: using the built-in defaults (`bedrock-monitor init` writes one)",
@@ -110,10 +113,40 @@ impl Session {
         Ok(loaded)
     }
 
+    /// `--account` and repeated `--region` narrow a run over [targets]; without targets only one
+    /// `--region` makes sense.
+    fn check_narrowing(&self, config: &config::Config) -> Result<(), CommandError> {
+        let g = &self.globals;
+        match &config.targets {
+            None if g.regions.len() > 1 || !g.accounts.is_empty() => Err(CommandError::Usage(
+                "--account and a repeated --region choose among [targets]; this config has no [targets] section".into(),
+            )),
+            None => Ok(()),
+            Some(t) => {
+                for r in &g.regions {
+                    if !t.regions.contains(r) {
+                        return Err(CommandError::Usage(format!(
+                            "--region {r}: not one of [targets] regions ({})",
+                            t.regions.join(", ")
+                        )));
+                    }
+                }
+                for a in &g.accounts {
+                    if !config::targets::account_id_ok(a) {
+                        return Err(CommandError::Usage(format!(
+                            "--account {a:?}: an account ID has 12 digits"
+                        )));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// AWS clients only (no call made yet).
     pub async fn clients(&self, loaded: &LoadedConfig) -> Result<Clients, CommandError> {
         let options = ConnectOptions {
-            region: self.globals.region.clone(),
+            region: self.globals.region(),
             profile: self.globals.profile.clone(),
             endpoint_url: self.globals.endpoint_url.clone(),
             max_attempts: self.globals.max_attempts,

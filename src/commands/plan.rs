@@ -152,6 +152,9 @@ pub async fn compute(cx: &Arc<Context>, steps: &[Arc<dyn Step>]) -> PlanReport {
 
 pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
+    if loaded.config.targets.is_some() {
+        return crate::commands::fanout::plan(session, &loaded, args).await;
+    }
     let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
     let steps = resources::steps_for(&cx.config);
     let report = compute(&cx, &steps).await;

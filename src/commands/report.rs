@@ -16,7 +16,6 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         chrono::Utc::now(),
     )
     .map_err(|e| CommandError::Usage(e.to_string()))?;
-    let clients = session.clients(&loaded).await?;
     if !(args.tolerance.is_finite() && args.tolerance >= 0.0) {
         return Err(CommandError::Usage(format!(
             "--tolerance {}: give a percentage of 0 or more",
@@ -40,6 +39,10 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         daily: args.daily,
         ..ReportOptions::from_config(&loaded.config, args.by_principal)
     };
+    if loaded.config.targets.is_some() {
+        return crate::commands::fanout::report(session, &loaded, &window, &options, args).await;
+    }
+    let clients = session.clients(&loaded).await?;
     let report = build_report(&clients, &loaded.config, &window, &options).await?;
     match session.printer.format {
         OutputFormat::Csv => {

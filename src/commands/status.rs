@@ -95,6 +95,17 @@ impl StatusReport {
             .any(|c| matches!(c.state, State::Drifted | State::Missing))
     }
 
+    /// 1 when a component could not be read; with `--detailed-exitcode`, 2 for drift.
+    pub fn exit_status(&self, detailed: bool) -> ExitStatus {
+        if self.has_errors() {
+            ExitStatus::Failure
+        } else if detailed && self.needs_apply() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        }
+    }
+
     fn has_errors(&self) -> bool {
         self.components.iter().any(|c| c.error.is_some())
     }
@@ -313,17 +324,32 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
 
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
+    if loaded.config.targets.is_some() {
+        return crate::commands::fanout::status(session, &loaded, args).await;
+    }
     let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
     let steps = resources::steps_for(&cx.config);
+    let report = collect(&cx, &steps, &|w| session.printer.warn(w)).await;
+    session.printer.result(&report)?;
+    Ok(report.exit_status(args.detailed_exitcode))
+}
+
+/// Reads every step, then each component's state, drift and health, plus the log-delivery
+/// metrics and Bedrock's permission-check object; `warn` is told what could not be read.
+pub async fn collect(
+    cx: &Context,
+    steps: &[Arc<dyn Step>],
+    warn: &(dyn Fn(String) + Sync),
+) -> StatusReport {
     let (reads, delivery, check_object) = tokio::join!(
-        futures::future::join_all(steps.iter().map(|s| s.refresh(&cx))),
-        delivery_failures(&cx),
-        permission_check_object(&cx),
+        futures::future::join_all(steps.iter().map(|s| s.refresh(cx))),
+        delivery_failures(cx),
+        permission_check_object(cx),
     );
     let mut components: Vec<ComponentStatus> = steps
         .iter()
         .zip(reads)
-        .map(|(step, read)| component_status(&cx, step, read))
+        .map(|(step, read)| component_status(cx, step, read))
         .collect();
     let log_delivery = match delivery {
         Ok(d) => {
@@ -348,9 +374,7 @@ pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, Com
             Some(d)
         }
         Err(e) => {
-            session
-                .printer
-                .warn(format!("could not read log-delivery metrics: {e}"));
+            warn(format!("could not read log-delivery metrics: {e}"));
             None
         }
     };
@@ -368,23 +392,15 @@ pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, Com
             }
         }
         Ok(None) => {}
-        Err(e) => session.printer.warn(format!(
+        Err(e) => warn(format!(
             "could not look for Bedrock's permission-check object: {e}"
         )),
     }
-    let report = StatusReport {
+    StatusReport {
         stack: cx.config.stack.name.clone(),
         account: cx.account.id.clone(),
         region: cx.region.clone(),
         components,
         log_delivery,
-    };
-    session.printer.result(&report)?;
-    Ok(if report.has_errors() {
-        ExitStatus::Failure
-    } else if args.detailed_exitcode && report.needs_apply() {
-        ExitStatus::Changes
-    } else {
-        ExitStatus::Success
-    })
+    }
 }

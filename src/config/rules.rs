@@ -72,6 +72,7 @@ pub fn check(config: &Config, region: Option<&str>) -> Vec<Violation> {
     check_pricing(config, &mut c);
     super::attribution::check(config, &mut c);
     super::actions::check(config, &mut c);
+    super::targets::check(config, &mut c);
     c.violations
 }
 

@@ -65,6 +65,9 @@ pub struct Context {
     pub config: Config,
     pub account: Account,
     pub region: String,
+    /// Every region this run manages in the account (several with [targets]): account-wide
+    /// resources (the logging role) cover them all.
+    pub regions: Vec<String>,
     pub aws: Clients,
     pub outputs: Mutex<Outputs>,
     pub progress: Arc<dyn Progress>,
@@ -87,6 +90,7 @@ impl Context {
     ) -> Context {
         Context {
             region: aws.region.clone(),
+            regions: vec![aws.region.clone()],
             config,
             account,
             aws,
@@ -202,6 +206,29 @@ impl Context {
     /// The identifiers recorded for a component.
     pub fn ids(&self, id: ComponentId) -> BTreeMap<String, String> {
         self.outputs().ids.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// The same context for a run over these regions of the account.
+    pub fn with_regions(mut self, regions: Vec<String>) -> Context {
+        if !regions.is_empty() {
+            self.regions = regions;
+        }
+        self
+    }
+
+    /// The dashboard's name: CloudWatch dashboards are global in an account, so with several
+    /// regions each region's gets the region as a suffix.
+    pub fn dashboard_name(&self) -> String {
+        if self.regions.len() > 1 {
+            format!("{}-{}", self.config.dashboard.name, self.region)
+        } else {
+            self.config.dashboard.name.clone()
+        }
+    }
+
+    /// The log bucket's name in `region` (the run's regions each have one with [targets]).
+    pub fn bucket_name_in(&self, region: &str) -> String {
+        self.config.bucket.resolved_name(&self.account.id, region)
     }
 
     pub fn partition(&self) -> &str {

@@ -73,7 +73,7 @@ impl Dashboard {
             "arn:{}:cloudwatch::{}:dashboard/{}",
             cx.partition(),
             cx.account.id,
-            cx.config.dashboard.name
+            cx.dashboard_name()
         )
     }
 
@@ -465,7 +465,7 @@ impl Resource for Dashboard {
     }
 
     fn name(&self, cx: &Context) -> String {
-        cx.config.dashboard.name.clone()
+        cx.dashboard_name()
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
@@ -473,7 +473,7 @@ impl Resource for Dashboard {
             .aws
             .cloudwatch
             .get_dashboard()
-            .dashboard_name(&cx.config.dashboard.name)
+            .dashboard_name(cx.dashboard_name())
             .send()
             .await;
         let Some(dashboard) = absent_if(dashboard.aws("cloudwatch:GetDashboard"), NOT_FOUND)?
@@ -508,7 +508,7 @@ impl Resource for Dashboard {
         _diff: &Diff,
     ) -> Result<(), AwsError> {
         let id = ComponentId::Dashboard;
-        let name = &cx.config.dashboard.name;
+        let name = &cx.dashboard_name();
         let body = Self::body(cx)?;
         let cw = &cx.aws.cloudwatch;
         let put = cw
@@ -566,7 +566,7 @@ impl Resource for Dashboard {
             None => Ownership::NotManaged {
                 reason: format!(
                     "a dashboard named {} exists without a marker widget naming stack {stack}",
-                    cx.config.dashboard.name
+                    cx.dashboard_name()
                 ),
             },
         }
@@ -591,7 +591,7 @@ impl Resource for Dashboard {
             cx.aws
                 .cloudwatch
                 .delete_dashboards()
-                .dashboard_names(&cx.config.dashboard.name)
+                .dashboard_names(cx.dashboard_name())
                 .send()
                 .await
                 .aws("cloudwatch:DeleteDashboards"),

@@ -33,7 +33,12 @@ impl Role {
             json!({
                 "account_id": cx.account.id,
                 "partition": cx.partition(),
-                "region": cx.region,
+                "source_arns": one_or_list(
+                    cx.regions
+                        .iter()
+                        .map(|r| format!("arn:{}:bedrock:{r}:{}:*", cx.partition(), cx.account.id))
+                        .collect(),
+                ),
             }),
         )
         .map_err(AwsError::from)
@@ -45,9 +50,28 @@ impl Role {
             json!({
                 "account_id": cx.account.id,
                 "partition": cx.partition(),
-                "region": cx.region,
-                "log_group": cx.config.log_group.name,
-                "bucket": cx.bucket_name(),
+                "log_stream_arns": one_or_list(
+                    cx.regions
+                        .iter()
+                        .map(|r| format!(
+                            "arn:{}:logs:{r}:{}:log-group:{}:log-stream:*",
+                            cx.partition(),
+                            cx.account.id,
+                            cx.config.log_group.name
+                        ))
+                        .collect(),
+                ),
+                "payload_arns": one_or_list(
+                    cx.regions
+                        .iter()
+                        .map(|r| format!(
+                            "arn:{}:s3:::{}/{}*",
+                            cx.partition(),
+                            cx.bucket_name_in(r),
+                            cx.config.bucket.key_prefix
+                        ))
+                        .collect(),
+                ),
                 "key_prefix": cx.config.bucket.key_prefix,
                 "large_data_to_s3": cx.config.invocation_logging.large_data_to_s3,
                 // Large bodies written to an SSE-KMS bucket need a data key.
@@ -314,5 +338,15 @@ impl Resource for Role {
             NOT_FOUND,
         )?;
         Ok(())
+    }
+}
+
+/// One ARN as a string (the document a single-region stack always had), several as a list
+/// (the regions of a run over [targets]).
+fn one_or_list(mut arns: Vec<String>) -> Value {
+    if arns.len() == 1 {
+        Value::String(arns.remove(0))
+    } else {
+        json!(arns)
     }
 }

@@ -21,3 +21,4 @@ mod recovery;
 mod report;
 mod standin;
 mod strict_aws;
+mod targets;

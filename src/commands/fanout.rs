@@ -1,0 +1,728 @@
+//! The commands over `[targets]`: plan, apply, status, cleanup and report for every (account,
+//! region) at once, each target with its own credentials and engine (`crate::targets`). Output
+//! groups by target, then a summary across targets; JSON is `{"targets": [{"account",
+//! "region", ..., "error"}], ...}`; the exit code is the worst target's.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::aws::{Account, ConnectOptions, load_sdk_config};
+use crate::cli::{ApplyArgs, CleanupArgs, OutputFormat, PlanArgs, ReportArgs, StatusArgs};
+use crate::commands::{CommandError, ExitStatus, Session, cleanup, plan, status};
+use crate::config::LoadedConfig;
+use crate::engine::recovery::NonInteractive;
+use crate::engine::{Context, Interrupt, Operation, QuietProgress, Step, execute};
+use crate::report::{ReportOptions, Window, build_report};
+use crate::resources;
+use crate::targets::{self, Resolved, Skipped, Target};
+use crate::ui::is_interactive;
+use crate::ui::prompt::Prompter;
+
+/// One target's part of the result.
+#[derive(Debug)]
+pub struct TargetEntry {
+    pub target: Target,
+    /// The single-target result as JSON (its own `account`/`region` replaced by the target's).
+    pub result: Option<Value>,
+    /// The single-target result as text.
+    pub text: String,
+    pub error: Option<String>,
+    pub status: ExitStatus,
+}
+
+/// A command's result over every target.
+#[derive(Debug)]
+pub struct FanOut {
+    pub stack: String,
+    pub command: &'static str,
+    pub targets: Vec<TargetEntry>,
+    pub skipped: Vec<Skipped>,
+    pub interrupted: bool,
+    /// Figures across targets (report: grand totals).
+    pub totals: Option<Value>,
+}
+
+fn severity(s: ExitStatus) -> u8 {
+    match s {
+        ExitStatus::Success => 0,
+        ExitStatus::Changes => 1,
+        ExitStatus::Failure => 2,
+        ExitStatus::InvalidInput => 3,
+        ExitStatus::Interrupted => 4,
+    }
+}
+
+impl FanOut {
+    /// The worst target's exit status (interrupted above all).
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.interrupted {
+            return ExitStatus::Interrupted;
+        }
+        self.targets
+            .iter()
+            .map(|t| t.status)
+            .max_by_key(|s| severity(*s))
+            .unwrap_or(ExitStatus::Success)
+    }
+}
+
+impl Serialize for FanOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let targets: Vec<Value> = self
+            .targets
+            .iter()
+            .map(|t| {
+                let mut entry = match &t.result {
+                    Some(Value::Object(map)) => map.clone(),
+                    _ => Map::new(),
+                };
+                entry.insert("account".into(), Value::String(t.target.account.clone()));
+                entry.insert("region".into(), Value::String(t.target.region.clone()));
+                entry.insert(
+                    "error".into(),
+                    t.error.clone().map(Value::String).unwrap_or(Value::Null),
+                );
+                entry.insert("exit_code".into(), Value::from(t.status.code()));
+                Value::Object(entry)
+            })
+            .collect();
+        let mut doc = Map::new();
+        doc.insert("stack".into(), Value::String(self.stack.clone()));
+        doc.insert("command".into(), Value::String(self.command.into()));
+        doc.insert("targets".into(), Value::Array(targets));
+        doc.insert(
+            "skipped".into(),
+            serde_json::to_value(&self.skipped).unwrap_or(Value::Null),
+        );
+        doc.insert("interrupted".into(), Value::Bool(self.interrupted));
+        if let Some(totals) = &self.totals {
+            doc.insert("totals".into(), totals.clone());
+        }
+        Value::Object(doc).serialize(s)
+    }
+}
+
+impl fmt::Display for FanOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for t in &self.targets {
+            writeln!(f, "== {} ==", t.target.label())?;
+            match &t.error {
+                Some(e) if t.text.is_empty() => writeln!(f, "error: {e}\n")?,
+                _ => writeln!(f, "{}", t.text.trim_end())?,
+            }
+            writeln!(f)?;
+        }
+        let mut table = comfy_table::Table::new();
+        table
+            .load_style(crate::ui::TABLE_STYLE)
+            .force_no_tty()
+            .set_header(vec!["Target", "Result"]);
+        for t in &self.targets {
+            let result = match (&t.error, t.status) {
+                (Some(e), _) => format!("failed: {}", first_line(e)),
+                (None, ExitStatus::Success) => "ok".into(),
+                (None, ExitStatus::Changes) => "changes".into(),
+                (None, other) => format!("exit {}", other.code()),
+            };
+            table.add_row(vec![t.target.label(), result]);
+        }
+        for s in &self.skipped {
+            table.add_row(vec![s.account.clone(), format!("skipped: {}", s.reason)]);
+        }
+        writeln!(f, "{} over {} targets:", self.command, self.targets.len())?;
+        writeln!(f, "{table}")?;
+        if let Some(totals) = &self.totals {
+            writeln!(f, "Totals across targets: {totals}")?;
+        }
+        let failed: Vec<String> = self
+            .targets
+            .iter()
+            .filter(|t| t.error.is_some())
+            .map(|t| t.target.label())
+            .collect();
+        if self.interrupted {
+            writeln!(
+                f,
+                "Interrupted: targets not started are listed as such; run it again to finish."
+            )?;
+        } else if !failed.is_empty() {
+            writeln!(
+                f,
+                "{} target(s) failed: {}. Run the command again: converged targets do nothing.",
+                failed.len(),
+                failed.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// What every target shares: the caller, the base SDK configuration, the resolved targets.
+struct Fleet {
+    base: aws_types::SdkConfig,
+    caller: Account,
+    resolved: Resolved,
+    config: crate::config::Config,
+}
+
+async fn fleet(session: &Session, loaded: &LoadedConfig) -> Result<Fleet, CommandError> {
+    let Some(targets) = &loaded.config.targets else {
+        return Err(CommandError::Usage("no [targets] in the config".into()));
+    };
+    let options = ConnectOptions {
+        region: targets.regions.first().cloned(),
+        profile: session.globals.profile.clone(),
+        endpoint_url: session.globals.endpoint_url.clone(),
+        max_attempts: session.globals.max_attempts,
+    };
+    let base = load_sdk_config(&options, None, &loaded.config.aws).await;
+    let home = crate::aws::Clients::from_sdk_config(&base)?;
+    let caller = home.account().await?;
+    let config = &loaded.config;
+    let payer = [
+        crate::engine::ComponentId::CostAllocationTags,
+        crate::engine::ComponentId::AnomalyDetection,
+        crate::engine::ComponentId::CurExport,
+    ]
+    .iter()
+    .any(|id| resources::is_configured(*id, config));
+    let resolved = targets::resolve(
+        &home,
+        &caller,
+        targets,
+        &session.globals.accounts,
+        &session.globals.regions,
+        payer,
+    )
+    .await?;
+    if resolved.targets.is_empty() {
+        return Err(CommandError::Usage(
+            "no target left: every account is excluded, not ACTIVE, or narrowed away by --account"
+                .into(),
+        ));
+    }
+    Ok(Fleet {
+        base,
+        caller,
+        resolved,
+        config: loaded.config.clone(),
+    })
+}
+
+/// One target's context and steps, ready to run.
+struct Prepared {
+    cx: Arc<Context>,
+    steps: Vec<Arc<dyn Step>>,
+}
+
+impl Fleet {
+    fn regions_of(&self, account: &str) -> Vec<String> {
+        self.resolved
+            .targets
+            .iter()
+            .filter(|t| t.account == account && (t.primary || !t.payer))
+            .map(|t| t.region.clone())
+            .collect()
+    }
+
+    async fn prepare(&self, target: &Target) -> Result<Prepared, String> {
+        let Some(t) = &self.config.targets else {
+            return Err("no [targets]".into());
+        };
+        let clients = targets::clients_for(&self.base, &self.caller, t, target)
+            .await
+            .map_err(|e| e.to_string())?;
+        // One call proves the credentials (and the assumed role) work in the account.
+        let account = clients.account().await.map_err(|e| {
+            if target.account == self.caller.id {
+                e.to_string()
+            } else {
+                format!(
+                    "could not work in account {} as role {}: {e}",
+                    target.account, t.role_name
+                )
+            }
+        })?;
+        let mut regions = self.regions_of(&target.account);
+        if regions.is_empty() {
+            regions.push(target.region.clone());
+        }
+        let cx = Context::new(
+            self.config.clone(),
+            account,
+            clients,
+            Arc::new(QuietProgress),
+        )
+        .with_regions(regions);
+        let steps = resources::steps_for(&self.config)
+            .into_iter()
+            .filter(|s| target.runs(s.id()))
+            .collect();
+        Ok(Prepared {
+            cx: Arc::new(cx),
+            steps,
+        })
+    }
+
+    fn concurrency(&self) -> usize {
+        self.config.targets.as_ref().map_or(8, |t| t.concurrency)
+    }
+}
+
+fn entry<T: Serialize + fmt::Display>(
+    target: Target,
+    result: Result<(T, ExitStatus), String>,
+) -> TargetEntry {
+    match result {
+        Ok((value, status)) => TargetEntry {
+            target,
+            text: value.to_string(),
+            result: serde_json::to_value(&value).ok(),
+            error: None,
+            status,
+        },
+        Err(error) => TargetEntry {
+            target,
+            result: None,
+            text: String::new(),
+            error: Some(error),
+            status: ExitStatus::Failure,
+        },
+    }
+}
+
+fn finish(session: &Session, report: FanOut) -> Result<ExitStatus, CommandError> {
+    session.printer.result(&report)?;
+    Ok(report.exit_status())
+}
+
+pub async fn plan(
+    session: &Session,
+    loaded: &LoadedConfig,
+    args: &PlanArgs,
+) -> Result<ExitStatus, CommandError> {
+    let fleet = fleet(session, loaded).await?;
+    let interrupt = Interrupt::default();
+    let outcomes = targets::run_all(
+        &fleet.resolved.targets,
+        fleet.concurrency(),
+        &interrupt,
+        |t| {
+            let fleet = &fleet;
+            async move {
+                let p = fleet.prepare(&t).await?;
+                let report = plan::compute(&p.cx, &p.steps).await;
+                let status = if report.errors().next().is_some() {
+                    ExitStatus::Failure
+                } else if args.detailed_exitcode && report.has_changes() {
+                    ExitStatus::Changes
+                } else {
+                    ExitStatus::Success
+                };
+                Ok((report, status))
+            }
+        },
+    )
+    .await;
+    finish(
+        session,
+        FanOut {
+            stack: fleet.config.stack.name.clone(),
+            command: "plan",
+            targets: outcomes
+                .into_iter()
+                .map(|o| entry(o.target, o.result))
+                .collect(),
+            skipped: fleet.resolved.skipped.clone(),
+            interrupted: false,
+            totals: None,
+        },
+    )
+}
+
+pub async fn status(
+    session: &Session,
+    loaded: &LoadedConfig,
+    args: &StatusArgs,
+) -> Result<ExitStatus, CommandError> {
+    let fleet = fleet(session, loaded).await?;
+    let interrupt = Interrupt::default();
+    let outcomes = targets::run_all(
+        &fleet.resolved.targets,
+        fleet.concurrency(),
+        &interrupt,
+        |t| {
+            let fleet = &fleet;
+            async move {
+                let p = fleet.prepare(&t).await?;
+                let report = status::collect(&p.cx, &p.steps, &|_| {}).await;
+                let code = report.exit_status(args.detailed_exitcode);
+                Ok((report, code))
+            }
+        },
+    )
+    .await;
+    finish(
+        session,
+        FanOut {
+            stack: fleet.config.stack.name.clone(),
+            command: "status",
+            targets: outcomes
+                .into_iter()
+                .map(|o| entry(o.target, o.result))
+                .collect(),
+            skipped: fleet.resolved.skipped.clone(),
+            interrupted: false,
+            totals: None,
+        },
+    )
+}
+
+/// Plans every target, shows the plans, asks once, then converges every target that has
+/// changes. A foreign logging configuration is replaced only with `--adopt-logging`.
+pub async fn apply(
+    session: &Session,
+    loaded: &LoadedConfig,
+    args: &ApplyArgs,
+) -> Result<ExitStatus, CommandError> {
+    let fleet = fleet(session, loaded).await?;
+    let interrupt = Interrupt::default();
+    let watcher = watch_interrupt(interrupt.clone());
+    let planned = targets::run_all(
+        &fleet.resolved.targets,
+        fleet.concurrency(),
+        &interrupt,
+        |t| {
+            let fleet = &fleet;
+            async move {
+                let p = fleet.prepare(&t).await?;
+                p.cx.set_adopt_logging(args.adopt_logging);
+                let report = plan::compute(&p.cx, &p.steps).await;
+                Ok((p, report))
+            }
+        },
+    )
+    .await;
+    let changes = planned
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .any(|(_, r)| r.has_changes());
+    if changes && !session.printer.quiet {
+        for o in &planned {
+            if let Ok((_, r)) = &o.result
+                && r.has_changes()
+            {
+                eprintln!("== {} ==\n{r}", o.target.label());
+            }
+        }
+    }
+    let prompter = Prompter {
+        interactive: is_interactive(session.globals.non_interactive),
+    };
+    if changes
+        && !args.yes
+        && !prompter.confirm("Apply these changes to every target above?", "--yes")?
+    {
+        watcher.abort();
+        session.printer.note("Nothing applied.");
+        return Ok(ExitStatus::Success);
+    }
+    let ready: Vec<(Target, Result<Prepared, String>)> = planned
+        .into_iter()
+        .map(|o| (o.target, o.result.map(|(p, _)| p)))
+        .collect();
+    let by_label: std::collections::BTreeMap<String, Result<Prepared, String>> =
+        ready.into_iter().map(|(t, r)| (t.label(), r)).collect();
+    let outcomes = targets::run_all(
+        &fleet.resolved.targets,
+        fleet.concurrency(),
+        &interrupt,
+        |t| {
+            let prepared = by_label.get(&t.label());
+            let interrupt = interrupt.clone();
+            async move {
+                let p = match prepared {
+                    Some(Ok(p)) => p,
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => return Err("not planned".to_string()),
+                };
+                let reports = execute(
+                    p.cx.clone(),
+                    p.steps.clone(),
+                    Operation::Apply,
+                    Arc::new(NonInteractive::new(0)),
+                    interrupt,
+                )
+                .await;
+                let ok = reports.iter().all(|r| r.outcome.is_success());
+                let report = crate::commands::apply::ApplyReport {
+                    stack: p.cx.config.stack.name.clone(),
+                    account: p.cx.account.id.clone(),
+                    region: p.cx.region.clone(),
+                    resources: reports
+                        .into_iter()
+                        .map(|mut r| {
+                            r.ids = p.cx.ids(r.id);
+                            r
+                        })
+                        .collect(),
+                    interrupted: false,
+                    notes: p.cx.take_notices(),
+                };
+                Ok((
+                    report,
+                    if ok {
+                        ExitStatus::Success
+                    } else {
+                        ExitStatus::Failure
+                    },
+                ))
+            }
+        },
+    )
+    .await;
+    watcher.abort();
+    finish(
+        session,
+        FanOut {
+            stack: fleet.config.stack.name.clone(),
+            command: "apply",
+            targets: outcomes
+                .into_iter()
+                .map(|o| entry(o.target, o.result))
+                .collect(),
+            skipped: fleet.resolved.skipped.clone(),
+            interrupted: interrupt.is_set(),
+            totals: None,
+        },
+    )
+}
+
+/// Finds what each target would delete, asks once, then deletes it everywhere.
+pub async fn cleanup(
+    session: &Session,
+    loaded: &LoadedConfig,
+    args: &CleanupArgs,
+) -> Result<ExitStatus, CommandError> {
+    let fleet = fleet(session, loaded).await?;
+    let interrupt = Interrupt::default();
+    let watcher = watch_interrupt(interrupt.clone());
+    let classified = targets::run_all(
+        &fleet.resolved.targets,
+        fleet.concurrency(),
+        &interrupt,
+        |t| {
+            let fleet = &fleet;
+            async move {
+                let p = fleet.prepare(&t).await?;
+                p.cx.purge_data
+                    .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
+                let (entries, doomed) =
+                    cleanup::classify(&p.cx, &p.steps, &args.keep, args.purge_data).await;
+                Ok((p, entries, doomed))
+            }
+        },
+    )
+    .await;
+    let total: usize = classified
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok())
+        .map(|(_, _, d)| d.len())
+        .sum();
+    if total > 0 && !args.yes {
+        let prompter = Prompter {
+            interactive: is_interactive(session.globals.non_interactive),
+        };
+        if !session.printer.quiet {
+            for o in &classified {
+                if let Ok((p, _, doomed)) = &o.result {
+                    for s in doomed {
+                        eprintln!(
+                            "  - {} {:<10} {}",
+                            o.target.label(),
+                            s.id().as_str(),
+                            s.name(&p.cx)
+                        );
+                    }
+                }
+            }
+        }
+        if !prompter.confirm(
+            &format!("Delete these {total} components across targets?"),
+            "--yes",
+        )? {
+            watcher.abort();
+            session.printer.note("Nothing deleted.");
+            return Ok(ExitStatus::Success);
+        }
+    }
+    let by_label: std::collections::BTreeMap<String, _> = classified
+        .into_iter()
+        .map(|o| (o.target.label(), o.result))
+        .collect();
+    let outcomes = targets::run_all(
+        &fleet.resolved.targets,
+        fleet.concurrency(),
+        &interrupt,
+        |t| {
+            let prepared = by_label.get(&t.label());
+            let interrupt = interrupt.clone();
+            async move {
+                let (p, entries, doomed) = match prepared {
+                    Some(Ok(x)) => x,
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => return Err("not read".to_string()),
+                };
+                let mut entries = entries.clone();
+                if !doomed.is_empty() {
+                    let outcomes = execute(
+                        p.cx.clone(),
+                        doomed.clone(),
+                        Operation::Delete,
+                        Arc::new(NonInteractive::new(0)),
+                        interrupt,
+                    )
+                    .await;
+                    for o in outcomes {
+                        entries.push(cleanup::CleanupEntry {
+                            id: o.id,
+                            name: o.name,
+                            action: o.outcome.as_str().into(),
+                            reason: o.reason,
+                            error: o.error,
+                        });
+                    }
+                }
+                entries.sort_by_key(|e| p.steps.iter().position(|s| s.id() == e.id));
+                let report = cleanup::CleanupReport {
+                    stack: p.cx.config.stack.name.clone(),
+                    account: p.cx.account.id.clone(),
+                    region: p.cx.region.clone(),
+                    resources: entries,
+                    interrupted: false,
+                    notes: p.cx.take_notices(),
+                };
+                let status = if report.failed() {
+                    ExitStatus::Failure
+                } else {
+                    ExitStatus::Success
+                };
+                Ok((report, status))
+            }
+        },
+    )
+    .await;
+    watcher.abort();
+    finish(
+        session,
+        FanOut {
+            stack: fleet.config.stack.name.clone(),
+            command: "cleanup",
+            targets: outcomes
+                .into_iter()
+                .map(|o| entry(o.target, o.result))
+                .collect(),
+            skipped: fleet.resolved.skipped.clone(),
+            interrupted: interrupt.is_set(),
+            totals: None,
+        },
+    )
+}
+
+/// Usage per target (each target's own report), and grand totals across targets.
+pub async fn report(
+    session: &Session,
+    loaded: &LoadedConfig,
+    window: &Window,
+    options: &ReportOptions,
+    _args: &ReportArgs,
+) -> Result<ExitStatus, CommandError> {
+    let fleet = fleet(session, loaded).await?;
+    let interrupt = Interrupt::default();
+    // Usage is regional, not account-wide: every target reports, the payer-only one excepted.
+    let report_targets: Vec<Target> = fleet
+        .resolved
+        .targets
+        .iter()
+        .filter(|t| t.primary || !t.payer)
+        .cloned()
+        .collect();
+    let outcomes = targets::run_all(&report_targets, fleet.concurrency(), &interrupt, |t| {
+        let fleet = &fleet;
+        async move {
+            let p = fleet.prepare(&t).await?;
+            build_report(&p.cx.aws, &fleet.config, window, options)
+                .await
+                .map(|r| (r, ExitStatus::Success))
+                .map_err(|e| e.to_string())
+        }
+    })
+    .await;
+    let mut invocations = 0u64;
+    let mut input = 0u64;
+    let mut output = 0u64;
+    let mut cost = 0.0f64;
+    let mut csv_rows = Vec::new();
+    for o in &outcomes {
+        if let Ok((r, _)) = &o.result {
+            invocations += r.totals.invocations;
+            input += r.totals.input_tokens;
+            output += r.totals.output_tokens;
+            cost += r.totals.cost_usd;
+            if session.printer.format == OutputFormat::Csv {
+                let csv = r
+                    .to_csv()
+                    .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+                for (i, line) in csv.lines().enumerate() {
+                    if i == 0 {
+                        if csv_rows.is_empty() {
+                            csv_rows.push(format!("account,region,{line}"));
+                        }
+                    } else {
+                        csv_rows.push(format!("{},{},{line}", o.target.account, o.target.region));
+                    }
+                }
+            }
+        }
+    }
+    let totals = serde_json::json!({
+        "invocations": invocations,
+        "input_tokens": input,
+        "output_tokens": output,
+        "cost_usd": crate::report::round_cost(cost),
+    });
+    let fan = FanOut {
+        stack: fleet.config.stack.name.clone(),
+        command: "report",
+        targets: outcomes
+            .into_iter()
+            .map(|o| entry(o.target, o.result))
+            .collect(),
+        skipped: fleet.resolved.skipped.clone(),
+        interrupted: false,
+        totals: Some(totals),
+    };
+    if session.printer.format == OutputFormat::Csv {
+        for line in csv_rows {
+            println!("{line}");
+        }
+        return Ok(fan.exit_status());
+    }
+    finish(session, fan)
+}
+
+/// Ctrl-C: stop starting targets (and steps); calls in flight finish.
+fn watch_interrupt(interrupt: Interrupt) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            interrupt.trigger();
+        }
+    })
+}

@@ -1,0 +1,322 @@
+//! Targets above the engine (issue 14): which (account, region) pairs a run covers, each with
+//! its own credentials (a role assumed in the account, refreshed by the SDK before it expires)
+//! and its own step engine. The engine stays single-target; this module decides which
+//! components each target runs (account-wide ones once per account, billing ones once, in the
+//! caller's own account) and runs targets concurrently, each account's first region first.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_organizations::types::AccountStatus;
+use aws_types::region::Region;
+use serde::Serialize;
+
+use crate::aws::{Account, AwsError, AwsResultExt, Clients};
+use crate::config::targets::TargetsConfig;
+use crate::engine::{ComponentId, Interrupt};
+
+/// One (account, region) the run works on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Target {
+    pub account: String,
+    pub region: String,
+    /// The account's first region: account-wide components (the logging role, budgets, budget
+    /// actions) run here only.
+    #[serde(skip)]
+    pub primary: bool,
+    /// The caller's own account in its first region: the billing components (cost-allocation
+    /// tags, anomaly detection, the CUR export) run here only.
+    #[serde(skip)]
+    pub payer: bool,
+}
+
+impl Target {
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.account, self.region)
+    }
+
+    /// Whether component `id` runs in this target.
+    pub fn runs(&self, id: ComponentId) -> bool {
+        match id {
+            ComponentId::Role | ComponentId::Budgets | ComponentId::BudgetActions => self.primary,
+            ComponentId::CostAllocationTags
+            | ComponentId::AnomalyDetection
+            | ComponentId::CurExport => self.payer,
+            _ => true,
+        }
+    }
+}
+
+/// The targets of a run, and the accounts left out with why.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Resolved {
+    pub targets: Vec<Target>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub account: String,
+    pub reason: String,
+}
+
+/// Every account under `ou`, nested OUs included, with its status.
+async fn accounts_under(
+    org: &aws_sdk_organizations::Client,
+    ou: &str,
+) -> Result<Vec<(String, AccountStatus)>, AwsError> {
+    let mut found = Vec::new();
+    let mut pending = vec![ou.to_string()];
+    while let Some(parent) = pending.pop() {
+        let mut next = None;
+        loop {
+            let page = org
+                .list_accounts_for_parent()
+                .parent_id(&parent)
+                .set_next_token(next)
+                .send()
+                .await
+                .aws("organizations:ListAccountsForParent")?;
+            for a in page.accounts() {
+                if let (Some(id), Some(status)) = (a.id(), a.status()) {
+                    found.push((id.to_string(), status.clone()));
+                }
+            }
+            next = page.next_token().map(str::to_string);
+            if next.is_none() {
+                break;
+            }
+        }
+        let mut next = None;
+        loop {
+            let page = org
+                .list_organizational_units_for_parent()
+                .parent_id(&parent)
+                .set_next_token(next)
+                .send()
+                .await
+                .aws("organizations:ListOrganizationalUnitsForParent")?;
+            pending.extend(
+                page.organizational_units()
+                    .iter()
+                    .filter_map(|u| u.id().map(str::to_string)),
+            );
+            next = page.next_token().map(str::to_string);
+            if next.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn organization_accounts(
+    org: &aws_sdk_organizations::Client,
+) -> Result<Vec<(String, AccountStatus)>, AwsError> {
+    let mut found = Vec::new();
+    let mut next = None;
+    loop {
+        let page = org
+            .list_accounts()
+            .set_next_token(next)
+            .send()
+            .await
+            .aws("organizations:ListAccounts")?;
+        for a in page.accounts() {
+            if let (Some(id), Some(status)) = (a.id(), a.status()) {
+                found.push((id.to_string(), status.clone()));
+            }
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// The run's targets: the configured accounts (listed, or found in Organizations: ACTIVE ones
+/// only), minus the excluded ones, narrowed to `--account`/`--region` when given, in every
+/// configured region. `payer_components`: whether the config has billing components, which
+/// then run once in the caller's own account (added as a target if it is not one).
+pub async fn resolve(
+    home: &Clients,
+    caller: &Account,
+    config: &TargetsConfig,
+    only_accounts: &[String],
+    only_regions: &[String],
+    payer_components: bool,
+) -> Result<Resolved, AwsError> {
+    let mut resolved = Resolved::default();
+    let listed: Vec<(String, AccountStatus)> = if !config.accounts.is_empty() {
+        config
+            .accounts
+            .iter()
+            .map(|a| (a.clone(), AccountStatus::Active))
+            .collect()
+    } else if config.organization {
+        organization_accounts(&home.organizations).await?
+    } else {
+        let mut all = Vec::new();
+        for ou in &config.organizational_units {
+            all.extend(accounts_under(&home.organizations, ou).await?);
+        }
+        all
+    };
+    let mut accounts = BTreeSet::new();
+    for (id, status) in listed {
+        if config.exclude_accounts.contains(&id) {
+            resolved.skipped.push(Skipped {
+                account: id,
+                reason: "in exclude_accounts".into(),
+            });
+        } else if status != AccountStatus::Active {
+            resolved.skipped.push(Skipped {
+                account: id,
+                reason: format!("{} in Organizations, not ACTIVE", status.as_str()),
+            });
+        } else if !only_accounts.is_empty() && !only_accounts.contains(&id) {
+            // Narrowed away by --account: not worth a line.
+        } else {
+            accounts.insert(id);
+        }
+    }
+    let regions: Vec<&String> = config
+        .regions
+        .iter()
+        .filter(|r| only_regions.is_empty() || only_regions.contains(r))
+        .collect();
+    for account in &accounts {
+        for (i, region) in regions.iter().enumerate() {
+            resolved.targets.push(Target {
+                account: account.clone(),
+                region: (*region).clone(),
+                primary: i == 0,
+                payer: payer_components && i == 0 && *account == caller.id,
+            });
+        }
+    }
+    let home_is_target = resolved.targets.iter().any(|t| t.payer);
+    if payer_components
+        && !home_is_target
+        && let Some(first) = regions.first()
+    {
+        // Billing components belong to the payer account: run them there, alone.
+        resolved.targets.push(Target {
+            account: caller.id.clone(),
+            region: (*first).clone(),
+            primary: false,
+            payer: true,
+        });
+    }
+    resolved.skipped.sort_by(|a, b| a.account.cmp(&b.account));
+    Ok(resolved)
+}
+
+/// Clients for `target`: the caller's own credentials in its own account, otherwise the
+/// configured role assumed in the target account (cached and refreshed by the SDK).
+pub async fn clients_for(
+    base: &aws_types::SdkConfig,
+    caller: &Account,
+    config: &TargetsConfig,
+    target: &Target,
+) -> Result<Clients, AwsError> {
+    let regional = base
+        .to_builder()
+        .region(Region::new(target.region.clone()))
+        .build();
+    if target.account == caller.id {
+        return Clients::from_sdk_config(&regional);
+    }
+    let role_arn = format!(
+        "arn:{}:iam::{}:role/{}",
+        caller.partition, target.account, config.role_name
+    );
+    let mut provider = AssumeRoleProvider::builder(role_arn)
+        .session_name(&config.session_name)
+        .configure(&regional);
+    if let Some(id) = &config.external_id {
+        provider = provider.external_id(id);
+    }
+    let provider = provider.build().await;
+    let assumed = regional
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(provider))
+        .build();
+    Clients::from_sdk_config(&assumed)
+}
+
+/// What one target's work ended with.
+#[derive(Debug)]
+pub struct TargetOutcome<T> {
+    pub target: Target,
+    pub result: Result<T, String>,
+}
+
+/// Runs `work` for every target, at most `concurrency` at a time; an account's other regions
+/// start after its first region finished (they use the role it creates). A target that fails
+/// never stops the others. After Ctrl-C no new target starts; those not started are reported
+/// as not started.
+pub async fn run_all<T, F, Fut>(
+    targets: &[Target],
+    concurrency: usize,
+    interrupt: &Interrupt,
+    work: F,
+) -> Vec<TargetOutcome<T>>
+where
+    F: Fn(Target) -> Fut + Sync,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut by_account: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
+    for t in targets {
+        by_account.entry(t.account.as_str()).or_default().push(t);
+    }
+    let run_one = |t: Target| {
+        let semaphore = semaphore.clone();
+        let work = &work;
+        async move {
+            if interrupt.is_set() {
+                return TargetOutcome {
+                    result: Err("not started: interrupted".into()),
+                    target: t,
+                };
+            }
+            let _permit = semaphore.acquire().await;
+            if interrupt.is_set() {
+                return TargetOutcome {
+                    result: Err("not started: interrupted".into()),
+                    target: t,
+                };
+            }
+            TargetOutcome {
+                result: work(t.clone()).await,
+                target: t,
+            }
+        }
+    };
+    let accounts = by_account.into_values().map(|list| {
+        let run_one = &run_one;
+        async move {
+            let (first, rest): (Vec<&Target>, Vec<&Target>) =
+                list.into_iter().partition(|t| t.primary || t.payer);
+            let mut outcomes = Vec::new();
+            for t in first {
+                outcomes.push(run_one(t.clone()).await);
+            }
+            outcomes.extend(
+                futures::future::join_all(rest.into_iter().map(|t| run_one(t.clone()))).await,
+            );
+            outcomes
+        }
+    });
+    let mut outcomes: Vec<TargetOutcome<T>> = futures::future::join_all(accounts)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    outcomes.sort_by(|a, b| a.target.cmp(&b.target));
+    outcomes
+}

@@ -1,0 +1,406 @@
+//! Many accounts and regions in one run (issue 14), against moto's Organizations and its
+//! per-account state through AssumeRole: an organization with nested OUs and a suspended
+//! account, the per-account versus per-region scope checked in each account's own state,
+//! narrowing, a target whose AssumeRole is denied, report totals across targets, cleanup of
+//! every target, and bad `[targets]` input refused with no call.
+
+use std::sync::Arc;
+
+use bedrock_monitor::aws::Clients;
+use serde_json::Value;
+
+use crate::support::env::{ACCOUNT, TestEnv};
+use crate::support::proxy::{AnswerWith, Protocol, Reply, StrictRequest};
+
+struct Org {
+    workloads: String,
+    /// In `workloads` directly.
+    a: String,
+    /// In `team` (under `workloads`).
+    b: String,
+    /// In `team`, closed (SUSPENDED).
+    closed: String,
+}
+
+fn organization(env: &TestEnv) -> Org {
+    env.block_on(async {
+        let org = &env.aws.organizations;
+        org.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .expect("CreateOrganization");
+        let roots = org.list_roots().send().await.expect("ListRoots");
+        let root = roots.roots()[0].id().unwrap_or_default().to_string();
+        let ou = |parent: String, name: &'static str| async move {
+            org.create_organizational_unit()
+                .parent_id(parent)
+                .name(name)
+                .send()
+                .await
+                .expect("CreateOrganizationalUnit")
+                .organizational_unit()
+                .and_then(|u| u.id().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let workloads = ou(root.clone(), "workloads").await;
+        let team = ou(workloads.clone(), "team").await;
+        let account = |name: &'static str, parent: String| {
+            let root = root.clone();
+            async move {
+                let created = org
+                    .create_account()
+                    .email(format!("{name}@example.com"))
+                    .account_name(name)
+                    .send()
+                    .await
+                    .expect("CreateAccount");
+                let id = created
+                    .create_account_status()
+                    .and_then(|s| s.account_id().map(str::to_string))
+                    .unwrap_or_default();
+                org.move_account()
+                    .account_id(&id)
+                    .source_parent_id(root)
+                    .destination_parent_id(parent)
+                    .send()
+                    .await
+                    .expect("MoveAccount");
+                id
+            }
+        };
+        let a = account("a", workloads.clone()).await;
+        let b = account("b", team.clone()).await;
+        let closed = account("closed", team.clone()).await;
+        org.close_account()
+            .account_id(&closed)
+            .send()
+            .await
+            .expect("CloseAccount");
+        Org {
+            workloads,
+            a,
+            b,
+            closed,
+        }
+    })
+}
+
+/// SDK clients acting in `account` (moto: credentials from AssumeRole act there), talking to
+/// moto directly so that checks are not recorded as the tool's calls.
+fn clients_in(env: &TestEnv, account: &str, region: &str) -> Clients {
+    env.block_on(async {
+        let assumed = env
+            .aws
+            .sts
+            .assume_role()
+            .role_arn(format!(
+                "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+            ))
+            .role_session_name("check")
+            .send()
+            .await
+            .expect("AssumeRole");
+        let c = assumed.credentials().expect("credentials");
+        let sdk = aws_types::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new(region.to_string()))
+            .endpoint_url(env.moto.url())
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        c.access_key_id(),
+                        c.secret_access_key(),
+                        Some(c.session_token().to_string()),
+                        None,
+                        "assumed",
+                    ),
+                ),
+            )
+            .build();
+        Clients::from_sdk_config(&sdk).expect("clients")
+    })
+}
+
+fn config(ou: &str) -> String {
+    format!(
+        r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[bucket]
+name = "bedrock-logs-{{account_id}}-{{region}}"
+
+[targets]
+organizational_units = ["{ou}"]
+regions = ["us-east-1", "us-west-2"]
+"#
+    )
+}
+
+fn labels(doc: &Value) -> Vec<String> {
+    doc["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            format!(
+                "{}/{}",
+                t["account"].as_str().unwrap_or(""),
+                t["region"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
+    let env = TestEnv::new();
+    let org = organization(&env);
+    env.write_config(&config(&org.workloads));
+
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    let mut expected = vec![
+        format!("{}/us-east-1", org.a),
+        format!("{}/us-west-2", org.a),
+        format!("{}/us-east-1", org.b),
+        format!("{}/us-west-2", org.b),
+    ];
+    expected.sort();
+    assert_eq!(labels(&doc), expected, "{doc:#}");
+    let skipped = doc["skipped"].to_string();
+    assert!(
+        skipped.contains(&org.closed) && skipped.contains("SUSPENDED"),
+        "{skipped}"
+    );
+    for t in doc["targets"].as_array().expect("targets") {
+        assert!(t["error"].is_null(), "{t:#}");
+    }
+
+    // Per account: one logging role and one budget, in the account itself; per region: the
+    // log group, the bucket, the dashboard, the alarms.
+    for account in [&org.a, &org.b] {
+        let east = clients_in(&env, account, "us-east-1");
+        let west = clients_in(&env, account, "us-west-2");
+        let (roles, budgets, trust) = env.block_on(async {
+            let roles = east.iam.list_roles().send().await.expect("roles");
+            let names: Vec<String> = roles
+                .roles()
+                .iter()
+                .map(|r| r.role_name().to_string())
+                .collect();
+            let budgets = east
+                .budgets
+                .describe_budgets()
+                .account_id(account.as_str())
+                .send()
+                .await
+                .expect("budgets")
+                .budgets()
+                .len();
+            let trust = east
+                .iam
+                .get_role()
+                .role_name("BedrockCloudWatchLoggingRole")
+                .send()
+                .await
+                .expect("role")
+                .role()
+                .and_then(|r| r.assume_role_policy_document().map(str::to_string))
+                .unwrap_or_default();
+            (names, budgets, trust)
+        });
+        assert_eq!(
+            roles
+                .iter()
+                .filter(|r| *r == "BedrockCloudWatchLoggingRole")
+                .count(),
+            1,
+            "{roles:?}"
+        );
+        assert_eq!(budgets, 1, "account {account}");
+        // The role's trust covers both regions' Bedrock.
+        let trust = trust.replace("%3A", ":");
+        assert!(
+            trust.contains("us-east-1") && trust.contains("us-west-2"),
+            "{trust}"
+        );
+        for (clients, region) in [(&east, "us-east-1"), (&west, "us-west-2")] {
+            env.block_on(async {
+                let groups = clients
+                    .logs
+                    .describe_log_groups()
+                    .send()
+                    .await
+                    .expect("log groups");
+                assert_eq!(groups.log_groups().len(), 1, "{account}/{region}");
+                clients
+                    .s3
+                    .head_bucket()
+                    .bucket(format!("bedrock-logs-{account}-{region}"))
+                    .send()
+                    .await
+                    .expect("bucket");
+                clients
+                    .cloudwatch
+                    .get_dashboard()
+                    .dashboard_name(format!("BedrockUsageMonitoring-{region}"))
+                    .send()
+                    .await
+                    .expect("dashboard");
+            });
+        }
+    }
+    // Nothing was created in the caller's own account.
+    let own = env.block_on(async { env.aws.iam.list_roles().send().await.expect("roles") });
+    assert!(
+        !own.roles()
+            .iter()
+            .any(|r| r.role_name() == "BedrockCloudWatchLoggingRole"),
+        "the management account got a logging role"
+    );
+
+    // A second apply converges with no writes.
+    env.proxy.clear();
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+
+    // Narrowed to one account and region.
+    let run = env.run(&[
+        "plan",
+        "--account",
+        &org.b,
+        "--region",
+        "us-west-2",
+        "-o",
+        "json",
+    ]);
+    run.assert_code(0);
+    assert_eq!(labels(&run.json()), vec![format!("{}/us-west-2", org.b)]);
+
+    // Report totals across targets: usage in two accounts.
+    for (account, region, invocations) in [(&org.a, "us-east-1", 10.0), (&org.b, "us-west-2", 5.0)]
+    {
+        let c = clients_in(&env, account, region);
+        env.block_on(async {
+            let at = aws_smithy_types::DateTime::from_secs(chrono::Utc::now().timestamp() - 1800);
+            let datum = |metric: &str, value: f64| {
+                aws_sdk_cloudwatch::types::MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(
+                        aws_sdk_cloudwatch::types::Dimension::builder()
+                            .name("ModelId")
+                            .value("anthropic.claude-3-5-haiku-20241022-v1:0")
+                            .build(),
+                    )
+                    .timestamp(at)
+                    .value(value)
+                    .build()
+            };
+            c.cloudwatch
+                .put_metric_data()
+                .namespace("AWS/Bedrock")
+                .metric_data(datum("Invocations", invocations))
+                .metric_data(datum("InputTokenCount", 1000.0))
+                .metric_data(datum("OutputTokenCount", 100.0))
+                .send()
+                .await
+                .expect("metrics")
+        });
+    }
+    let run = env.run(&["report", "--hours", "6", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["totals"]["invocations"], 15, "{:#}", doc["totals"]);
+    assert_eq!(doc["totals"]["input_tokens"], 2000);
+
+    // A target whose role cannot be assumed fails, named; the others go on.
+    let denied = org.b.clone();
+    env.proxy
+        .add_rule(Arc::new(AnswerWith(move |r: &StrictRequest| {
+            (r.operation == "AssumeRole"
+                && r.form("RoleArn").is_some_and(|arn| arn.contains(&denied)))
+            .then(|| {
+                Reply::error(
+                    Protocol::Query,
+                    403,
+                    "AccessDenied",
+                    "User is not authorized to perform: sts:AssumeRole",
+                )
+            })
+        })));
+    let run = env.run(&["status", "-o", "json"]);
+    run.assert_code(1);
+    let doc = run.json();
+    for t in doc["targets"].as_array().expect("targets") {
+        let account = t["account"].as_str().unwrap_or_default();
+        if account == org.b {
+            let error = t["error"].as_str().unwrap_or_default();
+            assert!(
+                error.contains(&format!("could not work in account {}", org.b)),
+                "{t:#}"
+            );
+        } else {
+            assert!(t["error"].is_null(), "{t:#}");
+        }
+    }
+    let text = env.run(&["status"]);
+    assert!(text.stdout.contains("failed"), "{}", text.stdout);
+    env.proxy.clear_rules();
+    crate::support::strict::install(&env.proxy);
+
+    // cleanup of every target.
+    let run = env.run(&["cleanup", "--yes", "--purge-data", "-o", "json"]);
+    run.assert_code(0);
+    for account in [&org.a, &org.b] {
+        let c = clients_in(&env, account, "us-east-1");
+        let left = env.block_on(async {
+            c.iam
+                .get_role()
+                .role_name("BedrockCloudWatchLoggingRole")
+                .send()
+                .await
+                .is_ok()
+        });
+        assert!(!left, "the role is left in {account}");
+    }
+    let _ = ACCOUNT;
+}
+
+#[test]
+fn bad_targets_are_refused_before_any_call() {
+    let env = TestEnv::new();
+    env.write_config(
+        r#"
+[targets]
+accounts = ["12345", "123456789012"]
+regions = ["us-east-1", "moon-1"]
+"#,
+    );
+    let run = env.run(&["validate"]);
+    run.assert_code(3);
+    for needle in ["targets.accounts[0]", "targets.regions[1]", "bucket.name"] {
+        assert!(run.stderr.contains(needle), "{needle}:\n{}", run.stderr);
+    }
+    env.write_config("[targets]\norganizational_units = []\nregions = [\"us-east-1\"]\n");
+    let run = env.run(&["plan"]);
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("name the accounts one way"),
+        "{}",
+        run.stderr
+    );
+    env.write_config("[targets]\naccounts = [\"123456789012\"]\nregions = [\"us-east-1\"]\n");
+    let run = env.run(&["plan", "--region", "eu-west-1"]);
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("not one of [targets] regions"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
+}
