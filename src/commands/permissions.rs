@@ -140,17 +140,124 @@ pub async fn run(session: &Session, args: &PermissionsArgs) -> Result<ExitStatus
             (clients, wildcard_account())
         }
     };
-    let cx = Context::new(
-        loaded.config.clone(),
-        account,
-        clients,
-        Arc::new(QuietProgress),
-    );
-    let document = policy(&cx, args.with_billing);
+    let document = match &loaded.config.targets {
+        None => {
+            let cx = Context::new(
+                loaded.config.clone(),
+                account,
+                clients,
+                Arc::new(QuietProgress),
+            );
+            policy(&cx, args.with_billing)
+        }
+        Some(targets) => {
+            fleet_policies(&loaded.config, targets, account, clients, args.with_billing)
+        }
+    };
     let text = serde_json::to_string_pretty(&document)
         .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
     println!("{text}");
     Ok(ExitStatus::Success)
+}
+
+/// With [targets]: what the operator needs where the tool runs (Organizations, assuming the
+/// target role, and the billing components, which run in the caller's own account), and what
+/// that role needs in every target account (the policy variable `${aws:PrincipalAccount}`
+/// stands for each account; regions are `*`).
+fn fleet_policies(
+    config: &crate::config::Config,
+    targets: &crate::config::targets::TargetsConfig,
+    caller: Account,
+    clients: crate::aws::Clients,
+    with_billing: bool,
+) -> Value {
+    use crate::engine::ComponentId;
+    let partition = caller.partition.clone();
+    let role_arns: Vec<String> = if targets.accounts.is_empty() {
+        vec![format!("arn:{partition}:iam::*:role/{}", targets.role_name)]
+    } else {
+        targets
+            .accounts
+            .iter()
+            .map(|a| format!("arn:{partition}:iam::{a}:role/{}", targets.role_name))
+            .collect()
+    };
+    let mut operator = vec![
+        statement(
+            "WhoAmI",
+            &Permission::new(&["sts:GetCallerIdentity"], ["*".to_string()]),
+        ),
+        statement(
+            "FindTargetAccounts",
+            &Permission::new(
+                &[
+                    "organizations:DescribeOrganization",
+                    "organizations:ListAccounts",
+                    "organizations:ListAccountsForParent",
+                    "organizations:ListOrganizationalUnitsForParent",
+                ],
+                ["*".to_string()],
+            ),
+        ),
+        statement(
+            "AssumeTargetRole",
+            &Permission::new(&["sts:AssumeRole"], role_arns),
+        ),
+    ];
+    let payer = [
+        ComponentId::CostAllocationTags,
+        ComponentId::AnomalyDetection,
+        ComponentId::CurExport,
+    ];
+    let home = Context::new(
+        config.clone(),
+        caller,
+        clients.clone(),
+        Arc::new(QuietProgress),
+    );
+    for step in resources::steps_for(config) {
+        if payer.contains(&step.id()) {
+            for (i, p) in step.permissions(&home).iter().enumerate() {
+                operator.push(statement(&sid(step.id().as_str(), i), p));
+            }
+        }
+    }
+    let mut regional = clients;
+    regional.region = "*".into();
+    let each = Context::new(
+        config.clone(),
+        Account {
+            id: "${aws:PrincipalAccount}".into(),
+            partition,
+            caller_arn: String::new(),
+        },
+        regional,
+        Arc::new(QuietProgress),
+    )
+    .with_regions(targets.regions.clone());
+    let billing = if with_billing {
+        billing_permissions()
+    } else {
+        Vec::new()
+    };
+    let mut target = Vec::new();
+    for (name, p) in command_permissions(&each).into_iter().chain(billing) {
+        target.push(statement(&name, &p));
+    }
+    for step in resources::steps_for(config) {
+        if !payer.contains(&step.id()) {
+            for (i, p) in step.permissions(&each).iter().enumerate() {
+                target.push(statement(&sid(step.id().as_str(), i), p));
+            }
+        }
+    }
+    json!({
+        "operator": {"Version": "2012-10-17", "Statement": operator},
+        "target_role": {
+            "RoleName": targets.role_name,
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": target},
+        },
+    })
 }
 
 fn wildcard_account() -> Account {

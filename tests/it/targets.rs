@@ -404,3 +404,33 @@ regions = ["us-east-1", "moon-1"]
     );
     assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
 }
+
+#[test]
+fn permissions_prints_the_operators_policy_and_the_target_roles() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[bucket]\nname = \"bedrock-logs-{account_id}-{region}\"\n\n[targets]\naccounts = [\"111111111111\", \"222222222222\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\nrole_name = \"BedrockMonitorTarget\"\n\n[cost_allocation]\n",
+    );
+    let run = env.run(&["permissions"]);
+    run.assert_code(0);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let operator = doc["operator"].to_string();
+    for needed in [
+        "organizations:ListAccountsForParent",
+        "sts:AssumeRole",
+        "arn:aws:iam::111111111111:role/BedrockMonitorTarget",
+        "arn:aws:iam::222222222222:role/BedrockMonitorTarget",
+        // Billing components run with the operator's own credentials.
+        "ce:UpdateCostAllocationTagsStatus",
+    ] {
+        assert!(operator.contains(needed), "{needed} not in {operator}");
+    }
+    assert_eq!(doc["target_role"]["RoleName"], "BedrockMonitorTarget");
+    let target = doc["target_role"]["PolicyDocument"].to_string();
+    assert!(target.contains("iam:CreateRole"), "{target}");
+    assert!(target.contains("${aws:PrincipalAccount}"), "{target}");
+    assert!(
+        !target.contains("ce:UpdateCostAllocationTagsStatus"),
+        "{target}"
+    );
+}
