@@ -29,6 +29,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_bedrock-monitor");
 
 const CONFIG: &str = "[alerts]\nemails = [\"ops@example.com\"]\n";
 
+/// Accounts of the fan-out scenario (each in two regions).
+const FANOUT_ACCOUNTS: u64 = 20;
+
 struct Bench {
     moto: Moto,
     proxy: Proxy,
@@ -331,6 +334,58 @@ fn main() {
     bench.reset();
     let peak = peak_memory_kib(&mut bench.command(&["apply", "--yes"]));
 
+    // Fan-out (issue 14): 20 accounts × 2 regions through [targets], against the one-target
+    // figures above. moto keeps each assumed account's state apart.
+    let accounts: Vec<String> = (1..=FANOUT_ACCOUNTS)
+        .map(|i| format!("{:012}", 100_000_000_000u64 + i))
+        .collect();
+    let fanout_config = format!(
+        "{CONFIG}\n[bucket]\nname = \"bedrock-logs-{{account_id}}-{{region}}\"\n\n[targets]\naccounts = [{}]\nregions = [\"us-east-1\", \"us-west-2\"]\n",
+        accounts
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let single_config = bench.dir.join("bedrock-monitor.toml");
+    std::fs::write(&single_config, &fanout_config).expect("fan-out config");
+    // Warm-up in the fan-out layout (moto's first use of each account).
+    bench.reset();
+    bench.run_quietly(&["apply", "--yes"]);
+    let mut fanout = Vec::new();
+    fanout.push(scenario(
+        &bench,
+        "fan-out apply (fresh)",
+        1,
+        &fresh,
+        &["apply", "--yes"],
+    ));
+    fanout.push(scenario(
+        &bench,
+        "fan-out apply (no-op)",
+        1,
+        &nothing,
+        &["apply", "--yes"],
+    ));
+    fanout.push(scenario(&bench, "fan-out status", 1, &nothing, &["status"]));
+    bench.reset();
+    let fanout_peak = peak_memory_kib(&mut bench.command(&["apply", "--yes"]));
+    std::fs::write(&single_config, CONFIG).expect("config");
+    let single = |name: &str| {
+        results
+            .iter()
+            .find(|r| r["scenario"] == name)
+            .and_then(|r| r["wall_ms_median"].as_u64())
+            .unwrap_or(0) as f64
+    };
+    for (r, base) in fanout.iter_mut().zip(["apply (fresh)", "apply (no-op)", "status"]) {
+        let wall = r["wall_ms_median"].as_u64().unwrap_or(0) as f64;
+        let one = single(base);
+        r["targets"] = json!(FANOUT_ACCOUNTS * 2);
+        r["times_one_target"] = json!(if one > 0.0 { (wall / one * 100.0).round() / 100.0 } else { 0.0 });
+    }
+    results.extend(fanout);
+
     let report = json!({
         "latency_ms": latency.as_millis() as u64,
         "machine": machine(),
@@ -338,6 +393,7 @@ fn main() {
         "scenarios": results,
         "help_startup_ms": (help.as_secs_f64() * 1000.0 * 10.0).round() / 10.0,
         "apply_peak_memory_mib": peak.map(|k| (k as f64 / 1024.0 * 10.0).round() / 10.0),
+        "fanout_apply_peak_memory_mib": fanout_peak.map(|k| (k as f64 / 1024.0 * 10.0).round() / 10.0),
     });
     if let Some(parent) = output.parent() {
         let _ = std::fs::create_dir_all(parent);
@@ -372,6 +428,24 @@ fn main() {
     match peak {
         Some(k) => println!("peak memory of a fresh apply: {:.1} MiB", k as f64 / 1024.0),
         None => println!("peak memory of a fresh apply: not measured"),
+    }
+    for r in report["scenarios"].as_array().into_iter().flatten() {
+        if let Some(times) = r["times_one_target"].as_f64() {
+            println!(
+                "{}: {} targets in {:.2} × one target's time",
+                r["scenario"].as_str().unwrap_or(""),
+                r["targets"],
+                times
+            );
+        }
+    }
+    match fanout_peak {
+        Some(k) => println!(
+            "peak memory of a fresh fan-out apply ({} targets): {:.1} MiB",
+            FANOUT_ACCOUNTS * 2,
+            k as f64 / 1024.0
+        ),
+        None => println!("peak memory of a fan-out apply: not measured"),
     }
     println!("results: {}", output.display());
 }
