@@ -378,11 +378,18 @@ fn main() {
             .and_then(|r| r["wall_ms_median"].as_u64())
             .unwrap_or(0) as f64
     };
-    for (r, base) in fanout.iter_mut().zip(["apply (fresh)", "apply (no-op)", "status"]) {
+    for (r, base) in fanout
+        .iter_mut()
+        .zip(["apply (fresh)", "apply (no-op)", "status"])
+    {
         let wall = r["wall_ms_median"].as_u64().unwrap_or(0) as f64;
         let one = single(base);
         r["targets"] = json!(FANOUT_ACCOUNTS * 2);
-        r["times_one_target"] = json!(if one > 0.0 { (wall / one * 100.0).round() / 100.0 } else { 0.0 });
+        r["times_one_target"] = json!(if one > 0.0 {
+            (wall / one * 100.0).round() / 100.0
+        } else {
+            0.0
+        });
     }
     results.extend(fanout);
 

@@ -434,3 +434,62 @@ fn permissions_prints_the_operators_policy_and_the_target_roles() {
         "{target}"
     );
 }
+
+/// 20 % of calls across every target fail (5xx, throttling, dropped connections): the run
+/// converges anyway (SDK retries; a rerun finishes what a target could not), and then a further
+/// apply writes nothing in any target.
+#[test]
+fn faults_across_targets_converge() {
+    use crate::support::{FaultKind, ProxyOptions};
+    let env = TestEnv::new();
+    env.write_config(
+        r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[bucket]
+name = "bedrock-logs-{account_id}-{region}"
+
+[targets]
+accounts = ["111111111111", "222222222222"]
+regions = ["us-east-1", "us-west-2"]
+"#,
+    );
+    env.proxy.set_options(ProxyOptions {
+        fault_rate: 0.2,
+        seed: 7,
+        fault_kinds: FaultKind::ALL.to_vec(),
+        ..ProxyOptions::default()
+    });
+    let first = env.run(&["apply", "--yes", "-o", "json"]);
+    let faults = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.fault.is_some())
+        .count();
+    assert!(faults > 10, "only {faults} faults injected");
+    env.proxy.set_options(ProxyOptions::default());
+    if first.code != 0 {
+        // A target that ran out of retries: a rerun picks up where it stopped.
+        env.run(&["apply", "--yes"]).assert_code(0);
+    }
+    env.proxy.clear();
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    assert_eq!(run.json()["targets"].as_array().map(Vec::len), Some(4));
+    for account in ["111111111111", "222222222222"] {
+        let c = clients_in(&env, account, "us-west-2");
+        env.block_on(async {
+            c.logs
+                .describe_log_groups()
+                .send()
+                .await
+                .expect("log groups")
+                .log_groups()
+                .len()
+        });
+    }
+}
