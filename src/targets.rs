@@ -255,10 +255,11 @@ pub struct TargetOutcome<T> {
     pub result: Result<T, String>,
 }
 
-/// Runs `work` for every target, at most `concurrency` at a time; an account's other regions
-/// start after its first region finished (they use the role it creates). A target that fails
-/// never stops the others. After Ctrl-C no new target starts; those not started are reported
-/// as not started.
+/// Runs `work` for every target: `concurrency` accounts at a time, all the targets (regions) of
+/// an account together. A target that fails never stops the others. After Ctrl-C no new
+/// target starts; those not started are reported as not started. (Ordering inside an account,
+/// such as regions waiting for the account's logging role, is the caller's: see
+/// `commands::fanout::apply`.)
 pub async fn run_all<T, F, Fut>(
     targets: &[Target],
     concurrency: usize,
@@ -274,42 +275,28 @@ where
     for t in targets {
         by_account.entry(t.account.as_str()).or_default().push(t);
     }
-    let run_one = |t: Target| {
+    let not_started = |t: &Target| TargetOutcome {
+        result: Err("not started: interrupted".into()),
+        target: t.clone(),
+    };
+    let accounts = by_account.into_values().map(|list| {
         let semaphore = semaphore.clone();
         let work = &work;
         async move {
             if interrupt.is_set() {
-                return TargetOutcome {
-                    result: Err("not started: interrupted".into()),
-                    target: t,
-                };
+                return list.into_iter().map(not_started).collect::<Vec<_>>();
             }
             let _permit = semaphore.acquire().await;
             if interrupt.is_set() {
-                return TargetOutcome {
-                    result: Err("not started: interrupted".into()),
-                    target: t,
-                };
+                return list.into_iter().map(not_started).collect::<Vec<_>>();
             }
-            TargetOutcome {
-                result: work(t.clone()).await,
-                target: t,
-            }
-        }
-    };
-    let accounts = by_account.into_values().map(|list| {
-        let run_one = &run_one;
-        async move {
-            let (first, rest): (Vec<&Target>, Vec<&Target>) =
-                list.into_iter().partition(|t| t.primary || t.payer);
-            let mut outcomes = Vec::new();
-            for t in first {
-                outcomes.push(run_one(t.clone()).await);
-            }
-            outcomes.extend(
-                futures::future::join_all(rest.into_iter().map(|t| run_one(t.clone()))).await,
-            );
-            outcomes
+            futures::future::join_all(list.into_iter().map(|t| async move {
+                TargetOutcome {
+                    result: work(t.clone()).await,
+                    target: t.clone(),
+                }
+            }))
+            .await
         }
     });
     let mut outcomes: Vec<TargetOutcome<T>> = futures::future::join_all(accounts)

@@ -14,7 +14,9 @@ use crate::cli::{ApplyArgs, CleanupArgs, OutputFormat, PlanArgs, ReportArgs, Sta
 use crate::commands::{CommandError, ExitStatus, Session, cleanup, plan, status};
 use crate::config::LoadedConfig;
 use crate::engine::recovery::NonInteractive;
-use crate::engine::{Context, Interrupt, Operation, QuietProgress, Step, execute};
+use crate::engine::{
+    ComponentId, Context, Interrupt, Operation, Progress, QuietProgress, Step, execute,
+};
 use crate::report::{ReportOptions, Window, build_report};
 use crate::resources;
 use crate::targets::{self, Resolved, Skipped, Target};
@@ -233,6 +235,14 @@ impl Fleet {
     }
 
     async fn prepare(&self, target: &Target) -> Result<Prepared, String> {
+        self.prepare_with(target, Arc::new(QuietProgress)).await
+    }
+
+    async fn prepare_with(
+        &self,
+        target: &Target,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Prepared, String> {
         let Some(t) = &self.config.targets else {
             return Err("no [targets]".into());
         };
@@ -254,13 +264,8 @@ impl Fleet {
         if regions.is_empty() {
             regions.push(target.region.clone());
         }
-        let cx = Context::new(
-            self.config.clone(),
-            account,
-            clients,
-            Arc::new(QuietProgress),
-        )
-        .with_regions(regions);
+        let cx =
+            Context::new(self.config.clone(), account, clients, progress).with_regions(regions);
         let steps = resources::steps_for(&self.config)
             .into_iter()
             .filter(|s| target.runs(s.id()))
@@ -395,14 +400,27 @@ pub async fn apply(
     let fleet = fleet(session, loaded).await?;
     let interrupt = Interrupt::default();
     let watcher = watch_interrupt(interrupt.clone());
+    // An account's other regions use the logging role its first region creates: they start
+    // converging once that step is done, not when the whole first region is.
+    let role_ready: std::collections::BTreeMap<String, RoleReady> = fleet
+        .resolved
+        .targets
+        .iter()
+        .filter(|t| t.primary)
+        .map(|t| (t.account.clone(), RoleReady::new()))
+        .collect();
     let planned = targets::run_all(
         &fleet.resolved.targets,
         fleet.concurrency(),
         &interrupt,
         |t| {
             let fleet = &fleet;
+            let progress: Arc<dyn Progress> = match role_ready.get(&t.account) {
+                Some(signal) if t.primary => Arc::new(signal.clone()),
+                _ => Arc::new(QuietProgress),
+            };
             async move {
-                let p = fleet.prepare(&t).await?;
+                let p = fleet.prepare_with(&t, progress).await?;
                 p.cx.set_adopt_logging(args.adopt_logging);
                 let report = plan::compute(&p.cx, &p.steps).await;
                 Ok((p, report))
@@ -447,12 +465,21 @@ pub async fn apply(
         |t| {
             let prepared = by_label.get(&t.label());
             let interrupt = interrupt.clone();
+            let signal = role_ready.get(&t.account).cloned();
             async move {
                 let p = match prepared {
                     Some(Ok(p)) => p,
-                    Some(Err(e)) => return Err(e.clone()),
+                    Some(Err(e)) => {
+                        if let Some(signal) = signal.as_ref().filter(|_| t.primary) {
+                            signal.set();
+                        }
+                        return Err(e.clone());
+                    }
                     None => return Err("not planned".to_string()),
                 };
+                if let Some(signal) = signal.as_ref().filter(|_| !t.primary) {
+                    signal.wait().await;
+                }
                 let reports = execute(
                     p.cx.clone(),
                     p.steps.clone(),
@@ -461,6 +488,9 @@ pub async fn apply(
                     interrupt,
                 )
                 .await;
+                if let Some(signal) = signal.as_ref().filter(|_| t.primary) {
+                    signal.set();
+                }
                 let ok = reports.iter().all(|r| r.outcome.is_success());
                 let report = crate::commands::apply::ApplyReport {
                     stack: p.cx.config.stack.name.clone(),
@@ -716,6 +746,46 @@ pub async fn report(
         return Ok(fan.exit_status());
     }
     finish(session, fan)
+}
+
+/// Set once an account's logging role step has finished (or its first region is done):
+/// that account's other regions wait for it.
+#[derive(Clone)]
+struct RoleReady {
+    sender: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl RoleReady {
+    fn new() -> RoleReady {
+        RoleReady {
+            sender: Arc::new(tokio::sync::watch::channel(false).0),
+        }
+    }
+
+    fn set(&self) {
+        self.sender.send_replace(true);
+    }
+
+    /// Waits for the role, at most ten minutes (then the region goes on and its logging step
+    /// retries while IAM has no role).
+    async fn wait(&self) {
+        let mut receiver = self.sender.subscribe();
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(600),
+            receiver.wait_for(|ready| *ready),
+        )
+        .await;
+    }
+}
+
+impl Progress for RoleReady {
+    fn step_started(&self, _: ComponentId, _: &str) {}
+    fn step_note(&self, _: ComponentId, _: &str) {}
+    fn step_finished(&self, id: ComponentId, _: &str, _: bool) {
+        if id == ComponentId::Role {
+            self.set();
+        }
+    }
 }
 
 /// Ctrl-C: stop starting targets (and steps); calls in flight finish.

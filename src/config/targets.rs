@@ -23,7 +23,7 @@ pub struct TargetsConfig {
     pub role_name: String,
     pub external_id: Option<String>,
     pub session_name: String,
-    /// Targets worked on at the same time.
+    /// Accounts worked on at the same time (each with all its regions).
     pub concurrency: usize,
 }
 
@@ -161,7 +161,7 @@ pub(super) fn check(config: &Config, c: &mut Checker) {
     c.check(
         (1..=64).contains(&t.concurrency),
         at(&["targets", "concurrency"]),
-        format!("{}: between 1 and 64 targets at a time", t.concurrency),
+        format!("{}: between 1 and 64 accounts at a time", t.concurrency),
     );
     if t.regions.len() > 1 {
         c.check(
