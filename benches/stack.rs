@@ -352,22 +352,23 @@ fn main() {
     // Warm-up in the fan-out layout (moto's first use of each account).
     bench.reset();
     bench.run_quietly(&["apply", "--yes"]);
-    let mut fanout = Vec::new();
-    fanout.push(scenario(
-        &bench,
-        "fan-out apply (fresh)",
-        1,
-        &fresh,
-        &["apply", "--yes"],
-    ));
-    fanout.push(scenario(
-        &bench,
-        "fan-out apply (no-op)",
-        1,
-        &nothing,
-        &["apply", "--yes"],
-    ));
-    fanout.push(scenario(&bench, "fan-out status", 1, &nothing, &["status"]));
+    let mut fanout = vec![
+        scenario(
+            &bench,
+            "fan-out apply (fresh)",
+            1,
+            &fresh,
+            &["apply", "--yes"],
+        ),
+        scenario(
+            &bench,
+            "fan-out apply (no-op)",
+            1,
+            &nothing,
+            &["apply", "--yes"],
+        ),
+        scenario(&bench, "fan-out status", 1, &nothing, &["status"]),
+    ];
     bench.reset();
     let fanout_peak = peak_memory_kib(&mut bench.command(&["apply", "--yes"]));
     std::fs::write(&single_config, CONFIG).expect("config");
