@@ -225,6 +225,27 @@ struct Prepared {
 }
 
 impl Fleet {
+    /// The command's result over every target.
+    fn fan_out<T: Serialize + fmt::Display>(
+        &self,
+        command: &'static str,
+        outcomes: Vec<targets::TargetOutcome<(T, ExitStatus)>>,
+        interrupted: bool,
+        totals: Option<Value>,
+    ) -> FanOut {
+        FanOut {
+            stack: self.config.stack.name.clone(),
+            command,
+            targets: outcomes
+                .into_iter()
+                .map(|o| entry(o.target, o.result))
+                .collect(),
+            skipped: self.resolved.skipped.clone(),
+            interrupted,
+            totals,
+        }
+    }
+
     fn regions_of(&self, account: &str) -> Vec<String> {
         self.resolved
             .targets
@@ -336,20 +357,7 @@ pub async fn plan(
         },
     )
     .await;
-    finish(
-        session,
-        FanOut {
-            stack: fleet.config.stack.name.clone(),
-            command: "plan",
-            targets: outcomes
-                .into_iter()
-                .map(|o| entry(o.target, o.result))
-                .collect(),
-            skipped: fleet.resolved.skipped.clone(),
-            interrupted: false,
-            totals: None,
-        },
-    )
+    finish(session, fleet.fan_out("plan", outcomes, false, None))
 }
 
 pub async fn status(
@@ -374,20 +382,7 @@ pub async fn status(
         },
     )
     .await;
-    finish(
-        session,
-        FanOut {
-            stack: fleet.config.stack.name.clone(),
-            command: "status",
-            targets: outcomes
-                .into_iter()
-                .map(|o| entry(o.target, o.result))
-                .collect(),
-            skipped: fleet.resolved.skipped.clone(),
-            interrupted: false,
-            totals: None,
-        },
-    )
+    finish(session, fleet.fan_out("status", outcomes, false, None))
 }
 
 /// Plans every target, shows the plans, asks once, then converges every target that has
@@ -521,17 +516,7 @@ pub async fn apply(
     watcher.abort();
     finish(
         session,
-        FanOut {
-            stack: fleet.config.stack.name.clone(),
-            command: "apply",
-            targets: outcomes
-                .into_iter()
-                .map(|o| entry(o.target, o.result))
-                .collect(),
-            skipped: fleet.resolved.skipped.clone(),
-            interrupted: interrupt.is_set(),
-            totals: None,
-        },
+        fleet.fan_out("apply", outcomes, interrupt.is_set(), None),
     )
 }
 
@@ -652,17 +637,7 @@ pub async fn cleanup(
     watcher.abort();
     finish(
         session,
-        FanOut {
-            stack: fleet.config.stack.name.clone(),
-            command: "cleanup",
-            targets: outcomes
-                .into_iter()
-                .map(|o| entry(o.target, o.result))
-                .collect(),
-            skipped: fleet.resolved.skipped.clone(),
-            interrupted: interrupt.is_set(),
-            totals: None,
-        },
+        fleet.fan_out("cleanup", outcomes, interrupt.is_set(), None),
     )
 }
 
@@ -728,17 +703,7 @@ pub async fn report(
         "output_tokens": output,
         "cost_usd": crate::report::round_cost(cost),
     });
-    let fan = FanOut {
-        stack: fleet.config.stack.name.clone(),
-        command: "report",
-        targets: outcomes
-            .into_iter()
-            .map(|o| entry(o.target, o.result))
-            .collect(),
-        skipped: fleet.resolved.skipped.clone(),
-        interrupted: false,
-        totals: Some(totals),
-    };
+    let fan = fleet.fan_out("report", outcomes, false, Some(totals));
     if session.printer.format == OutputFormat::Csv {
         for line in csv_rows {
             println!("{line}");
