@@ -40,6 +40,16 @@ impl Target {
 
     /// Whether component `id` runs in this target.
     pub fn runs(&self, id: ComponentId) -> bool {
+        let billing = matches!(
+            id,
+            ComponentId::CostAllocationTags
+                | ComponentId::AnomalyDetection
+                | ComponentId::CurExport
+        );
+        if self.payer && !self.primary {
+            // Added only for the billing components: the caller's account is not a target.
+            return billing;
+        }
         match id {
             ComponentId::Role | ComponentId::Budgets | ComponentId::BudgetActions => self.primary,
             ComponentId::CostAllocationTags
@@ -306,4 +316,41 @@ where
         .collect();
     outcomes.sort_by(|a, b| a.target.cmp(&b.target));
     outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(primary: bool, payer: bool) -> Target {
+        Target {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            primary,
+            payer,
+        }
+    }
+
+    #[test]
+    fn each_component_runs_where_its_scope_says() {
+        let first = target(true, false);
+        let second = target(false, false);
+        let home = target(true, true);
+        let billing_only = target(false, true);
+        assert!(first.runs(ComponentId::Role) && !second.runs(ComponentId::Role));
+        assert!(first.runs(ComponentId::Budgets) && !second.runs(ComponentId::Budgets));
+        assert!(first.runs(ComponentId::LogGroup) && second.runs(ComponentId::LogGroup));
+        assert!(!first.runs(ComponentId::CurExport) && home.runs(ComponentId::CurExport));
+        assert!(home.runs(ComponentId::Role));
+        // The caller's account added for billing only gets nothing else.
+        assert!(billing_only.runs(ComponentId::AnomalyDetection));
+        for id in [
+            ComponentId::Role,
+            ComponentId::Bucket,
+            ComponentId::Dashboard,
+            ComponentId::Budgets,
+        ] {
+            assert!(!billing_only.runs(id), "{id}");
+        }
+    }
 }
