@@ -225,37 +225,43 @@ pub async fn resolve(
     Ok(resolved)
 }
 
-/// Clients for `target`: the caller's own credentials in its own account, otherwise the
-/// configured role assumed in the target account (cached and refreshed by the SDK).
-pub async fn clients_for(
+/// The SDK configuration of `account`: the caller's own in its own account, otherwise with the
+/// configured role assumed there. Every region of the account is built from it, so they share
+/// one set of assumed credentials (one AssumeRole per account, refreshed by the SDK's identity
+/// cache before it expires).
+pub async fn account_config(
     base: &aws_types::SdkConfig,
     caller: &Account,
     config: &TargetsConfig,
-    target: &Target,
-) -> Result<Clients, AwsError> {
-    let regional = base
-        .to_builder()
-        .region(Region::new(target.region.clone()))
-        .build();
-    if target.account == caller.id {
-        return Clients::from_sdk_config(&regional);
+    account: &str,
+) -> aws_types::SdkConfig {
+    if account == caller.id {
+        return base.clone();
     }
     let role_arn = format!(
-        "arn:{}:iam::{}:role/{}",
-        caller.partition, target.account, config.role_name
+        "arn:{}:iam::{account}:role/{}",
+        caller.partition, config.role_name
     );
     let mut provider = AssumeRoleProvider::builder(role_arn)
         .session_name(&config.session_name)
-        .configure(&regional);
+        .configure(base);
     if let Some(id) = &config.external_id {
         provider = provider.external_id(id);
     }
     let provider = provider.build().await;
-    let assumed = regional
-        .into_builder()
+    base.to_builder()
         .credentials_provider(SharedCredentialsProvider::new(provider))
-        .build();
-    Clients::from_sdk_config(&assumed)
+        .build()
+}
+
+/// Clients for `region` from an account's configuration ([`account_config`]).
+pub fn clients_in(account: &aws_types::SdkConfig, region: &str) -> Result<Clients, AwsError> {
+    Clients::from_sdk_config(
+        &account
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .build(),
+    )
 }
 
 /// What one target's work ended with.

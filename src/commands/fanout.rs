@@ -169,6 +169,8 @@ fn first_line(s: &str) -> &str {
 /// What every target shares: the caller, the base SDK configuration, the resolved targets.
 struct Fleet {
     base: aws_types::SdkConfig,
+    /// Each account's SDK configuration, built once (one AssumeRole per account).
+    accounts: std::collections::BTreeMap<String, tokio::sync::OnceCell<aws_types::SdkConfig>>,
     caller: Account,
     resolved: Resolved,
     config: crate::config::Config,
@@ -210,8 +212,14 @@ async fn fleet(session: &Session, loaded: &LoadedConfig) -> Result<Fleet, Comman
                 .into(),
         ));
     }
+    let accounts = resolved
+        .targets
+        .iter()
+        .map(|t| (t.account.clone(), tokio::sync::OnceCell::new()))
+        .collect();
     Ok(Fleet {
         base,
+        accounts,
         caller,
         resolved,
         config: loaded.config.clone(),
@@ -267,9 +275,17 @@ impl Fleet {
         let Some(t) = &self.config.targets else {
             return Err("no [targets]".into());
         };
-        let clients = targets::clients_for(&self.base, &self.caller, t, target)
-            .await
-            .map_err(|e| e.to_string())?;
+        let account_config = match self.accounts.get(&target.account) {
+            Some(cell) => {
+                cell.get_or_init(|| {
+                    targets::account_config(&self.base, &self.caller, t, &target.account)
+                })
+                .await
+            }
+            None => return Err(format!("account {} is not a target", target.account)),
+        };
+        let clients =
+            targets::clients_in(account_config, &target.region).map_err(|e| e.to_string())?;
         // One call proves the credentials (and the assumed role) work in the account.
         let account = clients.account().await.map_err(|e| {
             if target.account == self.caller.id {

@@ -268,6 +268,14 @@ fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
     let run = env.run(&["apply", "--yes", "-o", "json"]);
     run.assert_code(0);
     assert!(env.writes().is_empty(), "{:?}", env.writes());
+    // One AssumeRole per account, shared by its regions.
+    let assumed = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "AssumeRole" && c.fault.is_none())
+        .count();
+    assert_eq!(assumed, 2, "AssumeRole calls");
 
     // Narrowed to one account and region.
     let run = env.run(&[
