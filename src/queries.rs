@@ -24,16 +24,43 @@ pub struct SavedQuery {
 /// Logs Insights' limit on a query string (PutQueryDefinition, StartQuery).
 pub const MAX_QUERY_LENGTH: usize = 10_000;
 
-const MODEL: &str = r#"parse @message /"modelId"\s*:\s*"(?<model>[^"]*)"/"#;
-const PRINCIPAL: &str =
-    r#"parse @message /"identity"\s*:\s*\{\s*"arn"\s*:\s*"(?<principal>[^"]*)"/"#;
-const INPUT_TOKENS: &str = r#"parse @message /"inputTokenCount"\s*:\s*(?<in_tokens>\d+)/"#;
-// The last count: a streamed response repeats the counts inside its final chunk first.
-const OUTPUT_TOKENS: &str = r#"parse @message /.*"outputTokenCount"\s*:\s*(?<out_tokens>\d+)/"#;
-const REQUEST_ID: &str = r#"parse @message /"requestId"\s*:\s*"(?<request_id>[^"]*)"/"#;
-const ERROR_CODE: &str = r#"parse @message /"errorCode"\s*:\s*"(?<error_code>[^"]*)"/"#;
-// Converse responses report their latency in the body's metrics.
-const LATENCY: &str = r#"parse @message /"latencyMs"\s*:\s*(?<latency_ms>\d+)/"#;
+/// The `parse` regular expressions for invocation-log fields, one definition for the saved
+/// queries and the report's per-principal query (literals, so both can `concat!` them).
+macro_rules! invocation_log_pattern {
+    (model) => {
+        r#"/"modelId"\s*:\s*"(?<model>[^"]*)"/"#
+    };
+    (principal) => {
+        r#"/"identity"\s*:\s*\{\s*"arn"\s*:\s*"(?<principal>[^"]*)"/"#
+    };
+    // The first count: the `input` object comes before `output`.
+    (input_tokens) => {
+        r#"/"inputTokenCount"\s*:\s*(?<in_tokens>\d+)/"#
+    };
+    // The last count: a streamed response repeats the counts inside its final chunk first.
+    (output_tokens) => {
+        r#"/.*"outputTokenCount"\s*:\s*(?<out_tokens>\d+)/"#
+    };
+    (request_id) => {
+        r#"/"requestId"\s*:\s*"(?<request_id>[^"]*)"/"#
+    };
+    (error_code) => {
+        r#"/"errorCode"\s*:\s*"(?<error_code>[^"]*)"/"#
+    };
+    // Converse responses report their latency in the body's metrics.
+    (latency) => {
+        r#"/"latencyMs"\s*:\s*(?<latency_ms>\d+)/"#
+    };
+}
+pub(crate) use invocation_log_pattern;
+
+const MODEL: &str = concat!("parse @message ", invocation_log_pattern!(model));
+const PRINCIPAL: &str = concat!("parse @message ", invocation_log_pattern!(principal));
+const INPUT_TOKENS: &str = concat!("parse @message ", invocation_log_pattern!(input_tokens));
+const OUTPUT_TOKENS: &str = concat!("parse @message ", invocation_log_pattern!(output_tokens));
+const REQUEST_ID: &str = concat!("parse @message ", invocation_log_pattern!(request_id));
+const ERROR_CODE: &str = concat!("parse @message ", invocation_log_pattern!(error_code));
+const LATENCY: &str = concat!("parse @message ", invocation_log_pattern!(latency));
 
 /// Every saved query, for `config` (its `[pricing]` entries price the expensive requests).
 pub fn catalog(config: &Config) -> Vec<SavedQuery> {
@@ -86,12 +113,8 @@ pub fn catalog(config: &Config) -> Vec<SavedQuery> {
         },
         SavedQuery {
             name: "usage-by-principal",
-            description: "invocations and tokens per IAM principal and model",
-            text: format!(
-                "{PRINCIPAL}\n| {MODEL}\n| {INPUT_TOKENS}\n| {OUTPUT_TOKENS}\n\
-                 | stats count(*) as invocations, sum(in_tokens) as input_tokens, sum(out_tokens) as output_tokens by principal, model\n\
-                 | sort input_tokens desc"
-            ),
+            description: "invocations and tokens per IAM principal and model (the query of `report --by-principal`)",
+            text: crate::report::principals::PRINCIPAL_QUERY.to_string(),
         },
         SavedQuery {
             name: "usage-by-inference-profile",

@@ -361,13 +361,7 @@ pub async fn plan(
             async move {
                 let p = fleet.prepare(&t).await?;
                 let report = plan::compute(&p.cx, &p.steps).await;
-                let status = if report.errors().next().is_some() {
-                    ExitStatus::Failure
-                } else if args.detailed_exitcode && report.has_changes() {
-                    ExitStatus::Changes
-                } else {
-                    ExitStatus::Success
-                };
+                let status = report.exit_status(args.detailed_exitcode);
                 Ok((report, status))
             }
         },

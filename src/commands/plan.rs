@@ -43,6 +43,17 @@ impl PlanReport {
         self.resources.iter().any(|r| r.action != "unchanged")
     }
 
+    /// 1 when a component could not be read; with `--detailed-exitcode`, 2 for changes.
+    pub fn exit_status(&self, detailed: bool) -> ExitStatus {
+        if self.errors().next().is_some() {
+            ExitStatus::Failure
+        } else if detailed && self.has_changes() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        }
+    }
+
     pub fn errors(&self) -> impl Iterator<Item = &PlanEntry> {
         self.resources.iter().filter(|r| r.error.is_some())
     }
@@ -159,12 +170,5 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitStatus, Comma
     let steps = resources::steps_for(&cx.config);
     let report = compute(&cx, &steps).await;
     session.printer.result(&report)?;
-    if report.errors().next().is_some() {
-        return Ok(ExitStatus::Failure);
-    }
-    Ok(if args.detailed_exitcode && report.has_changes() {
-        ExitStatus::Changes
-    } else {
-        ExitStatus::Success
-    })
+    Ok(report.exit_status(args.detailed_exitcode))
 }
