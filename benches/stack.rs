@@ -115,6 +115,7 @@ fn critical_path(calls: &[Call]) -> usize {
     depth.into_iter().max().unwrap_or(0)
 }
 
+/// Identical reads (same credentials, region, operation, path and body) beyond the first.
 fn repeated_reads(calls: &[Call]) -> usize {
     let mut seen = BTreeMap::new();
     // Retries of an attempt the endpoint failed (moto's 500s) are not the tool's repeats.
@@ -123,7 +124,12 @@ fn repeated_reads(calls: &[Call]) -> usize {
         .filter(|c| !c.write && c.status.is_some_and(|s| s < 500))
     {
         *seen
-            .entry((c.operation.clone(), c.path.clone(), c.body_digest))
+            .entry((
+                c.signer.clone(),
+                c.operation.clone(),
+                c.path.clone(),
+                c.body_digest,
+            ))
             .or_insert(0usize) += 1;
     }
     seen.values().filter(|n| **n > 1).map(|n| n - 1).sum()
@@ -293,8 +299,11 @@ fn main() {
     bench.run_quietly(&["cleanup", "--yes", "--purge-data"]);
 
     let fresh = |b: &Bench| b.reset();
+    // A second apply adds each alarm's OK action once the alarm has left INSUFFICIENT_DATA
+    // (src/resources/alarms.rs): only after it is the stack converged.
     let converged = |b: &Bench| {
         b.reset();
+        b.run_quietly(&["apply", "--yes"]);
         b.run_quietly(&["apply", "--yes"]);
     };
     let nothing = |_: &Bench| {};
@@ -352,23 +361,22 @@ fn main() {
     // Warm-up in the fan-out layout (moto's first use of each account).
     bench.reset();
     bench.run_quietly(&["apply", "--yes"]);
-    let mut fanout = vec![
-        scenario(
-            &bench,
-            "fan-out apply (fresh)",
-            1,
-            &fresh,
-            &["apply", "--yes"],
-        ),
-        scenario(
-            &bench,
-            "fan-out apply (no-op)",
-            1,
-            &nothing,
-            &["apply", "--yes"],
-        ),
-        scenario(&bench, "fan-out status", 1, &nothing, &["status"]),
-    ];
+    let mut fanout = vec![scenario(
+        &bench,
+        "fan-out apply (fresh)",
+        1,
+        &fresh,
+        &["apply", "--yes"],
+    )];
+    bench.run_quietly(&["apply", "--yes"]);
+    fanout.push(scenario(
+        &bench,
+        "fan-out apply (no-op)",
+        1,
+        &nothing,
+        &["apply", "--yes"],
+    ));
+    fanout.push(scenario(&bench, "fan-out status", 1, &nothing, &["status"]));
     bench.reset();
     let fanout_peak = peak_memory_kib(&mut bench.command(&["apply", "--yes"]));
     std::fs::write(&single_config, CONFIG).expect("config");

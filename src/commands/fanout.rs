@@ -166,11 +166,17 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
+/// An account's SDK configuration and identity once its role is assumed, or why not.
+type AccountSlot = tokio::sync::OnceCell<Result<(aws_types::SdkConfig, Account), String>>;
+
 /// What every target shares: the caller, the base SDK configuration, the resolved targets.
 struct Fleet {
     base: aws_types::SdkConfig,
-    /// Each account's SDK configuration, built once (one AssumeRole per account).
-    accounts: std::collections::BTreeMap<String, tokio::sync::OnceCell<aws_types::SdkConfig>>,
+    /// The caller's STS client (it assumes the role in each account).
+    sts: aws_sdk_sts::Client,
+    /// Each account's SDK configuration and identity, built once (one AssumeRole per account,
+    /// shared by its regions), or why the account cannot be worked in.
+    accounts: std::collections::BTreeMap<String, AccountSlot>,
     caller: Account,
     resolved: Resolved,
     config: crate::config::Config,
@@ -219,6 +225,7 @@ async fn fleet(session: &Session, loaded: &LoadedConfig) -> Result<Fleet, Comman
         .collect();
     Ok(Fleet {
         base,
+        sts: home.sts.clone(),
         accounts,
         caller,
         resolved,
@@ -275,28 +282,24 @@ impl Fleet {
         let Some(t) = &self.config.targets else {
             return Err("no [targets]".into());
         };
-        let account_config = match self.accounts.get(&target.account) {
-            Some(cell) => {
-                cell.get_or_init(|| {
-                    targets::account_config(&self.base, &self.caller, t, &target.account)
+        let (account_config, account) = match self.accounts.get(&target.account) {
+            Some(cell) => cell
+                .get_or_init(|| async {
+                    targets::assume_account(&self.base, &self.sts, &self.caller, t, &target.account)
+                        .await
+                        .map_err(|e| {
+                            format!(
+                                "could not work in account {} as role {}: {e}",
+                                target.account, t.role_name
+                            )
+                        })
                 })
                 .await
-            }
+                .clone()?,
             None => return Err(format!("account {} is not a target", target.account)),
         };
         let clients =
-            targets::clients_in(account_config, &target.region).map_err(|e| e.to_string())?;
-        // One call proves the credentials (and the assumed role) work in the account.
-        let account = clients.account().await.map_err(|e| {
-            if target.account == self.caller.id {
-                e.to_string()
-            } else {
-                format!(
-                    "could not work in account {} as role {}: {e}",
-                    target.account, t.role_name
-                )
-            }
-        })?;
+            targets::clients_in(&account_config, &target.region).map_err(|e| e.to_string())?;
         let mut regions = self.regions_of(&target.account);
         if regions.is_empty() {
             regions.push(target.region.clone());
@@ -396,7 +399,9 @@ pub async fn status(
 }
 
 /// Plans every target, shows the plans, asks once, then converges every target that has
-/// changes. A foreign logging configuration is replaced only with `--adopt-logging`.
+/// changes. With `--yes` there is nothing to ask: each target plans and converges in one go,
+/// so an account's slot frees as soon as it is done and only the targets in flight are held.
+/// A foreign logging configuration is replaced only with `--adopt-logging`.
 pub async fn apply(
     session: &Session,
     loaded: &LoadedConfig,
@@ -414,115 +419,97 @@ pub async fn apply(
         .filter(|t| t.primary)
         .map(|t| (t.account.clone(), RoleReady::new()))
         .collect();
-    let planned = targets::run_all(
-        &fleet.resolved.targets,
-        fleet.concurrency(),
-        &interrupt,
-        |t| {
-            let fleet = &fleet;
-            let progress: Arc<dyn Progress> = match role_ready.get(&t.account) {
-                Some(signal) if t.primary => Arc::new(signal.clone()),
-                _ => Arc::new(QuietProgress),
-            };
-            async move {
-                let p = fleet.prepare_with(&t, progress).await?;
-                p.cx.set_adopt_logging(args.adopt_logging);
-                let report = plan::compute(&p.cx, &p.steps).await;
-                Ok((p, report))
-            }
-        },
-    )
-    .await;
-    let changes = planned
-        .iter()
-        .filter_map(|o| o.result.as_ref().ok())
-        .any(|(_, r)| r.has_changes());
-    if changes && !session.printer.quiet {
+    let plan_target = |t: Target| {
+        let fleet = &fleet;
+        let progress: Arc<dyn Progress> = match role_ready.get(&t.account) {
+            Some(signal) if t.primary => Arc::new(signal.clone()),
+            _ => Arc::new(QuietProgress),
+        };
+        async move {
+            let p = fleet.prepare_with(&t, progress).await?;
+            p.cx.set_adopt_logging(args.adopt_logging);
+            let report = plan::compute(&p.cx, &p.steps).await;
+            Ok::<_, String>((p, report))
+        }
+    };
+    let show_plan = |t: &Target, report: &plan::PlanReport| {
+        if report.has_changes() && !session.printer.quiet {
+            eprintln!("== {} ==\n{report}", t.label());
+        }
+    };
+    let outcomes = if args.yes {
+        targets::run_all(
+            &fleet.resolved.targets,
+            fleet.concurrency(),
+            &interrupt,
+            |t| {
+                let planned = plan_target(t.clone());
+                let interrupt = interrupt.clone();
+                let signal = role_ready.get(&t.account).cloned();
+                async move {
+                    let result = match planned.await {
+                        Ok((p, report)) => {
+                            show_plan(&t, &report);
+                            converge(&t, &p, signal.as_ref(), interrupt).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    release_role(&t, signal.as_ref());
+                    result
+                }
+            },
+        )
+        .await
+    } else {
+        let planned = targets::run_all(
+            &fleet.resolved.targets,
+            fleet.concurrency(),
+            &interrupt,
+            plan_target,
+        )
+        .await;
+        let changes = planned
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .any(|(_, r)| r.has_changes());
         for o in &planned {
-            if let Ok((_, r)) = &o.result
-                && r.has_changes()
-            {
-                eprintln!("== {} ==\n{r}", o.target.label());
+            if let Ok((_, r)) = &o.result {
+                show_plan(&o.target, r);
             }
         }
-    }
-    let prompter = Prompter {
-        interactive: is_interactive(session.globals.non_interactive),
+        let prompter = Prompter {
+            interactive: is_interactive(session.globals.non_interactive),
+        };
+        if changes && !prompter.confirm("Apply these changes to every target above?", "--yes")? {
+            watcher.abort();
+            session.printer.note("Nothing applied.");
+            return Ok(ExitStatus::Success);
+        }
+        let by_label: std::collections::BTreeMap<String, Result<Prepared, String>> = planned
+            .into_iter()
+            .map(|o| (o.target.label(), o.result.map(|(p, _)| p)))
+            .collect();
+        targets::run_all(
+            &fleet.resolved.targets,
+            fleet.concurrency(),
+            &interrupt,
+            |t| {
+                let prepared = by_label.get(&t.label());
+                let interrupt = interrupt.clone();
+                let signal = role_ready.get(&t.account).cloned();
+                async move {
+                    let result = match prepared {
+                        Some(Ok(p)) => converge(&t, p, signal.as_ref(), interrupt).await,
+                        Some(Err(e)) => Err(e.clone()),
+                        None => Err("not planned".to_string()),
+                    };
+                    release_role(&t, signal.as_ref());
+                    result
+                }
+            },
+        )
+        .await
     };
-    if changes
-        && !args.yes
-        && !prompter.confirm("Apply these changes to every target above?", "--yes")?
-    {
-        watcher.abort();
-        session.printer.note("Nothing applied.");
-        return Ok(ExitStatus::Success);
-    }
-    let ready: Vec<(Target, Result<Prepared, String>)> = planned
-        .into_iter()
-        .map(|o| (o.target, o.result.map(|(p, _)| p)))
-        .collect();
-    let by_label: std::collections::BTreeMap<String, Result<Prepared, String>> =
-        ready.into_iter().map(|(t, r)| (t.label(), r)).collect();
-    let outcomes = targets::run_all(
-        &fleet.resolved.targets,
-        fleet.concurrency(),
-        &interrupt,
-        |t| {
-            let prepared = by_label.get(&t.label());
-            let interrupt = interrupt.clone();
-            let signal = role_ready.get(&t.account).cloned();
-            async move {
-                let p = match prepared {
-                    Some(Ok(p)) => p,
-                    Some(Err(e)) => {
-                        if let Some(signal) = signal.as_ref().filter(|_| t.primary) {
-                            signal.set();
-                        }
-                        return Err(e.clone());
-                    }
-                    None => return Err("not planned".to_string()),
-                };
-                if let Some(signal) = signal.as_ref().filter(|_| !t.primary) {
-                    signal.wait().await;
-                }
-                let reports = execute(
-                    p.cx.clone(),
-                    p.steps.clone(),
-                    Operation::Apply,
-                    Arc::new(NonInteractive::new(0)),
-                    interrupt,
-                )
-                .await;
-                if let Some(signal) = signal.as_ref().filter(|_| t.primary) {
-                    signal.set();
-                }
-                let ok = reports.iter().all(|r| r.outcome.is_success());
-                let report = crate::commands::apply::ApplyReport {
-                    stack: p.cx.config.stack.name.clone(),
-                    account: p.cx.account.id.clone(),
-                    region: p.cx.region.clone(),
-                    resources: reports
-                        .into_iter()
-                        .map(|mut r| {
-                            r.ids = p.cx.ids(r.id);
-                            r
-                        })
-                        .collect(),
-                    interrupted: false,
-                    notes: p.cx.take_notices(),
-                };
-                Ok((
-                    report,
-                    if ok {
-                        ExitStatus::Success
-                    } else {
-                        ExitStatus::Failure
-                    },
-                ))
-            }
-        },
-    )
-    .await;
     watcher.abort();
     finish(
         session,
@@ -530,7 +517,58 @@ pub async fn apply(
     )
 }
 
-/// Finds what each target would delete, asks once, then deletes it everywhere.
+/// Once an account's first region is done (or failed), its other regions stop waiting for
+/// the logging role.
+fn release_role(target: &Target, signal: Option<&RoleReady>) {
+    if let Some(signal) = signal.filter(|_| target.primary) {
+        signal.set();
+    }
+}
+
+/// Converges one planned target (other regions first wait for the account's logging role).
+async fn converge(
+    target: &Target,
+    p: &Prepared,
+    role_ready: Option<&RoleReady>,
+    interrupt: Interrupt,
+) -> Result<(crate::commands::apply::ApplyReport, ExitStatus), String> {
+    if let Some(signal) = role_ready.filter(|_| !target.primary) {
+        signal.wait().await;
+    }
+    let reports = execute(
+        p.cx.clone(),
+        p.steps.clone(),
+        Operation::Apply,
+        Arc::new(NonInteractive::new(0)),
+        interrupt,
+    )
+    .await;
+    release_role(target, role_ready);
+    let ok = reports.iter().all(|r| r.outcome.is_success());
+    let report = crate::commands::apply::ApplyReport {
+        stack: p.cx.config.stack.name.clone(),
+        account: p.cx.account.id.clone(),
+        region: p.cx.region.clone(),
+        resources: reports
+            .into_iter()
+            .map(|mut r| {
+                r.ids = p.cx.ids(r.id);
+                r
+            })
+            .collect(),
+        interrupted: false,
+        notes: p.cx.take_notices(),
+    };
+    let status = if ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    };
+    Ok((report, status))
+}
+
+/// Finds what each target would delete, asks once, then deletes it everywhere (with `--yes`,
+/// each target finds and deletes in one go).
 pub async fn cleanup(
     session: &Session,
     loaded: &LoadedConfig,
@@ -539,116 +577,146 @@ pub async fn cleanup(
     let fleet = fleet(session, loaded).await?;
     let interrupt = Interrupt::default();
     let watcher = watch_interrupt(interrupt.clone());
-    let classified = targets::run_all(
-        &fleet.resolved.targets,
-        fleet.concurrency(),
-        &interrupt,
-        |t| {
-            let fleet = &fleet;
-            async move {
-                let p = fleet.prepare(&t).await?;
-                p.cx.purge_data
-                    .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
-                let (entries, doomed) =
-                    cleanup::classify(&p.cx, &p.steps, &args.keep, args.purge_data).await;
-                Ok((p, entries, doomed))
-            }
-        },
-    )
-    .await;
-    let total: usize = classified
-        .iter()
-        .filter_map(|o| o.result.as_ref().ok())
-        .map(|(_, _, d)| d.len())
-        .sum();
-    if total > 0 && !args.yes {
-        let prompter = Prompter {
-            interactive: is_interactive(session.globals.non_interactive),
-        };
-        if !session.printer.quiet {
-            for o in &classified {
-                if let Ok((p, _, doomed)) = &o.result {
-                    for s in doomed {
-                        eprintln!(
-                            "  - {} {:<10} {}",
-                            o.target.label(),
-                            s.id().as_str(),
-                            s.name(&p.cx)
-                        );
+    let classify = |t: Target| {
+        let fleet = &fleet;
+        async move {
+            let p = fleet.prepare(&t).await?;
+            p.cx.purge_data
+                .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
+            let (entries, doomed) =
+                cleanup::classify(&p.cx, &p.steps, &args.keep, args.purge_data).await;
+            Ok::<_, String>(Classified { p, entries, doomed })
+        }
+    };
+    let outcomes = if args.yes {
+        targets::run_all(
+            &fleet.resolved.targets,
+            fleet.concurrency(),
+            &interrupt,
+            |t| {
+                let classified = classify(t);
+                let interrupt = interrupt.clone();
+                async move { delete_doomed(&classified.await?, interrupt).await }
+            },
+        )
+        .await
+    } else {
+        let classified = targets::run_all(
+            &fleet.resolved.targets,
+            fleet.concurrency(),
+            &interrupt,
+            classify,
+        )
+        .await;
+        let total: usize = classified
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .map(|c| c.doomed.len())
+            .sum();
+        if total > 0 {
+            let prompter = Prompter {
+                interactive: is_interactive(session.globals.non_interactive),
+            };
+            if !session.printer.quiet {
+                for o in &classified {
+                    if let Ok(c) = &o.result {
+                        for s in &c.doomed {
+                            eprintln!(
+                                "  - {} {:<10} {}",
+                                o.target.label(),
+                                s.id().as_str(),
+                                s.name(&c.p.cx)
+                            );
+                        }
                     }
                 }
             }
+            if !prompter.confirm(
+                &format!("Delete these {total} components across targets?"),
+                "--yes",
+            )? {
+                watcher.abort();
+                session.printer.note("Nothing deleted.");
+                return Ok(ExitStatus::Success);
+            }
         }
-        if !prompter.confirm(
-            &format!("Delete these {total} components across targets?"),
-            "--yes",
-        )? {
-            watcher.abort();
-            session.printer.note("Nothing deleted.");
-            return Ok(ExitStatus::Success);
-        }
-    }
-    let by_label: std::collections::BTreeMap<String, _> = classified
-        .into_iter()
-        .map(|o| (o.target.label(), o.result))
-        .collect();
-    let outcomes = targets::run_all(
-        &fleet.resolved.targets,
-        fleet.concurrency(),
-        &interrupt,
-        |t| {
-            let prepared = by_label.get(&t.label());
-            let interrupt = interrupt.clone();
-            async move {
-                let (p, entries, doomed) = match prepared {
-                    Some(Ok(x)) => x,
-                    Some(Err(e)) => return Err(e.clone()),
-                    None => return Err("not read".to_string()),
-                };
-                let mut entries = entries.clone();
-                if !doomed.is_empty() {
-                    let outcomes = execute(
-                        p.cx.clone(),
-                        doomed.clone(),
-                        Operation::Delete,
-                        Arc::new(NonInteractive::new(0)),
-                        interrupt,
-                    )
-                    .await;
-                    for o in outcomes {
-                        entries.push(cleanup::CleanupEntry {
-                            id: o.id,
-                            name: o.name,
-                            action: o.outcome.as_str().into(),
-                            reason: o.reason,
-                            error: o.error,
-                        });
+        let by_label: std::collections::BTreeMap<String, _> = classified
+            .into_iter()
+            .map(|o| (o.target.label(), o.result))
+            .collect();
+        targets::run_all(
+            &fleet.resolved.targets,
+            fleet.concurrency(),
+            &interrupt,
+            |t| {
+                let classified = by_label.get(&t.label());
+                let interrupt = interrupt.clone();
+                async move {
+                    match classified {
+                        Some(Ok(c)) => delete_doomed(c, interrupt).await,
+                        Some(Err(e)) => Err(e.clone()),
+                        None => Err("not read".to_string()),
                     }
                 }
-                entries.sort_by_key(|e| p.steps.iter().position(|s| s.id() == e.id));
-                let report = cleanup::CleanupReport {
-                    stack: p.cx.config.stack.name.clone(),
-                    account: p.cx.account.id.clone(),
-                    region: p.cx.region.clone(),
-                    resources: entries,
-                    interrupted: false,
-                    notes: p.cx.take_notices(),
-                };
-                let status = if report.failed() {
-                    ExitStatus::Failure
-                } else {
-                    ExitStatus::Success
-                };
-                Ok((report, status))
-            }
-        },
-    )
-    .await;
+            },
+        )
+        .await
+    };
     watcher.abort();
     finish(
         session,
         fleet.fan_out("cleanup", outcomes, interrupt.is_set(), None),
     )
+}
+
+/// One target's components, sorted into kept and to be deleted.
+struct Classified {
+    p: Prepared,
+    entries: Vec<cleanup::CleanupEntry>,
+    doomed: Vec<Arc<dyn Step>>,
+}
+
+/// Deletes what [`Classified`] says is the stack's, and reports every component.
+async fn delete_doomed(
+    c: &Classified,
+    interrupt: Interrupt,
+) -> Result<(cleanup::CleanupReport, ExitStatus), String> {
+    let p = &c.p;
+    let mut entries = c.entries.clone();
+    if !c.doomed.is_empty() {
+        let outcomes = execute(
+            p.cx.clone(),
+            c.doomed.clone(),
+            Operation::Delete,
+            Arc::new(NonInteractive::new(0)),
+            interrupt,
+        )
+        .await;
+        for o in outcomes {
+            entries.push(cleanup::CleanupEntry {
+                id: o.id,
+                name: o.name,
+                action: o.outcome.as_str().into(),
+                reason: o.reason,
+                error: o.error,
+            });
+        }
+    }
+    entries.sort_by_key(|e| p.steps.iter().position(|s| s.id() == e.id));
+    let report = cleanup::CleanupReport {
+        stack: p.cx.config.stack.name.clone(),
+        account: p.cx.account.id.clone(),
+        region: p.cx.region.clone(),
+        resources: entries,
+        interrupted: false,
+        notes: p.cx.take_notices(),
+    };
+    let status = if report.failed() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    };
+    Ok((report, status))
 }
 
 /// Usage per target (each target's own report), and grand totals across targets.

@@ -268,14 +268,17 @@ fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
     let run = env.run(&["apply", "--yes", "-o", "json"]);
     run.assert_code(0);
     assert!(env.writes().is_empty(), "{:?}", env.writes());
-    // One AssumeRole per account, shared by its regions.
-    let assumed = env
-        .proxy
-        .calls()
-        .iter()
-        .filter(|c| c.operation == "AssumeRole" && c.fault.is_none())
-        .count();
-    assert_eq!(assumed, 2, "AssumeRole calls");
+    // One AssumeRole per account, shared by its regions; the assumed identity comes from it,
+    // so the only GetCallerIdentity is the operator's own.
+    let count = |operation: &str| {
+        env.proxy
+            .calls()
+            .iter()
+            .filter(|c| c.operation == operation && c.fault.is_none())
+            .count()
+    };
+    assert_eq!(count("AssumeRole"), 2, "AssumeRole calls");
+    assert_eq!(count("GetCallerIdentity"), 1, "GetCallerIdentity calls");
 
     // Narrowed to one account and region.
     let run = env.run(&[

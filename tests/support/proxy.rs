@@ -85,6 +85,9 @@ pub struct Call {
     /// A digest of the request body: with method and path, what makes two requests the same
     /// request (the benchmark and the call-count test look for repeated reads).
     pub body_digest: u64,
+    /// `ACCESS_KEY/REGION` of the signature: the same request with other credentials (another
+    /// account's assumed role) or in another region is another request.
+    pub signer: String,
     /// The injected fault, if any (then the request was not forwarded).
     pub fault: Option<FaultKind>,
     /// Status of the answer sent back; `None` while in flight or when the
@@ -413,6 +416,7 @@ async fn handle(
                 path: path.clone(),
                 write: classification.write,
                 body_digest: digest(&body),
+                signer: signer(&parts.headers, &path),
                 fault,
                 status: None,
                 started,
@@ -805,10 +809,9 @@ pub fn is_read_operation(operation: &str) -> bool {
     READ_PREFIXES.iter().any(|p| operation.starts_with(p)) || READ_OPERATIONS.contains(&operation)
 }
 
-/// The SigV4 signing name from the `Authorization` header's credential scope
-/// (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`), or from a presigned
-/// URL's `X-Amz-Credential`.
-pub fn signing_service(headers: &HeaderMap, path: &str) -> Option<String> {
+/// The SigV4 credential (`AKID/DATE/REGION/SERVICE/aws4_request`) from the `Authorization`
+/// header, or from a presigned URL's `X-Amz-Credential`.
+fn credential_scope(headers: &HeaderMap, path: &str) -> Option<Vec<String>> {
     let from_header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -824,13 +827,22 @@ pub fn signing_service(headers: &HeaderMap, path: &str) -> Option<String> {
         let (_, query) = path.split_once('?')?;
         form_value(query, "X-Amz-Credential")
     })?;
-    let scope: Vec<&str> = credential.split('/').collect();
-    if scope.len() >= 3 && scope[scope.len() - 1] == "aws4_request" {
-        let service = scope[scope.len() - 2];
-        (!service.is_empty()).then(|| service.to_string())
-    } else {
-        None
-    }
+    let scope: Vec<String> = credential.split('/').map(str::to_string).collect();
+    (scope.len() >= 5 && scope[scope.len() - 1] == "aws4_request").then_some(scope)
+}
+
+/// The SigV4 signing name from the request's credential scope ([`credential_scope`]).
+pub fn signing_service(headers: &HeaderMap, path: &str) -> Option<String> {
+    let scope = credential_scope(headers, path)?;
+    let service = &scope[scope.len() - 2];
+    (!service.is_empty()).then(|| service.clone())
+}
+
+/// Who asked, and where: the access key and region of the request's credential scope.
+fn signer(headers: &HeaderMap, path: &str) -> String {
+    credential_scope(headers, path)
+        .map(|scope| format!("{}/{}", scope[0], scope[scope.len() - 3]))
+        .unwrap_or_default()
 }
 
 /// awsJson: the part of `X-Amz-Target` after the last `.`.
