@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::sync::Arc;
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -339,21 +338,29 @@ pub struct TargetOutcome<T> {
 }
 
 /// Runs `work` for every target: `concurrency` accounts at a time, all the targets (regions) of
-/// an account together. A target that fails never stops the others. After Ctrl-C no new
+/// an account together. `warm(account)` (assuming the account's role) runs first, outside the
+/// account slots but at most `concurrency` accounts ahead of them, so an account starts working
+/// the moment a slot frees. A target that fails never stops the others. After Ctrl-C no new
 /// target starts; those not started are reported as not started. (Ordering inside an account,
 /// such as regions waiting for the account's logging role, is the caller's: see
 /// `commands::fanout::apply`.)
-pub async fn run_all<T, F, Fut>(
+pub async fn run_all<T, W, WFut, F, Fut>(
     targets: &[Target],
     concurrency: usize,
     interrupt: &Interrupt,
+    warm: W,
     work: F,
 ) -> Vec<TargetOutcome<T>>
 where
+    W: Fn(String) -> WFut + Sync,
+    WFut: Future<Output = ()>,
     F: Fn(Target) -> Fut + Sync,
     Fut: Future<Output = Result<T, String>>,
 {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let concurrency = concurrency.max(1);
+    // Permits are handed out first come, first served: accounts start in order.
+    let slots = tokio::sync::Semaphore::new(concurrency);
+    let ahead = tokio::sync::Semaphore::new(concurrency * 2);
     let mut by_account: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
     for t in targets {
         by_account.entry(t.account.as_str()).or_default().push(t);
@@ -362,14 +369,18 @@ where
         result: Err("not started: interrupted".into()),
         target: t.clone(),
     };
-    let accounts = by_account.into_values().map(|list| {
-        let semaphore = semaphore.clone();
-        let work = &work;
+    let accounts = by_account.into_iter().map(|(account, list)| {
+        let (slots, ahead, work, warm) = (&slots, &ahead, &work, &warm);
         async move {
             if interrupt.is_set() {
                 return list.into_iter().map(not_started).collect::<Vec<_>>();
             }
-            let _permit = semaphore.acquire().await;
+            let _ahead = ahead.acquire().await;
+            if interrupt.is_set() {
+                return list.into_iter().map(not_started).collect::<Vec<_>>();
+            }
+            warm(account.to_string()).await;
+            let _slot = slots.acquire().await;
             if interrupt.is_set() {
                 return list.into_iter().map(not_started).collect::<Vec<_>>();
             }
@@ -401,6 +412,97 @@ mod tests {
             region: "us-east-1".into(),
             primary,
             payer,
+        }
+    }
+
+    fn fleet_of(accounts: usize, regions: &[&str]) -> Vec<Target> {
+        (0..accounts)
+            .flat_map(|a| {
+                regions.iter().enumerate().map(move |(i, r)| Target {
+                    account: format!("{:012}", a + 1),
+                    region: r.to_string(),
+                    primary: i == 0,
+                    payer: false,
+                })
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn accounts_run_in_bounded_slots_with_their_roles_assumed_ahead() {
+        use std::sync::Mutex;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let targets = fleet_of(7, &["us-east-1", "us-west-2"]);
+        let working: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let most_accounts = AtomicUsize::new(0);
+        let warmed: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let most_ahead = AtomicUsize::new(0);
+        let done: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let outcomes = run_all(
+            &targets,
+            2,
+            &Interrupt::default(),
+            |account| {
+                let (warmed, done, most_ahead) = (&warmed, &done, &most_ahead);
+                async move {
+                    let mut w = warmed.lock().unwrap_or_else(|e| e.into_inner());
+                    w.push(account);
+                    let finished = done.lock().unwrap_or_else(|e| e.into_inner()).len();
+                    most_ahead.fetch_max(w.len() - finished, Ordering::SeqCst);
+                }
+            },
+            |t| {
+                let (working, done, most_accounts) = (&working, &done, &most_accounts);
+                async move {
+                    let now = {
+                        let mut w = working.lock().unwrap_or_else(|e| e.into_inner());
+                        w.insert(t.account.clone());
+                        w.len()
+                    };
+                    most_accounts.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    working
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&t.account);
+                    if !t.primary {
+                        done.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(t.account);
+                    }
+                    Ok(t.region.clone())
+                }
+            },
+        )
+        .await;
+        assert_eq!(outcomes.len(), 14);
+        assert!(outcomes.iter().all(|o| o.result.is_ok()));
+        // Two accounts (four targets) at a time; both regions of an account together.
+        assert_eq!(most_accounts.load(Ordering::SeqCst), 2);
+        // Each role assumed once, in order, never more than two accounts ahead of the slots.
+        let warmed = warmed.into_inner().unwrap_or_default();
+        let mut sorted = warmed.clone();
+        sorted.sort();
+        assert_eq!(warmed, sorted);
+        assert_eq!(warmed.len(), 7);
+        assert!(most_ahead.load(Ordering::SeqCst) <= 4, "{most_ahead:?}");
+    }
+
+    #[tokio::test]
+    async fn after_an_interrupt_no_target_starts() {
+        let interrupt = Interrupt::default();
+        interrupt.trigger();
+        let outcomes = run_all(
+            &fleet_of(3, &["us-east-1"]),
+            8,
+            &interrupt,
+            |_| async {},
+            |_| async { Ok(()) },
+        )
+        .await;
+        assert_eq!(outcomes.len(), 3);
+        for o in outcomes {
+            assert_eq!(o.result, Err("not started: interrupted".to_string()));
         }
     }
 

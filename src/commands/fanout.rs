@@ -279,25 +279,7 @@ impl Fleet {
         target: &Target,
         progress: Arc<dyn Progress>,
     ) -> Result<Prepared, String> {
-        let Some(t) = &self.config.targets else {
-            return Err("no [targets]".into());
-        };
-        let (account_config, account) = match self.accounts.get(&target.account) {
-            Some(cell) => cell
-                .get_or_init(|| async {
-                    targets::assume_account(&self.base, &self.sts, &self.caller, t, &target.account)
-                        .await
-                        .map_err(|e| {
-                            format!(
-                                "could not work in account {} as role {}: {e}",
-                                target.account, t.role_name
-                            )
-                        })
-                })
-                .await
-                .clone()?,
-            None => return Err(format!("account {} is not a target", target.account)),
-        };
+        let (account_config, account) = self.assumed(&target.account).await?;
         let clients =
             targets::clients_in(&account_config, &target.region).map_err(|e| e.to_string())?;
         let mut regions = self.regions_of(&target.account);
@@ -316,8 +298,50 @@ impl Fleet {
         })
     }
 
-    fn concurrency(&self) -> usize {
-        self.config.targets.as_ref().map_or(8, |t| t.concurrency)
+    /// The account's SDK configuration and identity: its role assumed once (see
+    /// [`targets::assume_account`]), shared by its regions.
+    async fn assumed(&self, account: &str) -> Result<(aws_types::SdkConfig, Account), String> {
+        let (Some(t), Some(cell)) = (&self.config.targets, self.accounts.get(account)) else {
+            return Err(format!("account {account} is not a target"));
+        };
+        cell.get_or_init(|| async {
+            targets::assume_account(&self.base, &self.sts, &self.caller, t, account)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "could not work in account {account} as role {}: {e}",
+                        t.role_name
+                    )
+                })
+        })
+        .await
+        .clone()
+    }
+
+    /// Runs `work` for every one of `targets` ([`targets::run_all`]), with each account's
+    /// role assumed ahead of its turn.
+    async fn run<T, F, Fut>(
+        &self,
+        targets: &[Target],
+        interrupt: &Interrupt,
+        work: F,
+    ) -> Vec<targets::TargetOutcome<T>>
+    where
+        F: Fn(Target) -> Fut + Sync,
+        Fut: std::future::Future<Output = Result<T, String>>,
+    {
+        let concurrency = self.config.targets.as_ref().map_or(8, |t| t.concurrency);
+        targets::run_all(
+            targets,
+            concurrency,
+            interrupt,
+            |account| async move {
+                // A failure is kept in the account's slot and reported by its targets.
+                let _ = self.assumed(&account).await;
+            },
+            work,
+        )
+        .await
     }
 }
 
@@ -355,11 +379,8 @@ pub async fn plan(
 ) -> Result<ExitStatus, CommandError> {
     let fleet = fleet(session, loaded).await?;
     let interrupt = Interrupt::default();
-    let outcomes = targets::run_all(
-        &fleet.resolved.targets,
-        fleet.concurrency(),
-        &interrupt,
-        |t| {
+    let outcomes = fleet
+        .run(&fleet.resolved.targets, &interrupt, |t| {
             let fleet = &fleet;
             async move {
                 let p = fleet.prepare(&t).await?;
@@ -367,9 +388,8 @@ pub async fn plan(
                 let status = report.exit_status(args.detailed_exitcode);
                 Ok((report, status))
             }
-        },
-    )
-    .await;
+        })
+        .await;
     finish(session, fleet.fan_out("plan", outcomes, false, None))
 }
 
@@ -380,11 +400,8 @@ pub async fn status(
 ) -> Result<ExitStatus, CommandError> {
     let fleet = fleet(session, loaded).await?;
     let interrupt = Interrupt::default();
-    let outcomes = targets::run_all(
-        &fleet.resolved.targets,
-        fleet.concurrency(),
-        &interrupt,
-        |t| {
+    let outcomes = fleet
+        .run(&fleet.resolved.targets, &interrupt, |t| {
             let fleet = &fleet;
             async move {
                 let p = fleet.prepare(&t).await?;
@@ -392,9 +409,8 @@ pub async fn status(
                 let code = report.exit_status(args.detailed_exitcode);
                 Ok((report, code))
             }
-        },
-    )
-    .await;
+        })
+        .await;
     finish(session, fleet.fan_out("status", outcomes, false, None))
 }
 
@@ -410,8 +426,8 @@ pub async fn apply(
     let fleet = fleet(session, loaded).await?;
     let interrupt = Interrupt::default();
     let watcher = watch_interrupt(interrupt.clone());
-    // An account's other regions use the logging role its first region creates: they start
-    // converging once that step is done, not when the whole first region is.
+    // An account's other regions use the logging role its first region creates: their
+    // logging steps wait for that step (`WaitsForRole`), their other steps go ahead.
     let role_ready: std::collections::BTreeMap<String, RoleReady> = fleet
         .resolved
         .targets
@@ -425,8 +441,16 @@ pub async fn apply(
             Some(signal) if t.primary => Arc::new(signal.clone()),
             _ => Arc::new(QuietProgress),
         };
+        let signal = role_ready.get(&t.account).cloned();
         async move {
-            let p = fleet.prepare_with(&t, progress).await?;
+            let mut p = fleet.prepare_with(&t, progress).await?;
+            if let Some(signal) = signal.filter(|_| !t.primary) {
+                p.steps = p
+                    .steps
+                    .into_iter()
+                    .map(|step| WaitsForRole::wrap(step, &signal))
+                    .collect();
+            }
             p.cx.set_adopt_logging(args.adopt_logging);
             let report = plan::compute(&p.cx, &p.steps).await;
             Ok::<_, String>((p, report))
@@ -438,11 +462,8 @@ pub async fn apply(
         }
     };
     let outcomes = if args.yes {
-        targets::run_all(
-            &fleet.resolved.targets,
-            fleet.concurrency(),
-            &interrupt,
-            |t| {
+        fleet
+            .run(&fleet.resolved.targets, &interrupt, |t| {
                 let planned = plan_target(t.clone());
                 let interrupt = interrupt.clone();
                 let signal = role_ready.get(&t.account).cloned();
@@ -457,17 +478,12 @@ pub async fn apply(
                     release_role(&t, signal.as_ref());
                     result
                 }
-            },
-        )
-        .await
+            })
+            .await
     } else {
-        let planned = targets::run_all(
-            &fleet.resolved.targets,
-            fleet.concurrency(),
-            &interrupt,
-            plan_target,
-        )
-        .await;
+        let planned = fleet
+            .run(&fleet.resolved.targets, &interrupt, plan_target)
+            .await;
         let changes = planned
             .iter()
             .filter_map(|o| o.result.as_ref().ok())
@@ -489,11 +505,8 @@ pub async fn apply(
             .into_iter()
             .map(|o| (o.target.label(), o.result.map(|(p, _)| p)))
             .collect();
-        targets::run_all(
-            &fleet.resolved.targets,
-            fleet.concurrency(),
-            &interrupt,
-            |t| {
+        fleet
+            .run(&fleet.resolved.targets, &interrupt, |t| {
                 let prepared = by_label.get(&t.label());
                 let interrupt = interrupt.clone();
                 let signal = role_ready.get(&t.account).cloned();
@@ -506,9 +519,8 @@ pub async fn apply(
                     release_role(&t, signal.as_ref());
                     result
                 }
-            },
-        )
-        .await
+            })
+            .await
     };
     watcher.abort();
     finish(
@@ -525,16 +537,13 @@ fn release_role(target: &Target, signal: Option<&RoleReady>) {
     }
 }
 
-/// Converges one planned target (other regions first wait for the account's logging role).
+/// Converges one planned target.
 async fn converge(
     target: &Target,
     p: &Prepared,
     role_ready: Option<&RoleReady>,
     interrupt: Interrupt,
 ) -> Result<(crate::commands::apply::ApplyReport, ExitStatus), String> {
-    if let Some(signal) = role_ready.filter(|_| !target.primary) {
-        signal.wait().await;
-    }
     let reports = execute(
         p.cx.clone(),
         p.steps.clone(),
@@ -589,25 +598,17 @@ pub async fn cleanup(
         }
     };
     let outcomes = if args.yes {
-        targets::run_all(
-            &fleet.resolved.targets,
-            fleet.concurrency(),
-            &interrupt,
-            |t| {
+        fleet
+            .run(&fleet.resolved.targets, &interrupt, |t| {
                 let classified = classify(t);
                 let interrupt = interrupt.clone();
                 async move { delete_doomed(&classified.await?, interrupt).await }
-            },
-        )
-        .await
+            })
+            .await
     } else {
-        let classified = targets::run_all(
-            &fleet.resolved.targets,
-            fleet.concurrency(),
-            &interrupt,
-            classify,
-        )
-        .await;
+        let classified = fleet
+            .run(&fleet.resolved.targets, &interrupt, classify)
+            .await;
         let total: usize = classified
             .iter()
             .filter_map(|o| o.result.as_ref().ok())
@@ -644,11 +645,8 @@ pub async fn cleanup(
             .into_iter()
             .map(|o| (o.target.label(), o.result))
             .collect();
-        targets::run_all(
-            &fleet.resolved.targets,
-            fleet.concurrency(),
-            &interrupt,
-            |t| {
+        fleet
+            .run(&fleet.resolved.targets, &interrupt, |t| {
                 let classified = by_label.get(&t.label());
                 let interrupt = interrupt.clone();
                 async move {
@@ -658,9 +656,8 @@ pub async fn cleanup(
                         None => Err("not read".to_string()),
                     }
                 }
-            },
-        )
-        .await
+            })
+            .await
     };
     watcher.abort();
     finish(
@@ -737,17 +734,18 @@ pub async fn report(
         .filter(|t| t.primary || !t.payer)
         .cloned()
         .collect();
-    let outcomes = targets::run_all(&report_targets, fleet.concurrency(), &interrupt, |t| {
-        let fleet = &fleet;
-        async move {
-            let p = fleet.prepare(&t).await?;
-            build_report(&p.cx.aws, &fleet.config, window, options)
-                .await
-                .map(|r| (r, ExitStatus::Success))
-                .map_err(|e| e.to_string())
-        }
-    })
-    .await;
+    let outcomes = fleet
+        .run(&report_targets, &interrupt, |t| {
+            let fleet = &fleet;
+            async move {
+                let p = fleet.prepare(&t).await?;
+                build_report(&p.cx.aws, &fleet.config, window, options)
+                    .await
+                    .map(|r| (r, ExitStatus::Success))
+                    .map_err(|e| e.to_string())
+            }
+        })
+        .await;
     let mut invocations = 0u64;
     let mut input = 0u64;
     let mut output = 0u64;
@@ -818,6 +816,62 @@ impl RoleReady {
             receiver.wait_for(|ready| *ready),
         )
         .await;
+    }
+}
+
+/// A step of an account's other region that uses the logging role (the logging step): the
+/// role is created by the account's first region, so converging waits for it there, while
+/// the region's other steps go ahead.
+struct WaitsForRole {
+    step: Arc<dyn Step>,
+    ready: RoleReady,
+}
+
+impl WaitsForRole {
+    fn wrap(step: Arc<dyn Step>, ready: &RoleReady) -> Arc<dyn Step> {
+        if step.depends_on().contains(&ComponentId::Role) {
+            Arc::new(WaitsForRole {
+                step,
+                ready: ready.clone(),
+            })
+        } else {
+            step
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Step for WaitsForRole {
+    fn id(&self) -> ComponentId {
+        self.step.id()
+    }
+    fn name(&self, cx: &Context) -> String {
+        self.step.name(cx)
+    }
+    fn depends_on(&self) -> &'static [ComponentId] {
+        self.step.depends_on()
+    }
+    async fn refresh(&self, cx: &Context) -> Result<(), crate::aws::AwsError> {
+        self.step.refresh(cx).await
+    }
+    fn plan(&self, cx: &Context) -> Option<crate::engine::Diff> {
+        self.step.plan(cx)
+    }
+    async fn apply(&self, cx: &Context) -> Result<crate::engine::Diff, crate::aws::AwsError> {
+        self.ready.wait().await;
+        self.step.apply(cx).await
+    }
+    fn ownership(&self, cx: &Context) -> Option<crate::engine::Ownership> {
+        self.step.ownership(cx)
+    }
+    async fn delete(&self, cx: &Context) -> Result<(), crate::aws::AwsError> {
+        self.step.delete(cx).await
+    }
+    fn health(&self, cx: &Context) -> Vec<crate::engine::Health> {
+        self.step.health(cx)
+    }
+    fn permissions(&self, cx: &Context) -> Vec<crate::engine::Permission> {
+        self.step.permissions(cx)
     }
 }
 

@@ -116,14 +116,29 @@ impl Proxy {
 
     /// Starts a proxy in front of `upstream` with the given options.
     pub fn start_with(upstream: &str, options: ProxyOptions) -> Proxy {
-        let upstream = upstream.trim_end_matches('/').to_string();
-        let parsed: hyper::Uri = upstream
-            .parse()
-            .unwrap_or_else(|e| panic!("proxy upstream {upstream:?} is not a URL: {e}"));
-        assert!(
-            parsed.scheme_str() == Some("http") && parsed.authority().is_some(),
-            "proxy upstream {upstream:?} must be an http://host:port URL"
-        );
+        Proxy::start_sharded(&[upstream.to_string()], options)
+    }
+
+    /// Starts a proxy in front of several upstreams that share the accounts out: an account's
+    /// `AssumeRole` goes to its upstream (accounts are dealt out in turn), and every call made
+    /// with the credentials it returned follows; everything else goes to the first one. The
+    /// benchmark runs one moto process per core this way: one Python process serves only so
+    /// many calls a second, while AWS serves each account on its own.
+    pub fn start_sharded(upstreams: &[String], options: ProxyOptions) -> Proxy {
+        assert!(!upstreams.is_empty(), "proxy: no upstream");
+        let upstreams: Vec<String> = upstreams
+            .iter()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .collect();
+        for upstream in &upstreams {
+            let parsed: hyper::Uri = upstream
+                .parse()
+                .unwrap_or_else(|e| panic!("proxy upstream {upstream:?} is not a URL: {e}"));
+            assert!(
+                parsed.scheme_str() == Some("http") && parsed.authority().is_some(),
+                "proxy upstream {upstream:?} must be an http://host:port URL"
+            );
+        }
 
         let listener =
             std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("proxy: bind 127.0.0.1:0");
@@ -133,7 +148,8 @@ impl Proxy {
         let addr = listener.local_addr().expect("proxy: listener address");
 
         let shared = Arc::new(Shared {
-            upstream,
+            upstreams,
+            routes: Mutex::new(Routes::default()),
             state: Mutex::new(State::new(options)),
             strict: Mutex::new(Vec::new()),
         });
@@ -238,7 +254,7 @@ impl fmt::Debug for Proxy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Proxy")
             .field("addr", &self.addr)
-            .field("upstream", &self.shared.upstream)
+            .field("upstreams", &self.shared.upstreams)
             .finish()
     }
 }
@@ -247,15 +263,65 @@ impl fmt::Debug for Proxy {
 // Server
 
 struct Shared {
-    /// Upstream base URL without a trailing slash.
-    upstream: String,
+    /// Upstream base URLs without a trailing slash (usually one; see [`Proxy::start_sharded`]).
+    upstreams: Vec<String>,
+    routes: Mutex<Routes>,
     state: Mutex<State>,
     /// Rules that answer as AWS would where the upstream (moto) does not; kept apart from
     /// `ProxyOptions` so that resetting latency and faults keeps them.
     strict: Mutex<Vec<Arc<dyn StrictRule>>>,
 }
 
+/// Which upstream serves which account, with several upstreams.
+#[derive(Default)]
+struct Routes {
+    by_account: std::collections::HashMap<String, usize>,
+    by_access_key: std::collections::HashMap<String, usize>,
+}
+
+/// The account of an `sts:AssumeRole` request (Query protocol) for its role ARN.
+fn assumed_account(body: &[u8]) -> Option<String> {
+    let form = std::str::from_utf8(body).ok()?;
+    if form_value(form, "Action").as_deref() != Some("AssumeRole") {
+        return None;
+    }
+    let arn = form_value(form, "RoleArn")?;
+    arn.split(':').nth(4).map(str::to_string)
+}
+
 impl Shared {
+    /// The upstream for a request, and whether it is an `AssumeRole` (whose answer says
+    /// which credentials belong there).
+    fn route(&self, headers: &HeaderMap, path: &str, body: &[u8]) -> (usize, bool) {
+        if self.upstreams.len() == 1 {
+            return (0, false);
+        }
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(account) = assumed_account(body) {
+            let next = routes.by_account.len() % self.upstreams.len();
+            let shard = *routes.by_account.entry(account).or_insert(next);
+            return (shard, true);
+        }
+        let key = credential_scope(headers, path).map(|scope| scope[0].clone());
+        let shard = key
+            .and_then(|k| routes.by_access_key.get(&k).copied())
+            .unwrap_or(0);
+        (shard, false)
+    }
+
+    /// Credentials an `AssumeRole` answer handed out act on the upstream that answered.
+    fn learn(&self, shard: usize, answer: &[u8]) {
+        let text = String::from_utf8_lossy(answer);
+        let key = text
+            .split_once("<AccessKeyId>")
+            .and_then(|(_, rest)| rest.split_once("</AccessKeyId>"))
+            .map(|(key, _)| key.trim().to_string());
+        if let Some(key) = key {
+            let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+            routes.by_access_key.insert(key, shard);
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere must not hide the recorded calls.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -555,7 +621,8 @@ async fn forward(
     path: &str,
     body: Bytes,
 ) -> Response<Full<Bytes>> {
-    let uri = format!("{}{}", context.shared.upstream, path);
+    let (shard, assuming) = context.shared.route(&parts.headers, path, &body);
+    let uri = format!("{}{}", context.shared.upstreams[shard], path);
     let mut builder = Request::builder()
         .method(parts.method.clone())
         .uri(&uri)
@@ -582,6 +649,9 @@ async fn forward(
         Ok(collected) => collected.to_bytes(),
         Err(e) => return bad_gateway(format!("upstream response body {uri}: {e}")),
     };
+    if assuming && upstream_parts.status.is_success() {
+        context.shared.learn(shard, &body);
+    }
 
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = upstream_parts.status;
