@@ -5,11 +5,13 @@
 //! --purge-data, it reports the median wall time over several runs, the AWS calls by service
 //! and kind, the critical path (the longest chain of calls each of which started after the
 //! previous one finished, measured from the proxy's timestamps), and wall ÷ (critical path ×
-//! latency). Also `--help` start-up time and the peak memory of an apply.
+//! latency), and the CPU time the tool, the emulator and the proxy used (over every core, the
+//! least wall time this machine needs for the scenario). Also `--help` start-up time and the
+//! peak memory of an apply. The fan-out scenario (issue 14) runs 20 accounts × 2 regions
+//! through `[targets]` and compares them with one target.
 //!
-//! `scripts/bench` runs it; settings: BENCH_LATENCY_MS (100), BENCH_RUNS (3), BENCH_MOTO_PROCESSES
-//! (one per core),
-//! BENCH_OUTPUT (target/bench/results.json).
+//! `scripts/bench` runs it; settings: BENCH_LATENCY_MS (100), BENCH_RUNS (3),
+//! BENCH_MOTO_PROCESSES (one per core), BENCH_OUTPUT (target/bench/results.json).
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
@@ -45,6 +47,51 @@ struct Measured {
     wall: Duration,
     calls: Vec<Call>,
     code: i32,
+    /// CPU time of the tool, of the emulator processes and of this process (the proxy).
+    cpu: Cpu,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    tool: Duration,
+    emulator: Duration,
+    proxy: Duration,
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+}
+
+/// CPU time (user + system) of this process so far: the proxy's threads, mostly.
+fn own_cpu() -> Duration {
+    // SAFETY: rusage is plain old data filled by getrusage.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    timeval(usage.ru_utime) + timeval(usage.ru_stime)
+}
+
+/// CPU time (user + system) of a running process, from /proc/PID/stat.
+fn process_cpu(pid: u32) -> Duration {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name (which may hold spaces) start at state (field 3).
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 (indexes 11 and 12 counted from state).
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_millis((ticks(11) + ticks(12)) * 1000 / per_second)
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -86,15 +133,35 @@ impl Bench {
         self.proxy.clear();
     }
 
+    fn emulator_cpu(&self) -> Duration {
+        self.motos.iter().map(|m| process_cpu(m.pid())).sum()
+    }
+
     fn measure(&self, args: &[&str]) -> Measured {
         self.proxy.clear();
+        let (emulator, proxy) = (self.emulator_cpu(), own_cpu());
         let started = Instant::now();
-        let status = self.command(args).status().expect("run bedrock-monitor");
+        let child = self.command(args).spawn().expect("run bedrock-monitor");
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        // SAFETY: rusage is plain old data filled by wait4 for our own child.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         let wall = started.elapsed();
+        let code = if waited == pid && libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        };
         Measured {
             wall,
             calls: self.proxy.calls(),
-            code: status.code().unwrap_or(-1),
+            code,
+            cpu: Cpu {
+                tool: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+                emulator: self.emulator_cpu().saturating_sub(emulator),
+                proxy: own_cpu().saturating_sub(proxy),
+            },
         }
     }
 
@@ -200,9 +267,20 @@ fn scenario(
     } else {
         wall.as_secs_f64() / ideal.as_secs_f64()
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    let cpu = sample.cpu;
+    let cpu_total = cpu.tool + cpu.emulator + cpu.proxy;
     json!({
         "scenario": name,
         "runs": runs,
+        // CPU of the median run; spread over every core, the total is the least wall time
+        // this machine needs for the scenario whatever the latency.
+        "cpu_ms": {
+            "tool": cpu.tool.as_millis() as u64,
+            "emulator": cpu.emulator.as_millis() as u64,
+            "proxy": cpu.proxy.as_millis() as u64,
+        },
+        "cpu_floor_ms": (cpu_total / cores).as_millis() as u64,
         "wall_ms_median": wall.as_millis() as u64,
         "wall_ms_all": measured.iter().map(|m| m.wall.as_millis() as u64).collect::<Vec<_>>(),
         "calls": sample.calls.len(),
@@ -435,20 +513,31 @@ fn main() {
     .expect("write results");
 
     println!(
-        "{:<22} {:>9} {:>6} {:>6} {:>7} {:>9} {:>8}",
-        "scenario", "wall ms", "reads", "writes", "repeats", "crit path", "ratio"
+        "{:<22} {:>9} {:>6} {:>6} {:>7} {:>9} {:>6} {:>18} {:>8}",
+        "scenario",
+        "wall ms",
+        "reads",
+        "writes",
+        "repeats",
+        "crit path",
+        "ratio",
+        "cpu tool/emu/proxy",
+        "cpu floor"
     );
     for r in report["scenarios"].as_array().into_iter().flatten() {
         let n = |k: &str| r[k].as_u64().unwrap_or(0);
+        let cpu = |k: &str| r["cpu_ms"][k].as_u64().unwrap_or(0);
         println!(
-            "{:<22} {:>9} {:>6} {:>6} {:>7} {:>9} {:>8.2}",
+            "{:<22} {:>9} {:>6} {:>6} {:>7} {:>9} {:>6.2} {:>18} {:>8}",
             r["scenario"].as_str().unwrap_or(""),
             n("wall_ms_median"),
             n("reads"),
             n("writes"),
             n("repeated_reads"),
             n("critical_path_calls"),
-            r["wall_over_critical_path"].as_f64().unwrap_or(0.0)
+            r["wall_over_critical_path"].as_f64().unwrap_or(0.0),
+            format!("{}/{}/{}", cpu("tool"), cpu("emulator"), cpu("proxy")),
+            n("cpu_floor_ms")
         );
     }
     println!(
