@@ -141,18 +141,8 @@ impl Bench {
         self.proxy.clear();
         let (emulator, proxy) = (self.emulator_cpu(), own_cpu());
         let started = Instant::now();
-        let child = self.command(args).spawn().expect("run bedrock-monitor");
-        let pid = child.id() as libc::pid_t;
-        let mut status = 0;
-        // SAFETY: rusage is plain old data filled by wait4 for our own child.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let (code, usage) = run_with_usage(&mut self.command(args)).expect("run bedrock-monitor");
         let wall = started.elapsed();
-        let code = if waited == pid && libc::WIFEXITED(status) {
-            libc::WEXITSTATUS(status)
-        } else {
-            -1
-        };
         Measured {
             wall,
             calls: self.proxy.calls(),
@@ -294,15 +284,31 @@ fn scenario(
     })
 }
 
-/// Peak resident memory of one run, from the kernel's accounting of the child.
-fn peak_memory_kib(cmd: &mut Command) -> Option<u64> {
+/// Runs `cmd` to its end: its exit code (-1 when it did not exit) and the kernel's accounting
+/// of it (CPU time, peak memory).
+fn run_with_usage(cmd: &mut Command) -> Option<(i32, libc::rusage)> {
+    // Reaped by wait4 below, which also gives the child's resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().ok()?;
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: rusage is plain old data filled by wait4 for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    (waited == pid).then_some(usage.ru_maxrss as u64)
+    if waited != pid {
+        return None;
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Some((code, usage))
+}
+
+/// Peak resident memory of one run.
+fn peak_memory_kib(cmd: &mut Command) -> Option<u64> {
+    run_with_usage(cmd).map(|(_, usage)| usage.ru_maxrss as u64)
 }
 
 fn startup(bench: &Bench) -> Duration {

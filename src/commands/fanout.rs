@@ -549,7 +549,7 @@ async fn converge(
         p.steps.clone(),
         Operation::Apply,
         Arc::new(NonInteractive::new(0)),
-        interrupt,
+        interrupt.clone(),
     )
     .await;
     release_role(target, role_ready);
@@ -565,7 +565,7 @@ async fn converge(
                 r
             })
             .collect(),
-        interrupted: false,
+        interrupted: interrupt.is_set(),
         notes: p.cx.take_notices(),
     };
     let status = if ok {
@@ -686,7 +686,7 @@ async fn delete_doomed(
             c.doomed.clone(),
             Operation::Delete,
             Arc::new(NonInteractive::new(0)),
-            interrupt,
+            interrupt.clone(),
         )
         .await;
         for o in outcomes {
@@ -705,7 +705,7 @@ async fn delete_doomed(
         account: p.cx.account.id.clone(),
         region: p.cx.region.clone(),
         resources: entries,
-        interrupted: false,
+        interrupted: interrupt.is_set(),
         notes: p.cx.take_notices(),
     };
     let status = if report.failed() {

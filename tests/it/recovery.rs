@@ -16,7 +16,7 @@
 
 use std::io::Read;
 use std::panic::AssertUnwindSafe;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::env::{BUCKET, REGION, TestEnv, resource};
+use crate::support::process::{Spawned, drain, sigint, wait_for_writes};
 use crate::support::snapshot::{diff, snapshot};
 use crate::support::{FaultKind, ProxyOptions};
 
@@ -68,9 +69,6 @@ deny_roles = ["app-role"]
 fn billed_tag_keys(env: &TestEnv) {
     env.standin.tag_keys_seen_in_billing(&["Project", "Team"]);
 }
-
-/// How long any one run of the binary may take before the test gives up on it.
-const RUN_LIMIT: Duration = Duration::from_secs(90);
 
 /// What a fault-free `apply` of [`CONFIG`] leaves, computed once per test process in its own
 /// fresh environment.
@@ -248,77 +246,6 @@ fn a_flaky_api_converges_to_a_clean_runs_state_for_every_seed() {
 
 // ----- SIGKILL and SIGINT -----
 
-/// A spawned binary whose stdout and stderr are drained on threads (no pipe can fill up).
-struct Spawned {
-    child: Child,
-    stdout: Option<JoinHandle<String>>,
-    stderr: Option<JoinHandle<String>>,
-}
-
-fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-impl Spawned {
-    fn start(mut cmd: Command) -> Spawned {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn bedrock-monitor");
-        let stdout = child.stdout.take().map(drain);
-        let stderr = child.stderr.take().map(drain);
-        Spawned {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    fn exited(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(Some(_)))
-    }
-
-    /// Waits (at most [`RUN_LIMIT`]) and returns the status, stdout and stderr.
-    fn finish(mut self) -> (ExitStatus, String, String) {
-        let deadline = Instant::now() + RUN_LIMIT;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait for bedrock-monitor") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("bedrock-monitor did not exit within {RUN_LIMIT:?}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let out = self.stdout.take().map(|h| h.join().unwrap_or_default());
-        let err = self.stderr.take().map(|h| h.join().unwrap_or_default());
-        (status, out.unwrap_or_default(), err.unwrap_or_default())
-    }
-}
-
-/// Waits until the proxy has forwarded at least `count` writes, or the child has exited.
-/// True when the count was reached.
-fn wait_for_writes(env: &TestEnv, child: &mut Spawned, count: usize) -> bool {
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        if env.proxy.writes().len() >= count {
-            return true;
-        }
-        if child.exited() || Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 const SLOW: Duration = Duration::from_millis(40);
 
 /// The SIGINT cases assert what had not started yet when the signal arrived; on a loaded
@@ -419,12 +346,6 @@ enum Interrupt {
     Json,
     /// Ctrl-C twice: the second one stops at once.
     Twice,
-}
-
-fn sigint(child: &Spawned) {
-    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
-    let sent = unsafe { libc::kill(child.pid(), libc::SIGINT) };
-    assert_eq!(sent, 0, "kill -INT {}", child.pid());
 }
 
 #[test]

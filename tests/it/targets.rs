@@ -504,3 +504,85 @@ regions = ["us-east-1", "us-west-2"]
         });
     }
 }
+
+/// Ctrl-C across targets: no new target starts (the ones waiting are reported as not
+/// started), the calls in flight finish, the summary is printed, exit 130; a rerun converges
+/// every target.
+#[test]
+fn sigint_stops_new_targets_lets_calls_finish_and_a_rerun_converges() {
+    use crate::support::ProxyOptions;
+    use crate::support::process::{Spawned, sigint, wait_for_writes};
+    let env = TestEnv::new();
+    let accounts = ["111111111111", "222222222222", "333333333333"];
+    env.write_config(&format!(
+        r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[targets]
+accounts = [{}]
+regions = ["us-east-1"]
+concurrency = 1
+"#,
+        accounts.map(|a| format!("\"{a}\"")).join(", ")
+    ));
+    // Slow calls: the first account is still converging when the signal arrives.
+    env.proxy.set_options(ProxyOptions {
+        latency: std::time::Duration::from_millis(150),
+        ..ProxyOptions::default()
+    });
+    let mut child = Spawned::start(env.command(&["apply", "--yes", "-o", "json"]));
+    assert!(
+        wait_for_writes(&env, &mut child, 1),
+        "the run ended before its first write"
+    );
+    sigint(&child);
+    let (status, stdout, stderr) = child.finish();
+    let context = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(status.code(), Some(130), "{context}");
+    let doc: Value = serde_json::from_str(&stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["interrupted"], true, "{context}");
+    let targets = doc["targets"].as_array().expect("targets");
+    assert_eq!(targets.len(), 3, "{context}");
+    // The first account had started; the other two never did.
+    assert_eq!(targets[0]["account"], accounts[0], "{context}");
+    assert!(targets[0]["error"].is_null(), "{context}");
+    for t in &targets[1..] {
+        assert_eq!(t["error"], "not started: interrupted", "{context}");
+    }
+    // Only the first account was worked in (the next one's role may have been assumed
+    // ahead of its turn, but nothing was called with it).
+    let calls = env.proxy.calls();
+    let worked_as: std::collections::BTreeSet<&str> = calls
+        .iter()
+        .filter(|c| c.service != "sts")
+        .map(|c| c.signer.split('/').next().unwrap_or_default())
+        .collect();
+    assert_eq!(worked_as.len(), 1, "credentials used: {worked_as:?}");
+    // Every call was answered before the process exited: none was cut off in flight.
+    assert!(
+        calls.iter().all(|c| c.status.is_some()),
+        "calls cut off: {:?}",
+        calls
+            .iter()
+            .filter(|c| c.status.is_none())
+            .map(|c| &c.operation)
+            .collect::<Vec<_>>()
+    );
+
+    env.proxy.set_options(ProxyOptions::default());
+    env.run(&["apply", "--yes"]).assert_code(0);
+    for account in accounts {
+        let c = clients_in(&env, account, "us-east-1");
+        let role = env.block_on(async {
+            c.iam
+                .get_role()
+                .role_name("BedrockCloudWatchLoggingRole")
+                .send()
+                .await
+                .is_ok()
+        });
+        assert!(role, "no logging role in {account} after the rerun");
+    }
+}

@@ -3,6 +3,7 @@
 
 pub mod env;
 pub mod moto;
+pub mod process;
 pub mod proxy;
 pub mod snapshot;
 pub mod standin;
