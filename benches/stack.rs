@@ -461,7 +461,7 @@ fn main() {
     let mut fanout = vec![scenario(
         &bench,
         "fan-out apply (fresh)",
-        1,
+        runs,
         &fresh,
         &["apply", "--yes"],
     )];
@@ -469,11 +469,17 @@ fn main() {
     fanout.push(scenario(
         &bench,
         "fan-out apply (no-op)",
-        1,
+        runs,
         &nothing,
         &["apply", "--yes"],
     ));
-    fanout.push(scenario(&bench, "fan-out status", 1, &nothing, &["status"]));
+    fanout.push(scenario(
+        &bench,
+        "fan-out status",
+        runs,
+        &nothing,
+        &["status"],
+    ));
     bench.reset();
     let fanout_peak = peak_memory_kib(&mut bench.command(&["apply", "--yes"]));
     std::fs::write(&single_config, CONFIG).expect("config");
