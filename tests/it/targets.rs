@@ -586,3 +586,52 @@ concurrency = 1
         assert!(role, "no logging role in {account} after the rerun");
     }
 }
+
+/// Without `--yes` and with no terminal, `apply` and `cleanup` across targets show what they
+/// would do for every target, ask nothing, change nothing, and exit 3.
+#[test]
+fn without_yes_and_no_terminal_nothing_changes_in_any_target() {
+    let env = TestEnv::new();
+    let accounts = ["111111111111", "222222222222"];
+    env.write_config(
+        r#"
+[targets]
+accounts = ["111111111111", "222222222222"]
+regions = ["us-east-1"]
+"#,
+    );
+    let run = env.run(&["apply"]);
+    run.assert_code(3);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    for account in accounts {
+        assert!(
+            run.stderr.contains(&format!("== {account}/us-east-1 ==")),
+            "no plan for {account}:\n{}",
+            run.stderr
+        );
+    }
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.proxy.clear();
+    let run = env.run(&["cleanup"]);
+    run.assert_code(3);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    for account in accounts {
+        assert!(
+            run.stderr.contains(&format!("{account}/us-east-1 role")),
+            "{account}'s role not listed:\n{}",
+            run.stderr
+        );
+        let c = clients_in(&env, account, "us-east-1");
+        let role = env.block_on(async {
+            c.iam
+                .get_role()
+                .role_name("BedrockCloudWatchLoggingRole")
+                .send()
+                .await
+                .is_ok()
+        });
+        assert!(role, "the role in {account} was deleted without --yes");
+    }
+}
