@@ -11,7 +11,8 @@
 //! through `[targets]` and compares them with one target.
 //!
 //! `scripts/bench` runs it; settings: BENCH_LATENCY_MS (100), BENCH_RUNS (3),
-//! BENCH_MOTO_PROCESSES (one per core), BENCH_OUTPUT (target/bench/results.json).
+//! BENCH_MOTO_PROCESSES (one per core), BENCH_FANOUT_CONCURRENCY (the default, 8), BENCH_OUTPUT
+//! (target/bench/results.json).
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
@@ -445,8 +446,14 @@ fn main() {
     let accounts: Vec<String> = (1..=FANOUT_ACCOUNTS)
         .map(|i| format!("{:012}", 100_000_000_000u64 + i))
         .collect();
+    // BENCH_FANOUT_CONCURRENCY: `[targets] concurrency` (unset: the default, 8 accounts).
+    let concurrency = std::env::var("BENCH_FANOUT_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+        .map(|n| format!("concurrency = {n}\n"))
+        .unwrap_or_default();
     let fanout_config = format!(
-        "{CONFIG}\n[bucket]\nname = \"bedrock-logs-{{account_id}}-{{region}}\"\n\n[targets]\naccounts = [{}]\nregions = [\"us-east-1\", \"us-west-2\"]\n",
+        "{CONFIG}\n[bucket]\nname = \"bedrock-logs-{{account_id}}-{{region}}\"\n\n[targets]\naccounts = [{}]\nregions = [\"us-east-1\", \"us-west-2\"]\n{concurrency}",
         accounts
             .iter()
             .map(|a| format!("\"{a}\""))
