@@ -122,6 +122,19 @@ fn clients_in(env: &TestEnv, account: &str, region: &str) -> Clients {
     })
 }
 
+/// Whether `account` has the stack's logging role (checked in moto, as that account).
+fn has_logging_role(env: &TestEnv, account: &str) -> bool {
+    let c = clients_in(env, account, "us-east-1");
+    env.block_on(async {
+        c.iam
+            .get_role()
+            .role_name("BedrockCloudWatchLoggingRole")
+            .send()
+            .await
+            .is_ok()
+    })
+}
+
 fn config(ou: &str) -> String {
     format!(
         r#"
@@ -368,15 +381,7 @@ fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
     let run = env.run(&["cleanup", "--yes", "--purge-data", "-o", "json"]);
     run.assert_code(0);
     for account in [&org.a, &org.b] {
-        let c = clients_in(&env, account, "us-east-1");
-        let left = env.block_on(async {
-            c.iam
-                .get_role()
-                .role_name("BedrockCloudWatchLoggingRole")
-                .send()
-                .await
-                .is_ok()
-        });
+        let left = has_logging_role(&env, account);
         assert!(!left, "the role is left in {account}");
     }
     let _ = ACCOUNT;
@@ -574,15 +579,7 @@ concurrency = 1
     env.proxy.set_options(ProxyOptions::default());
     env.run(&["apply", "--yes"]).assert_code(0);
     for account in accounts {
-        let c = clients_in(&env, account, "us-east-1");
-        let role = env.block_on(async {
-            c.iam
-                .get_role()
-                .role_name("BedrockCloudWatchLoggingRole")
-                .send()
-                .await
-                .is_ok()
-        });
+        let role = has_logging_role(&env, account);
         assert!(role, "no logging role in {account} after the rerun");
     }
 }
@@ -623,15 +620,7 @@ regions = ["us-east-1"]
             "{account}'s role not listed:\n{}",
             run.stderr
         );
-        let c = clients_in(&env, account, "us-east-1");
-        let role = env.block_on(async {
-            c.iam
-                .get_role()
-                .role_name("BedrockCloudWatchLoggingRole")
-                .send()
-                .await
-                .is_ok()
-        });
+        let role = has_logging_role(&env, account);
         assert!(role, "the role in {account} was deleted without --yes");
     }
 }
