@@ -358,7 +358,8 @@ where
     Fut: Future<Output = Result<T, String>>,
 {
     let concurrency = concurrency.max(1);
-    // Permits are handed out first come, first served: accounts start in order.
+    // Permits are handed out first come, first served (tokio's semaphore is fair): accounts
+    // start in order.
     let slots = tokio::sync::Semaphore::new(concurrency);
     let ahead = tokio::sync::Semaphore::new(concurrency * 2);
     let mut by_account: BTreeMap<&str, Vec<&Target>> = BTreeMap::new();
@@ -379,8 +380,9 @@ where
             if interrupt.is_set() {
                 return list.into_iter().map(not_started).collect::<Vec<_>>();
             }
-            warm(account.to_string()).await;
-            let _slot = slots.acquire().await;
+            // In line for a slot while the role is assumed: accounts keep their order even
+            // when an earlier one takes longer to assume.
+            let (_, _slot) = futures::join!(warm(account.to_string()), slots.acquire());
             if interrupt.is_set() {
                 return list.into_iter().map(not_started).collect::<Vec<_>>();
             }
@@ -438,6 +440,7 @@ mod tests {
         let warmed: Mutex<Vec<String>> = Mutex::new(Vec::new());
         let most_ahead = AtomicUsize::new(0);
         let done: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+        let started: Mutex<Vec<String>> = Mutex::new(Vec::new());
         let outcomes = run_all(
             &targets,
             2,
@@ -445,15 +448,27 @@ mod tests {
             |account| {
                 let (warmed, done, most_ahead) = (&warmed, &done, &most_ahead);
                 async move {
-                    let mut w = warmed.lock().unwrap_or_else(|e| e.into_inner());
-                    w.push(account);
-                    let finished = done.lock().unwrap_or_else(|e| e.into_inner()).len();
-                    most_ahead.fetch_max(w.len() - finished, Ordering::SeqCst);
+                    {
+                        let mut w = warmed.lock().unwrap_or_else(|e| e.into_inner());
+                        w.push(account.clone());
+                        let finished = done.lock().unwrap_or_else(|e| e.into_inner()).len();
+                        most_ahead.fetch_max(w.len() - finished, Ordering::SeqCst);
+                    }
+                    // Earlier accounts take longer to assume than later ones.
+                    let n: u64 = account.parse().unwrap_or(0);
+                    tokio::time::sleep(std::time::Duration::from_millis(80 - 10 * n)).await;
                 }
             },
             |t| {
-                let (working, done, most_accounts) = (&working, &done, &most_accounts);
+                let (working, done, most_accounts, started) =
+                    (&working, &done, &most_accounts, &started);
                 async move {
+                    if t.primary {
+                        started
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(t.account.clone());
+                    }
                     let now = {
                         let mut w = working.lock().unwrap_or_else(|e| e.into_inner());
                         w.insert(t.account.clone());
@@ -485,7 +500,44 @@ mod tests {
         sorted.sort();
         assert_eq!(warmed, sorted);
         assert_eq!(warmed.len(), 7);
+        // Two slots: each account starts with the first or second of the two before it.
+        let started = started.into_inner().unwrap_or_default();
+        for (i, account) in started.iter().enumerate() {
+            let place = sorted.iter().position(|a| a == account).unwrap_or(99);
+            assert!(place.abs_diff(i) <= 1, "{started:?}");
+        }
         assert!(most_ahead.load(Ordering::SeqCst) <= 4, "{most_ahead:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_slot_takes_accounts_in_order_whichever_role_is_assumed_first() {
+        use std::sync::Mutex;
+        let started: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let targets = fleet_of(4, &["us-east-1"]);
+        run_all(
+            &targets,
+            1,
+            &Interrupt::default(),
+            |account| async move {
+                // The first account's role takes longest.
+                let n: u64 = account.parse().unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_millis(50 - 10 * n)).await;
+            },
+            |t| {
+                let started = &started;
+                async move {
+                    started
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(t.account.clone());
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    Ok(())
+                }
+            },
+        )
+        .await;
+        let order: Vec<String> = targets.iter().map(|t| t.account.clone()).collect();
+        assert_eq!(started.into_inner().unwrap_or_default(), order);
     }
 
     #[tokio::test]
