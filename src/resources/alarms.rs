@@ -257,9 +257,14 @@ impl Resource for Alarms {
             .into_iter()
             .map(|s| s.name)
             .collect();
-        // DescribeAlarms takes at most 100 names a call.
+        // The prefix query finds every alarm named under it; only alarms named otherwise
+        // (custom names) need asking for by name, at most 100 names a call.
+        let unprefixed: Vec<String> = names
+            .into_iter()
+            .filter(|n| !n.starts_with(NAME_PREFIX))
+            .collect();
         let by_name = futures::future::try_join_all(
-            names
+            unprefixed
                 .chunks(100)
                 .map(|chunk| Self::describe(cx, Some(chunk.to_vec()), None)),
         );

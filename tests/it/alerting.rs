@@ -423,3 +423,49 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     assert_eq!(REGION, "us-east-1");
 }
+
+/// Alarms named under `Bedrock-` are found with one prefix query; a custom alarm named
+/// otherwise is asked for by name, so it converges and `cleanup` removes it like the others.
+#[test]
+fn a_custom_alarm_named_outside_the_prefix_is_found_by_name() {
+    let env = TestEnv::new();
+    env.write_config(
+        "[alarms.team_tokens]\nname = \"TeamSearch-OutputTokens\"\nmetric = \"OutputTokenCount\"\n\
+         statistic = \"Sum\"\ncomparison = \"GreaterThanThreshold\"\nthreshold = 100000\n",
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(alarms(&env).contains_key("TeamSearch-OutputTokens"));
+    env.proxy.clear();
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let describes: Vec<String> = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "DescribeAlarms")
+        .map(|c| c.path.clone())
+        .collect();
+    assert_eq!(
+        describes.len(),
+        2,
+        "one by prefix, one by name: {describes:?}"
+    );
+
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    assert!(
+        !alarms(&env).contains_key("TeamSearch-OutputTokens"),
+        "cleanup left the custom alarm"
+    );
+
+    // With only built-in alarms, the prefix query alone finds every alarm.
+    env.write_config("");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.proxy.clear();
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    let describes = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "DescribeAlarms")
+        .count();
+    assert_eq!(describes, 1);
+}
