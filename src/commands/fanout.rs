@@ -13,6 +13,7 @@ use crate::aws::{Account, ConnectOptions, load_sdk_config};
 use crate::cli::{ApplyArgs, CleanupArgs, OutputFormat, PlanArgs, ReportArgs, StatusArgs};
 use crate::commands::{CommandError, ExitStatus, Session, cleanup, plan, status};
 use crate::config::LoadedConfig;
+use crate::config::targets::TargetsConfig;
 use crate::engine::recovery::NonInteractive;
 use crate::engine::{
     ComponentId, Context, Interrupt, Operation, Progress, QuietProgress, Step, execute,
@@ -330,7 +331,11 @@ impl Fleet {
         F: Fn(Target) -> Fut + Sync,
         Fut: std::future::Future<Output = Result<T, String>>,
     {
-        let concurrency = self.config.targets.as_ref().map_or(8, |t| t.concurrency);
+        let concurrency = self
+            .config
+            .targets
+            .as_ref()
+            .map_or_else(|| TargetsConfig::default().concurrency, |t| t.concurrency);
         targets::run_all(
             targets,
             concurrency,
