@@ -649,6 +649,18 @@ pub fn load(
     explicit: bool,
     region: Option<&str>,
 ) -> Result<LoadedConfig, ConfigError> {
+    load_with(path, explicit, region, |_| Vec::new())
+}
+
+/// [`load`] with `more_rules`: rules that need knowledge above the config (the saved queries'
+/// size with the `[pricing]` entries, say), checked with the config's own and reported the
+/// same way, at the file, line and field they name.
+pub fn load_with(
+    path: &Path,
+    explicit: bool,
+    region: Option<&str>,
+    more_rules: MoreRules,
+) -> Result<LoadedConfig, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
@@ -664,12 +676,15 @@ pub fn load(
             });
         }
     };
-    let config = parse_in_region(&text, &path.display().to_string(), region)?;
+    let config = parse_with(&text, &path.display().to_string(), region, more_rules)?;
     Ok(LoadedConfig {
         config,
         source: Source::File(path.to_path_buf()),
     })
 }
+
+/// Rules checked beside the config's own (see [`load`]).
+pub type MoreRules = fn(&Config) -> Vec<Violation>;
 
 /// Parse and validate config text; `file` names it in error messages.
 pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
@@ -681,6 +696,16 @@ pub fn parse_in_region(
     text: &str,
     file: &str,
     region: Option<&str>,
+) -> Result<Config, ConfigError> {
+    parse_with(text, file, region, |_| Vec::new())
+}
+
+/// [`parse_in_region`] with [`MoreRules`].
+pub fn parse_with(
+    text: &str,
+    file: &str,
+    region: Option<&str>,
+    more_rules: MoreRules,
 ) -> Result<Config, ConfigError> {
     let config: Config = match toml::from_str(text) {
         Ok(c) => c,
@@ -700,7 +725,8 @@ pub fn parse_in_region(
         }
     };
     let region = region.or(config.stack.region.as_deref());
-    let violations = rules::check(&config, region);
+    let mut violations = rules::check(&config, region);
+    violations.extend(more_rules(&config));
     if violations.is_empty() {
         return Ok(config);
     }

@@ -9,6 +9,8 @@ pub mod config;
 pub mod cost;
 pub mod docs;
 pub mod engine;
+pub mod exit;
+pub mod invocation_log;
 pub mod queries;
 pub mod report;
 pub mod resources;

@@ -7,10 +7,9 @@
 //! record puts its token counts past that limit, where a field query silently counts nothing
 //! (see `report::principals`).
 
-use std::collections::BTreeMap;
-
-use crate::config::Config;
-use crate::report::pricing::{self, Price};
+use crate::config::{Config, PathPart, Violation};
+use crate::cost::insights::cost_expression;
+use crate::invocation_log::invocation_log_pattern;
 
 /// One saved query.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,36 +23,6 @@ pub struct SavedQuery {
 /// Logs Insights' limit on a query string (PutQueryDefinition, StartQuery).
 pub const MAX_QUERY_LENGTH: usize = 10_000;
 
-/// The `parse` regular expressions for invocation-log fields, one definition for the saved
-/// queries and the report's per-principal query (literals, so both can `concat!` them).
-macro_rules! invocation_log_pattern {
-    (model) => {
-        r#"/"modelId"\s*:\s*"(?<model>[^"]*)"/"#
-    };
-    (principal) => {
-        r#"/"identity"\s*:\s*\{\s*"arn"\s*:\s*"(?<principal>[^"]*)"/"#
-    };
-    // The first count: the `input` object comes before `output`.
-    (input_tokens) => {
-        r#"/"inputTokenCount"\s*:\s*(?<in_tokens>\d+)/"#
-    };
-    // The last count: a streamed response repeats the counts inside its final chunk first.
-    (output_tokens) => {
-        r#"/.*"outputTokenCount"\s*:\s*(?<out_tokens>\d+)/"#
-    };
-    (request_id) => {
-        r#"/"requestId"\s*:\s*"(?<request_id>[^"]*)"/"#
-    };
-    (error_code) => {
-        r#"/"errorCode"\s*:\s*"(?<error_code>[^"]*)"/"#
-    };
-    // Converse responses report their latency in the body's metrics.
-    (latency) => {
-        r#"/"latencyMs"\s*:\s*(?<latency_ms>\d+)/"#
-    };
-}
-pub(crate) use invocation_log_pattern;
-
 const MODEL: &str = concat!("parse @message ", invocation_log_pattern!(model));
 const PRINCIPAL: &str = concat!("parse @message ", invocation_log_pattern!(principal));
 const INPUT_TOKENS: &str = concat!("parse @message ", invocation_log_pattern!(input_tokens));
@@ -61,6 +30,23 @@ const OUTPUT_TOKENS: &str = concat!("parse @message ", invocation_log_pattern!(o
 const REQUEST_ID: &str = concat!("parse @message ", invocation_log_pattern!(request_id));
 const ERROR_CODE: &str = concat!("parse @message ", invocation_log_pattern!(error_code));
 const LATENCY: &str = concat!("parse @message ", invocation_log_pattern!(latency));
+
+/// The Logs Insights query: invocations and tokens per principal and model, read from the raw
+/// record. The input count is the first `inputTokenCount` (the `input` object comes before
+/// `output`); the output count is the last `outputTokenCount` (a streamed response repeats the
+/// counts inside its final chunk's `amazon-bedrock-invocationMetrics`, before the record's own
+/// `output.outputTokenCount`). `counted` is how many records had an input count to read.
+pub const PRINCIPAL_QUERY: &str = concat!(
+    "parse @message ",
+    invocation_log_pattern!(principal),
+    "\n| parse @message ",
+    invocation_log_pattern!(model),
+    "\n| parse @message ",
+    invocation_log_pattern!(input_tokens),
+    "\n| parse @message ",
+    invocation_log_pattern!(output_tokens),
+    "\n| stats count(*) as invocations, sum(in_tokens) as input_tokens, sum(out_tokens) as output_tokens, count(in_tokens) as counted by principal, model\n| sort invocations desc\n| limit 10000"
+);
 
 /// Every saved query, for `config` (its `[pricing]` entries price the expensive requests).
 pub fn catalog(config: &Config) -> Vec<SavedQuery> {
@@ -85,7 +71,7 @@ pub fn catalog(config: &Config) -> Vec<SavedQuery> {
                  | sort cost_usd desc\n\
                  | limit 50\n\
                  | display @timestamp, request_id, principal, model, in_tokens, out_n, cost_usd",
-                cost_expression(&price_table(config))
+                cost_expression(config)
             ),
         },
         SavedQuery {
@@ -114,7 +100,7 @@ pub fn catalog(config: &Config) -> Vec<SavedQuery> {
         SavedQuery {
             name: "usage-by-principal",
             description: "invocations and tokens per IAM principal and model (the query of `report --by-principal`)",
-            text: crate::report::principals::PRINCIPAL_QUERY.to_string(),
+            text: PRINCIPAL_QUERY.to_string(),
         },
         SavedQuery {
             name: "usage-by-inference-profile",
@@ -129,48 +115,27 @@ pub fn catalog(config: &Config) -> Vec<SavedQuery> {
     ]
 }
 
-/// The report's price table as the query sees it: built-in keys, then `[pricing]` keys
-/// (which win on an equal key), lower-case.
-fn price_table(config: &Config) -> BTreeMap<String, Price> {
-    let mut table: BTreeMap<String, Price> = pricing::builtin_prices()
-        .iter()
-        .map(|(k, p)| (k.to_ascii_lowercase(), *p))
-        .collect();
-    for (k, p) in &config.pricing {
-        table.insert(k.trim().to_ascii_lowercase(), Price::from(p));
+/// The config's problems that only the catalogue can see: with `[queries]`, a saved query that
+/// the `[pricing]` entries (each priced in the most-expensive-requests query) make longer than
+/// Logs Insights accepts. Checked with the config's own rules (`config::load`).
+pub fn config_violations(config: &Config) -> Vec<Violation> {
+    if config.queries.is_none() {
+        return Vec::new();
     }
-    table
-}
-
-/// Per-request cost in thousandths of a dollar per 1,000 tokens: for each key, `strcontains`
-/// (1 or 0) picks its price, times `1 - strcontains` of every longer key that contains it, so
-/// that the longest matching key prices the request, as in the report.
-fn cost_expression(table: &BTreeMap<String, Price>) -> String {
-    let terms: Vec<String> = table
-        .iter()
-        .map(|(key, price)| {
-            let overridden: String = table
-                .keys()
-                .filter(|longer| longer.len() > key.len() && longer.contains(key.as_str()))
-                .map(|longer| format!(" * (1 - strcontains(m, {}))", quote(longer)))
-                .collect();
-            format!(
-                "strcontains(m, {}){overridden} * (in_tokens * {} + out_n * {})",
-                quote(key),
-                price.input_per_1k,
-                price.output_per_1k
-            )
+    catalog(config)
+        .into_iter()
+        .filter(|q| q.text.len() > MAX_QUERY_LENGTH)
+        .map(|q| Violation {
+            path: vec![PathPart::Key("pricing".into())],
+            message: format!(
+                "the saved query {} prices requests with every [pricing] entry and would be {} characters, over Logs Insights' {}: remove entries or [queries]",
+                q.name,
+                q.text.len(),
+                MAX_QUERY_LENGTH
+            ),
+            at_key: false,
         })
-        .collect();
-    if terms.is_empty() {
-        "0".to_string()
-    } else {
-        terms.join(" + ")
-    }
-}
-
-fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+        .collect()
 }
 
 /// The saved query called `name`.
@@ -192,39 +157,6 @@ mod tests {
                 q.text.len()
             );
             assert!(!q.text.contains("input.inputTokenCount"), "{}", q.name);
-        }
-    }
-
-    #[test]
-    fn the_longest_matching_key_prices_a_request() {
-        let expr = cost_expression(&price_table(&Config::default()));
-        // The regional Claude 4.5 key is switched off where the global key matches.
-        assert!(expr.contains(
-            "strcontains(m, \"anthropic.claude-sonnet-4-5\") * (1 - strcontains(m, \"global.anthropic.claude-sonnet-4-5\"))"
-        ));
-        // Evaluate it as Logs Insights would for one request, with the report's lookup.
-        let table = price_table(&Config::default());
-        for model in [
-            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-            "anthropic.claude-3-5-haiku-20241022-v1:0",
-        ] {
-            let m = model.to_ascii_lowercase();
-            let has = |k: &str| if m.contains(k) { 1.0 } else { 0.0 };
-            let per_1k: f64 = table
-                .iter()
-                .map(|(key, price)| {
-                    let off: f64 = table
-                        .keys()
-                        .filter(|l| l.len() > key.len() && l.contains(key.as_str()))
-                        .map(|l| 1.0 - has(l))
-                        .product();
-                    has(key) * off * (1000.0 * price.input_per_1k + 1000.0 * price.output_per_1k)
-                })
-                .sum();
-            let expected = pricing::lookup(model, &BTreeMap::new()).expect("priced");
-            let want = 1000.0 * expected.price.input_per_1k + 1000.0 * expected.price.output_per_1k;
-            assert!((per_1k - want).abs() < 1e-9, "{model}: {per_1k} vs {want}");
         }
     }
 }

@@ -7,12 +7,15 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::cli::{ApplyArgs, OnError};
-use crate::commands::{CommandError, ExitStatus, Session, plan};
+use crate::commands::{CommandError, ExitStatus, Session};
+use crate::engine::plan::{self, PlanReport};
 use crate::engine::recovery::NonInteractive;
 use crate::engine::{
-    ComponentId, Interrupt, Operation, Outcome, Progress, Recovery, Step, StepReport, execute,
+    ComponentId, Interrupt, Operation, Outcome, Progress, QuietProgress, Recovery, Step,
+    StepReport, execute,
 };
-use crate::resources;
+use crate::targets::{Fleet, Needs, Prepared, Summary, Target, TargetOutcome};
+use crate::ui::interrupt::watch_ctrl_c;
 use crate::ui::is_interactive;
 use crate::ui::progress::{Mode, UiProgress};
 use crate::ui::prompt::{InteractiveRecovery, Prompter};
@@ -122,77 +125,274 @@ impl fmt::Display for ApplyReport {
     }
 }
 
+/// One target planned: its context and steps, what it would change, and whether its logging
+/// step runs (it does not when the user kept someone else's logging configuration).
+struct Planned {
+    p: Prepared,
+    report: PlanReport,
+    skip_logging: bool,
+}
+
+/// What one `apply` run needs for every target.
+struct Run<'a> {
+    session: &'a Session,
+    args: &'a ApplyArgs,
+    fleet: &'a Fleet,
+    prompter: Prompter,
+    progress: Arc<dyn Progress>,
+    recovery: Arc<dyn Recovery>,
+    interrupt: Interrupt,
+}
+
 pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
-    if loaded.config.targets.is_some() {
-        return crate::commands::fanout::apply(session, &loaded, args).await;
-    }
+    let fleet = session.fleet(&loaded, Needs::Identity).await?;
     let interactive = is_interactive(session.globals.non_interactive);
-    let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
-    let cx = session.connect(&loaded, progress.clone()).await?;
-    cx.set_adopt_logging(args.adopt_logging);
-    let steps = resources::steps_for(&cx.config);
-    let prompter = Prompter { interactive };
+    // Spinners for one target; over many, each target's result says what happened.
+    let spinners = fleet
+        .is_single()
+        .then(|| Arc::new(UiProgress::new(Mode::detect(session.printer.quiet))));
+    let progress: Arc<dyn Progress> = match &spinners {
+        Some(p) => p.clone(),
+        None => Arc::new(QuietProgress),
+    };
+    // A failed step is a question only when one target runs on a terminal: questions from
+    // targets running side by side could not say which target they are about.
+    let recovery: Arc<dyn Recovery> = match &spinners {
+        Some(p) if interactive => Arc::new(InteractiveRecovery {
+            progress: p.clone() as Arc<dyn Progress>,
+        }),
+        _ => Arc::new(NonInteractive::new(match args.on_error {
+            OnError::Fail => 0,
+            OnError::Retry(n) => n,
+        })),
+    };
+    let run = Run {
+        session,
+        args,
+        fleet: &fleet,
+        prompter: Prompter { interactive },
+        progress,
+        recovery,
+        interrupt: Interrupt::default(),
+    };
+    let outcomes = if args.yes {
+        run.plan_and_converge_each().await?
+    } else {
+        match run.plan_all_ask_once_converge().await? {
+            Some(outcomes) => outcomes,
+            None => {
+                session.printer.note("Nothing applied.");
+                return Ok(ExitStatus::Success);
+            }
+        }
+    };
+    let summary = Summary::new(&fleet, "apply", outcomes, run.interrupt.is_set());
+    session.printer.result(&summary)?;
+    Ok(summary.exit_status())
+}
 
-    let planned = plan::compute(&cx, &steps).await;
-    if !planned.has_changes() {
-        // Still worth knowing when nothing changes: emails awaiting confirmation, values this
-        // endpoint could not compare.
-        let notes = planned
-            .resources
-            .iter()
-            .flat_map(|r| r.notes.iter().map(move |n| format!("{}: {n}", r.id)))
-            .collect();
-        let report = ApplyReport {
-            stack: planned.stack,
-            account: planned.account,
-            region: planned.region,
-            resources: planned
-                .resources
-                .into_iter()
-                .map(|r| {
-                    let mut report = unchanged_report(r.id, r.name);
-                    report.ids = cx.ids(r.id);
-                    report
+impl Run<'_> {
+    /// `--yes`: nothing to ask, so each target plans and converges in one go, and only the
+    /// targets in flight are held.
+    async fn plan_and_converge_each(
+        &self,
+    ) -> Result<Vec<TargetOutcome<(ApplyReport, ExitStatus)>>, CommandError> {
+        let watcher = watch_ctrl_c(self.interrupt.clone());
+        let outcomes = self
+            .fleet
+            .run(self.fleet.targets(), &self.interrupt, |target| async move {
+                let result = async {
+                    let mut planned = self.plan(&target).await?;
+                    self.show_plan(&target, &planned.report);
+                    // Questions only with one target: see `recovery` in `run`.
+                    if self.fleet.is_single() {
+                        self.decide_logging(std::slice::from_mut(&mut planned))?;
+                    }
+                    Ok(self.converge(&target, &planned).await)
+                }
+                .await;
+                // A target that could not be planned releases its account's other regions too.
+                self.fleet.converged(&target);
+                result
+            })
+            .await;
+        watcher.abort();
+        outcomes
+    }
+
+    /// Plans every target, shows the changes, asks once, then converges every target that
+    /// was planned. `None` when the user said no.
+    async fn plan_all_ask_once_converge(
+        &self,
+    ) -> Result<Option<Vec<TargetOutcome<(ApplyReport, ExitStatus)>>>, CommandError> {
+        let planned = self
+            .fleet
+            .run(self.fleet.targets(), &self.interrupt, |target| async move {
+                self.plan(&target).await
+            })
+            .await?;
+        let mut outcomes = Vec::new();
+        let mut ready: Vec<(Target, Planned)> = Vec::new();
+        for o in planned {
+            match o.result {
+                Ok(p) => ready.push((o.target, p)),
+                Err(e) => outcomes.push(TargetOutcome {
+                    target: o.target,
+                    result: Err(e),
+                }),
+            }
+        }
+        for (target, p) in &ready {
+            self.show_plan(target, &p.report);
+        }
+        if ready.iter().any(|(_, p)| p.report.has_changes()) {
+            let question = if self.fleet.is_single() {
+                "Apply these changes?"
+            } else {
+                "Apply these changes to every target above?"
+            };
+            if !self.prompter.confirm(question, "--yes")? {
+                return Ok(None);
+            }
+        }
+        let mut planned: Vec<Planned> = Vec::new();
+        let mut targets = Vec::new();
+        for (target, p) in ready {
+            targets.push(target);
+            planned.push(p);
+        }
+        self.decide_logging(&mut planned)?;
+        let by_label: std::collections::BTreeMap<String, Planned> =
+            targets.iter().map(Target::label).zip(planned).collect();
+        let watcher = watch_ctrl_c(self.interrupt.clone());
+        let converged = self
+            .fleet
+            .run(&targets, &self.interrupt, |target| {
+                let planned = by_label.get(&target.label());
+                async move {
+                    match planned {
+                        Some(p) => Ok(self.converge(&target, p).await),
+                        None => Err(CommandError::Target(format!(
+                            "{} was not planned",
+                            target.label()
+                        ))),
+                    }
+                }
+            })
+            .await;
+        watcher.abort();
+        outcomes.extend(converged?);
+        outcomes.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(Some(outcomes))
+    }
+
+    /// Reads `target` and diffs it against the config.
+    async fn plan(&self, target: &Target) -> Result<Planned, CommandError> {
+        let p = self
+            .fleet
+            .prepare_to_converge(target, self.progress.clone())
+            .await
+            .map_err(CommandError::Target)?;
+        p.cx.set_adopt_logging(self.args.adopt_logging);
+        let report = plan::compute(&p.cx, &p.steps).await;
+        Ok(Planned {
+            p,
+            report,
+            skip_logging: false,
+        })
+    }
+
+    /// The plan goes to stderr (stdout keeps the one result), also with --output json: CI
+    /// logs show what is about to change.
+    fn show_plan(&self, target: &Target, report: &PlanReport) {
+        if !report.has_changes() || self.session.printer.quiet {
+            return;
+        }
+        match self.fleet.heading(target) {
+            Some(heading) => eprintln!("== {heading} ==\n{report}"),
+            None => eprint!("{report}"),
+        }
+    }
+
+    /// An existing logging configuration of someone else's is replaced only when asked: with
+    /// `--adopt-logging`, or when the user says so on a terminal (one question for every
+    /// target that has one). Without a terminal the logging step itself refuses, naming the
+    /// flag.
+    fn decide_logging(&self, planned: &mut [Planned]) -> Result<(), CommandError> {
+        if self.args.adopt_logging || !self.prompter.interactive {
+            return Ok(());
+        }
+        let mut foreign: Vec<&mut Planned> = planned
+            .iter_mut()
+            .filter(|p| {
+                p.report.resources.iter().any(|r| {
+                    r.id == ComponentId::Logging
+                        && r.notes.iter().any(|n| n.contains("--adopt-logging"))
                 })
-                .collect(),
-            interrupted: false,
-            notes,
+            })
+            .collect();
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        let question = match foreign.len() {
+            1 if self.fleet.is_single() => {
+                "Replace the existing invocation logging configuration?".to_string()
+            }
+            n => format!("Replace the existing invocation logging configuration in {n} targets?"),
         };
-        session.printer.result(&report)?;
-        return Ok(ExitStatus::Success);
-    }
-    // The plan goes to stderr (stdout keeps the one result), also with --output json: CI logs
-    // show what is about to change.
-    if !session.printer.quiet {
-        eprint!("{planned}");
-    }
-    if !args.yes && !prompter.confirm("Apply these changes?", "--yes")? {
-        session.printer.note("Nothing applied.");
-        return Ok(ExitStatus::Success);
+        let adopt = self.prompter.confirm(&question, "--adopt-logging")?;
+        for p in foreign.iter_mut() {
+            if adopt {
+                p.p.cx.set_adopt_logging(true);
+            } else {
+                p.skip_logging = true;
+            }
+        }
+        Ok(())
     }
 
-    // An existing logging configuration of someone else's is replaced only when asked.
-    let mut excluded: Vec<StepReport> = Vec::new();
-    let foreign_logging = planned.resources.iter().any(|r| {
-        r.id == ComponentId::Logging && r.notes.iter().any(|n| n.contains("--adopt-logging"))
-    });
-    if foreign_logging && !args.adopt_logging {
-        if interactive
-            && prompter.confirm(
-                "Replace the existing invocation logging configuration?",
-                "--adopt-logging",
-            )?
-        {
-            cx.set_adopt_logging(true);
-        } else if interactive {
-            excluded.push(StepReport {
+    /// Converges one planned target: nothing to do when the plan has no changes (its notes
+    /// still matter: emails awaiting confirmation, values this endpoint could not compare).
+    async fn converge(&self, target: &Target, planned: &Planned) -> (ApplyReport, ExitStatus) {
+        let cx = &planned.p.cx;
+        let steps = &planned.p.steps;
+        if !planned.report.has_changes() {
+            self.fleet.converged(target);
+            let notes = planned
+                .report
+                .resources
+                .iter()
+                .flat_map(|r| r.notes.iter().map(move |n| format!("{}: {n}", r.id)))
+                .collect();
+            let report = ApplyReport {
+                stack: planned.report.stack.clone(),
+                account: planned.report.account.clone(),
+                region: planned.report.region.clone(),
+                resources: planned
+                    .report
+                    .resources
+                    .iter()
+                    .map(|r| {
+                        let mut report = unchanged_report(r.id, r.name.clone());
+                        report.ids = cx.ids(r.id);
+                        report
+                    })
+                    .collect(),
+                interrupted: false,
+                notes,
+            };
+            return (report, ExitStatus::Success);
+        }
+        let mut kept: Vec<StepReport> = Vec::new();
+        if planned.skip_logging {
+            kept.push(StepReport {
                 ids: Default::default(),
                 id: ComponentId::Logging,
                 name: steps
                     .iter()
                     .find(|s| s.id() == ComponentId::Logging)
-                    .map(|s| s.name(&cx))
+                    .map(|s| s.name(cx))
                     .unwrap_or_default(),
                 outcome: Outcome::Skipped,
                 changes: Vec::new(),
@@ -205,56 +405,42 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, Comm
                 attempts: 0,
             });
         }
+        let run_steps: Vec<Arc<dyn Step>> = steps
+            .iter()
+            .filter(|s| !kept.iter().any(|k| k.id == s.id()))
+            .cloned()
+            .collect();
+        let mut reports = execute(
+            cx.clone(),
+            run_steps,
+            Operation::Apply,
+            self.recovery.clone(),
+            self.interrupt.clone(),
+        )
+        .await;
+        self.fleet.converged(target);
+        reports.extend(kept);
+        reports.sort_by_key(|r| steps.iter().position(|s| s.id() == r.id));
+        for r in &mut reports {
+            r.ids = cx.ids(r.id);
+        }
+        let report = ApplyReport {
+            stack: cx.config.stack.name.clone(),
+            account: cx.account.id.clone(),
+            region: cx.region.clone(),
+            notes: cx.take_notices(),
+            resources: reports,
+            interrupted: self.interrupt.is_set(),
+        };
+        let status = if report.interrupted {
+            ExitStatus::Interrupted
+        } else if report.all_succeeded() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        };
+        (report, status)
     }
-    let run_steps: Vec<Arc<dyn Step>> = steps
-        .iter()
-        .filter(|s| !excluded.iter().any(|e| e.id == s.id()))
-        .cloned()
-        .collect();
-
-    let recovery: Arc<dyn Recovery> = if interactive {
-        Arc::new(InteractiveRecovery {
-            progress: progress.clone() as Arc<dyn Progress>,
-        })
-    } else {
-        Arc::new(NonInteractive::new(match args.on_error {
-            OnError::Fail => 0,
-            OnError::Retry(n) => n,
-        }))
-    };
-    let interrupt = Interrupt::default();
-    let watcher = watch_ctrl_c(interrupt.clone(), progress.clone());
-    let mut reports = execute(
-        cx.clone(),
-        run_steps,
-        Operation::Apply,
-        recovery,
-        interrupt.clone(),
-    )
-    .await;
-    watcher.abort();
-    reports.extend(excluded);
-    reports.sort_by_key(|r| steps.iter().position(|s| s.id() == r.id));
-    for r in &mut reports {
-        r.ids = cx.ids(r.id);
-    }
-
-    let report = ApplyReport {
-        stack: cx.config.stack.name.clone(),
-        account: cx.account.id.clone(),
-        region: cx.region.clone(),
-        notes: cx.take_notices(),
-        resources: reports,
-        interrupted: interrupt.is_set(),
-    };
-    session.printer.result(&report)?;
-    Ok(if report.interrupted {
-        ExitStatus::Interrupted
-    } else if report.all_succeeded() {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
 }
 
 fn unchanged_report(id: ComponentId, name: String) -> StepReport {
@@ -268,103 +454,6 @@ fn unchanged_report(id: ComponentId, name: String) -> StepReport {
         blocked_by: Vec::new(),
         reason: None,
         attempts: 0,
-    }
-}
-
-/// First Ctrl-C: start no new steps, let running calls finish, print the summary. Second:
-/// exit at once.
-pub fn watch_ctrl_c(
-    interrupt: Interrupt,
-    progress: Arc<UiProgress>,
-) -> tokio::task::JoinHandle<()> {
-    // Subscribe now, not when the task first runs: a Ctrl-C right after this call must be
-    // caught, not kill the process.
-    let signals = Interrupts::listen();
-    second_interrupt_exits();
-    tokio::spawn(async move {
-        let Some(mut signals) = signals else {
-            return;
-        };
-        if !signals.next().await {
-            return;
-        }
-        interrupt.trigger();
-        // On Unix the signal handler has already said so (it runs even when this task is late).
-        if cfg!(not(unix)) {
-            progress.println(INTERRUPTED_MESSAGE.trim());
-        }
-        if signals.next().await {
-            eprintln!("stopped at once; run the command again to finish");
-            std::process::exit(ExitStatus::Interrupted.code());
-        }
-    })
-}
-
-const INTERRUPTED_MESSAGE: &str =
-    "\ninterrupted: finishing the calls in flight, then stopping (Ctrl-C again to quit now)\n";
-
-/// Ctrl-C is acknowledged and a second one exits at once, from the signal handler itself: the
-/// async watcher may not have run between two quick Ctrl-Cs, and tokio delivers them as one.
-#[cfg(unix)]
-fn second_interrupt_exits() {
-    use std::sync::Once;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static REGISTER: Once = Once::new();
-    static SEEN: AtomicUsize = AtomicUsize::new(0);
-    REGISTER.call_once(|| {
-        let handler = || {
-            const STOPPED: &[u8] = b"stopped at once; run the command again to finish\n";
-            // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffers are static.
-            unsafe {
-                if SEEN.fetch_add(1, Ordering::SeqCst) == 0 {
-                    let first = INTERRUPTED_MESSAGE.as_bytes();
-                    libc::write(2, first.as_ptr().cast(), first.len());
-                } else {
-                    libc::write(2, STOPPED.as_ptr().cast(), STOPPED.len());
-                    libc::_exit(ExitStatus::Interrupted.code());
-                }
-            }
-        };
-        // SAFETY: the handler only touches an atomic and calls async-signal-safe functions.
-        // If registering fails, the async watcher still handles Ctrl-C (the second one then
-        // only when it is seen separately).
-        let _ = unsafe { signal_hook_registry::register(libc::SIGINT, handler) };
-    });
-}
-
-#[cfg(not(unix))]
-fn second_interrupt_exits() {}
-
-/// One subscription to SIGINT for the whole run, so that a second Ctrl-C arriving right after
-/// the first is not lost between two listeners.
-struct Interrupts {
-    #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
-}
-
-impl Interrupts {
-    fn listen() -> Option<Interrupts> {
-        #[cfg(unix)]
-        {
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-                .ok()
-                .map(|signal| Interrupts { signal })
-        }
-        #[cfg(not(unix))]
-        {
-            Some(Interrupts {})
-        }
-    }
-
-    async fn next(&mut self) -> bool {
-        #[cfg(unix)]
-        {
-            self.signal.recv().await.is_some()
-        }
-        #[cfg(not(unix))]
-        {
-            tokio::signal::ctrl_c().await.is_ok()
-        }
     }
 }
 

@@ -8,12 +8,15 @@ use serde::Serialize;
 
 use crate::aws::AwsError;
 use crate::cli::CleanupArgs;
-use crate::commands::{CommandError, ExitStatus, Session, apply::watch_ctrl_c};
+use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::recovery::NonInteractive;
 use crate::engine::{
-    ComponentId, Context, Interrupt, Operation, Ownership, Progress, Recovery, Step, execute,
+    ComponentId, Context, Interrupt, Operation, Ownership, Progress, QuietProgress, Recovery, Step,
+    execute,
 };
-use crate::resources::{self, bucket::Bucket};
+use crate::resources::bucket::Bucket;
+use crate::targets::{Fleet, Needs, Prepared, Summary, Target, TargetOutcome};
+use crate::ui::interrupt::watch_ctrl_c;
 use crate::ui::is_interactive;
 use crate::ui::progress::{Mode, UiProgress};
 use crate::ui::prompt::{InteractiveRecovery, Prompter};
@@ -169,109 +172,261 @@ pub async fn classify(
     (entries, doomed)
 }
 
+/// One target's components, sorted into what cleanup leaves (with why) and what it deletes.
+struct Classified {
+    p: Prepared,
+    entries: Vec<CleanupEntry>,
+    doomed: Vec<Arc<dyn Step>>,
+}
+
+/// What one `cleanup` run needs for every target.
+struct Run<'a> {
+    session: &'a Session,
+    args: &'a CleanupArgs,
+    fleet: &'a Fleet,
+    prompter: Prompter,
+    progress: Arc<dyn Progress>,
+    recovery: Arc<dyn Recovery>,
+    interrupt: Interrupt,
+}
+
 pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
-    if loaded.config.targets.is_some() {
-        return crate::commands::fanout::cleanup(session, &loaded, args).await;
-    }
+    let fleet = session.fleet(&loaded, Needs::Identity).await?;
     let interactive = is_interactive(session.globals.non_interactive);
-    let prompter = Prompter { interactive };
-    let progress = Arc::new(UiProgress::new(Mode::detect(session.printer.quiet)));
-    let cx = session.connect(&loaded, progress.clone()).await?;
-    cx.purge_data
-        .store(args.purge_data, std::sync::atomic::Ordering::SeqCst);
-    let steps = resources::steps_for(&cx.config);
-    let (mut entries, doomed) = classify(&cx, &steps, &args.keep, args.purge_data).await;
-
-    let mut report = CleanupReport {
-        stack: cx.config.stack.name.clone(),
-        account: cx.account.id.clone(),
-        region: cx.region.clone(),
-        resources: Vec::new(),
-        interrupted: false,
-        notes: Vec::new(),
+    // Spinners and questions about failed steps for one target only (see `apply`).
+    let spinners = fleet
+        .is_single()
+        .then(|| Arc::new(UiProgress::new(Mode::detect(session.printer.quiet))));
+    let progress: Arc<dyn Progress> = match &spinners {
+        Some(p) => p.clone(),
+        None => Arc::new(QuietProgress),
     };
-    if doomed.is_empty() {
-        report.resources = entries;
-        session.printer.result(&report)?;
-        return Ok(if report.failed() {
-            ExitStatus::Failure
-        } else {
-            ExitStatus::Success
-        });
-    }
-
-    if !session.printer.quiet {
-        eprintln!("Cleanup will delete:");
-        for s in &doomed {
-            eprintln!("  - {:<10} {}", s.id().as_str(), s.name(&cx));
-        }
-        for e in entries.iter().filter(|e| e.action != "absent") {
-            eprintln!(
-                "and leave {} ({}): {}",
-                e.id,
-                e.name,
-                e.reason.as_deref().unwrap_or(&e.action)
-            );
-        }
-    }
-    if !args.yes {
-        let question = format!("Delete these {} components?", doomed.len());
-        if !prompter.confirm(&question, "--yes")? {
-            session.printer.note("Nothing deleted.");
-            return Ok(ExitStatus::Success);
-        }
-        if doomed.iter().any(|s| s.id() == ComponentId::Bucket) {
-            let versions = Bucket::count_versions(&cx).await?;
-            let question = format!(
-                "Permanently delete bucket {} and its {versions} object version{} (the log archive)?",
-                cx.bucket_name(),
-                if versions == 1 { "" } else { "s" }
-            );
-            if !prompter.confirm(&question, "--yes")? {
+    let recovery: Arc<dyn Recovery> = match &spinners {
+        Some(p) if interactive => Arc::new(InteractiveRecovery {
+            progress: p.clone() as Arc<dyn Progress>,
+        }),
+        _ => Arc::new(NonInteractive::new(0)),
+    };
+    let run = Run {
+        session,
+        args,
+        fleet: &fleet,
+        prompter: Prompter { interactive },
+        progress,
+        recovery,
+        interrupt: Interrupt::default(),
+    };
+    let outcomes = if args.yes {
+        run.classify_and_delete_each().await?
+    } else {
+        match run.classify_all_ask_once_delete().await? {
+            Some(outcomes) => outcomes,
+            None => {
                 session.printer.note("Nothing deleted.");
                 return Ok(ExitStatus::Success);
             }
         }
+    };
+    let summary = Summary::new(&fleet, "cleanup", outcomes, run.interrupt.is_set());
+    session.printer.result(&summary)?;
+    Ok(summary.exit_status())
+}
+
+impl Run<'_> {
+    /// `--yes`: each target finds and deletes in one go.
+    async fn classify_and_delete_each(
+        &self,
+    ) -> Result<Vec<TargetOutcome<(CleanupReport, ExitStatus)>>, CommandError> {
+        let watcher = watch_ctrl_c(self.interrupt.clone());
+        let outcomes = self
+            .fleet
+            .run(self.fleet.targets(), &self.interrupt, |target| async move {
+                let classified = self.classify(&target).await?;
+                self.show_doomed(&target, &classified);
+                Ok::<_, CommandError>(self.delete(&classified).await)
+            })
+            .await;
+        watcher.abort();
+        outcomes
     }
 
-    let recovery: Arc<dyn Recovery> = if interactive {
-        Arc::new(InteractiveRecovery {
-            progress: progress.clone() as Arc<dyn Progress>,
-        })
-    } else {
-        Arc::new(NonInteractive::new(0))
-    };
-    let interrupt = Interrupt::default();
-    let watcher = watch_ctrl_c(interrupt.clone(), progress.clone());
-    let outcomes = execute(
-        cx.clone(),
-        doomed,
-        Operation::Delete,
-        recovery,
-        interrupt.clone(),
-    )
-    .await;
-    watcher.abort();
-    for o in outcomes {
-        entries.push(CleanupEntry {
-            id: o.id,
-            name: o.name,
-            action: o.outcome.as_str().into(),
-            reason: o.reason,
-            error: o.error,
-        });
+    /// Finds what each target would delete, shows it, asks once (and once more before buckets
+    /// with their log archives go), then deletes it everywhere. `None` when the user said no.
+    async fn classify_all_ask_once_delete(
+        &self,
+    ) -> Result<Option<Vec<TargetOutcome<(CleanupReport, ExitStatus)>>>, CommandError> {
+        let classified = self
+            .fleet
+            .run(self.fleet.targets(), &self.interrupt, |target| async move {
+                self.classify(&target).await
+            })
+            .await?;
+        let mut outcomes = Vec::new();
+        let mut ready: Vec<(Target, Classified)> = Vec::new();
+        for o in classified {
+            match o.result {
+                Ok(c) => ready.push((o.target, c)),
+                Err(e) => outcomes.push(TargetOutcome {
+                    target: o.target,
+                    result: Err(e),
+                }),
+            }
+        }
+        for (target, c) in &ready {
+            self.show_doomed(target, c);
+        }
+        let total: usize = ready.iter().map(|(_, c)| c.doomed.len()).sum();
+        if total > 0 {
+            let question = if self.fleet.is_single() {
+                format!("Delete these {total} components?")
+            } else {
+                format!("Delete these {total} components across targets?")
+            };
+            if !self.prompter.confirm(&question, "--yes")? {
+                return Ok(None);
+            }
+            if !self.confirm_buckets(&ready).await? {
+                return Ok(None);
+            }
+        }
+        let (targets, classified): (Vec<Target>, Vec<Classified>) = ready.into_iter().unzip();
+        let by_label: std::collections::BTreeMap<String, Classified> =
+            targets.iter().map(Target::label).zip(classified).collect();
+        let watcher = watch_ctrl_c(self.interrupt.clone());
+        let deleted = self
+            .fleet
+            .run(&targets, &self.interrupt, |target| {
+                let classified = by_label.get(&target.label());
+                async move {
+                    match classified {
+                        Some(c) => Ok(self.delete(c).await),
+                        None => Err(CommandError::Target(format!(
+                            "{} was not read",
+                            target.label()
+                        ))),
+                    }
+                }
+            })
+            .await;
+        watcher.abort();
+        outcomes.extend(deleted?);
+        outcomes.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(Some(outcomes))
     }
-    entries.sort_by_key(|e| steps.iter().position(|s| s.id() == e.id));
-    report.resources = entries;
-    report.interrupted = interrupt.is_set();
-    report.notes = cx.take_notices();
-    session.printer.result(&report)?;
-    Ok(if report.interrupted {
-        ExitStatus::Interrupted
-    } else if report.failed() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+
+    async fn classify(&self, target: &Target) -> Result<Classified, CommandError> {
+        let p = self
+            .fleet
+            .prepare(target, self.progress.clone())
+            .await
+            .map_err(CommandError::Target)?;
+        p.cx.purge_data
+            .store(self.args.purge_data, std::sync::atomic::Ordering::SeqCst);
+        let (entries, doomed) =
+            classify(&p.cx, &p.steps, &self.args.keep, self.args.purge_data).await;
+        Ok(Classified { p, entries, doomed })
+    }
+
+    /// What will go and what stays, on stderr.
+    fn show_doomed(&self, target: &Target, c: &Classified) {
+        if c.doomed.is_empty() || self.session.printer.quiet {
+            return;
+        }
+        let heading = self.fleet.heading(target);
+        if heading.is_none() {
+            eprintln!("Cleanup will delete:");
+        }
+        for s in &c.doomed {
+            match &heading {
+                Some(label) => {
+                    eprintln!("  - {label} {:<10} {}", s.id().as_str(), s.name(&c.p.cx))
+                }
+                None => eprintln!("  - {:<10} {}", s.id().as_str(), s.name(&c.p.cx)),
+            }
+        }
+        if heading.is_none() {
+            for e in c.entries.iter().filter(|e| e.action != "absent") {
+                eprintln!(
+                    "and leave {} ({}): {}",
+                    e.id,
+                    e.name,
+                    e.reason.as_deref().unwrap_or(&e.action)
+                );
+            }
+        }
+    }
+
+    /// Buckets hold the log archive: their deletion is a question of its own, naming how many
+    /// object versions go with them.
+    async fn confirm_buckets(&self, ready: &[(Target, Classified)]) -> Result<bool, CommandError> {
+        let mut doomed_buckets = Vec::new();
+        for (_, c) in ready {
+            if c.doomed.iter().any(|s| s.id() == ComponentId::Bucket) {
+                let versions = Bucket::count_versions(&c.p.cx).await?;
+                doomed_buckets.push((c.p.cx.bucket_name(), versions));
+            }
+        }
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
+        let question = match doomed_buckets.as_slice() {
+            [] => return Ok(true),
+            [(name, versions)] => format!(
+                "Permanently delete bucket {name} and its {versions} object version{} (the log archive)?",
+                plural(*versions)
+            ),
+            many => format!(
+                "Permanently delete buckets {} (the log archives)?",
+                many.iter()
+                    .map(|(name, versions)| format!(
+                        "{name} ({versions} object version{})",
+                        plural(*versions)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Ok(self.prompter.confirm(&question, "--yes")?)
+    }
+
+    /// Deletes what [`Classified`] says is the stack's, and reports every component.
+    async fn delete(&self, c: &Classified) -> (CleanupReport, ExitStatus) {
+        let p = &c.p;
+        let mut entries = c.entries.clone();
+        if !c.doomed.is_empty() {
+            let outcomes = execute(
+                p.cx.clone(),
+                c.doomed.clone(),
+                Operation::Delete,
+                self.recovery.clone(),
+                self.interrupt.clone(),
+            )
+            .await;
+            for o in outcomes {
+                entries.push(CleanupEntry {
+                    id: o.id,
+                    name: o.name,
+                    action: o.outcome.as_str().into(),
+                    reason: o.reason,
+                    error: o.error,
+                });
+            }
+        }
+        entries.sort_by_key(|e| p.steps.iter().position(|s| s.id() == e.id));
+        let report = CleanupReport {
+            stack: p.cx.config.stack.name.clone(),
+            account: p.cx.account.id.clone(),
+            region: p.cx.region.clone(),
+            resources: entries,
+            interrupted: self.interrupt.is_set(),
+            notes: p.cx.take_notices(),
+        };
+        let status = if report.interrupted {
+            ExitStatus::Interrupted
+        } else if report.failed() {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        };
+        (report, status)
+    }
 }

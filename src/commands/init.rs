@@ -104,7 +104,12 @@ pub async fn run(session: &Session, args: &InitArgs) -> Result<ExitStatus, Comma
     let region = detect_region(session).await;
     let text = starter_config(region.as_deref(), email.as_deref());
     // Never write something `validate` would reject.
-    config::parse(&text, &path.display().to_string())?;
+    config::parse_with(
+        &text,
+        &path.display().to_string(),
+        None,
+        crate::queries::config_violations,
+    )?;
     std::fs::write(&path, text)?;
     session.printer.result(&InitReport {
         path: path.display().to_string(),

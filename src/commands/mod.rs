@@ -4,7 +4,6 @@
 pub mod apply;
 pub mod budget_action;
 pub mod cleanup;
-pub mod fanout;
 pub mod init;
 pub mod permissions;
 pub mod plan;
@@ -13,45 +12,17 @@ pub mod report;
 pub mod status;
 pub mod validate;
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use serde_json::Value;
 
 use crate::aws::{AwsError, Clients, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigError, LoadedConfig};
-use crate::engine::{Context, FieldChange, Progress};
+use crate::engine::{Context, Progress};
+pub use crate::exit::ExitStatus;
+use crate::targets::{Fleet, FleetError, FleetOptions, Needs};
 use crate::ui::Printer;
 use crate::ui::prompt::PromptError;
-
-/// Process exit codes (README, "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Done; nothing to do, or everything done.
-    Success,
-    /// An AWS call or a step failed (the summary says which).
-    Failure,
-    /// `--detailed-exitcode`: changes pending or drift found.
-    Changes,
-    /// The config (or a flag) is invalid; no AWS call was made.
-    InvalidInput,
-    /// Stopped by Ctrl-C.
-    Interrupted,
-}
-
-impl ExitStatus {
-    pub fn code(self) -> i32 {
-        match self {
-            ExitStatus::Success => 0,
-            ExitStatus::Failure => 1,
-            ExitStatus::Changes => 2,
-            ExitStatus::InvalidInput => 3,
-            ExitStatus::Interrupted => 130,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -63,8 +34,20 @@ pub enum CommandError {
     Prompt(#[from] PromptError),
     #[error("{0}")]
     Usage(String),
+    /// A target could not be worked in (its role could not be assumed, say).
+    #[error("{0}")]
+    Target(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl From<FleetError> for CommandError {
+    fn from(e: FleetError) -> CommandError {
+        match e {
+            FleetError::Usage(message) => CommandError::Usage(message),
+            FleetError::Aws(e) => CommandError::Aws(e),
+        }
+    }
 }
 
 impl CommandError {
@@ -102,7 +85,12 @@ impl Session {
                 "--region/AWS_REGION {region:?}: {problem}"
             )));
         }
-        let loaded = config::load(&path, explicit, region.as_deref())?;
+        let loaded = config::load_with(
+            &path,
+            explicit,
+            region.as_deref(),
+            crate::queries::config_violations,
+        )?;
         self.check_narrowing(&loaded.config)?;
         if let config::Source::Defaults = loaded.source {
             self.printer.note(format!(
@@ -143,124 +131,49 @@ impl Session {
         }
     }
 
-    /// AWS clients only (no call made yet).
-    pub async fn clients(&self, loaded: &LoadedConfig) -> Result<Clients, CommandError> {
-        let options = ConnectOptions {
+    /// Where and how to connect: `--region`, `--profile`, `--endpoint-url`, `--max-attempts`.
+    fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
             region: self.globals.region(),
             profile: self.globals.profile.clone(),
             endpoint_url: self.globals.endpoint_url.clone(),
             max_attempts: self.globals.max_attempts,
-        };
+        }
+    }
+
+    fn fleet_options(&self) -> FleetOptions {
+        FleetOptions {
+            connect: self.connect_options(),
+            accounts: self.globals.accounts.clone(),
+            regions: self.globals.regions.clone(),
+        }
+    }
+
+    /// The targets the command runs over: one without `[targets]`, else every (account,
+    /// region) they resolve to, narrowed by `--account`/`--region`.
+    pub async fn fleet(&self, loaded: &LoadedConfig, needs: Needs) -> Result<Fleet, CommandError> {
+        Ok(Fleet::open(&self.fleet_options(), &loaded.config, needs).await?)
+    }
+
+    /// AWS clients only (no call made yet).
+    pub async fn clients(&self, loaded: &LoadedConfig) -> Result<Clients, CommandError> {
         Ok(Clients::connect(
-            &options,
+            &self.connect_options(),
             loaded.config.stack.region.as_deref(),
             &loaded.config.aws,
         )
         .await?)
     }
 
-    /// Clients plus the caller's account (`sts:GetCallerIdentity`), for commands that name
-    /// resources by account.
+    /// The caller's own account and region as an engine context (`sts:GetCallerIdentity`),
+    /// whatever `[targets]` says, for commands that act there only.
     pub async fn connect(
         &self,
         loaded: &LoadedConfig,
         progress: Arc<dyn Progress>,
     ) -> Result<Arc<Context>, CommandError> {
-        let clients = self.clients(loaded).await?;
-        // The region may come from the profile only: check what depends on it before any call.
-        let problems = config::rules::key_region_problems(&loaded.config, &clients.region);
-        if !problems.is_empty() {
-            return Err(CommandError::Usage(format!(
-                "{} (region {} from the AWS profile)",
-                problems.join("; "),
-                clients.region
-            )));
-        }
-        let account = clients.account().await?;
-        tracing::debug!(account = %account.id, region = %clients.region, "connected");
-        Ok(Arc::new(Context::new(
-            loaded.config.clone(),
-            account,
-            clients,
-            progress,
-        )))
-    }
-}
-
-/// A value for text output: strings bare, the rest as compact JSON.
-pub fn show_value(v: &Value) -> String {
-    match v {
-        Value::Null => "(none)".into(),
-        Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
-}
-
-/// A field change for text output: short values on one line, documents as a line diff.
-pub fn render_change(out: &mut String, change: &FieldChange, indent: &str) {
-    let old = show_value(&change.old);
-    let new = show_value(&change.new);
-    // Two objects differing only in short members (an alarm's threshold, its OK actions): one
-    // line each.
-    if let (Value::Object(a), Value::Object(b)) = (&change.old, &change.new) {
-        let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-        let differing: Vec<&String> = keys
-            .into_iter()
-            .filter(|k| a.get(*k) != b.get(*k))
-            .collect();
-        let scalar = |v: Option<&Value>| match v {
-            Some(Value::Object(_)) | Some(Value::Array(_)) => {
-                v.is_some_and(|v| v.to_string().len() <= 120)
-            }
-            _ => true,
-        };
-        if differing
-            .iter()
-            .all(|k| scalar(a.get(*k)) && scalar(b.get(*k)))
-        {
-            for k in differing {
-                let show = |v: Option<&Value>| show_value(v.unwrap_or(&Value::Null));
-                let _ = writeln!(
-                    out,
-                    "{indent}{}.{k}: {} → {}",
-                    change.field,
-                    show(a.get(k)),
-                    show(b.get(k))
-                );
-            }
-            return;
-        }
-    }
-    if change.old.is_object() && change.new.is_null() {
-        let _ = writeln!(out, "{indent}{}: delete", change.field);
-        return;
-    }
-    if change.old.is_null() && change.new.is_object() && change.new.to_string().len() > 100 {
-        let _ = writeln!(out, "{indent}{}: create", change.field);
-        return;
-    }
-    let is_document = change.old.is_object() || change.new.is_object();
-    if !is_document || (old.len() + new.len() < 100) {
-        let _ = writeln!(out, "{indent}{}: {old} → {new}", change.field);
-        return;
-    }
-    let _ = writeln!(out, "{indent}{}:", change.field);
-    let pretty = |v: &Value| match v {
-        Value::Null => String::new(),
-        v => serde_json::to_string_pretty(v).unwrap_or_default(),
-    };
-    let (a, b) = (pretty(&change.old), pretty(&change.new));
-    let diff = similar::TextDiff::from_lines(&a, &b);
-    for op in diff.iter_all_changes() {
-        let sign = match op.tag() {
-            similar::ChangeTag::Delete => "-",
-            similar::ChangeTag::Insert => "+",
-            similar::ChangeTag::Equal => " ",
-        };
-        let _ = write!(out, "{indent}  {sign} {}", op.value());
-        if op.missing_newline() {
-            out.push('\n');
-        }
+        let fleet = Fleet::caller(&self.fleet_options(), &loaded.config, Needs::Identity).await?;
+        Ok(fleet.caller_context(progress).await?)
     }
 }
 

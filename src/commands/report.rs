@@ -4,7 +4,9 @@
 
 use crate::cli::{OutputFormat, ReportArgs, ReportSource};
 use crate::commands::{CommandError, ExitStatus, Session};
-use crate::report::{ReportOptions, Window, build_report};
+use crate::engine::Interrupt;
+use crate::report::{Report, ReportOptions, Window, build_report};
+use crate::targets::{Needs, Summary, Target};
 
 pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
@@ -39,31 +41,88 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         daily: args.daily,
         ..ReportOptions::from_config(&loaded.config, args.by_principal)
     };
-    if loaded.config.targets.is_some() {
-        return crate::commands::fanout::report(session, &loaded, &window, &options, args).await;
-    }
-    let clients = session.clients(&loaded).await?;
-    let report = build_report(&clients, &loaded.config, &window, &options).await?;
-    match session.printer.format {
-        OutputFormat::Csv => {
-            let csv = if args.by_tag.is_some() {
-                report.by_tag_to_csv()
-            } else if args.daily {
-                report.daily_to_csv()
-            } else if billing && !args.compare {
-                report.billing_to_csv()
-            } else {
-                report.to_csv()
+    let fleet = session.fleet(&loaded, Needs::ClientsOnly).await?;
+    let outcomes = fleet
+        .run(&fleet.usage_targets(), &Interrupt::default(), |target| {
+            let (fleet, window, options) = (&fleet, &window, &options);
+            async move {
+                let clients = fleet.clients(&target).await.map_err(CommandError::Target)?;
+                let report = build_report(&clients, fleet.config(), window, options).await?;
+                Ok::<_, CommandError>((report, ExitStatus::Success))
             }
-            .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
-            print!("{csv}");
-            if args.by_principal {
-                session
-                    .printer
-                    .note("the per-principal breakdown is in the text and json outputs");
+        })
+        .await?;
+    let summary = Summary::new(&fleet, "report", outcomes, false);
+    if session.printer.format == OutputFormat::Csv {
+        print!("{}", csv(&summary, args, billing)?);
+        if args.by_principal {
+            session
+                .printer
+                .note("the per-principal breakdown is in the text and json outputs");
+        }
+        return Ok(summary.exit_status());
+    }
+    let summary = if fleet.is_single() {
+        summary
+    } else {
+        let totals = totals(&summary);
+        summary.with_totals(totals)
+    };
+    session.printer.result(&summary)?;
+    Ok(summary.exit_status())
+}
+
+/// The CSV that fits the options; over many targets, one table with the target's account and
+/// region first.
+fn csv(
+    summary: &Summary<Report>,
+    args: &ReportArgs,
+    billing: bool,
+) -> Result<String, CommandError> {
+    let one = |report: &Report| {
+        if args.by_tag.is_some() {
+            report.by_tag_to_csv()
+        } else if args.daily {
+            report.daily_to_csv()
+        } else if billing && !args.compare {
+            report.billing_to_csv()
+        } else {
+            report.to_csv()
+        }
+        .map_err(|e| CommandError::Io(std::io::Error::other(e)))
+    };
+    let results: Vec<(&Target, &Report)> = summary.results().collect();
+    if let [(_, only)] = results.as_slice()
+        && summary.is_single()
+    {
+        return one(only);
+    }
+    let mut out = String::new();
+    for (target, report) in results {
+        for (i, line) in one(report)?.lines().enumerate() {
+            match i {
+                0 if out.is_empty() => out.push_str(&format!("account,region,{line}\n")),
+                0 => {}
+                _ => out.push_str(&format!("{},{},{line}\n", target.account, target.region)),
             }
         }
-        _ => session.printer.result(&report)?,
     }
-    Ok(ExitStatus::Success)
+    Ok(out)
+}
+
+/// Usage and estimated cost summed over every target's report.
+fn totals(summary: &Summary<Report>) -> serde_json::Value {
+    let (mut invocations, mut input, mut output, mut cost) = (0u64, 0u64, 0u64, 0.0f64);
+    for (_, r) in summary.results() {
+        invocations += r.totals.invocations;
+        input += r.totals.input_tokens;
+        output += r.totals.output_tokens;
+        cost += r.totals.cost_usd;
+    }
+    serde_json::json!({
+        "invocations": invocations,
+        "input_tokens": input,
+        "output_tokens": output,
+        "cost_usd": crate::report::round_cost(cost),
+    })
 }

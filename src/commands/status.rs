@@ -9,11 +9,12 @@ use serde_json::Value;
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::cli::StatusArgs;
-use crate::commands::{CommandError, ExitStatus, Session, show_value};
+use crate::commands::{CommandError, ExitStatus, Session};
+use crate::engine::diff::show_value;
 use crate::engine::{
-    Action, ComponentId, Context, Health, HealthLevel, Ownership, QuietProgress, Step,
+    Action, ComponentId, Context, Health, HealthLevel, Interrupt, Ownership, QuietProgress, Step,
 };
-use crate::resources;
+use crate::targets::{Needs, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -324,14 +325,30 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
 
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
-    if loaded.config.targets.is_some() {
-        return crate::commands::fanout::status(session, &loaded, args).await;
-    }
-    let cx = session.connect(&loaded, Arc::new(QuietProgress)).await?;
-    let steps = resources::steps_for(&cx.config);
-    let report = collect(&cx, &steps, &|w| session.printer.warn(w)).await;
-    session.printer.result(&report)?;
-    Ok(report.exit_status(args.detailed_exitcode))
+    let fleet = session.fleet(&loaded, Needs::Identity).await?;
+    let outcomes = fleet
+        .run(fleet.targets(), &Interrupt::default(), |target| {
+            let fleet = &fleet;
+            async move {
+                let p = fleet
+                    .prepare(&target, Arc::new(QuietProgress))
+                    .await
+                    .map_err(CommandError::Target)?;
+                // Over many targets a warning would not say which; the summary shows errors.
+                let warn = |w: String| {
+                    if fleet.is_single() {
+                        session.printer.warn(w)
+                    }
+                };
+                let report = collect(&p.cx, &p.steps, &warn).await;
+                let status = report.exit_status(args.detailed_exitcode);
+                Ok::<_, CommandError>((report, status))
+            }
+        })
+        .await?;
+    let summary = Summary::new(&fleet, "status", outcomes, false);
+    session.printer.result(&summary)?;
+    Ok(summary.exit_status())
 }
 
 /// Reads every step, then each component's state, drift and health, plus the log-delivery

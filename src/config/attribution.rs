@@ -284,18 +284,6 @@ fn check_queries(config: &Config, c: &mut Checker) {
             "{folder:?}: a folder name has 1-200 characters, without a leading or trailing '/'"
         ),
     );
-    for q in crate::queries::catalog(config) {
-        c.check(
-            q.text.len() <= crate::queries::MAX_QUERY_LENGTH,
-            key(&["pricing"]),
-            format!(
-                "the saved query {} prices requests with every [pricing] entry and would be {} characters, over Logs Insights' {}: remove entries or [queries]",
-                q.name,
-                q.text.len(),
-                crate::queries::MAX_QUERY_LENGTH
-            ),
-        );
-    }
 }
 
 fn check_profiles(config: &Config, c: &mut Checker) {

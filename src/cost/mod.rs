@@ -1,6 +1,12 @@
-//! Cost knowledge shared by the resources that filter cost (budgets now; anomaly detection and
-//! the billed report later) and by `report`: what counts as Bedrock spend.
+//! Everything about money, in one domain module that knows nothing of AWS calls, resources or
+//! reports: what counts as Bedrock spend ([`spend`]), what a billing line is ([`usage`]), what a
+//! token costs ([`prices`]), and the same prices as the expressions the dashboard
+//! ([`metric_math`]) and the saved queries ([`insights`]) embed. Budgets, anomaly detection,
+//! the dashboard, the saved queries and `report` all call it; it calls none of them.
 
 pub mod ce_expression;
+pub mod insights;
+pub mod metric_math;
+pub mod prices;
 pub mod spend;
 pub mod usage;

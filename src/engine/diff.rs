@@ -27,6 +27,15 @@ impl Action {
     }
 }
 
+/// A value for text output: strings bare, the rest as compact JSON.
+pub fn show_value(v: &Value) -> String {
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
 /// One setting that differs. `old` is `null` where the setting (or the resource) is absent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldChange {

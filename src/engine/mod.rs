@@ -6,6 +6,7 @@
 pub mod context;
 pub mod diff;
 pub mod executor;
+pub mod plan;
 pub mod recovery;
 pub mod resource;
 

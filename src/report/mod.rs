@@ -2,7 +2,7 @@
 //!
 //! [`build_report`] discovers every model that reported `AWS/Bedrock` metrics (`ListMetrics`),
 //! fetches their sums over the [`Window`] in as few `GetMetricData` calls as the API allows
-//! ([`metrics`]), prices the tokens ([`pricing`]), projects a 30-day month and, with
+//! ([`metrics`]), prices the tokens ([`crate::cost::prices`]), projects a 30-day month and, with
 //! `--by-principal`, breaks usage down by caller from the invocation logs ([`principals`]).
 //! The [`Report`] is one value rendered as JSON (`Serialize`), text (`Display`) or CSV
 //! ([`Report::to_csv`]).
@@ -17,7 +17,6 @@ pub mod daily;
 pub mod insights;
 pub mod logs;
 pub mod metrics;
-pub mod pricing;
 pub mod principals;
 pub mod profiles;
 pub(crate) mod render;
@@ -32,8 +31,11 @@ use serde::{Serialize, Serializer};
 use crate::aws::{AwsError, Clients};
 use crate::config::{Config, PriceConfig};
 
+use crate::cost::prices;
+pub use crate::cost::prices::{
+    PRICES_AS_OF, Price, PriceMatch, PriceSource, builtin_prices, lookup,
+};
 pub use metrics::ModelMetrics;
-pub use pricing::{PRICES_AS_OF, Price, PriceMatch, PriceSource, builtin_prices, lookup};
 pub use principals::PrincipalUsage;
 pub use window::{DEFAULT_HOURS, Window, WindowError};
 
@@ -620,7 +622,7 @@ impl Report {
                     totals.unpriced_invocations += m.invocations;
                     totals.unpriced_input_tokens += m.input_tokens;
                     totals.unpriced_output_tokens += m.output_tokens;
-                    let key = pricing::suggested_key(&m.model_id);
+                    let key = prices::suggested_key(&m.model_id);
                     notes.push(format!(
                         "no price for {}: add [pricing.\"{key}\"] with input_per_1k and \
                          output_per_1k (USD per 1,000 tokens) to the config",
@@ -652,11 +654,11 @@ impl Report {
                  the cost estimate"
             ));
         }
-        if !usages.is_empty() && region != pricing::PRICES_REGION {
+        if !usages.is_empty() && region != prices::PRICES_REGION {
             notes.push(format!(
                 "built-in prices are {} on-demand list prices; prices in {region} may differ \
                  (override them with [pricing] entries)",
-                pricing::PRICES_REGION
+                prices::PRICES_REGION
             ));
         }
 
@@ -670,7 +672,7 @@ impl Report {
             },
             region: region.to_string(),
             prices_as_of: PRICES_AS_OF.to_string(),
-            prices_region: pricing::PRICES_REGION.to_string(),
+            prices_region: prices::PRICES_REGION.to_string(),
             totals,
             models: usages,
             projection,
@@ -727,7 +729,7 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         .profile
         .as_ref()
         .map_or(m.model_id.as_str(), |p| p.model.as_str());
-    let price = pricing::lookup(priced_as, pricing_overrides);
+    let price = prices::lookup(priced_as, pricing_overrides);
     let avg_latency_ms = (m.latency_samples > 0.0 && m.latency_sum_ms.is_finite())
         .then(|| round_to(m.latency_sum_ms / m.latency_samples, 2));
     ModelUsage {

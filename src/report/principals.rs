@@ -18,29 +18,12 @@ use serde::Serialize;
 
 use crate::aws::AwsError;
 use crate::config::PriceConfig;
+use crate::cost::prices;
 
 use super::insights::{self, QueryEnd};
-use super::pricing;
 use super::window::Window;
 use super::{round_cost, to_count};
-use crate::queries::invocation_log_pattern;
-
-/// The Logs Insights query: invocations and tokens per principal and model, read from the raw
-/// record. The input count is the first `inputTokenCount` (the `input` object comes before
-/// `output`); the output count is the last `outputTokenCount` (a streamed response repeats the
-/// counts inside its final chunk's `amazon-bedrock-invocationMetrics`, before the record's own
-/// `output.outputTokenCount`). `counted` is how many records had an input count to read.
-pub const PRINCIPAL_QUERY: &str = concat!(
-    "parse @message ",
-    invocation_log_pattern!(principal),
-    "\n| parse @message ",
-    invocation_log_pattern!(model),
-    "\n| parse @message ",
-    invocation_log_pattern!(input_tokens),
-    "\n| parse @message ",
-    invocation_log_pattern!(output_tokens),
-    "\n| stats count(*) as invocations, sum(in_tokens) as input_tokens, sum(out_tokens) as output_tokens, count(in_tokens) as counted by principal, model\n| sort invocations desc\n| limit 10000"
-);
+use crate::queries::PRINCIPAL_QUERY;
 
 /// How long to wait for the query before stopping it.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(180);
@@ -194,7 +177,7 @@ pub fn price_rows(
     let mut priced: Vec<PrincipalUsage> = rows
         .into_iter()
         .map(|row| {
-            let price = pricing::lookup(&row.model_id, pricing);
+            let price = prices::lookup(&row.model_id, pricing);
             PrincipalUsage {
                 cost_usd: price
                     .as_ref()

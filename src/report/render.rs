@@ -6,6 +6,7 @@ use comfy_table::{CellAlignment, Table};
 
 use super::Report;
 use super::billing::Billing;
+use super::daily::DayUsage;
 use super::principals::PrincipalUsage;
 
 /// The CSV header: one row per model follows.
@@ -291,7 +292,7 @@ impl fmt::Display for Report {
                 writeln!(f, "By day: no usage in this window.")?;
             } else {
                 writeln!(f, "By day (UTC):")?;
-                write!(f, "{}", super::daily::bars(days, 40))?;
+                write!(f, "{}", bars(days, 40))?;
             }
         }
         if self.models.iter().any(|m| m.logs.is_some()) {
@@ -559,6 +560,41 @@ fn new_table(header: &[&str]) -> Table {
     table
 }
 
+/// The text bar chart: one bar per day, scaled to the costliest day (the bill where there is
+/// one, else the estimate), with cost and tokens.
+pub(super) fn bars(days: &[DayUsage], width: usize) -> String {
+    let cost = |d: &DayUsage| d.billed_cost_usd.or(d.estimated_cost_usd).unwrap_or(0.0);
+    let tokens = |d: &DayUsage| d.billed_tokens.unwrap_or(d.input_tokens + d.output_tokens);
+    let by_cost = days.iter().any(|d| cost(d) > 0.0);
+    let top = days
+        .iter()
+        .map(|d| if by_cost { cost(d) } else { tokens(d) as f64 })
+        .fold(0.0, f64::max);
+    let mut out = String::new();
+    for d in days {
+        let value = if by_cost { cost(d) } else { tokens(d) as f64 };
+        let length = if top > 0.0 {
+            ((value / top) * width as f64).round() as usize
+        } else {
+            0
+        };
+        let label = if d.billed_cost_usd.is_some() {
+            "billed"
+        } else {
+            "est."
+        };
+        out.push_str(&format!(
+            "{} {:<width$} {} {}, {} tokens\n",
+            d.date,
+            "█".repeat(length),
+            label,
+            usd(cost(d)),
+            count(tokens(d)),
+        ));
+    }
+    out
+}
+
 /// `1234567` → `1,234,567`.
 pub(crate) fn count(n: u64) -> String {
     let digits = n.to_string();
@@ -620,5 +656,64 @@ mod tests {
         assert_eq!(millis(None), "n/a");
         assert_eq!(hours(24.0), "24 h");
         assert_eq!(hours(1.5), "1.50 h");
+    }
+
+    use super::super::daily::add_billing;
+    use chrono::NaiveDate;
+
+    fn day(date: &str, estimate: Option<f64>, billed: Option<f64>, tokens: u64) -> DayUsage {
+        DayUsage {
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("date"),
+            invocations: 1,
+            input_tokens: tokens,
+            output_tokens: 0,
+            estimated_cost_usd: estimate,
+            billed_cost_usd: billed,
+            billed_tokens: billed.map(|_| tokens),
+        }
+    }
+
+    #[test]
+    fn bars_scale_to_the_costliest_day() {
+        let days = vec![
+            day("2026-11-01", Some(1.0), None, 1000),
+            day("2026-11-02", Some(2.0), None, 3000),
+            day("2026-11-03", Some(0.0), None, 0),
+        ];
+        let text = bars(&days, 10);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("2026-11-01 █████ "), "{text}");
+        assert!(
+            lines[1].starts_with("2026-11-02 ██████████ est. $2.00, 3,000 tokens"),
+            "{text}"
+        );
+        assert!(lines[2].contains("$0.00, 0 tokens"), "{text}");
+    }
+
+    #[test]
+    fn the_bill_is_preferred_and_adds_its_own_days() {
+        let mut days = vec![day("2026-11-02", Some(2.0), None, 3000)];
+        let billing = Billing {
+            days: vec![
+                super::super::billing::BilledDay {
+                    date: NaiveDate::parse_from_str("2026-11-01", "%Y-%m-%d").expect("date"),
+                    cost_usd: 4.0,
+                    tokens: 10,
+                },
+                super::super::billing::BilledDay {
+                    date: NaiveDate::parse_from_str("2026-11-02", "%Y-%m-%d").expect("date"),
+                    cost_usd: 2.2,
+                    tokens: 3100,
+                },
+            ],
+            ..Billing::default()
+        };
+        add_billing(&mut days, &billing);
+        assert_eq!(days.len(), 2);
+        assert_eq!(days[0].estimated_cost_usd, None);
+        assert_eq!(days[1].billed_cost_usd, Some(2.2));
+        let text = bars(&days, 10);
+        assert!(text.contains("billed $4.00"), "{text}");
     }
 }

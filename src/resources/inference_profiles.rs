@@ -179,8 +179,8 @@ impl InferenceProfiles {
                         .map(|k| {
                             format!(
                                 "{k} {} → {}",
-                                crate::commands::show_value(&observed[k]),
-                                crate::commands::show_value(&desired[k])
+                                crate::engine::diff::show_value(&observed[k]),
+                                crate::engine::diff::show_value(&desired[k])
                             )
                         })
                         .collect();

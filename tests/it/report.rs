@@ -18,7 +18,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use bedrock_monitor::aws::{Clients, emulator_clients};
 use bedrock_monitor::config::{Config, PriceConfig};
-use bedrock_monitor::report::{self, Report, ReportOptions, Window, pricing};
+use bedrock_monitor::cost::prices as pricing;
+use bedrock_monitor::report::{self, Report, ReportOptions, Window};
 
 use crate::support::{Moto, Proxy};
 

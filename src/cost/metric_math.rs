@@ -1,0 +1,247 @@
+//! Estimated cost as CloudWatch metric math: the dashboard's cost widgets price token-count
+//! metrics with the same table and the same longest-key rule as `report`.
+//!
+//! CloudWatch matches SEARCH terms by tokens (runs of letters and digits), not substrings, so a
+//! price-table key becomes a SEARCH term of its tokens joined by `-`, and a key's SEARCH
+//! excludes (`NOT`) the longer keys that contain it, so that each model falls in the group of
+//! its longest matching key (see [`cost_groups`]).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::config::Config;
+use crate::cost::prices::{Price, builtin_prices};
+
+/// CloudWatch's limit on the query inside one SEARCH expression.
+pub const MAX_SEARCH_QUERY_LEN: usize = 1024;
+
+/// Prices as a metric-math literal (Rust never prints floats in exponent notation).
+pub fn number(x: f64) -> String {
+    format!("{x}")
+}
+
+/// `input/1000*input_per_1k + output/1000*output_per_1k` for two metric-math terms (metric
+/// IDs or expressions) that count input and output tokens.
+pub fn priced_sum(input: &str, output: &str, price: &Price) -> String {
+    format!(
+        "{input}/1000*{} + {output}/1000*{}",
+        number(price.input_per_1k),
+        number(price.output_per_1k)
+    )
+}
+
+/// `SUM` over an array of time series, whatever the array holds. CloudWatch's `SUM` of a
+/// single time series is a scalar, which a graph does not accept as a result; adding the
+/// series times zero keeps the argument an array of at least two, so the sum stays a series.
+pub fn sum_of_series(ids: &[String]) -> String {
+    match ids {
+        [one] => format!("SUM([{one},{one}*0])"),
+        many => format!("SUM([{}])", many.join(",")),
+    }
+}
+
+/// The price table as SEARCH terms: built-in rows, then `[pricing]` entries (which replace a
+/// row with the same term), sorted by term.
+pub fn search_price_table(config: &Config) -> Vec<(String, Price)> {
+    let mut table: BTreeMap<String, Price> = BTreeMap::new();
+    for (key, price) in builtin_prices() {
+        table.insert(search_term(key), *price);
+    }
+    for (key, price) in &config.pricing {
+        table.insert(search_term(key), Price::from(price));
+    }
+    table.remove("");
+    table.into_iter().collect()
+}
+
+/// A key as a SEARCH partial-match term: lowercase tokens joined by `-`. Only letters, digits
+/// and `-` remain, so nothing in a key can end the quoted query or add an operator.
+pub fn search_term(key: &str) -> String {
+    let mut term = String::new();
+    for ch in key.trim().chars() {
+        if ch.is_ascii_alphanumeric() {
+            term.push(ch.to_ascii_lowercase());
+        } else if !term.is_empty() && !term.ends_with('-') {
+            term.push('-');
+        }
+    }
+    while term.ends_with('-') {
+        term.pop();
+    }
+    term
+}
+
+/// Price-table keys that share one SEARCH: every key in `keys` has `price`; models matching a
+/// longer key in `excluded` are left to that key's group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostGroup {
+    pub keys: Vec<String>,
+    pub price: Price,
+    pub excluded: Vec<String>,
+}
+
+impl CostGroup {
+    pub fn query(&self, metric: &str) -> String {
+        let keys: Vec<String> = self.keys.iter().map(|k| format!("ModelId={k}")).collect();
+        let mut query = format!("{{AWS/Bedrock,ModelId}} MetricName=\"{metric}\" ");
+        if keys.len() == 1 {
+            query.push_str(&keys[0]);
+        } else {
+            query.push_str(&format!("({})", keys.join(" OR ")));
+        }
+        for longer in &self.excluded {
+            query.push_str(&format!(" NOT ModelId={longer}"));
+        }
+        query
+    }
+
+    pub fn search(&self, metric: &str, period: i32) -> String {
+        format!("SEARCH('{}', 'Sum', {period})", self.query(metric))
+    }
+
+    /// Whether `model_id` (as a term) falls in this group: the SEARCH's meaning, as substrings.
+    pub fn matches(&self, model_id: &str) -> bool {
+        let id = search_term(model_id);
+        self.keys.iter().any(|k| id.contains(k.as_str()))
+            && !self.excluded.iter().any(|l| id.contains(l.as_str()))
+    }
+}
+
+/// Groups `table` (unique terms) by price so that each model falls in the group of its longest
+/// matching key. A group excludes the other keys that contain one of its keys; a key that
+/// itself contains such an excluded key (a chain short ⊂ middle ⊂ long where short and long
+/// share a price and middle does not) is moved to a group of its own, where only keys longer
+/// than it are excluded. Groups whose query would be too long are split.
+pub fn cost_groups(table: &[(String, Price)]) -> Vec<CostGroup> {
+    let contains = |long: &str, short: &str| long != short && long.contains(short);
+    let mut by_price: Vec<(Price, Vec<String>)> = Vec::new();
+    for (term, price) in table {
+        match by_price.iter_mut().find(|(p, _)| p == price) {
+            Some((_, keys)) => keys.push(term.clone()),
+            None => by_price.push((*price, vec![term.clone()])),
+        }
+    }
+    let mut queue: VecDeque<(Price, Vec<String>)> = by_price.into();
+    let mut groups = Vec::new();
+    while let Some((price, keys)) = queue.pop_front() {
+        let excluded: Vec<String> = table
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| !keys.contains(t) && keys.iter().any(|k| contains(t, k)))
+            .cloned()
+            .collect();
+        let (conflicted, rest): (Vec<String>, Vec<String>) = keys
+            .into_iter()
+            .partition(|k| excluded.iter().any(|l| contains(k, l)));
+        if !conflicted.is_empty() {
+            // A single key never conflicts (what it excludes is longer than it), so this ends.
+            queue.extend(conflicted.into_iter().map(|k| (price, vec![k])));
+            if !rest.is_empty() {
+                queue.push_back((price, rest));
+            }
+            continue;
+        }
+        let group = CostGroup {
+            keys: rest,
+            price,
+            excluded,
+        };
+        if group.keys.len() > 1 && group.query("OutputTokenCount").len() > MAX_SEARCH_QUERY_LEN {
+            let mut first = group.keys;
+            let second = first.split_off(first.len() / 2);
+            queue.push_back((price, first));
+            queue.push_back((price, second));
+            continue;
+        }
+        groups.push(group);
+    }
+    groups.sort_by(|a, b| a.keys.cmp(&b.keys));
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PriceConfig;
+    use crate::cost::prices::lookup;
+
+    #[test]
+    fn every_model_falls_in_exactly_the_group_report_prices_it_by() {
+        let mut config = Config::default();
+        config.pricing.insert(
+            "anthropic.claude".into(),
+            PriceConfig {
+                input_per_1k: 0.1,
+                output_per_1k: 0.2,
+            },
+        );
+        config.pricing.insert(
+            "Amazon.Nova-Pro".into(),
+            PriceConfig {
+                input_per_1k: 0.0009,
+                output_per_1k: 0.0036,
+            },
+        );
+        let groups = cost_groups(&search_price_table(&config));
+        let ids = [
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+            "anthropic.claude-3-5-sonnet-20241022-v2:0",
+            "anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "anthropic.claude-sonnet-4-20250514-v1:0",
+            "anthropic.claude-opus-4-1-20250805-v1:0",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "global.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "eu.anthropic.claude-opus-4-5-20251101-v1:0",
+            "anthropic.claude-v2:1",
+            "meta.llama3-8b-instruct-v1:0",
+            "meta.llama3-1-70b-instruct-v1:0",
+            "us.meta.llama3-2-11b-instruct-v1:0",
+            "meta.llama4-maverick-17b-instruct-v1:0",
+            "amazon.nova-pro-v1:0",
+            "amazon.nova-premier-v1:0",
+            "amazon.nova-micro-v1:0",
+        ];
+        for id in ids {
+            let expected = lookup(id, &config.pricing).expect(id).price;
+            let matching: Vec<&CostGroup> = groups.iter().filter(|g| g.matches(id)).collect();
+            assert_eq!(matching.len(), 1, "{id}: {matching:#?}");
+            assert_eq!(matching[0].price, expected, "{id}");
+        }
+        for id in ["cohere.command-r-v1:0", "amazon.nova-2-lite-v1:0"] {
+            assert!(lookup(id, &config.pricing).is_none());
+            assert!(!groups.iter().any(|g| g.matches(id)), "{id}");
+        }
+    }
+
+    #[test]
+    fn chains_with_alternating_prices_are_split() {
+        let p1 = Price::per_1k(1.0, 1.0);
+        let p2 = Price::per_1k(2.0, 2.0);
+        let table = vec![
+            ("a".to_string(), p1),
+            ("a-b".to_string(), p2),
+            ("a-b-c".to_string(), p1),
+        ];
+        let groups = cost_groups(&table);
+        for (id, price) in [("x-a-y", p1), ("x-a-b-y", p2), ("a-b-c-d", p1)] {
+            let matching: Vec<&CostGroup> = groups.iter().filter(|g| g.matches(id)).collect();
+            assert_eq!(matching.len(), 1, "{id}: {groups:#?}");
+            assert_eq!(matching[0].price, price, "{id}");
+        }
+    }
+
+    #[test]
+    fn search_terms_keep_only_tokens() {
+        assert_eq!(
+            search_term("anthropic.claude-3-haiku"),
+            "anthropic-claude-3-haiku"
+        );
+        assert_eq!(search_term(" Evil') OR (x "), "evil-or-x");
+        assert_eq!(search_term("..."), "");
+        assert_eq!(
+            search_term("cohere.command-r-v1:0"),
+            "cohere-command-r-v1-0"
+        );
+    }
+}
