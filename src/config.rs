@@ -725,7 +725,12 @@ pub fn parse_with(
         }
     };
     let region = region.or(config.stack.region.as_deref());
-    let mut violations = rules::check(&config, region);
+    let mut checker = rules::Checker::new();
+    rules::check(&config, region, &mut checker);
+    attribution::check(&config, &mut checker);
+    actions::check(&config, &mut checker);
+    targets::check(&config, &mut checker);
+    let mut violations = checker.into_violations();
     violations.extend(more_rules(&config));
     if violations.is_empty() {
         return Ok(config);

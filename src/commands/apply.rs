@@ -7,18 +7,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::cli::{ApplyArgs, OnError};
-use crate::commands::{CommandError, ExitStatus, Session};
+use crate::commands::{CommandError, ExitStatus, ReadThenWrite, Session, WriteRun};
 use crate::engine::plan::{self, PlanReport};
-use crate::engine::recovery::NonInteractive;
-use crate::engine::{
-    ComponentId, Interrupt, Operation, Outcome, Progress, QuietProgress, Recovery, Step,
-    StepReport, execute,
-};
-use crate::targets::{Fleet, Needs, Prepared, Summary, Target, TargetOutcome};
-use crate::ui::interrupt::watch_ctrl_c;
-use crate::ui::is_interactive;
-use crate::ui::progress::{Mode, UiProgress};
-use crate::ui::prompt::{InteractiveRecovery, Prompter};
+use crate::engine::{ComponentId, Operation, Outcome, Step, StepReport, execute};
+use crate::targets::{Needs, Prepared, Target};
 
 #[derive(Debug, Serialize)]
 pub struct ApplyReport {
@@ -133,165 +125,35 @@ struct Planned {
     skip_logging: bool,
 }
 
-/// What one `apply` run needs for every target.
-struct Run<'a> {
-    session: &'a Session,
+/// `apply` for one target: plan it, then converge it.
+struct Apply<'a> {
     args: &'a ApplyArgs,
-    fleet: &'a Fleet,
-    prompter: Prompter,
-    progress: Arc<dyn Progress>,
-    recovery: Arc<dyn Recovery>,
-    interrupt: Interrupt,
 }
 
 pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
-    let interactive = is_interactive(session.globals.non_interactive);
-    // Spinners for one target; over many, each target's result says what happened.
-    let spinners = fleet
-        .is_single()
-        .then(|| Arc::new(UiProgress::new(Mode::detect(session.printer.quiet))));
-    let progress: Arc<dyn Progress> = match &spinners {
-        Some(p) => p.clone(),
-        None => Arc::new(QuietProgress),
+    let retries = match args.on_error {
+        OnError::Fail => 0,
+        OnError::Retry(n) => n,
     };
-    // A failed step is a question only when one target runs on a terminal: questions from
-    // targets running side by side could not say which target they are about.
-    let recovery: Arc<dyn Recovery> = match &spinners {
-        Some(p) if interactive => Arc::new(InteractiveRecovery {
-            progress: p.clone() as Arc<dyn Progress>,
-        }),
-        _ => Arc::new(NonInteractive::new(match args.on_error {
-            OnError::Fail => 0,
-            OnError::Retry(n) => n,
-        })),
-    };
-    let run = Run {
-        session,
-        args,
-        fleet: &fleet,
-        prompter: Prompter { interactive },
-        progress,
-        recovery,
-        interrupt: Interrupt::default(),
-    };
-    let outcomes = if args.yes {
-        run.plan_and_converge_each().await?
-    } else {
-        match run.plan_all_ask_once_converge().await? {
-            Some(outcomes) => outcomes,
-            None => {
-                session.printer.note("Nothing applied.");
-                return Ok(ExitStatus::Success);
-            }
-        }
-    };
-    let summary = Summary::new(&fleet, "apply", outcomes, run.interrupt.is_set());
-    session.printer.result(&summary)?;
-    Ok(summary.exit_status())
+    session
+        .read_then_write(&fleet, &Apply { args }, args.yes, retries)
+        .await
 }
 
-impl Run<'_> {
-    /// `--yes`: nothing to ask, so each target plans and converges in one go, and only the
-    /// targets in flight are held.
-    async fn plan_and_converge_each(
-        &self,
-    ) -> Result<Vec<TargetOutcome<(ApplyReport, ExitStatus)>>, CommandError> {
-        let watcher = watch_ctrl_c(self.interrupt.clone());
-        let outcomes = self
-            .fleet
-            .run(self.fleet.targets(), &self.interrupt, |target| async move {
-                let result = async {
-                    let mut planned = self.plan(&target).await?;
-                    self.show_plan(&target, &planned.report);
-                    // Questions only with one target: see `recovery` in `run`.
-                    if self.fleet.is_single() {
-                        self.decide_logging(std::slice::from_mut(&mut planned))?;
-                    }
-                    Ok(self.converge(&target, &planned).await)
-                }
-                .await;
-                // A target that could not be planned releases its account's other regions too.
-                self.fleet.converged(&target);
-                result
-            })
-            .await;
-        watcher.abort();
-        outcomes
-    }
-
-    /// Plans every target, shows the changes, asks once, then converges every target that
-    /// was planned. `None` when the user said no.
-    async fn plan_all_ask_once_converge(
-        &self,
-    ) -> Result<Option<Vec<TargetOutcome<(ApplyReport, ExitStatus)>>>, CommandError> {
-        let planned = self
-            .fleet
-            .run(self.fleet.targets(), &self.interrupt, |target| async move {
-                self.plan(&target).await
-            })
-            .await?;
-        let mut outcomes = Vec::new();
-        let mut ready: Vec<(Target, Planned)> = Vec::new();
-        for o in planned {
-            match o.result {
-                Ok(p) => ready.push((o.target, p)),
-                Err(e) => outcomes.push(TargetOutcome {
-                    target: o.target,
-                    result: Err(e),
-                }),
-            }
-        }
-        for (target, p) in &ready {
-            self.show_plan(target, &p.report);
-        }
-        if ready.iter().any(|(_, p)| p.report.has_changes()) {
-            let question = if self.fleet.is_single() {
-                "Apply these changes?"
-            } else {
-                "Apply these changes to every target above?"
-            };
-            if !self.prompter.confirm(question, "--yes")? {
-                return Ok(None);
-            }
-        }
-        let mut planned: Vec<Planned> = Vec::new();
-        let mut targets = Vec::new();
-        for (target, p) in ready {
-            targets.push(target);
-            planned.push(p);
-        }
-        self.decide_logging(&mut planned)?;
-        let by_label: std::collections::BTreeMap<String, Planned> =
-            targets.iter().map(Target::label).zip(planned).collect();
-        let watcher = watch_ctrl_c(self.interrupt.clone());
-        let converged = self
-            .fleet
-            .run(&targets, &self.interrupt, |target| {
-                let planned = by_label.get(&target.label());
-                async move {
-                    match planned {
-                        Some(p) => Ok(self.converge(&target, p).await),
-                        None => Err(CommandError::Target(format!(
-                            "{} was not planned",
-                            target.label()
-                        ))),
-                    }
-                }
-            })
-            .await;
-        watcher.abort();
-        outcomes.extend(converged?);
-        outcomes.sort_by(|a, b| a.target.cmp(&b.target));
-        Ok(Some(outcomes))
-    }
+#[async_trait::async_trait]
+impl ReadThenWrite for Apply<'_> {
+    type Read = Planned;
+    type Written = ApplyReport;
+    const COMMAND: &'static str = "apply";
+    const DECLINED: &'static str = "Nothing applied.";
 
     /// Reads `target` and diffs it against the config.
-    async fn plan(&self, target: &Target) -> Result<Planned, CommandError> {
-        let p = self
+    async fn read(&self, run: &WriteRun<'_>, target: &Target) -> Result<Planned, CommandError> {
+        let p = run
             .fleet
-            .prepare_to_converge(target, self.progress.clone())
+            .prepare_to_converge(target, run.progress.clone())
             .await
             .map_err(CommandError::Target)?;
         p.cx.set_adopt_logging(self.args.adopt_logging);
@@ -303,27 +165,50 @@ impl Run<'_> {
         })
     }
 
+    fn changes(&self, planned: &Planned) -> usize {
+        planned
+            .report
+            .resources
+            .iter()
+            .filter(|r| r.action != "unchanged")
+            .count()
+    }
+
     /// The plan goes to stderr (stdout keeps the one result), also with --output json: CI
     /// logs show what is about to change.
-    fn show_plan(&self, target: &Target, report: &PlanReport) {
-        if !report.has_changes() || self.session.printer.quiet {
+    fn show(&self, run: &WriteRun<'_>, target: &Target, planned: &Planned) {
+        let report = &planned.report;
+        if !report.has_changes() || run.quiet {
             return;
         }
-        match self.fleet.heading(target) {
+        match run.fleet.heading(target) {
             Some(heading) => eprintln!("== {heading} ==\n{report}"),
             None => eprint!("{report}"),
         }
     }
 
+    fn question(&self, run: &WriteRun<'_>, _total: usize) -> String {
+        if run.fleet.is_single() {
+            "Apply these changes?".into()
+        } else {
+            "Apply these changes to every target above?".into()
+        }
+    }
+
     /// An existing logging configuration of someone else's is replaced only when asked: with
     /// `--adopt-logging`, or when the user says so on a terminal (one question for every
-    /// target that has one). Without a terminal the logging step itself refuses, naming the
-    /// flag.
-    fn decide_logging(&self, planned: &mut [Planned]) -> Result<(), CommandError> {
-        if self.args.adopt_logging || !self.prompter.interactive {
-            return Ok(());
+    /// target that has one; a no keeps it and skips the logging step). Without a terminal the
+    /// logging step itself refuses, naming the flag.
+    async fn confirm_more(
+        &self,
+        run: &WriteRun<'_>,
+        planned: &mut [&mut Planned],
+        _answered: bool,
+    ) -> Result<bool, CommandError> {
+        if self.args.adopt_logging || !run.prompter.interactive {
+            return Ok(true);
         }
-        let mut foreign: Vec<&mut Planned> = planned
+        let mut foreign: Vec<&mut &mut Planned> = planned
             .iter_mut()
             .filter(|p| {
                 p.report.resources.iter().any(|r| {
@@ -333,15 +218,15 @@ impl Run<'_> {
             })
             .collect();
         if foreign.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
         let question = match foreign.len() {
-            1 if self.fleet.is_single() => {
+            1 if run.fleet.is_single() => {
                 "Replace the existing invocation logging configuration?".to_string()
             }
             n => format!("Replace the existing invocation logging configuration in {n} targets?"),
         };
-        let adopt = self.prompter.confirm(&question, "--adopt-logging")?;
+        let adopt = run.prompter.confirm(&question, "--adopt-logging")?;
         for p in foreign.iter_mut() {
             if adopt {
                 p.p.cx.set_adopt_logging(true);
@@ -349,16 +234,20 @@ impl Run<'_> {
                 p.skip_logging = true;
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Converges one planned target: nothing to do when the plan has no changes (its notes
     /// still matter: emails awaiting confirmation, values this endpoint could not compare).
-    async fn converge(&self, target: &Target, planned: &Planned) -> (ApplyReport, ExitStatus) {
+    async fn write(
+        &self,
+        run: &WriteRun<'_>,
+        _target: &Target,
+        planned: Planned,
+    ) -> (ApplyReport, ExitStatus) {
         let cx = &planned.p.cx;
         let steps = &planned.p.steps;
         if !planned.report.has_changes() {
-            self.fleet.converged(target);
             let notes = planned
                 .report
                 .resources
@@ -414,11 +303,10 @@ impl Run<'_> {
             cx.clone(),
             run_steps,
             Operation::Apply,
-            self.recovery.clone(),
-            self.interrupt.clone(),
+            run.recovery.clone(),
+            run.interrupt.clone(),
         )
         .await;
-        self.fleet.converged(target);
         reports.extend(kept);
         reports.sort_by_key(|r| steps.iter().position(|s| s.id() == r.id));
         for r in &mut reports {
@@ -430,7 +318,7 @@ impl Run<'_> {
             region: cx.region.clone(),
             notes: cx.take_notices(),
             resources: reports,
-            interrupted: self.interrupt.is_set(),
+            interrupted: run.interrupt.is_set(),
         };
         let status = if report.interrupted {
             ExitStatus::Interrupted

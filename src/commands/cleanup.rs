@@ -8,18 +8,10 @@ use serde::Serialize;
 
 use crate::aws::AwsError;
 use crate::cli::CleanupArgs;
-use crate::commands::{CommandError, ExitStatus, Session};
-use crate::engine::recovery::NonInteractive;
-use crate::engine::{
-    ComponentId, Context, Interrupt, Operation, Ownership, Progress, QuietProgress, Recovery, Step,
-    execute,
-};
+use crate::commands::{CommandError, ExitStatus, ReadThenWrite, Session, WriteRun};
+use crate::engine::{ComponentId, Context, Operation, Ownership, Step, execute};
 use crate::resources::bucket::Bucket;
-use crate::targets::{Fleet, Needs, Prepared, Summary, Target, TargetOutcome};
-use crate::ui::interrupt::watch_ctrl_c;
-use crate::ui::is_interactive;
-use crate::ui::progress::{Mode, UiProgress};
-use crate::ui::prompt::{InteractiveRecovery, Prompter};
+use crate::targets::{Needs, Prepared, Target};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CleanupEntry {
@@ -179,146 +171,30 @@ struct Classified {
     doomed: Vec<Arc<dyn Step>>,
 }
 
-/// What one `cleanup` run needs for every target.
-struct Run<'a> {
-    session: &'a Session,
+/// `cleanup` for one target: find what is the stack's, then delete it.
+struct Cleanup<'a> {
     args: &'a CleanupArgs,
-    fleet: &'a Fleet,
-    prompter: Prompter,
-    progress: Arc<dyn Progress>,
-    recovery: Arc<dyn Recovery>,
-    interrupt: Interrupt,
 }
 
 pub async fn run(session: &Session, args: &CleanupArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
-    let interactive = is_interactive(session.globals.non_interactive);
-    // Spinners and questions about failed steps for one target only (see `apply`).
-    let spinners = fleet
-        .is_single()
-        .then(|| Arc::new(UiProgress::new(Mode::detect(session.printer.quiet))));
-    let progress: Arc<dyn Progress> = match &spinners {
-        Some(p) => p.clone(),
-        None => Arc::new(QuietProgress),
-    };
-    let recovery: Arc<dyn Recovery> = match &spinners {
-        Some(p) if interactive => Arc::new(InteractiveRecovery {
-            progress: p.clone() as Arc<dyn Progress>,
-        }),
-        _ => Arc::new(NonInteractive::new(0)),
-    };
-    let run = Run {
-        session,
-        args,
-        fleet: &fleet,
-        prompter: Prompter { interactive },
-        progress,
-        recovery,
-        interrupt: Interrupt::default(),
-    };
-    let outcomes = if args.yes {
-        run.classify_and_delete_each().await?
-    } else {
-        match run.classify_all_ask_once_delete().await? {
-            Some(outcomes) => outcomes,
-            None => {
-                session.printer.note("Nothing deleted.");
-                return Ok(ExitStatus::Success);
-            }
-        }
-    };
-    let summary = Summary::new(&fleet, "cleanup", outcomes, run.interrupt.is_set());
-    session.printer.result(&summary)?;
-    Ok(summary.exit_status())
+    session
+        .read_then_write(&fleet, &Cleanup { args }, args.yes, 0)
+        .await
 }
 
-impl Run<'_> {
-    /// `--yes`: each target finds and deletes in one go.
-    async fn classify_and_delete_each(
-        &self,
-    ) -> Result<Vec<TargetOutcome<(CleanupReport, ExitStatus)>>, CommandError> {
-        let watcher = watch_ctrl_c(self.interrupt.clone());
-        let outcomes = self
-            .fleet
-            .run(self.fleet.targets(), &self.interrupt, |target| async move {
-                let classified = self.classify(&target).await?;
-                self.show_doomed(&target, &classified);
-                Ok::<_, CommandError>(self.delete(&classified).await)
-            })
-            .await;
-        watcher.abort();
-        outcomes
-    }
+#[async_trait::async_trait]
+impl ReadThenWrite for Cleanup<'_> {
+    type Read = Classified;
+    type Written = CleanupReport;
+    const COMMAND: &'static str = "cleanup";
+    const DECLINED: &'static str = "Nothing deleted.";
 
-    /// Finds what each target would delete, shows it, asks once (and once more before buckets
-    /// with their log archives go), then deletes it everywhere. `None` when the user said no.
-    async fn classify_all_ask_once_delete(
-        &self,
-    ) -> Result<Option<Vec<TargetOutcome<(CleanupReport, ExitStatus)>>>, CommandError> {
-        let classified = self
+    async fn read(&self, run: &WriteRun<'_>, target: &Target) -> Result<Classified, CommandError> {
+        let p = run
             .fleet
-            .run(self.fleet.targets(), &self.interrupt, |target| async move {
-                self.classify(&target).await
-            })
-            .await?;
-        let mut outcomes = Vec::new();
-        let mut ready: Vec<(Target, Classified)> = Vec::new();
-        for o in classified {
-            match o.result {
-                Ok(c) => ready.push((o.target, c)),
-                Err(e) => outcomes.push(TargetOutcome {
-                    target: o.target,
-                    result: Err(e),
-                }),
-            }
-        }
-        for (target, c) in &ready {
-            self.show_doomed(target, c);
-        }
-        let total: usize = ready.iter().map(|(_, c)| c.doomed.len()).sum();
-        if total > 0 {
-            let question = if self.fleet.is_single() {
-                format!("Delete these {total} components?")
-            } else {
-                format!("Delete these {total} components across targets?")
-            };
-            if !self.prompter.confirm(&question, "--yes")? {
-                return Ok(None);
-            }
-            if !self.confirm_buckets(&ready).await? {
-                return Ok(None);
-            }
-        }
-        let (targets, classified): (Vec<Target>, Vec<Classified>) = ready.into_iter().unzip();
-        let by_label: std::collections::BTreeMap<String, Classified> =
-            targets.iter().map(Target::label).zip(classified).collect();
-        let watcher = watch_ctrl_c(self.interrupt.clone());
-        let deleted = self
-            .fleet
-            .run(&targets, &self.interrupt, |target| {
-                let classified = by_label.get(&target.label());
-                async move {
-                    match classified {
-                        Some(c) => Ok(self.delete(c).await),
-                        None => Err(CommandError::Target(format!(
-                            "{} was not read",
-                            target.label()
-                        ))),
-                    }
-                }
-            })
-            .await;
-        watcher.abort();
-        outcomes.extend(deleted?);
-        outcomes.sort_by(|a, b| a.target.cmp(&b.target));
-        Ok(Some(outcomes))
-    }
-
-    async fn classify(&self, target: &Target) -> Result<Classified, CommandError> {
-        let p = self
-            .fleet
-            .prepare(target, self.progress.clone())
+            .prepare(target, run.progress.clone())
             .await
             .map_err(CommandError::Target)?;
         p.cx.purge_data
@@ -328,12 +204,16 @@ impl Run<'_> {
         Ok(Classified { p, entries, doomed })
     }
 
+    fn changes(&self, c: &Classified) -> usize {
+        c.doomed.len()
+    }
+
     /// What will go and what stays, on stderr.
-    fn show_doomed(&self, target: &Target, c: &Classified) {
-        if c.doomed.is_empty() || self.session.printer.quiet {
+    fn show(&self, run: &WriteRun<'_>, target: &Target, c: &Classified) {
+        if c.doomed.is_empty() || run.quiet {
             return;
         }
-        let heading = self.fleet.heading(target);
+        let heading = run.fleet.heading(target);
         if heading.is_none() {
             eprintln!("Cleanup will delete:");
         }
@@ -357,11 +237,27 @@ impl Run<'_> {
         }
     }
 
+    fn question(&self, run: &WriteRun<'_>, total: usize) -> String {
+        if run.fleet.is_single() {
+            format!("Delete these {total} components?")
+        } else {
+            format!("Delete these {total} components across targets?")
+        }
+    }
+
     /// Buckets hold the log archive: their deletion is a question of its own, naming how many
-    /// object versions go with them.
-    async fn confirm_buckets(&self, ready: &[(Target, Classified)]) -> Result<bool, CommandError> {
+    /// object versions go with them (`--yes` answers it too).
+    async fn confirm_more(
+        &self,
+        run: &WriteRun<'_>,
+        classified: &mut [&mut Classified],
+        answered: bool,
+    ) -> Result<bool, CommandError> {
+        if answered {
+            return Ok(true);
+        }
         let mut doomed_buckets = Vec::new();
-        for (_, c) in ready {
+        for c in classified.iter() {
             if c.doomed.iter().any(|s| s.id() == ComponentId::Bucket) {
                 let versions = Bucket::count_versions(&c.p.cx).await?;
                 doomed_buckets.push((c.p.cx.bucket_name(), versions));
@@ -385,20 +281,25 @@ impl Run<'_> {
                     .join(", ")
             ),
         };
-        Ok(self.prompter.confirm(&question, "--yes")?)
+        Ok(run.prompter.confirm(&question, "--yes")?)
     }
 
     /// Deletes what [`Classified`] says is the stack's, and reports every component.
-    async fn delete(&self, c: &Classified) -> (CleanupReport, ExitStatus) {
+    async fn write(
+        &self,
+        run: &WriteRun<'_>,
+        _target: &Target,
+        c: Classified,
+    ) -> (CleanupReport, ExitStatus) {
         let p = &c.p;
-        let mut entries = c.entries.clone();
+        let mut entries = c.entries;
         if !c.doomed.is_empty() {
             let outcomes = execute(
                 p.cx.clone(),
-                c.doomed.clone(),
+                c.doomed,
                 Operation::Delete,
-                self.recovery.clone(),
-                self.interrupt.clone(),
+                run.recovery.clone(),
+                run.interrupt.clone(),
             )
             .await;
             for o in outcomes {
@@ -417,7 +318,7 @@ impl Run<'_> {
             account: p.cx.account.id.clone(),
             region: p.cx.region.clone(),
             resources: entries,
-            interrupted: self.interrupt.is_set(),
+            interrupted: run.interrupt.is_set(),
             notes: p.cx.take_notices(),
         };
         let status = if report.interrupted {

@@ -18,11 +18,14 @@ use std::sync::Arc;
 use crate::aws::{AwsError, Clients, ConnectOptions};
 use crate::cli::GlobalArgs;
 use crate::config::{self, ConfigError, LoadedConfig};
-use crate::engine::{Context, Progress};
+use crate::engine::{Context, Interrupt, Progress, QuietProgress, Recovery};
 pub use crate::exit::ExitStatus;
-use crate::targets::{Fleet, FleetError, FleetOptions, Needs};
+use crate::targets::{
+    Fleet, FleetError, FleetOptions, Needs, Prepared, Summary, Target, TargetOutcome,
+};
 use crate::ui::Printer;
-use crate::ui::prompt::PromptError;
+use crate::ui::interrupt::watch_ctrl_c;
+use crate::ui::prompt::{PromptError, Prompter, progress_and_recovery};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -155,6 +158,37 @@ impl Session {
         Ok(Fleet::open(&self.fleet_options(), &loaded.config, needs).await?)
     }
 
+    /// Runs `read` on every target of `fleet` (nothing is written, so no progress is shown),
+    /// prints each target's result (one target's as it is, many as a summary) and ends as the
+    /// worst target did.
+    pub async fn read_each_target<T, F, Fut>(
+        &self,
+        fleet: &Fleet,
+        command: &'static str,
+        read: F,
+    ) -> Result<ExitStatus, CommandError>
+    where
+        T: serde::Serialize + std::fmt::Display,
+        F: Fn(Prepared) -> Fut + Sync,
+        Fut: std::future::Future<Output = (T, ExitStatus)>,
+    {
+        let outcomes = fleet
+            .run(fleet.targets(), &Interrupt::default(), |target| {
+                let read = &read;
+                async move {
+                    let prepared = fleet
+                        .prepare(&target, Arc::new(QuietProgress))
+                        .await
+                        .map_err(CommandError::Target)?;
+                    Ok::<_, CommandError>(read(prepared).await)
+                }
+            })
+            .await?;
+        let summary = Summary::new(fleet, command, outcomes, false);
+        self.printer.result(&summary)?;
+        Ok(summary.exit_status())
+    }
+
     /// AWS clients only (no call made yet).
     pub async fn clients(&self, loaded: &LoadedConfig) -> Result<Clients, CommandError> {
         Ok(Clients::connect(
@@ -174,6 +208,172 @@ impl Session {
     ) -> Result<Arc<Context>, CommandError> {
         let fleet = Fleet::caller(&self.fleet_options(), &loaded.config, Needs::Identity).await?;
         Ok(fleet.caller_context(progress).await?)
+    }
+}
+
+/// What a command that writes (`apply`, `cleanup`) has for its targets: where progress goes,
+/// what to do about a failed step, the question-asker, and Ctrl-C.
+pub struct WriteRun<'a> {
+    pub fleet: &'a Fleet,
+    pub progress: Arc<dyn Progress>,
+    pub recovery: Arc<dyn Recovery>,
+    pub prompter: Prompter,
+    pub interrupt: Interrupt,
+    /// `-q`: nothing on stderr but errors.
+    pub quiet: bool,
+}
+
+/// A command that reads each target, shows what it would change, and changes it once the user
+/// agrees. What it does to one target is the command's; the flow over targets is
+/// [`Session::read_then_write`], written once.
+#[async_trait::async_trait]
+pub trait ReadThenWrite: Sync {
+    /// What reading a target gives: what writing it would do, with its context.
+    type Read: Send + Sync;
+    /// One target's result.
+    type Written: serde::Serialize + std::fmt::Display + Send;
+    /// The command's name in the summary over targets.
+    const COMMAND: &'static str;
+    /// What the user is told when they answer no.
+    const DECLINED: &'static str;
+
+    async fn read(&self, run: &WriteRun<'_>, target: &Target) -> Result<Self::Read, CommandError>;
+
+    /// How many changes writing would make (none: nothing to ask).
+    fn changes(&self, read: &Self::Read) -> usize;
+
+    /// Shows on stderr what writing `target` would do.
+    fn show(&self, run: &WriteRun<'_>, target: &Target, read: &Self::Read);
+
+    /// The question before any write, for `total` changes.
+    fn question(&self, run: &WriteRun<'_>, total: usize) -> String;
+
+    /// Questions after the first yes, asked once for every target they concern; `answered`
+    /// when `--yes` answered the first. `false` stops the run before any write.
+    async fn confirm_more(
+        &self,
+        run: &WriteRun<'_>,
+        reads: &mut [&mut Self::Read],
+        answered: bool,
+    ) -> Result<bool, CommandError>;
+
+    async fn write(
+        &self,
+        run: &WriteRun<'_>,
+        target: &Target,
+        read: Self::Read,
+    ) -> (Self::Written, ExitStatus);
+}
+
+type Outcomes<T> = Vec<TargetOutcome<(T, ExitStatus)>>;
+
+impl Session {
+    /// Runs `command` over `fleet`. With `yes` nothing is asked, so each target reads and
+    /// writes in one go and only the targets in flight are held. Otherwise every target is
+    /// read and shown, one question covers them all, then each is written. Failed steps are
+    /// retried `retries` times where nobody is asked about them.
+    pub async fn read_then_write<C: ReadThenWrite>(
+        &self,
+        fleet: &Fleet,
+        command: &C,
+        yes: bool,
+        retries: u32,
+    ) -> Result<ExitStatus, CommandError> {
+        let interactive = crate::ui::is_interactive(self.globals.non_interactive);
+        let (progress, recovery) =
+            progress_and_recovery(fleet.is_single(), self.printer.quiet, interactive, retries);
+        let run = WriteRun {
+            fleet,
+            progress,
+            recovery,
+            prompter: Prompter { interactive },
+            interrupt: Interrupt::default(),
+            quiet: self.printer.quiet,
+        };
+        let outcomes = if yes {
+            Self::read_and_write_each(&run, command).await?
+        } else {
+            match Self::read_all_ask_once_write(&run, command).await? {
+                Some(outcomes) => outcomes,
+                None => {
+                    self.printer.note(C::DECLINED);
+                    return Ok(ExitStatus::Success);
+                }
+            }
+        };
+        let summary = Summary::new(fleet, C::COMMAND, outcomes, run.interrupt.is_set());
+        self.printer.result(&summary)?;
+        Ok(summary.exit_status())
+    }
+
+    async fn read_and_write_each<C: ReadThenWrite>(
+        run: &WriteRun<'_>,
+        command: &C,
+    ) -> Result<Outcomes<C::Written>, CommandError> {
+        let fleet = run.fleet;
+        let watcher = watch_ctrl_c(run.interrupt.clone());
+        let outcomes = fleet
+            .run(fleet.targets(), &run.interrupt, |target| async move {
+                let result = async {
+                    let mut read = command.read(run, &target).await?;
+                    command.show(run, &target, &read);
+                    // Questions come from one target only: targets side by side could not
+                    // say which one they are about.
+                    if fleet.is_single()
+                        && !command.confirm_more(run, &mut [&mut read], true).await?
+                    {
+                        return Err(CommandError::Usage(C::DECLINED.into()));
+                    }
+                    Ok(command.write(run, &target, read).await)
+                }
+                .await;
+                // Done or failed, the account's other regions stop waiting for it.
+                fleet.converged(&target);
+                result
+            })
+            .await;
+        watcher.abort();
+        outcomes
+    }
+
+    async fn read_all_ask_once_write<C: ReadThenWrite>(
+        run: &WriteRun<'_>,
+        command: &C,
+    ) -> Result<Option<Outcomes<C::Written>>, CommandError> {
+        let fleet = run.fleet;
+        let (mut ready, failed) = fleet
+            .run_first_pass(fleet.targets(), &run.interrupt, |target| async move {
+                command.read(run, &target).await
+            })
+            .await?;
+        for o in &failed {
+            fleet.converged(&o.target);
+        }
+        for (target, read) in &ready {
+            command.show(run, target, read);
+        }
+        let total: usize = ready.iter().map(|(_, read)| command.changes(read)).sum();
+        if total > 0
+            && !run
+                .prompter
+                .confirm(&command.question(run, total), "--yes")?
+        {
+            return Ok(None);
+        }
+        let mut reads: Vec<&mut C::Read> = ready.iter_mut().map(|(_, read)| read).collect();
+        if !command.confirm_more(run, &mut reads, false).await? {
+            return Ok(None);
+        }
+        let watcher = watch_ctrl_c(run.interrupt.clone());
+        let outcomes = fleet
+            .run_second_pass(ready, failed, &run.interrupt, |target, read| async move {
+                let written = command.write(run, &target, read).await;
+                fleet.converged(&target);
+                Ok::<_, CommandError>(written)
+            })
+            .await;
+        watcher.abort();
+        Ok(Some(outcomes?))
     }
 }
 

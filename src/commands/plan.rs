@@ -1,13 +1,10 @@
 //! `plan`: read the account and show, per component, create / update (which fields) /
 //! unchanged. Read-only.
 
-use std::sync::Arc;
-
 use crate::cli::PlanArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::plan::{self, PlanReport};
-use crate::engine::{Interrupt, QuietProgress};
-use crate::targets::{Needs, Summary};
+use crate::targets::Needs;
 
 /// 1 when a component could not be read; with `--detailed-exitcode`, 2 for changes.
 pub fn exit_status(report: &PlanReport, detailed: bool) -> ExitStatus {
@@ -23,21 +20,11 @@ pub fn exit_status(report: &PlanReport, detailed: bool) -> ExitStatus {
 pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
-    let outcomes = fleet
-        .run(fleet.targets(), &Interrupt::default(), |target| {
-            let fleet = &fleet;
-            async move {
-                let p = fleet
-                    .prepare(&target, Arc::new(QuietProgress))
-                    .await
-                    .map_err(CommandError::Target)?;
-                let report = plan::compute(&p.cx, &p.steps).await;
-                let status = exit_status(&report, args.detailed_exitcode);
-                Ok::<_, CommandError>((report, status))
-            }
+    session
+        .read_each_target(&fleet, "plan", |p| async move {
+            let report = plan::compute(&p.cx, &p.steps).await;
+            let status = exit_status(&report, args.detailed_exitcode);
+            (report, status)
         })
-        .await?;
-    let summary = Summary::new(&fleet, "plan", outcomes, false);
-    session.printer.result(&summary)?;
-    Ok(summary.exit_status())
+        .await
 }

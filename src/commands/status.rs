@@ -11,10 +11,8 @@ use crate::aws::{AwsError, AwsResultExt};
 use crate::cli::StatusArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::diff::show_value;
-use crate::engine::{
-    Action, ComponentId, Context, Health, HealthLevel, Interrupt, Ownership, QuietProgress, Step,
-};
-use crate::targets::{Needs, Summary};
+use crate::engine::{Action, ComponentId, Context, Health, HealthLevel, Ownership, Step};
+use crate::targets::Needs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -326,29 +324,23 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
-    let outcomes = fleet
-        .run(fleet.targets(), &Interrupt::default(), |target| {
-            let fleet = &fleet;
+    // Over many targets a warning would not say which; the summary shows what failed.
+    let single = fleet.is_single();
+    let warn = |w: String| {
+        if single {
+            session.printer.warn(w)
+        }
+    };
+    session
+        .read_each_target(&fleet, "status", |p| {
+            let warn = &warn;
             async move {
-                let p = fleet
-                    .prepare(&target, Arc::new(QuietProgress))
-                    .await
-                    .map_err(CommandError::Target)?;
-                // Over many targets a warning would not say which; the summary shows errors.
-                let warn = |w: String| {
-                    if fleet.is_single() {
-                        session.printer.warn(w)
-                    }
-                };
-                let report = collect(&p.cx, &p.steps, &warn).await;
+                let report = collect(&p.cx, &p.steps, warn).await;
                 let status = report.exit_status(args.detailed_exitcode);
-                Ok::<_, CommandError>((report, status))
+                (report, status)
             }
         })
-        .await?;
-    let summary = Summary::new(&fleet, "status", outcomes, false);
-    session.printer.result(&summary)?;
-    Ok(summary.exit_status())
+        .await
 }
 
 /// Reads every step, then each component's state, drift and health, plus the log-delivery

@@ -23,6 +23,16 @@ fn path(parts: &[&str]) -> Vec<PathPart> {
 }
 
 impl Checker {
+    pub(super) fn new() -> Checker {
+        Checker {
+            violations: Vec::new(),
+        }
+    }
+
+    pub(super) fn into_violations(self) -> Vec<Violation> {
+        self.violations
+    }
+
     pub(super) fn push(&mut self, v: Violation) {
         self.violations.push(v);
     }
@@ -51,29 +61,24 @@ impl Checker {
     }
 }
 
-/// Every rule the config breaks. `region` is where the stack is deployed, when known before
-/// connecting: rules that tie a value to the region (KMS keys) are checked only then.
-pub fn check(config: &Config, region: Option<&str>) -> Vec<Violation> {
-    let mut c = Checker {
-        violations: Vec::new(),
-    };
+/// The rules of the core settings (stack, role, bucket, log group, dashboard, alerts, alarms,
+/// budgets, pricing); `region` is where the stack is deployed, when known before connecting:
+/// rules that tie a value to the region (KMS keys) are checked only then. The other sections'
+/// rules (attribution, budget actions, targets) use the [`Checker`] and the predicates here.
+pub(super) fn check(config: &Config, region: Option<&str>, c: &mut Checker) {
     if let Some(region) = region {
-        check_key_regions(config, region, &mut c);
+        check_key_regions(config, region, c);
     }
-    check_stack(config, &mut c);
-    check_aws(config, &mut c);
-    check_role(config, &mut c);
-    check_bucket(config, &mut c);
-    check_log_group(config, &mut c);
-    check_dashboard(config, &mut c);
-    check_alerts(config, &mut c);
-    check_alarms(config, &mut c);
-    check_budgets(config, &mut c);
-    check_pricing(config, &mut c);
-    super::attribution::check(config, &mut c);
-    super::actions::check(config, &mut c);
-    super::targets::check(config, &mut c);
-    c.violations
+    check_stack(config, c);
+    check_aws(config, c);
+    check_role(config, c);
+    check_bucket(config, c);
+    check_log_group(config, c);
+    check_dashboard(config, c);
+    check_alerts(config, c);
+    check_alarms(config, c);
+    check_budgets(config, c);
+    check_pricing(config, c);
 }
 
 fn check_stack(config: &Config, c: &mut Checker) {

@@ -425,6 +425,84 @@ impl Fleet {
     }
 }
 
+impl Fleet {
+    /// The first of two passes over `targets` (read, then write once the user agrees): the
+    /// targets `work` succeeded on, with what it gave, and the outcomes of those it failed on.
+    pub async fn run_first_pass<A, B, E, F, Fut>(
+        &self,
+        targets: &[Target],
+        interrupt: &Interrupt,
+        work: F,
+    ) -> Result<(Vec<(Target, A)>, Vec<TargetOutcome<B>>), E>
+    where
+        E: fmt::Display,
+        F: Fn(Target) -> Fut + Sync,
+        Fut: Future<Output = Result<A, E>>,
+    {
+        let mut ready = Vec::new();
+        let mut failed = Vec::new();
+        for o in self.run(targets, interrupt, work).await? {
+            match o.result {
+                Ok(a) => ready.push((o.target, a)),
+                Err(e) => failed.push(TargetOutcome {
+                    target: o.target,
+                    result: Err(e),
+                }),
+            }
+        }
+        Ok((ready, failed))
+    }
+
+    /// The second pass: `work` for each target the first pass gave `A` for (each value moved
+    /// into its target's work); `earlier` (the first pass's failures) are merged in, all in
+    /// target order.
+    pub async fn run_second_pass<A, B, E, F, Fut>(
+        &self,
+        ready: Vec<(Target, A)>,
+        earlier: Vec<TargetOutcome<B>>,
+        interrupt: &Interrupt,
+        work: F,
+    ) -> Result<Vec<TargetOutcome<B>>, E>
+    where
+        A: Send,
+        E: fmt::Display,
+        F: Fn(Target, A) -> Fut + Sync,
+        Fut: Future<Output = Result<B, E>>,
+    {
+        let targets: Vec<Target> = ready.iter().map(|(t, _)| t.clone()).collect();
+        let values = std::sync::Mutex::new(ready.into_iter().collect::<BTreeMap<Target, A>>());
+        let mut outcomes = self
+            .run(&targets, interrupt, |target| {
+                let value = values
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .remove(&target);
+                let work = &work;
+                async move {
+                    match value {
+                        Some(value) => work(target, value).await.map(Some),
+                        // Each target runs once: its value is there.
+                        None => Ok(None),
+                    }
+                }
+            })
+            .await?
+            .into_iter()
+            .map(|o| TargetOutcome {
+                result: match o.result {
+                    Ok(Some(b)) => Ok(b),
+                    Ok(None) => Err(format!("{} ran twice", o.target.label())),
+                    Err(e) => Err(e),
+                },
+                target: o.target,
+            })
+            .collect::<Vec<_>>();
+        outcomes.extend(earlier);
+        outcomes.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(outcomes)
+    }
+}
+
 /// Set once an account's logging role step has finished (or its first region is done): that
 /// account's other regions wait for it.
 #[derive(Clone)]

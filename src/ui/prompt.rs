@@ -6,8 +6,9 @@ use async_trait::async_trait;
 use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Select};
 
-use crate::engine::recovery::backoff;
+use crate::engine::recovery::{NonInteractive, backoff};
 use crate::engine::{Decision, FailedStep, Progress, Recovery};
+use crate::ui::progress::{Mode, UiProgress};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
@@ -141,4 +142,32 @@ fn ask(failed: &FailedStep) -> Decision {
             _ => return Decision::Abort,
         }
     }
+}
+
+/// How a run that writes reports progress and meets a failed step: with one target, spinners
+/// (or lines in a log) and, on a terminal, a question; over many targets, quiet (each target's
+/// result says what happened) and never a question, since questions from targets running side
+/// by side could not say which target they are about. Without a question a failed step is
+/// retried `retries` times.
+pub fn progress_and_recovery(
+    single_target: bool,
+    quiet: bool,
+    interactive: bool,
+    retries: u32,
+) -> (Arc<dyn Progress>, Arc<dyn Recovery>) {
+    if !single_target {
+        return (
+            Arc::new(crate::engine::QuietProgress),
+            Arc::new(NonInteractive::new(retries)),
+        );
+    }
+    let progress: Arc<dyn Progress> = Arc::new(UiProgress::new(Mode::detect(quiet)));
+    let recovery: Arc<dyn Recovery> = if interactive {
+        Arc::new(InteractiveRecovery {
+            progress: progress.clone(),
+        })
+    } else {
+        Arc::new(NonInteractive::new(retries))
+    };
+    (progress, recovery)
 }

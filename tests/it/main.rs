@@ -4,6 +4,7 @@
 mod support;
 
 mod alerting;
+mod architecture;
 mod attribution;
 mod bad_input;
 mod billing;

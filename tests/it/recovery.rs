@@ -770,6 +770,9 @@ fn at_the_prompt(env: &TestEnv) -> (PtyChild, usize) {
     env.bucket_in_us_west_2();
     let mut pty = PtyChild::spawn(env.command(&["apply", "--yes"]));
     let at = pty.expect_after(0, PROMPT);
+    // The choices are drawn after the question: wait for the last one (on a loaded machine
+    // the terminal's reader can see the question before them).
+    pty.expect_after(at, "Abort");
     let screen = pty.screen();
     // What failed, why, and what to do, before the question.
     for text in [
