@@ -47,6 +47,8 @@ pub struct Config {
     pub budgets: Vec<BudgetConfig>,
     /// Price overrides and additions, keyed by a model-ID substring.
     pub pricing: BTreeMap<String, PriceConfig>,
+    /// What counts as Bedrock spend beyond the models (budgets, anomaly detection, the bill).
+    pub spend: SpendConfig,
     /// Application inference profiles; `None` (no key): the component does not run.
     pub inference_profiles: Option<Vec<InferenceProfileConfig>>,
     pub cost_allocation: Option<CostAllocationConfig>,
@@ -72,12 +74,30 @@ impl Default for Config {
             alarms: BTreeMap::new(),
             budgets: vec![BudgetConfig::default()],
             pricing: BTreeMap::new(),
+            spend: SpendConfig::default(),
             inference_profiles: None,
             cost_allocation: None,
             anomaly_detection: None,
             cur_export: None,
             queries: None,
             targets: None,
+        }
+    }
+}
+
+/// `[spend]`: what "Bedrock spend" covers besides model inference.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpendConfig {
+    /// Count Amazon Bedrock AgentCore (agent runtime, memory, gateway: a service billed on its
+    /// own) as Bedrock spend in budgets, budget actions, anomaly detection and the bill.
+    pub include_agentcore: bool,
+}
+
+impl Default for SpendConfig {
+    fn default() -> Self {
+        SpendConfig {
+            include_agentcore: true,
         }
     }
 }

@@ -21,18 +21,78 @@
 
 use serde_json::{Value, json};
 
-use crate::config::TagFilter;
+use crate::config::{Config, TagFilter};
 
 /// The service that bills Amazon's own models on Bedrock.
 pub const FIRST_PARTY_SERVICE: &str = "Amazon Bedrock";
 
+/// The service that bills newer models AWS sells directly (Claude 4.5 and later), product code
+/// `AmazonBedrockService`.
+pub const DIRECT_SERVICE: &str = "Amazon Bedrock Service";
+
 /// How the name of every Marketplace-billed model on Bedrock ends.
 pub const MARKETPLACE_SERVICE_SUFFIX: &str = "(Amazon Bedrock Edition)";
 
-/// Whether a Cost Explorer `SERVICE` value is Bedrock spend.
+/// Amazon Bedrock AgentCore: agents' runtime, memory and gateway, billed as a service of its
+/// own. Counted unless `[spend] include_agentcore = false`.
+pub const AGENTCORE_SERVICE: &str = "Amazon Bedrock AgentCore";
+
+/// Its product (service) code.
+pub const AGENTCORE_CODE: &str = "AmazonBedrockAgentCore";
+
+/// What every Bedrock product code starts with (`AmazonBedrock`, `AmazonBedrockService`,
+/// `AmazonBedrockFoundationModels`, `AmazonBedrockAgentCore`).
+pub const PRODUCT_CODE_PREFIX: &str = "AmazonBedrock";
+
+/// The word every Bedrock service name contains ("Amazon Bedrock", "Amazon Bedrock Service",
+/// "Claude 3 Haiku (Amazon Bedrock Edition)", "Amazon Bedrock AgentCore").
+pub const SERVICE_NAME_WORD: &str = "Bedrock";
+
+/// Whether a Cost Explorer `SERVICE` value is Bedrock spend (AgentCore included).
 pub fn is_bedrock_service(service: &str) -> bool {
-    let service = service.trim();
-    service == FIRST_PARTY_SERVICE || service.ends_with(MARKETPLACE_SERVICE_SUFFIX)
+    Definition::default().counts_service(service)
+}
+
+/// What counts as Bedrock spend for one config: every service whose name has "Bedrock" in it
+/// (a rule that stays right when AWS adds a billing name, as it did with "Amazon Bedrock
+/// Service"), AgentCore only when `[spend] include_agentcore` says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Definition {
+    pub include_agentcore: bool,
+}
+
+impl Default for Definition {
+    fn default() -> Self {
+        Definition {
+            include_agentcore: true,
+        }
+    }
+}
+
+impl Definition {
+    pub fn new(config: &Config) -> Definition {
+        Definition {
+            include_agentcore: config.spend.include_agentcore,
+        }
+    }
+
+    /// A service name as Cost Explorer's `SERVICE` dimension and the CUR's
+    /// `product_servicename` give it.
+    pub fn counts_service(&self, service: &str) -> bool {
+        let service = service.trim();
+        service.contains(SERVICE_NAME_WORD)
+            && (self.include_agentcore || service != AGENTCORE_SERVICE)
+    }
+
+    /// A CUR line by its product code (`line_item_product_code`, which for a Marketplace model
+    /// is the listing's own code) and its product's service name.
+    pub fn counts_product(&self, product_code: &str, service_name: &str) -> bool {
+        let code = product_code.trim();
+        if code.starts_with(PRODUCT_CODE_PREFIX) {
+            return self.include_agentcore || code != AGENTCORE_CODE;
+        }
+        self.counts_service(service_name)
+    }
 }
 
 /// Bedrock spend as a Cost Explorer / Budgets expression (the JSON shape of the AWS API), in
@@ -171,13 +231,40 @@ mod tests {
             assert!(is_bedrock_service(service), "{service}");
         }
         for service in [
-            "Amazon Bedrock AgentCore",
             "Amazon Simple Storage Service",
             "Claude (Anthropic API)",
             "AWS Marketplace",
         ] {
             assert!(!is_bedrock_service(service), "{service}");
         }
+    }
+
+    #[test]
+    fn every_billing_name_counts_and_agentcore_by_the_setting() {
+        let all = Definition::default();
+        let models_only = Definition {
+            include_agentcore: false,
+        };
+        for service in [
+            "Amazon Bedrock",
+            "Amazon Bedrock Service",
+            "Claude Haiku 4.5 (Amazon Bedrock Edition)",
+        ] {
+            assert!(all.counts_service(service) && models_only.counts_service(service));
+        }
+        assert!(all.counts_service("Amazon Bedrock AgentCore"));
+        assert!(!models_only.counts_service("Amazon Bedrock AgentCore"));
+        for (code, name) in [
+            ("AmazonBedrock", "Amazon Bedrock"),
+            ("AmazonBedrockService", "Amazon Bedrock Service"),
+            ("AmazonBedrockFoundationModels", ""),
+            ("prodview-abc123", "Claude 3 Haiku (Amazon Bedrock Edition)"),
+        ] {
+            assert!(models_only.counts_product(code, name), "{code}");
+        }
+        assert!(all.counts_product("AmazonBedrockAgentCore", "Amazon Bedrock AgentCore"));
+        assert!(!models_only.counts_product("AmazonBedrockAgentCore", "Amazon Bedrock AgentCore"));
+        assert!(!all.counts_product("AmazonS3", "Amazon Simple Storage Service"));
     }
 
     #[test]
