@@ -236,6 +236,11 @@ pub struct AlertsConfig {
     pub topic_name: String,
     pub display_name: String,
     pub emails: Vec<String>,
+    /// Whether alarms also notify the topic when they return to OK. CloudWatch runs an alarm's
+    /// OK actions when it first leaves INSUFFICIENT_DATA, so with this on every new alarm sends
+    /// one "OK" email at its first evaluation; off (the default, as in the common Terraform
+    /// alarm modules), alarms notify only on ALARM.
+    pub notify_ok: bool,
 }
 
 impl Default for AlertsConfig {
@@ -244,6 +249,7 @@ impl Default for AlertsConfig {
             topic_name: "bedrock-usage-alerts".into(),
             display_name: "Bedrock Usage Alerts".into(),
             emails: Vec::new(),
+            notify_ok: false,
         }
     }
 }

@@ -624,3 +624,79 @@ regions = ["us-east-1"]
         assert!(role, "the role in {account} was deleted without --yes");
     }
 }
+
+/// One apply converges a fleet (issue 21), with `[alerts] notify_ok` off and on: 2 accounts × 2
+/// regions are applied, every alarm is then evaluated (as CloudWatch does minutes later), and a
+/// second apply writes nothing while `plan` and `status --detailed-exitcode` exit 0. With
+/// notify_ok, each alarm's OK action is its region's topic from the first apply.
+#[test]
+fn a_fleet_converges_in_one_apply_whatever_its_alarms_state() {
+    let accounts = ["111111111111", "222222222222"];
+    let regions = ["us-east-1", "us-west-2"];
+    for notify_ok in [false, true] {
+        let env = TestEnv::new();
+        env.write_config(&format!(
+            r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[alerts]
+notify_ok = {notify_ok}
+
+[bucket]
+name = "bedrock-logs-{{account_id}}-{{region}}"
+
+[targets]
+accounts = ["111111111111", "222222222222"]
+regions = ["us-east-1", "us-west-2"]
+"#
+        ));
+        env.run(&["apply", "--yes"]).assert_code(0);
+        for account in accounts {
+            for region in regions {
+                let c = clients_in(&env, account, region);
+                let topic = format!("arn:aws:sns:{region}:{account}:bedrock-usage-alerts");
+                let found = env.block_on(async {
+                    c.cloudwatch
+                        .describe_alarms()
+                        .send()
+                        .await
+                        .expect("alarms")
+                        .metric_alarms()
+                        .to_vec()
+                });
+                assert_eq!(found.len(), 9, "{account}/{region}");
+                for a in &found {
+                    let name = a.alarm_name().unwrap_or_default();
+                    let expected: Vec<String> = if notify_ok {
+                        vec![topic.clone()]
+                    } else {
+                        Vec::new()
+                    };
+                    assert_eq!(a.ok_actions(), expected, "{account}/{region} {name}");
+                    env.block_on(
+                        c.cloudwatch
+                            .set_alarm_state()
+                            .alarm_name(name)
+                            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+                            .state_reason("Threshold Crossed: no datapoint was greater")
+                            .send(),
+                    )
+                    .unwrap_or_else(|e| panic!("evaluate {name}: {e:?}"));
+                }
+            }
+        }
+        env.proxy.clear();
+        let run = env.run(&["apply", "--yes", "-o", "json"]);
+        run.assert_code(0);
+        assert_eq!(run.json()["targets"].as_array().map(Vec::len), Some(4));
+        assert!(
+            env.writes().is_empty(),
+            "notify_ok = {notify_ok}: second apply wrote {:?}",
+            env.writes()
+        );
+        env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+        env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    }
+}
