@@ -700,3 +700,116 @@ regions = ["us-east-1", "us-west-2"]
         env.run(&["status", "--detailed-exitcode"]).assert_code(0);
     }
 }
+
+/// Organizations answers without the retired `Status` member (as it will once `Status` is
+/// gone; API reference, Account): rewritten here from moto's answers, which still carry both.
+struct WithoutStatus {
+    /// An account whose `State` is taken out too: an answer with neither.
+    stateless: String,
+}
+
+impl crate::support::proxy::StrictRule for WithoutStatus {
+    fn before(&self, _request: &StrictRequest) -> crate::support::proxy::Verdict {
+        crate::support::proxy::Verdict::Forward
+    }
+
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if !matches!(
+            request.operation.as_str(),
+            "ListAccounts" | "ListAccountsForParent"
+        ) {
+            return None;
+        }
+        let mut doc: Value = serde_json::from_slice(&reply.body).ok()?;
+        for account in doc["Accounts"].as_array_mut()? {
+            let stateless = account["Id"] == self.stateless.as_str();
+            let fields = account.as_object_mut()?;
+            fields.remove("Status");
+            if stateless {
+                fields.remove("State");
+            }
+        }
+        Some(Reply {
+            status: reply.status,
+            headers: reply.headers.clone(),
+            body: serde_json::to_vec(&doc).ok()?.into(),
+        })
+    }
+}
+
+/// Accounts are chosen by their `State`: every ACTIVE account is a target, and the others are
+/// listed as skipped with their state, in JSON and in text, including one whose answer says
+/// neither State nor Status (issue 21).
+#[test]
+fn accounts_are_chosen_by_state_when_organizations_no_longer_sends_status() {
+    let env = TestEnv::new();
+    let org = organization(&env);
+    let stateless = env.block_on(async {
+        let created = env
+            .aws
+            .organizations
+            .create_account()
+            .email("stateless@example.com")
+            .account_name("stateless")
+            .send()
+            .await
+            .expect("CreateAccount");
+        created
+            .create_account_status()
+            .and_then(|s| s.account_id().map(str::to_string))
+            .unwrap_or_default()
+    });
+    env.proxy.add_rule(Arc::new(WithoutStatus {
+        stateless: stateless.clone(),
+    }));
+    env.write_config(
+        r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[targets]
+organization = true
+regions = ["us-east-1"]
+"#,
+    );
+    let run = env.run(&["plan", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    // The management account (the caller's own) is an ACTIVE member too.
+    let mut expected = vec![
+        format!("{}/us-east-1", org.a),
+        format!("{}/us-east-1", org.b),
+        format!("{ACCOUNT}/us-east-1"),
+    ];
+    expected.sort();
+    assert_eq!(labels(&doc), expected, "{doc:#}");
+    let skipped = doc["skipped"].as_array().cloned().unwrap_or_default();
+    let closed = skipped
+        .iter()
+        .find(|s| s["account"] == org.closed.as_str())
+        .unwrap_or_else(|| panic!("{} not listed: {doc:#}", org.closed));
+    assert_eq!(closed["state"], "SUSPENDED", "{closed:#}");
+    let neither = skipped
+        .iter()
+        .find(|s| s["account"] == stateless.as_str())
+        .unwrap_or_else(|| panic!("{stateless} not listed: {doc:#}"));
+    assert!(
+        neither["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("neither its State nor its Status")),
+        "{neither:#}"
+    );
+
+    let text = env.run(&["plan"]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains(&org.closed)
+            && text
+                .stdout
+                .contains("SUSPENDED in Organizations, not ACTIVE"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains(&stateless), "{}", text.stdout);
+}
