@@ -1299,6 +1299,30 @@ struct SystemProfile {
 
 const US_REGIONS: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
 const EU_REGIONS: &[&str] = &["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"];
+/// The APAC geography reaches beyond `ap-` regions: the AWS CDK's CrossRegionInferenceProfile
+/// Region reference lists Middle East (UAE) `me-central-1` among APAC's.
+const APAC_REGIONS: &[&str] = &[
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "me-central-1",
+];
+const JP_REGIONS: &[&str] = &["ap-northeast-1", "ap-northeast-3"];
+const AU_REGIONS: &[&str] = &["ap-southeast-2", "ap-southeast-4"];
+const CA_REGIONS: &[&str] = &["ca-central-1", "ca-west-1"];
+const IN_REGIONS: &[&str] = &["ap-south-1", "ap-south-2"];
+/// "The destination Regions for Global cross-Region inference profiles include all commercial
+/// Regions" (user guide); a few of them here.
+const GLOBAL_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "ap-northeast-1",
+    "sa-east-1",
+];
 
 /// Amazon Bedrock User Guide, "Supported Regions and models for inference profiles": a
 /// cross-Region (system-defined) profile is named after its model, carries a geography prefix
@@ -1307,6 +1331,9 @@ const EU_REGIONS: &[&str] = &["eu-central-1", "eu-north-1", "eu-west-1", "eu-wes
 /// destination Region. The Region lists here are the guide's US and EU sets for these models as
 /// of 2025; the guide notes some profiles route differently depending on the source Region, which
 /// this small catalogue does not model (every source Region routes to all of its geography's).
+/// One profile per other geography prefix the tool accepts (`apac.`, `jp.`, `au.`, `ca.`,
+/// `in.`, `global.`) is shaped the same way, with a plausible region set for the geography,
+/// so that each prefix can be created and read back.
 const SYSTEM_PROFILES: &[SystemProfile] = &[
     SystemProfile {
         id: "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -1335,6 +1362,48 @@ const SYSTEM_PROFILES: &[SystemProfile] = &[
         model: "anthropic.claude-3-7-sonnet-20250219-v1:0",
         model_name: "Anthropic Claude 3.7 Sonnet",
         regions: EU_REGIONS,
+    },
+    SystemProfile {
+        id: "apac.anthropic.claude-sonnet-4-20250514-v1:0",
+        name: "APAC Anthropic Claude Sonnet 4",
+        model: "anthropic.claude-sonnet-4-20250514-v1:0",
+        model_name: "Anthropic Claude Sonnet 4",
+        regions: APAC_REGIONS,
+    },
+    SystemProfile {
+        id: "jp.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "JP Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: JP_REGIONS,
+    },
+    SystemProfile {
+        id: "au.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "AU Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: AU_REGIONS,
+    },
+    SystemProfile {
+        id: "ca.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "CA Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: CA_REGIONS,
+    },
+    SystemProfile {
+        id: "in.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "IN Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: IN_REGIONS,
+    },
+    SystemProfile {
+        id: "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "Global Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: GLOBAL_REGIONS,
     },
 ];
 
