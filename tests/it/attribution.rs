@@ -832,3 +832,54 @@ fn profiles_from_every_geography_converge_and_record_their_source() {
         }
     }
 }
+
+/// The CUR 2.0 export selects the `tags` column, where IAM principal and session tags land
+/// (`iamPrincipal/` keys; CUR 2.0 user guide, "Tags column"); an export made by the previous
+/// release (without it) converges with one UpdateExport, and a table property AWS adds on its
+/// own is not drift (issue 21).
+#[test]
+fn the_cur_export_keeps_principal_tags_and_ignores_properties_aws_adds() {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let name = "bedrock-monitor-bedrock-cur";
+    let columns = |env: &TestEnv| -> Vec<String> {
+        let exports = env.standin.exports();
+        let query = exports.first().map(|e| e.query.clone()).unwrap_or_default();
+        let select = query
+            .strip_prefix("SELECT ")
+            .and_then(|q| q.split(" FROM ").next())
+            .unwrap_or_default()
+            .to_string();
+        select.split(',').map(|c| c.trim().to_string()).collect()
+    };
+    let created = columns(&env);
+    assert!(created.contains(&"tags".to_string()), "{created:?}");
+    assert!(created.contains(&"line_item_iam_principal".to_string()));
+
+    // As the previous release made it: the same export without `tags`.
+    let previous: Vec<String> = created.iter().filter(|c| *c != "tags").cloned().collect();
+    assert!(env.standin.set_export_query(
+        name,
+        &format!("SELECT {} FROM COST_AND_USAGE_REPORT", previous.join(", "))
+    ));
+    let plan = env.run(&["plan", "-o", "json"]);
+    let entry = component(&plan.json(), "resources", "cur-export").clone();
+    assert_eq!(entry["action"], "update", "{entry:#}");
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["bcm-data-exports:UpdateExport"]);
+    assert!(columns(&env).contains(&"tags".to_string()));
+
+    // A property AWS adds to the table configuration on its own: not drift, no write.
+    assert!(env.standin.set_export_table_property(
+        name,
+        "INCLUDE_CAPACITY_RESERVATION_DATA",
+        "FALSE"
+    ));
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}

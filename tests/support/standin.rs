@@ -433,6 +433,40 @@ impl StandIn {
         })
     }
 
+    /// Replaces the query statement of the default account's export named `name`, as an export
+    /// made by an earlier release (or edited in the console) would have it. False when there
+    /// is no such export.
+    pub fn set_export_query(&self, name: &str, query: &str) -> bool {
+        self.mutate(|acct| {
+            acct.exports
+                .iter_mut()
+                .find(|e| e.name == name)
+                .map(|e| {
+                    e.query = query.to_string();
+                    e.updated_at = now_iso();
+                })
+                .is_some()
+        })
+    }
+
+    /// Sets a property of the CUR 2.0 table configuration of the default account's export named
+    /// `name`, as AWS does on its own when a table version brings a new property (for example
+    /// `INCLUDE_CAPACITY_RESERVATION_DATA`). False when there is no such export.
+    pub fn set_export_table_property(&self, name: &str, key: &str, value: &str) -> bool {
+        self.mutate(|acct| {
+            acct.exports
+                .iter_mut()
+                .find(|e| e.name == name)
+                .map(|e| {
+                    e.table_configurations
+                        .entry(CUR2_TABLE.to_string())
+                        .or_default()
+                        .insert(key.to_string(), value.to_string());
+                })
+                .is_some()
+        })
+    }
+
     /// Adds a DIMENSIONAL SERVICE monitor (an "AWS services monitor") to the default account, as
     /// if someone had created it before the tool ran. Returns its ARN.
     pub fn add_dimensional_service_monitor(&self, name: &str) -> String {
