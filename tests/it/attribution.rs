@@ -883,3 +883,29 @@ fn the_cur_export_keeps_principal_tags_and_ignores_properties_aws_adds() {
     env.run(&["status", "--detailed-exitcode"]).assert_code(0);
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
+
+/// Anomaly detection's rules do not drift on match options AWS echoes as defaults (`EQUALS`,
+/// `CASE_SENSITIVE`; Cost Explorer Expression reference): after AWS spells them out in the
+/// category's rules and the monitor's specification, apply writes nothing and plan and status
+/// exit 0 (issue 21).
+#[test]
+fn anomaly_rules_do_not_drift_on_echoed_default_match_options() {
+    let env = TestEnv::new();
+    env.write_config(ANOMALY);
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.standin.echo_default_match_options();
+    let rules = env.standin.cost_categories()[0].rules.to_string();
+    assert!(rules.contains("CASE_SENSITIVE"), "{rules}");
+    let spec = env.standin.anomaly_monitors()[0]
+        .specification
+        .clone()
+        .unwrap_or_default()
+        .to_string();
+    assert!(spec.contains("CASE_SENSITIVE"), "{spec}");
+
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+}

@@ -467,6 +467,48 @@ impl StandIn {
         })
     }
 
+    /// Writes the default match options into every string match of the default account's cost
+    /// category rules and anomaly monitor specifications, as AWS may echo them: the Cost
+    /// Explorer Expression reference gives `EQUALS` and `CASE_SENSITIVE` as the defaults, so a
+    /// part without `MatchOptions` reads back with both, and `CASE_SENSITIVE` is added to the
+    /// others. (Which form AWS returns is not documented; this is the longest one.)
+    pub fn echo_default_match_options(&self) {
+        fn spell_out(v: &mut Value) {
+            match v {
+                Value::Object(map) => {
+                    for (key, part) in map.iter_mut() {
+                        if matches!(key.as_str(), "Dimensions" | "Tags" | "CostCategories")
+                            && let Some(part) = part.as_object_mut()
+                        {
+                            let options = part
+                                .entry("MatchOptions")
+                                .or_insert_with(|| json!(["EQUALS"]));
+                            if let Some(list) = options.as_array_mut()
+                                && !list.iter().any(|o| o == "CASE_SENSITIVE")
+                            {
+                                list.push(json!("CASE_SENSITIVE"));
+                            }
+                        } else {
+                            spell_out(part);
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter_mut().for_each(spell_out),
+                _ => {}
+            }
+        }
+        self.mutate(|acct| {
+            for c in &mut acct.cost_categories {
+                spell_out(&mut c.rules);
+            }
+            for m in &mut acct.anomaly_monitors {
+                if let Some(spec) = &mut m.specification {
+                    spell_out(spec);
+                }
+            }
+        });
+    }
+
     /// Adds a DIMENSIONAL SERVICE monitor (an "AWS services monitor") to the default account, as
     /// if someone had created it before the tool ran. Returns its ARN.
     pub fn add_dimensional_service_monitor(&self, name: &str) -> String {
