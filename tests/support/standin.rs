@@ -225,6 +225,19 @@ pub struct BudgetAction {
     pub tags: BTreeMap<String, String>,
     /// Oldest first.
     pub history: Vec<ActionHistoryEntry>,
+    /// An execution still under way, with [`StandIn::set_budget_action_progress`].
+    pub progress: Option<ActionProgress>,
+}
+
+/// How an execution shows in reads until it is done: first `stale_reads` reads of the status
+/// before the request, then `in_progress_reads` of the `*_IN_PROGRESS` status (the action's
+/// `status` meanwhile), then `after`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionProgress {
+    pub before: String,
+    pub stale_reads: usize,
+    pub in_progress_reads: usize,
+    pub after: String,
 }
 
 /// A saved CloudWatch Logs Insights query (query definition).
@@ -294,6 +307,9 @@ struct State {
     accounts: BTreeMap<String, AccountState>,
     /// Access key ID → account ID.
     access_keys: HashMap<String, String>,
+    /// How budget-action executions progress: (stale reads, in-progress reads); `None`
+    /// completes each at once.
+    budget_action_progress: Option<(usize, usize)>,
 }
 
 impl State {
@@ -680,6 +696,17 @@ impl StandIn {
     /// Puts the budget action `action_id` (any account) in `status` directly, e.g. an
     /// `*_IN_PROGRESS` status the stand-in never shows on its own (its executions complete at
     /// once) or a `*_FAILURE`. No history entry is made. False when there is no such action.
+    /// Budget-action executions take time from now on, as on AWS: after ExecuteBudgetAction, the
+    /// first `stale_reads` reads of the action (DescribeBudgetAction and the listings) still
+    /// show the status before the request, the next `in_progress_reads` show its
+    /// `*_IN_PROGRESS` status (EXECUTION_, REVERSE_ or RESET_, which is also what locks the
+    /// action meanwhile), and the read after those shows the result. The Budgets API reference
+    /// lists the `*_IN_PROGRESS` statuses without saying how long they last; reads that lag
+    /// behind a write are what any eventually consistent AWS API may give.
+    pub fn set_budget_action_progress(&self, stale_reads: usize, in_progress_reads: usize) {
+        self.lock().budget_action_progress = Some((stale_reads, in_progress_reads));
+    }
+
     pub fn set_budget_action_status(&self, action_id: &str, status: &str) -> bool {
         assert!(
             BUDGET_ACTION_STATUSES.contains(&status),
@@ -5340,6 +5367,7 @@ impl StandIn {
         if let Err(e) = check_budgets_account(&ctx, &body) {
             return Some(e);
         }
+        let progress = state.budget_action_progress;
         let acct = state.account(&ctx.account);
         let result = match op {
             "CreateBudgetAction" => create_budget_action(acct, &ctx, &body),
@@ -5350,7 +5378,7 @@ impl StandIn {
             "DescribeBudgetActionsForAccount" => describe_budget_actions_for_account(acct, &body),
             "UpdateBudgetAction" => update_budget_action(acct, &ctx, &body),
             "DeleteBudgetAction" => delete_budget_action(acct, &ctx, &body),
-            "ExecuteBudgetAction" => execute_budget_action(acct, &ctx, &body),
+            "ExecuteBudgetAction" => execute_budget_action(acct, &ctx, &body, progress),
             "DescribeBudgetActionHistories" => describe_budget_action_histories(acct, &ctx, &body),
             _ => return None,
         };
@@ -5469,6 +5497,7 @@ fn create_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Res
         subscribers: input.subscribers,
         tags,
         history: Vec::new(),
+        progress: None,
     };
     record_action_event(&mut action, "CREATE_ACTION", "The action was created.");
     let id = action.action_id.clone();
@@ -5478,30 +5507,59 @@ fn create_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Res
 
 /// Budgets API reference, DescribeBudgetAction: `AccountId`, `BudgetName`, `Action`;
 /// NotFoundException.
-fn describe_budget_action(acct: &AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+fn describe_budget_action(
+    acct: &mut AccountState,
+    ctx: &Ctx,
+    body: &Value,
+) -> Result<Value, Reply> {
     let i = budget_action_index(acct, ctx, body)?;
-    let a = &acct.budget_actions[i];
+    let a = &mut acct.budget_actions[i];
     Ok(json!({
         "AccountId": ctx.account,
         "BudgetName": a.budget_name,
-        "Action": budget_action_json(a),
+        "Action": budget_action_as_read(a),
     }))
+}
+
+/// The action as one read shows it, moving an execution in progress on by one read (see
+/// [`ActionProgress`]).
+fn budget_action_as_read(a: &mut BudgetAction) -> Value {
+    let shown = match &mut a.progress {
+        None => a.status.clone(),
+        Some(p) if p.stale_reads > 0 => {
+            p.stale_reads -= 1;
+            p.before.clone()
+        }
+        Some(p) if p.in_progress_reads > 0 => {
+            p.in_progress_reads -= 1;
+            a.status.clone()
+        }
+        Some(p) => {
+            a.status = p.after.clone();
+            a.progress = None;
+            record_action_event(a, "SYSTEM", &format!("The action is now {}.", a.status));
+            a.status.clone()
+        }
+    };
+    let mut json = budget_action_json(a);
+    json["Status"] = json!(shown);
+    json
 }
 
 /// Budgets API reference, DescribeBudgetActionsForBudget: `Actions` of the budget (creation
 /// order), `MaxResults` 1–100, `NextToken` (InvalidNextTokenException); NotFoundException for
 /// an unknown budget.
 fn describe_budget_actions_for_budget(
-    acct: &AccountState,
+    acct: &mut AccountState,
     ctx: &Ctx,
     body: &Value,
 ) -> Result<Value, Reply> {
-    let budget = known_budget(acct, ctx, body)?;
+    let budget = known_budget(acct, ctx, body)?.to_string();
     let items: Vec<Value> = acct
         .budget_actions
-        .iter()
+        .iter_mut()
         .filter(|a| a.budget_name == budget)
-        .map(budget_action_json)
+        .map(budget_action_as_read)
         .collect();
     budgets_page(
         &items,
@@ -5513,8 +5571,15 @@ fn describe_budget_actions_for_budget(
 
 /// Budgets API reference, DescribeBudgetActionsForAccount: every action of the account
 /// (creation order), paged as above.
-fn describe_budget_actions_for_account(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
-    let items: Vec<Value> = acct.budget_actions.iter().map(budget_action_json).collect();
+fn describe_budget_actions_for_account(
+    acct: &mut AccountState,
+    body: &Value,
+) -> Result<Value, Reply> {
+    let items: Vec<Value> = acct
+        .budget_actions
+        .iter_mut()
+        .map(budget_action_as_read)
+        .collect();
     budgets_page(&items, body, "DescribeBudgetActionsForAccount", "Actions")
 }
 
@@ -5574,19 +5639,31 @@ fn delete_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Res
 /// (reverse, from EXECUTION_SUCCESS); "Reversed - The action was undone"; "If you want AWS
 /// Budgets to re-evaluate the reversed action during the same period, you can choose Reset"
 /// (from REVERSE_SUCCESS back to STANDBY). RETRY re-runs the step that failed
-/// (EXECUTION_FAILURE, REVERSE_FAILURE, RESET_FAILURE); that is chosen from the names. The
-/// stand-in completes every step at once: approve gives EXECUTION_SUCCESS, reverse
-/// REVERSE_SUCCESS, reset STANDBY (no *_IN_PROGRESS status is shown unless a test sets one with
-/// [`StandIn::set_budget_action_status`]).
+/// (EXECUTION_FAILURE, REVERSE_FAILURE, RESET_FAILURE); that is chosen from the names. A failed
+/// execution may be reversed too: it may have attached the policy to some principals before
+/// failing, and undoing it is what reverse is for (chosen; the reference does not exclude it).
+/// Each step completes at once, or as [`StandIn::set_budget_action_progress`] says (its
+/// `*_IN_PROGRESS` status from [`in_progress_status`]).
 fn execution_transition(execution_type: &str, status: &str) -> Option<&'static str> {
     match (execution_type, status) {
         ("APPROVE_BUDGET_ACTION", "PENDING") => Some("EXECUTION_SUCCESS"),
         ("RETRY_BUDGET_ACTION", "EXECUTION_FAILURE") => Some("EXECUTION_SUCCESS"),
         ("RETRY_BUDGET_ACTION", "REVERSE_FAILURE") => Some("REVERSE_SUCCESS"),
         ("RETRY_BUDGET_ACTION", "RESET_FAILURE") => Some("STANDBY"),
-        ("REVERSE_BUDGET_ACTION", "EXECUTION_SUCCESS") => Some("REVERSE_SUCCESS"),
+        ("REVERSE_BUDGET_ACTION", "EXECUTION_SUCCESS" | "EXECUTION_FAILURE") => {
+            Some("REVERSE_SUCCESS")
+        }
         ("RESET_BUDGET_ACTION", "REVERSE_SUCCESS") => Some("STANDBY"),
         _ => None,
+    }
+}
+
+/// The status an execution shows while it runs, by the status it leads to.
+fn in_progress_status(after: &str) -> &'static str {
+    match after {
+        "EXECUTION_SUCCESS" => "EXECUTION_IN_PROGRESS",
+        "REVERSE_SUCCESS" => "REVERSE_IN_PROGRESS",
+        _ => "RESET_IN_PROGRESS",
     }
 }
 
@@ -5596,7 +5673,12 @@ fn execution_transition(execution_type: &str, status: &str) -> Option<&'static s
 /// ExecuteBudgetAction ("the server rejected that particular method for the requested
 /// resource") and says nothing more; InvalidParameterException is kept for malformed input.
 /// Each execution adds an EXECUTE_ACTION history entry.
-fn execute_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+fn execute_budget_action(
+    acct: &mut AccountState,
+    ctx: &Ctx,
+    body: &Value,
+    progress: Option<(usize, usize)>,
+) -> Result<Value, Reply> {
     let kind = required_str(body, "ExecutionType", "executionType").map_err(budgets_invalid)?;
     check_enum(
         kind,
@@ -5614,11 +5696,23 @@ fn execute_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Re
     let Some(next) = execution_transition(kind, &a.status) else {
         return Err(budget_action_locked(a, kind));
     };
-    a.status = next.to_string();
+    match progress {
+        Some((stale_reads, in_progress_reads)) => {
+            a.progress = Some(ActionProgress {
+                before: a.status.clone(),
+                stale_reads,
+                in_progress_reads,
+                after: next.to_string(),
+            });
+            a.status = in_progress_status(next).to_string();
+        }
+        None => a.status = next.to_string(),
+    }
+    let now = a.status.clone();
     record_action_event(
         a,
         "EXECUTE_ACTION",
-        &format!("{kind}: the action is now {next}."),
+        &format!("{kind}: the action is now {now}."),
     );
     Ok(json!({
         "AccountId": ctx.account,
