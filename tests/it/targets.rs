@@ -813,3 +813,77 @@ regions = ["us-east-1"]
     );
     assert!(text.stdout.contains(&stateless), "{}", text.stdout);
 }
+
+/// AWS refuses credentials in an opt-in region that is not enabled for the account, as if it
+/// did not know them (UnrecognizedClientException from JSON services, InvalidClientTokenId from
+/// query ones). Those errors say so, naming the region and the account, instead of calling the
+/// credentials expired (issue 21): across targets, and for one target whose region it is.
+#[test]
+fn a_region_not_enabled_for_the_account_is_named_as_such() {
+    let env = TestEnv::new();
+    // me-central-1 is not enabled: every regional call there is refused (STS too).
+    env.proxy.add_rule(Arc::new(AnswerWith(|r: &StrictRequest| {
+        let global = matches!(
+            r.service.as_str(),
+            "iam" | "organizations" | "budgets" | "ce"
+        );
+        (r.signing_region().as_deref() == Some("me-central-1") && !global).then(|| {
+            match r.protocol {
+                Protocol::Json | Protocol::RestJson => Reply::error(
+                    r.protocol,
+                    400,
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                ),
+                _ => Reply::error(
+                    r.protocol,
+                    403,
+                    "InvalidClientTokenId",
+                    "The security token included in the request is invalid.",
+                ),
+            }
+        })
+    })));
+    env.write_config(
+        r#"
+[aws]
+initial_backoff_ms = 20
+max_backoff_seconds = 1
+
+[bucket]
+name = "bedrock-logs-{account_id}-{region}"
+
+[targets]
+accounts = ["111111111111"]
+regions = ["us-east-1", "me-central-1"]
+"#,
+    );
+    let run = env.run(&["plan", "-o", "json"]);
+    run.assert_code(1);
+    let doc = run.json();
+    let targets = doc["targets"].as_array().cloned().unwrap_or_default();
+    let east = targets
+        .iter()
+        .find(|t| t["region"] == "us-east-1")
+        .expect("us-east-1 target");
+    assert!(east["error"].is_null(), "{east:#}");
+    let uae = targets
+        .iter()
+        .find(|t| t["region"] == "me-central-1")
+        .expect("me-central-1 target")
+        .to_string();
+    assert!(
+        uae.contains("me-central-1 is an opt-in region")
+            && uae.contains("enabled for account 111111111111"),
+        "{uae}"
+    );
+    assert!(!uae.contains("expired"), "{uae}");
+
+    // One target in that region: the first call (sts:GetCallerIdentity) is refused.
+    env.write_config("");
+    let run = env.run(&["plan", "--region", "me-central-1"]);
+    run.assert_code(1);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("me-central-1 is an opt-in region"), "{all}");
+    assert!(!all.contains("expired"), "{all}");
+}
