@@ -635,15 +635,19 @@ fn a_fleet_converges_in_one_apply_whatever_its_alarms_state() {
     let regions = ["us-east-1", "us-west-2"];
     for notify_ok in [false, true] {
         let env = TestEnv::new();
+        // Off is the default: the key is left out then.
+        let alerts = if notify_ok {
+            "[alerts]\nnotify_ok = true\n"
+        } else {
+            ""
+        };
         env.write_config(&format!(
             r#"
 [aws]
 initial_backoff_ms = 20
 max_backoff_seconds = 1
 
-[alerts]
-notify_ok = {notify_ok}
-
+{alerts}
 [bucket]
 name = "bedrock-logs-{{account_id}}-{{region}}"
 
