@@ -193,12 +193,9 @@ impl Clients {
     }
 
     pub async fn account(&self) -> Result<Account, AwsError> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("sts:GetCallerIdentity", e))?;
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| {
+            AwsError::from_sdk("sts:GetCallerIdentity", e).in_region(&self.region, None)
+        })?;
         let id = out.account().unwrap_or_default().to_string();
         let caller_arn = out.arn().unwrap_or_default().to_string();
         if id.is_empty() {
@@ -344,6 +341,29 @@ impl AwsError {
         self.code.as_deref().is_some_and(|c| codes.contains(&c))
     }
 
+    /// Whether AWS refused the credentials themselves (rather than what they may do).
+    pub fn is_credentials_refused(&self) -> bool {
+        self.code_is(CREDENTIALS_REFUSED)
+    }
+
+    /// The hint for a call made in `region` (for `account`, when known). Credentials refused
+    /// in an opt-in region most likely mean the region is not enabled for the account: AWS
+    /// answers such calls as if it did not know the credentials, which the generic hint would
+    /// call expired. Calls to global services (IAM, Organizations, Budgets, Cost Explorer,
+    /// Data Exports) do not go to the region and keep their hint.
+    pub fn in_region(mut self, region: &str, account: Option<&str>) -> AwsError {
+        let global = GLOBAL_SERVICES
+            .iter()
+            .any(|p| self.operation.starts_with(p));
+        if self.is_credentials_refused() && !global && is_opt_in_region(region) {
+            let who = account.map_or("the account".to_string(), |a| format!("account {a}"));
+            self.hint = Some(format!(
+                "{region} is an opt-in region, and AWS refuses credentials there until the region is enabled for {who}: enable it (AWS console, Account > AWS Regions, or `aws account enable-region --region-name {region}`) or leave it out of the regions; if it is enabled, the session token may come from the global STS endpoint, whose tokens are valid only in default regions (use a regional STS endpoint, or make global tokens valid in all regions in the IAM account settings)"
+            ));
+        }
+        self
+    }
+
     pub fn is_access_denied(&self) -> bool {
         self.code_is(&[
             "AccessDenied",
@@ -373,6 +393,57 @@ where
     reason
 }
 
+/// Error codes with which AWS refuses the credentials of a request: unknown or invalid keys
+/// or session token (`InvalidAccessKeyId` is S3's).
+const CREDENTIALS_REFUSED: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+];
+
+/// Operation prefixes of services whose calls do not go to the stack's region.
+const GLOBAL_SERVICES: &[&str] = &[
+    "iam:",
+    "organizations:",
+    "budgets:",
+    "ce:",
+    "bcm-data-exports:",
+    "cur:",
+];
+
+/// The regions every account of the commercial partition has enabled: those launched before
+/// March 20, 2019 (AWS Account Management reference, "Enable or disable AWS Regions in your
+/// account": later ones are opt-in, disabled until enabled for the account).
+const DEFAULT_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "sa-east-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+];
+
+/// Whether `region` is an opt-in region (disabled by default). Every commercial region not in
+/// [`DEFAULT_REGIONS`] is, new ones included; the GovCloud, China and ISO partitions have no
+/// such regions.
+pub fn is_opt_in_region(region: &str) -> bool {
+    let other_partition = ["us-gov-", "cn-", "us-iso", "eu-isoe-"]
+        .iter()
+        .any(|p| region.starts_with(p));
+    !other_partition && !DEFAULT_REGIONS.contains(&region)
+}
+
 fn default_hint(e: &AwsError) -> Option<String> {
     if e.is_access_denied() {
         return Some(format!(
@@ -381,7 +452,7 @@ fn default_hint(e: &AwsError) -> Option<String> {
         ));
     }
     match e.code.as_deref() {
-        Some("ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException") => {
+        Some("ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidAccessKeyId") => {
             Some("the credentials are expired or invalid; refresh them (e.g. `aws sso login`) and run again".into())
         }
         Some("DispatchFailure") => Some(
@@ -455,5 +526,66 @@ impl From<aws_smithy_types::error::operation::BuildError> for AwsError {
             format!("internal error building an AWS request: {e}"),
             "report this as a bug",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(operation: &str, code: &str) -> AwsError {
+        let mut e = AwsError {
+            operation: operation.into(),
+            code: Some(code.into()),
+            message: "The security token included in the request is invalid.".into(),
+            hint: None,
+            details: None,
+        };
+        e.hint = default_hint(&e);
+        e
+    }
+
+    #[test]
+    fn opt_in_regions_are_those_not_enabled_by_default() {
+        for region in [
+            "me-central-1",
+            "ap-east-1",
+            "af-south-1",
+            "ca-west-1",
+            "mx-central-1",
+        ] {
+            assert!(is_opt_in_region(region), "{region}");
+        }
+        for region in [
+            "us-east-1",
+            "eu-west-1",
+            "ap-northeast-3",
+            "us-gov-west-1",
+            "cn-north-1",
+        ] {
+            assert!(!is_opt_in_region(region), "{region}");
+        }
+    }
+
+    #[test]
+    fn refused_credentials_in_an_opt_in_region_name_the_region_not_expiry() {
+        for code in ["UnrecognizedClientException", "InvalidClientTokenId"] {
+            let e = refused("logs:DescribeLogGroups", code)
+                .in_region("me-central-1", Some("111111111111"));
+            let hint = e.hint.unwrap_or_default();
+            assert!(hint.contains("me-central-1 is an opt-in region"), "{hint}");
+            assert!(hint.contains("account 111111111111"), "{hint}");
+            assert!(!hint.contains("expired"), "{hint}");
+        }
+        // In a default region, or on a global service, the credentials are what is wrong.
+        let e = refused("logs:DescribeLogGroups", "UnrecognizedClientException")
+            .in_region("us-east-1", None);
+        assert!(e.hint.unwrap_or_default().contains("expired or invalid"));
+        let e = refused("iam:GetRole", "InvalidClientTokenId").in_region("me-central-1", None);
+        assert!(e.hint.unwrap_or_default().contains("expired or invalid"));
+        // Expired is expired, wherever.
+        let e = refused("logs:DescribeLogGroups", "ExpiredTokenException")
+            .in_region("me-central-1", None);
+        assert!(e.hint.unwrap_or_default().contains("expired"));
     }
 }

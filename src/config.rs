@@ -25,6 +25,11 @@ pub use locate::Location;
 /// resources that carry it with this stack's name.
 pub const STACK_TAG_KEY: &str = "bedrock-monitor:stack";
 
+/// The tag on each application inference profile that records what it was copied from (the
+/// configured `model`), since AWS does not report a profile's source: it is what a later plan
+/// compares with the config.
+pub const PROFILE_SOURCE_TAG_KEY: &str = "bedrock-monitor:source";
+
 /// Retention values CloudWatch Logs accepts for `PutRetentionPolicy`.
 pub const VALID_RETENTION_DAYS: &[i32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -256,6 +261,11 @@ pub struct AlertsConfig {
     pub topic_name: String,
     pub display_name: String,
     pub emails: Vec<String>,
+    /// Whether alarms also notify the topic when they return to OK. CloudWatch runs an alarm's
+    /// OK actions when it first leaves INSUFFICIENT_DATA, so with this on every new alarm sends
+    /// one "OK" email at its first evaluation; off (the default, as in the common Terraform
+    /// alarm modules), alarms notify only on ALARM.
+    pub notify_ok: bool,
 }
 
 impl Default for AlertsConfig {
@@ -264,6 +274,7 @@ impl Default for AlertsConfig {
             topic_name: "bedrock-usage-alerts".into(),
             display_name: "Bedrock Usage Alerts".into(),
             emails: Vec::new(),
+            notify_ok: false,
         }
     }
 }

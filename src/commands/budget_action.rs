@@ -1,6 +1,7 @@
 //! `budget-action approve|reverse BUDGET`: an operator approves a pending (manual) budget
 //! action, which denies Bedrock to its principals now, or reverses one that has fired, which
-//! gives it back (after the limit was raised). Both ask first, or need `--yes`.
+//! gives it back (after the limit was raised). Both ask first, or need `--yes`. A reversal is
+//! waited for until AWS Budgets says it is done (see [`BudgetActions::reverse_and_wait`]).
 
 use std::fmt;
 
@@ -20,22 +21,40 @@ pub struct BudgetActionResult {
     /// `APPROVE_BUDGET_ACTION` or `REVERSE_BUDGET_ACTION`.
     pub execution: &'static str,
     pub status_before: String,
+    /// With `reverse`: the status AWS Budgets ended the reversal with (`REVERSE_SUCCESS`), or
+    /// the status that left nothing to reverse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_after: Option<String>,
+    /// With `reverse`: whether a reversal was made (false: nothing was attached).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reversed: Option<bool>,
 }
 
 impl fmt::Display for BudgetActionResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let done = if self.execution == "APPROVE_BUDGET_ACTION" {
-            "approved: AWS Budgets is attaching the deny policy"
-        } else {
-            "reversed: AWS Budgets is detaching the deny policy"
-        };
-        writeln!(
-            f,
-            "budget {}: action {} {done} (it was {}); `bedrock-monitor status` shows when it is done.",
-            self.budget,
-            self.action_id,
-            self.status_before.to_ascii_lowercase()
-        )
+        let before = self.status_before.to_ascii_lowercase();
+        match self.reversed {
+            None => writeln!(
+                f,
+                "budget {}: action {} approved: AWS Budgets is attaching the deny policy (it was {before}); `bedrock-monitor status` shows when it is done.",
+                self.budget, self.action_id
+            ),
+            Some(true) => writeln!(
+                f,
+                "budget {}: action {} reversed: AWS Budgets has detached the deny policy (it was {before}).",
+                self.budget, self.action_id
+            ),
+            Some(false) => writeln!(
+                f,
+                "budget {}: action {} is {}: nothing to reverse.",
+                self.budget,
+                self.action_id,
+                self.status_after
+                    .as_deref()
+                    .unwrap_or(&self.status_before)
+                    .to_ascii_lowercase()
+            ),
+        }
     }
 }
 
@@ -109,12 +128,22 @@ pub async fn run(session: &Session, args: &BudgetActionArgs) -> Result<ExitStatu
         session.printer.note("Nothing done.");
         return Ok(ExitStatus::Success);
     }
-    BudgetActions::execute(&cx, &args.budget, &action.id, kind).await?;
+    let reversal = match args.verb {
+        BudgetActionVerb::Approve => {
+            BudgetActions::execute(&cx, &args.budget, &action.id, kind).await?;
+            None
+        }
+        BudgetActionVerb::Reverse => {
+            Some(BudgetActions::reverse_and_wait(&cx, &args.budget, &action).await?)
+        }
+    };
     session.printer.result(&BudgetActionResult {
         budget: args.budget.clone(),
         action_id: action.id,
         execution,
         status_before: action.status,
+        reversed: reversal.as_ref().map(|r| r.reversed),
+        status_after: reversal.map(|r| r.status),
     })?;
     Ok(ExitStatus::Success)
 }

@@ -210,7 +210,7 @@ pub fn profile_text_ok(s: &str) -> bool {
 
 /// Geography prefixes of system-defined cross-region inference profiles.
 pub const CROSS_REGION_PREFIXES: &[&str] = &[
-    "us.", "eu.", "apac.", "us-gov.", "jp.", "au.", "ca.", "global.",
+    "us.", "eu.", "apac.", "us-gov.", "jp.", "au.", "ca.", "in.", "global.",
 ];
 
 /// Whether `model` names a system cross-region inference profile rather than a foundation model.
@@ -329,12 +329,21 @@ fn check_profiles(config: &Config, c: &mut Checker) {
         for problem in tag_problems(&p.tags, &at("tags")) {
             c.push(problem);
         }
-        let total = config.profile_tags(p).len();
+        c.check(
+            !p.tags.contains_key(super::PROFILE_SOURCE_TAG_KEY),
+            at("tags"),
+            format!(
+                "tag key {:?} is set by the tool from `model`; remove it",
+                super::PROFILE_SOURCE_TAG_KEY
+            ),
+        );
+        // The tool adds the source marker to the profile's own and [stack.tags].
+        let total = config.profile_tags(p).len() + 1;
         c.check(
             total <= MAX_PROFILE_TAGS,
             at("tags"),
             format!(
-                "{total} tags with [stack.tags] and the stack marker: Bedrock allows at most {MAX_PROFILE_TAGS} on a resource"
+                "{total} tags with [stack.tags], the stack marker and the source marker: Bedrock allows at most {MAX_PROFILE_TAGS} on a resource"
             ),
         );
     }

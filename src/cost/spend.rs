@@ -163,7 +163,7 @@ pub fn anomaly_monitor_specification(category: &str) -> Value {
 }
 
 /// An expression in a form that compares equal however AWS orders or defaults it: values and
-/// operands sorted, a missing match option written as the default `EQUALS`, empty members gone.
+/// operands sorted, match options as [`match_options`] writes them, empty members gone.
 pub fn canonical(expression: &Value) -> Value {
     let Some(object) = expression.as_object() else {
         return expression.clone();
@@ -184,11 +184,7 @@ pub fn canonical(expression: &Value) -> Value {
             }
             "Dimensions" | "Tags" | "CostCategories" if value.is_object() => {
                 let values = sorted_strings(value, "Values");
-                let mut options = sorted_strings(value, "MatchOptions");
-                if options.is_empty() {
-                    options.push("EQUALS".into());
-                }
-                options.sort();
+                let options = match_options(value);
                 out.insert(
                     key.clone(),
                     json!({"Key": value.get("Key"), "Values": values, "MatchOptions": options}),
@@ -198,6 +194,27 @@ pub fn canonical(expression: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// The match options of a Dimensions, Tags or CostCategories part, in one form for every way
+/// AWS may echo them. The Cost Explorer Expression reference gives `EQUALS` and
+/// `CASE_SENSITIVE` as the defaults, and an answer may spell them out or leave them away for
+/// the same rule (a rule written with `["EQUALS"]` read back as `["EQUALS", "CASE_SENSITIVE"]`,
+/// or with none). So `CASE_SENSITIVE` is dropped (it is what no case option means), `EQUALS`
+/// is added when no other kind of match (`ABSENT`, `STARTS_WITH`, `ENDS_WITH`, `CONTAINS`,
+/// `GREATER_THAN_OR_EQUAL`) is given, and the list is sorted without repeats.
+/// `CASE_INSENSITIVE` stays: it changes what matches.
+fn match_options(value: &Value) -> Vec<String> {
+    let mut options: Vec<String> = sorted_strings(value, "MatchOptions")
+        .into_iter()
+        .filter(|o| o != "CASE_SENSITIVE")
+        .collect();
+    if options.iter().all(|o| o == "CASE_INSENSITIVE") {
+        options.push("EQUALS".into());
+    }
+    options.sort();
+    options.dedup();
+    options
 }
 
 /// The strings of `value[key]`, sorted.
@@ -297,5 +314,36 @@ mod tests {
             {"Dimensions": {"Key": "SERVICE", "Values": ["a", "b"], "MatchOptions": ["EQUALS"]}},
         ], "And": []});
         assert_eq!(canonical(&a), canonical(&b));
+    }
+
+    /// The defaults AWS may echo (Expression reference: `EQUALS` and `CASE_SENSITIVE`) compare
+    /// equal to what the tool writes; a case-insensitive match does not.
+    #[test]
+    fn canonical_form_ignores_echoed_default_match_options() {
+        let part = |options: Option<Value>| {
+            let mut d = json!({"Key": "SERVICE_CODE", "Values": ["AmazonBedrock"]});
+            if let Some(o) = options {
+                d["MatchOptions"] = o;
+            }
+            canonical(&json!({"Dimensions": d}))
+        };
+        let written = part(Some(json!(["EQUALS"])));
+        assert_eq!(part(None), written);
+        assert_eq!(part(Some(json!(["EQUALS", "CASE_SENSITIVE"]))), written);
+        assert_eq!(part(Some(json!(["CASE_SENSITIVE"]))), written);
+        assert_eq!(
+            part(Some(json!(["CASE_SENSITIVE", "EQUALS", "EQUALS"]))),
+            written
+        );
+        assert_eq!(
+            part(Some(json!(["CONTAINS", "CASE_SENSITIVE"]))),
+            part(Some(json!(["CONTAINS"])))
+        );
+        assert_ne!(part(Some(json!(["CASE_INSENSITIVE"]))), written);
+        assert_eq!(
+            part(Some(json!(["CASE_INSENSITIVE"]))),
+            part(Some(json!(["EQUALS", "CASE_INSENSITIVE"])))
+        );
+        assert_ne!(part(Some(json!(["ENDS_WITH"]))), written);
     }
 }

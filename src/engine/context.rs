@@ -313,8 +313,11 @@ impl Context {
         std::mem::take(&mut *self.notices.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Add what only the context knows to an error: the principal that lacks a permission.
-    pub fn explain(&self, mut e: crate::aws::AwsError) -> crate::aws::AwsError {
+    /// Add what only the context knows to an error: the principal that lacks a permission, and
+    /// for credentials refused in an opt-in region, that the region may not be enabled for
+    /// this account.
+    pub fn explain(&self, e: crate::aws::AwsError) -> crate::aws::AwsError {
+        let mut e = e.in_region(&self.region, Some(&self.account.id));
         if e.is_access_denied() && !e.operation.is_empty() {
             e.hint = Some(format!(
                 "{} is not allowed `{}`; grant it (`bedrock-monitor permissions` prints the policy this tool needs) or use other credentials",

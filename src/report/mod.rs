@@ -439,6 +439,9 @@ pub async fn build_report(
     } else {
         None
     };
+    if let Some(principals::Outcome::Rows(rows)) = &log_rows {
+        report.notes.extend(principals::truncation_note(rows.len()));
+    }
     if options.logs {
         match &log_rows {
             Some(principals::Outcome::Rows(rows)) => {

@@ -25,6 +25,23 @@ use super::window::Window;
 use super::{round_cost, to_count};
 use crate::queries::PRINCIPAL_QUERY;
 
+/// The most rows [`PRINCIPAL_QUERY`] returns: its `limit`, which is also what Logs Insights
+/// returns at most when a query sets none (CloudWatch Logs user guide, "limit"). Rows are
+/// sorted by invocations, so a cut list keeps the busiest principal-model pairs.
+pub const ROW_LIMIT: usize = 10_000;
+
+/// A note for the report when the query returned [`ROW_LIMIT`] rows: Logs Insights cut the
+/// list there, so principals are missing from it and its totals (also the logs source's)
+/// undercount; nothing in the answer says so otherwise.
+pub fn truncation_note(rows: usize) -> Option<String> {
+    (rows >= ROW_LIMIT).then(|| {
+        "the per-principal list stopped at Logs Insights' 10,000-row limit: it shows the 10,000 \
+         principal-model pairs with the most invocations, and its totals leave the others out; \
+         use a shorter window (--hours, or --start/--end) to see them all"
+            .to_string()
+    })
+}
+
 /// How long to wait for the query before stopping it.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -266,6 +283,18 @@ mod tests {
             Some("anthropic.claude-3-5-haiku")
         );
         assert_eq!(priced[1].cost_usd, None);
+    }
+
+    #[test]
+    fn a_list_cut_at_the_row_limit_says_so() {
+        assert!(
+            PRINCIPAL_QUERY.ends_with(&format!("| limit {ROW_LIMIT}")),
+            "the query's limit is ROW_LIMIT"
+        );
+        assert_eq!(ROW_LIMIT, 10_000, "the note says 10,000");
+        assert_eq!(truncation_note(ROW_LIMIT - 1), None);
+        let note = truncation_note(ROW_LIMIT).unwrap_or_default();
+        assert!(note.contains("10,000-row limit"), "{note}");
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! `alarms`: CloudWatch alarms on Bedrock metrics (all models, or one model when given), each
-//! notifying the alert topic on ALARM and on OK. Alarms this stack created that the config no
-//! longer names (or disables) are deleted.
+//! notifying the alert topic on ALARM, and on OK too when `[alerts] notify_ok` is set. Alarms
+//! this stack created that the config no longer names (or disables) are deleted.
 //!
-//! A new alarm starts in INSUFFICIENT_DATA, and CloudWatch runs its OK actions when it first
-//! leaves that state: with OK actions from the start, the first apply would send one "OK" email
-//! per alarm. So an alarm is created with alarm actions only, and its OK action is added by a
-//! later apply once the alarm has left INSUFFICIENT_DATA (a plan note says so). Until then an
-//! OK action is neither required nor removed, but anything other than the topic is.
+//! The desired state comes from the config alone, never from an alarm's current state: one
+//! apply converges, and a second finds nothing to do. A new alarm starts in INSUFFICIENT_DATA
+//! and CloudWatch runs its OK actions when it first leaves that state, so with `notify_ok` each
+//! new alarm sends one "OK" email at its first evaluation (the plan says so); without it (the
+//! default) alarms have no OK action, and one left with the topic as its OK action by an
+//! earlier release is updated once (the plan says why).
 
 use std::collections::BTreeMap;
 
@@ -40,6 +41,7 @@ pub struct ObservedAlarm {
     pub arn: String,
     pub settings: Value,
     pub tags: BTreeMap<String, String>,
+    /// Shown by `status` (health) only: the desired state never depends on it.
     pub state: String,
     pub state_reason: String,
 }
@@ -58,23 +60,14 @@ impl AlarmsState {
     }
 }
 
-/// The OK actions an alarm should have now (see the module comment).
-fn desired_ok_actions(observed: Option<&ObservedAlarm>, topic_arn: &str) -> Vec<String> {
-    match observed {
-        None => Vec::new(),
-        Some(a) if a.state == INSUFFICIENT_DATA => a.settings["ok_actions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|v| v.as_str() == Some(topic_arn))
-            .map(|_| topic_arn.to_string())
-            .take(1)
-            .collect(),
-        Some(_) => vec![topic_arn.to_string()],
+/// The OK actions every alarm should have: the topic with `[alerts] notify_ok`, else none.
+fn desired_ok_actions(cx: &Context, topic_arn: &str) -> Vec<String> {
+    if cx.config.alerts.notify_ok {
+        vec![topic_arn.to_string()]
+    } else {
+        Vec::new()
     }
 }
-
-const INSUFFICIENT_DATA: &str = "INSUFFICIENT_DATA";
 
 fn settings(spec: &AlarmSpec, topic_arn: &str, ok_actions: &[String]) -> Value {
     let percentile = spec.statistic.starts_with('p');
@@ -316,26 +309,32 @@ impl Resource for Alarms {
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
         let topic_arn = cx.topic_arn();
+        let ok_actions = desired_ok_actions(cx, &topic_arn);
         let desired_tags = cx.config.tags();
         let mut changes = Vec::new();
         let mut any_exists = false;
-        let mut ok_deferred = Vec::new();
+        let mut created = Vec::new();
+        let mut ok_action_removed = Vec::new();
         for spec in Self::enabled(cx) {
-            let observed = state.alarms.get(&spec.name);
-            let ok_actions = desired_ok_actions(observed, &topic_arn);
-            if ok_actions.is_empty() {
-                ok_deferred.push(spec.name.clone());
-            }
             let new = settings(&spec, &topic_arn, &ok_actions);
-            match observed {
-                None => changes.push(FieldChange {
-                    field: spec.name.clone(),
-                    old: Value::Null,
-                    new,
-                }),
+            match state.alarms.get(&spec.name) {
+                None => {
+                    created.push(spec.name.clone());
+                    changes.push(FieldChange {
+                        field: spec.name.clone(),
+                        old: Value::Null,
+                        new,
+                    });
+                }
                 Some(observed) => {
                     any_exists = true;
                     if observed.settings != new {
+                        let had_topic = observed.settings["ok_actions"]
+                            .as_array()
+                            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(&topic_arn)));
+                        if had_topic && ok_actions.is_empty() {
+                            ok_action_removed.push(spec.name.clone());
+                        }
                         changes.push(FieldChange {
                             field: spec.name.clone(),
                             old: observed.settings.clone(),
@@ -370,11 +369,21 @@ impl Resource for Alarms {
             changes,
             notes: Vec::new(),
         };
-        if !ok_deferred.is_empty() {
+        // Said once, whatever the number of alarms: what the user will see in their inbox.
+        if !created.is_empty() && !ok_actions.is_empty() {
             diff = diff.with_note(format!(
-                "OK notifications of {} are switched on by a later apply, once the alarm has \
-                 left INSUFFICIENT_DATA: a new alarm's first evaluation then sends no \"OK\" email",
-                ok_deferred.join(", ")
+                "[alerts] notify_ok = true: each of the {} new alarm(s) sends one \"OK\" email \
+                 to every address at its first evaluation, minutes after it is created, because \
+                 CloudWatch runs OK actions when an alarm leaves INSUFFICIENT_DATA",
+                created.len()
+            ));
+        }
+        if !ok_action_removed.is_empty() {
+            diff = diff.with_note(format!(
+                "{}: the topic is removed from the OK actions (set by an earlier release): \
+                 [alerts] notify_ok is false, so alarms notify only on ALARM; set notify_ok = \
+                 true to keep \"back to OK\" emails",
+                ok_action_removed.join(", ")
             ));
         }
         for spec in cx.config.alarm_specs().into_iter().filter(|s| !s.enabled) {
@@ -398,9 +407,14 @@ impl Resource for Alarms {
             .collect();
         let tags = Self::tags(cx)?;
         let mut jobs: Vec<BoxFuture<'_, Result<(), AwsError>>> = Vec::new();
+        let ok_actions = desired_ok_actions(cx, &topic_arn);
         for spec in &specs {
-            let ok_actions = desired_ok_actions(state.alarms.get(&spec.name), &topic_arn);
-            jobs.push(Box::pin(Self::put(cx, spec, &topic_arn, ok_actions)));
+            jobs.push(Box::pin(Self::put(
+                cx,
+                spec,
+                &topic_arn,
+                ok_actions.clone(),
+            )));
         }
         for spec in Self::enabled(cx) {
             let retag = diff

@@ -5,7 +5,8 @@
 //! and one `APPLY_IAM_POLICY` action per budget, notifying the topic.
 //!
 //! An action is this stack's when its definition names this stack's policy. `cleanup` reverses
-//! an executed action before deleting it, so no principal is left denied; the policy is
+//! an action that has (or may have) attached the policy before deleting it, and waits until
+//! AWS Budgets says the reversal is done, so no principal is left denied; the policy is
 //! detached from anything still holding it before it is deleted.
 
 use std::collections::BTreeMap;
@@ -29,6 +30,16 @@ use crate::engine::{
 use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
 
 pub struct BudgetActions;
+
+/// What [`BudgetActions::reverse_and_wait`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reversal {
+    /// Whether a reversal was asked for (false: nothing was attached to reverse).
+    pub reversed: bool,
+    /// The action's status at the end: `REVERSE_SUCCESS` after a reversal, else the status
+    /// that left nothing to reverse.
+    pub status: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct ObservedPolicy {
@@ -61,14 +72,24 @@ pub struct ActionsState {
 }
 
 const NOT_FOUND: &[&str] = &["NoSuchEntity", "NoSuchEntityException", "NotFoundException"];
+/// The "status" of an action that no longer exists.
+const ABSENT: &str = "ABSENT";
 /// The inline policy of the execution role.
 const ROLE_POLICY_NAME: &str = "AttachBedrockDenyPolicy";
-/// Statuses in which an action has attached the policy (or is doing so).
-const EXECUTED: &[&str] = &[
-    "EXECUTION_SUCCESS",
+/// Statuses in which the policy may be attached to the principals: executed, a failed
+/// execution (it may have attached the policy to some principals before failing), and a failed
+/// reversal.
+const MAY_BE_ATTACHED: &[&str] = &["EXECUTION_SUCCESS", "EXECUTION_FAILURE", "REVERSE_FAILURE"];
+/// Statuses of an execution still running (ActionStatus in the Budgets API reference); AWS
+/// refuses to execute, update or delete the action meanwhile.
+const IN_PROGRESS: &[&str] = &[
     "EXECUTION_IN_PROGRESS",
-    "REVERSE_FAILURE",
+    "REVERSE_IN_PROGRESS",
+    "RESET_IN_PROGRESS",
 ];
+/// How long to wait for AWS Budgets to finish an execution (it detaches the policy from each
+/// principal) before saying so and leaving the rest to a rerun.
+const EXECUTION_WAIT: Duration = Duration::from_secs(120);
 
 impl BudgetActions {
     pub fn policy_arn(cx: &Context) -> String {
@@ -351,46 +372,111 @@ impl BudgetActions {
         Ok(found)
     }
 
-    /// Reverse an action that has attached the policy, and wait until it has detached it.
+    /// Reverse an action that has (or may have) attached the policy, and wait until AWS Budgets
+    /// says it has detached it.
+    ///
+    /// An execution still running is waited for first (AWS refuses to act on it meanwhile). A
+    /// failed reversal is retried (RETRY_BUDGET_ACTION re-runs the step that failed); anything
+    /// else that may hold the policy is reversed. The status read right after the request may
+    /// still be the one before it: AWS Budgets works asynchronously, so that is waited out too,
+    /// like REVERSE_IN_PROGRESS, within [`EXECUTION_WAIT`].
     pub async fn reverse_and_wait(
         cx: &Context,
         budget: &str,
         action: &ObservedAction,
-    ) -> Result<(), AwsError> {
-        if !EXECUTED.contains(&action.status.as_str()) {
-            return Ok(());
+    ) -> Result<Reversal, AwsError> {
+        let mut status = action.status.clone();
+        if IN_PROGRESS.contains(&status.as_str()) {
+            status = Self::wait_while(cx, budget, &action.id, |s| IN_PROGRESS.contains(&s)).await?;
+        }
+        if !MAY_BE_ATTACHED.contains(&status.as_str()) {
+            return Ok(Reversal {
+                reversed: false,
+                status,
+            });
         }
         cx.note(
             ComponentId::BudgetActions,
-            &format!("reversing the action on budget {budget}: the principals get Bedrock back"),
+            &format!(
+                "reversing the action on budget {budget} ({status}): the principals get Bedrock back"
+            ),
         );
-        Self::execute(cx, budget, &action.id, ExecutionType::ReverseBudgetAction).await?;
-        let budgets = &cx.aws.budgets;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let kind = if status == "REVERSE_FAILURE" {
+            ExecutionType::RetryBudgetAction
+        } else {
+            ExecutionType::ReverseBudgetAction
+        };
+        Self::execute(cx, budget, &action.id, kind).await?;
+        let before = status;
+        let end = Self::wait_while(cx, budget, &action.id, |s| {
+            s == before || s == "REVERSE_IN_PROGRESS"
+        })
+        .await?;
+        match end.as_str() {
+            "REVERSE_SUCCESS" | "STANDBY" | ABSENT => Ok(Reversal {
+                reversed: true,
+                status: end,
+            }),
+            other => Err(AwsError::setup(
+                format!(
+                    "the budget action on {budget} could not be reversed (status {other}); the deny policy may still be attached"
+                ),
+                "check the action in the AWS Budgets console, detach the policy from the principals if needed, then run the command again",
+            )),
+        }
+    }
+
+    /// Reads the action's status until `waiting` no longer holds, with exponential backoff from
+    /// `[aws] initial_backoff_ms` up to `max_backoff_seconds`, for at most [`EXECUTION_WAIT`].
+    /// Returns the status that ended the wait ([`ABSENT`] if the action is gone).
+    async fn wait_while(
+        cx: &Context,
+        budget: &str,
+        action_id: &str,
+        waiting: impl Fn(&str) -> bool,
+    ) -> Result<String, AwsError> {
+        let started = tokio::time::Instant::now();
+        let mut delay = Duration::from_millis(cx.config.aws.initial_backoff_ms.max(1));
+        let max_delay = Duration::from_secs(cx.config.aws.max_backoff_seconds.max(1));
         loop {
-            let out = budgets
-                .describe_budget_action()
-                .account_id(&cx.account.id)
-                .budget_name(budget)
-                .action_id(&action.id)
-                .send()
-                .await
-                .aws("budgets:DescribeBudgetAction")?;
-            let status = out.action().map(|a| a.status().as_str().to_string());
-            match status.as_deref() {
-                Some("REVERSE_IN_PROGRESS") if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-                Some("REVERSE_SUCCESS") | Some("STANDBY") | None => return Ok(()),
-                Some(other) => {
-                    return Err(AwsError::setup(
-                        format!(
-                            "the budget action on {budget} could not be reversed (status {other}); the deny policy may still be attached"
-                        ),
-                        "check the action in the AWS Budgets console, detach the policy from the principals if needed, then run cleanup again",
-                    ));
-                }
+            let out = absent_if(
+                cx.aws
+                    .budgets
+                    .describe_budget_action()
+                    .account_id(&cx.account.id)
+                    .budget_name(budget)
+                    .action_id(action_id)
+                    .send()
+                    .await
+                    .aws("budgets:DescribeBudgetAction"),
+                NOT_FOUND,
+            )?;
+            let status = out
+                .as_ref()
+                .and_then(|o| o.action())
+                .map(|a| a.status().as_str().to_string())
+                .unwrap_or_else(|| ABSENT.to_string());
+            if !waiting(&status) {
+                return Ok(status);
             }
+            if started.elapsed() + delay > EXECUTION_WAIT {
+                return Err(AwsError::setup(
+                    format!(
+                        "the budget action on {budget} is still {status} after {} s",
+                        EXECUTION_WAIT.as_secs()
+                    ),
+                    "AWS Budgets may still be working on it: run the command again in a few minutes (`bedrock-monitor status` shows its state)",
+                ));
+            }
+            cx.note(
+                ComponentId::BudgetActions,
+                &format!(
+                    "the action on budget {budget} is {status}; asking again in {:.1} s",
+                    delay.as_secs_f64()
+                ),
+            );
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(max_delay);
         }
     }
 

@@ -5,8 +5,11 @@
 //! a test object at the bucket's root. The bucket is managed by the same code as the log
 //! bucket (see [`BucketSpec`]), with the policy Data Exports needs.
 //!
-//! Data Exports adds `BILLING_VIEW_ARN` (the account's primary billing view) to the table
-//! configuration it returns; a value equal to that default is not drift.
+//! Only the table properties the tool sets are compared: AWS adds others to the table
+//! configuration it returns (`BILLING_VIEW_ARN`, the account's primary billing view, and
+//! properties such as `INCLUDE_CAPACITY_RESERVATION_DATA` that new table versions bring), and
+//! those are not drift. A billing view other than the primary one is, since the export would
+//! then cover other costs than the tool means.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
@@ -53,7 +56,10 @@ const NONCURRENT_DAYS: i32 = 30;
 
 /// The CUR 2.0 columns exported: who (account, IAM principal), what (service, usage type,
 /// operation, resource: the inference profile), when, how much, and the tags and cost
-/// categories that attribute it.
+/// categories that attribute it. IAM principal and session tags are only in `tags` (keys
+/// prefixed `iamPrincipal/`; CUR 2.0 user guide, "Tags column"), not in `resource_tags`, so
+/// attribution by principal tag needs `tags`; `resource_tags` and `cost_category` stay for
+/// queries written against earlier exports.
 const COLUMNS: &[&str] = &[
     "bill_billing_period_start_date",
     "line_item_usage_account_id",
@@ -71,6 +77,7 @@ const COLUMNS: &[&str] = &[
     "product_region_code",
     "resource_tags",
     "cost_category",
+    "tags",
 ];
 const IAM_PRINCIPAL_COLUMN: &str = "line_item_iam_principal";
 
@@ -185,14 +192,21 @@ impl CurExport {
 
     fn observed_export(cx: &Context, e: &Export) -> Value {
         let query = e.data_query();
-        let mut table: BTreeMap<String, String> = query
+        let set = Self::table_configuration(cx);
+        let default_view = Self::default_billing_view(cx);
+        let table: BTreeMap<String, String> = query
             .and_then(|q| q.table_configurations())
             .and_then(|t| t.get(TABLE))
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, v)| {
+                        set.contains_key(k.as_str())
+                            || (k.as_str() == "BILLING_VIEW_ARN" && **v != default_view)
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
-        if table.get("BILLING_VIEW_ARN") == Some(&Self::default_billing_view(cx)) {
-            table.remove("BILLING_VIEW_ARN");
-        }
         let s3 = e
             .destination_configurations()
             .and_then(|d| d.s3_destination());

@@ -5,6 +5,11 @@
 //! changed model or description is therefore a replacement (delete, create; the ARN changes),
 //! shown as `replace` in the plan. A profile the config no longer names is deleted when it
 //! carries this stack's tag.
+//!
+//! AWS does not report what a profile was copied from, only the foundation models it routes to,
+//! and a geography cannot be told reliably from those (geographies share and gain regions:
+//! APAC includes me-central-1). So the configured `model` is recorded at creation in the tag
+//! [`PROFILE_SOURCE_TAG_KEY`], and that is what later plans compare (see [`source_of`]).
 
 use std::collections::BTreeMap;
 
@@ -14,8 +19,9 @@ use futures::FutureExt;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
+use crate::config::attribution::CROSS_REGION_PREFIXES;
 use crate::config::attribution::is_system_profile;
-use crate::config::{InferenceProfileConfig, STACK_TAG_KEY};
+use crate::config::{InferenceProfileConfig, PROFILE_SOURCE_TAG_KEY, STACK_TAG_KEY};
 use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
     Resource,
@@ -68,48 +74,46 @@ fn arn_region(arn: &str) -> &str {
     arn.split(':').nth(3).unwrap_or_default()
 }
 
-/// Whether a system profile's geography (`us.`, `eu.`...) covers `region`.
-fn geography_covers(prefix: &str, region: &str) -> bool {
-    match prefix {
-        "global." => true,
-        "us." => region.starts_with("us-") && !region.starts_with("us-gov-"),
-        "us-gov." => region.starts_with("us-gov-"),
-        "eu." => region.starts_with("eu-"),
-        "apac." => region.starts_with("ap-"),
-        "jp." => region.starts_with("ap-northeast-"),
-        "au." => region.starts_with("ap-southeast-"),
-        "ca." => region.starts_with("ca-") || region.starts_with("us-"),
-        _ => false,
+/// What profile `o` was copied from, as the config would name it: the source recorded in its
+/// tag, or for a profile made before sources were recorded, [`legacy_source`].
+fn source_of(o: &ObservedProfile, region: &str, configured: &str) -> String {
+    match o.tags.get(PROFILE_SOURCE_TAG_KEY) {
+        Some(recorded) => recorded.clone(),
+        None => legacy_source(&o.models, region, configured),
     }
 }
 
-/// The model a profile was copied from, as the config would name it. AWS does not keep the
-/// source: a copy of a foundation model routes to that one model in this region; a copy of a
-/// system profile routes to the same model in the geography's regions. `desired` resolves
-/// the geography when the regions fit it (several geographies share regions).
-fn source_model(models: &[String], region: &str, desired: &str) -> String {
+/// The source of a profile created before the tool recorded it (no source tag), from what AWS
+/// reports: the foundation models the profile routes to. By the CreateInferenceProfile
+/// reference, a copy of a foundation model routes to that model in the request's region only,
+/// and a copy of a system profile to the model in its geography's regions. So the model, and
+/// whether the copy is cross-Region, are known; the geography is not (the region lists of
+/// geographies overlap and change, and guessing from them planned a replacement on every
+/// apply). The geography alone is therefore never a reason to replace a profile, whose ARN
+/// applications call: when the model and the kind of copy match the configured source, that
+/// source is taken as the profile's, and a tag-only update records it. A different model, or a
+/// single-region copy where a cross-Region profile is configured (or the reverse), is a real
+/// change: a replacement, whose new profile carries the tag, so it cannot repeat.
+fn legacy_source(models: &[String], region: &str, configured: &str) -> String {
     let Some(first) = models.first() else {
         return String::new();
     };
     let base = model_segment(first);
-    let single_region = models.len() == 1 && arn_region(first) == region;
-    if single_region {
-        return base.to_string();
-    }
-    let prefixes = crate::config::attribution::CROSS_REGION_PREFIXES;
-    if let Some(prefix) = prefixes.iter().find(|p| desired.starts_with(**p))
-        && desired[prefix.len()..] == *base
-        && models
-            .iter()
-            .all(|m| geography_covers(prefix, arn_region(m)))
-    {
-        return desired.to_string();
-    }
-    let guess = prefixes
+    let here_only = models.len() == 1 && arn_region(first) == region;
+    let cross_region_base = CROSS_REGION_PREFIXES
         .iter()
-        .find(|p| models.iter().all(|m| geography_covers(p, arn_region(m))))
-        .unwrap_or(&"global.");
-    format!("{guess}{base}")
+        .find_map(|p| configured.strip_prefix(*p));
+    let (configured_cross_region, configured_base) = match cross_region_base {
+        Some(b) => (true, b),
+        None => (false, configured),
+    };
+    if base == configured_base && here_only != configured_cross_region {
+        configured.to_string()
+    } else if here_only {
+        base.to_string()
+    } else {
+        format!("a cross-Region profile of {base}")
+    }
 }
 
 impl InferenceProfiles {
@@ -131,18 +135,25 @@ impl InferenceProfiles {
         }
     }
 
+    /// The profile's tags: the config's, and the source marker.
+    fn desired_tags(cx: &Context, p: &InferenceProfileConfig) -> BTreeMap<String, String> {
+        let mut tags = cx.config.profile_tags(p);
+        tags.insert(PROFILE_SOURCE_TAG_KEY.to_string(), p.model.clone());
+        tags
+    }
+
     fn desired(cx: &Context, p: &InferenceProfileConfig) -> Value {
         json!({
             "model": p.model,
             "description": p.description,
-            "tags": cx.config.profile_tags(p),
+            "tags": Self::desired_tags(cx, p),
         })
     }
 
     fn observed(cx: &Context, p: &InferenceProfileConfig, o: &ObservedProfile) -> Value {
-        let desired_tags = cx.config.profile_tags(p);
+        let desired_tags = Self::desired_tags(cx, p);
         json!({
-            "model": source_model(&o.models, &cx.region, &p.model),
+            "model": source_of(o, &cx.region, &p.model),
             "description": o.description,
             "tags": crate::resources::tags_field(&desired_tags, &o.tags).0,
         })
@@ -218,7 +229,7 @@ impl InferenceProfiles {
                         field: format!("profiles.{name}"),
                         old: json!({
                             "arn": o.arn,
-                            "model": source_model(&o.models, &cx.region, ""),
+                            "model": source_of(o, &cx.region, ""),
                             "description": o.description,
                         }),
                         new: Value::Null,
@@ -245,7 +256,7 @@ impl InferenceProfiles {
             .model_source(InferenceProfileModelSource::CopyFrom(Self::source_arn(
                 cx, &p.model,
             )))
-            .set_tags(Some(Self::tags(&cx.config.profile_tags(p))?))
+            .set_tags(Some(Self::tags(&Self::desired_tags(cx, p))?))
             .send()
             .await
             .aws("bedrock:CreateInferenceProfile")
@@ -302,7 +313,7 @@ impl InferenceProfiles {
                     .bedrock
                     .tag_resource()
                     .resource_arn(&o.arn)
-                    .set_tags(Some(Self::tags(&cx.config.profile_tags(p))?))
+                    .set_tags(Some(Self::tags(&Self::desired_tags(cx, p))?))
                     .send()
                     .await
                     .aws("bedrock:TagResource")?;
@@ -450,12 +461,24 @@ impl Resource for InferenceProfiles {
                     "{name}: exists without this stack's tag and differs ({reason}); apply will not replace it: rename it in the config"
                 )),
                 Op::Retag => {
-                    if let Some(o) = state.profiles.get(&name)
-                        && !Self::owned(cx, o)
-                    {
-                        diff.notes.push(format!(
-                            "{name}: adopting an existing profile with the same model (it gets the stack's tags)"
-                        ));
+                    if let Some(o) = state.profiles.get(&name) {
+                        if !Self::owned(cx, o) {
+                            diff.notes.push(format!(
+                                "{name}: adopting an existing profile with the same model (it gets the stack's tags)"
+                            ));
+                        }
+                        if !o.tags.contains_key(PROFILE_SOURCE_TAG_KEY) {
+                            let model = cx
+                                .config
+                                .profiles()
+                                .iter()
+                                .find(|p| p.name == name)
+                                .map(|p| p.model.as_str())
+                                .unwrap_or_default();
+                            diff.notes.push(format!(
+                                "{name}: made before profiles' sources were recorded; it routes to the same model as {model} (AWS does not report which geography's profile a copy came from), so it is kept and the tag {PROFILE_SOURCE_TAG_KEY} records {model} without replacing it"
+                            ));
+                        }
                     }
                 }
                 Op::Create => {}
@@ -598,23 +621,88 @@ mod tests {
     }
 
     #[test]
-    fn the_source_of_a_foundation_model_copy_is_the_model() {
+    fn a_legacy_foundation_model_copy_is_its_model() {
         let m = "anthropic.claude-3-5-haiku-20241022-v1:0";
-        assert_eq!(source_model(&arns(&["us-east-1"], m), "us-east-1", m), m);
+        assert_eq!(legacy_source(&arns(&["us-east-1"], m), "us-east-1", m), m);
+        // The config now names a cross-Region profile of it: a different kind of copy.
+        assert_eq!(
+            legacy_source(&arns(&["us-east-1"], m), "us-east-1", &format!("us.{m}")),
+            m
+        );
+    }
+
+    /// Whatever regions a geography routes to (APAC includes me-central-1; a global profile
+    /// every commercial region), a cross-Region copy of the configured model is taken as a copy
+    /// of the configured profile: the geography is never guessed.
+    #[test]
+    fn a_legacy_cross_region_copy_of_the_same_model_is_the_configured_profile() {
+        let m = "anthropic.claude-sonnet-4-20250514-v1:0";
+        for (prefix, regions) in [
+            (
+                "apac.",
+                &["ap-southeast-1", "ap-northeast-1", "me-central-1"][..],
+            ),
+            ("eu.", &["eu-central-1", "eu-west-1", "eu-west-3"][..]),
+            ("us.", &["us-east-1", "us-east-2", "us-west-2"][..]),
+            ("jp.", &["ap-northeast-1", "ap-northeast-3"][..]),
+            ("au.", &["ap-southeast-2", "ap-southeast-4"][..]),
+            ("ca.", &["ca-central-1", "ca-west-1"][..]),
+            ("in.", &["ap-south-1", "ap-south-2"][..]),
+            ("us-gov.", &["us-gov-west-1", "us-gov-east-1"][..]),
+            (
+                "global.",
+                &["us-east-1", "eu-west-1", "ap-northeast-1", "sa-east-1"][..],
+            ),
+        ] {
+            let configured = format!("{prefix}{m}");
+            let home = regions[0];
+            assert_eq!(
+                legacy_source(&arns(regions, m), home, &configured),
+                configured,
+                "{prefix}"
+            );
+        }
     }
 
     #[test]
-    fn the_source_of_a_system_profile_copy_is_the_profile_when_the_regions_fit() {
+    fn a_legacy_copy_of_another_model_or_kind_is_a_change() {
         let m = "anthropic.claude-3-7-sonnet-20250219-v1:0";
         let models = arns(&["us-east-1", "us-east-2", "us-west-2"], m);
-        let desired = format!("us.{m}");
-        assert_eq!(source_model(&models, "us-east-1", &desired), desired);
-        // The config now names the foundation model: a different source.
-        assert_eq!(source_model(&models, "us-east-1", m), format!("us.{m}"));
-        // Or another geography whose regions do not fit.
+        // The config names the foundation model: a single-region copy would route here only.
         assert_eq!(
-            source_model(&models, "us-east-1", &format!("eu.{m}")),
-            format!("us.{m}")
+            legacy_source(&models, "us-east-1", m),
+            format!("a cross-Region profile of {m}")
+        );
+        // Another model.
+        let other = "us.anthropic.claude-3-5-haiku-20241022-v1:0";
+        assert_ne!(legacy_source(&models, "us-east-1", other), other);
+    }
+
+    #[test]
+    fn a_recorded_source_is_what_counts() {
+        let m = "anthropic.claude-3-7-sonnet-20250219-v1:0";
+        let profile = |tags: &[(&str, &str)]| ObservedProfile {
+            arn: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/x".into(),
+            description: None,
+            models: arns(&["us-east-1", "us-east-2", "us-west-2"], m),
+            status: "ACTIVE".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        let recorded = profile(&[(
+            PROFILE_SOURCE_TAG_KEY,
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        )]);
+        assert_eq!(
+            source_of(&recorded, "us-east-1", &format!("eu.{m}")),
+            format!("us.{m}"),
+            "a changed geography is seen once it is recorded"
+        );
+        assert_eq!(
+            source_of(&profile(&[]), "us-east-1", &format!("eu.{m}")),
+            format!("eu.{m}")
         );
     }
 

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_organizations::types::AccountStatus;
 use serde::Serialize;
 
 use crate::aws::{Account, AwsError, AwsResultExt, Clients};
@@ -23,13 +22,39 @@ pub struct Resolved {
 pub struct Skipped {
     pub account: String,
     pub reason: String,
+    /// The account's state in Organizations, when that is why it is skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
-/// Every account under `ou`, nested OUs included, with its status.
+/// The only account state a run works in.
+const ACTIVE: &str = "ACTIVE";
+
+/// An account's lifecycle state as Organizations reports it. Organizations retired the
+/// `Status` member of `Account` in favour of `State` (PENDING_ACTIVATION, ACTIVE, SUSPENDED,
+/// PENDING_CLOSURE, CLOSED; API reference, Account), so `State` is read first and `Status`
+/// only for an answer that lacks it. `None` when the answer has neither: such an account is
+/// listed as skipped, never silently dropped.
+fn account_state(a: &aws_sdk_organizations::types::Account) -> Option<String> {
+    a.state()
+        .map(|s| s.as_str().to_string())
+        .or_else(|| a.status().map(|s| s.as_str().to_string()))
+}
+
+/// The accounts of a listing page, each with its state.
+fn listed_accounts(
+    accounts: &[aws_sdk_organizations::types::Account],
+) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    accounts
+        .iter()
+        .filter_map(|a| Some((a.id()?.to_string(), account_state(a))))
+}
+
+/// Every account under `ou`, nested OUs included, with its state.
 async fn accounts_under(
     org: &aws_sdk_organizations::Client,
     ou: &str,
-) -> Result<Vec<(String, AccountStatus)>, AwsError> {
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
     let mut found = Vec::new();
     let mut pending = vec![ou.to_string()];
     while let Some(parent) = pending.pop() {
@@ -42,11 +67,7 @@ async fn accounts_under(
                 .send()
                 .await
                 .aws("organizations:ListAccountsForParent")?;
-            for a in page.accounts() {
-                if let (Some(id), Some(status)) = (a.id(), a.status()) {
-                    found.push((id.to_string(), status.clone()));
-                }
-            }
+            found.extend(listed_accounts(page.accounts()));
             next = page.next_token().map(str::to_string);
             if next.is_none() {
                 break;
@@ -77,7 +98,7 @@ async fn accounts_under(
 
 async fn organization_accounts(
     org: &aws_sdk_organizations::Client,
-) -> Result<Vec<(String, AccountStatus)>, AwsError> {
+) -> Result<Vec<(String, Option<String>)>, AwsError> {
     let mut found = Vec::new();
     let mut next = None;
     loop {
@@ -87,11 +108,7 @@ async fn organization_accounts(
             .send()
             .await
             .aws("organizations:ListAccounts")?;
-        for a in page.accounts() {
-            if let (Some(id), Some(status)) = (a.id(), a.status()) {
-                found.push((id.to_string(), status.clone()));
-            }
-        }
+        found.extend(listed_accounts(page.accounts()));
         next = page.next_token().map(str::to_string);
         if next.is_none() {
             return Ok(found);
@@ -112,11 +129,11 @@ pub async fn resolve(
     payer_components: bool,
 ) -> Result<Resolved, AwsError> {
     let mut resolved = Resolved::default();
-    let listed: Vec<(String, AccountStatus)> = if !config.accounts.is_empty() {
+    let listed: Vec<(String, Option<String>)> = if !config.accounts.is_empty() {
         config
             .accounts
             .iter()
-            .map(|a| (a.clone(), AccountStatus::Active))
+            .map(|a| (a.clone(), Some(ACTIVE.to_string())))
             .collect()
     } else if config.organization {
         organization_accounts(&home.organizations).await?
@@ -128,16 +145,21 @@ pub async fn resolve(
         all
     };
     let mut accounts = BTreeSet::new();
-    for (id, status) in listed {
+    for (id, state) in listed {
         if config.exclude_accounts.contains(&id) {
             resolved.skipped.push(Skipped {
                 account: id,
                 reason: "in exclude_accounts".into(),
+                state: None,
             });
-        } else if status != AccountStatus::Active {
+        } else if state.as_deref() != Some(ACTIVE) {
             resolved.skipped.push(Skipped {
                 account: id,
-                reason: format!("{} in Organizations, not ACTIVE", status.as_str()),
+                reason: match &state {
+                    Some(state) => format!("{state} in Organizations, not ACTIVE"),
+                    None => "Organizations gave neither its State nor its Status".into(),
+                },
+                state,
             });
         } else if !only_accounts.is_empty() && !only_accounts.contains(&id) {
             // Narrowed away by --account: not worth a line.

@@ -1,10 +1,11 @@
 //! The alert topic and the alarms against moto: every setting from the emulator's state,
-//! actions that are exactly the topic's ARN, subscriptions following the config, custom and
-//! disabled alarms, adoption of alarms left by the old scripts, and no writes when converged.
+//! actions that are exactly the topic's ARN, OK actions following `[alerts] notify_ok` from the
+//! first apply, subscriptions following the config, custom and disabled alarms, adoption of
+//! alarms left by the old scripts and by the previous release, and no writes when converged.
 //!
 //! moto confirms email subscriptions at once and starts alarms in OK; real AWS keeps
-//! subscriptions pending and starts alarms in INSUFFICIENT_DATA. These tests can only see
-//! moto's behaviour; the pending path is covered by the topic's notices logic reading
+//! subscriptions pending and starts alarms in INSUFFICIENT_DATA (the strict proxy shows moto's
+//! new alarms so). The pending path is covered by the topic's notices logic reading
 //! "PendingConfirmation" instead of an ARN.
 
 use std::collections::BTreeMap;
@@ -60,6 +61,43 @@ fn evaluated_ok(env: &TestEnv, name: &str) {
             .send(),
     )
     .unwrap_or_else(|e| panic!("set the state of {name}: {e:?}"));
+}
+
+/// Every alarm has been evaluated, as CloudWatch does minutes after an apply.
+fn all_evaluated(env: &TestEnv) {
+    for name in alarms(env).keys() {
+        evaluated_ok(env, name);
+    }
+}
+
+/// An alarm as the previous release left it once evaluated: the same settings, with the topic
+/// as its OK action (that release added it on the first apply after the alarm left
+/// INSUFFICIENT_DATA).
+fn with_topic_as_ok_action(env: &TestEnv, name: &str) {
+    let a = alarms(env)
+        .remove(name)
+        .unwrap_or_else(|| panic!("alarm {name} missing"));
+    let mut put = env
+        .aws
+        .cloudwatch
+        .put_metric_alarm()
+        .alarm_name(name)
+        .set_alarm_description(a.alarm_description().map(str::to_string))
+        .set_namespace(a.namespace().map(str::to_string))
+        .set_metric_name(a.metric_name().map(str::to_string))
+        .set_statistic(a.statistic().cloned())
+        .set_extended_statistic(a.extended_statistic().map(str::to_string))
+        .set_dimensions(Some(a.dimensions().to_vec()))
+        .set_period(a.period())
+        .set_evaluation_periods(a.evaluation_periods())
+        .set_threshold(a.threshold())
+        .set_comparison_operator(a.comparison_operator().cloned())
+        .set_treat_missing_data(a.treat_missing_data().map(str::to_string))
+        .set_actions_enabled(a.actions_enabled())
+        .set_alarm_actions(Some(a.alarm_actions().to_vec()));
+    put = put.ok_actions(TOPIC_ARN);
+    env.block_on(put.send())
+        .unwrap_or_else(|e| panic!("re-put {name}: {e:?}"));
 }
 
 #[test]
@@ -219,8 +257,8 @@ fn topic_and_alarms_have_every_setting_and_converge() {
         assert_eq!(a.treat_missing_data(), Some("notBreaching"), "{name}");
         assert!(a.dimensions().is_empty(), "{name}: all models");
         assert_eq!(a.alarm_actions(), [TOPIC_ARN], "{name}");
-        // A new alarm starts in INSUFFICIENT_DATA (the strict proxy shows moto's alarms so) and
-        // would send an "OK" email on its first evaluation: no OK action yet.
+        // [alerts] notify_ok is false by default: no OK action, so no "OK" email at the new
+        // alarm's first evaluation.
         assert!(a.ok_actions().is_empty(), "{name}: {:?}", a.ok_actions());
         let tags = env
             .block_on(
@@ -240,34 +278,26 @@ fn topic_and_alarms_have_every_setting_and_converge() {
         );
     }
 
+    // CloudWatch evaluates the new alarms minutes later: what apply wants does not depend on
+    // it. One apply has converged: a second writes nothing, and plan and status say so.
+    all_evaluated(&env);
     env.proxy.clear();
     let again = env.run(&["apply", "--yes"]);
     again.assert_code(0);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
-    let plan = env.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("OK notifications of") && plan.stdout.contains("INSUFFICIENT_DATA"),
-        "the plan says why OK notifications wait: {}",
-        plan.stdout
-    );
     assert!(
         env.writes().is_empty(),
         "second apply wrote {:?}",
         env.writes()
     );
-
-    // Once an alarm has been evaluated (left INSUFFICIENT_DATA), the next apply adds its OK
-    // action, and only that: one PutMetricAlarm, no email was due for the first evaluation.
-    evaluated_ok(&env, "Bedrock-HighErrorRate");
-    env.proxy.clear();
-    env.run(&["apply", "--yes"]).assert_code(0);
-    assert_eq!(env.writes(), ["monitoring:PutMetricAlarm"]);
-    let found = alarms(&env);
-    assert_eq!(found["Bedrock-HighErrorRate"].ok_actions(), [TOPIC_ARN]);
-    assert!(found["Bedrock-HighLatency"].ok_actions().is_empty());
-    env.proxy.clear();
-    env.run(&["apply", "--yes"]).assert_code(0);
-    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    let plan = env.run(&["plan"]);
+    assert!(
+        !plan.stdout.contains("INSUFFICIENT_DATA"),
+        "nothing waits for an evaluation: {}",
+        plan.stdout
+    );
 
     // Subscriptions follow the config.
     env.write_config(
@@ -414,7 +444,8 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
     env.run(&["apply", "--yes"]).assert_code(0);
     let found = alarms(&env);
     assert_eq!(found["Bedrock-HighErrorRate"].alarm_actions(), [TOPIC_ARN]);
-    assert_eq!(found["Bedrock-HighErrorRate"].ok_actions(), [TOPIC_ARN]);
+    // notify_ok is false by default: no OK action, evaluated or not.
+    assert!(found["Bedrock-HighErrorRate"].ok_actions().is_empty());
     assert!(
         found.contains_key("Bedrock-SomeoneElses"),
         "untagged alarm left alone"
@@ -468,4 +499,106 @@ fn a_custom_alarm_named_outside_the_prefix_is_found_by_name() {
         .filter(|c| c.operation == "DescribeAlarms")
         .count();
     assert_eq!(describes, 1);
+}
+
+/// `[alerts] notify_ok = true`: the topic is each alarm's OK action from the first apply (in
+/// the emulator's state), the plan says once, in words, that each new alarm sends one "OK"
+/// email at its first evaluation, and one apply converges.
+#[test]
+fn notify_ok_sets_the_ok_action_when_the_alarm_is_created_and_one_apply_converges() {
+    let env = TestEnv::new();
+    env.write_config("[alerts]\nemails = [\"ops@example.com\"]\nnotify_ok = true\n");
+    let plan = env.run(&["plan", "-o", "json"]).json();
+    let notes = resource(&plan, "alarms")["notes"].clone();
+    let ok_notes: Vec<&str> = notes
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .filter_map(|n| n.as_str())
+                .filter(|n| n.contains("\"OK\" email"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(ok_notes.len(), 1, "said once: {notes:#}");
+    assert!(ok_notes[0].contains("first evaluation"), "{notes:#}");
+    let text = env.run(&["plan"]);
+    assert_eq!(
+        text.stdout.matches("first evaluation").count(),
+        1,
+        "{}",
+        text.stdout
+    );
+
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let found = alarms(&env);
+    assert_eq!(found.len(), 9, "{:?}", found.keys());
+    for (name, a) in &found {
+        assert_eq!(a.ok_actions(), [TOPIC_ARN], "{name}");
+        assert_eq!(a.alarm_actions(), [TOPIC_ARN], "{name}");
+    }
+
+    all_evaluated(&env);
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    let plan = env.run(&["plan"]);
+    assert!(
+        !plan.stdout.contains("first evaluation"),
+        "no new alarm, no note: {}",
+        plan.stdout
+    );
+}
+
+/// Alarms the previous release left (the topic as OK action on the alarms it had seen
+/// evaluated, none on the others) converge in one apply with notify_ok off: only those
+/// alarms are updated, and the plan names them and why.
+#[test]
+fn alarms_left_by_the_previous_release_converge_in_one_apply() {
+    let env = TestEnv::new();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let previous = [
+        "Bedrock-HighErrorRate",
+        "Bedrock-HighLatency",
+        "Bedrock-Throttles",
+    ];
+    for name in previous {
+        with_topic_as_ok_action(&env, name);
+        evaluated_ok(&env, name);
+    }
+    assert_eq!(
+        alarms(&env)["Bedrock-HighLatency"].ok_actions(),
+        [TOPIC_ARN]
+    );
+
+    let plan = env.run(&["plan", "-o", "json"]).json();
+    let entry = resource(&plan, "alarms");
+    assert_eq!(entry["action"], "update", "{entry:#}");
+    let fields: Vec<&str> = entry["changes"]
+        .as_array()
+        .map(|c| c.iter().filter_map(|c| c["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, previous, "{entry:#}");
+    let notes = entry["notes"].to_string();
+    for name in previous {
+        assert!(notes.contains(name), "{name} not named: {notes}");
+    }
+    assert!(notes.contains("notify_ok"), "{notes}");
+
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(
+        env.writes(),
+        ["monitoring:PutMetricAlarm"; 3],
+        "one write per alarm left with an OK action"
+    );
+    for (name, a) in alarms(&env) {
+        assert!(a.ok_actions().is_empty(), "{name}: {:?}", a.ok_actions());
+    }
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
 }

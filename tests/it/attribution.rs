@@ -728,3 +728,184 @@ tag_filter = { key = "Team", value = "search" }
     let notes = component(&plan.json(), "resources", "budgets")["notes"].to_string();
     assert!(!notes.contains("cost-allocation tags"), "{notes}");
 }
+
+/// A profile copied from a geographic system profile is never planned as `replace` on every
+/// apply (issue 21): for each geography prefix, in a region of that geography, apply twice
+/// (the second writes nothing; plan and status exit 0), the source recorded in a tag on the
+/// profile. A profile made before sources were recorded (no tag) is kept and tagged once,
+/// never replaced on a guess about its geography; a changed model is still a replacement.
+#[test]
+fn profiles_from_every_geography_converge_and_record_their_source() {
+    for (model, region) in [
+        ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "us-east-1"),
+        ("eu.anthropic.claude-3-7-sonnet-20250219-v1:0", "eu-west-1"),
+        (
+            "apac.anthropic.claude-sonnet-4-20250514-v1:0",
+            "ap-southeast-1",
+        ),
+        (
+            "jp.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "ap-northeast-1",
+        ),
+        (
+            "au.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "ap-southeast-2",
+        ),
+        (
+            "ca.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "ca-central-1",
+        ),
+        ("in.anthropic.claude-sonnet-4-5-20250929-v1:0", "ap-south-1"),
+        (
+            "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us-east-1",
+        ),
+    ] {
+        let env = TestEnv::new();
+        env.write_config(&format!(
+            "[bucket]\nname = \"bedrock-logs-{{account_id}}-{{region}}\"\n\n\
+             [[inference_profiles]]\nname = \"team\"\nmodel = \"{model}\"\n"
+        ));
+        let run = |args: &[&str]| {
+            let mut all = args.to_vec();
+            all.extend(["--region", region]);
+            env.run(&all)
+        };
+        run(&["apply", "--yes"]).assert_code(0);
+        let created = profile(&env, "team").unwrap_or_else(|| panic!("{model}: not created"));
+        assert!(
+            created
+                .copy_from
+                .ends_with(&format!(":inference-profile/{model}")),
+            "{model}: {}",
+            created.copy_from
+        );
+        assert_eq!(
+            created
+                .tags
+                .get("bedrock-monitor:source")
+                .map(String::as_str),
+            Some(model),
+            "{model}: source recorded"
+        );
+        env.proxy.clear();
+        run(&["apply", "--yes"]).assert_code(0);
+        assert!(
+            env.writes().is_empty(),
+            "{model}: second apply wrote {:?}",
+            env.writes()
+        );
+        run(&["plan", "--detailed-exitcode"]).assert_code(0);
+        run(&["status", "--detailed-exitcode"]).assert_code(0);
+
+        if model.starts_with("apac.") {
+            // As the previous release left it: no source tag. APAC routes to me-central-1,
+            // which no `ap-` rule covers; the profile is kept and tagged, never replaced.
+            assert!(env.standin.untag_profile("team", "bedrock-monitor:source"));
+            let plan = run(&["plan", "-o", "json"]);
+            let entry = component(&plan.json(), "resources", "inference-profiles").clone();
+            assert_eq!(entry["action"], "update", "{entry:#}");
+            assert!(
+                entry["notes"].to_string().contains("without replacing it"),
+                "{entry:#}"
+            );
+            env.proxy.clear();
+            run(&["apply", "--yes"]).assert_code(0);
+            assert_eq!(env.writes(), vec!["bedrock:TagResource"]);
+            assert_eq!(
+                profile(&env, "team").map(|p| p.arn),
+                Some(created.arn.clone())
+            );
+            env.proxy.clear();
+            run(&["apply", "--yes"]).assert_code(0);
+            assert!(env.writes().is_empty(), "{:?}", env.writes());
+
+            // Another model is a real change, planned once: the new profile records its source.
+            let other = "apac.anthropic.claude-3-7-sonnet-20250219-v1:0";
+            env.write_config(&format!(
+                "[bucket]\nname = \"bedrock-logs-{{account_id}}-{{region}}\"\n\n\
+                 [[inference_profiles]]\nname = \"team\"\nmodel = \"{other}\"\n"
+            ));
+            let plan = run(&["plan", "-o", "json"]);
+            let entry = component(&plan.json(), "resources", "inference-profiles").clone();
+            assert_eq!(entry["action"], "replace", "{entry:#}");
+        }
+    }
+}
+
+/// The CUR 2.0 export selects the `tags` column, where IAM principal and session tags land
+/// (`iamPrincipal/` keys; CUR 2.0 user guide, "Tags column"); an export made by the previous
+/// release (without it) converges with one UpdateExport, and a table property AWS adds on its
+/// own is not drift (issue 21).
+#[test]
+fn the_cur_export_keeps_principal_tags_and_ignores_properties_aws_adds() {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let name = "bedrock-monitor-bedrock-cur";
+    let columns = |env: &TestEnv| -> Vec<String> {
+        let exports = env.standin.exports();
+        let query = exports.first().map(|e| e.query.clone()).unwrap_or_default();
+        let select = query
+            .strip_prefix("SELECT ")
+            .and_then(|q| q.split(" FROM ").next())
+            .unwrap_or_default()
+            .to_string();
+        select.split(',').map(|c| c.trim().to_string()).collect()
+    };
+    let created = columns(&env);
+    assert!(created.contains(&"tags".to_string()), "{created:?}");
+    assert!(created.contains(&"line_item_iam_principal".to_string()));
+
+    // As the previous release made it: the same export without `tags`.
+    let previous: Vec<String> = created.iter().filter(|c| *c != "tags").cloned().collect();
+    assert!(env.standin.set_export_query(
+        name,
+        &format!("SELECT {} FROM COST_AND_USAGE_REPORT", previous.join(", "))
+    ));
+    let plan = env.run(&["plan", "-o", "json"]);
+    let entry = component(&plan.json(), "resources", "cur-export").clone();
+    assert_eq!(entry["action"], "update", "{entry:#}");
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["bcm-data-exports:UpdateExport"]);
+    assert!(columns(&env).contains(&"tags".to_string()));
+
+    // A property AWS adds to the table configuration on its own: not drift, no write.
+    assert!(env.standin.set_export_table_property(
+        name,
+        "INCLUDE_CAPACITY_RESERVATION_DATA",
+        "FALSE"
+    ));
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+/// Anomaly detection's rules do not drift on match options AWS echoes as defaults (`EQUALS`,
+/// `CASE_SENSITIVE`; Cost Explorer Expression reference): after AWS spells them out in the
+/// category's rules and the monitor's specification, apply writes nothing and plan and status
+/// exit 0 (issue 21).
+#[test]
+fn anomaly_rules_do_not_drift_on_echoed_default_match_options() {
+    let env = TestEnv::new();
+    env.write_config(ANOMALY);
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.standin.echo_default_match_options();
+    let rules = env.standin.cost_categories()[0].rules.to_string();
+    assert!(rules.contains("CASE_SENSITIVE"), "{rules}");
+    let spec = env.standin.anomaly_monitors()[0]
+        .specification
+        .clone()
+        .unwrap_or_default()
+        .to_string();
+    assert!(spec.contains("CASE_SENSITIVE"), "{spec}");
+
+    env.run(&["status", "--detailed-exitcode"]).assert_code(0);
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+}

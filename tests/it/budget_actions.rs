@@ -239,6 +239,79 @@ fn a_budget_action_denies_bedrock_when_approved_and_cleanup_reverses_it_first() 
     assert!(gone, "the execution role is left");
 }
 
+/// AWS Budgets works asynchronously (issue 21): right after ExecuteBudgetAction a read may still
+/// show the status before it, then REVERSE_IN_PROGRESS, before REVERSE_SUCCESS. `budget-action
+/// reverse` and `cleanup` wait that out with backoff instead of calling the first read a
+/// failure; an action whose execution failed (the policy may be half attached) is reversed
+/// before it is deleted.
+#[test]
+fn reversals_are_waited_for_and_a_failed_execution_is_reversed_before_deletion() {
+    let env = TestEnv::new();
+    create_app_role(&env);
+    env.write_config(&format!(
+        "[aws]\ninitial_backoff_ms = 20\nmax_backoff_seconds = 1\n{CONFIG}"
+    ));
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.standin
+        .cross_budget_action_threshold("BedrockUsageBudget");
+    env.run(&["budget-action", "approve", "BedrockUsageBudget", "--yes"])
+        .assert_code(0);
+    assert_eq!(env.standin.budget_actions()[0].status, "EXECUTION_SUCCESS");
+
+    // From now on an execution shows its old status once, then REVERSE_IN_PROGRESS twice.
+    env.standin.set_budget_action_progress(1, 2);
+    env.proxy.clear();
+    let run = env.run(&[
+        "budget-action",
+        "reverse",
+        "BedrockUsageBudget",
+        "--yes",
+        "-o",
+        "json",
+    ]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["status_before"], "EXECUTION_SUCCESS", "{doc:#}");
+    assert_eq!(doc["status_after"], "REVERSE_SUCCESS", "{doc:#}");
+    assert_eq!(doc["reversed"], true, "{doc:#}");
+    assert_eq!(env.standin.budget_actions()[0].status, "REVERSE_SUCCESS");
+    let reads = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "DescribeBudgetAction")
+        .count();
+    assert_eq!(reads, 4, "one stale read, two in progress, then done");
+    let text = env.run(&["budget-action", "reverse", "BedrockUsageBudget", "--yes"]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains("nothing to reverse"),
+        "{}",
+        text.stdout
+    );
+
+    // An execution that failed may have attached the policy to some principals: cleanup
+    // reverses it (and waits) before deleting the action.
+    let id = env.standin.budget_actions()[0].action_id.clone();
+    assert!(
+        env.standin
+            .set_budget_action_status(&id, "EXECUTION_FAILURE")
+    );
+    env.proxy.clear();
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    let writes = env.writes();
+    let reverse = writes
+        .iter()
+        .position(|w| w == "budgets:ExecuteBudgetAction")
+        .unwrap_or_else(|| panic!("not reversed: {writes:?}"));
+    let delete = writes
+        .iter()
+        .position(|w| w == "budgets:DeleteBudgetAction")
+        .unwrap_or_else(|| panic!("not deleted: {writes:?}"));
+    assert!(reverse < delete, "{writes:?}");
+    assert!(env.standin.budget_actions().is_empty());
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::new();

@@ -248,3 +248,56 @@ fn the_queries_component_saves_them_in_the_stacks_folder() {
         .collect();
     assert_eq!(left, vec![foreign]);
 }
+
+/// `report --by-principal` says, in text and JSON, when Logs Insights' 10,000-row limit cut the
+/// list (issue 21): the answer itself does not. moto does not evaluate `stats`, so a proxy rule
+/// gives the query's answer: 10,000 rows, as many as the query's `limit`.
+#[test]
+fn by_principal_says_when_the_row_limit_cut_the_list() {
+    let env = TestEnv::new();
+    write_records(&env, &[record("r-1", "amazon.nova-lite-v1:0", 10, 5)]);
+    let rows: Vec<Value> = (0..10_000)
+        .map(|i| {
+            json!([
+                {"field": "principal", "value": format!("arn:aws:iam::123456789012:user/u{i}")},
+                {"field": "model", "value": "amazon.nova-lite-v1:0"},
+                {"field": "invocations", "value": "1"},
+                {"field": "input_tokens", "value": "10"},
+                {"field": "output_tokens", "value": "5"},
+                {"field": "counted", "value": "1"},
+            ])
+        })
+        .collect();
+    let body = json!({"status": "Complete", "results": rows}).to_string();
+    env.proxy
+        .add_rule(Arc::new(AnswerWith(move |r: &StrictRequest| {
+            (r.operation == "GetQueryResults").then(|| {
+                let mut reply = Reply::error(Protocol::Json, 200, "", "");
+                reply.body = body.clone().into();
+                reply
+            })
+        })));
+    let run = env.run(&["report", "--by-principal", "--hours", "2", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(
+        doc["principals"].as_array().map(Vec::len),
+        Some(10_000),
+        "{:#}",
+        doc["notes"]
+    );
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("10,000-row limit"), "{notes}");
+    let text = env.run(&["report", "--by-principal", "--hours", "2"]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains("10,000-row limit"),
+        "{}",
+        text.stdout
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

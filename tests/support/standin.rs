@@ -225,6 +225,19 @@ pub struct BudgetAction {
     pub tags: BTreeMap<String, String>,
     /// Oldest first.
     pub history: Vec<ActionHistoryEntry>,
+    /// An execution still under way, with [`StandIn::set_budget_action_progress`].
+    pub progress: Option<ActionProgress>,
+}
+
+/// How an execution shows in reads until it is done: first `stale_reads` reads of the status
+/// before the request, then `in_progress_reads` of the `*_IN_PROGRESS` status (the action's
+/// `status` meanwhile), then `after`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionProgress {
+    pub before: String,
+    pub stale_reads: usize,
+    pub in_progress_reads: usize,
+    pub after: String,
 }
 
 /// A saved CloudWatch Logs Insights query (query definition).
@@ -294,6 +307,9 @@ struct State {
     accounts: BTreeMap<String, AccountState>,
     /// Access key ID → account ID.
     access_keys: HashMap<String, String>,
+    /// How budget-action executions progress: (stale reads, in-progress reads); `None`
+    /// completes each at once.
+    budget_action_progress: Option<(usize, usize)>,
 }
 
 impl State {
@@ -431,6 +447,82 @@ impl StandIn {
                 })
                 .is_some()
         })
+    }
+
+    /// Replaces the query statement of the default account's export named `name`, as an export
+    /// made by an earlier release (or edited in the console) would have it. False when there
+    /// is no such export.
+    pub fn set_export_query(&self, name: &str, query: &str) -> bool {
+        self.mutate(|acct| {
+            acct.exports
+                .iter_mut()
+                .find(|e| e.name == name)
+                .map(|e| {
+                    e.query = query.to_string();
+                    e.updated_at = now_iso();
+                })
+                .is_some()
+        })
+    }
+
+    /// Sets a property of the CUR 2.0 table configuration of the default account's export named
+    /// `name`, as AWS does on its own when a table version brings a new property (for example
+    /// `INCLUDE_CAPACITY_RESERVATION_DATA`). False when there is no such export.
+    pub fn set_export_table_property(&self, name: &str, key: &str, value: &str) -> bool {
+        self.mutate(|acct| {
+            acct.exports
+                .iter_mut()
+                .find(|e| e.name == name)
+                .map(|e| {
+                    e.table_configurations
+                        .entry(CUR2_TABLE.to_string())
+                        .or_default()
+                        .insert(key.to_string(), value.to_string());
+                })
+                .is_some()
+        })
+    }
+
+    /// Writes the default match options into every string match of the default account's cost
+    /// category rules and anomaly monitor specifications, as AWS may echo them: the Cost
+    /// Explorer Expression reference gives `EQUALS` and `CASE_SENSITIVE` as the defaults, so a
+    /// part without `MatchOptions` reads back with both, and `CASE_SENSITIVE` is added to the
+    /// others. (Which form AWS returns is not documented; this is the longest one.)
+    pub fn echo_default_match_options(&self) {
+        fn spell_out(v: &mut Value) {
+            match v {
+                Value::Object(map) => {
+                    for (key, part) in map.iter_mut() {
+                        if matches!(key.as_str(), "Dimensions" | "Tags" | "CostCategories")
+                            && let Some(part) = part.as_object_mut()
+                        {
+                            let options = part
+                                .entry("MatchOptions")
+                                .or_insert_with(|| json!(["EQUALS"]));
+                            if let Some(list) = options.as_array_mut()
+                                && !list.iter().any(|o| o == "CASE_SENSITIVE")
+                            {
+                                list.push(json!("CASE_SENSITIVE"));
+                            }
+                        } else {
+                            spell_out(part);
+                        }
+                    }
+                }
+                Value::Array(items) => items.iter_mut().for_each(spell_out),
+                _ => {}
+            }
+        }
+        self.mutate(|acct| {
+            for c in &mut acct.cost_categories {
+                spell_out(&mut c.rules);
+            }
+            for m in &mut acct.anomaly_monitors {
+                if let Some(spec) = &mut m.specification {
+                    spell_out(spec);
+                }
+            }
+        });
     }
 
     /// Adds a DIMENSIONAL SERVICE monitor (an "AWS services monitor") to the default account, as
@@ -604,6 +696,17 @@ impl StandIn {
     /// Puts the budget action `action_id` (any account) in `status` directly, e.g. an
     /// `*_IN_PROGRESS` status the stand-in never shows on its own (its executions complete at
     /// once) or a `*_FAILURE`. No history entry is made. False when there is no such action.
+    /// Budget-action executions take time from now on, as on AWS: after ExecuteBudgetAction, the
+    /// first `stale_reads` reads of the action (DescribeBudgetAction and the listings) still
+    /// show the status before the request, the next `in_progress_reads` show its
+    /// `*_IN_PROGRESS` status (EXECUTION_, REVERSE_ or RESET_, which is also what locks the
+    /// action meanwhile), and the read after those shows the result. The Budgets API reference
+    /// lists the `*_IN_PROGRESS` statuses without saying how long they last; reads that lag
+    /// behind a write are what any eventually consistent AWS API may give.
+    pub fn set_budget_action_progress(&self, stale_reads: usize, in_progress_reads: usize) {
+        self.lock().budget_action_progress = Some((stale_reads, in_progress_reads));
+    }
+
     pub fn set_budget_action_status(&self, action_id: &str, status: &str) -> bool {
         assert!(
             BUDGET_ACTION_STATUSES.contains(&status),
@@ -1299,6 +1402,30 @@ struct SystemProfile {
 
 const US_REGIONS: &[&str] = &["us-east-1", "us-east-2", "us-west-2"];
 const EU_REGIONS: &[&str] = &["eu-central-1", "eu-north-1", "eu-west-1", "eu-west-3"];
+/// The APAC geography reaches beyond `ap-` regions: the AWS CDK's CrossRegionInferenceProfile
+/// Region reference lists Middle East (UAE) `me-central-1` among APAC's.
+const APAC_REGIONS: &[&str] = &[
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "me-central-1",
+];
+const JP_REGIONS: &[&str] = &["ap-northeast-1", "ap-northeast-3"];
+const AU_REGIONS: &[&str] = &["ap-southeast-2", "ap-southeast-4"];
+const CA_REGIONS: &[&str] = &["ca-central-1", "ca-west-1"];
+const IN_REGIONS: &[&str] = &["ap-south-1", "ap-south-2"];
+/// "The destination Regions for Global cross-Region inference profiles include all commercial
+/// Regions" (user guide); a few of them here.
+const GLOBAL_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-2",
+    "eu-west-1",
+    "ap-northeast-1",
+    "sa-east-1",
+];
 
 /// Amazon Bedrock User Guide, "Supported Regions and models for inference profiles": a
 /// cross-Region (system-defined) profile is named after its model, carries a geography prefix
@@ -1307,6 +1434,9 @@ const EU_REGIONS: &[&str] = &["eu-central-1", "eu-north-1", "eu-west-1", "eu-wes
 /// destination Region. The Region lists here are the guide's US and EU sets for these models as
 /// of 2025; the guide notes some profiles route differently depending on the source Region, which
 /// this small catalogue does not model (every source Region routes to all of its geography's).
+/// One profile per other geography prefix the tool accepts (`apac.`, `jp.`, `au.`, `ca.`,
+/// `in.`, `global.`) is shaped the same way, with a plausible region set for the geography,
+/// so that each prefix can be created and read back.
 const SYSTEM_PROFILES: &[SystemProfile] = &[
     SystemProfile {
         id: "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
@@ -1335,6 +1465,48 @@ const SYSTEM_PROFILES: &[SystemProfile] = &[
         model: "anthropic.claude-3-7-sonnet-20250219-v1:0",
         model_name: "Anthropic Claude 3.7 Sonnet",
         regions: EU_REGIONS,
+    },
+    SystemProfile {
+        id: "apac.anthropic.claude-sonnet-4-20250514-v1:0",
+        name: "APAC Anthropic Claude Sonnet 4",
+        model: "anthropic.claude-sonnet-4-20250514-v1:0",
+        model_name: "Anthropic Claude Sonnet 4",
+        regions: APAC_REGIONS,
+    },
+    SystemProfile {
+        id: "jp.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "JP Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: JP_REGIONS,
+    },
+    SystemProfile {
+        id: "au.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "AU Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: AU_REGIONS,
+    },
+    SystemProfile {
+        id: "ca.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "CA Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: CA_REGIONS,
+    },
+    SystemProfile {
+        id: "in.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "IN Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: IN_REGIONS,
+    },
+    SystemProfile {
+        id: "global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        name: "Global Anthropic Claude Sonnet 4.5",
+        model: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+        model_name: "Anthropic Claude Sonnet 4.5",
+        regions: GLOBAL_REGIONS,
     },
 ];
 
@@ -5195,6 +5367,7 @@ impl StandIn {
         if let Err(e) = check_budgets_account(&ctx, &body) {
             return Some(e);
         }
+        let progress = state.budget_action_progress;
         let acct = state.account(&ctx.account);
         let result = match op {
             "CreateBudgetAction" => create_budget_action(acct, &ctx, &body),
@@ -5205,7 +5378,7 @@ impl StandIn {
             "DescribeBudgetActionsForAccount" => describe_budget_actions_for_account(acct, &body),
             "UpdateBudgetAction" => update_budget_action(acct, &ctx, &body),
             "DeleteBudgetAction" => delete_budget_action(acct, &ctx, &body),
-            "ExecuteBudgetAction" => execute_budget_action(acct, &ctx, &body),
+            "ExecuteBudgetAction" => execute_budget_action(acct, &ctx, &body, progress),
             "DescribeBudgetActionHistories" => describe_budget_action_histories(acct, &ctx, &body),
             _ => return None,
         };
@@ -5324,6 +5497,7 @@ fn create_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Res
         subscribers: input.subscribers,
         tags,
         history: Vec::new(),
+        progress: None,
     };
     record_action_event(&mut action, "CREATE_ACTION", "The action was created.");
     let id = action.action_id.clone();
@@ -5333,30 +5507,59 @@ fn create_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Res
 
 /// Budgets API reference, DescribeBudgetAction: `AccountId`, `BudgetName`, `Action`;
 /// NotFoundException.
-fn describe_budget_action(acct: &AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+fn describe_budget_action(
+    acct: &mut AccountState,
+    ctx: &Ctx,
+    body: &Value,
+) -> Result<Value, Reply> {
     let i = budget_action_index(acct, ctx, body)?;
-    let a = &acct.budget_actions[i];
+    let a = &mut acct.budget_actions[i];
     Ok(json!({
         "AccountId": ctx.account,
         "BudgetName": a.budget_name,
-        "Action": budget_action_json(a),
+        "Action": budget_action_as_read(a),
     }))
+}
+
+/// The action as one read shows it, moving an execution in progress on by one read (see
+/// [`ActionProgress`]).
+fn budget_action_as_read(a: &mut BudgetAction) -> Value {
+    let shown = match &mut a.progress {
+        None => a.status.clone(),
+        Some(p) if p.stale_reads > 0 => {
+            p.stale_reads -= 1;
+            p.before.clone()
+        }
+        Some(p) if p.in_progress_reads > 0 => {
+            p.in_progress_reads -= 1;
+            a.status.clone()
+        }
+        Some(p) => {
+            a.status = p.after.clone();
+            a.progress = None;
+            record_action_event(a, "SYSTEM", &format!("The action is now {}.", a.status));
+            a.status.clone()
+        }
+    };
+    let mut json = budget_action_json(a);
+    json["Status"] = json!(shown);
+    json
 }
 
 /// Budgets API reference, DescribeBudgetActionsForBudget: `Actions` of the budget (creation
 /// order), `MaxResults` 1–100, `NextToken` (InvalidNextTokenException); NotFoundException for
 /// an unknown budget.
 fn describe_budget_actions_for_budget(
-    acct: &AccountState,
+    acct: &mut AccountState,
     ctx: &Ctx,
     body: &Value,
 ) -> Result<Value, Reply> {
-    let budget = known_budget(acct, ctx, body)?;
+    let budget = known_budget(acct, ctx, body)?.to_string();
     let items: Vec<Value> = acct
         .budget_actions
-        .iter()
+        .iter_mut()
         .filter(|a| a.budget_name == budget)
-        .map(budget_action_json)
+        .map(budget_action_as_read)
         .collect();
     budgets_page(
         &items,
@@ -5368,8 +5571,15 @@ fn describe_budget_actions_for_budget(
 
 /// Budgets API reference, DescribeBudgetActionsForAccount: every action of the account
 /// (creation order), paged as above.
-fn describe_budget_actions_for_account(acct: &AccountState, body: &Value) -> Result<Value, Reply> {
-    let items: Vec<Value> = acct.budget_actions.iter().map(budget_action_json).collect();
+fn describe_budget_actions_for_account(
+    acct: &mut AccountState,
+    body: &Value,
+) -> Result<Value, Reply> {
+    let items: Vec<Value> = acct
+        .budget_actions
+        .iter_mut()
+        .map(budget_action_as_read)
+        .collect();
     budgets_page(&items, body, "DescribeBudgetActionsForAccount", "Actions")
 }
 
@@ -5429,19 +5639,31 @@ fn delete_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Res
 /// (reverse, from EXECUTION_SUCCESS); "Reversed - The action was undone"; "If you want AWS
 /// Budgets to re-evaluate the reversed action during the same period, you can choose Reset"
 /// (from REVERSE_SUCCESS back to STANDBY). RETRY re-runs the step that failed
-/// (EXECUTION_FAILURE, REVERSE_FAILURE, RESET_FAILURE); that is chosen from the names. The
-/// stand-in completes every step at once: approve gives EXECUTION_SUCCESS, reverse
-/// REVERSE_SUCCESS, reset STANDBY (no *_IN_PROGRESS status is shown unless a test sets one with
-/// [`StandIn::set_budget_action_status`]).
+/// (EXECUTION_FAILURE, REVERSE_FAILURE, RESET_FAILURE); that is chosen from the names. A failed
+/// execution may be reversed too: it may have attached the policy to some principals before
+/// failing, and undoing it is what reverse is for (chosen; the reference does not exclude it).
+/// Each step completes at once, or as [`StandIn::set_budget_action_progress`] says (its
+/// `*_IN_PROGRESS` status from [`in_progress_status`]).
 fn execution_transition(execution_type: &str, status: &str) -> Option<&'static str> {
     match (execution_type, status) {
         ("APPROVE_BUDGET_ACTION", "PENDING") => Some("EXECUTION_SUCCESS"),
         ("RETRY_BUDGET_ACTION", "EXECUTION_FAILURE") => Some("EXECUTION_SUCCESS"),
         ("RETRY_BUDGET_ACTION", "REVERSE_FAILURE") => Some("REVERSE_SUCCESS"),
         ("RETRY_BUDGET_ACTION", "RESET_FAILURE") => Some("STANDBY"),
-        ("REVERSE_BUDGET_ACTION", "EXECUTION_SUCCESS") => Some("REVERSE_SUCCESS"),
+        ("REVERSE_BUDGET_ACTION", "EXECUTION_SUCCESS" | "EXECUTION_FAILURE") => {
+            Some("REVERSE_SUCCESS")
+        }
         ("RESET_BUDGET_ACTION", "REVERSE_SUCCESS") => Some("STANDBY"),
         _ => None,
+    }
+}
+
+/// The status an execution shows while it runs, by the status it leads to.
+fn in_progress_status(after: &str) -> &'static str {
+    match after {
+        "EXECUTION_SUCCESS" => "EXECUTION_IN_PROGRESS",
+        "REVERSE_SUCCESS" => "REVERSE_IN_PROGRESS",
+        _ => "RESET_IN_PROGRESS",
     }
 }
 
@@ -5451,7 +5673,12 @@ fn execution_transition(execution_type: &str, status: &str) -> Option<&'static s
 /// ExecuteBudgetAction ("the server rejected that particular method for the requested
 /// resource") and says nothing more; InvalidParameterException is kept for malformed input.
 /// Each execution adds an EXECUTE_ACTION history entry.
-fn execute_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Result<Value, Reply> {
+fn execute_budget_action(
+    acct: &mut AccountState,
+    ctx: &Ctx,
+    body: &Value,
+    progress: Option<(usize, usize)>,
+) -> Result<Value, Reply> {
     let kind = required_str(body, "ExecutionType", "executionType").map_err(budgets_invalid)?;
     check_enum(
         kind,
@@ -5469,11 +5696,23 @@ fn execute_budget_action(acct: &mut AccountState, ctx: &Ctx, body: &Value) -> Re
     let Some(next) = execution_transition(kind, &a.status) else {
         return Err(budget_action_locked(a, kind));
     };
-    a.status = next.to_string();
+    match progress {
+        Some((stale_reads, in_progress_reads)) => {
+            a.progress = Some(ActionProgress {
+                before: a.status.clone(),
+                stale_reads,
+                in_progress_reads,
+                after: next.to_string(),
+            });
+            a.status = in_progress_status(next).to_string();
+        }
+        None => a.status = next.to_string(),
+    }
+    let now = a.status.clone();
     record_action_event(
         a,
         "EXECUTE_ACTION",
-        &format!("{kind}: the action is now {next}."),
+        &format!("{kind}: the action is now {now}."),
     );
     Ok(json!({
         "AccountId": ctx.account,
