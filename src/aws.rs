@@ -44,6 +44,8 @@ pub struct Clients {
     /// Data Exports (CUR 2.0) has one endpoint, in us-east-1, whatever the stack's region.
     pub dataexports: aws_sdk_bcmdataexports::Client,
     pub organizations: aws_sdk_organizations::Client,
+    /// `report --source cur --engine athena`.
+    pub athena: aws_sdk_athena::Client,
 }
 
 /// The only region Data Exports (`bcm-data-exports`) is served in.
@@ -189,6 +191,7 @@ impl Clients {
                     .build(),
             ),
             organizations: client!(aws_sdk_organizations),
+            athena: client!(aws_sdk_athena),
         })
     }
 

@@ -309,6 +309,14 @@ pub struct ReportArgs {
         requires = "compare"
     )]
     pub tolerance: f64,
+    /// With --source cur: group by principal, tag:KEY, profile, model or account (repeat or
+    /// separate with commas for several) [default: principal]
+    #[arg(long, value_name = "DIMENSION")]
+    pub by: Vec<String>,
+    /// With --source cur: read the export's files (embedded) or query them with Athena
+    /// [default: athena when [cur_export] athena is set, else embedded]
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -319,6 +327,9 @@ pub enum ReportSource {
     Billing,
     /// Invocations and tokens counted from the invocation log group (Logs Insights)
     Logs,
+    /// Billed spend per IAM principal, tag, profile, model or account from the CUR 2.0 export
+    /// ([cur_export])
+    Cur,
 }
 
 #[derive(Debug, Args)]

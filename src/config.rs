@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use attribution::{
-    AnomalyDetectionConfig, CostAllocationConfig, CurExportConfig, InferenceProfileConfig,
-    QueriesConfig,
+    AnomalyDetectionConfig, CostAllocationConfig, CurAthenaConfig, CurExportConfig,
+    InferenceProfileConfig, QueriesConfig,
 };
 pub use locate::Location;
 

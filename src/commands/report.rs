@@ -5,7 +5,7 @@
 use crate::cli::{OutputFormat, ReportArgs, ReportSource};
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::Interrupt;
-use crate::report::{Report, ReportOptions, Window, build_report};
+use crate::report::{Report, ReportOptions, Window, build_report, cur};
 use crate::targets::{Needs, Summary, Target};
 
 pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, CommandError> {
@@ -30,6 +30,14 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         return Err(CommandError::Usage(format!(
             "--by-tag {key:?}: give a user cost-allocation tag key (not empty, not \"aws:\")"
         )));
+    }
+    if args.source == ReportSource::Cur {
+        return cur(session, args, &loaded, window).await;
+    }
+    if !args.by.is_empty() || args.engine.is_some() {
+        return Err(CommandError::Usage(
+            "--by and --engine go with --source cur (the CUR 2.0 export)".into(),
+        ));
     }
     let billing = args.source == ReportSource::Billing || args.compare || args.by_tag.is_some();
     let options = ReportOptions {
@@ -68,6 +76,61 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         let totals = totals(&summary);
         summary.with_totals(totals)
     };
+    session.printer.result(&summary)?;
+    Ok(summary.exit_status())
+}
+
+/// `--source cur`: the CUR 2.0 export of the payer account (the export is one per
+/// organization, so one target reads it however many the fleet has).
+async fn cur(
+    session: &Session,
+    args: &ReportArgs,
+    loaded: &crate::config::LoadedConfig,
+    window: crate::report::Window,
+) -> Result<ExitStatus, CommandError> {
+    let request = cur::Request::new(
+        &loaded.config,
+        window,
+        &args.by,
+        args.daily,
+        args.engine.as_deref(),
+    )
+    .map_err(CommandError::Usage)?;
+    let fleet = session.fleet(loaded, Needs::ClientsOnly).await?;
+    let payer: Vec<Target> = fleet
+        .targets()
+        .iter()
+        .filter(|t| t.payer)
+        .take(1)
+        .cloned()
+        .collect();
+    let targets = if payer.is_empty() {
+        fleet.targets().iter().take(1).cloned().collect()
+    } else {
+        payer
+    };
+    let outcomes = fleet
+        .run(&targets, &Interrupt::default(), |target| {
+            let (fleet, request) = (&fleet, &request);
+            async move {
+                let clients = fleet.clients(&target).await.map_err(CommandError::Target)?;
+                let report = cur::fetch(&clients, fleet.config(), request).await?;
+                Ok::<_, CommandError>((report, ExitStatus::Success))
+            }
+        })
+        .await?;
+    let summary = Summary::new(&fleet, "report", outcomes, false);
+    if session.printer.format == OutputFormat::Csv {
+        for (_, report) in summary.results() {
+            print!(
+                "{}",
+                report
+                    .to_csv()
+                    .map_err(|e| CommandError::Io(std::io::Error::other(e)))?
+            );
+        }
+        return Ok(summary.exit_status());
+    }
     session.printer.result(&summary)?;
     Ok(summary.exit_status())
 }

@@ -84,6 +84,25 @@ pub struct CurExportConfig {
     pub prefix: String,
     /// Fill `line_item_iam_principal`: who made each call.
     pub include_iam_principal: bool,
+    /// `report --source cur` through Amazon Athena instead of reading the files (the table over
+    /// the export is the user's: the README shows its `CREATE EXTERNAL TABLE`).
+    pub athena: Option<CurAthenaConfig>,
+}
+
+/// `[cur_export] athena = { … }`: where `report --source cur --engine athena` queries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CurAthenaConfig {
+    #[serde(default = "default_workgroup")]
+    pub workgroup: String,
+    pub database: String,
+    pub table: String,
+    /// `s3://…` for the query results; optional when the workgroup sets one.
+    pub output: Option<String>,
+}
+
+fn default_workgroup() -> String {
+    "primary".into()
 }
 
 impl Default for CurExportConfig {
@@ -94,6 +113,7 @@ impl Default for CurExportConfig {
             bucket: "bedrock-cur-{account_id}".into(),
             prefix: "cur".into(),
             include_iam_principal: true,
+            athena: None,
         }
     }
 }
@@ -468,6 +488,41 @@ fn check_cur_export(config: &Config, c: &mut Checker) {
         key(&["cur_export", "bucket"]),
         "the export needs a bucket of its own (other retention; Data Exports writes a test object at its root): choose a name other than bucket.name",
     );
+    if let Some(a) = &x.athena {
+        // Glue's naming rule (lower-case letters, digits, `_`), which also keeps the names
+        // safe to quote in the query.
+        let glue_name = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 255
+                && n.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+        };
+        for (field, value) in [("database", &a.database), ("table", &a.table)] {
+            c.check(
+                glue_name(value),
+                key(&["cur_export", "athena", field]),
+                format!("{value:?}: a Glue name of letters, digits and '_'"),
+            );
+        }
+        c.check(
+            !a.workgroup.is_empty()
+                && a.workgroup.len() <= 128
+                && a.workgroup
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch)),
+            key(&["cur_export", "athena", "workgroup"]),
+            format!(
+                "{:?}: a workgroup name of letters, digits, '.', '_' and '-'",
+                a.workgroup
+            ),
+        );
+        if let Some(output) = &a.output {
+            c.check(
+                output.starts_with("s3://") && output.len() > 5,
+                key(&["cur_export", "athena", "output"]),
+                format!("{output:?}: an S3 URI (s3://bucket/prefix/) for the query results"),
+            );
+        }
+    }
     c.check(
         !x.prefix.is_empty()
             && x.prefix.len() <= 512

@@ -13,6 +13,7 @@
 
 pub mod billing;
 pub mod compare;
+pub mod cur;
 pub mod daily;
 pub mod insights;
 pub mod logs;

@@ -59,7 +59,9 @@ const NONCURRENT_DAYS: i32 = 30;
 /// categories that attribute it. IAM principal and session tags are only in `tags` (keys
 /// prefixed `iamPrincipal/`; CUR 2.0 user guide, "Tags column"), not in `resource_tags`, so
 /// attribution by principal tag needs `tags`; `resource_tags` and `cost_category` stay for
-/// queries written against earlier exports.
+/// queries written against earlier exports. `product` (a map) carries the product's name,
+/// the only place a Marketplace-billed model ("Claude 3 Haiku (Amazon Bedrock Edition)") is
+/// named: `report --source cur` needs it to count and name those models.
 const COLUMNS: &[&str] = &[
     "bill_billing_period_start_date",
     "line_item_usage_account_id",
@@ -67,6 +69,7 @@ const COLUMNS: &[&str] = &[
     "line_item_usage_end_date",
     "line_item_product_code",
     "product_servicecode",
+    "product",
     "line_item_usage_type",
     "line_item_operation",
     "line_item_line_item_type",

@@ -11,6 +11,7 @@ mod billing;
 mod budget_actions;
 mod budgets;
 mod call_counts;
+mod cur;
 mod dashboard;
 mod first_run;
 mod harness;

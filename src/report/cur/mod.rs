@@ -1,0 +1,242 @@
+//! `report --source cur`: who spent what on Bedrock according to the bill, from the CUR 2.0
+//! export the `cur-export` component makes (`[cur_export]`).
+//!
+//! Two engines answer the same question with the same output:
+//! - **embedded** (the default, [`reader`]): reads the export's Parquet objects straight from
+//!   S3 with arrow-rs's Parquet reader: only the columns it needs (projection), only the row
+//!   groups whose usage dates meet the window (statistics), one row group at a time (memory
+//!   bounded by a row group, not by the data), several objects at once.
+//! - **athena** ([`athena`]): one SQL query over the user's CUR table, for organizations whose
+//!   bill is too big to read on one machine; partitions pruned on the billing period.
+//!
+//! Both hand [`aggregate::Line`]s to the same [`aggregate::Aggregator`], which applies the
+//! project's one definition of Bedrock spend ([`crate::cost::spend::Definition`]) and
+//! billing-line mapping ([`crate::cost::usage::classify`]) and groups as asked.
+
+pub mod aggregate;
+pub mod athena;
+pub mod layout;
+pub mod reader;
+pub mod render;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::aws::{AwsError, Clients};
+use crate::config::{Config, CurAthenaConfig};
+use crate::cost::spend::Definition;
+
+use super::window::Window;
+pub use aggregate::{CurReport, CurRow};
+pub use layout::ExportLocation;
+
+/// What to group the billed spend by (`--by`, repeatable).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// `line_item_iam_principal`: the role, user or session that made the call.
+    Principal,
+    /// A key of the `tags` column (`iamPrincipal/team`, a user cost-allocation tag…).
+    Tag(String),
+    /// The application inference profile (`line_item_resource_id`), by name.
+    Profile,
+    /// The model, from the usage type (as `--source billing` names it).
+    Model,
+    /// `line_item_usage_account_id`.
+    Account,
+}
+
+impl Dimension {
+    /// How the dimension is named in `--by`, in JSON and in CSV headers.
+    pub fn name(&self) -> String {
+        match self {
+            Dimension::Principal => "principal".into(),
+            Dimension::Tag(key) => format!("tag:{key}"),
+            Dimension::Profile => "profile".into(),
+            Dimension::Model => "model".into(),
+            Dimension::Account => "account".into(),
+        }
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl FromStr for Dimension {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Dimension, String> {
+        match s.trim() {
+            "principal" => Ok(Dimension::Principal),
+            "profile" => Ok(Dimension::Profile),
+            "model" => Ok(Dimension::Model),
+            "account" => Ok(Dimension::Account),
+            other => match other.strip_prefix("tag:") {
+                Some(key) if tag_key_ok(key) => Ok(Dimension::Tag(key.to_string())),
+                Some(key) => Err(format!(
+                    "--by tag:{key}: a tag key is 1-128 letters, digits, spaces and _ . : / = + - @ \
+                     (for example tag:iamPrincipal/team, or tag:team for a user tag)"
+                )),
+                None => Err(format!(
+                    "--by {other:?}: use principal, tag:KEY, profile, model or account"
+                )),
+            },
+        }
+    }
+}
+
+/// AWS's tag-key pattern (`[\p{L}\p{Z}\p{N}_.:/=+\-@]+`, 1-128 characters): also what keeps a
+/// key safe to put in Athena's SQL as a string literal.
+pub fn tag_key_ok(key: &str) -> bool {
+    !key.is_empty()
+        && key.chars().count() <= 128
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+}
+
+/// Which engine reads the export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    Embedded,
+    Athena,
+}
+
+/// A `report --source cur` request, checked.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub window: Window,
+    /// At least one; in the order given.
+    pub by: Vec<Dimension>,
+    pub daily: bool,
+    pub engine: Engine,
+    pub definition: Definition,
+    pub athena: Option<CurAthenaConfig>,
+}
+
+impl Request {
+    /// The request from the flags; `None` for `--by` means by principal. The Athena engine
+    /// needs `[cur_export] athena`.
+    pub fn new(
+        config: &Config,
+        window: Window,
+        by: &[String],
+        daily: bool,
+        engine: Option<&str>,
+    ) -> Result<Request, String> {
+        let Some(cur) = config.cur_export.as_ref() else {
+            return Err(
+                "--source cur reads the CUR 2.0 export of [cur_export]: add a [cur_export] section \
+                 to the config (and run apply; the first files arrive within 24 hours)"
+                    .into(),
+            );
+        };
+        let mut dims = Vec::new();
+        for value in by {
+            for part in value.split(',').filter(|p| !p.trim().is_empty()) {
+                let d: Dimension = part.parse()?;
+                if !dims.contains(&d) {
+                    dims.push(d);
+                }
+            }
+        }
+        if dims.is_empty() {
+            dims.push(Dimension::Principal);
+        }
+        let engine = match engine {
+            None if cur.athena.is_some() => Engine::Athena,
+            None | Some("embedded") => Engine::Embedded,
+            Some("athena") => Engine::Athena,
+            Some(other) => {
+                return Err(format!("--engine {other:?}: use embedded or athena"));
+            }
+        };
+        if engine == Engine::Athena && cur.athena.is_none() {
+            return Err(
+                "--engine athena needs [cur_export] athena = { database = \"…\", table = \"…\", \
+                 output = \"s3://…\" } in the config (the README shows the table to create)"
+                    .into(),
+            );
+        }
+        Ok(Request {
+            window,
+            by: dims,
+            daily,
+            engine,
+            definition: Definition::new(config),
+            athena: cur.athena.clone(),
+        })
+    }
+
+    /// The UTC days the report covers: the same whole days as `--source billing`
+    /// (CUR line items are daily), so the two totals can be put side by side.
+    pub fn days(&self) -> (NaiveDate, NaiveDate) {
+        super::billing::billing_days(&self.window)
+    }
+}
+
+/// Reads the export for the request with the engine it names.
+pub async fn fetch(
+    clients: &Clients,
+    config: &Config,
+    request: &Request,
+) -> Result<CurReport, AwsError> {
+    let account = clients.account().await?;
+    let location = ExportLocation::from_config(config, &account.id).ok_or_else(|| {
+        AwsError::setup(
+            "no [cur_export] in the config",
+            "add [cur_export] and run apply",
+        )
+    })?;
+    let profiles = if request.by.contains(&Dimension::Profile) {
+        match super::profiles::resolve(&clients.bedrock).await {
+            Ok(found) => Ok(found),
+            Err(e) => Err(format!(
+                "inference profiles are shown by resource ID: {} failed ({}); grant it to see their names",
+                e.operation,
+                e.code.as_deref().unwrap_or("error")
+            )),
+        }
+    } else {
+        Ok(Default::default())
+    };
+    let mut aggregator = aggregate::Aggregator::new(request);
+    let mut report = match request.engine {
+        Engine::Embedded => {
+            let scan = reader::read(clients, &location, request, &mut aggregator).await?;
+            let mut report = aggregator.finish(request, &location, profiles.as_ref().ok());
+            report.scan = Some(scan);
+            report
+        }
+        Engine::Athena => {
+            let Some(athena_config) = request.athena.as_ref() else {
+                return Err(AwsError::setup(
+                    "--engine athena needs [cur_export] athena",
+                    "add it to the config",
+                ));
+            };
+            let stats = athena::run(
+                &clients.athena,
+                athena_config,
+                &location,
+                request,
+                &mut aggregator,
+            )
+            .await?;
+            let mut report = aggregator.finish(request, &location, profiles.as_ref().ok());
+            report.athena = Some(stats);
+            report
+        }
+    };
+    if let Err(note) = profiles {
+        report.notes.push(note);
+    }
+    Ok(report)
+}

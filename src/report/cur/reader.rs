@@ -1,0 +1,1031 @@
+//! The embedded engine: the export's Parquet objects read straight from S3.
+//!
+//! Per billing period the manifest (`dataFiles`) names the objects; each object is read through
+//! ranged `GetObject`s ([`S3Object`], an `AsyncFileReader` on the SDK's S3 client): the footer
+//! first, then only the column chunks of the columns the report needs (projection) in the row
+//! groups whose `line_item_usage_start_date` statistics meet the report's days (pruning), one
+//! row group at a time (memory bounded by a row group, whatever the month's size). Several
+//! objects are read at once, each on its own task, and their sums merged.
+//!
+//! What can go wrong says which and when to try again: the export's bucket or files missing,
+//! a first delivery still pending (Data Exports delivers within 24 hours of creating an
+//! export), a billing period the export has no files for, an object that is not Parquet.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Date64Type, Float32Type, Float64Type, Int32Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_array::{Array, ArrayRef, MapArray, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ArrowReaderOptions;
+use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::statistics::Statistics;
+use serde::Serialize;
+
+use crate::aws::{AwsError, AwsResultExt, Clients};
+
+use super::aggregate::{Aggregator, Line};
+use super::layout::{ExportLocation, parse_s3_uri, periods};
+use super::{Dimension, Request};
+
+/// Objects read at once: enough to overlap S3 round trips with decoding on two cores, few
+/// enough that memory stays a handful of row groups.
+const CONCURRENT_OBJECTS: usize = 4;
+/// Rows decoded per batch.
+const BATCH_ROWS: usize = 8192;
+/// The footer is usually within the last 64 KiB: one GET instead of two.
+const FOOTER_HINT: usize = 64 * 1024;
+
+/// The columns read, by CUR 2.0 name (data dictionary); the first four are required.
+const USAGE_START: &str = "line_item_usage_start_date";
+const PRODUCT_CODE: &str = "line_item_product_code";
+const USAGE_TYPE: &str = "line_item_usage_type";
+const COST: &str = "line_item_unblended_cost";
+const USAGE_AMOUNT: &str = "line_item_usage_amount";
+const LINE_ITEM_TYPE: &str = "line_item_line_item_type";
+const PRODUCT: &str = "product";
+const PRINCIPAL: &str = "line_item_iam_principal";
+const TAGS: &str = "tags";
+const RESOURCE_TAGS: &str = "resource_tags";
+const RESOURCE_ID: &str = "line_item_resource_id";
+const ACCOUNT: &str = "line_item_usage_account_id";
+
+/// The `product` map's key for the product's name ("Amazon Bedrock", "Claude 3 Haiku (Amazon
+/// Bedrock Edition)"), and the older `servicename` as a fallback.
+pub const PRODUCT_NAME_KEYS: [&str; 2] = ["product_name", "servicename"];
+
+/// Cost Explorer shows tax under its own service ("Tax"), not under Bedrock: such lines are
+/// left out so that the totals match `--source billing`.
+pub const TAX_LINE_ITEM_TYPE: &str = "Tax";
+
+/// What the embedded engine read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScanStats {
+    pub objects: u64,
+    /// The objects' total size.
+    pub object_bytes: u64,
+    /// What was fetched from S3 (footers and the projected column chunks).
+    pub bytes_read: u64,
+    /// `bytes_read` / `object_bytes`, in percent.
+    pub percent_read: f64,
+    pub row_groups: u64,
+    /// Row groups left out by their usage-date statistics.
+    pub row_groups_skipped: u64,
+    pub rows_read: u64,
+    pub seconds: f64,
+}
+
+/// One object to read.
+#[derive(Debug, Clone)]
+struct Object {
+    bucket: String,
+    key: String,
+    size: u64,
+}
+
+/// An S3 object as Parquet's `AsyncFileReader`: ranged `GetObject`s, counting the bytes.
+pub struct S3Object {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    size: u64,
+    read: Arc<AtomicU64>,
+}
+
+impl S3Object {
+    pub fn new(client: aws_sdk_s3::Client, bucket: &str, key: &str, size: u64) -> S3Object {
+        S3Object {
+            client,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            size,
+            read: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    async fn range(&self, range: Range<u64>) -> Result<Bytes, AwsError> {
+        if range.start >= range.end {
+            return Ok(Bytes::new());
+        }
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .range(format!("bytes={}-{}", range.start, range.end - 1))
+            .send()
+            .await
+            .aws("s3:GetObject")?;
+        let body = out.body.collect().await.map_err(|e| {
+            AwsError::setup(
+                format!(
+                    "reading s3://{}/{} was cut short: {e}",
+                    self.bucket, self.key
+                ),
+                "try again",
+            )
+        })?;
+        let bytes = body.into_bytes();
+        self.read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(bytes)
+    }
+}
+
+impl AsyncFileReader for S3Object {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
+        Box::pin(async move {
+            self.range(range)
+                .await
+                .map_err(|e| ParquetError::External(Box::new(e)))
+        })
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        _options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
+        Box::pin(async move {
+            let size = self.size;
+            let metadata = ParquetMetaDataReader::new()
+                .with_prefetch_hint(Some(FOOTER_HINT))
+                .load_and_finish(self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        })
+    }
+}
+
+/// Reads every billing period the request's days touch into `aggregator`.
+pub async fn read(
+    clients: &Clients,
+    location: &ExportLocation,
+    request: &Request,
+    aggregator: &mut Aggregator,
+) -> Result<ScanStats, AwsError> {
+    let started = Instant::now();
+    let (start, end) = aggregator.days();
+    let wanted = periods(start, end);
+    let mut objects = Vec::new();
+    let mut missing = Vec::new();
+    let mut found = Vec::new();
+    for period in &wanted {
+        match period_objects(&clients.s3, location, period).await? {
+            Some(list) if !list.is_empty() => {
+                found.push(period.clone());
+                objects.extend(list);
+            }
+            _ => missing.push(period.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(explain_missing(clients, location, &missing, &found).await);
+    }
+    let read = Arc::new(AtomicU64::new(0));
+    let mut stats = ScanStats {
+        objects: objects.len() as u64,
+        object_bytes: objects.iter().map(|o| o.size).sum(),
+        ..ScanStats::default()
+    };
+    let columns = Columns::for_request(request);
+    let mut tasks = futures::stream::iter(objects.into_iter().map(|object| {
+        let client = clients.s3.clone();
+        let read = read.clone();
+        let columns = columns.clone();
+        let mut part = Aggregator::new(request);
+        tokio::spawn(async move {
+            let result = read_object(client, &object, &columns, &mut part, read).await;
+            result.map(|counts| (part, counts))
+        })
+    }))
+    .buffer_unordered(CONCURRENT_OBJECTS);
+    let mut notes = Vec::new();
+    while let Some(joined) = tasks.next().await {
+        let (part, counts) = joined.map_err(|e| {
+            AwsError::setup(
+                format!("reading the export failed: {e}"),
+                "run again with -v",
+            )
+        })??;
+        aggregator.merge(part);
+        stats.row_groups += counts.row_groups;
+        stats.row_groups_skipped += counts.skipped;
+        stats.rows_read += counts.rows;
+        for note in counts.notes {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        }
+    }
+    aggregator.notes.extend(notes);
+    stats.bytes_read = read.load(Ordering::Relaxed);
+    stats.percent_read = if stats.object_bytes == 0 {
+        0.0
+    } else {
+        (stats.bytes_read as f64 / stats.object_bytes as f64 * 1000.0).round() / 10.0
+    };
+    stats.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    Ok(stats)
+}
+
+/// The objects of one billing period: those the manifest lists (with their sizes from a
+/// listing of the period's data prefix), or, without a manifest, the Parquet objects listed
+/// there. `None` when the period has neither.
+async fn period_objects(
+    s3: &aws_sdk_s3::Client,
+    location: &ExportLocation,
+    period: &str,
+) -> Result<Option<Vec<Object>>, AwsError> {
+    let listed = list(s3, &location.bucket, &location.data_prefix(period)).await?;
+    let manifest = s3
+        .get_object()
+        .bucket(&location.bucket)
+        .key(location.manifest_key(period))
+        .send()
+        .await
+        .aws("s3:GetObject");
+    let manifest = match manifest {
+        Ok(out) => Some(
+            out.body
+                .collect()
+                .await
+                .map_err(|e| {
+                    AwsError::setup(
+                        format!("reading the manifest of BILLING_PERIOD={period} failed: {e}"),
+                        "try again",
+                    )
+                })?
+                .into_bytes(),
+        ),
+        Err(e) if e.code_is(&["NoSuchKey", "HTTP 404"]) => None,
+        Err(e) => return Err(e),
+    };
+    let Some(manifest) = manifest else {
+        let parquet: Vec<Object> = listed
+            .into_iter()
+            .filter(|(key, _)| key.ends_with(".parquet"))
+            .map(|(key, size)| Object {
+                bucket: location.bucket.clone(),
+                key,
+                size,
+            })
+            .collect();
+        return Ok((!parquet.is_empty()).then_some(parquet));
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| {
+        AwsError::setup(
+            format!(
+                "the manifest s3://{}/{} is not JSON ({e})",
+                location.bucket,
+                location.manifest_key(period)
+            ),
+            "Data Exports rewrites it with each delivery: try again in an hour",
+        )
+    })?;
+    let files: Vec<&str> = doc
+        .get("dataFiles")
+        .and_then(|f| f.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let sizes: HashMap<&str, u64> = listed.iter().map(|(k, s)| (k.as_str(), *s)).collect();
+    let mut objects = Vec::new();
+    for uri in files {
+        let Some((bucket, key)) = parse_s3_uri(uri) else {
+            return Err(AwsError::setup(
+                format!("the manifest of BILLING_PERIOD={period} lists {uri:?}, not an s3:// URI"),
+                "this is unexpected from Data Exports; report it",
+            ));
+        };
+        let size = match sizes.get(key.as_str()) {
+            Some(size) if bucket == location.bucket => *size,
+            _ => head_size(s3, &bucket, &key).await.map_err(|e| {
+                if e.code_is(&["NoSuchKey", "NotFound", "HTTP 404"]) {
+                    AwsError::setup(
+                        format!(
+                            "the manifest of BILLING_PERIOD={period} lists s3://{bucket}/{key}, \
+                             which does not exist: Data Exports is rewriting the period"
+                        ),
+                        "try again in an hour",
+                    )
+                } else {
+                    e
+                }
+            })?,
+        };
+        objects.push(Object { bucket, key, size });
+    }
+    Ok(Some(objects))
+}
+
+/// Keys and sizes under `prefix` (every page).
+async fn list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, u64)>, AwsError> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .aws("s3:ListBucket")
+            .map_err(|e| {
+                if e.code_is(&["NoSuchBucket"]) {
+                    AwsError::setup(
+                        format!("the CUR export's bucket s3://{bucket} does not exist"),
+                        "run `bedrock-monitor apply` with [cur_export] to create the export; \
+                         Data Exports delivers the first files within 24 hours",
+                    )
+                } else {
+                    e
+                }
+            })?;
+        for o in page.contents() {
+            if let Some(key) = o.key() {
+                out.push((key.to_string(), o.size().unwrap_or(0).max(0) as u64));
+            }
+        }
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() || page.is_truncated() != Some(true) {
+            return Ok(out);
+        }
+    }
+}
+
+async fn head_size(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<u64, AwsError> {
+    let out = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .aws("s3:GetObject")?;
+    Ok(out.content_length().unwrap_or(0).max(0) as u64)
+}
+
+/// Why periods have no files: no export at all, a first delivery still pending, or periods
+/// before the export began. Asks Data Exports about the export when it can.
+async fn explain_missing(
+    clients: &Clients,
+    location: &ExportLocation,
+    missing: &[String],
+    found: &[String],
+) -> AwsError {
+    let which = missing
+        .iter()
+        .map(|p| format!("BILLING_PERIOD={p}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let anything = list(&clients.s3, &location.bucket, &location.export_prefix())
+        .await
+        .map(|l| !l.is_empty());
+    let anything = match anything {
+        Ok(anything) => anything,
+        Err(e) => return e,
+    };
+    if !found.is_empty() || anything {
+        let had = if found.is_empty() {
+            String::new()
+        } else {
+            format!(" (it has {})", found.join(", "))
+        };
+        return AwsError::setup(
+            format!(
+                "the CUR export {} has no files for {which} under {}{had}",
+                location.export,
+                location.data_uri()
+            ),
+            "an export covers the months from its creation on, and a month's first files \
+             arrive within 24 hours of its start: choose --start/--end within the periods \
+             it has, or try again tomorrow",
+        );
+    }
+    let status = export_status(clients, &location.export).await;
+    let (message, hint) = match status {
+        Ok(None) => (
+            format!(
+                "there is no CUR 2.0 export named {} and nothing under {}",
+                location.export,
+                location.data_uri()
+            ),
+            "run `bedrock-monitor apply` with [cur_export] to create it; Data Exports delivers \
+             the first files within 24 hours"
+                .to_string(),
+        ),
+        Ok(Some((created, None))) => (
+            format!(
+                "the CUR export {} is still processing its first delivery (created {}): nothing \
+                 under {} yet",
+                location.export,
+                created.map_or("recently".to_string(), |c| c.to_rfc3339()),
+                location.data_uri()
+            ),
+            match created {
+                Some(c) => format!(
+                    "Data Exports delivers the first files within 24 hours of creating an \
+                     export: try again after {}",
+                    (c + chrono::Duration::hours(24)).format("%Y-%m-%d %H:%M UTC")
+                ),
+                None => "Data Exports delivers the first files within 24 hours of creating an \
+                         export: try again tomorrow"
+                    .to_string(),
+            },
+        ),
+        Ok(Some((_, Some(refreshed)))) => (
+            format!(
+                "the CUR export {} has no files for {which} under {} (last refreshed {})",
+                location.export,
+                location.data_uri(),
+                refreshed.to_rfc3339()
+            ),
+            "check the export's destination (bucket and prefix) against [cur_export]; the \
+             files may have been moved or deleted"
+                .to_string(),
+        ),
+        Err(e) => (
+            format!(
+                "the CUR export {} has no files for {which} under {}",
+                location.export,
+                location.data_uri()
+            ),
+            format!(
+                "if the export was created in the last 24 hours its first delivery is still \
+                 processing: try again tomorrow ({} failed, so its status is unknown)",
+                e.operation
+            ),
+        ),
+    };
+    AwsError::setup(message, hint)
+}
+
+type ExportTimes = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// The export's creation and last refresh times; `None` when there is no such export.
+async fn export_status(clients: &Clients, name: &str) -> Result<Option<ExportTimes>, AwsError> {
+    let exports = &clients.dataexports;
+    let mut next = None;
+    let mut arn = None;
+    loop {
+        let page = exports
+            .list_exports()
+            .set_next_token(next)
+            .send()
+            .await
+            .aws("bcm-data-exports:ListExports")?;
+        arn = arn.or_else(|| {
+            page.exports()
+                .iter()
+                .find(|e| e.export_name() == name)
+                .map(|e| e.export_arn().to_string())
+        });
+        next = page.next_token().map(str::to_string);
+        if next.is_none() || arn.is_some() {
+            break;
+        }
+    }
+    let Some(arn) = arn else {
+        return Ok(None);
+    };
+    let got = exports
+        .get_export()
+        .export_arn(&arn)
+        .send()
+        .await
+        .aws("bcm-data-exports:GetExport")?;
+    let time = |t: Option<&aws_smithy_types::DateTime>| {
+        t.and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()))
+    };
+    let status = got.export_status();
+    Ok(Some((
+        time(status.and_then(|s| s.created_at())),
+        time(status.and_then(|s| s.last_refreshed_at())),
+    )))
+}
+
+/// What one object contributed besides sums.
+#[derive(Debug, Default)]
+struct ObjectCounts {
+    row_groups: u64,
+    skipped: u64,
+    rows: u64,
+    notes: Vec<String>,
+}
+
+/// Which columns the request needs.
+#[derive(Debug, Clone)]
+struct Columns {
+    principal: bool,
+    tags: Vec<String>,
+    resource: bool,
+    account: bool,
+}
+
+impl Columns {
+    fn for_request(request: &Request) -> Columns {
+        Columns {
+            principal: request.by.contains(&Dimension::Principal),
+            tags: request
+                .by
+                .iter()
+                .filter_map(|d| match d {
+                    Dimension::Tag(k) => Some(k.clone()),
+                    _ => None,
+                })
+                .collect(),
+            resource: request.by.contains(&Dimension::Profile),
+            account: request.by.contains(&Dimension::Account),
+        }
+    }
+
+    /// Column names to project, required ones first.
+    fn names(&self) -> Vec<&'static str> {
+        let mut names = vec![
+            USAGE_START,
+            PRODUCT_CODE,
+            USAGE_TYPE,
+            COST,
+            USAGE_AMOUNT,
+            LINE_ITEM_TYPE,
+            PRODUCT,
+        ];
+        if self.principal {
+            names.push(PRINCIPAL);
+        }
+        if !self.tags.is_empty() {
+            names.extend([TAGS, RESOURCE_TAGS]);
+        }
+        if self.resource {
+            names.push(RESOURCE_ID);
+        }
+        if self.account {
+            names.push(ACCOUNT);
+        }
+        names
+    }
+}
+
+/// A corrupt or foreign object: which, and what to do.
+fn unreadable(object: &Object, e: ParquetError) -> AwsError {
+    if let ParquetError::External(inner) = e {
+        return match inner.downcast::<AwsError>() {
+            Ok(aws) => *aws,
+            Err(other) => AwsError::setup(
+                format!(
+                    "reading s3://{}/{} failed: {other}",
+                    object.bucket, object.key
+                ),
+                "try again",
+            ),
+        };
+    }
+    AwsError::setup(
+        format!(
+            "s3://{}/{} is not a readable Parquet file ({e})",
+            object.bucket, object.key
+        ),
+        "Data Exports rewrites a period's files at each refresh: try again after the next one \
+         (within 24 hours); if it stays, delete the object so the export writes it again",
+    )
+}
+
+async fn read_object(
+    client: aws_sdk_s3::Client,
+    object: &Object,
+    columns: &Columns,
+    aggregator: &mut Aggregator,
+    total_read: Arc<AtomicU64>,
+) -> Result<ObjectCounts, AwsError> {
+    let reader = S3Object::new(client, &object.bucket, &object.key, object.size);
+    let read = reader.read.clone();
+    let result = read_object_with(reader, object, columns, aggregator).await;
+    total_read.fetch_add(read.load(Ordering::Relaxed), Ordering::Relaxed);
+    result
+}
+
+async fn read_object_with(
+    reader: S3Object,
+    object: &Object,
+    columns: &Columns,
+    aggregator: &mut Aggregator,
+) -> Result<ObjectCounts, AwsError> {
+    let mut counts = ObjectCounts::default();
+    let builder = ParquetRecordBatchStreamBuilder::new(reader)
+        .await
+        .map_err(|e| unreadable(object, e))?;
+    let arrow_schema = builder.schema().clone();
+    let parquet_schema = builder.parquet_schema();
+    let roots: Vec<String> = parquet_schema
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
+    let wanted = columns.names();
+    for required in [USAGE_START, PRODUCT_CODE, USAGE_TYPE, COST] {
+        if !roots.iter().any(|r| r == required) {
+            return Err(AwsError::setup(
+                format!(
+                    "s3://{}/{} has no {required} column: it is not a CUR 2.0 export",
+                    object.bucket, object.key
+                ),
+                "point [cur_export] at the export `apply` made (CUR 2.0, Parquet)",
+            ));
+        }
+    }
+    if columns.principal && !roots.iter().any(|r| r == PRINCIPAL) {
+        counts.notes.push(
+            "the export has no line_item_iam_principal column (IAM principal data is off): \
+             every row is unattributed; set [cur_export] include_iam_principal = true and \
+             apply (new data only)"
+                .into(),
+        );
+    }
+    if !roots.iter().any(|r| r == PRODUCT) {
+        counts.notes.push(
+            "the export has no product column: Marketplace-billed models (\"… (Amazon Bedrock \
+             Edition)\") cannot be recognised and models cannot be named; run apply to update \
+             the export"
+                .into(),
+        );
+    }
+    let indices: Vec<usize> = roots
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| wanted.contains(&name.as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(parquet_schema, indices);
+
+    // Row groups whose usage dates miss the report's days are not fetched at all.
+    let (start, end) = aggregator.days();
+    let unit = arrow_schema
+        .field_with_name(USAGE_START)
+        .ok()
+        .map(|f| f.data_type().clone());
+    let leaf = parquet_schema
+        .columns()
+        .iter()
+        .position(|c| c.path().string() == USAGE_START);
+    let metadata = builder.metadata().clone();
+    let mut keep = Vec::new();
+    for (i, rg) in metadata.row_groups().iter().enumerate() {
+        counts.row_groups += 1;
+        let range = leaf
+            .and_then(|l| rg.column(l).statistics())
+            .zip(unit.as_ref())
+            .and_then(|(s, t)| day_range(s, t));
+        match range {
+            Some((min, max)) if max < start || min >= end => counts.skipped += 1,
+            _ => keep.push(i),
+        }
+    }
+    if keep.is_empty() {
+        return Ok(counts);
+    }
+    let mut stream = builder
+        .with_projection(mask)
+        .with_row_groups(keep)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| unreadable(object, e))?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| unreadable(object, e))?;
+        counts.rows += batch.num_rows() as u64;
+        fold_batch(&batch, columns, aggregator).map_err(|message| {
+            AwsError::setup(
+                format!("s3://{}/{}: {message}", object.bucket, object.key),
+                "the file does not follow the CUR 2.0 data dictionary; report it",
+            )
+        })?;
+    }
+    Ok(counts)
+}
+
+/// A row group's usage days from its statistics (`None` when they cannot be read).
+fn day_range(stats: &Statistics, data_type: &DataType) -> Option<(NaiveDate, NaiveDate)> {
+    let Statistics::Int64(s) = stats else {
+        return None;
+    };
+    let (min, max) = (*s.min_opt()?, *s.max_opt()?);
+    let to_day = |v: i64| -> Option<NaiveDate> {
+        let t = match data_type {
+            DataType::Timestamp(TimeUnit::Second, _) => DateTime::from_timestamp(v, 0),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => DateTime::from_timestamp_millis(v),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => DateTime::from_timestamp_micros(v),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => Some(DateTime::from_timestamp_nanos(v)),
+            _ => None,
+        }?;
+        Some(t.date_naive())
+    };
+    Some((to_day(min)?, to_day(max)?))
+}
+
+/// A string column of whichever arrow type the reader chose.
+enum Strings<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+    Dict(
+        &'a arrow_array::DictionaryArray<Int32Type>,
+        &'a arrow_array::StringArray,
+    ),
+}
+
+impl<'a> Strings<'a> {
+    fn of(name: &str, array: &'a ArrayRef) -> Result<Strings<'a>, String> {
+        Ok(match array.data_type() {
+            DataType::Utf8 => Strings::Utf8(array.as_string::<i32>()),
+            DataType::LargeUtf8 => Strings::Large(array.as_string::<i64>()),
+            DataType::Utf8View => Strings::View(array.as_string_view()),
+            DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+                let dict = array.as_dictionary::<Int32Type>();
+                Strings::Dict(dict, dict.values().as_string::<i32>())
+            }
+            other => return Err(format!("column {name} is {other}, not a string")),
+        })
+    }
+
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Strings::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::View(a) => a.is_valid(i).then(|| a.value(i)),
+            Strings::Dict(d, values) => {
+                if !d.is_valid(i) {
+                    return None;
+                }
+                let k = usize::try_from(d.keys().value(i)).ok()?;
+                (k < values.len() && values.is_valid(k)).then(|| values.value(k))
+            }
+        }
+    }
+}
+
+/// A numeric column as f64.
+enum Numbers<'a> {
+    F64(&'a arrow_array::Float64Array),
+    F32(&'a arrow_array::Float32Array),
+    Decimal(&'a arrow_array::Decimal128Array, i32),
+}
+
+impl<'a> Numbers<'a> {
+    fn of(name: &str, array: &'a ArrayRef) -> Result<Numbers<'a>, String> {
+        Ok(match array.data_type() {
+            DataType::Float64 => Numbers::F64(array.as_primitive::<Float64Type>()),
+            DataType::Float32 => Numbers::F32(array.as_primitive::<Float32Type>()),
+            DataType::Decimal128(_, scale) => Numbers::Decimal(
+                array.as_primitive::<arrow_array::types::Decimal128Type>(),
+                i32::from(*scale),
+            ),
+            other => return Err(format!("column {name} is {other}, not a number")),
+        })
+    }
+
+    fn get(&self, i: usize) -> f64 {
+        let v = match self {
+            Numbers::F64(a) => a.is_valid(i).then(|| a.value(i)),
+            Numbers::F32(a) => a.is_valid(i).then(|| f64::from(a.value(i))),
+            Numbers::Decimal(a, scale) => a
+                .is_valid(i)
+                .then(|| a.value(i) as f64 / 10f64.powi(*scale)),
+        };
+        v.filter(|v| v.is_finite()).unwrap_or(0.0)
+    }
+}
+
+/// A timestamp or date column as UTC days.
+enum Days<'a> {
+    Ts(&'a ArrayRef, TimeUnit),
+    Date32(&'a arrow_array::Date32Array),
+    Date64(&'a arrow_array::Date64Array),
+}
+
+impl<'a> Days<'a> {
+    fn of(name: &str, array: &'a ArrayRef) -> Result<Days<'a>, String> {
+        Ok(match array.data_type() {
+            DataType::Timestamp(unit, _) => Days::Ts(array, *unit),
+            DataType::Date32 => Days::Date32(array.as_primitive::<Date32Type>()),
+            DataType::Date64 => Days::Date64(array.as_primitive::<Date64Type>()),
+            other => return Err(format!("column {name} is {other}, not a timestamp")),
+        })
+    }
+
+    fn get(&self, i: usize) -> Option<NaiveDate> {
+        let t = match self {
+            Days::Ts(a, unit) => {
+                if !a.is_valid(i) {
+                    return None;
+                }
+                match unit {
+                    TimeUnit::Second => DateTime::from_timestamp(
+                        a.as_primitive::<TimestampSecondType>().value(i),
+                        0,
+                    ),
+                    TimeUnit::Millisecond => DateTime::from_timestamp_millis(
+                        a.as_primitive::<TimestampMillisecondType>().value(i),
+                    ),
+                    TimeUnit::Microsecond => DateTime::from_timestamp_micros(
+                        a.as_primitive::<TimestampMicrosecondType>().value(i),
+                    ),
+                    TimeUnit::Nanosecond => Some(DateTime::from_timestamp_nanos(
+                        a.as_primitive::<TimestampNanosecondType>().value(i),
+                    )),
+                }
+            }
+            Days::Date32(a) => {
+                return a.is_valid(i).then(|| a.value_as_date(i)).flatten();
+            }
+            Days::Date64(a) => {
+                return a.is_valid(i).then(|| a.value_as_date(i)).flatten();
+            }
+        }?;
+        Some(t.date_naive())
+    }
+}
+
+/// A `map<string, string>` column.
+struct Maps<'a> {
+    map: &'a MapArray,
+    keys: Strings<'a>,
+    values: Strings<'a>,
+}
+
+impl<'a> Maps<'a> {
+    fn of(name: &str, array: &'a ArrayRef) -> Result<Maps<'a>, String> {
+        let Some(map) = array.as_map_opt() else {
+            return Err(format!("column {name} is {}, not a map", array.data_type()));
+        };
+        Ok(Maps {
+            map,
+            keys: Strings::of(name, map.keys())?,
+            values: Strings::of(name, map.values())?,
+        })
+    }
+
+    /// The value of the first of `keys` the row has.
+    fn get(&self, i: usize, keys: &[String]) -> Option<&'a str> {
+        if !self.map.is_valid(i) {
+            return None;
+        }
+        let offsets = self.map.value_offsets();
+        let (from, to) = (
+            usize::try_from(offsets[i]).ok()?,
+            usize::try_from(offsets[i + 1]).ok()?,
+        );
+        for wanted in keys {
+            for j in from..to {
+                if self.keys.get(j) == Some(wanted.as_str()) {
+                    return self.values.get(j);
+                }
+            }
+        }
+        None
+    }
+
+    fn get_str(&self, i: usize, keys: &[&str]) -> Option<&'a str> {
+        if !self.map.is_valid(i) {
+            return None;
+        }
+        let offsets = self.map.value_offsets();
+        let (from, to) = (
+            usize::try_from(offsets[i]).ok()?,
+            usize::try_from(offsets[i + 1]).ok()?,
+        );
+        for wanted in keys {
+            for j in from..to {
+                if self.keys.get(j) == Some(*wanted) {
+                    return self.values.get(j);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The keys a `--by tag:KEY` looks for, in order: the key as given (`iamPrincipal/team`,
+/// or a key exactly as the `tags` column spells it), then the two spellings of a user
+/// cost-allocation tag that CUR 2.0 exports are seen with (`user_<key>` and `user:<key>`).
+pub fn tag_keys(key: &str) -> Vec<String> {
+    let mut keys = vec![key.to_string()];
+    if !key.contains('/') && !key.starts_with("user_") && !key.starts_with("user:") {
+        keys.push(format!("user_{key}"));
+        keys.push(format!("user:{key}"));
+    }
+    keys
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
+    batch.column_by_name(name)
+}
+
+fn fold_batch(
+    batch: &RecordBatch,
+    columns: &Columns,
+    aggregator: &mut Aggregator,
+) -> Result<(), String> {
+    let need = |name: &str| column(batch, name).ok_or_else(|| format!("no {name} column"));
+    let days = Days::of(USAGE_START, need(USAGE_START)?)?;
+    let codes = Strings::of(PRODUCT_CODE, need(PRODUCT_CODE)?)?;
+    let usage_types = Strings::of(USAGE_TYPE, need(USAGE_TYPE)?)?;
+    let costs = Numbers::of(COST, need(COST)?)?;
+    let amounts = column(batch, USAGE_AMOUNT)
+        .map(|a| Numbers::of(USAGE_AMOUNT, a))
+        .transpose()?;
+    let types = column(batch, LINE_ITEM_TYPE)
+        .map(|a| Strings::of(LINE_ITEM_TYPE, a))
+        .transpose()?;
+    let product = column(batch, PRODUCT)
+        .map(|a| Maps::of(PRODUCT, a))
+        .transpose()?;
+    let principals = column(batch, PRINCIPAL)
+        .map(|a| Strings::of(PRINCIPAL, a))
+        .transpose()?;
+    let tags = column(batch, TAGS).map(|a| Maps::of(TAGS, a)).transpose()?;
+    let resource_tags = column(batch, RESOURCE_TAGS)
+        .map(|a| Maps::of(RESOURCE_TAGS, a))
+        .transpose()?;
+    let resources = column(batch, RESOURCE_ID)
+        .map(|a| Strings::of(RESOURCE_ID, a))
+        .transpose()?;
+    let accounts = column(batch, ACCOUNT)
+        .map(|a| Strings::of(ACCOUNT, a))
+        .transpose()?;
+    let tag_keys: Vec<Vec<String>> = columns.tags.iter().map(|k| tag_keys(k)).collect();
+    let mut tag_values: Vec<Option<&str>> = Vec::with_capacity(tag_keys.len());
+    let (start, end) = aggregator.days();
+    // Whether a (product code, product name) is Bedrock spend, decided once per pair.
+    let mut counted: BTreeMap<(&str, &str), bool> = BTreeMap::new();
+    for i in 0..batch.num_rows() {
+        let Some(day) = days.get(i) else { continue };
+        if day < start || day >= end {
+            continue;
+        }
+        if types.as_ref().and_then(|t| t.get(i)) == Some(TAX_LINE_ITEM_TYPE) {
+            continue;
+        }
+        let code = codes.get(i).unwrap_or("");
+        let name = product
+            .as_ref()
+            .and_then(|p| p.get_str(i, &PRODUCT_NAME_KEYS))
+            .unwrap_or("");
+        let keep = *counted
+            .entry((code, name))
+            .or_insert_with(|| aggregator.counts(code, name));
+        if !keep {
+            aggregator.other_lines += 1;
+            continue;
+        }
+        tag_values.clear();
+        for keys in &tag_keys {
+            let value = tags
+                .as_ref()
+                .and_then(|t| t.get(i, keys))
+                .or_else(|| resource_tags.as_ref().and_then(|t| t.get(i, keys)));
+            tag_values.push(value);
+        }
+        aggregator.add(&Line {
+            day,
+            product_code: code,
+            service_name: name,
+            usage_type: usage_types.get(i).unwrap_or(""),
+            principal: principals.as_ref().and_then(|p| p.get(i)),
+            tags: &tag_values,
+            resource_id: resources.as_ref().and_then(|r| r.get(i)),
+            account: accounts.as_ref().and_then(|a| a.get(i)),
+            cost: costs.get(i),
+            usage: amounts.as_ref().map_or(0.0, |a| a.get(i)),
+            count: 1,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_tags_are_looked_up_in_both_spellings() {
+        assert_eq!(tag_keys("iamPrincipal/team"), ["iamPrincipal/team"]);
+        assert_eq!(tag_keys("team"), ["team", "user_team", "user:team"]);
+        assert_eq!(tag_keys("user_team"), ["user_team"]);
+    }
+}

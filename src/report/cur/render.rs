@@ -1,0 +1,195 @@
+//! Text and CSV renderings of a [`CurReport`]; JSON is its `Serialize`.
+
+use std::fmt;
+
+use comfy_table::{CellAlignment, Table};
+
+use super::super::render::{count, usd};
+use super::aggregate::CurReport;
+
+/// Width of the `--daily` bars.
+const BAR_WIDTH: usize = 40;
+
+impl CurReport {
+    /// A header (one column per `--by` dimension, then the sums) and one row per group; an
+    /// unattributed dimension is an empty field. With `--daily`, one row per day instead.
+    pub fn to_csv(&self) -> Result<String, csv::Error> {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        if let Some(days) = &self.daily {
+            writer.write_record(["date", "cost_usd"])?;
+            for d in days {
+                writer.write_record([d.date.to_string(), d.cost_usd.to_string()])?;
+            }
+        } else {
+            let mut header: Vec<String> = Vec::new();
+            for d in &self.by {
+                header.push(d.clone());
+                match d.as_str() {
+                    "principal" => header.push("principal_arn".into()),
+                    "profile" => header.push("profile_arn".into()),
+                    _ => {}
+                }
+            }
+            header.extend(
+                ["cost_usd", "usage_amount", "line_items", "unattributed"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            );
+            writer.write_record(&header)?;
+            for row in &self.rows {
+                let mut record: Vec<String> = Vec::new();
+                for d in &self.by {
+                    let field = |k: &str| {
+                        row.keys
+                            .get(k)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                            .to_string()
+                    };
+                    record.push(field(d));
+                    match d.as_str() {
+                        "principal" => record.push(field("principal_arn")),
+                        "profile" => record.push(field("profile_arn")),
+                        _ => {}
+                    }
+                }
+                record.push(row.cost_usd.to_string());
+                record.push(row.usage_amount.to_string());
+                record.push(row.line_items.to_string());
+                record.push(row.unattributed.to_string());
+                writer.write_record(&record)?;
+            }
+        }
+        let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+impl fmt::Display for CurReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let last = self.end.pred_opt().unwrap_or(self.end);
+        writeln!(
+            f,
+            "Billed Bedrock spend from the CUR 2.0 export {}, {} to {} (BILLING_PERIOD={}), by {}",
+            self.export.export,
+            self.start,
+            last,
+            self.periods.join(", "),
+            self.by.join(", ")
+        )?;
+        let mut table = Table::new();
+        let mut header: Vec<String> = self.by.clone();
+        header.extend(["Cost".into(), "Usage".into(), "Line items".into()]);
+        table
+            .load_style(crate::ui::TABLE_STYLE)
+            .force_no_tty()
+            .set_header(header);
+        for row in &self.rows {
+            let mut cells: Vec<String> = row.labels.clone();
+            cells.push(usd(row.cost_usd));
+            cells.push(format!("{:.2}", row.usage_amount));
+            cells.push(count(row.line_items));
+            table.add_row(cells);
+        }
+        let mut total: Vec<String> = vec![String::new(); self.by.len()];
+        if let Some(first) = total.first_mut() {
+            *first = "Total".into();
+        }
+        total.push(usd(self.totals.cost_usd));
+        total.push(format!("{:.2}", self.totals.usage_amount));
+        total.push(count(self.totals.line_items));
+        table.add_row(total);
+        for i in self.by.len()..self.by.len() + 3 {
+            if let Some(column) = table.column_mut(i) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        writeln!(f, "{table}")?;
+        if self.totals.unattributed_cost_usd > 0.0 {
+            writeln!(
+                f,
+                "Unattributed (no principal, tag or profile on the line): {}",
+                usd(self.totals.unattributed_cost_usd)
+            )?;
+        }
+        if let Some(billed) = self.billed_cost_usd {
+            writeln!(
+                f,
+                "Cost Explorer for the same days: {} (CUR minus Cost Explorer: {})",
+                usd(billed),
+                usd(self.totals.cost_usd - billed)
+            )?;
+        }
+        for u in &self.unmapped_usage_types {
+            writeln!(
+                f,
+                "(unmapped) {} / {}: {}",
+                u.service,
+                u.usage_type,
+                usd(u.cost_usd)
+            )?;
+        }
+        if let Some(days) = &self.daily {
+            let top = days.iter().map(|d| d.cost_usd).fold(0.0, f64::max);
+            writeln!(f)?;
+            for d in days {
+                let length = if top > 0.0 {
+                    ((d.cost_usd / top) * BAR_WIDTH as f64).round() as usize
+                } else {
+                    0
+                };
+                writeln!(
+                    f,
+                    "{} {:<BAR_WIDTH$} {}",
+                    d.date,
+                    "█".repeat(length),
+                    usd(d.cost_usd)
+                )?;
+            }
+        }
+        if let Some(scan) = &self.scan {
+            writeln!(
+                f,
+                "Read {} object(s): {} of {} ({} %), {} of {} row group(s), {} rows in {:.2} s",
+                scan.objects,
+                bytes(scan.bytes_read),
+                bytes(scan.object_bytes),
+                scan.percent_read,
+                scan.row_groups - scan.row_groups_skipped,
+                scan.row_groups,
+                count(scan.rows_read),
+                scan.seconds
+            )?;
+        }
+        if let Some(a) = &self.athena {
+            writeln!(
+                f,
+                "Athena query {} (workgroup {}): scanned {}, about {} ({} result page(s))",
+                a.query_execution_id,
+                a.workgroup,
+                bytes(a.data_scanned_bytes),
+                usd(a.cost_usd),
+                a.result_pages
+            )?;
+        }
+        for note in &self.notes {
+            writeln!(f, "Note: {note}")?;
+        }
+        Ok(())
+    }
+}
