@@ -94,7 +94,7 @@ fn lines(p2: NaiveDate) -> Vec<CurLine> {
     out
 }
 
-/// Writes P1's lines as one file and P2's as two, in row groups of five lines (so that the
+/// Writes each period's lines as two files, in row groups of five lines (so that the
 /// days outside the window fill row groups of their own, which the reader skips).
 fn put_export(env: &TestEnv, lines: &[CurLine]) {
     let export = Export::default_for_tests();
@@ -245,7 +245,7 @@ fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two
     );
     // Projection and pruning: only part of the bytes, whole row groups skipped.
     let scan = &doc["scan"];
-    assert_eq!(scan["objects"], 3, "{scan}");
+    assert_eq!(scan["objects"], 4, "{scan}");
     assert!(
         scan["row_groups_skipped"].as_u64().expect("skipped") >= 2,
         "{scan}"
@@ -320,7 +320,7 @@ fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two
     );
     assert!(text.contains("ChatApp/session-1"), "{text}");
     assert!(text.contains("(unattributed)"), "{text}");
-    assert!(text.contains("Read 3 object(s)"), "{text}");
+    assert!(text.contains("Read 4 object(s)"), "{text}");
 }
 
 #[test]
@@ -400,6 +400,16 @@ fn cur_missing_export_pending_delivery_missing_period_and_corrupt_file_are_clear
     // An export that has not delivered yet: still processing, and when to try again.
     let apply = env.run(&["apply", "--yes"]);
     apply.assert_code(0);
+    // moto applies the bucket policy's TLS-only Deny without its condition (DESIGN.md,
+    // Testing): without the policy, reads go through as they would over TLS on AWS.
+    env.block_on(
+        env.aws
+            .s3
+            .delete_bucket_policy()
+            .bucket(&export.bucket)
+            .send(),
+    )
+    .expect("delete bucket policy");
     let run = window(p2, p2 + Duration::days(2));
     run.assert_code(1);
     assert!(
@@ -485,10 +495,10 @@ struct AthenaRunner {
 
 impl StrictRule for AthenaRunner {
     fn before(&self, request: &StrictRequest) -> Verdict {
-        if request.operation == "StartQueryExecution" {
-            if let Ok(mut sent) = self.sent.lock() {
-                sent.push(request.json().unwrap_or_default());
-            }
+        if request.operation == "StartQueryExecution"
+            && let Ok(mut sent) = self.sent.lock()
+        {
+            sent.push(request.json().unwrap_or_default());
         }
         if request.operation != "GetQueryResults" {
             return Verdict::Forward;

@@ -181,7 +181,9 @@ impl Aggregator {
                 let value = match d {
                     Dimension::Principal => line.principal,
                     Dimension::Tag(_) => tags.next().copied().flatten(),
-                    Dimension::Profile => line.resource_id,
+                    // Only an application inference profile is a profile: a model called
+                    // directly (its ARN is the resource) is spend with no profile.
+                    Dimension::Profile => line.resource_id.filter(|r| looks_like_profile(r)),
                     Dimension::Model => kind.model.as_deref(),
                     Dimension::Account => line.account,
                 };
@@ -339,18 +341,11 @@ fn row(
                         keys.insert("profile_arn".into(), json!(p.arn));
                         labels.push(p.name.clone());
                     }
-                    // A profile that no longer exists keeps its resource ID; any other
-                    // resource (a foundation model called directly) is no profile.
-                    None if looks_like_profile(id) => {
+                    // A profile that no longer exists (or could not be listed) keeps its ARN.
+                    None => {
                         keys.insert(name, json!(id));
                         keys.insert("profile_arn".into(), json!(id));
                         labels.push(id.clone());
-                    }
-                    None => {
-                        unattributed = true;
-                        keys.insert(name, Value::Null);
-                        keys.insert("resource_id".into(), json!(id));
-                        labels.push("(no profile)".to_string());
                     }
                 }
             }

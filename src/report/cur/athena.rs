@@ -324,8 +324,10 @@ mod tests {
     use crate::report::window::Window;
 
     fn request(by: &[&str], daily: bool) -> Request {
-        let mut config = Config::default();
-        config.cur_export = Some(Default::default());
+        let config = Config {
+            cur_export: Some(Default::default()),
+            ..Config::default()
+        };
         let window = Window {
             start: chrono::DateTime::parse_from_rfc3339("2026-10-30T00:00:00Z")
                 .expect("time")
