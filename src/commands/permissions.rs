@@ -9,6 +9,7 @@ use crate::aws::{Account, offline_clients};
 use crate::cli::PermissionsArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::{Context, Permission, QuietProgress};
+use crate::report::cur::ExportLocation;
 use crate::resources;
 
 /// Calls the commands make outside any component: who am I, and the metrics and log queries
@@ -55,6 +56,94 @@ fn command_permissions(cx: &Context) -> Vec<(String, Permission)> {
     ]
 }
 
+/// `report --source cur`, when `[cur_export]` is configured: read the export's objects (and
+/// list them, only under the export's prefix), and with `[cur_export] athena` run the query in
+/// its workgroup over the Glue table, writing results to its output location.
+fn cur_report_permissions(cx: &Context) -> Vec<(String, Permission)> {
+    let Some(location) = ExportLocation::from_config(&cx.config, &cx.account.id) else {
+        return Vec::new();
+    };
+    let partition = cx.partition();
+    let bucket = format!("arn:{partition}:s3:::{}", location.bucket);
+    let prefix = location.export_prefix();
+    let mut list = Permission::new(&["s3:ListBucket"], [bucket.clone()]);
+    list.condition = Some(json!({"StringLike": {"s3:prefix": [format!("{prefix}*")]}}));
+    let mut out = vec![
+        (
+            "ReadCurExport".to_string(),
+            Permission::new(&["s3:GetObject"], [format!("{bucket}/{prefix}*")]),
+        ),
+        ("ListCurExport".to_string(), list),
+    ];
+    let Some(athena) = cx
+        .config
+        .cur_export
+        .as_ref()
+        .and_then(|c| c.athena.as_ref())
+    else {
+        return out;
+    };
+    let (region, account) = (&cx.region, &cx.account.id);
+    out.push((
+        "QueryCurWithAthena".into(),
+        Permission::new(
+            &[
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+            ],
+            [format!(
+                "arn:{partition}:athena:{region}:{account}:workgroup/{}",
+                athena.workgroup
+            )],
+        ),
+    ));
+    out.push((
+        "ReadCurTable".into(),
+        Permission::new(
+            &["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+            [
+                format!("arn:{partition}:glue:{region}:{account}:catalog"),
+                format!(
+                    "arn:{partition}:glue:{region}:{account}:database/{}",
+                    athena.database
+                ),
+                format!(
+                    "arn:{partition}:glue:{region}:{account}:table/{}/{}",
+                    athena.database, athena.table
+                ),
+            ],
+        ),
+    ));
+    out.push((
+        "ReadCurExportBucket".into(),
+        Permission::new(&["s3:GetBucketLocation"], [bucket]),
+    ));
+    if let Some(output) = athena
+        .output
+        .as_deref()
+        .and_then(|o| o.strip_prefix("s3://"))
+    {
+        let output = output.trim_end_matches('/');
+        let out_bucket = output.split('/').next().unwrap_or(output);
+        out.push((
+            "WriteAthenaResults".into(),
+            Permission::new(
+                &["s3:GetObject", "s3:PutObject"],
+                [format!("arn:{partition}:s3:::{output}/*")],
+            ),
+        ));
+        out.push((
+            "FindAthenaResultsBucket".into(),
+            Permission::new(
+                &["s3:GetBucketLocation", "s3:ListBucket"],
+                [format!("arn:{partition}:s3:::{out_bucket}")],
+            ),
+        ));
+    }
+    out
+}
+
 fn sid(id: &str, index: usize) -> String {
     let base: String = id
         .split('-')
@@ -93,7 +182,11 @@ pub fn policy(cx: &Context, with_billing: bool) -> Value {
     } else {
         Vec::new()
     };
-    for (name, p) in command_permissions(cx).into_iter().chain(billing) {
+    for (name, p) in command_permissions(cx)
+        .into_iter()
+        .chain(billing)
+        .chain(cur_report_permissions(cx))
+    {
         statements.push(statement(&name, &p));
     }
     for step in resources::steps_for(&cx.config) {
@@ -215,6 +308,10 @@ fn fleet_policies(
         clients.clone(),
         Arc::new(QuietProgress),
     );
+    // The CUR export is the payer's: the operator reads it.
+    for (name, p) in cur_report_permissions(&home) {
+        operator.push(statement(&name, &p));
+    }
     for step in resources::steps_for(config) {
         if payer.contains(&step.id()) {
             for (i, p) in step.permissions(&home).iter().enumerate() {
