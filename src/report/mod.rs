@@ -130,6 +130,10 @@ pub struct Report {
     /// With `--daily`: one row per UTC day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily: Option<Vec<daily::DayUsage>>,
+    /// With `--compare` and `[cur_export]`: the CUR's billed spend per model for the same days,
+    /// beside Cost Explorer's total (`billed_cost_usd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cur: Option<cur::CurReport>,
     /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
     /// could not serve, limits of the estimate.
     pub notes: Vec<String>,
@@ -537,7 +541,31 @@ pub async fn build_report(
             }
         }
     }
+    if options.compare_tolerance_percent.is_some() && config.cur_export.is_some() {
+        attach_cur(clients, config, window, &mut report).await;
+    }
     Ok(report)
+}
+
+/// The CUR beside the other sources (`--compare` with `[cur_export]`): billed spend per model
+/// for the same days, by the configured engine. A CUR that cannot be read is a note, as any
+/// other source that cannot be.
+async fn attach_cur(clients: &Clients, config: &Config, window: &Window, report: &mut Report) {
+    let request = match cur::Request::new(config, *window, &["model".to_string()], false, None) {
+        Ok(request) => request,
+        Err(e) => {
+            report.notes.push(format!("cur source: {e}"));
+            return;
+        }
+    };
+    match cur::fetch(clients, config, &request).await {
+        Ok(mut cur) => {
+            cur.billed_cost_usd = report.totals.billed_cost_usd;
+            report.source.push("cur");
+            report.cur = Some(cur);
+        }
+        Err(e) => report.notes.push(format!("cur source: {e}")),
+    }
 }
 
 fn incomplete_notes(results: &metrics::QueryResults) -> Vec<String> {
@@ -688,6 +716,7 @@ impl Report {
             billing_complete: None,
             unmapped_usage_types: None,
             daily: None,
+            cur: None,
             notes,
         }
     }

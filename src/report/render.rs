@@ -322,6 +322,10 @@ impl fmt::Display for Report {
                 )?;
             }
         }
+        if let Some(cur) = &self.cur {
+            writeln!(f)?;
+            write!(f, "{cur}")?;
+        }
         if !self.notes.is_empty() {
             writeln!(f)?;
             writeln!(f, "Notes:")?;

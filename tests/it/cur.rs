@@ -710,3 +710,116 @@ fn a_failed_or_cancelled_athena_query_is_a_clear_error() {
         assert_eq!(results, 0, "no results are read from a {state} query");
     }
 }
+
+/// POST queued Cost Explorer results to moto.
+fn queue_cost_and_usage(env: &TestEnv, results: Value) {
+    let url = format!(
+        "{}/moto-api/static/ce/cost-and-usage-results",
+        env.moto.url()
+    );
+    let body = json!({ "results": results }).to_string();
+    let status = env.block_on(async move {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<http_body_util::Full<bytes::Bytes>>();
+        let request = http::Request::post(url)
+            .header("content-type", "application/json")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .expect("request");
+        client
+            .request(request)
+            .await
+            .expect("POST to moto")
+            .status()
+    });
+    assert_eq!(status.as_u16(), 201, "moto took the results");
+}
+
+/// `--compare` puts the CUR beside the other sources, and over the same days its total is Cost
+/// Explorer's: the bill as Cost Explorer groups it (by service and usage type, tax under its
+/// own service, other services filtered out) is what the generator wrote.
+#[test]
+fn compare_shows_the_cur_beside_the_bill_and_the_totals_agree() {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    let (_, p2) = periods();
+    let lines = lines(p2);
+    put_export(&env, &lines);
+    let (start, end) = (p2 - Duration::days(3), p2 + Duration::days(3));
+    let mut days = Vec::new();
+    let mut day = start;
+    while day < end {
+        let mut groups: BTreeMap<(String, String), f64> = BTreeMap::new();
+        for l in lines.iter().filter(|l| l.day == day) {
+            let service = if l.line_item_type == "Tax" {
+                "Tax".to_string()
+            } else {
+                l.product_name.clone()
+            };
+            *groups.entry((service, l.usage_type.clone())).or_insert(0.0) += l.cost;
+        }
+        days.push(json!({
+            "TimePeriod": {"Start": day.to_string(), "End": (day + Duration::days(1)).to_string()},
+            "Total": {},
+            "Groups": groups.iter().map(|((service, usage_type), cost)| json!({
+                "Keys": [service, usage_type],
+                "Metrics": {
+                    "UnblendedCost": {"Amount": format!("{cost:.6}"), "Unit": "USD"},
+                    "UsageQuantity": {"Amount": "1", "Unit": "N/A"},
+                },
+            })).collect::<Vec<_>>(),
+            "Estimated": false,
+        }));
+        day += Duration::days(1);
+    }
+    queue_cost_and_usage(
+        &env,
+        json!([{"ResultsByTime": days, "DimensionValueAttributes": []}]),
+    );
+    let run = env.run(&[
+        "report",
+        "--compare",
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
+        "-o",
+        "json",
+    ]);
+    run.assert_code(0);
+    let doc = run.json();
+    assert!(
+        doc["source"]
+            .as_array()
+            .expect("source")
+            .contains(&json!("cur")),
+        "{}",
+        doc["source"]
+    );
+    let cur = &doc["cur"];
+    let billed = doc["totals"]["billed_cost_usd"].as_f64().expect("billed");
+    let from_cur = cur["totals"]["cost_usd"].as_f64().expect("cur total");
+    assert_eq!(
+        cents(from_cur),
+        cents(billed),
+        "CUR {from_cur} vs bill {billed}"
+    );
+    assert_eq!(cur["billed_cost_usd"], doc["totals"]["billed_cost_usd"]);
+    assert_eq!(cur["by"], json!(["model"]));
+    let text = env.run(&[
+        "report",
+        "--compare",
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
+    ]);
+    text.assert_code(0);
+    assert!(
+        text.stdout
+            .contains("Billed Bedrock spend from the CUR 2.0 export")
+            && text.stdout.contains("Cost Explorer for the same days"),
+        "{}",
+        text.stdout
+    );
+}
