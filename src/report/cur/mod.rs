@@ -24,13 +24,14 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::aws::{AwsError, Clients};
 use crate::config::{Config, CurAthenaConfig};
 use crate::cost::spend::Definition;
 
+use super::billing::UnmappedUsage;
 use super::window::Window;
-pub use aggregate::{CurReport, CurRow};
 pub use layout::ExportLocation;
 
 /// What to group the billed spend by (`--by`, repeatable).
@@ -240,3 +241,71 @@ pub async fn fetch(
     }
     Ok(report)
 }
+
+/// Billed Bedrock spend from the CUR, grouped as asked: the value behind JSON, text and CSV.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurReport {
+    pub source: &'static str,
+    pub engine: Engine,
+    pub export: ExportLocation,
+    /// The UTC days read: the window's days, as `--source billing` counts them.
+    pub start: NaiveDate,
+    /// Exclusive.
+    pub end: NaiveDate,
+    /// The billing periods (`BILLING_PERIOD=YYYY-MM`) read.
+    pub periods: Vec<String>,
+    pub by: Vec<String>,
+    /// By cost, highest first.
+    pub rows: Vec<CurRow>,
+    pub totals: CurTotals,
+    /// The Bedrock products counted, as the CUR names them.
+    pub services: Vec<String>,
+    /// Bedrock usage types that name no model, with their cost (counted in the total).
+    pub unmapped_usage_types: Vec<UnmappedUsage>,
+    /// With `--daily`: the billed cost of each UTC day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily: Option<Vec<CurDay>>,
+    /// The embedded engine: what it read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<reader::ScanStats>,
+    /// The Athena engine: the query and what it scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub athena: Option<athena::AthenaStats>,
+    /// With `--compare`: Cost Explorer's total for the same days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billed_cost_usd: Option<f64>,
+    pub notes: Vec<String>,
+}
+
+/// One group: its key per dimension (`principal` with `principal_arn`, `tag:KEY`, `profile`
+/// with `profile_arn`, `model`, `account`; `null` when the line has none) and its sums.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurRow {
+    #[serde(flatten)]
+    pub keys: Map<String, Value>,
+    pub cost_usd: f64,
+    /// `line_item_usage_amount` summed, in each line's own unit (tokens are priced per 1K or
+    /// 1M: compare rows of one model and kind only).
+    pub usage_amount: f64,
+    pub line_items: u64,
+    /// No principal, tag or profile to attribute the spend to.
+    pub unattributed: bool,
+    /// How text and CSV show the key, one label per dimension.
+    #[serde(skip)]
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurTotals {
+    pub cost_usd: f64,
+    pub usage_amount: f64,
+    pub line_items: u64,
+    pub unattributed_cost_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurDay {
+    pub date: NaiveDate,
+    pub cost_usd: f64,
+}
+

@@ -5,7 +5,7 @@ use std::fmt;
 use comfy_table::{CellAlignment, Table};
 
 use super::super::render::{count, usd};
-use super::aggregate::CurReport;
+use super::CurReport;
 
 /// Width of the `--daily` bars.
 const BAR_WIDTH: usize = 40;
