@@ -153,7 +153,11 @@ fn main() {
         let lines: Vec<CurLine> = (from..(from + FILE_ROWS).min(rows))
             .map(|i| line(i, first, days))
             .collect();
-        expected += lines.iter().filter(|l| l.bedrock).map(|l| l.cost).sum::<f64>();
+        expected += lines
+            .iter()
+            .filter(|l| l.bedrock)
+            .map(|l| l.cost)
+            .sum::<f64>();
         let bytes = parquet(&lines, GROUP_ROWS);
         eprintln!(
             "file {}: {} rows, {:.1} MiB",
@@ -200,7 +204,10 @@ fn main() {
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL", moto.url())
         .env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("aws-credentials"),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("CI", "true")
         .stdin(Stdio::null())
@@ -262,7 +269,10 @@ fn main() {
     if let Some(parent) = output.parent() {
         let _ = std::fs::create_dir_all(parent);
     }
-    std::fs::write(&output, serde_json::to_string_pretty(&result).expect("json"))
-        .expect("write results");
+    std::fs::write(
+        &output,
+        serde_json::to_string_pretty(&result).expect("json"),
+    )
+    .expect("write results");
     eprintln!("results: {}", output.display());
 }

@@ -32,6 +32,13 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         )));
     }
     if args.source == ReportSource::Cur {
+        if args.by_principal || args.by_tag.is_some() {
+            return Err(CommandError::Usage(
+                "with --source cur, group with --by principal or --by tag:KEY (--by-principal \
+                 and --by-tag read the invocation logs and Cost Explorer)"
+                    .into(),
+            ));
+        }
         return cur(session, args, &loaded, window).await;
     }
     if !args.by.is_empty() || args.engine.is_some() {

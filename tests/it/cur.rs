@@ -345,6 +345,10 @@ fn cur_bad_input_is_exit_3_without_an_aws_call() {
             "[cur_export] athena",
         ),
         (vec!["report", "--by", "principal"], "--source cur"),
+        (
+            vec!["report", "--source", "cur", "--by-principal"],
+            "--by principal",
+        ),
     ] {
         let run = env.run(&args);
         run.assert_code(3);

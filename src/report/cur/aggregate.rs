@@ -67,7 +67,9 @@ pub struct Aggregator {
     definition: crate::cost::spend::Definition,
     start: NaiveDate,
     end: NaiveDate,
-    kinds: HashMap<(String, String, String), Kind>,
+    /// By product code, product name and usage type: looked up by `&str` at every line, so
+    /// a line allocates nothing to find out what it is.
+    kinds: HashMap<String, HashMap<String, HashMap<String, Kind>>>,
     groups: HashMap<Vec<Option<String>>, Sums>,
     days: BTreeMap<NaiveDate, f64>,
     unmapped: BTreeMap<(String, String), f64>,
@@ -129,12 +131,12 @@ impl Aggregator {
     }
 
     fn kind(&mut self, product_code: &str, service_name: &str, usage_type: &str) -> Kind {
-        let key = (
-            product_code.to_string(),
-            service_name.to_string(),
-            usage_type.to_string(),
-        );
-        if let Some(kind) = self.kinds.get(&key) {
+        if let Some(kind) = self
+            .kinds
+            .get(product_code)
+            .and_then(|m| m.get(service_name))
+            .and_then(|m| m.get(usage_type))
+        {
             return kind.clone();
         }
         let counted = self.definition.counts_product(product_code, service_name);
@@ -144,7 +146,12 @@ impl Aggregator {
             None
         };
         let kind = Kind { counted, model };
-        self.kinds.insert(key, kind.clone());
+        self.kinds
+            .entry(product_code.to_string())
+            .or_default()
+            .entry(service_name.to_string())
+            .or_default()
+            .insert(usage_type.to_string(), kind.clone());
         kind
     }
 

@@ -308,4 +308,3 @@ pub struct CurDay {
     pub date: NaiveDate,
     pub cost_usd: f64,
 }
-

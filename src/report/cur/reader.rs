@@ -851,26 +851,27 @@ impl<'a> Days<'a> {
         })
     }
 
+    /// The row's UTC day, by integer division (millions of rows: no calendar arithmetic).
     fn get(&self, i: usize) -> Option<NaiveDate> {
-        let t = match self {
+        let (value, per_day) = match self {
             Days::Ts(a, unit) => {
                 if !a.is_valid(i) {
                     return None;
                 }
                 match unit {
-                    TimeUnit::Second => DateTime::from_timestamp(
-                        a.as_primitive::<TimestampSecondType>().value(i),
-                        0,
-                    ),
-                    TimeUnit::Millisecond => DateTime::from_timestamp_millis(
+                    TimeUnit::Second => (a.as_primitive::<TimestampSecondType>().value(i), 86_400),
+                    TimeUnit::Millisecond => (
                         a.as_primitive::<TimestampMillisecondType>().value(i),
+                        86_400_000,
                     ),
-                    TimeUnit::Microsecond => DateTime::from_timestamp_micros(
+                    TimeUnit::Microsecond => (
                         a.as_primitive::<TimestampMicrosecondType>().value(i),
+                        86_400_000_000,
                     ),
-                    TimeUnit::Nanosecond => Some(DateTime::from_timestamp_nanos(
+                    TimeUnit::Nanosecond => (
                         a.as_primitive::<TimestampNanosecondType>().value(i),
-                    )),
+                        86_400_000_000_000,
+                    ),
                 }
             }
             Days::Date32(a) => {
@@ -879,8 +880,10 @@ impl<'a> Days<'a> {
             Days::Date64(a) => {
                 return a.is_valid(i).then(|| a.value_as_date(i)).flatten();
             }
-        }?;
-        Some(t.date_naive())
+        };
+        let days = i32::try_from(value.div_euclid(per_day)).ok()?;
+        // 719,163 days from 0001-01-01 (day 1) to 1970-01-01.
+        NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
     }
 }
 
