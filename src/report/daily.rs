@@ -71,7 +71,7 @@ pub fn add_billing(days: &mut Vec<DayUsage>, billing: &Billing) {
         match days.iter_mut().find(|d| d.date == billed.date) {
             Some(day) => {
                 day.billed_cost_usd = Some(billed.cost_usd);
-                day.billed_tokens = Some(billed.tokens);
+                day.billed_tokens = billed.tokens;
             }
             None => days.push(DayUsage {
                 date: billed.date,
@@ -80,7 +80,7 @@ pub fn add_billing(days: &mut Vec<DayUsage>, billing: &Billing) {
                 output_tokens: 0,
                 estimated_cost_usd: None,
                 billed_cost_usd: Some(billed.cost_usd),
-                billed_tokens: Some(billed.tokens),
+                billed_tokens: billed.tokens,
             }),
         }
     }

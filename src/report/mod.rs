@@ -500,6 +500,7 @@ pub async fn build_report(
             window,
             now,
             options.by_tag.as_deref(),
+            &crate::cost::spend::Definition::new(config),
         )
         .await?
         {

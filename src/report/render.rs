@@ -129,8 +129,8 @@ impl Report {
                     m.cache_cost_usd.to_string(),
                     m.other_cost_usd.to_string(),
                     m.cost_usd.to_string(),
-                    m.input_tokens.to_string(),
-                    m.output_tokens.to_string(),
+                    m.input_tokens.map(|t| t.to_string()).unwrap_or_default(),
+                    m.output_tokens.map(|t| t.to_string()).unwrap_or_default(),
                 ])?;
             }
             for u in &b.unmapped_usage_types {
@@ -421,8 +421,8 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
                 usd(m.cache_cost_usd),
                 usd(m.other_cost_usd),
                 usd(m.cost_usd),
-                count(m.input_tokens),
-                count(m.output_tokens),
+                m.input_tokens.map(count).unwrap_or_else(|| "n/a".into()),
+                m.output_tokens.map(count).unwrap_or_else(|| "n/a".into()),
             ]);
         }
         for u in &b.unmapped_usage_types {
@@ -438,6 +438,14 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
             ]);
         }
         writeln!(f, "{}", table.trim_fmt())?;
+    }
+    if !b.services.is_empty() {
+        let services: Vec<String> = b
+            .services
+            .iter()
+            .map(|s| format!("{} {}", s.service, usd(s.cost_usd)))
+            .collect();
+        writeln!(f, "Counted as Bedrock spend: {}.", services.join(", "))?;
     }
     writeln!(
         f,
@@ -699,12 +707,12 @@ mod tests {
                 super::super::billing::BilledDay {
                     date: NaiveDate::parse_from_str("2026-11-01", "%Y-%m-%d").expect("date"),
                     cost_usd: 4.0,
-                    tokens: 10,
+                    tokens: Some(10),
                 },
                 super::super::billing::BilledDay {
                     date: NaiveDate::parse_from_str("2026-11-02", "%Y-%m-%d").expect("date"),
                     cost_usd: 2.2,
-                    tokens: 3100,
+                    tokens: Some(3100),
                 },
             ],
             ..Billing::default()
