@@ -172,6 +172,9 @@ mod tests {
             PriceConfig {
                 input_per_1k: 0.1,
                 output_per_1k: 0.2,
+                cache_read_per_1k: None,
+                cache_write_per_1k: None,
+                cache_write_1h_per_1k: None,
             },
         );
         config.pricing.insert(
@@ -179,6 +182,9 @@ mod tests {
             PriceConfig {
                 input_per_1k: 0.0009,
                 output_per_1k: 0.0036,
+                cache_read_per_1k: None,
+                cache_write_per_1k: None,
+                cache_write_1h_per_1k: None,
             },
         );
         let groups = cost_groups(&search_price_table(&config));

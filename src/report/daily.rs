@@ -56,7 +56,16 @@ pub fn from_metrics(
                     .get(*index)
                     .and_then(|id| prices::lookup(id, overrides))
                 {
-                    cost += found.price.cost(input, output);
+                    cost += found
+                        .price
+                        .cost_of(&prices::Tokens {
+                            input,
+                            output,
+                            cache_read: to_count(usage.cache_read_input_tokens),
+                            cache_write: to_count(usage.cache_write_input_tokens),
+                            cache_write_1h: 0,
+                        })
+                        .usd;
                 }
             }
             row.estimated_cost_usd = Some(round_cost(cost));

@@ -47,6 +47,10 @@ impl Report {
         // With other sources than the metrics (`--compare`), their figures follow per row.
         let compared = self.source.iter().any(|s| *s != "metrics");
         let with_profiles = self.models.iter().any(|m| m.profile.is_some());
+        let with_mantle = self
+            .models
+            .iter()
+            .any(|m| m.endpoint == super::metrics::Endpoint::Mantle);
         let mut writer = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<&str> = CSV_HEADER.to_vec();
         if compared {
@@ -54,6 +58,9 @@ impl Report {
         }
         if with_profiles {
             header.extend(["profile_name", "profile_model"]);
+        }
+        if with_mantle {
+            header.push("endpoint");
         }
         writer.write_record(&header)?;
         for m in &self.models {
@@ -96,6 +103,15 @@ impl Report {
                     p.map(|p| p.name.clone()).unwrap_or_default(),
                     p.map(|p| p.model.clone()).unwrap_or_default(),
                 ]);
+            }
+            if with_mantle {
+                record.push(
+                    match m.endpoint {
+                        super::metrics::Endpoint::Runtime => "runtime",
+                        super::metrics::Endpoint::Mantle => "mantle",
+                    }
+                    .to_string(),
+                );
             }
             writer.write_record(&record)?;
         }
