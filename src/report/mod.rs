@@ -429,6 +429,7 @@ pub async fn build_report(
         report.daily = Some(daily::from_metrics(
             &metric_days,
             &model_ids,
+            &report.models,
             &config.pricing,
         ));
     }
