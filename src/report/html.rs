@@ -254,6 +254,8 @@ struct Section {
     day_columns: Vec<Col>,
     day_model_columns: Vec<Col>,
     check_columns: Vec<Col>,
+    /// How each model ID is shown: an application inference profile by its name.
+    model_labels: std::collections::BTreeMap<String, String>,
     /// Whether the report read metrics, logs, billing (for the comparison table's columns).
     metrics: bool,
     logs: bool,
@@ -587,6 +589,11 @@ fn section(r: &Value, id: String, heading: Option<String>) -> Section {
             .get("principals_check")
             .map(|c| columns(c.get("logs").into_iter(), &[], &[]))
             .unwrap_or_default(),
+        model_labels: models
+            .iter()
+            .filter_map(|m| str_at(m, "model_id"))
+            .map(|id| (id.to_string(), model_label(models, id)))
+            .collect(),
         metrics: sources.contains(&"metrics"),
         logs: sources.contains(&"logs"),
         billing: sources.contains(&"billing"),
@@ -1165,7 +1172,10 @@ fn principals_chart(r: &Value) -> Option<BarChart> {
         mine.sort_by(|a, b| amount(b).total_cmp(&amount(a)));
         for row in mine {
             let v = row.get(key).unwrap_or(&Value::Null);
-            let model = str_at(row, "model_id").unwrap_or("?").to_string();
+            let model = model_label(
+                array_at(r, "models"),
+                str_at(row, "model_id").unwrap_or("?"),
+            );
             let mut d = Draft::one(model, amount(row), format_field(key, v, false), "s0");
             d.group = Some(short_principal(p));
             d.group_full = (short_principal(p) != *p).then(|| p.to_string());
