@@ -107,7 +107,10 @@ impl Browser {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(CHROMIUM));
         if !path.exists() {
-            eprintln!(
+            // Straight to stderr, not through eprintln!, which the test harness captures and
+            // shows only for failures: a skip must be seen in the suite's output.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED {test}: no browser at {} (scripts/test installs Debian's chromium when \
                  it runs as root with apt-get; or set BEDROCK_MONITOR_CHROMIUM)",
                 path.display()
