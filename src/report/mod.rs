@@ -12,8 +12,10 @@
 //! applied and with no data (an empty report).
 
 pub mod billing;
+pub mod chart;
 pub mod compare;
 pub mod daily;
+pub mod html;
 pub mod insights;
 pub mod logs;
 pub mod metrics;
@@ -454,6 +456,7 @@ pub async fn build_report(
         report.daily = Some(daily::from_metrics(
             &metric_days,
             &model_ids,
+            &report.models,
             &config.pricing,
         ));
     }

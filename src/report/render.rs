@@ -694,6 +694,7 @@ mod tests {
             estimated_cost_usd: estimate,
             billed_cost_usd: billed,
             billed_tokens: billed.map(|_| tokens),
+            models: Vec::new(),
         }
     }
 
