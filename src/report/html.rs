@@ -391,6 +391,7 @@ const BILLING_KEYS: &[&str] = &[
     "start",
     "end",
     "models",
+    "services",
     "days",
     "total_cost_usd",
     "requests",
