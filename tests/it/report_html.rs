@@ -240,12 +240,10 @@ pub fn compare_report() -> Report {
         complete: true,
         requests: 1,
         models,
-        services: vec![
-            bedrock_monitor::report::billing::ServiceSpend {
-                service: "Amazon Bedrock".into(),
-                cost_usd: round6(all),
-            },
-        ],
+        services: vec![bedrock_monitor::report::billing::ServiceSpend {
+            service: "Amazon Bedrock".into(),
+            cost_usd: round6(all),
+        }],
         unmapped_usage_types: unmapped.clone(),
         by_tag: None,
         projection: None,
