@@ -77,7 +77,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     pub endpoint_url: Option<String>,
 
-    /// Result format on stdout (csv: `report` only)
+    /// Result format on stdout (csv and html: `report` only)
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
 
@@ -117,6 +117,8 @@ pub enum OutputFormat {
     Text,
     Json,
     Csv,
+    /// `report` only: one self-contained page with charts (no network needed to view it)
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,7 +166,7 @@ pub enum Command {
 
     /// Usage and estimated cost per model from CloudWatch metrics
     #[command(
-        after_help = "Example:\n  bedrock-monitor report --hours 24\n  bedrock-monitor report --start 2026-11-01 --end 2026-11-08 --output csv"
+        after_help = "Example:\n  bedrock-monitor report --hours 24\n  bedrock-monitor report --start 2026-11-01 --end 2026-11-08 --output csv\n  bedrock-monitor report --compare --start 2026-11-01 --output html --out bedrock-2026-11.html"
     )]
     Report(ReportArgs),
 
@@ -301,6 +303,9 @@ pub struct ReportArgs {
     /// Add one row per UTC day (a bar chart in text output)
     #[arg(long)]
     pub daily: bool,
+    /// Write the result to FILE instead of stdout (in any --output format)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// With --compare: the difference in percent that is flagged
     #[arg(
         long,

@@ -528,6 +528,16 @@ pub struct BudgetNotification {
 pub struct PriceConfig {
     pub input_per_1k: f64,
     pub output_per_1k: f64,
+    /// Prompt-cache reads; without it, cache reads of the models this entry prices are
+    /// reported unpriced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_per_1k: Option<f64>,
+    /// Prompt-cache writes with the default 5-minute lifetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_per_1k: Option<f64>,
+    /// Prompt-cache writes with a 1-hour lifetime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h_per_1k: Option<f64>,
 }
 
 impl Config {

@@ -22,6 +22,13 @@ macro_rules! invocation_log_pattern {
     (output_tokens) => {
         r#"/.*"outputTokenCount"\s*:\s*(?<out_tokens>\d+)/"#
     };
+    // Prompt-cache counts, in the record's `input` object (absent when nothing was cached).
+    (cache_read) => {
+        r#"/"cacheReadInputTokenCount"\s*:\s*(?<cache_read>\d+)/"#
+    };
+    (cache_write) => {
+        r#"/"cacheWriteInputTokenCount"\s*:\s*(?<cache_write>\d+)/"#
+    };
     (request_id) => {
         r#"/"requestId"\s*:\s*"(?<request_id>[^"]*)"/"#
     };

@@ -30,6 +30,8 @@ const OUTPUT_TOKENS: &str = concat!("parse @message ", invocation_log_pattern!(o
 const REQUEST_ID: &str = concat!("parse @message ", invocation_log_pattern!(request_id));
 const ERROR_CODE: &str = concat!("parse @message ", invocation_log_pattern!(error_code));
 const LATENCY: &str = concat!("parse @message ", invocation_log_pattern!(latency));
+const CACHE_READ: &str = concat!("parse @message ", invocation_log_pattern!(cache_read));
+const CACHE_WRITE: &str = concat!("parse @message ", invocation_log_pattern!(cache_write));
 
 /// The Logs Insights query: invocations and tokens per principal and model, read from the raw
 /// record. The input count is the first `inputTokenCount` (the `input` object comes before
@@ -50,6 +52,12 @@ pub const PRINCIPAL_QUERY: &str = concat!(
 
 /// Every saved query, for `config` (its `[pricing]` entries price the expensive requests).
 pub fn catalog(config: &Config) -> Vec<SavedQuery> {
+    catalog_with_profiles(config, &[])
+}
+
+/// [`catalog`] for a stack whose application inference profiles are known, as (ID, the model
+/// they were copied from): the costliest-requests query prices calls through them too.
+pub fn catalog_with_profiles(config: &Config, profiles: &[(String, String)]) -> Vec<SavedQuery> {
     vec![
         SavedQuery {
             name: "tokens-by-model",
@@ -62,16 +70,17 @@ pub fn catalog(config: &Config) -> Vec<SavedQuery> {
         },
         SavedQuery {
             name: "most-expensive-requests",
-            description: "the 50 costliest requests, priced in the query with the report's price table",
+            description: "the 50 costliest requests, priced in the query with the report's price table (prompt-cache tokens too)",
             text: format!(
                 "{MODEL}\n| {PRINCIPAL}\n| {REQUEST_ID}\n| {INPUT_TOKENS}\n| {OUTPUT_TOKENS}\n\
+                 | {CACHE_READ}\n| {CACHE_WRITE}\n\
                  | filter ispresent(in_tokens)\n\
-                 | fields tolower(model) as m, coalesce(out_tokens, 0) as out_n\n\
+                 | fields tolower(model) as m, coalesce(out_tokens, 0) as out_n, coalesce(cache_read, 0) as cr_n, coalesce(cache_write, 0) as cw_n\n\
                  | fields ({}) / 1000 as cost_usd\n\
                  | sort cost_usd desc\n\
                  | limit 50\n\
-                 | display @timestamp, request_id, principal, model, in_tokens, out_n, cost_usd",
-                cost_expression(config)
+                 | display @timestamp, request_id, principal, model, in_tokens, out_n, cr_n, cw_n, cost_usd",
+                cost_expression(config, profiles)
             ),
         },
         SavedQuery {

@@ -389,6 +389,10 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
         printer.error("--output csv is only for `report` and `query`; use text or json");
         return ExitStatus::InvalidInput;
     }
+    if g.output == OutputFormat::Html && !matches!(cli.command, Command::Report(_)) {
+        printer.error("--output html is only for `report`; use text or json");
+        return ExitStatus::InvalidInput;
+    }
     let session = Session {
         globals: cli.global.clone(),
         printer,

@@ -2,10 +2,12 @@
 //! `cloudwatch:ListMetrics` and `cloudwatch:GetMetricData` (plus `logs:StartQuery` and
 //! `logs:GetQueryResults` with `--by-principal`); works with no stack applied.
 
+use std::path::Path;
+
 use crate::cli::{OutputFormat, ReportArgs, ReportSource};
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::Interrupt;
-use crate::report::{Report, ReportOptions, Window, build_report, cur};
+use crate::report::{Report, ReportOptions, Window, build_report, cur, html};
 use crate::targets::{Needs, Summary, Target};
 
 pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, CommandError> {
@@ -31,6 +33,10 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             "--by-tag {key:?}: give a user cost-allocation tag key (not empty, not \"aws:\")"
         )));
     }
+    if let Some(out) = &args.out {
+        check_out(out)?;
+    }
+    let format = session.printer.format;
     if args.source == ReportSource::Cur {
         if args.by_principal || args.by_tag.is_some() {
             return Err(CommandError::Usage(
@@ -39,7 +45,9 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
                     .into(),
             ));
         }
-        return cur(session, args, &loaded, window).await;
+        let (status, text) = cur(session, args, &loaded, window).await?;
+        deliver(session, args.out.as_deref(), &text)?;
+        return Ok(status);
     }
     if !args.by.is_empty() || args.engine.is_some() {
         return Err(CommandError::Usage(
@@ -53,7 +61,8 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         billing,
         compare_tolerance_percent: args.compare.then_some(args.tolerance),
         logs: args.source == ReportSource::Logs || args.compare,
-        daily: args.daily,
+        // The page's daily chart needs the day rows; they cost no extra call.
+        daily: args.daily || format == OutputFormat::Html,
         ..ReportOptions::from_config(&loaded.config, args.by_principal)
     };
     let fleet = session.fleet(&loaded, Needs::ClientsOnly).await?;
@@ -68,23 +77,82 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         })
         .await?;
     let summary = Summary::new(&fleet, "report", outcomes, false);
-    if session.printer.format == OutputFormat::Csv {
-        print!("{}", csv(&summary, args, billing)?);
+    let status = summary.exit_status();
+    let text = if format == OutputFormat::Csv {
         if args.by_principal {
             session
                 .printer
-                .note("the per-principal breakdown is in the text and json outputs");
+                .note("the per-principal breakdown is in the text, json and html outputs");
         }
-        return Ok(summary.exit_status());
-    }
-    let summary = if fleet.is_single() {
-        summary
+        csv(&summary, args, billing)?
     } else {
-        let totals = totals(&summary);
-        summary.with_totals(totals)
+        let summary = if fleet.is_single() {
+            summary
+        } else {
+            let totals = totals(&summary);
+            summary.with_totals(totals)
+        };
+        if format == OutputFormat::Html {
+            // The page shows exactly what `--output json` prints.
+            let doc = serde_json::to_value(&summary).map_err(std::io::Error::other)?;
+            let page = html::Page {
+                stack: &fleet.config().stack.name,
+                generated_at: chrono::Utc::now(),
+            };
+            html::render(&doc, &page).map_err(std::io::Error::other)?
+        } else {
+            session.printer.render(&summary)?
+        }
     };
-    session.printer.result(&summary)?;
-    Ok(summary.exit_status())
+    deliver(session, args.out.as_deref(), &text)?;
+    Ok(status)
+}
+
+/// The rendered report to `--out` or to stdout.
+fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), CommandError> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| {
+                CommandError::Io(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot write the report to {}: {e}", path.display()),
+                ))
+            })?;
+            session
+                .printer
+                .note(format!("report written to {}", path.display()));
+        }
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// `--out` is input: a file in a directory that exists, checked before any AWS call (the
+/// write itself can still fail, on permissions or a full disk, and says so).
+fn check_out(path: &Path) -> Result<(), CommandError> {
+    if path.is_dir() {
+        return Err(CommandError::Usage(format!(
+            "--out {}: is a directory; give a file name",
+            path.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(CommandError::Usage(format!(
+            "--out {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 /// `--source cur`: the CUR 2.0 export of the payer account (the export is one per
@@ -94,7 +162,7 @@ async fn cur(
     args: &ReportArgs,
     loaded: &crate::config::LoadedConfig,
     window: crate::report::Window,
-) -> Result<ExitStatus, CommandError> {
+) -> Result<(ExitStatus, String), CommandError> {
     let request = cur::Request::new(
         &loaded.config,
         window,
@@ -127,19 +195,31 @@ async fn cur(
         })
         .await?;
     let summary = Summary::new(&fleet, "report", outcomes, false);
-    if session.printer.format == OutputFormat::Csv {
-        for (_, report) in summary.results() {
-            print!(
-                "{}",
-                report
-                    .to_csv()
-                    .map_err(|e| CommandError::Io(std::io::Error::other(e)))?
-            );
+    let status = summary.exit_status();
+    let text = match session.printer.format {
+        OutputFormat::Csv => {
+            let mut text = String::new();
+            for (_, report) in summary.results() {
+                text.push_str(
+                    &report
+                        .to_csv()
+                        .map_err(|e| CommandError::Io(std::io::Error::other(e)))?,
+                );
+            }
+            text
         }
-        return Ok(summary.exit_status());
-    }
-    session.printer.result(&summary)?;
-    Ok(summary.exit_status())
+        OutputFormat::Html => {
+            // As for the other sources, the page shows what `--output json` prints.
+            let doc = serde_json::to_value(&summary).map_err(std::io::Error::other)?;
+            let page = html::Page {
+                stack: &fleet.config().stack.name,
+                generated_at: chrono::Utc::now(),
+            };
+            html::render(&doc, &page).map_err(std::io::Error::other)?
+        }
+        OutputFormat::Text | OutputFormat::Json => session.printer.render(&summary)?,
+    };
+    Ok((status, text))
 }
 
 /// The CSV that fits the options; over many targets, one table with the target's account and

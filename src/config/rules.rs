@@ -855,5 +855,28 @@ fn check_pricing(config: &Config, c: &mut Checker) {
             p("output_per_1k"),
             "a price must be 0 or more (USD per 1,000 output tokens)",
         );
+        for (field, value, what) in [
+            (
+                "cache_read_per_1k",
+                price.cache_read_per_1k,
+                "prompt-cache read",
+            ),
+            (
+                "cache_write_per_1k",
+                price.cache_write_per_1k,
+                "prompt-cache write",
+            ),
+            (
+                "cache_write_1h_per_1k",
+                price.cache_write_1h_per_1k,
+                "1-hour prompt-cache write",
+            ),
+        ] {
+            c.check(
+                value.is_none_or(|v| v.is_finite() && v >= 0.0),
+                p(field),
+                format!("a price must be 0 or more (USD per 1,000 {what} tokens)"),
+            );
+        }
     }
 }

@@ -14,9 +14,16 @@ use crate::cost::prices::{Price, builtin_prices};
 /// CloudWatch's limit on the query inside one SEARCH expression.
 pub const MAX_SEARCH_QUERY_LEN: usize = 1024;
 
-/// Prices as a metric-math literal (Rust never prints floats in exponent notation).
+/// Prices as an expression literal: plain decimals (never exponent notation), rounded to 12
+/// places so that a derived price (0.1 × 0.003) reads 0.0003, not 0.00030000000000000003.
 pub fn number(x: f64) -> String {
-    format!("{x}")
+    let fixed = format!("{x:.12}");
+    let trimmed = fixed.trim_end_matches('0').trim_end_matches('.');
+    if trimmed.is_empty() || trimmed == "-" {
+        "0".into()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// `input/1000*input_per_1k + output/1000*output_per_1k` for two metric-math terms (metric
@@ -27,6 +34,93 @@ pub fn priced_sum(input: &str, output: &str, price: &Price) -> String {
         number(price.input_per_1k),
         number(price.output_per_1k)
     )
+}
+
+/// A metric namespace and the one dimension that names the model in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schema {
+    pub namespace: &'static str,
+    pub dimension: &'static str,
+}
+
+/// `bedrock-runtime`'s metrics (InvokeModel, Converse).
+pub const RUNTIME: Schema = Schema {
+    namespace: "AWS/Bedrock",
+    dimension: "ModelId",
+};
+
+/// The Mantle endpoint's metrics, at the model level only (each inference is also counted at
+/// the account, project and project+model levels).
+pub const MANTLE: Schema = Schema {
+    namespace: "AWS/BedrockMantle",
+    dimension: "Model",
+};
+
+/// A token count metric and its price: what one term of a cost expression multiplies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PricedMetric {
+    /// The query-ID prefix of its series (`in`, `out`, `cread`, `cwrite`).
+    pub id: &'static str,
+    pub metric: &'static str,
+    /// USD per 1,000 tokens.
+    pub per_1k: f64,
+}
+
+/// The token metrics of `schema` that `price` prices: input and output always, the prompt
+/// cache's reads and writes (5-minute rate: the metrics do not say the lifetime) where the
+/// model has those prices. The Mantle endpoint publishes no cache metrics.
+pub fn priced_metrics(schema: Schema, price: &Price) -> Vec<PricedMetric> {
+    if schema == MANTLE {
+        return vec![
+            PricedMetric {
+                id: "in",
+                metric: "TotalInputTokens",
+                per_1k: price.input_per_1k,
+            },
+            PricedMetric {
+                id: "out",
+                metric: "TotalOutputTokens",
+                per_1k: price.output_per_1k,
+            },
+        ];
+    }
+    let mut metrics = vec![
+        PricedMetric {
+            id: "in",
+            metric: "InputTokenCount",
+            per_1k: price.input_per_1k,
+        },
+        PricedMetric {
+            id: "out",
+            metric: "OutputTokenCount",
+            per_1k: price.output_per_1k,
+        },
+    ];
+    if let Some(per_1k) = price.cache_read_per_1k {
+        metrics.push(PricedMetric {
+            id: "cread",
+            metric: "CacheReadInputTokens",
+            per_1k,
+        });
+    }
+    if let Some(per_1k) = price.cache_write_per_1k {
+        metrics.push(PricedMetric {
+            id: "cwrite",
+            metric: "CacheWriteInputTokens",
+            per_1k,
+        });
+    }
+    metrics
+}
+
+/// `a/1000*pa + b/1000*pb + …` for metric-math terms (metric IDs or expressions) that count
+/// tokens, each with its price per 1,000.
+pub fn priced_terms(terms: &[(String, f64)]) -> String {
+    terms
+        .iter()
+        .map(|(term, per_1k)| format!("{term}/1000*{}", number(*per_1k)))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// `SUM` over an array of time series, whatever the array holds. CloudWatch's `SUM` of a
@@ -81,21 +175,41 @@ pub struct CostGroup {
 
 impl CostGroup {
     pub fn query(&self, metric: &str) -> String {
-        let keys: Vec<String> = self.keys.iter().map(|k| format!("ModelId={k}")).collect();
-        let mut query = format!("{{AWS/Bedrock,ModelId}} MetricName=\"{metric}\" ");
+        self.query_in(RUNTIME, metric)
+    }
+
+    /// The SEARCH query of this group's models in `schema`.
+    pub fn query_in(&self, schema: Schema, metric: &str) -> String {
+        let dimension = schema.dimension;
+        let keys: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| format!("{dimension}={k}"))
+            .collect();
+        let mut query = format!(
+            "{{{},{dimension}}} MetricName=\"{metric}\" ",
+            schema.namespace
+        );
         if keys.len() == 1 {
             query.push_str(&keys[0]);
         } else {
             query.push_str(&format!("({})", keys.join(" OR ")));
         }
         for longer in &self.excluded {
-            query.push_str(&format!(" NOT ModelId={longer}"));
+            query.push_str(&format!(" NOT {dimension}={longer}"));
         }
         query
     }
 
     pub fn search(&self, metric: &str, period: i32) -> String {
-        format!("SEARCH('{}', 'Sum', {period})", self.query(metric))
+        self.search_in(RUNTIME, metric, period)
+    }
+
+    pub fn search_in(&self, schema: Schema, metric: &str, period: i32) -> String {
+        format!(
+            "SEARCH('{}', 'Sum', {period})",
+            self.query_in(schema, metric)
+        )
     }
 
     /// Whether `model_id` (as a term) falls in this group: the SEARCH's meaning, as substrings.
@@ -172,6 +286,9 @@ mod tests {
             PriceConfig {
                 input_per_1k: 0.1,
                 output_per_1k: 0.2,
+                cache_read_per_1k: None,
+                cache_write_per_1k: None,
+                cache_write_1h_per_1k: None,
             },
         );
         config.pricing.insert(
@@ -179,6 +296,9 @@ mod tests {
             PriceConfig {
                 input_per_1k: 0.0009,
                 output_per_1k: 0.0036,
+                cache_read_per_1k: None,
+                cache_write_per_1k: None,
+                cache_write_1h_per_1k: None,
             },
         );
         let groups = cost_groups(&search_price_table(&config));

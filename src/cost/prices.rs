@@ -1,11 +1,20 @@
 //! The built-in price table of Amazon Bedrock on-demand text models, and the lookup that matches
-//! a model ID (as it appears in the `ModelId` metric dimension or an invocation-log record) to a
-//! price, with the user's `[pricing."<model id substring>"]` entries taking precedence.
+//! a model ID (as it appears in the `ModelId` metric dimension, the Mantle endpoint's `Model`
+//! dimension or an invocation-log record) to a price, with the user's
+//! `[pricing."<model id substring>"]` entries taking precedence.
 //!
-//! Prices are USD per 1,000 tokens, on-demand, standard context, in us-east-1, as listed on
-//! <https://aws.amazon.com/bedrock/pricing/> on [`PRICES_AS_OF`]. They are estimates: batch
-//! (half price), prompt-cache reads and writes, long-context surcharges and private pricing are
-//! not modelled. Prices change; a `[pricing]` entry in the config overrides any row here.
+//! Prices are USD per 1,000 tokens of each kind — input, output, prompt-cache reads, and
+//! prompt-cache writes with a 5-minute and a 1-hour lifetime — on-demand, standard context, in
+//! us-east-1, as listed on <https://aws.amazon.com/bedrock/pricing/> on [`PRICES_AS_OF`]. A kind
+//! a model has no price for is `None`: its tokens are reported unpriced, never priced as
+//! another kind. Claude prices cache reads at 0.1 × the input price, 5-minute writes at 1.25 ×
+//! and 1-hour writes at 2 × (Claude 4.5 and later offer the 1-hour lifetime); Nova prices
+//! cache reads at 0.25 × and has no published write price. Long-context surcharges and private
+//! pricing are not modelled; a `[pricing]` entry in the config overrides any row here.
+//!
+//! Service tiers change every kind's price: the Flex tier costs 0.5 × standard and Priority
+//! 1.75 × (the Price List's ratios); CloudWatch names a tiered request's model with a `+flex`
+//! or `+priority` suffix, which the lookup reads and removes.
 //!
 //! Matching: a key matches when it is a substring of the model ID. The ID is first reduced to
 //! the part after the last `/` when it is an ARN (`…:inference-profile/ID`,
@@ -34,14 +43,38 @@ pub const PRICES_REGION: &str = "us-east-1";
 
 /// Cross-region inference-profile prefixes, removed before matching.
 pub const CROSS_REGION_PREFIXES: &[&str] = &[
-    "us-gov.", "global.", "apac.", "us.", "eu.", "ca.", "jp.", "au.",
+    "us-gov.", "global.", "apac.", "us.", "eu.", "ca.", "jp.", "au.", "in.",
 ];
 
-/// USD per 1,000 input and output tokens.
+/// USD per 1,000 tokens of each kind; `None` where the model has no such price.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Price {
     pub input_per_1k: f64,
     pub output_per_1k: f64,
+    pub cache_read_per_1k: Option<f64>,
+    /// Writes with the default 5-minute lifetime.
+    pub cache_write_per_1k: Option<f64>,
+    pub cache_write_1h_per_1k: Option<f64>,
+}
+
+/// The tokens of one model (or request) by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tokens {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    /// Cache writes whose lifetime the data does not say (CloudWatch's `CacheWriteInputTokens`,
+    /// invocation logs): priced at the 5-minute rate, the default lifetime.
+    pub cache_write: u64,
+    pub cache_write_1h: u64,
+}
+
+/// What [`Price::cost_of`] could price.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Priced {
+    pub usd: f64,
+    /// Kinds that had tokens but no price: left out of `usd`.
+    pub unpriced: Vec<&'static str>,
 }
 
 impl Price {
@@ -49,6 +82,9 @@ impl Price {
         Price {
             input_per_1k,
             output_per_1k,
+            cache_read_per_1k: None,
+            cache_write_per_1k: None,
+            cache_write_1h_per_1k: None,
         }
     }
 
@@ -57,11 +93,51 @@ impl Price {
         input_tokens as f64 / 1000.0 * self.input_per_1k
             + output_tokens as f64 / 1000.0 * self.output_per_1k
     }
+
+    /// Every kind of token priced at its own rate; kinds with tokens but no price are named in
+    /// [`Priced::unpriced`] and left out.
+    pub fn cost_of(&self, tokens: &Tokens) -> Priced {
+        let mut usd = self.cost(tokens.input, tokens.output);
+        let mut unpriced = Vec::new();
+        for (count, price, kind) in [
+            (tokens.cache_read, self.cache_read_per_1k, "cache read"),
+            (tokens.cache_write, self.cache_write_per_1k, "cache write"),
+            (
+                tokens.cache_write_1h,
+                self.cache_write_1h_per_1k,
+                "1-hour cache write",
+            ),
+        ] {
+            match (count, price) {
+                (0, _) => {}
+                (n, Some(p)) => usd += n as f64 / 1000.0 * p,
+                (_, None) => unpriced.push(kind),
+            }
+        }
+        Priced { usd, unpriced }
+    }
+
+    /// Every price times `factor` (a service tier, batch).
+    pub fn scaled(&self, factor: f64) -> Price {
+        Price {
+            input_per_1k: self.input_per_1k * factor,
+            output_per_1k: self.output_per_1k * factor,
+            cache_read_per_1k: self.cache_read_per_1k.map(|p| p * factor),
+            cache_write_per_1k: self.cache_write_per_1k.map(|p| p * factor),
+            cache_write_1h_per_1k: self.cache_write_1h_per_1k.map(|p| p * factor),
+        }
+    }
 }
 
 impl From<&PriceConfig> for Price {
     fn from(p: &PriceConfig) -> Price {
-        Price::per_1k(p.input_per_1k, p.output_per_1k)
+        Price {
+            input_per_1k: p.input_per_1k,
+            output_per_1k: p.output_per_1k,
+            cache_read_per_1k: p.cache_read_per_1k,
+            cache_write_per_1k: p.cache_write_per_1k,
+            cache_write_1h_per_1k: p.cache_write_1h_per_1k,
+        }
     }
 }
 
@@ -75,40 +151,103 @@ pub enum PriceSource {
     Config,
 }
 
-/// The result of [`lookup`]: which key matched, its price, and where the price came from.
+/// A service tier that changes the price of every kind of token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Flex,
+    Priority,
+}
+
+impl Tier {
+    /// The tier's price against the standard tier (the Price List's ratios).
+    pub fn factor(self) -> f64 {
+        match self {
+            Tier::Flex => 0.5,
+            Tier::Priority => 1.75,
+        }
+    }
+}
+
+/// The result of [`lookup`]: which key matched, its price (the tier's, when the model ID names
+/// one), and where the price came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriceMatch {
     pub key: String,
     pub price: Price,
     pub source: PriceSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
 }
 
 const fn p(input_per_1k: f64, output_per_1k: f64) -> Price {
     Price::per_1k(input_per_1k, output_per_1k)
 }
 
+/// A Claude price: cache reads 0.1 × input, 5-minute writes 1.25 ×, and 1-hour writes 2 × for
+/// the models that offer that lifetime (Claude 4.5 and later).
+const fn claude(input_per_1k: f64, output_per_1k: f64, one_hour: bool) -> Price {
+    Price {
+        input_per_1k,
+        output_per_1k,
+        cache_read_per_1k: Some(input_per_1k * 0.1),
+        cache_write_per_1k: Some(input_per_1k * 1.25),
+        cache_write_1h_per_1k: if one_hour {
+            Some(input_per_1k * 2.0)
+        } else {
+            None
+        },
+    }
+}
+
+/// A Nova price: implicit caching, reads at 0.25 × input; no published write price.
+const fn nova(input_per_1k: f64, output_per_1k: f64) -> Price {
+    Price {
+        input_per_1k,
+        output_per_1k,
+        cache_read_per_1k: Some(input_per_1k * 0.25),
+        cache_write_per_1k: None,
+        cache_write_1h_per_1k: None,
+    }
+}
+
 /// The built-in table: (model-ID substring, price per 1,000 tokens).
 static BUILTIN: &[(&str, Price)] = &[
-    // Anthropic Claude 3
+    // Anthropic Claude 3 (no prompt caching)
     ("anthropic.claude-3-haiku", p(0.00025, 0.00125)),
     ("anthropic.claude-3-sonnet", p(0.003, 0.015)),
     ("anthropic.claude-3-opus", p(0.015, 0.075)),
     // Claude 3.5 (Sonnet v1 and v2 share a price)
-    ("anthropic.claude-3-5-sonnet", p(0.003, 0.015)),
-    ("anthropic.claude-3-5-haiku", p(0.0008, 0.004)),
+    ("anthropic.claude-3-5-sonnet", claude(0.003, 0.015, false)),
+    ("anthropic.claude-3-5-haiku", claude(0.0008, 0.004, false)),
     // Claude 3.7
-    ("anthropic.claude-3-7-sonnet", p(0.003, 0.015)),
+    ("anthropic.claude-3-7-sonnet", claude(0.003, 0.015, false)),
     // Claude 4 and 4.1 (keyed by date: see the module documentation)
-    ("anthropic.claude-sonnet-4-20250514", p(0.003, 0.015)),
-    ("anthropic.claude-opus-4-20250514", p(0.015, 0.075)),
-    ("anthropic.claude-opus-4-1", p(0.015, 0.075)),
+    (
+        "anthropic.claude-sonnet-4-20250514",
+        claude(0.003, 0.015, false),
+    ),
+    (
+        "anthropic.claude-opus-4-20250514",
+        claude(0.015, 0.075, false),
+    ),
+    ("anthropic.claude-opus-4-1", claude(0.015, 0.075, false)),
     // Claude 4.5: regional and geographic (`us.`, `eu.`, …) endpoints, and the global profile
-    ("anthropic.claude-sonnet-4-5", p(0.0033, 0.0165)),
-    ("global.anthropic.claude-sonnet-4-5", p(0.003, 0.015)),
-    ("anthropic.claude-haiku-4-5", p(0.0011, 0.0055)),
-    ("global.anthropic.claude-haiku-4-5", p(0.001, 0.005)),
-    ("anthropic.claude-opus-4-5", p(0.0055, 0.0275)),
-    ("global.anthropic.claude-opus-4-5", p(0.005, 0.025)),
+    ("anthropic.claude-sonnet-4-5", claude(0.0033, 0.0165, true)),
+    (
+        "global.anthropic.claude-sonnet-4-5",
+        claude(0.003, 0.015, true),
+    ),
+    ("anthropic.claude-haiku-4-5", claude(0.0011, 0.0055, true)),
+    (
+        "global.anthropic.claude-haiku-4-5",
+        claude(0.001, 0.005, true),
+    ),
+    ("anthropic.claude-opus-4-5", claude(0.0055, 0.0275, true)),
+    (
+        "global.anthropic.claude-opus-4-5",
+        claude(0.005, 0.025, true),
+    ),
     // Meta Llama 3
     ("meta.llama3-8b-instruct", p(0.0003, 0.0006)),
     ("meta.llama3-70b-instruct", p(0.00265, 0.0035)),
@@ -127,10 +266,10 @@ static BUILTIN: &[(&str, Price)] = &[
     ("meta.llama4-scout-17b-instruct", p(0.00017, 0.00066)),
     ("meta.llama4-maverick-17b-instruct", p(0.00024, 0.00097)),
     // Amazon Nova
-    ("amazon.nova-micro", p(0.000035, 0.00014)),
-    ("amazon.nova-lite", p(0.00006, 0.00024)),
-    ("amazon.nova-pro", p(0.0008, 0.0032)),
-    ("amazon.nova-premier", p(0.0025, 0.0125)),
+    ("amazon.nova-micro", nova(0.000035, 0.00014)),
+    ("amazon.nova-lite", nova(0.00006, 0.00024)),
+    ("amazon.nova-pro", nova(0.0008, 0.0032)),
+    ("amazon.nova-premier", nova(0.0025, 0.0125)),
 ];
 
 /// The built-in price table, for the report and the dashboard's cost widget.
@@ -138,13 +277,13 @@ pub fn builtin_prices() -> &'static [(&'static str, Price)] {
     BUILTIN
 }
 
-/// The model ID as matched: an ARN reduced to its last path segment (the resource ID), then
-/// without its cross-region prefix.
+/// The model ID as matched: an ARN reduced to its last path segment (the resource ID), its
+/// service-tier suffix removed, then without its cross-region prefix.
 ///
 /// `arn:aws:bedrock:us-east-1:1:inference-profile/us.meta.llama3-1-70b-instruct-v1:0` gives
 /// `meta.llama3-1-70b-instruct-v1:0`.
 pub fn normalize_model_id(model_id: &str) -> &str {
-    strip_cross_region_prefix(resource_id(model_id))
+    strip_cross_region_prefix(split_tier(resource_id(model_id)).0)
 }
 
 /// The resource ID of an ARN (the part after the last `/`); anything else unchanged.
@@ -157,6 +296,16 @@ fn resource_id(model_id: &str) -> &str {
     }
 }
 
+/// A model ID without the service-tier suffix CloudWatch adds (`…+flex`, `…+priority`), and
+/// the tier.
+pub fn split_tier(model_id: &str) -> (&str, Option<Tier>) {
+    match model_id.rsplit_once('+') {
+        Some((id, tier)) if tier.eq_ignore_ascii_case("flex") => (id, Some(Tier::Flex)),
+        Some((id, tier)) if tier.eq_ignore_ascii_case("priority") => (id, Some(Tier::Priority)),
+        _ => (model_id, None),
+    }
+}
+
 fn strip_cross_region_prefix(id: &str) -> &str {
     CROSS_REGION_PREFIXES
         .iter()
@@ -166,10 +315,11 @@ fn strip_cross_region_prefix(id: &str) -> &str {
 
 /// The price for `model_id`: the longest key (built-in or from the config) that is a substring
 /// of the ID with or without its cross-region prefix; see the module documentation. Case is
-/// ignored. `None` when no key matches: such a model is reported unpriced, never priced as
-/// another model.
+/// ignored. A `+flex` or `+priority` suffix scales every price by its tier. `None` when no key
+/// matches: such a model is reported unpriced, never priced as another model.
 pub fn lookup(model_id: &str, overrides: &BTreeMap<String, PriceConfig>) -> Option<PriceMatch> {
-    let with_prefix = resource_id(model_id).to_ascii_lowercase();
+    let (id, tier) = split_tier(resource_id(model_id));
+    let with_prefix = id.to_ascii_lowercase();
     let without_prefix = strip_cross_region_prefix(&with_prefix).to_string();
     let matches = |key: &str| {
         let key = key.trim().to_ascii_lowercase();
@@ -184,6 +334,7 @@ pub fn lookup(model_id: &str, overrides: &BTreeMap<String, PriceConfig>) -> Opti
                 key: key.clone(),
                 price: Price::from(price),
                 source: PriceSource::Config,
+                tier: None,
             });
         }
     }
@@ -193,10 +344,18 @@ pub fn lookup(model_id: &str, overrides: &BTreeMap<String, PriceConfig>) -> Opti
                 key: (*key).to_string(),
                 price: *price,
                 source: PriceSource::Builtin,
+                tier: None,
             });
         }
     }
-    best
+    best.map(|m| match tier {
+        Some(t) => PriceMatch {
+            price: m.price.scaled(t.factor()),
+            tier,
+            ..m
+        },
+        None => m,
+    })
 }
 
 /// The `[pricing."<key>"]` key to suggest for an unpriced model: its normalized ID.
@@ -221,6 +380,9 @@ mod tests {
                     PriceConfig {
                         input_per_1k: *i,
                         output_per_1k: *o,
+                        cache_read_per_1k: None,
+                        cache_write_per_1k: None,
+                        cache_write_1h_per_1k: None,
                     },
                 )
             })
@@ -433,6 +595,73 @@ mod tests {
             assert!(price.output_per_1k >= price.input_per_1k, "{key}");
             assert_eq!(*key, key.to_ascii_lowercase(), "{key}");
         }
+    }
+
+    #[test]
+    fn every_kind_of_token_has_its_own_price() {
+        // Claude Sonnet 4.5 through a US profile: $3.30 per million in, 0.1 × for cache
+        // reads, 1.25 × and 2 × for 5-minute and 1-hour writes.
+        let m = lookup("us.anthropic.claude-sonnet-4-5-20250929-v1:0", &none()).expect("priced");
+        let tokens = Tokens {
+            input: 1_000_000,
+            output: 100_000,
+            cache_read: 2_000_000,
+            cache_write: 400_000,
+            cache_write_1h: 100_000,
+        };
+        let priced = m.price.cost_of(&tokens);
+        let expected = 3.3 + 1.65 + 2.0 * 0.33 + 0.4 * 4.125 + 0.1 * 6.6;
+        assert!(
+            (priced.usd - expected).abs() < 1e-9,
+            "{priced:?} vs {expected}"
+        );
+        assert!(priced.unpriced.is_empty());
+        // Nova: cache reads at 0.25 ×, writes have no price: reported, not guessed.
+        let nova = lookup("amazon.nova-pro-v1:0", &none()).expect("priced");
+        let priced = nova.price.cost_of(&Tokens {
+            input: 1000,
+            cache_read: 1000,
+            cache_write: 1000,
+            ..Tokens::default()
+        });
+        assert!((priced.usd - (0.0008 + 0.0002)).abs() < 1e-12, "{priced:?}");
+        assert_eq!(priced.unpriced, vec!["cache write"]);
+        // Llama has no prompt cache price at all.
+        let llama = lookup("meta.llama3-3-70b-instruct-v1:0", &none()).expect("priced");
+        let priced = llama.price.cost_of(&Tokens {
+            cache_read: 5,
+            ..Tokens::default()
+        });
+        assert_eq!(priced.unpriced, vec!["cache read"]);
+    }
+
+    #[test]
+    fn service_tiers_scale_every_price() {
+        let standard =
+            lookup("global.anthropic.claude-haiku-4-5-20251001-v1:0", &none()).expect("priced");
+        let flex = lookup(
+            "global.anthropic.claude-haiku-4-5-20251001-v1:0+flex",
+            &none(),
+        )
+        .expect("priced");
+        let priority = lookup("amazon.nova-pro-v1:0+priority", &none()).expect("priced");
+        assert_eq!(flex.key, standard.key);
+        assert_eq!(flex.tier, Some(Tier::Flex));
+        assert!((flex.price.input_per_1k - standard.price.input_per_1k * 0.5).abs() < 1e-12);
+        assert_eq!(
+            flex.price.cache_read_per_1k.map(|p| (p * 1e9).round()),
+            standard
+                .price
+                .cache_read_per_1k
+                .map(|p| (p * 0.5 * 1e9).round())
+        );
+        assert!((priority.price.output_per_1k - 0.0032 * 1.75).abs() < 1e-12);
+        assert_eq!(
+            normalize_model_id("us.amazon.nova-pro-v1:0+priority"),
+            "amazon.nova-pro-v1:0"
+        );
+        // An unknown suffix is part of the ID, not a tier.
+        assert_eq!(split_tier("x+turbo"), ("x+turbo", None));
     }
 
     #[test]

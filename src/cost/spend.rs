@@ -96,28 +96,10 @@ impl Definition {
 }
 
 /// Bedrock spend as a Cost Explorer / Budgets expression (the JSON shape of the AWS API), in
-/// canonical form; narrowed to one cost-allocation tag value when `tag` is given.
+/// canonical form, for every config that counts AgentCore (the default); see
+/// [`Definition::filter_expression`].
 pub fn filter_expression(tag: Option<&TagFilter>) -> Value {
-    let services = json!({"Or": [
-        {"Dimensions": {
-            "Key": "SERVICE",
-            "Values": [FIRST_PARTY_SERVICE],
-            "MatchOptions": ["EQUALS"],
-        }},
-        {"Dimensions": {
-            "Key": "SERVICE",
-            "Values": [MARKETPLACE_SERVICE_SUFFIX],
-            "MatchOptions": ["ENDS_WITH"],
-        }},
-    ]});
-    let expression = match tag {
-        None => services,
-        Some(t) => json!({"And": [
-            services,
-            {"Tags": {"Key": t.key, "Values": [t.value], "MatchOptions": ["EQUALS"]}},
-        ]}),
-    };
-    canonical(&expression)
+    Definition::default().filter_expression(tag)
 }
 
 /// The cost category value that marks Bedrock spend (anomaly detection monitors it).
@@ -126,31 +108,169 @@ pub const COST_CATEGORY_VALUE: &str = "Bedrock";
 /// The service code of first-party Bedrock billing ("Amazon Bedrock").
 pub const FIRST_PARTY_SERVICE_CODE: &str = "AmazonBedrock";
 
-/// The same definition as Cost Category rules, for Cost Anomaly Detection: custom monitors
-/// cannot filter by service, only by a cost category. Cost Category rules match services by
-/// `SERVICE_CODE`, not by name, and take no root-level `Or`, so the definition is two rules
-/// with one value: the first-party service code, and Marketplace token usage, whose usage
-/// types carry `-MP:` and a token count (`USE1-MP:USE1_InputTokenCount-Units`). This is the
-/// nearest rule form of "a service name ending in (Amazon Bedrock Edition)"; the README says
-/// so.
+/// [`Definition::cost_category_rules`] for a config that counts AgentCore (the default).
 pub fn cost_category_rules() -> Vec<Value> {
-    let first_party = json!({"Dimensions": {
-        "Key": "SERVICE_CODE",
-        "Values": [FIRST_PARTY_SERVICE_CODE],
-        "MatchOptions": ["EQUALS"],
-    }});
-    let marketplace_tokens = json!({"And": [
-        {"Dimensions": {"Key": "USAGE_TYPE", "Values": ["-MP:"], "MatchOptions": ["CONTAINS"]}},
-        {"Dimensions": {
-            "Key": "USAGE_TYPE",
-            "Values": ["InputTokenCount", "OutputTokenCount", "input_tokens", "output_tokens"],
+    Definition::default().cost_category_rules()
+}
+
+impl Definition {
+    /// Bedrock spend as a budget's `FilterExpression` (the JSON shape of the AWS API), in
+    /// canonical form; narrowed to one cost-allocation tag value when `tag` is given.
+    ///
+    /// One dimension: `SERVICE` `CONTAINS` "Bedrock" (Budgets API reference,
+    /// ExpressionDimensionValues: one match option per dimension, `CONTAINS` among them), so a
+    /// billing name AWS adds later is counted the day it is billed. AgentCore is taken out with
+    /// a `Not` when the config says so.
+    pub fn filter_expression(&self, tag: Option<&TagFilter>) -> Value {
+        let mut parts = vec![json!({"Dimensions": {
+            "Key": "SERVICE",
+            "Values": [SERVICE_NAME_WORD],
             "MatchOptions": ["CONTAINS"],
-        }},
-    ]});
-    [first_party, marketplace_tokens]
-        .iter()
-        .map(|rule| json!({"Value": COST_CATEGORY_VALUE, "Rule": canonical(rule)}))
-        .collect()
+        }})];
+        if !self.include_agentcore {
+            parts.push(json!({"Not": {"Dimensions": {
+                "Key": "SERVICE",
+                "Values": [AGENTCORE_SERVICE],
+                "MatchOptions": ["EQUALS"],
+            }}}));
+        }
+        if let Some(t) = tag {
+            parts.push(
+                json!({"Tags": {"Key": t.key, "Values": [t.value], "MatchOptions": ["EQUALS"]}}),
+            );
+        }
+        let expression = match parts.len() {
+            1 => parts.remove(0),
+            _ => json!({ "And": parts }),
+        };
+        canonical(&expression)
+    }
+
+    /// The same definition as Cost Category rules, for Cost Anomaly Detection: custom monitors
+    /// cannot filter by service, only by a cost category. Cost Category rules match services by
+    /// `SERVICE_CODE`, not by name (CostCategoryRule reference: `LINKED_ACCOUNT`,
+    /// `SERVICE_CODE`, `RECORD_TYPE`, `LINKED_ACCOUNT_NAME`, `REGION` and `USAGE_TYPE` only),
+    /// and take no root-level `Or`, so the definition is two rules with one value: every
+    /// service code that starts with "AmazonBedrock" (`AmazonBedrock`, `AmazonBedrockService`,
+    /// `AmazonBedrockFoundationModels`, and `AmazonBedrockAgentCore` unless excluded), and
+    /// Marketplace token usage, whose usage types carry `-MP:` and a token count
+    /// (`USE1-MP:USE1_InputTokenCount-Units`): the nearest rule form of "a service name ending in
+    /// (Amazon Bedrock Edition)", since Marketplace listings have codes of their own.
+    pub fn cost_category_rules(&self) -> Vec<Value> {
+        let codes = json!({"Dimensions": {
+            "Key": "SERVICE_CODE",
+            "Values": [PRODUCT_CODE_PREFIX],
+            "MatchOptions": ["STARTS_WITH"],
+        }});
+        let services = if self.include_agentcore {
+            codes
+        } else {
+            json!({"And": [
+                codes,
+                {"Not": {"Dimensions": {
+                    "Key": "SERVICE_CODE",
+                    "Values": [AGENTCORE_CODE],
+                    "MatchOptions": ["EQUALS"],
+                }}},
+            ]})
+        };
+        let marketplace_tokens = json!({"And": [
+            {"Dimensions": {"Key": "USAGE_TYPE", "Values": ["-MP:"], "MatchOptions": ["CONTAINS"]}},
+            {"Dimensions": {
+                "Key": "USAGE_TYPE",
+                "Values": ["InputTokenCount", "OutputTokenCount", "input_tokens", "output_tokens"],
+                "MatchOptions": ["CONTAINS"],
+            }},
+        ]});
+        [services, marketplace_tokens]
+            .iter()
+            .map(|rule| json!({"Value": COST_CATEGORY_VALUE, "Rule": canonical(rule)}))
+            .collect()
+    }
+
+    /// The `SERVICE` values a Cost Explorer request names, which matches dimension values
+    /// exactly only: the names AWS bills Bedrock under today. Marketplace-billed models are
+    /// asked for by their billing entity; answers are kept by [`Definition::counts_service`].
+    pub fn billed_service_names(&self) -> Vec<&'static str> {
+        let mut names = vec![FIRST_PARTY_SERVICE, DIRECT_SERVICE];
+        if self.include_agentcore {
+            names.push(AGENTCORE_SERVICE);
+        }
+        names
+    }
+}
+
+/// One billing line as a cost expression sees it.
+#[derive(Debug, Clone, Default)]
+pub struct LineFacts<'a> {
+    pub service: &'a str,
+    pub service_code: &'a str,
+    pub usage_type: &'a str,
+    pub tags: &'a [(&'a str, &'a str)],
+}
+
+/// Whether `line` falls under `expression` (the JSON shape of Cost Explorer's and Budgets'
+/// `Expression`), as AWS evaluates it: `And`, `Or`, `Not`, and `Dimensions` / `Tags` parts
+/// with their match options (`EQUALS`, `CONTAINS`, `STARTS_WITH`, `ENDS_WITH`, `ABSENT`,
+/// `CASE_INSENSITIVE`). A dimension this function does not know never matches. Lets tests (and
+/// readers) see which billing lines a budget filter or a Cost Category rule counts.
+pub fn matches(expression: &Value, line: &LineFacts) -> bool {
+    if let Some(items) = expression.get("And").and_then(Value::as_array) {
+        return items.iter().all(|e| matches(e, line));
+    }
+    if let Some(items) = expression.get("Or").and_then(Value::as_array) {
+        return items.iter().any(|e| matches(e, line));
+    }
+    if let Some(inner) = expression.get("Not") {
+        return !matches(inner, line);
+    }
+    let part_matches = |part: &Value, actual: Option<&str>| {
+        let options = sorted_strings(part, "MatchOptions");
+        let has = |o: &str| options.iter().any(|x| x == o);
+        if has("ABSENT") {
+            return actual.is_none_or(str::is_empty);
+        }
+        let Some(actual) = actual else {
+            return false;
+        };
+        let fold = |s: &str| {
+            if has("CASE_INSENSITIVE") {
+                s.to_lowercase()
+            } else {
+                s.to_string()
+            }
+        };
+        let actual = fold(actual);
+        sorted_strings(part, "Values")
+            .iter()
+            .map(|v| fold(v))
+            .any(|v| {
+                if has("CONTAINS") {
+                    actual.contains(&v)
+                } else if has("STARTS_WITH") {
+                    actual.starts_with(&v)
+                } else if has("ENDS_WITH") {
+                    actual.ends_with(&v)
+                } else {
+                    actual == v
+                }
+            })
+    };
+    if let Some(d) = expression.get("Dimensions") {
+        let actual = match d.get("Key").and_then(Value::as_str) {
+            Some("SERVICE") => Some(line.service),
+            Some("SERVICE_CODE") => Some(line.service_code),
+            Some("USAGE_TYPE") => Some(line.usage_type),
+            _ => None,
+        };
+        return actual.is_some() && part_matches(d, actual);
+    }
+    if let Some(t) = expression.get("Tags") {
+        let key = t.get("Key").and_then(Value::as_str).unwrap_or_default();
+        let actual = line.tags.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        return part_matches(t, actual);
+    }
+    false
 }
 
 /// A custom anomaly monitor's specification: the Bedrock value of cost category `category`.
@@ -284,15 +404,114 @@ mod tests {
         assert!(!all.counts_product("AmazonS3", "Amazon Simple Storage Service"));
     }
 
+    /// Every billing name Bedrock spend appears under today, as (service, service code, usage
+    /// type), and some that are not Bedrock.
+    const BEDROCK_LINES: &[(&str, &str, &str)] = &[
+        (
+            "Amazon Bedrock",
+            "AmazonBedrock",
+            "USE1-NovaLite-input-tokens",
+        ),
+        (
+            "Amazon Bedrock Service",
+            "AmazonBedrockService",
+            "USE1-Claude4.6Sonnet-input-tokens",
+        ),
+        (
+            "Amazon Bedrock Service",
+            "AmazonBedrockService",
+            "USE1-Claude4.6Sonnet-cache-write-input-token-count",
+        ),
+        (
+            "Amazon Bedrock Service",
+            "AmazonBedrockService",
+            "USW2-anthropic.claude-opus-4-8-mantle-input-tokens-global-standard",
+        ),
+        (
+            "Claude 3 Haiku (Amazon Bedrock Edition)",
+            "prodview-abc123",
+            "USE1-MP:USE1_InputTokenCount-Units",
+        ),
+        (
+            "Claude Opus 5 (Amazon Bedrock Edition)",
+            "AmazonBedrockFoundationModels",
+            "USW2-MP:USW2_input_tokens_global_standard-Units",
+        ),
+    ];
+    const OTHER_LINES: &[(&str, &str, &str)] = &[
+        (
+            "Amazon Simple Storage Service",
+            "AmazonS3",
+            "USE1-TimedStorage-ByteHrs",
+        ),
+        (
+            "AWS Marketplace",
+            "prodview-xyz",
+            "USE1-MP:USE1_Hours-Units",
+        ),
+    ];
+    const AGENTCORE_LINE: (&str, &str, &str) = (
+        "Amazon Bedrock AgentCore",
+        "AmazonBedrockAgentCore",
+        "USE1-Runtime-vCPU-Hours",
+    );
+
+    fn facts<'a>((service, code, usage): &'a (&str, &str, &str)) -> LineFacts<'a> {
+        LineFacts {
+            service,
+            service_code: code,
+            usage_type: usage,
+            tags: &[],
+        }
+    }
+
+    /// The budget filter, the Cost Category rules (the anomaly monitor's) and the report's
+    /// own test all count the same lines, AgentCore as the setting says.
     #[test]
-    fn the_filter_matches_both_billing_paths_and_narrows_by_tag() {
+    fn the_filter_and_the_category_rules_count_every_billing_name() {
+        for include_agentcore in [true, false] {
+            let d = Definition { include_agentcore };
+            let filter = d.filter_expression(None);
+            let rules = d.cost_category_rules();
+            let in_category = |l: &LineFacts| rules.iter().any(|r| matches(&r["Rule"], l));
+            for line in BEDROCK_LINES {
+                let l = facts(line);
+                assert!(matches(&filter, &l), "filter misses {line:?}");
+                assert!(d.counts_service(line.0), "{line:?}");
+                // Marketplace listings bill under codes of their own: the token rule counts
+                // their token lines.
+                assert!(in_category(&l), "category misses {line:?}");
+            }
+            for line in OTHER_LINES {
+                let l = facts(line);
+                assert!(!matches(&filter, &l), "filter counts {line:?}");
+                assert!(!in_category(&l), "category counts {line:?}");
+                assert!(!d.counts_service(line.0), "{line:?}");
+            }
+            let agentcore = facts(&AGENTCORE_LINE);
+            assert_eq!(matches(&filter, &agentcore), include_agentcore);
+            assert_eq!(in_category(&agentcore), include_agentcore);
+            assert_eq!(d.counts_service(AGENTCORE_LINE.0), include_agentcore);
+        }
+        let tagged = Definition::default().filter_expression(Some(&TagFilter {
+            key: "team".into(),
+            value: "search".into(),
+        }));
+        let line = BEDROCK_LINES[1];
+        let with_tag = LineFacts {
+            tags: &[("team", "search")],
+            ..facts(&line)
+        };
+        assert!(matches(&tagged, &with_tag));
+        assert!(!matches(&tagged, &facts(&line)));
+    }
+
+    #[test]
+    fn the_filter_is_one_contains_rule_narrowed_by_tag() {
         let plain = filter_expression(None);
-        let ors = plain["Or"].as_array().expect("Or");
-        assert_eq!(ors.len(), 2);
-        assert!(
-            ors.iter()
-                .any(|o| o["Dimensions"]["MatchOptions"] == json!(["ENDS_WITH"])
-                    && o["Dimensions"]["Values"] == json!(["(Amazon Bedrock Edition)"]))
+        assert_eq!(
+            plain,
+            json!({"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}})
         );
         let tagged = filter_expression(Some(&TagFilter {
             key: "Project".into(),

@@ -2,11 +2,15 @@
 //!
 //! One `GetCostAndUsage` (plus its pages): DAILY, `UnblendedCost` and `UsageQuantity`, grouped by
 //! `SERVICE` and `USAGE_TYPE`. Cost Explorer matches dimension values exactly only, so the
-//! request is narrowed to the "Amazon Bedrock" service and the AWS Marketplace billing entity,
-//! and the groups are kept by the one definition of Bedrock spend
-//! ([`crate::cost::spend::is_bedrock_service`]). Each request costs $0.01: the count is
-//! reported. Billing data lags usage by 24–48 hours: a window ending less than 48 hours ago is
-//! marked incomplete.
+//! request is narrowed to the services Bedrock is billed under ("Amazon Bedrock", "Amazon
+//! Bedrock Service", "Amazon Bedrock AgentCore") and the AWS Marketplace billing entity, and
+//! the groups are kept by the one definition of Bedrock spend ([`Definition`]). Each request
+//! costs $0.01: the count is reported. Billing data lags usage by 24–48 hours: a window ending
+//! less than 48 hours ago is marked incomplete.
+//!
+//! `UsageQuantity` is in the unit the usage type is priced in ([`crate::cost::usage`]): tokens
+//! for Marketplace listings, thousands of tokens for AWS-billed ones. Token counts are scaled
+//! by it, and left out where the unit is not known, never shown wrong.
 
 use std::collections::BTreeMap;
 
@@ -18,8 +22,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::cost::spend::{FIRST_PARTY_SERVICE, is_bedrock_service};
-use crate::cost::usage::{TokenKind, classify};
+use crate::cost::spend::Definition;
+use crate::cost::usage::{TokenKind, classify, tokens_per_unit};
 
 use super::round_cost;
 use super::window::Window;
@@ -37,10 +41,11 @@ pub struct BilledModel {
     pub cache_cost_usd: f64,
     pub other_cost_usd: f64,
     pub cost_usd: f64,
-    pub input_tokens: u64,
-    pub output_tokens: u64,
-    pub cache_read_tokens: u64,
-    pub cache_write_tokens: u64,
+    /// Tokens by kind; `null` where a billed line's unit is not known (its cost is counted).
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
 }
 
 /// A line of Bedrock spend that names no model: listed with its cost, never dropped.
@@ -56,7 +61,15 @@ pub struct UnmappedUsage {
 pub struct BilledDay {
     pub date: NaiveDate,
     pub cost_usd: f64,
-    pub tokens: u64,
+    /// `null` when a token line's unit is not known.
+    pub tokens: Option<u64>,
+}
+
+/// What one billing service (Cost Explorer's `SERVICE`) counted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceSpend {
+    pub service: String,
+    pub cost_usd: f64,
 }
 
 /// What the bill says for the window.
@@ -68,6 +81,8 @@ pub struct Billing {
     pub end: Option<NaiveDate>,
     /// By cost, highest first.
     pub models: Vec<BilledModel>,
+    /// Every billing service counted as Bedrock spend, by cost, highest first.
+    pub services: Vec<ServiceSpend>,
     /// Shown at the report's top level (`unmapped_usage_types`).
     #[serde(skip)]
     pub unmapped_usage_types: Vec<UnmappedUsage>,
@@ -104,9 +119,9 @@ pub struct TagValueSpend {
 
 /// Sums the (SERVICE, `KEY$value`) groups of Bedrock spend per tag value; Cost Explorer writes
 /// untagged spend as `KEY$`.
-pub fn by_tag_value(key: &str, lines: &[Line]) -> TagSpend {
+pub fn by_tag_value(key: &str, lines: &[Line], spend: &Definition) -> TagSpend {
     let mut sums: BTreeMap<Option<String>, f64> = BTreeMap::new();
-    for line in lines.iter().filter(|l| is_bedrock_service(&l.service)) {
+    for line in lines.iter().filter(|l| spend.counts_service(&l.service)) {
         let value = line
             .usage_type
             .split_once('$')
@@ -236,16 +251,31 @@ pub fn is_complete(window: &Window, now: DateTime<Utc>) -> bool {
     window.end <= now - Duration::hours(BILLING_LAG_HOURS)
 }
 
-fn filter() -> Expression {
-    let dimension = |key: Dimension, value: &str| {
-        Expression::builder()
-            .dimensions(DimensionValues::builder().key(key).values(value).build())
-            .build()
-    };
-    Expression::builder()
-        .or(dimension(Dimension::Service, FIRST_PARTY_SERVICE))
-        .or(dimension(Dimension::BillingEntity, "AWS Marketplace"))
-        .build()
+/// The services Bedrock is billed under, and the Marketplace (whose listings are services of
+/// their own): Cost Explorer matches dimension values exactly only.
+fn filter(spend: &Definition) -> Expression {
+    let names: Vec<String> = spend
+        .billed_service_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let services = Expression::builder()
+        .dimensions(
+            DimensionValues::builder()
+                .key(Dimension::Service)
+                .set_values(Some(names))
+                .build(),
+        )
+        .build();
+    let marketplace = Expression::builder()
+        .dimensions(
+            DimensionValues::builder()
+                .key(Dimension::BillingEntity)
+                .values("AWS Marketplace")
+                .build(),
+        )
+        .build();
+    Expression::builder().or(services).or(marketplace).build()
 }
 
 /// Reads the bill for the window. No access to Cost Explorer is [`Outcome::Unavailable`] with
@@ -260,6 +290,7 @@ pub async fn fetch(
     window: &Window,
     now: DateTime<Utc>,
     by_tag: Option<&str>,
+    spend: &Definition,
 ) -> Result<Outcome, AwsError> {
     let (start, end) = billing_days(window);
     let mut billing = Billing {
@@ -283,7 +314,7 @@ pub async fn fetch(
             .granularity(Granularity::Daily)
             .metrics("UnblendedCost")
             .metrics("UsageQuantity")
-            .filter(filter())
+            .filter(filter(spend))
             .group_by(
                 GroupDefinition::builder()
                     .r#type(GroupDefinitionType::Dimension)
@@ -357,16 +388,16 @@ pub async fn fetch(
     }
     match by_tag {
         Some(key) => {
-            let spend = by_tag_value(key, &lines);
-            billing.total_cost_usd = round_cost(spend.values.iter().map(|v| v.cost_usd).sum());
-            billing.by_tag = Some(spend);
+            let tagged = by_tag_value(key, &lines, spend);
+            billing.total_cost_usd = round_cost(tagged.values.iter().map(|v| v.cost_usd).sum());
+            billing.by_tag = Some(tagged);
         }
-        None => summarise(&mut billing, &lines),
+        None => summarise(&mut billing, &lines, spend),
     }
     if by_tag.is_none() && is_current_month(window, now) {
         let mut services: Vec<String> = lines
             .iter()
-            .filter(|l| is_bedrock_service(&l.service))
+            .filter(|l| spend.counts_service(&l.service))
             .map(|l| l.service.clone())
             .collect();
         services.sort();
@@ -403,14 +434,16 @@ pub struct Line {
 }
 
 /// Per model and kind, unmapped lines, per day and the total, from the groups of Bedrock spend.
-pub fn summarise(billing: &mut Billing, lines: &[Line]) {
+pub fn summarise(billing: &mut Billing, lines: &[Line], spend: &Definition) {
     let mut models: BTreeMap<String, BilledModel> = BTreeMap::new();
     let mut unmapped: BTreeMap<(String, String), f64> = BTreeMap::new();
-    let mut days: BTreeMap<NaiveDate, (f64, u64)> = BTreeMap::new();
+    let mut days: BTreeMap<NaiveDate, (f64, Option<u64>)> = BTreeMap::new();
+    let mut services: BTreeMap<String, f64> = BTreeMap::new();
     let mut total = 0.0;
-    for line in lines.iter().filter(|l| is_bedrock_service(&l.service)) {
+    for line in lines.iter().filter(|l| spend.counts_service(&l.service)) {
         total += line.cost;
-        let day = days.entry(line.date).or_default();
+        *services.entry(line.service.trim().to_string()).or_default() += line.cost;
+        let day = days.entry(line.date).or_insert((0.0, Some(0)));
         day.0 += line.cost;
         let Some(billed) = classify(&line.service, &line.usage_type) else {
             *unmapped
@@ -422,30 +455,37 @@ pub fn summarise(billing: &mut Billing, lines: &[Line]) {
             .entry(billed.model.clone())
             .or_insert_with(|| BilledModel {
                 model: billed.model.clone(),
+                input_tokens: Some(0),
+                output_tokens: Some(0),
+                cache_read_tokens: Some(0),
+                cache_write_tokens: Some(0),
                 ..BilledModel::default()
             });
-        let tokens = line.quantity.max(0.0).round() as u64;
+        // In the unit the usage type is priced in; `None` when that is not known.
+        let tokens = tokens_per_unit(&line.service, &line.usage_type)
+            .map(|per_unit| (line.quantity.max(0.0) * per_unit).round() as u64);
+        let add = |sum: &mut Option<u64>| *sum = sum.zip(tokens).map(|(a, b)| a + b);
         m.cost_usd += line.cost;
         match billed.kind {
             TokenKind::Input => {
                 m.input_cost_usd += line.cost;
-                m.input_tokens += tokens;
-                day.1 += tokens;
+                add(&mut m.input_tokens);
+                add(&mut day.1);
             }
             TokenKind::Output => {
                 m.output_cost_usd += line.cost;
-                m.output_tokens += tokens;
-                day.1 += tokens;
+                add(&mut m.output_tokens);
+                add(&mut day.1);
             }
             TokenKind::CacheRead => {
                 m.cache_cost_usd += line.cost;
-                m.cache_read_tokens += tokens;
-                day.1 += tokens;
+                add(&mut m.cache_read_tokens);
+                add(&mut day.1);
             }
             TokenKind::CacheWrite => {
                 m.cache_cost_usd += line.cost;
-                m.cache_write_tokens += tokens;
-                day.1 += tokens;
+                add(&mut m.cache_write_tokens);
+                add(&mut day.1);
             }
             TokenKind::Other => m.other_cost_usd += line.cost,
         }
@@ -487,6 +527,19 @@ pub fn summarise(billing: &mut Billing, lines: &[Line]) {
             tokens,
         })
         .collect();
+    let mut services: Vec<ServiceSpend> = services
+        .into_iter()
+        .map(|(service, cost)| ServiceSpend {
+            service,
+            cost_usd: round_cost(cost),
+        })
+        .collect();
+    services.sort_by(|a, b| {
+        b.cost_usd
+            .total_cmp(&a.cost_usd)
+            .then_with(|| a.service.cmp(&b.service))
+    });
+    billing.services = services;
     billing.total_cost_usd = round_cost(total);
 }
 
@@ -548,10 +601,10 @@ mod tests {
             ),
         ];
         let mut billing = Billing::default();
-        summarise(&mut billing, &lines);
+        summarise(&mut billing, &lines, &Definition::default());
         let s = &billing.models[0];
         assert_eq!(s.model, "Claude 3.7 Sonnet");
-        assert_eq!((s.input_tokens, s.output_tokens), (506, 4576));
+        assert_eq!((s.input_tokens, s.output_tokens), (Some(506), Some(4576)));
         assert_eq!(s.input_cost_usd, 0.001518);
         assert_eq!(s.output_cost_usd, 0.06864);
         assert_eq!(s.cost_usd, 0.070158);
@@ -566,7 +619,7 @@ mod tests {
         );
         assert_eq!(billing.total_cost_usd, round_cost(0.070158 + 0.0006 + 2.5));
         assert_eq!(billing.days.len(), 2);
-        assert_eq!(billing.days[0].tokens, 506 + 4576);
+        assert_eq!(billing.days[0].tokens, Some(506 + 4576));
     }
 
     #[test]

@@ -23,12 +23,66 @@ use aws_sdk_cloudwatch::types::{
 };
 use chrono::{DateTime, Duration, Utc};
 
+use serde::Serialize;
+
 use crate::aws::{AwsError, AwsResultExt};
 
 use super::window::Window;
 
 pub const NAMESPACE: &str = "AWS/Bedrock";
 pub const MODEL_DIMENSION: &str = "ModelId";
+
+/// Where the Mantle endpoint (`bedrock-mantle`: the OpenAI- and Anthropic-compatible APIs)
+/// publishes its metrics (Bedrock user guide, "Monitor bedrock-mantle inference using
+/// CloudWatch metrics"), and its model dimension. Each inference is counted at the account,
+/// project, model and project+model levels: only metrics whose one dimension is `Model` are
+/// read, so nothing is counted twice.
+pub const MANTLE_NAMESPACE: &str = "AWS/BedrockMantle";
+pub const MANTLE_MODEL_DIMENSION: &str = "Model";
+
+/// The inference endpoint a model's metrics come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// `bedrock-runtime`: InvokeModel, Converse and their streams (`AWS/Bedrock`).
+    #[default]
+    Runtime,
+    /// `bedrock-mantle` (`AWS/BedrockMantle`).
+    Mantle,
+}
+
+impl Endpoint {
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Endpoint::Runtime => NAMESPACE,
+            Endpoint::Mantle => MANTLE_NAMESPACE,
+        }
+    }
+
+    pub fn model_dimension(self) -> &'static str {
+        match self {
+            Endpoint::Runtime => MODEL_DIMENSION,
+            Endpoint::Mantle => MANTLE_MODEL_DIMENSION,
+        }
+    }
+
+    /// The endpoint's series: (query-ID suffix, metric name, statistic). The Mantle endpoint
+    /// names its counts differently and publishes no latency, server-error, throttle or cache
+    /// metrics.
+    fn series(self) -> &'static [(&'static str, &'static str, &'static str)] {
+        match self {
+            Endpoint::Runtime => &SERIES,
+            Endpoint::Mantle => &MANTLE_SERIES,
+        }
+    }
+}
+
+/// A model whose metrics the report reads, and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ModelSource {
+    pub endpoint: Endpoint,
+    pub id: String,
+}
 
 /// `GetMetricData` accepts at most 500 queries per call.
 pub const MAX_QUERIES_PER_CALL: usize = 500;
@@ -49,17 +103,27 @@ const SERIES: [(&str, &str, &str); 10] = [
     ("thr", "InvocationThrottles", "Sum"),
     ("lsum", "InvocationLatency", "Sum"),
     ("lcnt", "InvocationLatency", "SampleCount"),
-    ("cread", "CacheReadInputTokenCount", "Sum"),
-    ("cwrite", "CacheWriteInputTokenCount", "Sum"),
+    // The runtime metrics' names (Bedrock user guide, "Monitor bedrock-runtime inference using
+    // CloudWatch metrics"); `…TokenCount` is how invocation-log records spell them.
+    ("cread", "CacheReadInputTokens", "Sum"),
+    ("cwrite", "CacheWriteInputTokens", "Sum"),
 ];
 
-/// Queries per model in the sums call.
+const MANTLE_SERIES: [(&str, &str, &str); 4] = [
+    ("inv", "Inferences", "Sum"),
+    ("tin", "TotalInputTokens", "Sum"),
+    ("tout", "TotalOutputTokens", "Sum"),
+    ("cerr", "InferenceClientErrors", "Sum"),
+];
+
+/// Queries per runtime model in the sums call.
 pub const QUERIES_PER_MODEL: usize = SERIES.len();
 
 /// What CloudWatch holds for one model over the window (sums of every datapoint).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelMetrics {
     pub model_id: String,
+    pub endpoint: Endpoint,
     pub invocations: f64,
     pub input_tokens: f64,
     pub output_tokens: f64,
@@ -175,25 +239,42 @@ fn clamp_i32(value: i64) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX - i32::MAX % 3600)
 }
 
-/// Every `ModelId` value with a metric in `AWS/Bedrock` whose only dimension is `ModelId`,
-/// sorted and without duplicates. `ListMetrics` lists metrics that had data in the last two
-/// weeks; see the note the report adds for older windows.
+/// Every model with metrics: each `ModelId` value with a metric in `AWS/Bedrock` whose only
+/// dimension is `ModelId`, then each `Model` of the Mantle endpoint's `AWS/BedrockMantle`
+/// likewise, sorted and without duplicates. `ListMetrics` lists metrics that had data in the
+/// last two weeks; see the note the report adds for older windows.
+pub async fn list_models(
+    cloudwatch: &aws_sdk_cloudwatch::Client,
+) -> Result<Vec<ModelSource>, AwsError> {
+    let (runtime, mantle) = futures::join!(
+        list_model_ids(cloudwatch, Endpoint::Runtime),
+        list_model_ids(cloudwatch, Endpoint::Mantle)
+    );
+    let mut models = Vec::new();
+    for (endpoint, ids) in [(Endpoint::Runtime, runtime?), (Endpoint::Mantle, mantle?)] {
+        models.extend(ids.into_iter().map(|id| ModelSource { endpoint, id }));
+    }
+    Ok(models)
+}
+
+/// The model dimension's values of `endpoint`'s metrics that have that one dimension.
 pub async fn list_model_ids(
     cloudwatch: &aws_sdk_cloudwatch::Client,
+    endpoint: Endpoint,
 ) -> Result<Vec<String>, AwsError> {
     let mut ids = BTreeSet::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let out = cloudwatch
             .list_metrics()
-            .namespace(NAMESPACE)
+            .namespace(endpoint.namespace())
             .set_next_token(token.clone())
             .send()
             .await
             .aws("cloudwatch:ListMetrics")?;
         for metric in out.metrics() {
             if let [dimension] = metric.dimensions()
-                && dimension.name() == Some(MODEL_DIMENSION)
+                && dimension.name() == Some(endpoint.model_dimension())
                 && let Some(value) = dimension.value().filter(|v| !v.is_empty())
             {
                 ids.insert(value.to_string());
@@ -300,14 +381,20 @@ pub async fn get_metric_data_with(
     Ok(results)
 }
 
-fn query(id: String, model_id: &str, metric: &str, stat: &str, period: i32) -> MetricDataQuery {
+fn query(
+    id: String,
+    model: &ModelSource,
+    metric: &str,
+    stat: &str,
+    period: i32,
+) -> MetricDataQuery {
     let metric = Metric::builder()
-        .namespace(NAMESPACE)
+        .namespace(model.endpoint.namespace())
         .metric_name(metric)
         .dimensions(
             Dimension::builder()
-                .name(MODEL_DIMENSION)
-                .value(model_id)
+                .name(model.endpoint.model_dimension())
+                .value(&model.id)
                 .build(),
         )
         .build();
@@ -325,27 +412,31 @@ fn query(id: String, model_id: &str, metric: &str, stat: &str, period: i32) -> M
 }
 
 /// The sums queries for every model: `m{index}_{suffix}`.
-pub fn usage_queries(model_ids: &[String], period: i32) -> Vec<MetricDataQuery> {
-    model_ids
+pub fn usage_queries(models: &[ModelSource], period: i32) -> Vec<MetricDataQuery> {
+    models
         .iter()
         .enumerate()
-        .flat_map(|(index, model_id)| {
-            SERIES.iter().map(move |(suffix, metric, stat)| {
-                query(format!("m{index}_{suffix}"), model_id, metric, stat, period)
-            })
+        .flat_map(|(index, model)| {
+            model
+                .endpoint
+                .series()
+                .iter()
+                .map(move |(suffix, metric, stat)| {
+                    query(format!("m{index}_{suffix}"), model, metric, stat, period)
+                })
         })
         .collect()
 }
 
 /// The p99 queries, one per model over one whole-window period: `m{index}_p99`.
-pub fn p99_queries(model_ids: &[String], period: i32) -> Vec<MetricDataQuery> {
-    model_ids
+pub fn p99_queries(models: &[ModelSource], period: i32) -> Vec<MetricDataQuery> {
+    models
         .iter()
         .enumerate()
-        .map(|(index, model_id)| {
+        .map(|(index, model)| {
             query(
                 format!("m{index}_p99"),
-                model_id,
+                model,
                 "InvocationLatency",
                 "p99",
                 period,
@@ -385,6 +476,8 @@ pub fn fold_daily(
                 "inv" => day.invocations += value,
                 "tin" => day.input_tokens += value,
                 "tout" => day.output_tokens += value,
+                "cread" => day.cache_read_input_tokens += value,
+                "cwrite" => day.cache_write_input_tokens += value,
                 _ => {}
             }
         }
@@ -398,11 +491,19 @@ pub struct ModelDay {
     pub invocations: f64,
     pub input_tokens: f64,
     pub output_tokens: f64,
+    pub cache_read_input_tokens: f64,
+    pub cache_write_input_tokens: f64,
 }
 
 /// Folds the sums into one [`ModelMetrics`] per model, in `model_ids` order.
-pub fn fold_usage(model_ids: &[String], results: &QueryResults) -> Vec<ModelMetrics> {
-    let mut models: Vec<ModelMetrics> = model_ids.iter().map(ModelMetrics::new).collect();
+pub fn fold_usage(sources: &[ModelSource], results: &QueryResults) -> Vec<ModelMetrics> {
+    let mut models: Vec<ModelMetrics> = sources
+        .iter()
+        .map(|s| ModelMetrics {
+            endpoint: s.endpoint,
+            ..ModelMetrics::new(&s.id)
+        })
+        .collect();
     for (id, values) in &results.values {
         let Some((index, suffix)) = parse_query_id(id) else {
             continue;
@@ -492,10 +593,66 @@ mod tests {
         assert_eq!(p.whole_window_seconds, 36_060);
     }
 
+    fn runtime(ids: &[String]) -> Vec<ModelSource> {
+        ids.iter()
+            .map(|id| ModelSource {
+                endpoint: Endpoint::Runtime,
+                id: id.clone(),
+            })
+            .collect()
+    }
+
+    /// The Mantle endpoint's models are read from its own namespace and dimension, under its
+    /// own metric names, into the same fields.
+    #[test]
+    fn mantle_models_have_their_own_namespace_and_names() {
+        let models = vec![
+            ModelSource {
+                endpoint: Endpoint::Runtime,
+                id: "amazon.nova-lite-v1:0".into(),
+            },
+            ModelSource {
+                endpoint: Endpoint::Mantle,
+                id: "anthropic.claude-opus-4-5".into(),
+            },
+        ];
+        let queries = usage_queries(&models, 60);
+        assert_eq!(queries.len(), QUERIES_PER_MODEL + 4);
+        let mantle: Vec<&MetricDataQuery> = queries
+            .iter()
+            .filter(|q| q.id().is_some_and(|id| id.starts_with("m1_")))
+            .collect();
+        let names: Vec<&str> = mantle
+            .iter()
+            .filter_map(|q| q.metric_stat()?.metric()?.metric_name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Inferences",
+                "TotalInputTokens",
+                "TotalOutputTokens",
+                "InferenceClientErrors"
+            ]
+        );
+        for q in mantle {
+            let metric = q.metric_stat().and_then(|s| s.metric()).expect("metric");
+            assert_eq!(metric.namespace(), Some("AWS/BedrockMantle"));
+            assert_eq!(metric.dimensions()[0].name(), Some("Model"));
+        }
+        let mut results = QueryResults::default();
+        results.values.insert("m1_inv".into(), vec![4.0]);
+        results.values.insert("m1_tin".into(), vec![1000.0]);
+        let folded = fold_usage(&models, &results);
+        assert_eq!(folded[1].endpoint, Endpoint::Mantle);
+        assert_eq!(folded[1].invocations, 4.0);
+        assert_eq!(folded[1].input_tokens, 1000.0);
+    }
+
     #[test]
     fn query_ids_are_valid_and_parse_back() {
         let ids: Vec<String> = (0..60).map(|i| format!("model-{i}")).collect();
-        let queries = usage_queries(&ids, 60);
+        let queries = usage_queries(&runtime(&ids), 60);
         assert_eq!(queries.len(), 60 * QUERIES_PER_MODEL);
         for q in &queries {
             let id = q.id().unwrap();
@@ -521,7 +678,7 @@ mod tests {
         results.values.insert("m0_lcnt".into(), vec![2.0, 3.0]);
         results.values.insert("m1_inv".into(), vec![]);
         results.values.insert("bogus".into(), vec![1.0]);
-        let models = fold_usage(&ids, &results);
+        let models = fold_usage(&runtime(&ids), &results);
         assert_eq!(models[0].invocations, 5.0);
         assert_eq!(models[0].latency_sum_ms, 1500.0);
         assert_eq!(models[0].latency_samples, 5.0);

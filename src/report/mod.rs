@@ -12,9 +12,11 @@
 //! applied and with no data (an empty report).
 
 pub mod billing;
+pub mod chart;
 pub mod compare;
 pub mod cur;
 pub mod daily;
+pub mod html;
 pub mod insights;
 pub mod logs;
 pub mod metrics;
@@ -260,8 +262,13 @@ pub struct Totals {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelUsage {
-    /// As in the `ModelId` dimension (a model ID, an inference-profile ID or an ARN).
+    /// As in the `ModelId` dimension (a model ID, an inference-profile ID or an ARN), or the
+    /// Mantle endpoint's `Model` dimension.
     pub model_id: String,
+    /// Which endpoint served it: `runtime` (InvokeModel, Converse) or `mantle` (the OpenAI-
+    /// and Anthropic-compatible APIs, which publish no latency, server-error, throttle or
+    /// cache metrics).
+    pub endpoint: metrics::Endpoint,
     pub invocations: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -277,9 +284,16 @@ pub struct ModelUsage {
     pub client_errors: u64,
     pub server_errors: u64,
     pub throttles: u64,
-    /// Prompt-cache tokens, reported but not priced.
+    /// Prompt-cache tokens, priced at their own rates in `cost_usd` (writes at the 5-minute
+    /// rate: the metrics do not say the lifetime).
     pub cache_read_input_tokens: u64,
     pub cache_write_input_tokens: u64,
+    /// Token kinds this model had but has no price for (left out of `cost_usd`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unpriced_token_kinds: Vec<&'static str>,
+    /// The service tier the model ID names (`+flex`, `+priority`), which scaled its price.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<prices::Tier>,
     /// With `--compare`: what the bill says for this model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billed: Option<billing::BilledModel>,
@@ -298,9 +312,13 @@ pub struct ModelUsage {
 impl ModelUsage {
     /// How text output names the row: a profile by its name and model.
     pub fn label(&self) -> String {
-        match &self.profile {
+        let label = match &self.profile {
             Some(p) => format!("{} (profile → {})", p.name, p.model),
             None => self.model_id.clone(),
+        };
+        match self.endpoint {
+            metrics::Endpoint::Mantle => format!("{label} (Mantle)"),
+            metrics::Endpoint::Runtime => label,
         }
     }
 }
@@ -310,6 +328,7 @@ impl ModelUsage {
     pub fn empty() -> ModelUsage {
         ModelUsage {
             model_id: String::new(),
+            endpoint: metrics::Endpoint::Runtime,
             invocations: 0,
             input_tokens: 0,
             output_tokens: 0,
@@ -323,6 +342,8 @@ impl ModelUsage {
             throttles: 0,
             cache_read_input_tokens: 0,
             cache_write_input_tokens: 0,
+            unpriced_token_kinds: Vec::new(),
+            tier: None,
             billed: None,
             logs: None,
             differences: None,
@@ -360,28 +381,34 @@ pub async fn build_report(
     let periods = metrics::Periods::for_window(window, now);
     let mut notes = Vec::new();
 
-    let model_ids = if options.metrics {
-        metrics::list_model_ids(&clients.cloudwatch).await?
+    let sources = if options.metrics {
+        metrics::list_models(&clients.cloudwatch).await?
     } else {
         Vec::new()
     };
+    let model_ids: Vec<String> = sources.iter().map(|s| s.id.clone()).collect();
     let mut models = Vec::new();
     let mut metric_days = BTreeMap::new();
     if !model_ids.is_empty() {
-        let queries = metrics::usage_queries(&model_ids, periods.sum_seconds);
+        let queries = metrics::usage_queries(&sources, periods.sum_seconds);
         let results = metrics::get_metric_data(&clients.cloudwatch, queries, window).await?;
         notes.extend(incomplete_notes(&results));
-        let mut folded = metrics::fold_usage(&model_ids, &results);
+        let mut folded = metrics::fold_usage(&sources, &results);
         if options.daily {
             metric_days = metrics::fold_daily(&results);
         }
 
-        // p99 only for models with data, in one more call (per 500 models).
-        let active: Vec<usize> = (0..folded.len()).filter(|&i| folded[i].has_data).collect();
+        // p99 only for models with data, in one more call (per 500 models); the Mantle
+        // endpoint publishes no latency.
+        let active: Vec<usize> = (0..folded.len())
+            .filter(|&i| folded[i].has_data && folded[i].endpoint == metrics::Endpoint::Runtime)
+            .collect();
         if !active.is_empty() {
-            let active_ids: Vec<String> =
-                active.iter().map(|&i| folded[i].model_id.clone()).collect();
-            let queries = metrics::p99_queries(&active_ids, periods.whole_window_seconds);
+            let active_sources: Vec<metrics::ModelSource> = active
+                .iter()
+                .filter_map(|&i| sources.get(i).cloned())
+                .collect();
+            let queries = metrics::p99_queries(&active_sources, periods.whole_window_seconds);
             match metrics::get_metric_data_with(&clients.cloudwatch, queries, window, Some(2)).await
             {
                 Ok(results) => {
@@ -410,7 +437,7 @@ pub async fn build_report(
             }
         }
         models = folded.into_iter().filter(|m| m.has_data).collect();
-        attach_profiles(&clients.bedrock, &mut models, &mut notes).await;
+        attach_profiles(&clients.bedrock, config, &mut models, &mut notes).await;
     }
 
     if window.start < now - Duration::days(LIST_METRICS_DAYS) {
@@ -434,6 +461,7 @@ pub async fn build_report(
         report.daily = Some(daily::from_metrics(
             &metric_days,
             &model_ids,
+            &report.models,
             &config.pricing,
         ));
     }
@@ -505,6 +533,7 @@ pub async fn build_report(
             window,
             now,
             options.by_tag.as_deref(),
+            &crate::cost::spend::Definition::new(config),
         )
         .await?
         {
@@ -638,7 +667,7 @@ impl Report {
             throttles: 0,
             billed_cost_usd: None,
         };
-        let mut cache_tokens = 0u64;
+        let mut cache_writes = 0u64;
         for m in &usages {
             totals.invocations += m.invocations;
             totals.input_tokens += m.input_tokens;
@@ -646,7 +675,15 @@ impl Report {
             totals.client_errors += m.client_errors;
             totals.server_errors += m.server_errors;
             totals.throttles += m.throttles;
-            cache_tokens += m.cache_read_input_tokens + m.cache_write_input_tokens;
+            cache_writes += m.cache_write_input_tokens;
+            if !m.unpriced_token_kinds.is_empty() {
+                notes.push(format!(
+                    "{}: no price for its {} tokens, which are not in cost_usd (add \
+                     cache_read_per_1k / cache_write_per_1k to a [pricing] entry)",
+                    m.model_id,
+                    m.unpriced_token_kinds.join(" and ")
+                ));
+            }
             match m.cost_usd {
                 Some(cost) => totals.cost_usd += cost,
                 None => {
@@ -680,10 +717,11 @@ impl Report {
                 totals.unpriced_output_tokens
             ));
         }
-        if cache_tokens > 0 {
+        if cache_writes > 0 {
             notes.push(format!(
-                "{cache_tokens} prompt-cache read/write input tokens are reported but not in \
-                 the cost estimate"
+                "{cache_writes} prompt-cache write tokens are priced at the 5-minute rate: \
+                 CloudWatch does not say their lifetime, and 1-hour writes cost more (2 × the \
+                 input price instead of 1.25 × for Claude); the billed report has both"
             ));
         }
         if !usages.is_empty() && region != prices::PRICES_REGION {
@@ -731,19 +769,28 @@ impl Report {
 /// `ModelId` looks like one). The report does without names when the call fails.
 async fn attach_profiles(
     bedrock: &aws_sdk_bedrock::Client,
+    config: &Config,
     models: &mut [ModelMetrics],
     notes: &mut Vec<String>,
 ) {
-    if !models
-        .iter()
-        .any(|m| profiles::looks_like_profile(&m.model_id))
-    {
+    let id = |m: &ModelMetrics| prices::split_tier(&m.model_id).0.to_string();
+    if !models.iter().any(|m| profiles::looks_like_profile(&id(m))) {
         return;
     }
     match profiles::resolve(bedrock).await {
         Ok(found) => {
             for m in models.iter_mut() {
-                m.profile = found.get(&m.model_id).cloned();
+                m.profile = found.get(&id(m)).cloned().map(|mut profile| {
+                    // A profile this stack made is priced by what it was copied from: a copy of
+                    // a `global.` profile costs the global price, which the foundation model it
+                    // routes to does not say.
+                    if let Some(configured) =
+                        config.profiles().iter().find(|p| p.name == profile.name)
+                    {
+                        profile.model = configured.model.clone();
+                    }
+                    profile
+                });
             }
         }
         Err(e) => notes.push(format!(
@@ -762,16 +809,30 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         .profile
         .as_ref()
         .map_or(m.model_id.as_str(), |p| p.model.as_str());
-    let price = prices::lookup(priced_as, pricing_overrides);
+    // A tier suffix on the profile's own ID (`…+flex`) prices the routed model at that tier.
+    let tier_suffix = prices::split_tier(&m.model_id).1;
+    let priced_as = match (tier_suffix, &m.profile) {
+        (Some(tier), Some(_)) => format!("{priced_as}+{}", tier_name(tier)),
+        _ => priced_as.to_string(),
+    };
+    let price = prices::lookup(&priced_as, pricing_overrides);
     let avg_latency_ms = (m.latency_samples > 0.0 && m.latency_sum_ms.is_finite())
         .then(|| round_to(m.latency_sum_ms / m.latency_samples, 2));
+    let tokens = prices::Tokens {
+        input: input_tokens,
+        output: output_tokens,
+        cache_read: to_count(m.cache_read_input_tokens),
+        cache_write: to_count(m.cache_write_input_tokens),
+        cache_write_1h: 0,
+    };
+    let priced = price.as_ref().map(|p| p.price.cost_of(&tokens));
     ModelUsage {
         invocations: to_count(m.invocations),
         input_tokens,
         output_tokens,
-        cost_usd: price
-            .as_ref()
-            .map(|p| round_cost(p.price.cost(input_tokens, output_tokens))),
+        cost_usd: priced.as_ref().map(|p| round_cost(p.usd)),
+        unpriced_token_kinds: priced.map(|p| p.unpriced).unwrap_or_default(),
+        tier: price.as_ref().and_then(|p| p.tier),
         price_key: price.as_ref().map(|p| p.key.clone()),
         price_source: price.map(|p| p.source),
         avg_latency_ms,
@@ -782,10 +843,18 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         cache_read_input_tokens: to_count(m.cache_read_input_tokens),
         cache_write_input_tokens: to_count(m.cache_write_input_tokens),
         model_id: m.model_id,
+        endpoint: m.endpoint,
         billed: None,
         logs: None,
         differences: None,
         profile: m.profile,
+    }
+}
+
+fn tier_name(tier: prices::Tier) -> &'static str {
+    match tier {
+        prices::Tier::Flex => "flex",
+        prices::Tier::Priority => "priority",
     }
 }
 

@@ -47,6 +47,10 @@ impl Report {
         // With other sources than the metrics (`--compare`), their figures follow per row.
         let compared = self.source.iter().any(|s| *s != "metrics");
         let with_profiles = self.models.iter().any(|m| m.profile.is_some());
+        let with_mantle = self
+            .models
+            .iter()
+            .any(|m| m.endpoint == super::metrics::Endpoint::Mantle);
         let mut writer = csv::Writer::from_writer(Vec::new());
         let mut header: Vec<&str> = CSV_HEADER.to_vec();
         if compared {
@@ -54,6 +58,9 @@ impl Report {
         }
         if with_profiles {
             header.extend(["profile_name", "profile_model"]);
+        }
+        if with_mantle {
+            header.push("endpoint");
         }
         writer.write_record(&header)?;
         for m in &self.models {
@@ -97,6 +104,15 @@ impl Report {
                     p.map(|p| p.model.clone()).unwrap_or_default(),
                 ]);
             }
+            if with_mantle {
+                record.push(
+                    match m.endpoint {
+                        super::metrics::Endpoint::Runtime => "runtime",
+                        super::metrics::Endpoint::Mantle => "mantle",
+                    }
+                    .to_string(),
+                );
+            }
             writer.write_record(&record)?;
         }
         into_string(writer)
@@ -129,8 +145,8 @@ impl Report {
                     m.cache_cost_usd.to_string(),
                     m.other_cost_usd.to_string(),
                     m.cost_usd.to_string(),
-                    m.input_tokens.to_string(),
-                    m.output_tokens.to_string(),
+                    m.input_tokens.map(|t| t.to_string()).unwrap_or_default(),
+                    m.output_tokens.map(|t| t.to_string()).unwrap_or_default(),
                 ])?;
             }
             for u in &b.unmapped_usage_types {
@@ -425,8 +441,8 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
                 usd(m.cache_cost_usd),
                 usd(m.other_cost_usd),
                 usd(m.cost_usd),
-                count(m.input_tokens),
-                count(m.output_tokens),
+                m.input_tokens.map(count).unwrap_or_else(|| "n/a".into()),
+                m.output_tokens.map(count).unwrap_or_else(|| "n/a".into()),
             ]);
         }
         for u in &b.unmapped_usage_types {
@@ -442,6 +458,14 @@ fn write_billing(f: &mut fmt::Formatter<'_>, b: &Billing, requests: u32) -> fmt:
             ]);
         }
         writeln!(f, "{}", table.trim_fmt())?;
+    }
+    if !b.services.is_empty() {
+        let services: Vec<String> = b
+            .services
+            .iter()
+            .map(|s| format!("{} {}", s.service, usd(s.cost_usd)))
+            .collect();
+        writeln!(f, "Counted as Bedrock spend: {}.", services.join(", "))?;
     }
     writeln!(
         f,
@@ -674,6 +698,7 @@ mod tests {
             estimated_cost_usd: estimate,
             billed_cost_usd: billed,
             billed_tokens: billed.map(|_| tokens),
+            models: Vec::new(),
         }
     }
 
@@ -703,12 +728,12 @@ mod tests {
                 super::super::billing::BilledDay {
                     date: NaiveDate::parse_from_str("2026-11-01", "%Y-%m-%d").expect("date"),
                     cost_usd: 4.0,
-                    tokens: 10,
+                    tokens: Some(10),
                 },
                 super::super::billing::BilledDay {
                     date: NaiveDate::parse_from_str("2026-11-02", "%Y-%m-%d").expect("date"),
                     cost_usd: 2.2,
-                    tokens: 3100,
+                    tokens: Some(3100),
                 },
             ],
             ..Billing::default()

@@ -117,6 +117,9 @@ fn config_prices_override_and_extend() {
         PriceConfig {
             input_per_1k: 0.01,
             output_per_1k: 0.02,
+            cache_read_per_1k: None,
+            cache_write_per_1k: None,
+            cache_write_1h_per_1k: None,
         },
     );
     let r = Report::from_metrics(

@@ -103,8 +103,8 @@ impl AnomalyDetection {
             .is_some_and(|a| a.enabled)
     }
 
-    fn desired_rules() -> Value {
-        Value::Array(spend::cost_category_rules())
+    fn desired_rules(cx: &Context) -> Value {
+        Value::Array(spend::Definition::new(&cx.config).cost_category_rules())
     }
 
     fn desired_specification(cx: &Context) -> Value {
@@ -219,8 +219,9 @@ impl AnomalyDetection {
         })
     }
 
-    fn sdk_rules() -> Vec<CostCategoryRule> {
-        spend::cost_category_rules()
+    fn sdk_rules(cx: &Context) -> Vec<CostCategoryRule> {
+        spend::Definition::new(&cx.config)
+            .cost_category_rules()
             .iter()
             .map(|r| {
                 CostCategoryRule::builder()
@@ -566,7 +567,7 @@ impl Resource for AnomalyDetection {
                 .as_ref()
                 .map(|c| c.rules.clone())
                 .unwrap_or(Value::Null),
-            Self::desired_rules(),
+            Self::desired_rules(cx),
         );
         field(
             "cost_category.tags",
@@ -654,7 +655,7 @@ impl Resource for AnomalyDetection {
                 ce.create_cost_category_definition()
                     .name(cx.config.anomaly_name())
                     .rule_version(CostCategoryRuleVersion::CostCategoryExpressionV1)
-                    .set_rules(Some(Self::sdk_rules()))
+                    .set_rules(Some(Self::sdk_rules(cx)))
                     .set_resource_tags(Some(sdk_tags(cx)?))
                     .send()
                     .await
@@ -666,7 +667,7 @@ impl Resource for AnomalyDetection {
                     ce.update_cost_category_definition()
                         .cost_category_arn(&c.arn)
                         .rule_version(CostCategoryRuleVersion::CostCategoryExpressionV1)
-                        .set_rules(Some(Self::sdk_rules()))
+                        .set_rules(Some(Self::sdk_rules(cx)))
                         .send()
                         .await
                         .aws("ce:UpdateCostCategoryDefinition")?;

@@ -17,9 +17,10 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::Config;
 use crate::cost::metric_math::{
-    CostGroup, cost_groups, priced_sum, search_price_table, sum_of_series,
+    CostGroup, MANTLE, RUNTIME, Schema, cost_groups, priced_metrics, priced_terms,
+    search_price_table, sum_of_series,
 };
-use crate::cost::prices::lookup;
+use crate::cost::prices::{Price, lookup};
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
 use crate::resources::absent_if;
@@ -39,11 +40,10 @@ const NOT_FOUND: &[&str] = &["ResourceNotFound", "ResourceNotFoundException"];
 /// The start of the marker sentence, followed by the stack name in backquotes.
 const MARKER_PREFIX: &str = "managed by bedrock-monitor stack `";
 
-/// CloudWatch evaluates at most 100 SEARCH expressions per graph; each cost group takes two
-/// (input and output tokens), so a cost widget holds at most this many groups. With the
-/// built-in table there are 23 groups, so one widget; a config with many more distinct
-/// prices gets further cost widgets, each with the total of its own groups.
-const MAX_GROUPS_PER_WIDGET: usize = 40;
+/// CloudWatch evaluates at most 100 SEARCH expressions per graph; each cost group takes one
+/// per priced token metric (two to four), so a config with many distinct prices gets further
+/// cost widgets, each with the total of its own groups.
+const MAX_SEARCHES_PER_WIDGET: usize = 100;
 
 /// The sentence of the marker widget that names stack `stack`; `ownership` looks for it.
 pub fn marker(stack: &str) -> String {
@@ -157,7 +157,7 @@ pub fn render_body(
         region,
         period: config.dashboard.period_seconds,
         models: &config.dashboard.models,
-        cost_widgets: cost_widgets(config),
+        cost_widgets: cost_widgets(config, profiles),
         alarm_arns,
         log_group: &config.log_group.name,
         profiles,
@@ -165,18 +165,75 @@ pub fn render_body(
     docs::render("dashboard", values)
 }
 
-fn cost_widgets(config: &Config) -> Vec<CostWidget> {
+/// With a model list, one line per listed model (and profile); otherwise SEARCH expressions,
+/// for the runtime endpoint and, in widgets of their own, the Mantle endpoint.
+fn cost_widgets(config: &Config, profiles: &[ProfileLine]) -> Vec<CostWidget> {
     if config.dashboard.models.is_empty() {
-        search_cost_widgets(config)
+        let mut widgets = search_cost_widgets(config, RUNTIME, profiles);
+        widgets.extend(search_cost_widgets(config, MANTLE, &[]));
+        widgets
     } else {
-        vec![listed_cost_widget(config)]
+        vec![listed_cost_widget(config, profiles)]
     }
 }
 
-/// With a model list: per priced model, its input and output token sums (hidden) and
-/// `in/1000*input_per_1k + out/1000*output_per_1k`, then the total. Models without a price are
-/// named in the title, never priced as another model.
-fn listed_cost_widget(config: &Config) -> CostWidget {
+/// Hidden series for `model`'s priced token metrics (`{id}{i}`), and the cost expression over
+/// them.
+fn model_cost_lines(
+    metrics: &mut Vec<Value>,
+    model: &str,
+    i: &str,
+    price: &Price,
+    label: &str,
+) -> Value {
+    let mut terms = Vec::new();
+    for m in priced_metrics(RUNTIME, price) {
+        let id = format!("{}{i}", m.id);
+        metrics.push(json!(["AWS/Bedrock", m.metric, "ModelId", model,
+            {"id": id, "visible": false}]));
+        terms.push((id, m.per_1k));
+    }
+    json!([{
+        "expression": priced_terms(&terms),
+        "id": format!("cost{i}"),
+        "label": label,
+    }])
+}
+
+/// Calls through the stack's application inference profiles: CloudWatch counts them under the
+/// profile's ID, which no model key matches, so each is priced by the model it was copied
+/// from (its configured source, which also says global or regional). IDs `p{n}`.
+fn profile_cost_lines(
+    config: &Config,
+    profiles: &[ProfileLine],
+    metrics: &mut Vec<Value>,
+    costs: &mut Vec<String>,
+) {
+    for (n, line) in profiles.iter().enumerate() {
+        let Some(source) = config.profiles().iter().find(|p| p.name == line.name) else {
+            continue;
+        };
+        let Some(found) = lookup(&source.model, &config.pricing) else {
+            continue;
+        };
+        let i = format!("p{n}");
+        let mut cost = model_cost_lines(
+            metrics,
+            &line.model_id,
+            &i,
+            &found.price,
+            &format!("{} (profile)", line.name),
+        );
+        cost[0]["visible"] = json!(false);
+        metrics.push(cost);
+        costs.push(format!("cost{i}"));
+    }
+}
+
+/// With a model list: per priced model, its token sums by kind (hidden) and their cost at the
+/// model's prices, the stack's application profiles likewise, then the total. Models without a
+/// price are named in the title, never priced as another model.
+fn listed_cost_widget(config: &Config, profiles: &[ProfileLine]) -> CostWidget {
     let mut metrics = Vec::new();
     let mut costs = Vec::new();
     let mut unpriced = Vec::new();
@@ -185,18 +242,11 @@ fn listed_cost_widget(config: &Config) -> CostWidget {
             unpriced.push(model.as_str());
             continue;
         };
-        let p = found.price;
-        metrics.push(json!(["AWS/Bedrock", "InputTokenCount", "ModelId", model,
-            {"id": format!("in{i}"), "visible": false}]));
-        metrics.push(json!(["AWS/Bedrock", "OutputTokenCount", "ModelId", model,
-            {"id": format!("out{i}"), "visible": false}]));
-        metrics.push(json!([{
-            "expression": priced_sum(&format!("in{i}"), &format!("out{i}"), &p),
-            "id": format!("cost{i}"),
-            "label": model,
-        }]));
+        let cost = model_cost_lines(&mut metrics, model, &i.to_string(), &found.price, model);
+        metrics.push(cost);
         costs.push(format!("cost{i}"));
     }
+    profile_cost_lines(config, profiles, &mut metrics, &mut costs);
     let mut title = "Estimated cost (USD)".to_string();
     if !unpriced.is_empty() {
         title.push_str(&format!(
@@ -232,28 +282,55 @@ fn total(costs: &[String], label: &str) -> Value {
 }
 
 /// Without a model list, the cost must cover models nobody listed, so it is metric math over
-/// SEARCH expressions, one pair (input, output tokens) per group of price-table keys:
+/// SEARCH expressions, one per priced token metric (input, output, and the prompt cache's
+/// reads and writes where the price has them) per group of price-table keys:
 ///
 /// - The table is the one `report` uses: the built-in rows with `[pricing]` entries replacing
 ///   and adding rows. A model is priced by its longest matching key, so a key's SEARCH
 ///   excludes, with `NOT`, the longer keys that contain it (`anthropic.claude-sonnet-4-5` is not
 ///   priced as `global.anthropic.claude-sonnet-4-5`, nor the reverse).
-/// - Keys with the same price share one SEARCH (`(ModelId=a OR ModelId=b)`), which keeps the
-///   number of expressions at 3 per distinct price (two hidden SEARCHes and one hidden cost
-///   expression) plus one visible total: the built-in table's 32 keys have 23 prices, so 46
-///   SEARCHes and 70 entries, under CloudWatch's 100 SEARCHes per graph. One SEARCH per key
-///   would take 64 SEARCHes and 97 entries, leaving little room for `[pricing]` additions.
+/// - Keys with the same price share one SEARCH (`(ModelId=a OR ModelId=b)`); widgets are cut
+///   so that each has at most CloudWatch's 100 SEARCHes per graph.
 /// - CloudWatch matches SEARCH terms by tokens (runs of letters and digits), not substrings, so
 ///   keys are written as their tokens joined by `-` (`anthropic-claude-3-haiku`), a partial
 ///   match of consecutive tokens; a key that ends inside a token (`nova-pr`) matches nothing
 ///   here although `report` would use it. Two keys of equal length that both match one model
 ///   would count it twice (`report` takes one); the built-in table has no such pair.
+/// - The Mantle endpoint's models (`AWS/BedrockMantle`, dimension `Model`) get widgets of
+///   their own, priced by the same keys (it has no cache metrics).
+/// - The stack's application profiles are added to the first widget (see
+///   [`profile_cost_lines`]).
 ///
 /// Models that match no key are left out of the estimate, as `report` leaves them unpriced.
-fn search_cost_widgets(config: &Config) -> Vec<CostWidget> {
+fn search_cost_widgets(
+    config: &Config,
+    schema: Schema,
+    profiles: &[ProfileLine],
+) -> Vec<CostWidget> {
     let groups = cost_groups(&search_price_table(config));
-    let parts: Vec<&[CostGroup]> = groups.chunks(MAX_GROUPS_PER_WIDGET).collect();
+    // Cut the groups into widgets of at most MAX_SEARCHES_PER_WIDGET SEARCHes.
+    let mut parts: Vec<Vec<&CostGroup>> = vec![Vec::new()];
+    let mut searches = 0;
+    for group in &groups {
+        let n = priced_metrics(schema, &group.price).len();
+        if searches + n > MAX_SEARCHES_PER_WIDGET
+            && let Some(last) = parts.last()
+            && !last.is_empty()
+        {
+            parts.push(Vec::new());
+            searches = 0;
+        }
+        searches += n;
+        if let Some(last) = parts.last_mut() {
+            last.push(group);
+        }
+    }
     let count = parts.len();
+    let what = if schema == MANTLE {
+        "Estimated cost of the Mantle endpoint"
+    } else {
+        "Estimated cost"
+    };
     parts
         .into_iter()
         .enumerate()
@@ -263,36 +340,38 @@ fn search_cost_widgets(config: &Config) -> Vec<CostWidget> {
             let mut costs = Vec::new();
             for (i, group) in part.iter().enumerate() {
                 let label = group.keys.join(" | ");
-                for (id, metric) in [("in", "InputTokenCount"), ("out", "OutputTokenCount")] {
+                let mut terms = Vec::new();
+                for m in priced_metrics(schema, &group.price) {
+                    let id = format!("{}{i}", m.id);
                     metrics.push(json!([{
-                        "expression": group.search(metric, period),
-                        "id": format!("{id}{i}"),
-                        "label": format!("{label} {metric}"),
+                        "expression": group.search_in(schema, m.metric, period),
+                        "id": id,
+                        "label": format!("{label} {}", m.metric),
                         "visible": false,
                     }]));
+                    // A SEARCH may match one model or many: sum either way.
+                    terms.push((sum_of_series(&[id]), m.per_1k));
                 }
                 metrics.push(json!([{
-                    // A SEARCH may match one model or many: sum either way.
-                    "expression": priced_sum(
-                        &sum_of_series(&[format!("in{i}")]),
-                        &sum_of_series(&[format!("out{i}")]),
-                        &group.price,
-                    ),
+                    "expression": priced_terms(&terms),
                     "id": format!("cost{i}"),
                     "label": label,
                     "visible": false,
                 }]));
                 costs.push(format!("cost{i}"));
             }
+            if n == 0 {
+                profile_cost_lines(config, profiles, &mut metrics, &mut costs);
+            }
             let (title, label) = if count == 1 {
                 (
-                    "Estimated cost (USD, models with a known price)".to_string(),
+                    format!("{what} (USD, models with a known price)"),
                     "Total".to_string(),
                 )
             } else {
                 (
                     format!(
-                        "Estimated cost (USD, models with a known price), part {} of {count}",
+                        "{what} (USD, models with a known price), part {} of {count}",
                         n + 1
                     ),
                     format!("Total of part {}", n + 1),
@@ -553,6 +632,41 @@ mod tests {
         }
         // No widget names a model.
         assert!(!b.to_string().contains("\"ModelId\","), "{b:#}");
+    }
+
+    /// Calls through an application profile are counted under its ID: the cost widget prices
+    /// them by what the profile was copied from, here a global profile at the global price.
+    #[test]
+    fn profile_traffic_is_priced_by_its_source() {
+        let mut config = Config::default();
+        config.inference_profiles = Some(vec![crate::config::InferenceProfileConfig {
+            name: "team-a".into(),
+            model: "global.anthropic.claude-sonnet-4-5-20250929-v1:0".into(),
+            description: None,
+            tags: Default::default(),
+        }]);
+        let profiles = [ProfileLine {
+            name: "team-a".into(),
+            model_id: "abcdef123456".into(),
+        }];
+        let b =
+            render_body(&config, "aws", "123456789012", "us-east-1", &profiles).expect("renders");
+        let cost = widget(&b, "Estimated cost");
+        let metrics = cost["properties"]["metrics"].as_array().unwrap();
+        assert!(
+            metrics.contains(&json!(["AWS/Bedrock", "InputTokenCount", "ModelId",
+            "abcdef123456", {"id": "inp0", "visible": false}]))
+        );
+        let exprs = expressions(cost);
+        assert!(
+            exprs.contains(
+                &"inp0/1000*0.003 + outp0/1000*0.015 + creadp0/1000*0.0003 + cwritep0/1000*0.00375"
+                    .to_string()
+            ),
+            "{exprs:#?}"
+        );
+        let total = exprs.last().unwrap();
+        assert!(total.contains("costp0"), "{total}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Ownership, Permission, Resource,
 };
-use crate::queries::catalog;
+use crate::queries::catalog_with_profiles;
 use crate::resources::{absent_if, run_bounded};
 
 pub struct Queries;
@@ -52,7 +52,15 @@ impl Queries {
             return BTreeMap::new();
         }
         let prefix = Self::prefix(cx);
-        catalog(&cx.config)
+        // Calls through the stack's profiles are priced by their source in the costliest-
+        // requests query; a profile not created yet is left out until it exists.
+        let profiles: Vec<(String, String)> = cx
+            .config
+            .profiles()
+            .iter()
+            .filter_map(|p| cx.profile(&p.name).map(|out| (out.id, p.model.clone())))
+            .collect();
+        catalog_with_profiles(&cx.config, &profiles)
             .into_iter()
             .map(|q| (format!("{prefix}{}", q.name), q.text))
             .collect()
@@ -93,6 +101,12 @@ impl Resource for Queries {
 
     fn name(&self, cx: &Context) -> String {
         format!("{}* (Logs Insights)", Self::prefix(cx))
+    }
+
+    /// The costliest-requests query prices calls through the stack's profiles by their IDs,
+    /// which AWS assigns at creation.
+    fn depends_on(&self) -> &'static [ComponentId] {
+        &[ComponentId::InferenceProfiles]
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {

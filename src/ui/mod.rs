@@ -47,15 +47,25 @@ impl Printer {
 
     /// The command's result: its Display on stdout, or one JSON document.
     pub fn result<T: Serialize + Display>(&self, value: &T) -> std::io::Result<()> {
+        let text = self.render(value)?;
         let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        out.flush()
+    }
+
+    /// What [`Printer::result`] prints, for a command that may write it to a file instead.
+    /// CSV and HTML are the command's own renderings (only `report` and `query` offer them);
+    /// here they fall back to the text.
+    pub fn render<T: Serialize + Display>(&self, value: &T) -> std::io::Result<String> {
         match self.format {
             OutputFormat::Json => {
-                serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
-                writeln!(out)?;
+                let mut text =
+                    serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+                text.push('\n');
+                Ok(text)
             }
-            OutputFormat::Text | OutputFormat::Csv => write!(out, "{value}")?,
+            OutputFormat::Text | OutputFormat::Csv | OutputFormat::Html => Ok(value.to_string()),
         }
-        out.flush()
     }
 
     /// Progress-level information (stderr, hidden by -q).

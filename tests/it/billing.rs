@@ -712,3 +712,114 @@ fn the_logs_source_names_why_it_cannot_count() {
         "only the log query: {calls:?}"
     );
 }
+
+/// A day where "Amazon Bedrock Service" (newer Claude models, billed by AWS) carries most of
+/// the spend, beside "Amazon Bedrock", a Marketplace listing and AgentCore: the billed report
+/// asks Cost Explorer for every one of those names, counts all of it, lists each service it
+/// counted, and gives AWS-billed quantities (priced per 1,000 tokens) in tokens. With
+/// `[spend] include_agentcore = false`, AgentCore is left out.
+#[test]
+fn every_billing_name_is_counted_and_listed() {
+    let env = TestEnv::new();
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = Arc::clone(&bodies);
+    env.proxy
+        .add_rule(Arc::new(AnswerWith(move |request: &StrictRequest| {
+            if request.operation == "GetCostAndUsage"
+                && let Some(body) = request.json()
+            {
+                seen.lock().unwrap_or_else(|p| p.into_inner()).push(body);
+            }
+            None
+        })));
+    let result = json!({
+        "ResultsByTime": [day("2026-11-02", "2026-11-03", vec![
+            // 17.33 thousand tokens at $3.30 per million (AWS's own figures for Sonnet 4.6).
+            group("Amazon Bedrock Service", "USE1-Claude4.6Sonnet-input-tokens", "0.0572", "17.33"),
+            group("Amazon Bedrock Service", "USE1-Claude4.6Sonnet-output-tokens", "8.25", "500"),
+            group(
+                "Amazon Bedrock Service",
+                "USE1-Claude4.6Sonnet-cache-read-input-token-count",
+                "1.65",
+                "5000",
+            ),
+            group("Amazon Bedrock", "USE1-NovaLite-input-tokens", "0.06", "1000"),
+            group(HAIKU, "USE1-MP:USE1_InputTokenCount-Units", "0.25", "1000000"),
+            group("Amazon Bedrock AgentCore", "USE1-Runtime-vCPU-Hours", "2", "40"),
+            group("Acme Log Analytics", "USE1-MP:Seats", "99", "1"),
+        ])],
+        "DimensionValueAttributes": [],
+    });
+    queue_results(&env, json!([result.clone()]));
+    let args = [
+        "report",
+        "--source",
+        "billing",
+        "--start",
+        "2026-11-02",
+        "--end",
+        "2026-11-03",
+        "-o",
+        "json",
+    ];
+    let run = env.run(&args);
+    run.assert_code(0);
+    let doc = run.json();
+    let billing = &doc["billing"];
+    assert_eq!(billing["total_cost_usd"], 12.2672, "{billing:#}");
+    assert_eq!(
+        billing["services"],
+        json!([
+            {"service": "Amazon Bedrock Service", "cost_usd": 9.9572},
+            {"service": "Amazon Bedrock AgentCore", "cost_usd": 2.0},
+            {"service": HAIKU, "cost_usd": 0.25},
+            {"service": "Amazon Bedrock", "cost_usd": 0.06},
+        ])
+    );
+    let models = billing["models"].as_array().expect("models");
+    let sonnet = models
+        .iter()
+        .find(|m| m["model"] == "Claude4.6Sonnet")
+        .expect("the AWS-billed model");
+    assert_eq!(sonnet["input_tokens"], 17330);
+    assert_eq!(sonnet["output_tokens"], 500_000);
+    assert_eq!(sonnet["cache_read_tokens"], 5_000_000);
+    assert_eq!(sonnet["cost_usd"], 9.9572);
+    let haiku = models
+        .iter()
+        .find(|m| m["model"] == "Claude 3 Haiku")
+        .expect("the Marketplace model");
+    assert_eq!(haiku["input_tokens"], 1_000_000);
+    // AgentCore is Bedrock spend but no model's: listed with its cost.
+    assert_eq!(
+        doc["unmapped_usage_types"],
+        json!([{"service": "Amazon Bedrock AgentCore", "usage_type": "USE1-Runtime-vCPU-Hours", "cost_usd": 2.0}])
+    );
+    // What was asked for: every service name Bedrock is billed under, and the Marketplace.
+    let asked = bodies.lock().unwrap_or_else(|p| p.into_inner())[0]["Filter"].to_string();
+    for name in [
+        "Amazon Bedrock",
+        "Amazon Bedrock Service",
+        "Amazon Bedrock AgentCore",
+        "AWS Marketplace",
+    ] {
+        assert!(asked.contains(&format!("\"{name}\"")), "{name}: {asked}");
+    }
+    let text = env.run(&args[..args.len() - 2]);
+    assert!(
+        text.stdout.contains(
+            "Counted as Bedrock spend: Amazon Bedrock Service $9.96, Amazon Bedrock AgentCore $2.00"
+        ),
+        "{}",
+        text.stdout
+    );
+
+    // Without AgentCore.
+    env.write_config("[spend]\ninclude_agentcore = false\n");
+    queue_results(&env, json!([result]));
+    let run = env.run(&args);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["billing"]["total_cost_usd"], 10.2672);
+    assert!(!doc["billing"]["services"].to_string().contains("AgentCore"));
+}

@@ -140,6 +140,11 @@ fn a_budget_action_denies_bedrock_when_approved_and_cleanup_reverses_it_first() 
         decode(&policy).contains("bedrock:InvokeModel") && decode(&policy).contains("\"Deny\""),
         "{policy}"
     );
+    // The Mantle endpoint's inference is denied too (read from the emulator's policy).
+    assert!(
+        decode(&policy).contains("bedrock-mantle:CreateInference"),
+        "{policy}"
+    );
     assert!(decode(&trust).contains("budgets.amazonaws.com"), "{trust}");
     let role_policy = decode(&role_policy);
     assert!(

@@ -99,10 +99,28 @@ struct Account {
     /// The budget has only the deprecated `CostFilters = {Service: [Amazon Bedrock]}` that an
     /// earlier release wrote, instead of the Bedrock-spend `FilterExpression`.
     legacy_filter: bool,
+    /// The budget has the `FilterExpression` of the previous release, which named "Amazon
+    /// Bedrock" and the Marketplace suffix only (and so missed "Amazon Bedrock Service").
+    previous_release_filter: bool,
 }
 
 /// The Bedrock-spend filter as the SDK type, built here from the API reference's shape.
 fn spend_expression() -> Expression {
+    Expression::builder()
+        .dimensions(
+            ExpressionDimensionValues::builder()
+                .key(Dimension::Service)
+                .values("Bedrock")
+                .match_options(MatchOption::Contains)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// The filter the previous release wrote: "Amazon Bedrock", or a name ending with the
+/// Marketplace suffix.
+fn previous_release_expression() -> Expression {
     let dim = |value: &str, option: MatchOption| {
         Expression::builder()
             .dimensions(
@@ -130,6 +148,7 @@ impl Account {
             subscribers: Some(vec![("SNS", TOPIC)]),
             tags: Some(vec![("bedrock-monitor:stack", "bedrock-monitor")]),
             legacy_filter: false,
+            previous_release_filter: false,
         }
     }
 }
@@ -156,6 +175,7 @@ fn read_rules(account: &Account) -> Vec<Rule> {
     let mut rules = Vec::new();
     let a = account.clone();
     let legacy_filter = a.legacy_filter;
+    let previous_release_filter = a.previous_release_filter;
     rules.push(match a.limit {
         None => mock!(Client::describe_budget).then_error(|| {
             DescribeBudgetError::NotFoundException(
@@ -178,6 +198,8 @@ fn read_rules(account: &Account) -> Vec<Rule> {
                 .budget_limit(Spend::builder().amount(limit).unit("USD").build().unwrap());
             let budget = if legacy_filter {
                 budget.cost_filters("Service", vec!["Amazon Bedrock".to_string()])
+            } else if previous_release_filter {
+                budget.filter_expression(previous_release_expression())
             } else {
                 budget.filter_expression(spend_expression())
             };
@@ -429,6 +451,51 @@ async fn a_budget_of_the_previous_release_gets_the_new_filter_by_update() {
     );
     assert_eq!(budget.budget_limit().map(|l| l.amount()), Some("100"));
     assert_eq!(budget.time_unit(), &TimeUnit::Monthly);
+}
+
+/// The previous release's filter ("Amazon Bedrock" or a Marketplace name) misses the newer
+/// "Amazon Bedrock Service" billing name: one UpdateBudget writes the current definition, and
+/// nothing else changes.
+#[tokio::test(start_paused = true)]
+async fn a_budget_with_the_previous_filter_converges_with_one_update() {
+    let account = Account {
+        previous_release_filter: true,
+        ..Account::converged()
+    };
+    let (cx, writes) = mocked(&account, Config::default());
+    let step = Node::new(Budgets);
+    let diff = plan(&step, &cx).await;
+    assert_eq!(diff.action, Action::Update);
+    assert_eq!(diff.changes.len(), 1, "{diff:#?}");
+    let c = change(&diff, "BedrockUsageBudget.filter");
+    assert_eq!(c.old, budget_filter(&previous_release_expression()));
+    assert_eq!(c.new, bedrock_spend_filter(None));
+    step.apply(&cx).await.expect("apply");
+    assert_eq!(writes.ops(), vec!["UpdateBudget"]);
+    let input = writes.update_budget.lock().unwrap()[0].clone();
+    let budget = input.new_budget().expect("new budget");
+    assert_eq!(
+        budget.filter_expression().map(budget_filter),
+        Some(bedrock_spend_filter(None))
+    );
+}
+
+/// `[spend] include_agentcore = false`: the filter takes AgentCore out with a `Not`.
+#[tokio::test(start_paused = true)]
+async fn agentcore_can_be_left_out_of_the_budget() {
+    let mut config = Config::default();
+    config.spend.include_agentcore = false;
+    let (cx, _) = mocked(&Account::converged(), config);
+    let step = Node::new(Budgets);
+    let diff = plan(&step, &cx).await;
+    let c = change(&diff, "BedrockUsageBudget.filter");
+    assert_eq!(
+        c.new,
+        serde_json::json!({"And": [
+            {"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}},
+            {"Not": {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock AgentCore"], "MatchOptions": ["EQUALS"]}}},
+        ]})
+    );
 }
 
 #[tokio::test(start_paused = true)]

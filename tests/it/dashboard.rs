@@ -208,14 +208,30 @@ fn check_search_widgets(body: &Value) {
         "{}",
         searches.len()
     );
+    // Input and output tokens, and the prompt cache's reads and writes where the model has
+    // a price for them.
     for s in &searches {
         assert!(
-            s.starts_with("SEARCH('{AWS/Bedrock,ModelId} MetricName=\"InputTokenCount\" ")
-                || s.starts_with("SEARCH('{AWS/Bedrock,ModelId} MetricName=\"OutputTokenCount\" "),
+            [
+                "InputTokenCount",
+                "OutputTokenCount",
+                "CacheReadInputTokens",
+                "CacheWriteInputTokens"
+            ]
+            .iter()
+            .any(|m| s.starts_with(&format!(
+                "SEARCH('{{AWS/Bedrock,ModelId}} MetricName=\"{m}\" "
+            ))),
             "{s}"
         );
         assert!(s.ends_with("', 'Sum', 300)"), "{s}");
     }
+    assert!(
+        searches
+            .iter()
+            .any(|s| s.contains("\"CacheReadInputTokens\" ModelId=anthropic-claude-3-5-haiku")),
+        "{searches:#?}"
+    );
     // Claude 3 Haiku at its built-in price; regional Sonnet 4.5 excludes the global key.
     let haiku = exprs
         .iter()
@@ -241,7 +257,16 @@ fn check_search_widgets(body: &Value) {
     );
     let total = visible[0][0]["expression"].as_str().expect("total");
     let costs = exprs.iter().filter(|e| e.contains("/1000*")).count();
-    assert_eq!(costs * 2, searches.len());
+    assert!(costs * 2 <= searches.len() && searches.len() <= costs * 4);
+    // The Mantle endpoint's models, in a widget of their own, by their own names.
+    let mantle = expressions(widget(body, "Estimated cost of the Mantle endpoint"));
+    assert!(
+        mantle
+            .iter()
+            .any(|e| e
+                .starts_with("SEARCH('{AWS/BedrockMantle,Model} MetricName=\"TotalInputTokens\" ")),
+        "{mantle:#?}"
+    );
     assert_eq!(
         total,
         format!(
@@ -305,7 +330,8 @@ fn check_model_widgets(body: &Value) {
         expressions(cost),
         [
             "in0/1000*0.00025 + out0/1000*0.00125",
-            "in1/1000*0.0008 + out1/1000*0.0032",
+            // Nova Pro's cache reads at 0.25 × its input price.
+            "in1/1000*0.0008 + out1/1000*0.0032 + cread1/1000*0.0002",
             "SUM([cost0,cost1])",
         ]
     );

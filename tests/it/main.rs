@@ -21,6 +21,7 @@ mod logging_stack;
 mod queries;
 mod recovery;
 mod report;
+mod report_html;
 mod standin;
 mod strict_aws;
 mod targets;

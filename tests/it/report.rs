@@ -367,10 +367,10 @@ fn report_totals_costs_projection_and_formats() {
         "{shown}"
     );
 
-    // Calls: reads only, one ListMetrics, one GetMetricData for the sums plus the p99 call
-    // (retried by the SDK on moto's 500s).
+    // Calls: reads only, one ListMetrics per endpoint (AWS/Bedrock, AWS/BedrockMantle), one
+    // GetMetricData for the sums plus the p99 call (retried by the SDK on moto's 500s).
     assert!(env.proxy.writes().is_empty(), "{:?}", env.proxy.writes());
-    assert_eq!(env.count("ListMetrics"), 1);
+    assert_eq!(env.count("ListMetrics"), 2);
     assert!(env.count("GetMetricData") >= 2);
 }
 
@@ -402,6 +402,9 @@ fn a_config_price_overrides_and_prices_the_unknown_model() {
         PriceConfig {
             input_per_1k: 0.01,
             output_per_1k: 0.02,
+            cache_read_per_1k: None,
+            cache_write_per_1k: None,
+            cache_write_1h_per_1k: None,
         },
     );
     config.pricing.insert(
@@ -409,6 +412,9 @@ fn a_config_price_overrides_and_prices_the_unknown_model() {
         PriceConfig {
             input_per_1k: 0.001,
             output_per_1k: 0.005,
+            cache_read_per_1k: None,
+            cache_write_per_1k: None,
+            cache_write_1h_per_1k: None,
         },
     );
     let r = env.report(&config, &window, &ReportOptions::default());
@@ -437,7 +443,7 @@ fn an_empty_window_is_an_empty_report() {
     let env = Env::start();
     let (window, _) = window();
 
-    // No metrics at all: one ListMetrics, no GetMetricData.
+    // No metrics at all: one ListMetrics per endpoint, no GetMetricData.
     let r = env.report(&Config::default(), &window, &ReportOptions::default());
     assert!(r.is_empty());
     assert_eq!(r.totals.invocations, 0);
@@ -445,7 +451,7 @@ fn an_empty_window_is_an_empty_report() {
     assert_eq!(r.totals.unpriced_models, 0);
     assert_eq!(r.projection.monthly_invocations, 0);
     assert_eq!(r.projection.monthly_cost_usd, 0.0);
-    assert_eq!(env.count("ListMetrics"), 1);
+    assert_eq!(env.count("ListMetrics"), 2);
     assert_eq!(env.count("GetMetricData"), 0);
     let v: serde_json::Value =
         serde_json::from_str(&serde_json::to_string(&r).expect("json")).expect("parse");
@@ -666,7 +672,12 @@ mod mocked {
     #[tokio::test]
     async fn served_p99_and_paging_are_used() {
         let window = fixed_window();
+        // The Mantle endpoint's namespace has no metrics here.
+        let mantle = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+            .match_requests(|r| r.namespace() == Some("AWS/BedrockMantle"))
+            .then_output(|| ListMetricsOutput::builder().build());
         let list = mock!(aws_sdk_cloudwatch::Client::list_metrics)
+            .match_requests(|r| r.namespace() == Some("AWS/Bedrock"))
             .sequence()
             .output(|| {
                 ListMetricsOutput::builder()
@@ -729,7 +740,7 @@ mod mocked {
         clients.cloudwatch = mock_client!(
             aws_sdk_cloudwatch,
             RuleMode::MatchAny,
-            [&list, &sums_1, &sums_2, &p99]
+            [&mantle, &list, &sums_1, &sums_2, &p99]
         );
 
         let r = report::build_report(
@@ -970,4 +981,80 @@ mod mocked {
             "{r}"
         );
     }
+}
+
+/// Every kind of token, geography and tier, and the Mantle endpoint, priced to the cent
+/// against figures worked out by hand from the price list (USD per million tokens):
+/// - global Claude Sonnet 4.5 ($3 in, $15 out, cache read $0.30, 5-minute write $3.75):
+///   1M in, 100k out, 2M cache reads, 400k cache writes = 3 + 1.5 + 0.6 + 1.5 = $6.60;
+/// - the same model through a US profile (10 % more: $3.30 / $16.50): 1M in, 100k out =
+///   3.3 + 1.65 = $4.95;
+/// - Nova Pro on the Priority tier (1.75 × $0.80 / $3.20): 1M in, 1M out = 1.4 + 5.6 = $7.00;
+/// - Claude Opus 4.5 (global, $5 / $25) through the Mantle endpoint, whose metrics live in
+///   `AWS/BedrockMantle` under other names: 200k in, 40k out = 1 + 1 = $2.00.
+#[test]
+fn cache_tokens_geography_tiers_and_the_mantle_endpoint_are_priced() {
+    let env = Env::start();
+    let (window, now) = window();
+    let at = now - Duration::hours(1);
+    let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let us = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let priority = "amazon.nova-pro-v1:0+priority";
+    let mut data = usage(global, at, 10.0, 1_000_000.0, 100_000.0, 900.0);
+    data.push(datum(global, "CacheReadInputTokens", at, 2_000_000.0));
+    data.push(datum(global, "CacheWriteInputTokens", at, 400_000.0));
+    data.extend(usage(us, at, 5.0, 1_000_000.0, 100_000.0, 800.0));
+    data.extend(usage(priority, at, 3.0, 1_000_000.0, 1_000_000.0, 400.0));
+    env.put("AWS/Bedrock", data);
+    let mantle = |metric: &str, value: f64| {
+        MetricDatum::builder()
+            .metric_name(metric)
+            .dimensions(
+                Dimension::builder()
+                    .name("Model")
+                    .value("global.anthropic.claude-opus-4-5")
+                    .build(),
+            )
+            .timestamp(aws_smithy_types::DateTime::from_secs(at.timestamp()))
+            .value(value)
+            .build()
+    };
+    env.put(
+        "AWS/BedrockMantle",
+        vec![
+            mantle("Inferences", 7.0),
+            mantle("TotalInputTokens", 200_000.0),
+            mantle("TotalOutputTokens", 40_000.0),
+        ],
+    );
+    let r = env.report(&Config::default(), &window, &ReportOptions::default());
+    let row = |id: &str| {
+        r.models
+            .iter()
+            .find(|m| m.model_id == id)
+            .unwrap_or_else(|| panic!("{id} in {:#?}", r.models))
+    };
+    let cents = |v: Option<f64>| v.map(|v| (v * 100.0).round() as i64);
+    assert_eq!(cents(row(global).cost_usd), Some(660));
+    assert_eq!(row(global).cache_read_input_tokens, 2_000_000);
+    assert_eq!(cents(row(us).cost_usd), Some(495));
+    assert_eq!(cents(row(priority).cost_usd), Some(700));
+    assert_eq!(row(priority).tier, Some(pricing::Tier::Priority));
+    let opus = row("global.anthropic.claude-opus-4-5");
+    assert_eq!(opus.endpoint, report::metrics::Endpoint::Mantle);
+    assert_eq!(opus.invocations, 7);
+    assert_eq!(cents(opus.cost_usd), Some(200));
+    assert_eq!(opus.p99_latency_ms, None);
+    assert_eq!(
+        (r.totals.cost_usd * 100.0).round() as i64,
+        660 + 495 + 700 + 200
+    );
+    // The lifetime of cache writes is not in the metrics: said, not guessed silently.
+    assert!(
+        r.notes.iter().any(|n| n.contains("5-minute rate")),
+        "{:?}",
+        r.notes
+    );
+    let text = r.to_string();
+    assert!(text.contains("(Mantle)"), "{text}");
 }

@@ -1459,7 +1459,7 @@ fn standin_cost_categories() {
     assert_eq!(
         stored[0].rules[0],
         json!({"Value": "Bedrock", "Rule": {"Dimensions": {
-            "Key": "SERVICE_CODE", "Values": ["AmazonBedrock"], "MatchOptions": ["EQUALS"],
+            "Key": "SERVICE_CODE", "Values": ["AmazonBedrock"], "MatchOptions": ["STARTS_WITH"],
         }}})
     );
     assert_eq!(

@@ -341,6 +341,27 @@ fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
     let doc = run.json();
     assert_eq!(doc["totals"]["invocations"], 15, "{:#}", doc["totals"]);
     assert_eq!(doc["totals"]["input_tokens"], 2000);
+    // The HTML page of the same run: a section per target, the totals across them, a bar per
+    // target.
+    let run = env.run(&["report", "--hours", "6", "-o", "html"]);
+    run.assert_code(0);
+    let page = &run.stdout;
+    for t in doc["targets"].as_array().expect("targets") {
+        let label = format!(
+            "{}/{}",
+            t["account"].as_str().unwrap_or(""),
+            t["region"].as_str().unwrap_or("")
+        );
+        assert!(
+            page.contains("<h2 id=\"target-") && page.contains(&label),
+            "{label}"
+        );
+    }
+    assert!(page.contains("data-chart=\"accounts\""), "{page}");
+    assert!(
+        page.contains("Totals across targets") && page.contains(">15<"),
+        "{page}"
+    );
 
     // A target whose role cannot be assumed fails, named; the others go on.
     let denied = org.b.clone();

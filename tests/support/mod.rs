@@ -1,6 +1,7 @@
 //! Shared support for the integration tests (and, for `proxy`, the benchmarks).
 #![allow(dead_code, unused_imports)]
 
+pub mod browser;
 pub mod cur;
 pub mod env;
 pub mod moto;

@@ -78,13 +78,11 @@ pub fn budget_filter(e: &aws_sdk_budgets::types::Expression) -> Value {
     Value::Object(out)
 }
 
-/// What every budget of the stack filters on: Bedrock spend, first-party ("Amazon Bedrock")
-/// and Marketplace-billed ("… (Amazon Bedrock Edition)"), narrowed to `Project = tag` if given.
+/// What every budget of the stack filters on: Bedrock spend, every service whose name has
+/// "Bedrock" in it ("Amazon Bedrock", "Amazon Bedrock Service", "… (Amazon Bedrock Edition)",
+/// "Amazon Bedrock AgentCore"), narrowed to `Project = tag` if given.
 pub fn bedrock_spend_filter(tag: Option<(&str, &str)>) -> Value {
-    let services = json!({"Or": [
-        {"Dimensions": {"Key": "SERVICE", "Values": ["(Amazon Bedrock Edition)"], "MatchOptions": ["ENDS_WITH"]}},
-        {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"], "MatchOptions": ["EQUALS"]}},
-    ]});
+    let services = json!({"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}});
     match tag {
         None => services,
         Some((k, v)) => {

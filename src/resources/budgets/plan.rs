@@ -146,8 +146,8 @@ pub(super) struct BudgetPlan {
     pub(super) notes: Vec<String>,
 }
 
-pub(super) fn desired_filter(b: &BudgetConfig) -> Value {
-    spend::filter_expression(b.tag_filter.as_ref())
+pub(super) fn desired_filter(cx: &Context, b: &BudgetConfig) -> Value {
+    spend::Definition::new(&cx.config).filter_expression(b.tag_filter.as_ref())
 }
 
 pub(super) fn desired_notifications(b: &BudgetConfig) -> Vec<Norm> {
@@ -210,7 +210,7 @@ pub(super) fn plan_budget(
     observed: Option<&ObservedBudget>,
 ) -> BudgetPlan {
     let name = b.name.as_str();
-    let filter = desired_filter(b);
+    let filter = desired_filter(cx, b);
     let notifications = desired_notifications(b);
     let subscribers = desired_subscribers(cx);
     let keys: Vec<String> = notifications.iter().map(Norm::key).collect();

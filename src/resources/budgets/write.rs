@@ -20,6 +20,7 @@ use super::{Budgets, DUPLICATE, NOT_FOUND, ObservedBudget};
 /// The budget as written: `FilterExpression` only (an update drops a legacy `CostFilters`).
 #[allow(deprecated)] // CostTypes: see read_budget.
 pub(super) fn sdk_budget(
+    cx: &Context,
     b: &BudgetConfig,
     observed: Option<&ObservedBudget>,
 ) -> Result<Budget, AwsError> {
@@ -33,7 +34,7 @@ pub(super) fn sdk_budget(
                 .build()?,
         )
         .time_unit(TimeUnit::from(b.time_unit.as_str()))
-        .filter_expression(sdk_expression(&desired_filter(b))?);
+        .filter_expression(sdk_expression(&desired_filter(cx, b))?);
     if let Some(o) = observed {
         builder = builder
             .set_cost_types(o.cost_types.clone())
@@ -75,7 +76,7 @@ pub(super) async fn create_budget(cx: &Context, b: &BudgetConfig) -> Result<bool
         .budgets
         .create_budget()
         .account_id(&cx.account.id)
-        .budget(sdk_budget(b, None)?)
+        .budget(sdk_budget(cx, b, None)?)
         .set_notifications_with_subscribers(Some(notifications))
         .set_resource_tags(Some(sdk_tags(cx)?))
         .send()
@@ -118,7 +119,7 @@ pub(super) async fn run_write(
             budgets
                 .update_budget()
                 .account_id(account)
-                .new_budget(sdk_budget(b, observed)?)
+                .new_budget(sdk_budget(cx, b, observed)?)
                 .send()
                 .await
                 .aws("budgets:UpdateBudget")?;
