@@ -321,6 +321,17 @@ fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two
     assert!(text.contains("ChatApp/session-1"), "{text}");
     assert!(text.contains("(unattributed)"), "{text}");
     assert!(text.contains("Read 4 object(s)"), "{text}");
+
+    // --out keeps the result in a file, as for the other sources: nothing on stdout.
+    let file = env.path("cur.json");
+    let run = report(&["-o", "json", "--out", file.to_str().expect("utf-8 path")]);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let kept: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("written")).expect("json");
+    assert_eq!(
+        cents(kept["totals"]["cost_usd"].as_f64().expect("total")),
+        cents(total)
+    );
 }
 
 #[test]
@@ -348,6 +359,10 @@ fn cur_bad_input_is_exit_3_without_an_aws_call() {
         (
             vec!["report", "--source", "cur", "--by-principal"],
             "--by principal",
+        ),
+        (
+            vec!["report", "--source", "cur", "--output", "html"],
+            "--output html",
         ),
     ] {
         let run = env.run(&args);
