@@ -34,9 +34,7 @@ use crate::aws::{AwsError, Clients};
 use crate::config::{Config, PriceConfig};
 
 use crate::cost::prices;
-pub use crate::cost::prices::{
-    PRICES_AS_OF, Price, PriceMatch, PriceSource, builtin_prices, lookup,
-};
+pub use crate::cost::prices::{PRICES_AS_OF, Price, PriceMatch, PriceSource, lookup};
 pub use metrics::ModelMetrics;
 pub use principals::PrincipalUsage;
 pub use window::{DEFAULT_HOURS, Window, WindowError};
@@ -458,12 +456,22 @@ pub async fn build_report(
             &model_ids,
             &report.models,
             &config.pricing,
+            &clients.region,
         ));
     }
 
     // One Logs Insights query serves both the per-principal rows and the logs source.
     let log_rows = if options.by_principal || options.logs {
-        Some(principals::fetch(&clients.logs, &options.log_group, window, &config.pricing).await?)
+        Some(
+            principals::fetch(
+                &clients.logs,
+                &options.log_group,
+                window,
+                &config.pricing,
+                &clients.region,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -616,7 +624,7 @@ impl Report {
         let mut usages: Vec<ModelUsage> = models
             .into_iter()
             .filter(|m| m.has_data)
-            .map(|m| model_usage(m, pricing))
+            .map(|m| model_usage(m, pricing, region))
             .collect();
         usages.sort_by(|a, b| {
             cost_order(a.cost_usd, b.cost_usd)
@@ -771,7 +779,11 @@ async fn attach_profiles(
     }
 }
 
-fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig>) -> ModelUsage {
+fn model_usage(
+    m: ModelMetrics,
+    pricing_overrides: &BTreeMap<String, PriceConfig>,
+    region: &str,
+) -> ModelUsage {
     let input_tokens = to_count(m.input_tokens);
     let output_tokens = to_count(m.output_tokens);
     // A profile is priced as the model it routes to.
@@ -785,7 +797,7 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         (Some(tier), Some(_)) => format!("{priced_as}+{}", tier_name(tier)),
         _ => priced_as.to_string(),
     };
-    let price = prices::lookup(&priced_as, pricing_overrides);
+    let price = prices::lookup(&priced_as, Some(region), pricing_overrides);
     let avg_latency_ms = (m.latency_samples > 0.0 && m.latency_sum_ms.is_finite())
         .then(|| round_to(m.latency_sum_ms / m.latency_samples, 2));
     let tokens = prices::Tokens {

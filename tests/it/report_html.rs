@@ -74,7 +74,7 @@ fn week(model: &str, day: u32) -> (f64, f64, f64) {
 }
 
 fn cost(model: &str, input: u64, output: u64) -> Option<f64> {
-    prices::lookup(model, &BTreeMap::new()).map(|p| round6(p.price.cost(input, output)))
+    prices::lookup(model, None, &BTreeMap::new()).map(|p| round6(p.price.cost(input, output)))
 }
 
 /// Metrics for a week of the given models, as `build_report` folds them, and the report of
@@ -131,6 +131,7 @@ fn metrics_report(ids: &[&str], region: &str) -> Report {
         &model_ids,
         &report.models,
         &pricing,
+        region,
     ));
     report
 }
@@ -151,7 +152,7 @@ fn principal(who: &str, model: &str, share: f64) -> PrincipalUsage {
         output_tokens: output,
         uncounted_records: u64::from(who == CI),
         cost_usd: cost(model, input, output),
-        price_key: prices::lookup(model, &BTreeMap::new()).map(|p| p.key),
+        price_key: prices::lookup(model, None, &BTreeMap::new()).map(|p| p.key),
     }
 }
 
