@@ -249,6 +249,8 @@ fn rate(item: &Item) -> Result<Rate, Skip> {
     let (Some(region), Some(usage_type)) = (attr("regionCode"), attr("usagetype")) else {
         return Err(Skip::Other("no regionCode or usagetype"));
     };
+    // A product without a service name is read as a first-party one: the usage type alone
+    // must then name the model and kind, or the rate is skipped.
     let service = attr("servicename").unwrap_or("Amazon Bedrock");
     let Some(line) = classify(service, usage_type) else {
         return Err(Skip::Other("not a model's tokens"));

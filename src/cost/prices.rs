@@ -383,6 +383,65 @@ impl PriceBook {
     }
 }
 
+impl PriceBook {
+    /// "built-in" or "saved Price List (PATH)", for notes.
+    pub fn describe(&self) -> String {
+        match &self.path {
+            Some(path) => format!("saved Price List ({})", path.display()),
+            None => "built-in".into(),
+        }
+    }
+}
+
+/// Which prices a run used: what `report` shows (`prices` in its JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PricesUsed {
+    pub source: PriceSource,
+    /// The price file, for [`PriceSource::File`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    pub as_of: NaiveDate,
+    pub age_days: i64,
+    /// Older than [`STALE_AFTER_DAYS`].
+    pub stale: bool,
+    pub regions: Vec<String>,
+}
+
+impl PricesUsed {
+    pub fn of(book: &PriceBook, today: NaiveDate) -> PricesUsed {
+        let age_days = book.age_days(today);
+        PricesUsed {
+            source: book.source(),
+            path: book.path.as_ref().map(|p| p.display().to_string()),
+            as_of: book.file.as_of,
+            age_days,
+            stale: age_days > STALE_AFTER_DAYS,
+            regions: book.file.regions.clone(),
+        }
+    }
+
+    /// One line: which prices, from when, how old.
+    pub fn describe(&self) -> String {
+        let what = match &self.path {
+            Some(path) => format!("the Price List as saved in {path}"),
+            None => "the built-in table".to_string(),
+        };
+        format!("{what}, as of {} ({} days old)", self.as_of, self.age_days)
+    }
+
+    /// The warning for stale prices, if they are.
+    pub fn warning(&self) -> Option<String> {
+        self.stale.then(|| {
+            format!(
+                "prices are {} days old (as of {}, {}): run `bedrock-monitor prices update` for today's",
+                self.age_days,
+                self.as_of,
+                if self.path.is_some() { "saved Price List" } else { "built-in table" }
+            )
+        })
+    }
+}
+
 static ACTIVE: OnceLock<PriceBook> = OnceLock::new();
 
 /// Makes `book` the one every lookup of this run uses (the command does this once, before any
@@ -825,6 +884,94 @@ mod tests {
             ..Tokens::default()
         });
         assert_eq!(priced.unpriced, vec!["cache read"]);
+    }
+
+    /// A book of its own: Nova Pro's standard price in two regions and a Price List Flex rate
+    /// that is not 0.5 × standard.
+    fn book() -> PriceBook {
+        let row = |region: &str, tier: Option<BilledTier>, input: f64| PriceRow {
+            model: "amazon.nova-pro".into(),
+            region: region.into(),
+            tier,
+            price: Price::per_1k(input, input * 4.0),
+        };
+        PriceBook {
+            path: Some(PathBuf::from("/tmp/prices.json")),
+            file: PriceFile {
+                format: FILE_FORMAT,
+                as_of: NaiveDate::from_ymd_opt(2026, 11, 1).expect("date"),
+                offers: Vec::new(),
+                regions: vec!["eu-central-1".into(), "us-east-1".into()],
+                prices: vec![
+                    row("us-east-1", None, 0.0008),
+                    row("us-east-1", Some(BilledTier::Flex), 0.0003),
+                    row("eu-central-1", None, 0.001),
+                ],
+            },
+        }
+    }
+
+    #[test]
+    fn a_book_prices_by_region_and_tier_and_says_where_it_fell_back() {
+        let book = book();
+        let at =
+            |id: &str, region: &str| lookup_in(&book, id, Some(region), &none()).expect("priced");
+        let eu = at("eu.amazon.nova-pro-v1:0", "eu-central-1");
+        assert_eq!(
+            (eu.price.input_per_1k, eu.region.as_deref()),
+            (0.001, Some("eu-central-1"))
+        );
+        assert_eq!(eu.source, PriceSource::File);
+        // No row in us-west-2: us-east-1's, and the match says so.
+        let west = at("amazon.nova-pro-v1:0", "us-west-2");
+        assert_eq!(west.region.as_deref(), Some("us-east-1"));
+        // The Price List's own Flex rate wins over the ratio...
+        let flex = at("amazon.nova-pro-v1:0+flex", "us-east-1");
+        assert_eq!(flex.price.input_per_1k, 0.0003);
+        assert_eq!(flex.tier, Some(Tier::Flex));
+        // ...but only in the region it is for: Frankfurt's Flex is its standard price × 0.5.
+        let eu_flex = at("amazon.nova-pro-v1:0+flex", "eu-central-1");
+        assert_eq!(eu_flex.price.input_per_1k, 0.0005);
+        let priority = at("amazon.nova-pro-v1:0+priority", "us-east-1");
+        assert!((priority.price.input_per_1k - 0.0014).abs() < 1e-15);
+        // A model the book lacks is unpriced, even though the built-in table has it.
+        assert!(lookup_in(&book, "amazon.nova-lite-v1:0", None, &none()).is_none());
+        // Age and staleness.
+        let used = PricesUsed::of(&book, NaiveDate::from_ymd_opt(2026, 12, 4).expect("date"));
+        assert_eq!((used.age_days, used.stale), (33, true));
+        assert!(used.warning().is_some_and(|w| w.contains("33 days old")));
+        let used = PricesUsed::of(&book, NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"));
+        assert_eq!(
+            (used.age_days, used.stale, used.warning()),
+            (29, false, None)
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_price_file_is_refused_naming_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("prices.json");
+        assert!(PriceBook::load(&path).expect("no file is fine").is_none());
+        for (text, says) in [
+            ("{", "is not a price file"),
+            (
+                r#"{"format": 2, "as_of": "2026-01-01", "offers": [], "regions": [], "prices": []}"#,
+                "has format 2",
+            ),
+        ] {
+            std::fs::write(&path, text).expect("write");
+            let e = PriceBook::load(&path).expect_err(text).to_string();
+            assert!(
+                e.contains(&path.display().to_string())
+                    && e.contains(says)
+                    && e.contains("prices update"),
+                "{e}"
+            );
+        }
+        std::fs::write(&path, serde_json::to_string(&book().file).expect("json")).expect("write");
+        let loaded = PriceBook::load(&path).expect("valid").expect("there");
+        assert_eq!(loaded.file, book().file);
+        assert_eq!(loaded.source(), PriceSource::File);
     }
 
     #[test]
