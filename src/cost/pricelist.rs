@@ -98,9 +98,7 @@ impl Skipped {
 pub fn build(answers: &[Answer], as_of: NaiveDate, regions: &[String]) -> (PriceFile, Skipped) {
     let mut skipped = Skipped::default();
     let mut offers = Vec::new();
-    // (key, region, tier) → slot → per-1k price; `None` once two products disagree.
-    let mut slots: BTreeMap<(String, String, Option<BilledTier>), BTreeMap<Slot, Option<f64>>> =
-        BTreeMap::new();
+    let mut slots: BTreeMap<RowKey, BTreeMap<Slot, Option<f64>>> = BTreeMap::new();
     for answer in answers {
         let mut info = OfferInfo {
             code: answer.offer.clone(),
@@ -177,6 +175,10 @@ pub fn build(answers: &[Answer], as_of: NaiveDate, regions: &[String]) -> (Price
     };
     (file, skipped)
 }
+
+/// (model key, region, tier): one row of the price file. Its slots hold per-1k prices, `None`
+/// once two products disagree.
+type RowKey = (String, String, Option<BilledTier>);
 
 /// The price slot a rate fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
