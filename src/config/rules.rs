@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::{
-    Config, MAX_BUDGET_NOTIFICATIONS, PathPart, VALID_RETENTION_DAYS, Violation, builtin_alarm_keys,
+    Config, Endpoint, MAX_BUDGET_NOTIFICATIONS, PathPart, VALID_RETENTION_DAYS, Violation,
+    builtin_alarm_is_mantle, builtin_alarm_keys,
 };
 
 /// A stand-in account ID for checking a bucket name before the real one is known: every account
@@ -598,6 +599,15 @@ fn check_alarms(config: &Config, c: &mut Checker) {
                 }
             }
         }
+        if a.endpoint.is_some() {
+            c.check(
+                !builtin.contains(key.as_str()),
+                p("endpoint"),
+                "a built-in alarm's endpoint is fixed (its metric exists only there); the Mantle \
+                 endpoint has alarms of its own, mantle_high_input_tokens, \
+                 mantle_high_error_rate and mantle_inference_spike",
+            );
+        }
         if let Some(name) = &a.name {
             c.check(
                 !name.is_empty() && name.len() <= 255 && !name.chars().any(|ch| ch.is_control()),
@@ -661,6 +671,12 @@ fn check_alarms(config: &Config, c: &mut Checker) {
             );
         }
         if let Some(name) = &a.inference_profile {
+            c.check(
+                a.endpoint != Some(Endpoint::Mantle) && !builtin_alarm_is_mantle(key),
+                p("inference_profile"),
+                "inference profiles are called through bedrock-runtime: a Mantle endpoint \
+                 alarm cannot watch one (use model_id to watch one Mantle model)",
+            );
             c.check(
                 a.model_id.is_none(),
                 p("inference_profile"),

@@ -34,7 +34,7 @@ fn empty_config_is_all_defaults() {
     let c = parse("", "t.toml").expect("empty parses");
     assert_eq!(c, Config::default());
     assert_eq!(c.budgets.len(), 1);
-    assert_eq!(c.alarm_specs().len(), 9);
+    assert_eq!(c.alarm_specs().len(), 12);
 }
 
 #[test]
@@ -266,7 +266,7 @@ fn custom_alarm_needs_metric_statistic_comparison_threshold() {
     )
     .expect("valid");
     let specs = c.alarm_specs();
-    assert_eq!(specs.len(), 10);
+    assert_eq!(specs.len(), 13);
     let mine = specs
         .iter()
         .find(|s| s.key == "mine")
@@ -280,6 +280,57 @@ fn custom_alarm_needs_metric_statistic_comparison_threshold() {
         .expect("builtin");
     assert!(!t.enabled);
     assert_eq!(t.threshold, 3.0);
+}
+
+#[test]
+fn mantle_alarms_read_their_own_namespace_and_cannot_be_moved_or_given_a_profile() {
+    let c = Config::default();
+    let mantle: Vec<(String, String)> = c
+        .alarm_specs()
+        .into_iter()
+        .filter(|s| s.endpoint == Endpoint::Mantle)
+        .map(|s| (s.name, s.metric))
+        .collect();
+    assert_eq!(
+        mantle,
+        [
+            ("Bedrock-Mantle-HighInputTokenUsage", "TotalInputTokens"),
+            ("Bedrock-Mantle-HighErrorRate", "InferenceClientErrors"),
+            ("Bedrock-Mantle-UnusualInferenceSpike", "Inferences"),
+        ]
+        .map(|(n, m)| (n.to_string(), m.to_string()))
+    );
+
+    let custom = parse(
+        "[alarms.mine]\nendpoint = \"mantle\"\nmetric = \"TotalOutputTokens\"\nstatistic = \"Sum\"\n\
+         comparison = \"GreaterThanThreshold\"\nthreshold = 5\nmodel_id = \"m\"\n",
+        "t.toml",
+    )
+    .expect("valid");
+    let mine = custom
+        .alarm_specs()
+        .into_iter()
+        .find(|s| s.key == "mine")
+        .expect("custom alarm");
+    assert_eq!(mine.endpoint, Endpoint::Mantle);
+
+    let p = one_problem("[alarms.high_input_tokens]\nendpoint = \"mantle\"\n");
+    assert_eq!(p.field, "alarms.high_input_tokens.endpoint");
+    assert!(
+        p.message.contains("mantle_high_input_tokens"),
+        "{}",
+        p.message
+    );
+
+    let p = one_problem("[alarms.mine]\nendpoint = \"openai\"\n");
+    assert_eq!(p.field, "alarms.mine.endpoint");
+
+    let profiles = "[[inference_profiles]]\nname = \"team\"\nmodel = \"anthropic.claude-3-5-haiku-20241022-v1:0\"\n";
+    let p = one_problem(&format!(
+        "{profiles}[alarms.mantle_high_input_tokens]\ninference_profile = \"team\"\n"
+    ));
+    assert_eq!(p.field, "alarms.mantle_high_input_tokens.inference_profile");
+    assert!(p.message.contains("bedrock-runtime"), "{}", p.message);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::config::Config;
+use crate::config::{Config, Endpoint};
 use crate::cost::prices::{Price, active};
 
 /// CloudWatch's limit on the query inside one SEARCH expression.
@@ -45,15 +45,15 @@ pub struct Schema {
 
 /// `bedrock-runtime`'s metrics (InvokeModel, Converse).
 pub const RUNTIME: Schema = Schema {
-    namespace: "AWS/Bedrock",
-    dimension: "ModelId",
+    namespace: Endpoint::Runtime.namespace(),
+    dimension: Endpoint::Runtime.model_dimension(),
 };
 
 /// The Mantle endpoint's metrics, at the model level only (each inference is also counted at
 /// the account, project and project+model levels).
 pub const MANTLE: Schema = Schema {
-    namespace: "AWS/BedrockMantle",
-    dimension: "Model",
+    namespace: Endpoint::Mantle.namespace(),
+    dimension: Endpoint::Mantle.model_dimension(),
 };
 
 /// A token count metric and its price: what one term of a cost expression multiplies.

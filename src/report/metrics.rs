@@ -23,57 +23,21 @@ use aws_sdk_cloudwatch::types::{
 };
 use chrono::{DateTime, Duration, Utc};
 
-use serde::Serialize;
-
 use crate::aws::{AwsError, AwsResultExt};
 
 use super::window::Window;
 
-pub const NAMESPACE: &str = "AWS/Bedrock";
-pub const MODEL_DIMENSION: &str = "ModelId";
+/// Only metrics whose one dimension is the endpoint's model dimension are read: the Mantle
+/// endpoint counts each inference at the account, project, model and project+model levels, so
+/// reading more would count it twice.
+pub use crate::config::Endpoint;
 
-/// Where the Mantle endpoint (`bedrock-mantle`: the OpenAI- and Anthropic-compatible APIs)
-/// publishes its metrics (Bedrock user guide, "Monitor bedrock-mantle inference using
-/// CloudWatch metrics"), and its model dimension. Each inference is counted at the account,
-/// project, model and project+model levels: only metrics whose one dimension is `Model` are
-/// read, so nothing is counted twice.
-pub const MANTLE_NAMESPACE: &str = "AWS/BedrockMantle";
-pub const MANTLE_MODEL_DIMENSION: &str = "Model";
-
-/// The inference endpoint a model's metrics come from.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Endpoint {
-    /// `bedrock-runtime`: InvokeModel, Converse and their streams (`AWS/Bedrock`).
-    #[default]
-    Runtime,
-    /// `bedrock-mantle` (`AWS/BedrockMantle`).
-    Mantle,
-}
-
-impl Endpoint {
-    pub fn namespace(self) -> &'static str {
-        match self {
-            Endpoint::Runtime => NAMESPACE,
-            Endpoint::Mantle => MANTLE_NAMESPACE,
-        }
-    }
-
-    pub fn model_dimension(self) -> &'static str {
-        match self {
-            Endpoint::Runtime => MODEL_DIMENSION,
-            Endpoint::Mantle => MANTLE_MODEL_DIMENSION,
-        }
-    }
-
-    /// The endpoint's series: (query-ID suffix, metric name, statistic). The Mantle endpoint
-    /// names its counts differently and publishes no latency, server-error, throttle or cache
-    /// metrics.
-    fn series(self) -> &'static [(&'static str, &'static str, &'static str)] {
-        match self {
-            Endpoint::Runtime => &SERIES,
-            Endpoint::Mantle => &MANTLE_SERIES,
-        }
+/// The endpoint's series: (query-ID suffix, metric name, statistic). The Mantle endpoint names
+/// its counts differently and publishes no latency, server-error, throttle or cache metrics.
+fn series(endpoint: Endpoint) -> &'static [(&'static str, &'static str, &'static str)] {
+    match endpoint {
+        Endpoint::Runtime => &SERIES,
+        Endpoint::Mantle => &MANTLE_SERIES,
     }
 }
 
@@ -417,9 +381,7 @@ pub fn usage_queries(models: &[ModelSource], period: i32) -> Vec<MetricDataQuery
         .iter()
         .enumerate()
         .flat_map(|(index, model)| {
-            model
-                .endpoint
-                .series()
+            series(model.endpoint)
                 .iter()
                 .map(move |(suffix, metric, stat)| {
                     query(format!("m{index}_{suffix}"), model, metric, stat, period)

@@ -1,4 +1,5 @@
-//! `alarms`: CloudWatch alarms on Bedrock metrics (all models, or one model when given), each
+//! `alarms`: CloudWatch alarms on Bedrock metrics (all models, or one model when given) of the
+//! runtime endpoint (`AWS/Bedrock`) and of the Mantle endpoint (`AWS/BedrockMantle`), each
 //! notifying the alert topic on ALARM, and on OK too when `[alerts] notify_ok` is set. Alarms
 //! this stack created that the config no longer names (or disables) are deleted.
 //!
@@ -73,11 +74,15 @@ fn settings(spec: &AlarmSpec, topic_arn: &str, ok_actions: &[String]) -> Value {
     let percentile = spec.statistic.starts_with('p');
     json!({
         "description": spec.description,
-        "namespace": "AWS/Bedrock",
+        "namespace": spec.endpoint.namespace(),
         "metric": spec.metric,
         "statistic": (!percentile).then_some(&spec.statistic),
         "extended_statistic": percentile.then_some(&spec.statistic),
-        "dimensions": spec.model_id.as_ref().map(|m| json!({"ModelId": m})).unwrap_or(json!({})),
+        "dimensions": spec
+            .model_id
+            .as_ref()
+            .map(|m| json!({ spec.endpoint.model_dimension(): m }))
+            .unwrap_or(json!({})),
         "period_seconds": spec.period_seconds,
         "evaluation_periods": spec.evaluation_periods,
         "threshold": spec.threshold,
@@ -201,7 +206,7 @@ impl Alarms {
             .put_metric_alarm()
             .alarm_name(&spec.name)
             .alarm_description(&spec.description)
-            .namespace("AWS/Bedrock")
+            .namespace(spec.endpoint.namespace())
             .metric_name(&spec.metric)
             .period(spec.period_seconds)
             .evaluation_periods(spec.evaluation_periods)
@@ -219,7 +224,12 @@ impl Alarms {
             put.statistic(Statistic::from(spec.statistic.as_str()))
         };
         if let Some(model) = &spec.model_id {
-            put = put.dimensions(Dimension::builder().name("ModelId").value(model).build());
+            put = put.dimensions(
+                Dimension::builder()
+                    .name(spec.endpoint.model_dimension())
+                    .value(model)
+                    .build(),
+            );
         }
         put.send().await.aws("cloudwatch:PutMetricAlarm")?;
         Ok(())

@@ -792,7 +792,7 @@ mod tests {
             !arns.iter().any(|a| a.ends_with(":Bedrock-Throttles")),
             "{arns:?}"
         );
-        assert_eq!(arns.len(), 8);
+        assert_eq!(arns.len(), 11);
         let log = widget(&b, "Recent invocations");
         assert_eq!(log["type"], "log");
         let query = log["properties"]["query"].as_str().unwrap();

@@ -237,13 +237,43 @@ fn topic_and_alarms_have_every_setting_and_converge() {
             1,
             0.0,
         ),
+        // The Mantle endpoint's twins, in its own namespace and names.
+        (
+            "Bedrock-Mantle-HighInputTokenUsage",
+            "TotalInputTokens",
+            "Sum",
+            3600,
+            1,
+            100000.0,
+        ),
+        (
+            "Bedrock-Mantle-HighErrorRate",
+            "InferenceClientErrors",
+            "Sum",
+            300,
+            1,
+            10.0,
+        ),
+        (
+            "Bedrock-Mantle-UnusualInferenceSpike",
+            "Inferences",
+            "Sum",
+            3600,
+            1,
+            1000.0,
+        ),
     ];
     assert_eq!(found.len(), expected.len(), "{:?}", found.keys());
     for (name, metric, stat, period, evals, threshold) in expected {
         let a = found
             .get(name)
             .unwrap_or_else(|| panic!("alarm {name} missing"));
-        assert_eq!(a.namespace(), Some("AWS/Bedrock"), "{name}");
+        let namespace = if name.starts_with("Bedrock-Mantle-") {
+            "AWS/BedrockMantle"
+        } else {
+            "AWS/Bedrock"
+        };
+        assert_eq!(a.namespace(), Some(namespace), "{name}");
         assert_eq!(a.metric_name(), Some(metric), "{name}");
         assert_eq!(a.statistic().map(|s| s.as_str()), Some(stat), "{name}");
         assert_eq!(a.period(), Some(period), "{name}");
@@ -325,7 +355,11 @@ fn custom_overridden_and_disabled_alarms() {
          statistic = \"Sum\"\ncomparison = \"GreaterThanOrEqualToThreshold\"\nthreshold = 500000\n\
          period_seconds = 3600\nmodel_id = \"anthropic.claude-3-5-sonnet-20240620-v1:0\"\n\
          [alarms.slow_p99]\nmetric = \"InvocationLatency\"\nstatistic = \"p99\"\n\
-         comparison = \"GreaterThanThreshold\"\nthreshold = 20000\n",
+         comparison = \"GreaterThanThreshold\"\nthreshold = 20000\n\
+         [alarms.opus_mantle_output]\nendpoint = \"mantle\"\nmetric = \"TotalOutputTokens\"\n\
+         statistic = \"Sum\"\ncomparison = \"GreaterThanThreshold\"\nthreshold = 200000\n\
+         period_seconds = 3600\nmodel_id = \"anthropic.claude-opus-4-7\"\n\
+         [alarms.mantle_inference_spike]\nthreshold = 5000\n",
     );
     let plan = env.run(&["plan", "-o", "json"]).json();
     let changes = resource(&plan, "alarms")["changes"]
@@ -377,6 +411,22 @@ fn custom_overridden_and_disabled_alarms() {
     let p99 = &found["Bedrock-slow_p99"];
     assert_eq!(p99.extended_statistic(), Some("p99"));
     assert!(p99.statistic().is_none());
+    // A Mantle alarm on one model: its namespace, and `Model` (not `ModelId`) as the dimension.
+    let mantle = &found["Bedrock-opus_mantle_output"];
+    assert_eq!(mantle.namespace(), Some("AWS/BedrockMantle"));
+    assert_eq!(mantle.metric_name(), Some("TotalOutputTokens"));
+    let dims: Vec<(&str, &str)> = mantle
+        .dimensions()
+        .iter()
+        .filter_map(|d| Some((d.name()?, d.value()?)))
+        .collect();
+    assert_eq!(dims, vec![("Model", "anthropic.claude-opus-4-7")]);
+    assert_eq!(
+        found["Bedrock-Mantle-UnusualInferenceSpike"].threshold(),
+        Some(5000.0)
+    );
+    // Converged with Mantle alarms in place: nothing more to write.
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 
     // Dropping the custom alarm from the config deletes it: it carries this stack's tag.
     env.write_config("[alarms.throttles]\nenabled = false\n");
@@ -384,6 +434,7 @@ fn custom_overridden_and_disabled_alarms() {
     let found = alarms(&env);
     assert!(!found.contains_key("Bedrock-SonnetOutputTokens"));
     assert!(!found.contains_key("Bedrock-slow_p99"));
+    assert!(!found.contains_key("Bedrock-opus_mantle_output"));
     env.proxy.clear();
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }
@@ -531,7 +582,7 @@ fn notify_ok_sets_the_ok_action_when_the_alarm_is_created_and_one_apply_converge
 
     env.run(&["apply", "--yes"]).assert_code(0);
     let found = alarms(&env);
-    assert_eq!(found.len(), 9, "{:?}", found.keys());
+    assert_eq!(found.len(), 12, "{:?}", found.keys());
     for (name, a) in &found {
         assert_eq!(a.ok_actions(), [TOPIC_ARN], "{name}");
         assert_eq!(a.alarm_actions(), [TOPIC_ARN], "{name}");

@@ -21,7 +21,7 @@ use crate::support::env::{ACCOUNT, LOG_GROUP, REGION, TestEnv, resource};
 const NAME: &str = "BedrockUsageMonitoring";
 const STACK: &str = "bedrock-monitor";
 
-const BUILTIN_ALARMS: [&str; 9] = [
+const BUILTIN_ALARMS: [&str; 12] = [
     "Bedrock-HighInputTokenUsage",
     "Bedrock-HighErrorRate",
     "Bedrock-UnusualInvocationSpike",
@@ -31,6 +31,9 @@ const BUILTIN_ALARMS: [&str; 9] = [
     "Bedrock-InvocationLogDeliveryFailures",
     "Bedrock-InvocationLogS3DeliveryFailures",
     "Bedrock-InvocationLargeDataDeliveryFailures",
+    "Bedrock-Mantle-HighInputTokenUsage",
+    "Bedrock-Mantle-HighErrorRate",
+    "Bedrock-Mantle-UnusualInferenceSpike",
 ];
 
 use crate::support::Notes;

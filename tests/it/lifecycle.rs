@@ -47,7 +47,7 @@ fn status_reports_sync_then_each_drift_and_apply_repairs_it() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(alarm_health.len(), 9);
+    assert_eq!(alarm_health.len(), 12);
     // New alarms wait for their first evaluation, as on AWS (the strict proxy shows them so).
     assert!(
         alarm_health.iter().all(|h| h["detail"]

@@ -928,7 +928,7 @@ fn prompt_skip_marks_the_dependents_skipped_and_exits_1() {
     }
     assert!(stdout.contains("not done: bucket, logging"), "{stdout}");
     assert_eq!(bucket_region(&env).as_deref(), Some("us-west-2"));
-    assert_eq!(alarm_count(&env), 9);
+    assert_eq!(alarm_count(&env), 12);
 }
 
 #[test]

@@ -691,7 +691,7 @@ regions = ["us-east-1", "us-west-2"]
                         .metric_alarms()
                         .to_vec()
                 });
-                assert_eq!(found.len(), 9, "{account}/{region}");
+                assert_eq!(found.len(), 12, "{account}/{region}");
                 for a in &found {
                     let name = a.alarm_name().unwrap_or_default();
                     let expected: Vec<String> = if notify_ok {
