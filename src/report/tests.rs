@@ -323,7 +323,7 @@ fn other_regions_get_a_price_note() {
     let r = Report::from_metrics(
         &day(),
         480,
-        "us-west-2",
+        "us-east-1",
         &BTreeMap::new(),
         vec![metrics("amazon.nova-micro-v1:0", 1.0, 1.0, 1.0)],
     );
@@ -334,7 +334,7 @@ fn other_regions_get_a_price_note() {
         "{:?}",
         r.notes
     );
-    assert_eq!(r.prices_region, "us-west-2");
+    assert_eq!(r.prices_region, "us-east-1");
     assert_eq!(r.prices.source, PriceSource::Builtin);
 }
 
