@@ -51,6 +51,28 @@ pub struct Clients {
 /// The only region Data Exports (`bcm-data-exports`) is served in.
 pub const DATA_EXPORTS_REGION: &str = "us-east-1";
 
+/// The Price List API (`api.pricing`) is served in us-east-1, eu-central-1 and ap-south-1 only;
+/// the tool asks us-east-1 whatever region it works in (the prices of every region are there).
+pub const PRICE_LIST_REGION: &str = "us-east-1";
+
+/// A Price List client in [`PRICE_LIST_REGION`], with the credentials, endpoint, retries and
+/// timeouts every other client gets.
+pub async fn price_list_client(
+    options: &ConnectOptions,
+    settings: &AwsSettings,
+) -> aws_sdk_pricing::Client {
+    let options = ConnectOptions {
+        region: Some(PRICE_LIST_REGION.to_string()),
+        ..options.clone()
+    };
+    let sdk = load_sdk_config(&options, None, settings).await;
+    aws_sdk_pricing::Client::from_conf(
+        aws_sdk_pricing::config::Builder::from(&sdk)
+            .interceptor(CallLog)
+            .build(),
+    )
+}
+
 /// The SDK configuration: credential chain (or profile), region, endpoint, retries, timeouts.
 pub async fn load_sdk_config(
     options: &ConnectOptions,

@@ -188,6 +188,12 @@ pub enum Command {
     )]
     Permissions(PermissionsArgs),
 
+    /// Save Bedrock's token prices from the AWS Price List API for report and the dashboard
+    #[command(
+        after_help = "Example:\n  bedrock-monitor prices update                  # every region, to ~/.cache/bedrock-monitor/prices.json\n  bedrock-monitor prices update --region eu-central-1 --region us-east-1 --out prices.json"
+    )]
+    Prices(PricesArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  bedrock-monitor completions bash > /etc/bash_completion.d/bedrock-monitor"
@@ -388,4 +394,26 @@ pub struct PermissionsArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    #[command(subcommand)]
+    pub command: PricesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PricesCommand {
+    /// Read every Bedrock offer of the Price List API (pricing:GetProducts, in us-east-1) and
+    /// write the price file report, the dashboard and the saved queries use. --region (repeatable)
+    /// keeps those regions only
+    Update(PricesUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PricesUpdateArgs {
+    /// Where to write the price file (default: $XDG_CACHE_HOME/bedrock-monitor/prices.json, else
+    /// ~/.cache/bedrock-monitor/prices.json, which is where the other commands look)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

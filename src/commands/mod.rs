@@ -7,6 +7,7 @@ pub mod cleanup;
 pub mod init;
 pub mod permissions;
 pub mod plan;
+pub mod prices;
 pub mod query;
 pub mod report;
 pub mod status;
@@ -42,6 +43,8 @@ pub enum CommandError {
     Target(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Prices(#[from] crate::cost::prices::PriceFileError),
 }
 
 impl From<FleetError> for CommandError {
@@ -56,7 +59,9 @@ impl From<FleetError> for CommandError {
 impl CommandError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            CommandError::Config(_) | CommandError::Usage(_) => ExitStatus::InvalidInput,
+            CommandError::Config(_) | CommandError::Usage(_) | CommandError::Prices(_) => {
+                ExitStatus::InvalidInput
+            }
             CommandError::Prompt(PromptError::NotInteractive { .. }) => ExitStatus::InvalidInput,
             _ => ExitStatus::Failure,
         }
@@ -135,7 +140,7 @@ impl Session {
     }
 
     /// Where and how to connect: `--region`, `--profile`, `--endpoint-url`, `--max-attempts`.
-    fn connect_options(&self) -> ConnectOptions {
+    pub(crate) fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             region: self.globals.region(),
             profile: self.globals.profile.clone(),
@@ -410,6 +415,9 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
         }
     };
     let result = runtime.block_on(async {
+        if prices_matter(&cli.command) {
+            use_saved_prices()?;
+        }
         match &cli.command {
             Command::Validate => validate::run(&session),
             Command::Plan(args) => plan::run(&session, args).await,
@@ -421,6 +429,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Cleanup(args) => cleanup::run(&session, args).await,
             Command::Init(args) => init::run(&session, args).await,
             Command::Permissions(args) => permissions::run(&session, args).await,
+            Command::Prices(args) => prices::run(&session, args).await,
             Command::Completions(args) => {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
                 clap_complete::generate(
@@ -440,6 +449,35 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             e.exit_status()
         }
     }
+}
+
+/// The commands that price tokens: `report`, `query` (the saved queries' cost expression), and
+/// those that render the dashboard or the saved queries (`plan`, `apply`, `status` compare them
+/// with what is deployed).
+fn prices_matter(command: &crate::cli::Command) -> bool {
+    use crate::cli::Command;
+    matches!(
+        command,
+        Command::Report(_)
+            | Command::Query(_)
+            | Command::Plan(_)
+            | Command::Apply(_)
+            | Command::Status(_)
+    )
+}
+
+/// Makes the price file `prices update` saved the one this run prices with, when there is one
+/// (the built-in table otherwise). A file that cannot be read stops the run before any AWS call:
+/// prices from a half-read file would be wrong without a word.
+fn use_saved_prices() -> Result<(), CommandError> {
+    use crate::cost::prices;
+    if let Some(path) = prices::default_file()
+        && let Some(book) = prices::PriceBook::load(&path)?
+    {
+        tracing::debug!("prices from {}", path.display());
+        prices::install(book);
+    }
+    Ok(())
 }
 
 fn init_tracing(verbose: u8, quiet: bool) {

@@ -53,6 +53,7 @@ fn command_permissions(cx: &Context) -> Vec<(String, Permission)> {
                 ["*".to_string()],
             ),
         ),
+        price_list_permission(),
     ]
 }
 
@@ -142,6 +143,15 @@ fn cur_report_permissions(cx: &Context) -> Vec<(String, Permission)> {
         ));
     }
     out
+}
+
+/// `prices update` reads the AWS Price List (public prices; the API has no resources to
+/// scope to). It runs where the operator runs, so a fleet's operator policy has it too.
+fn price_list_permission() -> (String, Permission) {
+    (
+        "ReadPriceList".into(),
+        Permission::new(&["pricing:GetProducts"], ["*".to_string()]),
+    )
 }
 
 fn sid(id: &str, index: usize) -> String {
@@ -275,11 +285,13 @@ fn fleet_policies(
             .map(|a| format!("arn:{partition}:iam::{a}:role/{}", targets.role_name))
             .collect()
     };
+    let (price_list_sid, price_list) = price_list_permission();
     let mut operator = vec![
         statement(
             "WhoAmI",
             &Permission::new(&["sts:GetCallerIdentity"], ["*".to_string()]),
         ),
+        statement(&price_list_sid, &price_list),
         statement(
             "FindTargetAccounts",
             &Permission::new(
@@ -397,6 +409,8 @@ mod tests {
             "sns:Subscribe",
             "cloudwatch:PutMetricAlarm",
             "cloudwatch:GetMetricData",
+            // `prices update`
+            "pricing:GetProducts",
         ] {
             assert!(
                 actions.iter().any(|a| a == needed),
@@ -415,5 +429,11 @@ mod tests {
             pass_role["Condition"]["StringEquals"]["iam:PassedToService"],
             "bedrock.amazonaws.com"
         );
+        let price_list = doc["Statement"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["Sid"] == "ReadPriceList"))
+            .expect("ReadPriceList statement");
+        assert_eq!(price_list["Action"], json!(["pricing:GetProducts"]));
+        assert_eq!(price_list["Resource"], json!(["*"]));
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::cli::{OutputFormat, ReportArgs, ReportSource};
 use crate::commands::{CommandError, ExitStatus, Session};
+use crate::cost::prices;
 use crate::engine::Interrupt;
 use crate::report::{Report, ReportOptions, Window, build_report, cur, html};
 use crate::targets::{Needs, Summary, Target};
@@ -87,6 +88,13 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         .await?;
     let summary = Summary::new(&fleet, "report", outcomes, false);
     let status = summary.exit_status();
+    // On stderr whatever the format: the JSON says it too (`prices.stale`).
+    let used = prices::PricesUsed::of(prices::active(), chrono::Utc::now().date_naive());
+    if options.metrics
+        && let Some(warning) = used.warning()
+    {
+        session.printer.warn(warning);
+    }
     let text = if format == OutputFormat::Csv {
         if args.by_principal {
             session

@@ -4,14 +4,16 @@
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::cost::prices::{Price, builtin_prices};
+use crate::cost::prices::{Price, REFERENCE_REGION, active};
 
-/// The report's price table as the query sees it: built-in keys, then `[pricing]` keys
-/// (which win on an equal key), lower-case.
+/// The report's price table as the query sees it: the price book's keys (in the
+/// [`REFERENCE_REGION`]: a query definition is saved for the whole account and the logs' records
+/// do not name their region), then `[pricing]` keys (which win on an equal key), lower-case.
 pub fn price_table(config: &Config) -> BTreeMap<String, Price> {
-    let mut table: BTreeMap<String, Price> = builtin_prices()
-        .iter()
-        .map(|(k, p)| (k.to_ascii_lowercase(), *p))
+    let mut table: BTreeMap<String, Price> = active()
+        .table(REFERENCE_REGION)
+        .into_iter()
+        .map(|(k, p)| (k.to_ascii_lowercase(), p))
         .collect();
     for (k, p) in &config.pricing {
         table.insert(k.trim().to_ascii_lowercase(), Price::from(p));
@@ -37,7 +39,7 @@ pub fn cost_expression(config: &Config, profiles: &[(String, String)]) -> String
         if id.is_empty() {
             continue;
         }
-        if let Some(found) = crate::cost::prices::lookup(source, &config.pricing) {
+        if let Some(found) = crate::cost::prices::lookup(source, None, &config.pricing) {
             let term = format!("strcontains(m, {}) * ({})", quote(&id), kinds(&found.price));
             expression = if expression == "0" {
                 term
@@ -126,7 +128,7 @@ mod tests {
                     has(key) * off * (1000.0 * price.input_per_1k + 1000.0 * price.output_per_1k)
                 })
                 .sum();
-            let expected = lookup(model, &BTreeMap::new()).expect("priced");
+            let expected = lookup(model, None, &BTreeMap::new()).expect("priced");
             let want = 1000.0 * expected.price.input_per_1k + 1000.0 * expected.price.output_per_1k;
             assert!((per_1k - want).abs() < 1e-9, "{model}: {per_1k} vs {want}");
         }
@@ -196,7 +198,7 @@ mod tests {
             ),
         ] {
             let per_1k = evaluate(&expression, model, counts);
-            let want = lookup(priced_as, &BTreeMap::new())
+            let want = lookup(priced_as, None, &BTreeMap::new())
                 .expect("priced")
                 .price
                 .cost_of(&tokens)

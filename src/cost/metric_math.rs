@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::config::{Config, Endpoint};
-use crate::cost::prices::{Price, builtin_prices};
+use crate::cost::prices::{Price, active};
 
 /// CloudWatch's limit on the query inside one SEARCH expression.
 pub const MAX_SEARCH_QUERY_LEN: usize = 1024;
@@ -133,12 +133,13 @@ pub fn sum_of_series(ids: &[String]) -> String {
     }
 }
 
-/// The price table as SEARCH terms: built-in rows, then `[pricing]` entries (which replace a
-/// row with the same term), sorted by term.
-pub fn search_price_table(config: &Config) -> Vec<(String, Price)> {
+/// The price table in `region` as SEARCH terms: the price book's rows (see
+/// [`crate::cost::prices::PriceBook::table`]), then `[pricing]` entries (which replace a row
+/// with the same term), sorted by term.
+pub fn search_price_table(config: &Config, region: &str) -> Vec<(String, Price)> {
     let mut table: BTreeMap<String, Price> = BTreeMap::new();
-    for (key, price) in builtin_prices() {
-        table.insert(search_term(key), *price);
+    for (key, price) in active().table(region) {
+        table.insert(search_term(&key), price);
     }
     for (key, price) in &config.pricing {
         table.insert(search_term(key), Price::from(price));
@@ -301,7 +302,7 @@ mod tests {
                 cache_write_1h_per_1k: None,
             },
         );
-        let groups = cost_groups(&search_price_table(&config));
+        let groups = cost_groups(&search_price_table(&config, "us-east-1"));
         let ids = [
             "anthropic.claude-3-haiku-20240307-v1:0",
             "us.anthropic.claude-3-5-haiku-20241022-v1:0",
@@ -323,13 +324,13 @@ mod tests {
             "amazon.nova-micro-v1:0",
         ];
         for id in ids {
-            let expected = lookup(id, &config.pricing).expect(id).price;
+            let expected = lookup(id, None, &config.pricing).expect(id).price;
             let matching: Vec<&CostGroup> = groups.iter().filter(|g| g.matches(id)).collect();
             assert_eq!(matching.len(), 1, "{id}: {matching:#?}");
             assert_eq!(matching[0].price, expected, "{id}");
         }
         for id in ["cohere.command-r-v1:0", "amazon.nova-2-lite-v1:0"] {
-            assert!(lookup(id, &config.pricing).is_none());
+            assert!(lookup(id, None, &config.pricing).is_none());
             assert!(!groups.iter().any(|g| g.matches(id)), "{id}");
         }
     }

@@ -7,6 +7,7 @@
 pub mod ce_expression;
 pub mod insights;
 pub mod metric_math;
+pub mod pricelist;
 pub mod prices;
 pub mod spend;
 pub mod usage;

@@ -14,7 +14,7 @@
 //!
 //! A line that fits neither shape is "unmapped": reports list it with its cost, never drop it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::spend::{AGENTCORE_SERVICE, MARKETPLACE_SERVICE_SUFFIX, is_bedrock_service};
 
@@ -114,6 +114,11 @@ pub fn tokens_per_unit(service: &str, usage_type: &str) -> Option<f64> {
 /// The model part of a first-party usage type: between the region prefix (`USE1-`) and the
 /// token-kind suffix (`-input-tokens`, `-cache-read-input-token-count`, `-mantle-…`).
 fn first_party_model(usage_type: &str) -> Option<String> {
+    first_party_parts(usage_type).map(|(model, _)| model.to_string())
+}
+
+/// A first-party usage type's model part and what follows it (the token kind and variant).
+fn first_party_parts(usage_type: &str) -> Option<(&str, &str)> {
     let (region, rest) = usage_type.split_once('-')?;
     if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric()) {
         return None;
@@ -129,8 +134,76 @@ fn first_party_model(usage_type: &str) -> Option<String> {
     .iter()
     .filter_map(|marker| lower.find(marker))
     .min()?;
-    let model = &rest[..cut];
-    (!model.is_empty()).then(|| model.to_string())
+    let (model, tail) = rest.split_at(cut);
+    (!model.is_empty()).then_some((model, tail))
+}
+
+/// A way of buying tokens that the usage type names and that has its own price: the Flex,
+/// Priority and batch tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BilledTier {
+    Flex,
+    Priority,
+    Batch,
+}
+
+/// How a usage type differs from its model's plain on-demand, in-region, standard-tier rate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Variant {
+    /// Global cross-region inference (`-cross-region-global`, `_Global`, `-global-`).
+    pub global: bool,
+    pub tier: Option<BilledTier>,
+    /// A 1-hour prompt-cache write (`-1h`, `-1-hour`); 5 minutes otherwise.
+    pub one_hour: bool,
+}
+
+/// The variant a usage type of Bedrock spend names, read from the words after the model (the
+/// suffixes come in any order: `…-input-tokens-cross-region-global-batch`,
+/// `…-text-input-tokens-priority-cross-region-global`, `MP:USW2_InputTokenCount_Global-Units`).
+/// `Err` names the first word that is neither a token kind nor a known variant (`long`, `ctx`,
+/// `latency`, `optimized`, `30m`, `reserved`…): such a rate is not the plain one and must not
+/// be taken for it.
+pub fn variant(service: &str, usage_type: &str) -> Result<Variant, String> {
+    let tail = match usage_type.split_once("MP:") {
+        // `USW2-MP:USW2_InputTokenCount-Units`: the words after the marketplace region.
+        Some((_, marketplace)) => marketplace
+            .split_once(['_', '-'])
+            .map_or("", |(_, rest)| rest),
+        None if service.trim().ends_with(MARKETPLACE_SERVICE_SUFFIX) => usage_type,
+        None => first_party_parts(usage_type).map_or(usage_type, |(_, tail)| tail),
+    };
+    let mut v = Variant::default();
+    for word in tail.split(['-', '_', '.', ':']).filter(|w| !w.is_empty()) {
+        match word.to_ascii_lowercase().as_str() {
+            "input"
+            | "output"
+            | "text"
+            | "tokens"
+            | "token"
+            | "count"
+            | "cache"
+            | "read"
+            | "write"
+            | "mantle"
+            | "units"
+            | "inputtokencount"
+            | "outputtokencount"
+            | "cachereadinputtokencount"
+            | "cachewriteinputtokencount"
+            | "standard"
+            | "cross"
+            | "region"
+            | "5m" => {}
+            "global" => v.global = true,
+            "1h" | "hour" | "1" => v.one_hour = true,
+            "flex" => v.tier = Some(BilledTier::Flex),
+            "priority" => v.tier = Some(BilledTier::Priority),
+            "batch" => v.tier = Some(BilledTier::Batch),
+            _ => return Err(word.to_string()),
+        }
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -295,6 +368,79 @@ mod tests {
         assert_eq!(
             classify("Amazon Simple Storage Service", "USE1-TimedStorage-ByteHrs"),
             None
+        );
+    }
+
+    #[test]
+    fn variants_are_read_from_the_words_after_the_model_in_any_order() {
+        let service = "Amazon Bedrock Service";
+        let v = |u: &str| variant(service, u);
+        assert_eq!(
+            v("USE1-Claude4.5Sonnet-input-tokens"),
+            Ok(Variant::default())
+        );
+        assert_eq!(
+            v("USE1-Claude4.5Sonnet-input-tokens-cross-region-global"),
+            Ok(Variant {
+                global: true,
+                ..Variant::default()
+            })
+        );
+        assert_eq!(
+            v("USE1-Nova2.0Lite-input-tokens-cross-region-global-batch"),
+            Ok(Variant {
+                global: true,
+                tier: Some(BilledTier::Batch),
+                one_hour: false
+            })
+        );
+        assert_eq!(
+            v("USE1-Nova2.0Pro-text-input-tokens-priority-cross-region-global"),
+            Ok(Variant {
+                global: true,
+                tier: Some(BilledTier::Priority),
+                one_hour: false
+            })
+        );
+        assert_eq!(
+            v("USE1-Claude4.5Haiku-cache-write-input-token-count-1h").map(|v| v.one_hour),
+            Ok(true)
+        );
+        assert_eq!(
+            v("USE1-Claude4Sonnet-cache-write-input-token-count-1-hour").map(|v| v.one_hour),
+            Ok(true)
+        );
+        assert_eq!(
+            v("USE1-anthropic.claude-haiku-4-5-mantle-cache-write-tokens-1h-standard"),
+            Ok(Variant {
+                one_hour: true,
+                ..Variant::default()
+            })
+        );
+        assert_eq!(
+            v("USE1-gpt-oss-120b-output-tokens-priority").map(|v| v.tier),
+            Ok(Some(BilledTier::Priority))
+        );
+        // Not the plain rate, and not one the tool knows: named, never taken for another.
+        assert_eq!(
+            v("USE1-Claude3-5Haiku-input-tokens-latency-optimized"),
+            Err("latency".into())
+        );
+        let edition = "Claude Haiku 4.5 (Amazon Bedrock Edition)";
+        assert_eq!(
+            variant(edition, "USW2-MP:USW2_InputTokenCount_Global-Units").map(|v| v.global),
+            Ok(true)
+        );
+        assert_eq!(
+            variant(
+                edition,
+                "USW2-MP:USW2_input_tokens_long_ctx_global_standard-Units"
+            ),
+            Err("long".into())
+        );
+        assert_eq!(
+            variant(edition, "APN1-MP:APN1_OutputTokenCount_Batch-Units").map(|v| v.tier),
+            Ok(Some(BilledTier::Batch))
         );
     }
 }

@@ -51,6 +51,7 @@ pub fn from_metrics(
     model_ids: &[String],
     rows: &[ModelUsage],
     overrides: &BTreeMap<String, PriceConfig>,
+    region: &str,
 ) -> Vec<DayUsage> {
     days.iter()
         .map(|(date, models)| {
@@ -79,7 +80,7 @@ pub fn from_metrics(
                     .find(|r| &r.model_id == id)
                     .and_then(|r| r.profile.as_ref())
                     .map_or(id.as_str(), |p| p.model.as_str());
-                let model_cost = prices::lookup(priced_as, overrides).map(|found| {
+                let model_cost = prices::lookup(priced_as, Some(region), overrides).map(|found| {
                     found
                         .price
                         .cost_of(&prices::Tokens {
@@ -185,6 +186,7 @@ mod tests {
             &ids,
             &rows,
             &BTreeMap::new(),
+            "us-east-1",
         );
         let [only] = days.as_slice() else {
             panic!("one day: {days:?}")

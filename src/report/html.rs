@@ -361,6 +361,7 @@ const REPORT_KEYS: &[&str] = &[
     "region",
     "prices_as_of",
     "prices_region",
+    "prices",
     "totals",
     "models",
     "projection",

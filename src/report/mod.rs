@@ -35,9 +35,7 @@ use crate::aws::{AwsError, Clients};
 use crate::config::{Config, PriceConfig};
 
 use crate::cost::prices;
-pub use crate::cost::prices::{
-    PRICES_AS_OF, Price, PriceMatch, PriceSource, builtin_prices, lookup,
-};
+pub use crate::cost::prices::{PRICES_AS_OF, Price, PriceMatch, PriceSource, lookup};
 pub use metrics::ModelMetrics;
 pub use principals::PrincipalUsage;
 pub use window::{DEFAULT_HOURS, Window, WindowError};
@@ -101,10 +99,12 @@ impl ReportOptions {
 pub struct Report {
     pub window: WindowSummary,
     pub region: String,
-    /// The date of the built-in prices.
+    /// The date of the prices used (see `prices`).
     pub prices_as_of: String,
-    /// The region the built-in prices are for.
+    /// The region the prices are for: the report's, when the prices have it.
     pub prices_region: String,
+    /// Which prices priced the estimate, from when, and whether they are stale.
+    pub prices: prices::PricesUsed,
     pub totals: Totals,
     /// Sorted by cost, highest first; unpriced models last, by invocations.
     pub models: Vec<ModelUsage>,
@@ -274,9 +274,14 @@ pub struct ModelUsage {
     pub output_tokens: u64,
     /// `null` when no price matches (see `notes` for the `[pricing]` key to add).
     pub cost_usd: Option<f64>,
-    /// The pricing key that matched, and whether it came from the built-in table or the config.
+    /// The pricing key that matched, and whether it came from the built-in table, the price
+    /// file or the config.
     pub price_key: Option<String>,
     pub price_source: Option<PriceSource>,
+    /// The region whose price priced it, when that is not the report's (the prices have none
+    /// for the report's region); named in `notes`.
+    #[serde(skip)]
+    pub priced_in: Option<String>,
     /// Invocation-weighted: the window's latency sum over its sample count.
     pub avg_latency_ms: Option<f64>,
     /// CloudWatch's `p99` over the whole window; `null` when not served.
@@ -335,6 +340,7 @@ impl ModelUsage {
             cost_usd: None,
             price_key: None,
             price_source: None,
+            priced_in: None,
             avg_latency_ms: None,
             p99_latency_ms: None,
             client_errors: 0,
@@ -463,12 +469,22 @@ pub async fn build_report(
             &model_ids,
             &report.models,
             &config.pricing,
+            &clients.region,
         ));
     }
 
     // One Logs Insights query serves both the per-principal rows and the logs source.
     let log_rows = if options.by_principal || options.logs {
-        Some(principals::fetch(&clients.logs, &options.log_group, window, &config.pricing).await?)
+        Some(
+            principals::fetch(
+                &clients.logs,
+                &options.log_group,
+                window,
+                &config.pricing,
+                &clients.region,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -645,7 +661,7 @@ impl Report {
         let mut usages: Vec<ModelUsage> = models
             .into_iter()
             .filter(|m| m.has_data)
-            .map(|m| model_usage(m, pricing))
+            .map(|m| model_usage(m, pricing, region))
             .collect();
         usages.sort_by(|a, b| {
             cost_order(a.cost_usd, b.cost_usd)
@@ -724,13 +740,25 @@ impl Report {
                  input price instead of 1.25 × for Claude); the billed report has both"
             ));
         }
-        if !usages.is_empty() && region != prices::PRICES_REGION {
+        let book = prices::active();
+        let elsewhere: Vec<String> = usages
+            .iter()
+            .filter_map(|m| Some(format!("{} ({})", m.model_id, m.priced_in.as_ref()?)))
+            .collect();
+        if !elsewhere.is_empty() {
             notes.push(format!(
-                "built-in prices are {} on-demand list prices; prices in {region} may differ \
-                 (override them with [pricing] entries)",
-                prices::PRICES_REGION
+                "the {} prices have none in {region} for {}: priced at that region's rates, \
+                 which may differ (add [pricing] entries{})",
+                book.describe(),
+                elsewhere.join(", "),
+                if book.path.is_some() {
+                    ""
+                } else {
+                    ", or save the Price List's with `bedrock-monitor prices update`"
+                }
             ));
         }
+        let used = prices::PricesUsed::of(book, Utc::now().date_naive());
 
         let projection = project(window, &totals);
         Report {
@@ -741,8 +769,13 @@ impl Report {
                 period_seconds,
             },
             region: region.to_string(),
-            prices_as_of: PRICES_AS_OF.to_string(),
-            prices_region: prices::PRICES_REGION.to_string(),
+            prices_as_of: used.as_of.to_string(),
+            prices_region: if used.regions.iter().any(|r| r == region) {
+                region.to_string()
+            } else {
+                prices::REFERENCE_REGION.to_string()
+            },
+            prices: used,
             totals,
             models: usages,
             projection,
@@ -801,7 +834,11 @@ async fn attach_profiles(
     }
 }
 
-fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig>) -> ModelUsage {
+fn model_usage(
+    m: ModelMetrics,
+    pricing_overrides: &BTreeMap<String, PriceConfig>,
+    region: &str,
+) -> ModelUsage {
     let input_tokens = to_count(m.input_tokens);
     let output_tokens = to_count(m.output_tokens);
     // A profile is priced as the model it routes to.
@@ -815,7 +852,7 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         (Some(tier), Some(_)) => format!("{priced_as}+{}", tier_name(tier)),
         _ => priced_as.to_string(),
     };
-    let price = prices::lookup(&priced_as, pricing_overrides);
+    let price = prices::lookup(&priced_as, Some(region), pricing_overrides);
     let avg_latency_ms = (m.latency_samples > 0.0 && m.latency_sum_ms.is_finite())
         .then(|| round_to(m.latency_sum_ms / m.latency_samples, 2));
     let tokens = prices::Tokens {
@@ -834,6 +871,10 @@ fn model_usage(m: ModelMetrics, pricing_overrides: &BTreeMap<String, PriceConfig
         unpriced_token_kinds: priced.map(|p| p.unpriced).unwrap_or_default(),
         tier: price.as_ref().and_then(|p| p.tier),
         price_key: price.as_ref().map(|p| p.key.clone()),
+        priced_in: price
+            .as_ref()
+            .and_then(|p| p.region.clone())
+            .filter(|r| r != region),
         price_source: price.map(|p| p.source),
         avg_latency_ms,
         p99_latency_ms: m.p99_latency_ms.map(|v| round_to(v, 2)),

@@ -89,6 +89,7 @@ pub async fn fetch(
     log_group: &str,
     window: &Window,
     pricing: &BTreeMap<String, PriceConfig>,
+    region: &str,
 ) -> Result<Outcome, AwsError> {
     let end = insights::run(
         logs,
@@ -105,7 +106,7 @@ pub async fn fetch(
                 "no invocation-log records in {log_group} for this window: is invocation \
                  logging to CloudWatch Logs on? (`bedrock-monitor status`)"
             )),
-            Ok(rows) => Outcome::Rows(price_rows(rows, pricing)),
+            Ok(rows) => Outcome::Rows(price_rows(rows, pricing, region)),
             Err(why) => Outcome::Unavailable(why),
         },
         QueryEnd::NoLogGroup => Outcome::Unavailable(log_group_missing(log_group)),
@@ -190,11 +191,12 @@ pub fn parse_rows(rows: &[Vec<(String, String)>]) -> Result<Vec<PrincipalRow>, S
 pub fn price_rows(
     rows: Vec<PrincipalRow>,
     pricing: &BTreeMap<String, PriceConfig>,
+    region: &str,
 ) -> Vec<PrincipalUsage> {
     let mut priced: Vec<PrincipalUsage> = rows
         .into_iter()
         .map(|row| {
-            let price = prices::lookup(&row.model_id, pricing);
+            let price = prices::lookup(&row.model_id, Some(region), pricing);
             PrincipalUsage {
                 cost_usd: price
                     .as_ref()
@@ -271,7 +273,7 @@ mod tests {
         assert_eq!(parsed[1].output_tokens, 0);
         assert_eq!(parsed[1].uncounted, 1);
 
-        let priced = price_rows(parsed, &BTreeMap::new());
+        let priced = price_rows(parsed, &BTreeMap::new(), "us-east-1");
         assert_eq!(
             priced[0].model_id,
             "us.anthropic.claude-3-5-haiku-20241022-v1:0"

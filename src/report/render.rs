@@ -294,9 +294,10 @@ impl fmt::Display for Report {
         if self.source.contains(&"metrics") {
             writeln!(
                 f,
-                "Prices: built-in {} on-demand list prices as of {}; [pricing] entries in the \
-                 config override them.",
-                self.prices_region, self.prices_as_of
+                "Prices: {} on-demand list prices from {}; [pricing] entries in the config \
+                 override them.",
+                self.prices_region,
+                self.prices.describe()
             )?;
         }
         if let Some(billing) = &self.billing {

@@ -313,10 +313,29 @@ fn other_regions_get_a_price_note() {
         vec![metrics("amazon.nova-micro-v1:0", 1.0, 1.0, 1.0)],
     );
     assert!(
-        r.notes.iter().any(|n| n.contains("eu-west-1 may differ")),
+        r.notes.iter().any(|n| n
+            .contains("none in eu-west-1 for amazon.nova-micro-v1:0 (us-east-1): priced at that region's rates")),
         "{:?}",
         r.notes
     );
+    assert_eq!(r.prices_region, "us-east-1");
+    // A region the prices cover: its own prices, no note.
+    let r = Report::from_metrics(
+        &day(),
+        480,
+        "us-east-1",
+        &BTreeMap::new(),
+        vec![metrics("amazon.nova-micro-v1:0", 1.0, 1.0, 1.0)],
+    );
+    assert!(
+        !r.notes
+            .iter()
+            .any(|n| n.contains("priced at that region's rates")),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(r.prices_region, "us-east-1");
+    assert_eq!(r.prices.source, PriceSource::Builtin);
 }
 
 #[test]

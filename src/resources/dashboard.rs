@@ -137,7 +137,7 @@ pub fn render_body(
     let stack = &config.stack.name;
     let markdown = format!(
         "**Bedrock usage**, {}: edits here are overwritten by `bedrock-monitor apply`. \
-         Costs are estimates from token counts (built-in prices and `[pricing]`, as in \
+         Costs are estimates from token counts (the saved Price List prices, else the built-in ones, and `[pricing]`, as in \
          `bedrock-monitor report`).",
         marker(stack)
     );
@@ -157,7 +157,7 @@ pub fn render_body(
         region,
         period: config.dashboard.period_seconds,
         models: &config.dashboard.models,
-        cost_widgets: cost_widgets(config, profiles),
+        cost_widgets: cost_widgets(config, region, profiles),
         alarm_arns,
         log_group: &config.log_group.name,
         profiles,
@@ -167,13 +167,13 @@ pub fn render_body(
 
 /// With a model list, one line per listed model (and profile); otherwise SEARCH expressions,
 /// for the runtime endpoint and, in widgets of their own, the Mantle endpoint.
-fn cost_widgets(config: &Config, profiles: &[ProfileLine]) -> Vec<CostWidget> {
+fn cost_widgets(config: &Config, region: &str, profiles: &[ProfileLine]) -> Vec<CostWidget> {
     if config.dashboard.models.is_empty() {
-        let mut widgets = search_cost_widgets(config, RUNTIME, profiles);
-        widgets.extend(search_cost_widgets(config, MANTLE, &[]));
+        let mut widgets = search_cost_widgets(config, region, RUNTIME, profiles);
+        widgets.extend(search_cost_widgets(config, region, MANTLE, &[]));
         widgets
     } else {
-        vec![listed_cost_widget(config, profiles)]
+        vec![listed_cost_widget(config, region, profiles)]
     }
 }
 
@@ -205,6 +205,7 @@ fn model_cost_lines(
 /// from (its configured source, which also says global or regional). IDs `p{n}`.
 fn profile_cost_lines(
     config: &Config,
+    region: &str,
     profiles: &[ProfileLine],
     metrics: &mut Vec<Value>,
     costs: &mut Vec<String>,
@@ -213,7 +214,7 @@ fn profile_cost_lines(
         let Some(source) = config.profiles().iter().find(|p| p.name == line.name) else {
             continue;
         };
-        let Some(found) = lookup(&source.model, &config.pricing) else {
+        let Some(found) = lookup(&source.model, Some(region), &config.pricing) else {
             continue;
         };
         let i = format!("p{n}");
@@ -233,12 +234,12 @@ fn profile_cost_lines(
 /// With a model list: per priced model, its token sums by kind (hidden) and their cost at the
 /// model's prices, the stack's application profiles likewise, then the total. Models without a
 /// price are named in the title, never priced as another model.
-fn listed_cost_widget(config: &Config, profiles: &[ProfileLine]) -> CostWidget {
+fn listed_cost_widget(config: &Config, region: &str, profiles: &[ProfileLine]) -> CostWidget {
     let mut metrics = Vec::new();
     let mut costs = Vec::new();
     let mut unpriced = Vec::new();
     for (i, model) in config.dashboard.models.iter().enumerate() {
-        let Some(found) = lookup(model, &config.pricing) else {
+        let Some(found) = lookup(model, Some(region), &config.pricing) else {
             unpriced.push(model.as_str());
             continue;
         };
@@ -246,7 +247,7 @@ fn listed_cost_widget(config: &Config, profiles: &[ProfileLine]) -> CostWidget {
         metrics.push(cost);
         costs.push(format!("cost{i}"));
     }
-    profile_cost_lines(config, profiles, &mut metrics, &mut costs);
+    profile_cost_lines(config, region, profiles, &mut metrics, &mut costs);
     let mut title = "Estimated cost (USD)".to_string();
     if !unpriced.is_empty() {
         title.push_str(&format!(
@@ -304,10 +305,11 @@ fn total(costs: &[String], label: &str) -> Value {
 /// Models that match no key are left out of the estimate, as `report` leaves them unpriced.
 fn search_cost_widgets(
     config: &Config,
+    region: &str,
     schema: Schema,
     profiles: &[ProfileLine],
 ) -> Vec<CostWidget> {
-    let groups = cost_groups(&search_price_table(config));
+    let groups = cost_groups(&search_price_table(config, region));
     // Cut the groups into widgets of at most MAX_SEARCHES_PER_WIDGET SEARCHes.
     let mut parts: Vec<Vec<&CostGroup>> = vec![Vec::new()];
     let mut searches = 0;
@@ -361,7 +363,7 @@ fn search_cost_widgets(
                 costs.push(format!("cost{i}"));
             }
             if n == 0 {
-                profile_cost_lines(config, profiles, &mut metrics, &mut costs);
+                profile_cost_lines(config, region, profiles, &mut metrics, &mut costs);
             }
             let (title, label) = if count == 1 {
                 (

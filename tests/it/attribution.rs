@@ -87,18 +87,7 @@ fn inference_profiles_converge_flow_into_the_stack_and_are_replaced_deleted_and_
     assert_eq!(ids["team-chat"], json!(chat.arn));
 
     // The dashboard has a line per profile, labelled by name, selected by the profile's ID.
-    let body = env.block_on(async {
-        env.aws
-            .cloudwatch
-            .get_dashboard()
-            .dashboard_name("BedrockUsageMonitoring")
-            .send()
-            .await
-            .expect("dashboard")
-            .dashboard_body()
-            .unwrap_or_default()
-            .to_string()
-    });
+    let body = env.dashboard_body();
     let body: Value = serde_json::from_str(&body).expect("dashboard JSON");
     let widget = body["widgets"]
         .as_array()

@@ -207,6 +207,8 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
                         "logs:GetQueryResults",
                         "logs:StopQuery",
                         "bedrock:ListInferenceProfiles",
+                        // The Price List has no resource ARNs.
+                        "pricing:GetProducts",
                         "bedrock:GetModelInvocationLoggingConfiguration",
                         "bedrock:PutModelInvocationLoggingConfiguration",
                         "bedrock:DeleteModelInvocationLoggingConfiguration",

@@ -148,7 +148,7 @@ fn window() -> (Window, DateTime<Utc>) {
 
 /// Cost from the built-in table, as the report must compute it.
 fn table_cost(model: &str, input: u64, output: u64) -> f64 {
-    let m = pricing::lookup(model, &BTreeMap::new()).expect("priced");
+    let m = pricing::lookup(model, None, &BTreeMap::new()).expect("priced");
     input as f64 / 1000.0 * m.price.input_per_1k + output as f64 / 1000.0 * m.price.output_per_1k
 }
 

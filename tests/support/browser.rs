@@ -23,6 +23,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// What a connection that sent no request line is recorded as.
+const NO_REQUEST_LINE: &str = "(no request line)";
+
 /// The hosts Chromium itself contacts on start (see the module's note).
 const CHROMIUM_OWN_HOSTS: [&str; 3] = [
     "clients2.google.com",
@@ -69,7 +72,7 @@ fn serve(listener: TcpListener, requests: Arc<Mutex<Vec<String>>>, stop: Arc<Ato
                 let line = String::from_utf8_lossy(&head)
                     .lines()
                     .next()
-                    .unwrap_or("(no request line)")
+                    .unwrap_or(NO_REQUEST_LINE)
                     .to_string();
                 requests
                     .lock()
@@ -149,6 +152,11 @@ impl Browser {
         self.requests()
             .into_iter()
             .filter(|line| {
+                // A connection closed before it sent a request line asked for nothing: Chromium
+                // opens such speculative connections on its own (seen as a rare flake).
+                if line == NO_REQUEST_LINE {
+                    return false;
+                }
                 let target = line.split_whitespace().nth(1).unwrap_or("");
                 let host = target
                     .trim_start_matches("http://")

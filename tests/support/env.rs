@@ -141,6 +141,22 @@ impl TestEnv {
         self.runtime.block_on(f)
     }
 
+    /// The body of the stack's default dashboard, as CloudWatch holds it.
+    pub fn dashboard_body(&self) -> String {
+        self.block_on(async {
+            self.aws
+                .cloudwatch
+                .get_dashboard()
+                .dashboard_name("BedrockUsageMonitoring")
+                .send()
+                .await
+                .expect("dashboard")
+                .dashboard_body()
+                .unwrap_or_default()
+                .to_string()
+        })
+    }
+
     /// GET a path on moto directly (moto checks no signature), e.g. an S3 subresource whose
     /// SDK parser rejects moto's answer.
     pub fn raw_get(&self, path: &str) -> String {

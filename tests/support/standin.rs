@@ -37,6 +37,11 @@ use serde_json::{Map, Value, json};
 
 use super::proxy::{Protocol, Reply, StrictRequest, StrictRule, Verdict};
 
+// A path of its own: examples/aws_standin.rs includes this file from another directory.
+#[path = "standin/pricelist.rs"]
+mod pricelist;
+pub use pricelist::{FIXTURE_OFFERS, fixture};
+
 /// moto's account, the one every unregistered access key maps to.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 
@@ -322,6 +327,8 @@ impl State {
 #[derive(Default)]
 pub struct StandIn {
     state: Mutex<State>,
+    /// The Price List API's products: read-only data, apart from the tests' replacements.
+    price_list: Mutex<pricelist::PriceList>,
 }
 
 /// Who is asking, and where.
@@ -346,6 +353,7 @@ impl StandIn {
     /// `Moto::reset` does for moto).
     pub fn reset(&self) {
         *self.lock() = State::default();
+        *self.prices() = pricelist::PriceList::default();
     }
 
     /// Requests signed with `access_key_id` act in `account_id` (unknown keys act in
@@ -1074,6 +1082,7 @@ impl StrictRule for StandIn {
             "bcm-data-exports" => self.data_exports(request),
             "budgets" => self.budget_actions_op(request),
             "logs" => self.query_definitions_op(request),
+            "pricing" => self.price_list_op(request),
             _ => None,
         };
         match answer {
