@@ -41,7 +41,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 fn line(i: usize, first: NaiveDate, days: usize) -> CurLine {
     let day = first + Days::days((i % days) as i64);
     let p = (i / 7) % PRINCIPALS;
-    let principal = if p % 3 == 0 {
+    let principal = if p.is_multiple_of(3) {
         format!("arn:aws:iam::123456789012:user/user-{p:04}")
     } else {
         format!(
@@ -51,7 +51,7 @@ fn line(i: usize, first: NaiveDate, days: usize) -> CurLine {
     };
     let team = format!("team-{:02}", p % 40);
     let cost = 0.000_1 * ((i % 997) as f64 + 1.0);
-    let mut l = if i % 10 == 0 {
+    let mut l = if i.is_multiple_of(10) {
         let kind = (i / 10) % 4;
         let mut l = CurLine::bedrock(
             day,
@@ -89,7 +89,7 @@ fn line(i: usize, first: NaiveDate, days: usize) -> CurLine {
         l
     };
     // One Bedrock line in twenty has no principal (it goes to the unattributed row).
-    if i % 200 != 0 {
+    if !i.is_multiple_of(200) {
         l.principal = Some(principal);
         l.tags = vec![("iamPrincipal/team".into(), team)];
     }
