@@ -451,19 +451,19 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
     }
 }
 
-/// The commands that price tokens: `report`, `query` (the saved queries' cost expression), and
-/// those that render the dashboard or the saved queries (`plan`, `apply`, `status` compare them
-/// with what is deployed).
+/// The commands that price tokens: `report` from the metrics or the logs (the bill and the CUR
+/// carry their own costs), `query` (the saved queries' cost expression), and those that render
+/// the dashboard or the saved queries (`plan`, `apply`, `status` compare them with what is
+/// deployed). Only these are stopped by a price file that cannot be read.
 fn prices_matter(command: &crate::cli::Command) -> bool {
-    use crate::cli::Command;
-    matches!(
-        command,
-        Command::Report(_)
-            | Command::Query(_)
-            | Command::Plan(_)
-            | Command::Apply(_)
-            | Command::Status(_)
-    )
+    use crate::cli::{Command, ReportSource};
+    match command {
+        Command::Report(args) => {
+            args.compare || matches!(args.source, ReportSource::Metrics | ReportSource::Logs)
+        }
+        Command::Query(_) | Command::Plan(_) | Command::Apply(_) | Command::Status(_) => true,
+        _ => false,
+    }
 }
 
 /// Makes the price file `prices update` saved the one this run prices with, when there is one

@@ -422,6 +422,14 @@ fn old_prices_are_shown_with_their_age_and_warned_about() {
         run.stderr
     );
     assert!(env.proxy.calls().is_empty());
+    // The bill carries its own costs: a billed report does not read the prices at all.
+    let run = env.run(&["report", "--source", "billing", "--hours", "48"]);
+    assert_ne!(run.code, 3, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(&path.display().to_string()),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
