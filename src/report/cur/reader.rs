@@ -907,7 +907,7 @@ impl<'a> Maps<'a> {
     }
 
     /// The value of the first of `keys` the row has.
-    fn get(&self, i: usize, keys: &[String]) -> Option<&'a str> {
+    fn get<K: AsRef<str>>(&self, i: usize, keys: &[K]) -> Option<&'a str> {
         if !self.map.is_valid(i) {
             return None;
         }
@@ -918,26 +918,7 @@ impl<'a> Maps<'a> {
         );
         for wanted in keys {
             for j in from..to {
-                if self.keys.get(j) == Some(wanted.as_str()) {
-                    return self.values.get(j);
-                }
-            }
-        }
-        None
-    }
-
-    fn get_str(&self, i: usize, keys: &[&str]) -> Option<&'a str> {
-        if !self.map.is_valid(i) {
-            return None;
-        }
-        let offsets = self.map.value_offsets();
-        let (from, to) = (
-            usize::try_from(offsets[i]).ok()?,
-            usize::try_from(offsets[i + 1]).ok()?,
-        );
-        for wanted in keys {
-            for j in from..to {
-                if self.keys.get(j) == Some(*wanted) {
+                if self.keys.get(j) == Some(wanted.as_ref()) {
                     return self.values.get(j);
                 }
             }
@@ -1010,7 +991,7 @@ fn fold_batch(
         let code = codes.get(i).unwrap_or("");
         let name = product
             .as_ref()
-            .and_then(|p| p.get_str(i, &PRODUCT_NAME_KEYS))
+            .and_then(|p| p.get(i, &PRODUCT_NAME_KEYS))
             .unwrap_or("");
         let keep = *counted
             .entry((code, name))
