@@ -459,6 +459,30 @@ const DEFAULT_REGIONS: &[&str] = &[
     "ap-southeast-2",
 ];
 
+/// The ARN of the Data Exports export named `name`, `None` when there is none. Exports are
+/// found only by listing (GetExport takes an ARN); the pages stop at the first match.
+pub async fn find_data_export_arn(
+    exports: &aws_sdk_bcmdataexports::Client,
+    name: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut next = None;
+    loop {
+        let page = exports
+            .list_exports()
+            .set_next_token(next)
+            .send()
+            .await
+            .aws("bcm-data-exports:ListExports")?;
+        if let Some(export) = page.exports().iter().find(|e| e.export_name() == name) {
+            return Ok(Some(export.export_arn().to_string()));
+        }
+        match page.next_token() {
+            Some(token) => next = Some(token.to_string()),
+            None => return Ok(None),
+        }
+    }
+}
+
 /// Whether `region` is an opt-in region (disabled by default). Every commercial region not in
 /// [`DEFAULT_REGIONS`] is, new ones included; the GovCloud, China and ISO partitions have no
 /// such regions.

@@ -285,26 +285,7 @@ impl CurExport {
     async fn read_export(cx: &Context) -> Result<Option<ObservedExport>, AwsError> {
         let name = cx.config.cur_export_name();
         let exports = &cx.aws.dataexports;
-        let mut arn = None;
-        let mut next = None;
-        loop {
-            let page = exports
-                .list_exports()
-                .set_next_token(next)
-                .send()
-                .await
-                .aws("bcm-data-exports:ListExports")?;
-            arn = arn.or_else(|| {
-                page.exports()
-                    .iter()
-                    .find(|e| e.export_name() == name)
-                    .map(|e| e.export_arn().to_string())
-            });
-            next = page.next_token().map(str::to_string);
-            if next.is_none() {
-                break;
-            }
-        }
+        let arn = crate::aws::find_data_export_arn(exports, &name).await?;
         let Some(arn) = arn else {
             return Ok(None);
         };

@@ -34,26 +34,10 @@ fn day(date: &str, next: &str, groups: Vec<Value>) -> Value {
 
 /// POST the queued results to moto's static CE endpoint.
 fn queue_results(env: &TestEnv, results: Value) {
-    let url = format!(
-        "{}/moto-api/static/ce/cost-and-usage-results",
-        env.moto.url()
+    env.queue_moto_results(
+        "/moto-api/static/ce/cost-and-usage-results",
+        json!({ "results": results }),
     );
-    let body = json!({ "results": results }).to_string();
-    let status = env.block_on(async move {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<http_body_util::Full<bytes::Bytes>>();
-        let request = http::Request::post(url)
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .expect("request");
-        client
-            .request(request)
-            .await
-            .expect("POST to moto")
-            .status()
-    });
-    assert_eq!(status.as_u16(), 201, "moto took the results");
 }
 
 #[test]

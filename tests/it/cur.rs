@@ -472,23 +472,10 @@ fn cur_missing_export_pending_delivery_missing_period_and_corrupt_file_are_clear
 
 /// POST queued Athena results to moto.
 fn queue_athena(env: &TestEnv, results: Value) {
-    let url = format!("{}/moto-api/static/athena/query-results", env.moto.url());
-    let body = json!({ "account_id": ACCOUNT, "region": REGION, "results": results }).to_string();
-    let status = env.block_on(async move {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<http_body_util::Full<bytes::Bytes>>();
-        let request = http::Request::post(url)
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .expect("request");
-        client
-            .request(request)
-            .await
-            .expect("POST to moto")
-            .status()
-    });
-    assert_eq!(status.as_u16(), 201, "moto took the results");
+    env.queue_moto_results(
+        "/moto-api/static/athena/query-results",
+        json!({ "account_id": ACCOUNT, "region": REGION, "results": results }),
+    );
 }
 
 fn athena_row(values: &[Option<&str>]) -> Value {
@@ -732,26 +719,10 @@ fn a_failed_or_cancelled_athena_query_is_a_clear_error() {
 
 /// POST queued Cost Explorer results to moto.
 fn queue_cost_and_usage(env: &TestEnv, results: Value) {
-    let url = format!(
-        "{}/moto-api/static/ce/cost-and-usage-results",
-        env.moto.url()
+    env.queue_moto_results(
+        "/moto-api/static/ce/cost-and-usage-results",
+        json!({ "results": results }),
     );
-    let body = json!({ "results": results }).to_string();
-    let status = env.block_on(async move {
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<http_body_util::Full<bytes::Bytes>>();
-        let request = http::Request::post(url)
-            .header("content-type", "application/json")
-            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-            .expect("request");
-        client
-            .request(request)
-            .await
-            .expect("POST to moto")
-            .status()
-    });
-    assert_eq!(status.as_u16(), 201, "moto took the results");
 }
 
 /// `--compare` puts the CUR beside the other sources, and over the same days its total is Cost

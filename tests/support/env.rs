@@ -157,6 +157,28 @@ impl TestEnv {
         })
     }
 
+    /// Queues canned answers on one of moto's `/moto-api/static/…` endpoints (Cost Explorer's
+    /// cost and usage, Athena's query results): moto serves them to the next calls.
+    pub fn queue_moto_results(&self, path: &str, body: serde_json::Value) {
+        let url = format!("{}{}", self.moto.url(), path);
+        let body = body.to_string();
+        let status = self.block_on(async move {
+            let client =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http::<http_body_util::Full<bytes::Bytes>>();
+            let request = http::Request::post(url)
+                .header("content-type", "application/json")
+                .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .expect("request");
+            client
+                .request(request)
+                .await
+                .expect("POST to moto")
+                .status()
+        });
+        assert_eq!(status.as_u16(), 201, "moto took the results at {path}");
+    }
+
     /// GET a path on moto directly (moto checks no signature), e.g. an S3 subresource whose
     /// SDK parser rejects moto's answer.
     pub fn raw_get(&self, path: &str) -> String {

@@ -504,26 +504,7 @@ type ExportTimes = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 /// The export's creation and last refresh times; `None` when there is no such export.
 async fn export_status(clients: &Clients, name: &str) -> Result<Option<ExportTimes>, AwsError> {
     let exports = &clients.dataexports;
-    let mut next = None;
-    let mut arn = None;
-    loop {
-        let page = exports
-            .list_exports()
-            .set_next_token(next)
-            .send()
-            .await
-            .aws("bcm-data-exports:ListExports")?;
-        arn = arn.or_else(|| {
-            page.exports()
-                .iter()
-                .find(|e| e.export_name() == name)
-                .map(|e| e.export_arn().to_string())
-        });
-        next = page.next_token().map(str::to_string);
-        if next.is_none() || arn.is_some() {
-            break;
-        }
-    }
+    let arn = crate::aws::find_data_export_arn(exports, name).await?;
     let Some(arn) = arn else {
         return Ok(None);
     };
