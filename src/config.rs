@@ -97,12 +97,17 @@ pub struct SpendConfig {
     /// Count Amazon Bedrock AgentCore (agent runtime, memory, gateway: a service billed on its
     /// own) as Bedrock spend in budgets, budget actions, anomaly detection and the bill.
     pub include_agentcore: bool,
+    /// Count credits and refunds in budgets: off by default, so a budget measures gross usage
+    /// (AWS Budgets counts both unless the filter leaves them out, and credits spent on
+    /// Bedrock would otherwise hold a budget near zero while usage grows).
+    pub count_credits_and_refunds: bool,
 }
 
 impl Default for SpendConfig {
     fn default() -> Self {
         SpendConfig {
             include_agentcore: true,
+            count_credits_and_refunds: false,
         }
     }
 }

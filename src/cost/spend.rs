@@ -59,20 +59,33 @@ pub fn is_bedrock_service(service: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Definition {
     pub include_agentcore: bool,
+    /// Whether a budget counts credits and refunds (`[spend] count_credits_and_refunds`);
+    /// gross usage otherwise.
+    pub count_credits_and_refunds: bool,
 }
 
 impl Default for Definition {
     fn default() -> Self {
         Definition {
             include_agentcore: true,
+            count_credits_and_refunds: false,
         }
     }
 }
+
+/// The `RECORD_TYPE` values of credits and refunds that a gross-usage budget leaves out (AWS
+/// Budgets user guide, "Budget filters", Charge type: "Credit: Any AWS credits that are
+/// applied to your account", "Refund: Any refunds that you received"; the Cost Explorer
+/// dimension is `RECORD_TYPE`, GetDimensionValues: "the different types of charges such as …
+/// tax refunds, and credits"). Budgets count both by default (CostTypes reference:
+/// IncludeCredit and IncludeRefund, "The default value is true").
+pub const CREDIT_RECORD_TYPES: [&str; 2] = ["Credit", "Refund"];
 
 impl Definition {
     pub fn new(config: &Config) -> Definition {
         Definition {
             include_agentcore: config.spend.include_agentcore,
+            count_credits_and_refunds: config.spend.count_credits_and_refunds,
         }
     }
 
@@ -131,6 +144,13 @@ impl Definition {
             parts.push(json!({"Not": {"Dimensions": {
                 "Key": "SERVICE",
                 "Values": [AGENTCORE_SERVICE],
+                "MatchOptions": ["EQUALS"],
+            }}}));
+        }
+        if !self.count_credits_and_refunds {
+            parts.push(json!({"Not": {"Dimensions": {
+                "Key": "RECORD_TYPE",
+                "Values": CREDIT_RECORD_TYPES,
                 "MatchOptions": ["EQUALS"],
             }}}));
         }
@@ -206,6 +226,8 @@ pub struct LineFacts<'a> {
     pub service: &'a str,
     pub service_code: &'a str,
     pub usage_type: &'a str,
+    /// The line's `RECORD_TYPE` (`Usage`, `Credit`, `Refund`, …); empty means usage.
+    pub record_type: &'a str,
     pub tags: &'a [(&'a str, &'a str)],
 }
 
@@ -261,6 +283,11 @@ pub fn matches(expression: &Value, line: &LineFacts) -> bool {
             Some("SERVICE") => Some(line.service),
             Some("SERVICE_CODE") => Some(line.service_code),
             Some("USAGE_TYPE") => Some(line.usage_type),
+            Some("RECORD_TYPE") => Some(if line.record_type.is_empty() {
+                "Usage"
+            } else {
+                line.record_type
+            }),
             _ => None,
         };
         return actual.is_some() && part_matches(d, actual);
@@ -381,6 +408,7 @@ mod tests {
         let all = Definition::default();
         let models_only = Definition {
             include_agentcore: false,
+            ..Definition::default()
         };
         for service in [
             "Amazon Bedrock",
@@ -461,6 +489,7 @@ mod tests {
             service,
             service_code: code,
             usage_type: usage,
+            record_type: "",
             tags: &[],
         }
     }
@@ -470,7 +499,10 @@ mod tests {
     #[test]
     fn the_filter_and_the_category_rules_count_every_billing_name() {
         for include_agentcore in [true, false] {
-            let d = Definition { include_agentcore };
+            let d = Definition {
+                include_agentcore,
+                ..Definition::default()
+            };
             let filter = d.filter_expression(None);
             let rules = d.cost_category_rules();
             let in_category = |l: &LineFacts| rules.iter().any(|r| matches(&r["Rule"], l));
@@ -508,11 +540,29 @@ mod tests {
 
     #[test]
     fn the_filter_is_one_contains_rule_narrowed_by_tag() {
-        let plain = filter_expression(None);
+        let service = json!({"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}});
+        let gross = Definition {
+            count_credits_and_refunds: true,
+            ..Definition::default()
+        };
+        let plain = gross.filter_expression(None);
+        assert_eq!(plain, service);
+        // By default credits and refunds are left out: a budget measures gross usage.
+        let default = filter_expression(None);
         assert_eq!(
-            plain,
-            json!({"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}})
+            default,
+            canonical(&json!({"And": [service, {"Not": {"Dimensions": {
+                "Key": "RECORD_TYPE", "Values": ["Credit", "Refund"], "MatchOptions": ["EQUALS"]}}}]}))
         );
+        let line = BEDROCK_LINES[0];
+        let credit = LineFacts {
+            record_type: "Credit",
+            ..facts(&line)
+        };
+        assert!(matches(&default, &facts(&line)));
+        assert!(!matches(&default, &credit));
+        assert!(matches(&plain, &credit));
+        let plain = service;
         let tagged = filter_expression(Some(&TagFilter {
             key: "Project".into(),
             value: "x".into(),

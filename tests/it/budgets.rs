@@ -36,8 +36,8 @@ use aws_sdk_budgets::operation::update_subscriber::UpdateSubscriberOutput;
 use aws_sdk_budgets::types::error::NotFoundException;
 use aws_sdk_budgets::types::{
     Budget, BudgetType, CalculatedSpend, ComparisonOperator, Dimension, Expression,
-    ExpressionDimensionValues, MatchOption, Notification, NotificationType, ResourceTag, Spend,
-    Subscriber, SubscriptionType, ThresholdType, TimeUnit,
+    ExpressionDimensionValues, MatchOption, Metric, Notification, NotificationType, ResourceTag,
+    Spend, Subscriber, SubscriptionType, ThresholdType, TimeUnit,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
@@ -102,11 +102,14 @@ struct Account {
     /// The budget has the `FilterExpression` of the previous release, which named "Amazon
     /// Bedrock" and the Marketplace suffix only (and so missed "Amazon Bedrock Service").
     previous_release_filter: bool,
+    /// The budget was created without `Metrics` (every budget of an earlier release).
+    no_metrics: bool,
 }
 
-/// The Bedrock-spend filter as the SDK type, built here from the API reference's shape.
+/// The Bedrock-spend filter as the SDK type, built here from the API reference's shape:
+/// every service named Bedrock, gross usage (credits and refunds left out).
 fn spend_expression() -> Expression {
-    Expression::builder()
+    let service = Expression::builder()
         .dimensions(
             ExpressionDimensionValues::builder()
                 .key(Dimension::Service)
@@ -115,6 +118,21 @@ fn spend_expression() -> Expression {
                 .build()
                 .unwrap(),
         )
+        .build();
+    let credits = Expression::builder()
+        .dimensions(
+            ExpressionDimensionValues::builder()
+                .key(Dimension::RecordType)
+                .values("Credit")
+                .values("Refund")
+                .match_options(MatchOption::Equals)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    Expression::builder()
+        .and(service)
+        .and(Expression::builder().not(credits).build())
         .build()
 }
 
@@ -149,6 +167,7 @@ impl Account {
             tags: Some(vec![("bedrock-monitor:stack", "bedrock-monitor")]),
             legacy_filter: false,
             previous_release_filter: false,
+            no_metrics: false,
         }
     }
 }
@@ -176,6 +195,7 @@ fn read_rules(account: &Account) -> Vec<Rule> {
     let a = account.clone();
     let legacy_filter = a.legacy_filter;
     let previous_release_filter = a.previous_release_filter;
+    let with_metrics = !a.no_metrics && !a.legacy_filter && !a.previous_release_filter;
     rules.push(match a.limit {
         None => mock!(Client::describe_budget).then_error(|| {
             DescribeBudgetError::NotFoundException(
@@ -202,6 +222,11 @@ fn read_rules(account: &Account) -> Vec<Rule> {
                 budget.filter_expression(previous_release_expression())
             } else {
                 budget.filter_expression(spend_expression())
+            };
+            let budget = if with_metrics {
+                budget.metrics(Metric::UnblendedCost)
+            } else {
+                budget
             };
             DescribeBudgetOutput::builder()
                 .budget(
@@ -429,7 +454,8 @@ async fn a_budget_of_the_previous_release_gets_the_new_filter_by_update() {
     let step = Node::new(Budgets);
     let diff = plan(&step, &cx).await;
     assert_eq!(diff.action, Action::Update);
-    assert_eq!(diff.changes.len(), 1, "{diff:#?}");
+    // The filter, and the metrics a budget of that release was created without.
+    assert_eq!(diff.changes.len(), 2, "{diff:#?}");
     let c = change(&diff, "BedrockUsageBudget.filter");
     assert_eq!(
         c.old,
@@ -466,7 +492,7 @@ async fn a_budget_with_the_previous_filter_converges_with_one_update() {
     let step = Node::new(Budgets);
     let diff = plan(&step, &cx).await;
     assert_eq!(diff.action, Action::Update);
-    assert_eq!(diff.changes.len(), 1, "{diff:#?}");
+    assert_eq!(diff.changes.len(), 2, "{diff:#?}");
     let c = change(&diff, "BedrockUsageBudget.filter");
     assert_eq!(c.old, budget_filter(&previous_release_expression()));
     assert_eq!(c.new, bedrock_spend_filter(None));
@@ -477,6 +503,57 @@ async fn a_budget_with_the_previous_filter_converges_with_one_update() {
     assert_eq!(
         budget.filter_expression().map(budget_filter),
         Some(bedrock_spend_filter(None))
+    );
+}
+
+/// A budget created with a filter and no `Metrics` breaks its history in the console
+/// ("Selected metrics cannot be null", terraform-provider-aws #46866): it gets
+/// `UnblendedCost` by one UpdateBudget, which carries `FilterExpression` and `Metrics` and not
+/// the deprecated `CostTypes` (the API takes one pair or the other, not both).
+#[tokio::test(start_paused = true)]
+#[allow(deprecated)]
+async fn a_budget_without_metrics_gets_them_by_one_update() {
+    let account = Account {
+        no_metrics: true,
+        ..Account::converged()
+    };
+    let (cx, writes) = mocked(&account, Config::default());
+    let step = Node::new(Budgets);
+    let diff = plan(&step, &cx).await;
+    assert_eq!(diff.action, Action::Update);
+    assert_eq!(diff.changes.len(), 1, "{diff:#?}");
+    let c = change(&diff, "BedrockUsageBudget.metrics");
+    assert_eq!(c.old, serde_json::json!([]));
+    assert_eq!(c.new, serde_json::json!(["UnblendedCost"]));
+    step.apply(&cx).await.expect("apply");
+    assert_eq!(writes.ops(), vec!["UpdateBudget"]);
+    let input = writes.update_budget.lock().unwrap()[0].clone();
+    let budget = input.new_budget().expect("new budget");
+    assert_eq!(budget.metrics(), [Metric::UnblendedCost]);
+    assert!(budget.cost_types().is_none(), "{budget:?}");
+    assert_eq!(
+        budget.filter_expression().map(budget_filter),
+        Some(bedrock_spend_filter(None))
+    );
+}
+
+/// `[spend] count_credits_and_refunds = true`: the filter keeps credits and refunds in (AWS
+/// Budgets' own default); by default they are left out and the budget measures gross usage.
+#[tokio::test(start_paused = true)]
+async fn credits_and_refunds_count_only_when_asked() {
+    let mut config = Config::default();
+    config.spend.count_credits_and_refunds = true;
+    let (cx, _) = mocked(&Account::converged(), config);
+    let step = Node::new(Budgets);
+    let diff = plan(&step, &cx).await;
+    let c = change(&diff, "BedrockUsageBudget.filter");
+    assert_eq!(
+        c.new,
+        serde_json::json!({"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}})
+    );
+    assert_eq!(
+        c.old["And"][1],
+        serde_json::json!({"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"], "MatchOptions": ["EQUALS"]}}})
     );
 }
 
@@ -493,6 +570,7 @@ async fn agentcore_can_be_left_out_of_the_budget() {
         c.new,
         serde_json::json!({"And": [
             {"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}},
+            {"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"], "MatchOptions": ["EQUALS"]}}},
             {"Not": {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock AgentCore"], "MatchOptions": ["EQUALS"]}}},
         ]})
     );

@@ -80,20 +80,17 @@ pub fn budget_filter(e: &aws_sdk_budgets::types::Expression) -> Value {
 
 /// What every budget of the stack filters on: Bedrock spend, every service whose name has
 /// "Bedrock" in it ("Amazon Bedrock", "Amazon Bedrock Service", "… (Amazon Bedrock Edition)",
-/// "Amazon Bedrock AgentCore"), narrowed to `Project = tag` if given.
+/// "Amazon Bedrock AgentCore"), gross usage (credits and refunds left out), narrowed to
+/// `Project = tag` if given.
 pub fn bedrock_spend_filter(tag: Option<(&str, &str)>) -> Value {
     let services = json!({"Dimensions": {"Key": "SERVICE", "Values": ["Bedrock"], "MatchOptions": ["CONTAINS"]}});
-    match tag {
-        None => services,
-        Some((k, v)) => {
-            let mut and = vec![
-                services,
-                json!({"Tags": {"Key": k, "Values": [v], "MatchOptions": ["EQUALS"]}}),
-            ];
-            and.sort_by_key(|x| x.to_string());
-            json!({ "And": and })
-        }
+    let gross = json!({"Not": {"Dimensions": {"Key": "RECORD_TYPE", "Values": ["Credit", "Refund"], "MatchOptions": ["EQUALS"]}}});
+    let mut and = vec![services, gross];
+    if let Some((k, v)) = tag {
+        and.push(json!({"Tags": {"Key": k, "Values": [v], "MatchOptions": ["EQUALS"]}}));
     }
+    and.sort_by_key(|x| x.to_string());
+    json!({ "And": and })
 }
 
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {

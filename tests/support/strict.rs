@@ -27,6 +27,7 @@ pub fn install(proxy: &Proxy) -> Installed {
     proxy.add_rule(Arc::new(NoDashboardTags));
     proxy.add_rule(Arc::new(AlarmsStartInInsufficientData));
     proxy.add_rule(Arc::new(HeadBucketElsewhereIs400));
+    proxy.add_rule(Arc::new(BudgetFilterOnlyWhenAsked));
     Installed { s3_conflicts }
 }
 
@@ -324,5 +325,50 @@ impl StrictRule for HeadBucketElsewhereIs400 {
         let bucket_region = reply.headers.get("x-amz-bucket-region")?.to_str().ok()?;
         let asked = request.signing_region()?;
         (bucket_region != asked).then(|| Reply::empty(400))
+    }
+}
+
+/// AWS Budgets API reference, DescribeBudget and DescribeBudgets, request parameter
+/// `ShowFilterExpression`: "Specifies whether the response includes the filter expression
+/// associated with the budget." AWS leaves `FilterExpression` out of the answer unless the
+/// request sets it to true; moto always returns it, so a tool that forgets the flag would see
+/// its filter here and never on AWS (every plan a filter change, every apply an UpdateBudget).
+pub struct BudgetFilterOnlyWhenAsked;
+
+impl StrictRule for BudgetFilterOnlyWhenAsked {
+    fn before(&self, _request: &StrictRequest) -> Verdict {
+        Verdict::Forward
+    }
+
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if request.service != "budgets"
+            || !matches!(
+                request.operation.as_str(),
+                "DescribeBudget" | "DescribeBudgets"
+            )
+        {
+            return None;
+        }
+        let asked = request
+            .json()
+            .is_some_and(|b| b["ShowFilterExpression"] == Value::Bool(true));
+        if asked {
+            return None;
+        }
+        let mut body: Value = serde_json::from_slice(&reply.body).ok()?;
+        let mut removed = false;
+        if let Some(budget) = body.get_mut("Budget").and_then(Value::as_object_mut) {
+            removed |= budget.remove("FilterExpression").is_some();
+        }
+        if let Some(budgets) = body.get_mut("Budgets").and_then(Value::as_array_mut) {
+            for budget in budgets.iter_mut().filter_map(Value::as_object_mut) {
+                removed |= budget.remove("FilterExpression").is_some();
+            }
+        }
+        removed.then(|| Reply {
+            status: reply.status,
+            headers: reply.headers.clone(),
+            body: Bytes::from(body.to_string()),
+        })
     }
 }

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_budgets::types::{CostTypes, Metric, Notification, Subscriber, TimePeriod};
+use aws_sdk_budgets::types::{Metric, Notification, Subscriber, TimePeriod};
 use serde_json::Value;
 
 use crate::aws::{AwsError, AwsResultExt};
@@ -67,8 +67,7 @@ pub struct ObservedBudget {
     /// The filter in canonical JSON: the `FilterExpression`, or `{"CostFilters": {...}}` for a
     /// budget that still has only the deprecated form, or null for none (all spend).
     pub filter: Value,
-    /// Kept so that an `UpdateBudget` does not reset settings this tool does not manage.
-    pub cost_types: Option<CostTypes>,
+    /// What the budget measures (`Metrics`); empty for a budget created without them.
     pub metrics: Vec<Metric>,
     pub billing_view_arn: Option<String>,
     pub time_period: Option<TimePeriod>,

@@ -146,6 +146,11 @@ pub(super) struct BudgetPlan {
     pub(super) notes: Vec<String>,
 }
 
+/// What a budget measures: unblended cost, the cost Cost Explorer and the billed report show
+/// (Budgets API reference, Budget.Metrics: "The definition for how the budget data is
+/// aggregated"; values `UnblendedCost`, `AmortizedCost`, `BlendedCost`, …).
+pub(super) const DESIRED_METRICS: &[&str] = &["UnblendedCost"];
+
 pub(super) fn desired_filter(cx: &Context, b: &BudgetConfig) -> Value {
     spend::Definition::new(&cx.config).filter_expression(b.tag_filter.as_ref())
 }
@@ -230,6 +235,11 @@ pub(super) fn plan_budget(
         plan.changes
             .push(change(field(name, "filter"), Value::Null, filter.clone()));
         plan.changes.push(change(
+            field(name, "metrics"),
+            Value::Null,
+            json!(DESIRED_METRICS),
+        ));
+        plan.changes.push(change(
             field(name, "notifications"),
             Value::Null,
             json!(keys),
@@ -269,6 +279,14 @@ pub(super) fn plan_budget(
     }
     if o.filter != filter {
         budget_changes.push(change(field(name, "filter"), o.filter.clone(), filter));
+    }
+    let metrics: Vec<&str> = o.metrics.iter().map(|m| m.as_str()).collect();
+    if metrics != DESIRED_METRICS {
+        budget_changes.push(change(
+            field(name, "metrics"),
+            json!(metrics),
+            json!(DESIRED_METRICS),
+        ));
     }
     if !budget_changes.is_empty() {
         plan.changes.extend(budget_changes);

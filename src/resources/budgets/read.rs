@@ -166,9 +166,6 @@ pub(super) fn observed_filter(budget: &Budget) -> Value {
     }
 }
 
-// CostTypes is deprecated in favour of Metrics, but a budget created with it still has it: it
-// is read and written back unchanged, never set by this tool.
-#[allow(deprecated)]
 pub(super) async fn read_budget(
     cx: &Context,
     name: &str,
@@ -179,6 +176,9 @@ pub(super) async fn read_budget(
             .describe_budget()
             .account_id(&cx.account.id)
             .budget_name(name)
+            // Budgets API reference, DescribeBudget: `FilterExpression` is in the answer only
+            // when `ShowFilterExpression` is true; without it every read would see no filter.
+            .show_filter_expression(true)
             .send()
             .await
             .aws("budgets:DescribeBudget"),
@@ -196,7 +196,6 @@ pub(super) async fn read_budget(
         limit: budget.budget_limit().map(spend_pair),
         time_unit: budget.time_unit().as_str().to_string(),
         filter: observed_filter(budget),
-        cost_types: budget.cost_types().cloned(),
         metrics: budget.metrics().to_vec(),
         billing_view_arn: budget.billing_view_arn().map(str::to_string),
         time_period: budget.time_period().cloned(),

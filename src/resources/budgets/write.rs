@@ -1,7 +1,7 @@
 //! Running a budget's writes: creating it whole, or the plan's updates one call at a time.
 
 use aws_sdk_budgets::types::{
-    Budget, BudgetType, NotificationWithSubscribers, ResourceTag, Spend, TimeUnit,
+    Budget, BudgetType, Metric, NotificationWithSubscribers, ResourceTag, Spend, TimeUnit,
 };
 
 use crate::aws::{AwsError, AwsResultExt};
@@ -11,14 +11,17 @@ use crate::resources::absent_if;
 
 use super::expression::sdk_expression;
 use super::plan::{
-    Write, desired_filter, desired_notifications, desired_subscribers, limit_amount, plan_budget,
-    sdk_subscriber,
+    DESIRED_METRICS, Write, desired_filter, desired_notifications, desired_subscribers,
+    limit_amount, plan_budget, sdk_subscriber,
 };
 use super::read::read_budget;
 use super::{Budgets, DUPLICATE, NOT_FOUND, ObservedBudget};
 
-/// The budget as written: `FilterExpression` only (an update drops a legacy `CostFilters`).
-#[allow(deprecated)] // CostTypes: see read_budget.
+/// The budget as written: `FilterExpression` with `Metrics` (an update drops a legacy
+/// `CostFilters` and `CostTypes`: the Budgets API reference, CreateBudget and UpdateBudget,
+/// takes "either FilterExpression and Metrics or CostFilters and CostTypes, not both or a
+/// different combination"). A budget with a filter but no metrics breaks its history in the
+/// console ("Selected metrics cannot be null", terraform-provider-aws #46866).
 pub(super) fn sdk_budget(
     cx: &Context,
     b: &BudgetConfig,
@@ -34,14 +37,12 @@ pub(super) fn sdk_budget(
                 .build()?,
         )
         .time_unit(TimeUnit::from(b.time_unit.as_str()))
-        .filter_expression(sdk_expression(&desired_filter(cx, b))?);
+        .filter_expression(sdk_expression(&desired_filter(cx, b))?)
+        .set_metrics(Some(
+            DESIRED_METRICS.iter().map(|m| Metric::from(*m)).collect(),
+        ));
     if let Some(o) = observed {
-        builder = builder
-            .set_cost_types(o.cost_types.clone())
-            .set_billing_view_arn(o.billing_view_arn.clone());
-        if !o.metrics.is_empty() {
-            builder = builder.set_metrics(Some(o.metrics.clone()));
-        }
+        builder = builder.set_billing_view_arn(o.billing_view_arn.clone());
         if o.time_unit == b.time_unit {
             builder = builder.set_time_period(o.time_period.clone());
         }
