@@ -56,14 +56,35 @@ pub const MANTLE: Schema = Schema {
     dimension: Endpoint::Mantle.model_dimension(),
 };
 
+/// The prompt cache's token metrics in `AWS/Bedrock`, under both names AWS's own pages give
+/// them. AWS's dashboard widget for them (AWS Machine Learning blog, "Effectively use prompt
+/// caching on Amazon Bedrock", the widget JSON under "Monitoring with Amazon CloudWatch") names
+/// them `CacheReadInputTokenCount` / `CacheWriteInputTokenCount`; the Bedrock user guide ("How
+/// tokens are counted") and the same blog's prose name them `CacheReadInputTokens` /
+/// `CacheWriteInputTokens`. Neither page is more authoritative than the other, so nothing here
+/// picks one on faith: `report` queries the names `ListMetrics` finds for each model and counts
+/// them once, and the dashboard's SEARCH asks for either name.
+pub const CACHE_READ_METRICS: [&str; 2] = ["CacheReadInputTokenCount", "CacheReadInputTokens"];
+
+/// See [`CACHE_READ_METRICS`].
+pub const CACHE_WRITE_METRICS: [&str; 2] = ["CacheWriteInputTokenCount", "CacheWriteInputTokens"];
+
 /// A token count metric and its price: what one term of a cost expression multiplies.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PricedMetric {
     /// The query-ID prefix of its series (`in`, `out`, `cread`, `cwrite`).
     pub id: &'static str,
-    pub metric: &'static str,
+    /// The metric's name, or the names it is published under (the prompt cache's two).
+    pub metrics: &'static [&'static str],
     /// USD per 1,000 tokens.
     pub per_1k: f64,
+}
+
+impl PricedMetric {
+    /// The name a label shows.
+    pub fn label(&self) -> &'static str {
+        self.metrics.first().copied().unwrap_or_default()
+    }
 }
 
 /// The token metrics of `schema` that `price` prices: input and output always, the prompt
@@ -74,12 +95,12 @@ pub fn priced_metrics(schema: Schema, price: &Price) -> Vec<PricedMetric> {
         return vec![
             PricedMetric {
                 id: "in",
-                metric: "TotalInputTokens",
+                metrics: &["TotalInputTokens"],
                 per_1k: price.input_per_1k,
             },
             PricedMetric {
                 id: "out",
-                metric: "TotalOutputTokens",
+                metrics: &["TotalOutputTokens"],
                 per_1k: price.output_per_1k,
             },
         ];
@@ -87,26 +108,26 @@ pub fn priced_metrics(schema: Schema, price: &Price) -> Vec<PricedMetric> {
     let mut metrics = vec![
         PricedMetric {
             id: "in",
-            metric: "InputTokenCount",
+            metrics: &["InputTokenCount"],
             per_1k: price.input_per_1k,
         },
         PricedMetric {
             id: "out",
-            metric: "OutputTokenCount",
+            metrics: &["OutputTokenCount"],
             per_1k: price.output_per_1k,
         },
     ];
     if let Some(per_1k) = price.cache_read_per_1k {
         metrics.push(PricedMetric {
             id: "cread",
-            metric: "CacheReadInputTokens",
+            metrics: &CACHE_READ_METRICS,
             per_1k,
         });
     }
     if let Some(per_1k) = price.cache_write_per_1k {
         metrics.push(PricedMetric {
             id: "cwrite",
-            metric: "CacheWriteInputTokens",
+            metrics: &CACHE_WRITE_METRICS,
             per_1k,
         });
     }
@@ -176,21 +197,27 @@ pub struct CostGroup {
 
 impl CostGroup {
     pub fn query(&self, metric: &str) -> String {
-        self.query_in(RUNTIME, metric)
+        self.query_in(RUNTIME, &[metric])
     }
 
-    /// The SEARCH query of this group's models in `schema`.
-    pub fn query_in(&self, schema: Schema, metric: &str) -> String {
+    /// The SEARCH query of this group's models in `schema`, for a metric published under
+    /// one name or several (any of them matches).
+    pub fn query_in(&self, schema: Schema, metrics: &[&str]) -> String {
         let dimension = schema.dimension;
         let keys: Vec<String> = self
             .keys
             .iter()
             .map(|k| format!("{dimension}={k}"))
             .collect();
-        let mut query = format!(
-            "{{{},{dimension}}} MetricName=\"{metric}\" ",
-            schema.namespace
-        );
+        let names: Vec<String> = metrics
+            .iter()
+            .map(|m| format!("MetricName=\"{m}\""))
+            .collect();
+        let names = match names.as_slice() {
+            [one] => one.clone(),
+            many => format!("({})", many.join(" OR ")),
+        };
+        let mut query = format!("{{{},{dimension}}} {names} ", schema.namespace);
         if keys.len() == 1 {
             query.push_str(&keys[0]);
         } else {
@@ -203,13 +230,13 @@ impl CostGroup {
     }
 
     pub fn search(&self, metric: &str, period: i32) -> String {
-        self.search_in(RUNTIME, metric, period)
+        self.search_in(RUNTIME, &[metric], period)
     }
 
-    pub fn search_in(&self, schema: Schema, metric: &str, period: i32) -> String {
+    pub fn search_in(&self, schema: Schema, metrics: &[&str], period: i32) -> String {
         format!(
             "SEARCH('{}', 'Sum', {period})",
-            self.query_in(schema, metric)
+            self.query_in(schema, metrics)
         )
     }
 
@@ -260,7 +287,9 @@ pub fn cost_groups(table: &[(String, Price)]) -> Vec<CostGroup> {
             price,
             excluded,
         };
-        if group.keys.len() > 1 && group.query("OutputTokenCount").len() > MAX_SEARCH_QUERY_LEN {
+        // The longest query a group makes is its prompt-cache one (two metric names).
+        let longest = group.query_in(RUNTIME, &CACHE_WRITE_METRICS).len();
+        if group.keys.len() > 1 && longest > MAX_SEARCH_QUERY_LEN {
             let mut first = group.keys;
             let second = first.split_off(first.len() / 2);
             queue.push_back((price, first));

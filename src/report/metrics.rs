@@ -46,6 +46,34 @@ fn series(endpoint: Endpoint) -> &'static [(&'static str, &'static str, &'static
 pub struct ModelSource {
     pub endpoint: Endpoint,
     pub id: String,
+    /// The prompt-cache metric names `ListMetrics` lists for this model (of
+    /// [`CACHE_READ_METRICS`] and [`CACHE_WRITE_METRICS`]): only those are queried.
+    pub cache_metrics: Vec<&'static str>,
+}
+
+impl ModelSource {
+    /// A model with no cache metrics listed.
+    pub fn new(endpoint: Endpoint, id: impl Into<String>) -> ModelSource {
+        ModelSource {
+            endpoint,
+            id: id.into(),
+            cache_metrics: Vec::new(),
+        }
+    }
+}
+
+pub use crate::cost::metric_math::{CACHE_READ_METRICS, CACHE_WRITE_METRICS};
+
+/// The query-ID suffix of each prompt-cache metric name: `cread`/`cwrite` for the first
+/// spelling, `creadb`/`cwriteb` for the second.
+fn cache_suffix(metric: &str) -> Option<&'static str> {
+    match metric {
+        m if m == CACHE_READ_METRICS[0] => Some("cread"),
+        m if m == CACHE_READ_METRICS[1] => Some("creadb"),
+        m if m == CACHE_WRITE_METRICS[0] => Some("cwrite"),
+        m if m == CACHE_WRITE_METRICS[1] => Some("cwriteb"),
+        _ => None,
+    }
 }
 
 /// `GetMetricData` accepts at most 500 queries per call.
@@ -57,8 +85,9 @@ pub const MAX_POINTS_PER_QUERY: i64 = 200;
 /// Guards against an endpoint that keeps returning the same `NextToken`.
 const MAX_PAGES: usize = 10_000;
 
-/// One per-model series: (query-ID suffix, metric name, statistic).
-const SERIES: [(&str, &str, &str); 10] = [
+/// One per-model series: (query-ID suffix, metric name, statistic). The prompt cache's
+/// series are added per model, under the names `ListMetrics` finds (see [`ModelSource`]).
+const SERIES: [(&str, &str, &str); 8] = [
     ("inv", "Invocations", "Sum"),
     ("tin", "InputTokenCount", "Sum"),
     ("tout", "OutputTokenCount", "Sum"),
@@ -67,10 +96,6 @@ const SERIES: [(&str, &str, &str); 10] = [
     ("thr", "InvocationThrottles", "Sum"),
     ("lsum", "InvocationLatency", "Sum"),
     ("lcnt", "InvocationLatency", "SampleCount"),
-    // The runtime metrics' names (Bedrock user guide, "Monitor bedrock-runtime inference using
-    // CloudWatch metrics"); `…TokenCount` is how invocation-log records spell them.
-    ("cread", "CacheReadInputTokens", "Sum"),
-    ("cwrite", "CacheWriteInputTokens", "Sum"),
 ];
 
 const MANTLE_SERIES: [(&str, &str, &str); 4] = [
@@ -80,8 +105,10 @@ const MANTLE_SERIES: [(&str, &str, &str); 4] = [
     ("cerr", "InferenceClientErrors", "Sum"),
 ];
 
-/// Queries per runtime model in the sums call.
-pub const QUERIES_PER_MODEL: usize = SERIES.len();
+/// Queries per runtime model in the sums call, at most (a model whose cache metrics are
+/// listed under both names adds four).
+pub const QUERIES_PER_MODEL: usize =
+    SERIES.len() + CACHE_READ_METRICS.len() + CACHE_WRITE_METRICS.len();
 
 /// What CloudWatch holds for one model over the window (sums of every datapoint).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -99,6 +126,10 @@ pub struct ModelMetrics {
     pub latency_samples: f64,
     pub cache_read_input_tokens: f64,
     pub cache_write_input_tokens: f64,
+    /// The same totals under the second name of each (see [`CACHE_READ_METRICS`]): folded
+    /// into the fields above once all values are in, so that the tokens count once.
+    pub(crate) cache_read_second_name: f64,
+    pub(crate) cache_write_second_name: f64,
     pub p99_latency_ms: Option<f64>,
     /// Whether any query returned a datapoint in the window.
     pub has_data: bool,
@@ -130,9 +161,28 @@ impl ModelMetrics {
             "lcnt" => &mut self.latency_samples,
             "cread" => &mut self.cache_read_input_tokens,
             "cwrite" => &mut self.cache_write_input_tokens,
+            "creadb" => &mut self.cache_read_second_name,
+            "cwriteb" => &mut self.cache_write_second_name,
             _ => return,
         };
         *field += value;
+    }
+
+    /// Counts the prompt cache's tokens once: the name with the larger total carries them
+    /// (the same tokens published under both names are the same tokens). Whether both had
+    /// data, for a note.
+    fn settle_cache_names(&mut self) -> bool {
+        let both = (self.cache_read_input_tokens > 0.0 && self.cache_read_second_name > 0.0)
+            || (self.cache_write_input_tokens > 0.0 && self.cache_write_second_name > 0.0);
+        self.cache_read_input_tokens = self
+            .cache_read_input_tokens
+            .max(self.cache_read_second_name);
+        self.cache_write_input_tokens = self
+            .cache_write_input_tokens
+            .max(self.cache_write_second_name);
+        self.cache_read_second_name = 0.0;
+        self.cache_write_second_name = 0.0;
+        both
     }
 }
 
@@ -216,17 +266,29 @@ pub async fn list_models(
     );
     let mut models = Vec::new();
     for (endpoint, ids) in [(Endpoint::Runtime, runtime?), (Endpoint::Mantle, mantle?)] {
-        models.extend(ids.into_iter().map(|id| ModelSource { endpoint, id }));
+        models.extend(ids.into_iter().map(|(id, names)| {
+            ModelSource {
+                endpoint,
+                id,
+                cache_metrics: CACHE_READ_METRICS
+                    .iter()
+                    .chain(CACHE_WRITE_METRICS.iter())
+                    .copied()
+                    .filter(|m| endpoint == Endpoint::Runtime && names.contains(*m))
+                    .collect(),
+            }
+        }));
     }
     Ok(models)
 }
 
-/// The model dimension's values of `endpoint`'s metrics that have that one dimension.
+/// The model dimension's values of `endpoint`'s metrics that have that one dimension, each
+/// with the metric names listed for it.
 pub async fn list_model_ids(
     cloudwatch: &aws_sdk_cloudwatch::Client,
     endpoint: Endpoint,
-) -> Result<Vec<String>, AwsError> {
-    let mut ids = BTreeSet::new();
+) -> Result<BTreeMap<String, BTreeSet<String>>, AwsError> {
+    let mut ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let out = cloudwatch
@@ -241,7 +303,9 @@ pub async fn list_model_ids(
                 && dimension.name() == Some(endpoint.model_dimension())
                 && let Some(value) = dimension.value().filter(|v| !v.is_empty())
             {
-                ids.insert(value.to_string());
+                ids.entry(value.to_string())
+                    .or_default()
+                    .extend(metric.metric_name().map(str::to_string));
             }
         }
         match out.next_token().filter(|t| !t.is_empty()) {
@@ -249,7 +313,7 @@ pub async fn list_model_ids(
             _ => break,
         }
     }
-    Ok(ids.into_iter().collect())
+    Ok(ids)
 }
 
 /// Values by query ID from one or more `GetMetricData` calls, and what CloudWatch said about
@@ -381,11 +445,22 @@ pub fn usage_queries(models: &[ModelSource], period: i32) -> Vec<MetricDataQuery
         .iter()
         .enumerate()
         .flat_map(|(index, model)| {
+            let cache = model.cache_metrics.iter().filter_map(move |metric| {
+                let suffix = cache_suffix(metric)?;
+                Some(query(
+                    format!("m{index}_{suffix}"),
+                    model,
+                    metric,
+                    "Sum",
+                    period,
+                ))
+            });
             series(model.endpoint)
                 .iter()
                 .map(move |(suffix, metric, stat)| {
                     query(format!("m{index}_{suffix}"), model, metric, stat, period)
                 })
+                .chain(cache)
         })
         .collect()
 }
@@ -418,10 +493,44 @@ fn parse_query_id(id: &str) -> Option<(usize, &str)> {
 pub fn fold_daily(
     results: &QueryResults,
 ) -> BTreeMap<chrono::NaiveDate, BTreeMap<usize, ModelDay>> {
+    // The prompt cache's tokens come from the one name per model that carries the larger
+    // total, as in `fold_usage`.
+    let total = |id: String| -> f64 {
+        results
+            .values
+            .get(&id)
+            .map(|v| v.iter().filter(|x| x.is_finite()).sum())
+            .unwrap_or(0.0)
+    };
     let mut days: BTreeMap<chrono::NaiveDate, BTreeMap<usize, ModelDay>> = BTreeMap::new();
     for (id, values) in &results.values {
         let Some((index, suffix)) = parse_query_id(id) else {
             continue;
+        };
+        let suffix = match suffix {
+            "cread" | "creadb" => {
+                let (a, b) = (
+                    total(format!("m{index}_cread")),
+                    total(format!("m{index}_creadb")),
+                );
+                let winner = if a >= b { "cread" } else { "creadb" };
+                if suffix != winner {
+                    continue;
+                }
+                "cread"
+            }
+            "cwrite" | "cwriteb" => {
+                let (a, b) = (
+                    total(format!("m{index}_cwrite")),
+                    total(format!("m{index}_cwriteb")),
+                );
+                let winner = if a >= b { "cwrite" } else { "cwriteb" };
+                if suffix != winner {
+                    continue;
+                }
+                "cwrite"
+            }
+            other => other,
         };
         let Some(stamps) = results.timestamps.get(id) else {
             continue;
@@ -457,8 +566,12 @@ pub struct ModelDay {
     pub cache_write_input_tokens: f64,
 }
 
-/// Folds the sums into one [`ModelMetrics`] per model, in `model_ids` order.
-pub fn fold_usage(sources: &[ModelSource], results: &QueryResults) -> Vec<ModelMetrics> {
+/// Folds the sums into one [`ModelMetrics`] per model, in `model_ids` order, and names the
+/// models whose cache tokens were published under both names (counted once).
+pub fn fold_usage(
+    sources: &[ModelSource],
+    results: &QueryResults,
+) -> (Vec<ModelMetrics>, Vec<String>) {
     let mut models: Vec<ModelMetrics> = sources
         .iter()
         .map(|s| ModelMetrics {
@@ -476,7 +589,11 @@ pub fn fold_usage(sources: &[ModelSource], results: &QueryResults) -> Vec<ModelM
             }
         }
     }
-    models
+    let both = models
+        .iter_mut()
+        .filter_map(|m| m.settle_cache_names().then(|| m.model_id.clone()))
+        .collect();
+    (models, both)
 }
 
 /// The p99 per model index from the p99 call. A model with no value stays `None`; a model
@@ -557,10 +674,7 @@ mod tests {
 
     fn runtime(ids: &[String]) -> Vec<ModelSource> {
         ids.iter()
-            .map(|id| ModelSource {
-                endpoint: Endpoint::Runtime,
-                id: id.clone(),
-            })
+            .map(|id| ModelSource::new(Endpoint::Runtime, id.clone()))
             .collect()
     }
 
@@ -569,17 +683,11 @@ mod tests {
     #[test]
     fn mantle_models_have_their_own_namespace_and_names() {
         let models = vec![
-            ModelSource {
-                endpoint: Endpoint::Runtime,
-                id: "amazon.nova-lite-v1:0".into(),
-            },
-            ModelSource {
-                endpoint: Endpoint::Mantle,
-                id: "anthropic.claude-opus-4-5".into(),
-            },
+            ModelSource::new(Endpoint::Runtime, "amazon.nova-lite-v1:0"),
+            ModelSource::new(Endpoint::Mantle, "anthropic.claude-opus-4-5"),
         ];
         let queries = usage_queries(&models, 60);
-        assert_eq!(queries.len(), QUERIES_PER_MODEL + 4);
+        assert_eq!(queries.len(), SERIES.len() + 4);
         let mantle: Vec<&MetricDataQuery> = queries
             .iter()
             .filter(|q| q.id().is_some_and(|id| id.starts_with("m1_")))
@@ -605,7 +713,7 @@ mod tests {
         let mut results = QueryResults::default();
         results.values.insert("m1_inv".into(), vec![4.0]);
         results.values.insert("m1_tin".into(), vec![1000.0]);
-        let folded = fold_usage(&models, &results);
+        let (folded, _) = fold_usage(&models, &results);
         assert_eq!(folded[1].endpoint, Endpoint::Mantle);
         assert_eq!(folded[1].invocations, 4.0);
         assert_eq!(folded[1].input_tokens, 1000.0);
@@ -615,7 +723,7 @@ mod tests {
     fn query_ids_are_valid_and_parse_back() {
         let ids: Vec<String> = (0..60).map(|i| format!("model-{i}")).collect();
         let queries = usage_queries(&runtime(&ids), 60);
-        assert_eq!(queries.len(), 60 * QUERIES_PER_MODEL);
+        assert_eq!(queries.len(), 60 * SERIES.len());
         for q in &queries {
             let id = q.id().unwrap();
             assert!(id.starts_with(|c: char| c.is_ascii_lowercase()), "{id}");
@@ -640,12 +748,71 @@ mod tests {
         results.values.insert("m0_lcnt".into(), vec![2.0, 3.0]);
         results.values.insert("m1_inv".into(), vec![]);
         results.values.insert("bogus".into(), vec![1.0]);
-        let models = fold_usage(&runtime(&ids), &results);
+        let (models, _) = fold_usage(&runtime(&ids), &results);
         assert_eq!(models[0].invocations, 5.0);
         assert_eq!(models[0].latency_sum_ms, 1500.0);
         assert_eq!(models[0].latency_samples, 5.0);
         assert!(models[0].has_data);
         assert!(!models[1].has_data);
+    }
+
+    /// AWS's pages name the cache metrics two ways; whichever the account publishes is
+    /// queried (as `ListMetrics` lists it) and counted once.
+    #[test]
+    fn cache_tokens_count_once_whichever_name_carries_them() {
+        let mut both = ModelSource::new(Endpoint::Runtime, "a");
+        both.cache_metrics = vec![
+            CACHE_READ_METRICS[0],
+            CACHE_READ_METRICS[1],
+            CACHE_WRITE_METRICS[1],
+        ];
+        let mut second = ModelSource::new(Endpoint::Runtime, "b");
+        second.cache_metrics = vec![CACHE_READ_METRICS[1]];
+        let none = ModelSource::new(Endpoint::Runtime, "c");
+        let sources = vec![both, second, none];
+        let queries = usage_queries(&sources, 60);
+        let names: Vec<(String, String)> = queries
+            .iter()
+            .filter_map(|q| {
+                let name = q.metric_stat()?.metric()?.metric_name()?;
+                name.starts_with("Cache")
+                    .then(|| (q.id().unwrap_or_default().to_string(), name.to_string()))
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("m0_cread".into(), "CacheReadInputTokenCount".into()),
+                ("m0_creadb".into(), "CacheReadInputTokens".into()),
+                ("m0_cwriteb".into(), "CacheWriteInputTokens".into()),
+                ("m1_creadb".into(), "CacheReadInputTokens".into()),
+            ]
+        );
+        let mut results = QueryResults::default();
+        results.values.insert("m0_cread".into(), vec![100.0, 50.0]);
+        results.values.insert("m0_creadb".into(), vec![100.0, 50.0]);
+        results.values.insert("m0_cwriteb".into(), vec![7.0]);
+        results.values.insert("m1_creadb".into(), vec![30.0]);
+        for id in ["m0_cread", "m0_creadb", "m0_cwriteb", "m1_creadb"] {
+            let n = results.values[id].len();
+            results.timestamps.insert(
+                id.into(),
+                (0..n as i64).map(|i| 1_700_000_000 + i * 86_400).collect(),
+            );
+        }
+        let (models, doubled) = fold_usage(&sources, &results);
+        assert_eq!(models[0].cache_read_input_tokens, 150.0);
+        assert_eq!(models[0].cache_write_input_tokens, 7.0);
+        assert_eq!(models[1].cache_read_input_tokens, 30.0);
+        assert_eq!(models[2].cache_read_input_tokens, 0.0);
+        assert_eq!(doubled, ["a"]);
+        let days = fold_daily(&results);
+        let read: f64 = days
+            .values()
+            .filter_map(|d| d.get(&0))
+            .map(|d| d.cache_read_input_tokens)
+            .sum();
+        assert_eq!(read, 150.0);
     }
 
     #[test]

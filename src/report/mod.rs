@@ -399,7 +399,16 @@ pub async fn build_report(
         let queries = metrics::usage_queries(&sources, periods.sum_seconds);
         let results = metrics::get_metric_data(&clients.cloudwatch, queries, window).await?;
         notes.extend(incomplete_notes(&results));
-        let mut folded = metrics::fold_usage(&sources, &results);
+        let (mut folded, both_names) = metrics::fold_usage(&sources, &results);
+        if !both_names.is_empty() {
+            notes.push(format!(
+                "{} published prompt-cache tokens under both {} and {} (and the write \
+                 twins): counted once, under the name with the larger total",
+                both_names.join(", "),
+                metrics::CACHE_READ_METRICS[0],
+                metrics::CACHE_READ_METRICS[1],
+            ));
+        }
         if options.daily {
             metric_days = metrics::fold_daily(&results);
         }

@@ -188,10 +188,28 @@ fn model_cost_lines(
 ) -> Value {
     let mut terms = Vec::new();
     for m in priced_metrics(RUNTIME, price) {
-        let id = format!("{}{i}", m.id);
-        metrics.push(json!(["AWS/Bedrock", m.metric, "ModelId", model,
-            {"id": id, "visible": false}]));
-        terms.push((id, m.per_1k));
+        // One hidden series per name the metric is published under (the prompt cache's two,
+        // see CACHE_READ_METRICS): an account publishes one of them, so their sum is it.
+        let ids: Vec<String> = m
+            .metrics
+            .iter()
+            .enumerate()
+            .map(|(n, name)| {
+                let id = if n == 0 {
+                    format!("{}{i}", m.id)
+                } else {
+                    format!("{}{n}x{i}", m.id)
+                };
+                metrics.push(json!(["AWS/Bedrock", name, "ModelId", model,
+                    {"id": id, "visible": false}]));
+                id
+            })
+            .collect();
+        let term = match ids.as_slice() {
+            [one] => one.clone(),
+            many => format!("({})", many.join("+")),
+        };
+        terms.push((term, m.per_1k));
     }
     json!([{
         "expression": priced_terms(&terms),
@@ -346,9 +364,9 @@ fn search_cost_widgets(
                 for m in priced_metrics(schema, &group.price) {
                     let id = format!("{}{i}", m.id);
                     metrics.push(json!([{
-                        "expression": group.search_in(schema, m.metric, period),
+                        "expression": group.search_in(schema, m.metrics, period),
                         "id": id,
-                        "label": format!("{label} {}", m.metric),
+                        "label": format!("{label} {}", m.label()),
                         "visible": false,
                     }]));
                     // A SEARCH may match one model or many: sum either way.
@@ -662,7 +680,7 @@ mod tests {
         let exprs = expressions(cost);
         assert!(
             exprs.contains(
-                &"inp0/1000*0.003 + outp0/1000*0.015 + creadp0/1000*0.0003 + cwritep0/1000*0.00375"
+                &"inp0/1000*0.003 + outp0/1000*0.015 + (creadp0+cread1xp0)/1000*0.0003 + (cwritep0+cwrite1xp0)/1000*0.00375"
                     .to_string()
             ),
             "{exprs:#?}"

@@ -443,7 +443,7 @@ fn the_dashboard_prices_from_the_saved_list_and_converges() {
     let body = env.dashboard_body();
     // The saved Nova Pro prices ($0.001 in, $0.004 out, $0.00025 cache reads).
     assert!(
-        body.contains("in0/1000*0.001 + out0/1000*0.004 + cread0/1000*0.00025"),
+        body.contains("in0/1000*0.001 + out0/1000*0.004 + (cread0+cread1x0)/1000*0.00025"),
         "{body}"
     );
     // A second run with the same file changes nothing.

@@ -1058,3 +1058,47 @@ fn cache_tokens_geography_tiers_and_the_mantle_endpoint_are_priced() {
     let text = r.to_string();
     assert!(text.contains("(Mantle)"), "{text}");
 }
+
+/// AWS's pages name the prompt cache's metrics two ways (`CacheReadInputTokenCount` in the
+/// blog's dashboard widget, `CacheReadInputTokens` in the user guide): whichever an account
+/// publishes is read, as `ListMetrics` lists it, and a model whose tokens come under both
+/// names counts them once. Global Claude Sonnet 4.5: cache reads $0.30 and 5-minute writes
+/// $3.75 per million; 1M in ($3) and 100k out ($1.50) each.
+/// - the first model: 2M reads + 400k writes under the `…TokenCount` names = 0.6 + 1.5, $6.60;
+/// - the second (the same model through a US profile, 10 % more): 1M reads under both names
+///   = 0.33 once, plus 3.30 + 1.65 = $5.28.
+#[test]
+fn cache_tokens_are_read_under_either_name_and_counted_once() {
+    let env = Env::start();
+    let (window, now) = window();
+    let at = now - Duration::hours(1);
+    let global = "global.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let us = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
+    let mut data = usage(global, at, 10.0, 1_000_000.0, 100_000.0, 900.0);
+    data.push(datum(global, "CacheReadInputTokenCount", at, 2_000_000.0));
+    data.push(datum(global, "CacheWriteInputTokenCount", at, 400_000.0));
+    data.extend(usage(us, at, 5.0, 1_000_000.0, 100_000.0, 800.0));
+    data.push(datum(us, "CacheReadInputTokenCount", at, 1_000_000.0));
+    data.push(datum(us, "CacheReadInputTokens", at, 1_000_000.0));
+    env.put("AWS/Bedrock", data);
+    let r = env.report(&Config::default(), &window, &ReportOptions::default());
+    let row = |id: &str| {
+        r.models
+            .iter()
+            .find(|m| m.model_id == id)
+            .unwrap_or_else(|| panic!("{id} in {:#?}", r.models))
+    };
+    let cents = |v: Option<f64>| v.map(|v| (v * 100.0).round() as i64);
+    assert_eq!(row(global).cache_read_input_tokens, 2_000_000);
+    assert_eq!(row(global).cache_write_input_tokens, 400_000);
+    assert_eq!(cents(row(global).cost_usd), Some(660));
+    assert_eq!(row(us).cache_read_input_tokens, 1_000_000);
+    assert_eq!(cents(row(us).cost_usd), Some(528));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains(us) && n.contains("counted once")),
+        "{:?}",
+        r.notes
+    );
+}
