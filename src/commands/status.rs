@@ -298,27 +298,54 @@ async fn delivery_failures(cx: &Context) -> Result<DeliveryHealth, AwsError> {
 async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsError> {
     const NAME: &str = "amazon-bedrock-logs-permission-check";
     let prefix = &cx.config.bucket.key_prefix;
-    let listed = cx
-        .aws
-        .s3
-        .list_objects_v2()
-        .bucket(cx.bucket_name())
-        .set_prefix((!prefix.is_empty()).then(|| prefix.clone()))
-        .max_keys(1000)
-        .send()
-        .await
-        .aws("s3:ListBucket");
-    let listed = match listed {
-        Ok(out) => out,
-        Err(e) if e.code_is(&["NoSuchBucket", "PermanentRedirect", "HTTP 301"]) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    Ok(listed
-        .contents()
-        .iter()
-        .filter_map(|o| o.key())
-        .find(|k| k.ends_with(NAME))
-        .map(str::to_string))
+    // The object sits beside the `AWSLogs/` folder, either right after the prefix or after a
+    // `/` Bedrock adds: list those two levels only (the delimiter folds every log object into
+    // one common prefix), every page of each (S3 API reference, ListObjectsV2: at most 1,000
+    // keys an answer, `NextContinuationToken` while `IsTruncated`).
+    let mut levels = vec![prefix.clone()];
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        levels.push(format!("{prefix}/"));
+    }
+    for level in levels {
+        let mut token: Option<String> = None;
+        loop {
+            let listed = cx
+                .aws
+                .s3
+                .list_objects_v2()
+                .bucket(cx.bucket_name())
+                .set_prefix((!level.is_empty()).then(|| level.clone()))
+                .delimiter("/")
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .aws("s3:ListBucket");
+            let listed = match listed {
+                Ok(out) => out,
+                Err(e) if e.code_is(&["NoSuchBucket", "PermanentRedirect", "HTTP 301"]) => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(e),
+            };
+            if let Some(key) = listed
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .find(|k| k.ends_with(NAME))
+            {
+                return Ok(Some(key.to_string()));
+            }
+            match listed.next_continuation_token().filter(|t| !t.is_empty()) {
+                Some(next)
+                    if listed.is_truncated() == Some(true) && token.as_deref() != Some(next) =>
+                {
+                    token = Some(next.to_string());
+                }
+                _ => break,
+            }
+        }
+    }
+    Ok(None)
 }
 
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {

@@ -573,13 +573,27 @@ impl BudgetActions {
             }
         }
         if state.role.is_none() || diff.touches("role.permissions") {
-            iam.put_role_policy()
-                .role_name(&name)
-                .policy_name(ROLE_POLICY_NAME)
-                .policy_document(Self::desired_role_policy(cx)?.to_string())
-                .send()
-                .await
-                .aws("iam:PutRolePolicy")?;
+            let document = Self::desired_role_policy(cx)?.to_string();
+            // IAM is eventually consistent (IAM user guide, "Troubleshooting IAM: changes I
+            // make are not always immediately visible"): a role just created can be unknown
+            // to PutRolePolicy for a few seconds, as the logging role's is.
+            retry_while(
+                cx,
+                ComponentId::BudgetActions,
+                Duration::from_secs(30),
+                "waiting for the new execution role to become visible",
+                |e| e.code_is(NOT_FOUND),
+                || async {
+                    iam.put_role_policy()
+                        .role_name(&name)
+                        .policy_name(ROLE_POLICY_NAME)
+                        .policy_document(&document)
+                        .send()
+                        .await
+                        .aws("iam:PutRolePolicy")
+                },
+            )
+            .await?;
         }
         Ok(())
     }
@@ -615,23 +629,13 @@ impl BudgetActions {
                 if diff.touches("policy.document") {
                     // IAM keeps at most five versions: make room by deleting the oldest
                     // non-default one.
-                    let versions = iam
-                        .list_policy_versions()
-                        .policy_arn(&arn)
-                        .send()
-                        .await
-                        .aws("iam:ListPolicyVersions")?;
-                    let old: Vec<String> = versions
-                        .versions()
-                        .iter()
-                        .filter(|v| {
-                            !v.is_default_version()
-                                && v.version_id() != Some(p.default_version.as_str())
-                        })
-                        .filter_map(|v| v.version_id().map(str::to_string))
-                        .collect();
-                    if versions.versions().len() >= 5
-                        && let Some(oldest) = old.first()
+                    let versions = super::iam::policy_versions(iam, &arn)
+                        .await?
+                        .unwrap_or_default();
+                    if versions.len() >= super::iam::MAX_POLICY_VERSIONS
+                        && let Some(oldest) = super::iam::oldest_deletable(&versions)
+                            .filter(|v| v.version_id() != Some(p.default_version.as_str()))
+                            .and_then(|v| v.version_id())
                     {
                         iam.delete_policy_version()
                             .policy_arn(&arn)
@@ -661,84 +665,61 @@ impl BudgetActions {
         Ok(())
     }
 
-    /// Detach the deny policy from whatever still holds it, delete its versions and itself.
+    /// Detach the deny policy from whatever still holds it (every page of who holds it),
+    /// delete its versions and itself.
     async fn delete_policy(cx: &Context) -> Result<(), AwsError> {
         let iam = &cx.aws.iam;
         let arn = Self::policy_arn(cx);
-        let Some(entities) = absent_if(
-            iam.list_entities_for_policy()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .aws("iam:ListEntitiesForPolicy"),
-            NOT_FOUND,
-        )?
-        else {
+        let Some(entities) = super::iam::policy_entities(iam, &arn).await? else {
             return Ok(());
         };
-        for r in entities.policy_roles() {
-            if let Some(name) = r.role_name() {
+        for name in &entities.roles {
+            absent_if(
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachRolePolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        for name in &entities.users {
+            absent_if(
+                iam.detach_user_policy()
+                    .user_name(name)
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachUserPolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        for name in &entities.groups {
+            absent_if(
+                iam.detach_group_policy()
+                    .group_name(name)
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachGroupPolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        let versions = super::iam::policy_versions(iam, &arn)
+            .await?
+            .unwrap_or_default();
+        for v in versions.iter().filter(|v| !v.is_default_version()) {
+            if let Some(id) = v.version_id() {
                 absent_if(
-                    iam.detach_role_policy()
-                        .role_name(name)
+                    iam.delete_policy_version()
                         .policy_arn(&arn)
+                        .version_id(id)
                         .send()
                         .await
-                        .aws("iam:DetachRolePolicy"),
+                        .aws("iam:DeletePolicyVersion"),
                     NOT_FOUND,
                 )?;
-            }
-        }
-        for u in entities.policy_users() {
-            if let Some(name) = u.user_name() {
-                absent_if(
-                    iam.detach_user_policy()
-                        .user_name(name)
-                        .policy_arn(&arn)
-                        .send()
-                        .await
-                        .aws("iam:DetachUserPolicy"),
-                    NOT_FOUND,
-                )?;
-            }
-        }
-        for g in entities.policy_groups() {
-            if let Some(name) = g.group_name() {
-                absent_if(
-                    iam.detach_group_policy()
-                        .group_name(name)
-                        .policy_arn(&arn)
-                        .send()
-                        .await
-                        .aws("iam:DetachGroupPolicy"),
-                    NOT_FOUND,
-                )?;
-            }
-        }
-        if let Some(versions) = absent_if(
-            iam.list_policy_versions()
-                .policy_arn(&arn)
-                .send()
-                .await
-                .aws("iam:ListPolicyVersions"),
-            NOT_FOUND,
-        )? {
-            for v in versions
-                .versions()
-                .iter()
-                .filter(|v| !v.is_default_version())
-            {
-                if let Some(id) = v.version_id() {
-                    absent_if(
-                        iam.delete_policy_version()
-                            .policy_arn(&arn)
-                            .version_id(id)
-                            .send()
-                            .await
-                            .aws("iam:DeletePolicyVersion"),
-                        NOT_FOUND,
-                    )?;
-                }
             }
         }
         absent_if(
@@ -753,26 +734,7 @@ impl BudgetActions {
     }
 
     async fn delete_role(cx: &Context) -> Result<(), AwsError> {
-        let iam = &cx.aws.iam;
-        let name = execution_role_name(&cx.config);
-        absent_if(
-            iam.delete_role_policy()
-                .role_name(&name)
-                .policy_name(ROLE_POLICY_NAME)
-                .send()
-                .await
-                .aws("iam:DeleteRolePolicy"),
-            NOT_FOUND,
-        )?;
-        absent_if(
-            iam.delete_role()
-                .role_name(&name)
-                .send()
-                .await
-                .aws("iam:DeleteRole"),
-            NOT_FOUND,
-        )?;
-        Ok(())
+        super::iam::delete_role_and_policies(&cx.aws.iam, &execution_role_name(&cx.config)).await
     }
 
     fn principals_text(a: &BudgetActionConfig) -> String {
@@ -958,11 +920,8 @@ impl Resource for BudgetActions {
                         cx,
                         ComponentId::BudgetActions,
                         Duration::from_secs(60),
-                        "waiting for IAM to propagate the execution role",
-                        |e| {
-                            e.code_is(&["InvalidParameterException", "AccessDeniedException"])
-                                && e.message.to_ascii_lowercase().contains("role")
-                        },
+                        "waiting for IAM to propagate the execution role and the deny policy",
+                        is_propagation_error,
                         || async {
                             budgets
                                 .create_budget_action()
@@ -1162,4 +1121,17 @@ impl Resource for BudgetActions {
         }
         Ok(())
     }
+}
+
+/// Whether CreateBudgetAction failed because IAM has not yet shown Budgets the execution role
+/// or the deny policy created moments before (both are new on a first apply). Budgets answers
+/// these as a parameter or access error naming the role or the policy; any other error is
+/// final.
+fn is_propagation_error(e: &AwsError) -> bool {
+    let message = e.message.to_ascii_lowercase();
+    e.code_is(&[
+        "InvalidParameterException",
+        "AccessDeniedException",
+        "NotFoundException",
+    ]) && (message.contains("role") || message.contains("policy"))
 }

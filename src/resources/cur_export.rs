@@ -282,6 +282,39 @@ impl CurExport {
             .collect()
     }
 
+    /// Every tag of the export, following `NextToken` (Data Exports API reference,
+    /// ListTagsForResource: paged by `MaxResults` and `NextToken`; its default page size is
+    /// not documented); `None` when the export is gone.
+    async fn read_tags(
+        exports: &aws_sdk_bcmdataexports::Client,
+        arn: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+        let mut tags = BTreeMap::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = absent_if(
+                exports
+                    .list_tags_for_resource()
+                    .resource_arn(arn)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .aws("bcm-data-exports:ListTagsForResource"),
+                NOT_FOUND,
+            )?;
+            let Some(page) = page else { return Ok(None) };
+            tags.extend(
+                page.resource_tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            );
+            match page.next_token().filter(|t| !t.is_empty()) {
+                Some(next) if token.as_deref() != Some(next) => token = Some(next.to_string()),
+                _ => return Ok(Some(tags)),
+            }
+        }
+    }
+
     async fn read_export(cx: &Context) -> Result<Option<ObservedExport>, AwsError> {
         let name = cx.config.cur_export_name();
         let exports = &cx.aws.dataexports;
@@ -291,19 +324,12 @@ impl CurExport {
         };
         let (got, tags) = tokio::join!(
             exports.get_export().export_arn(&arn).send(),
-            exports.list_tags_for_resource().resource_arn(&arn).send(),
+            Self::read_tags(exports, &arn),
         );
         let Some(got) = absent_if(got.aws("bcm-data-exports:GetExport"), NOT_FOUND)? else {
             return Ok(None);
         };
-        let tags = absent_if(tags.aws("bcm-data-exports:ListTagsForResource"), NOT_FOUND)?
-            .map(|t| {
-                t.resource_tags()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = tags?.unwrap_or_default();
         let Some(export) = got.export() else {
             return Ok(None);
         };

@@ -42,6 +42,36 @@ impl LogGroup {
         )
     }
 
+    /// The group of exactly this name: DescribeLogGroups matches by prefix and answers at
+    /// most 50 groups a page (CloudWatch Logs API reference, DescribeLogGroups: `limit`
+    /// "the default is up to 50 items"), so every page is read until it is found.
+    async fn find_group(
+        logs: &aws_sdk_cloudwatchlogs::Client,
+        name: &str,
+    ) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>, AwsError> {
+        let mut token: Option<String> = None;
+        loop {
+            let page = logs
+                .describe_log_groups()
+                .log_group_name_prefix(name)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .aws("logs:DescribeLogGroups")?;
+            if let Some(group) = page
+                .log_groups()
+                .iter()
+                .find(|g| g.log_group_name() == Some(name))
+            {
+                return Ok(Some(group.clone()));
+            }
+            match page.next_token().filter(|t| !t.is_empty()) {
+                Some(next) if token.as_deref() != Some(next) => token = Some(next.to_string()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
     fn desired(cx: &Context) -> Vec<(String, Value)> {
         let l = &cx.config.log_group;
         vec![
@@ -68,23 +98,17 @@ impl Resource for LogGroup {
         let name = &cx.config.log_group.name;
         let logs = &cx.aws.logs;
         let key_check = kms::check_configured(cx, &cx.config.log_group.kms_key_arn, &LOG_GROUP_KEY);
-        let (groups, tags, key) = tokio::join!(
-            logs.describe_log_groups()
-                .log_group_name_prefix(name)
-                .send(),
+        let (group, tags, key) = tokio::join!(
+            Self::find_group(logs, name),
             logs.list_tags_for_resource()
                 .resource_arn(Self::arn(cx))
                 .send(),
             key_check,
         );
-        let groups = groups.aws("logs:DescribeLogGroups")?;
-        let Some(group) = groups
-            .log_groups()
-            .iter()
-            .find(|g| g.log_group_name() == Some(name.as_str()))
-        else {
+        let Some(group) = group? else {
             return Ok(LogGroupRead { group: None, key });
         };
+        let group = &group;
         let tags = absent_if(tags.aws("logs:ListTagsForResource"), NOT_FOUND)?
             .and_then(|t| t.tags().cloned())
             .unwrap_or_default()

@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod cost_allocation;
 pub mod cur_export;
 pub mod dashboard;
+pub mod iam;
 pub mod inference_profiles;
 pub mod kms;
 pub mod log_group;

@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
-use crate::resources::{absent_if, ownership_by_tag, retry_while, run_bounded, tags_field};
-use futures::future::BoxFuture;
+use crate::resources::{absent_if, ownership_by_tag, retry_while, tags_field};
 
 pub struct Role;
 
@@ -288,56 +287,7 @@ impl Resource for Role {
         if state.is_none() {
             return Ok(());
         }
-        let name = &cx.config.iam_role.name;
-        let iam = &cx.aws.iam;
-        // A role can only be deleted without inline or attached policies: list both at once,
-        // then remove them all at once.
-        let (inline, attached) = tokio::join!(
-            iam.list_role_policies().role_name(name).send(),
-            iam.list_attached_role_policies().role_name(name).send(),
-        );
-        let inline = inline.aws("iam:ListRolePolicies")?;
-        let attached = attached.aws("iam:ListAttachedRolePolicies")?;
-        let mut jobs: Vec<BoxFuture<'_, Result<(), AwsError>>> = Vec::new();
-        for policy in inline.policy_names() {
-            jobs.push(Box::pin(async move {
-                absent_if(
-                    iam.delete_role_policy()
-                        .role_name(name)
-                        .policy_name(policy)
-                        .send()
-                        .await
-                        .aws("iam:DeleteRolePolicy"),
-                    NOT_FOUND,
-                )
-                .map(|_| ())
-            }));
-        }
-        for arn in attached
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn())
-        {
-            jobs.push(Box::pin(async move {
-                iam.detach_role_policy()
-                    .role_name(name)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .aws("iam:DetachRolePolicy")
-                    .map(|_| ())
-            }));
-        }
-        run_bounded(jobs, 4).await?;
-        absent_if(
-            iam.delete_role()
-                .role_name(name)
-                .send()
-                .await
-                .aws("iam:DeleteRole"),
-            NOT_FOUND,
-        )?;
-        Ok(())
+        super::iam::delete_role_and_policies(&cx.aws.iam, &cx.config.iam_role.name).await
     }
 }
 

@@ -18,6 +18,7 @@ mod harness;
 mod lifecycle;
 mod logging_retry;
 mod logging_stack;
+mod paging;
 mod prices;
 mod queries;
 mod recovery;

@@ -345,3 +345,46 @@ fn plan_says_what_a_kms_key_policy_lacks() {
     let text = status.to_string();
     assert!(text.contains(&format!("KMS key {arn}")), "{text}");
 }
+
+/// Budgets API reference, DescribeBudget: `FilterExpression` is in the answer only when
+/// `ShowFilterExpression` is true. Behind the rule that answers so (moto always returns it),
+/// the rule is seen to hide the filter from a read without the flag, and a second apply of a
+/// stack with a budget writes nothing: the tool asks for the filter it compares. The budget
+/// is created with `Metrics` (unblended cost) beside its filter.
+#[test]
+fn budgets_settle_when_aws_shows_the_filter_only_on_request() {
+    let env = TestEnv::new();
+    env.write_config("[alerts]\nemails = [\"ops@example.com\"]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let through_proxy = emulator_clients(&env.proxy.url(), REGION);
+    let describe = |show: Option<bool>| {
+        env.block_on(
+            through_proxy
+                .budgets
+                .describe_budget()
+                .account_id(ACCOUNT)
+                .budget_name("BedrockUsageBudget")
+                .set_show_filter_expression(show)
+                .send(),
+        )
+        .expect("budget")
+        .budget()
+        .cloned()
+        .expect("budget")
+    };
+    assert!(describe(None).filter_expression().is_none());
+    assert!(describe(Some(false)).filter_expression().is_none());
+    let shown = describe(Some(true));
+    assert!(shown.filter_expression().is_some());
+    assert_eq!(
+        shown.metrics(),
+        [aws_sdk_budgets::types::Metric::UnblendedCost]
+    );
+
+    env.proxy.clear();
+    let second = env.run(&["apply", "--yes", "-o", "json"]);
+    second.assert_code(0);
+    assert_eq!(env.writes(), Vec::<String>::new());
+    assert_eq!(resource(&second.json(), "budgets")["action"], "unchanged");
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}

@@ -5,6 +5,7 @@ pub mod browser;
 pub mod cur;
 pub mod env;
 pub mod moto;
+pub mod paging;
 pub mod process;
 pub mod proxy;
 pub mod snapshot;

@@ -229,6 +229,15 @@ impl Proxy {
             .push(rule);
     }
 
+    /// Adds a rule ahead of every other (one that changes requests the others then see).
+    pub fn add_rule_first(&self, rule: Arc<dyn StrictRule>) {
+        self.shared
+            .strict
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(0, rule);
+    }
+
     /// Removes every strict rule.
     pub fn clear_rules(&self) {
         self.shared
@@ -548,9 +557,15 @@ async fn strict_forward(
     };
     let mut hold = Duration::ZERO;
     let mut answer = None;
+    let mut request = request;
     for rule in &rules {
         match rule.before(&request) {
             Verdict::Forward => admitted.rules.push(Arc::clone(rule)),
+            Verdict::ForwardAs(other) => {
+                request = other;
+                admitted.request = request.clone();
+                admitted.rules.push(Arc::clone(rule));
+            }
             Verdict::Hold(d) => {
                 hold = hold.max(d);
                 admitted.rules.push(Arc::clone(rule));
@@ -567,7 +582,7 @@ async fn strict_forward(
             if !hold.is_zero() {
                 tokio::time::sleep(hold).await;
             }
-            let upstream = forward(context, parts, path, body).await;
+            let upstream = forward(context, parts, &request.path, request.body.clone()).await;
             let (head, body) = upstream.into_parts();
             let body = match body.collect().await {
                 Ok(collected) => collected.to_bytes(),
@@ -630,8 +645,11 @@ async fn forward(
     if let Some(headers) = builder.headers_mut() {
         for (name, value) in &parts.headers {
             // The body is already read in full; the upstream must not wait
-            // for a `100 Continue` exchange.
-            if name != EXPECT {
+            // for a `100 Continue` exchange. A length that is no longer the body's (a rule
+            // changed the body) is left to hyper to set.
+            let stale_length = name == CONTENT_LENGTH
+                && value.to_str().ok().and_then(|v| v.parse::<usize>().ok()) != Some(body.len());
+            if name != EXPECT && !stale_length {
                 headers.append(name.clone(), value.clone());
             }
         }
@@ -1268,6 +1286,9 @@ pub enum Verdict {
     Hold(Duration),
     /// Answer this instead of forwarding.
     Answer(Reply),
+    /// Go on with this request instead (a page size the test imposes): the rules after this
+    /// one, the upstream and every rewrite see it.
+    ForwardAs(StrictRequest),
 }
 
 /// One AWS behaviour moto lacks. Each implementation names the AWS document it follows.
