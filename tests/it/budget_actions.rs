@@ -335,3 +335,54 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// IAM is eventually consistent: right after CreateRole the new execution role can be unknown
+/// to PutRolePolicy (NoSuchEntity), and Budgets can refuse CreateBudgetAction while it cannot
+/// yet see the new deny policy. Both are retried for a bounded time, as the logging role's
+/// PutRolePolicy is; the proxy answers each once as IAM and Budgets would, then lets moto answer.
+#[test]
+fn new_iam_parts_are_waited_for_not_failed_on() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::support::proxy::{AnswerWith, Protocol, Reply, StrictRequest};
+
+    let env = TestEnv::new();
+    create_app_role(&env);
+    env.write_config(CONFIG);
+    let put_role_policy = Arc::new(AtomicUsize::new(0));
+    let create_action = Arc::new(AtomicUsize::new(0));
+    let (p, c) = (put_role_policy.clone(), create_action.clone());
+    env.proxy.add_rule_first(Arc::new(AnswerWith(move |r: &StrictRequest| {
+        if r.operation == "PutRolePolicy"
+            && r.form("RoleName").as_deref() == Some("BedrockBudgetAction-bedrock-monitor")
+            && p.fetch_add(1, Ordering::SeqCst) == 0
+        {
+            return Some(Reply::error(
+                Protocol::Query,
+                404,
+                "NoSuchEntity",
+                "The role with name BedrockBudgetAction-bedrock-monitor cannot be found.",
+            ));
+        }
+        if r.operation == "CreateBudgetAction" && c.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Some(Reply::error(
+                Protocol::Json,
+                400,
+                "InvalidParameterException",
+                "The policy arn:aws:iam::123456789012:policy/BedrockMonitorDenyBedrock-bedrock-monitor does not exist.",
+            ));
+        }
+        None
+    })));
+    let run = env.run(&["apply", "--yes"]);
+    run.assert_code(0);
+    assert_eq!(put_role_policy.load(Ordering::SeqCst), 2, "{}", run.stderr);
+    assert_eq!(create_action.load(Ordering::SeqCst), 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("waiting for the new execution role"),
+        "{}",
+        run.stderr
+    );
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
