@@ -226,6 +226,9 @@ pub struct InvocationLoggingConfig {
     pub image: bool,
     pub embedding: bool,
     pub video: bool,
+    /// Audio bodies. Unset: whatever the account's configuration has is kept (set in the
+    /// console, say); a new configuration starts with it off.
+    pub audio: Option<bool>,
     pub large_data_to_s3: bool,
 }
 
@@ -236,6 +239,7 @@ impl Default for InvocationLoggingConfig {
             image: false,
             embedding: false,
             video: false,
+            audio: None,
             large_data_to_s3: true,
         }
     }

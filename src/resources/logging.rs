@@ -24,6 +24,7 @@ pub struct LoggingState {
     pub image: bool,
     pub embedding: bool,
     pub video: bool,
+    pub audio: bool,
 }
 
 /// How long to retry the IAM-propagation error after the role is created. AWS documents no
@@ -63,6 +64,9 @@ impl Logging {
             ("embedding_delivery".into(), json!(l.embedding)),
             ("video_delivery".into(), json!(l.video)),
         ]
+        .into_iter()
+        .chain(l.audio.map(|a| ("audio_delivery".into(), json!(a))))
+        .collect()
     }
 
     /// Whether an existing configuration delivers to this stack's log group and bucket.
@@ -84,8 +88,14 @@ impl Logging {
         places.join(" and ")
     }
 
-    fn request(cx: &Context) -> Result<LoggingConfig, AwsError> {
+    /// The whole configuration to put. `PutModelInvocationLoggingConfiguration` replaces
+    /// every field (Bedrock API reference, LoggingConfig: each delivery flag is optional, and
+    /// one left out is off), so what the config does not set is carried over from what the
+    /// account has: audio delivery when `[invocation_logging] audio` is unset. The fields are
+    /// all of the SDK's `LoggingConfig` (a unit test fails when the SDK gains one).
+    fn request(cx: &Context, observed: Option<&LoggingState>) -> Result<LoggingConfig, AwsError> {
         let l = &cx.config.invocation_logging;
+        let audio = l.audio.or(observed.map(|o| o.audio)).unwrap_or(false);
         let prefix = &cx.config.bucket.key_prefix;
         let bucket = cx.bucket_name();
         let s3_config = |b: &str| {
@@ -107,6 +117,7 @@ impl Logging {
             .image_data_delivery_enabled(l.image)
             .embedding_data_delivery_enabled(l.embedding)
             .video_data_delivery_enabled(l.video)
+            .audio_data_delivery_enabled(audio)
             .build())
     }
 }
@@ -168,6 +179,7 @@ impl Resource for Logging {
             image: config.image_data_delivery_enabled().unwrap_or(false),
             embedding: config.embedding_data_delivery_enabled().unwrap_or(false),
             video: config.video_data_delivery_enabled().unwrap_or(false),
+            audio: config.audio_data_delivery_enabled().unwrap_or(false),
         }))
     }
 
@@ -183,6 +195,7 @@ impl Resource for Logging {
             "image_delivery" => json!(s.image),
             "embedding_delivery" => json!(s.embedding),
             "video_delivery" => json!(s.video),
+            "audio_delivery" => json!(s.audio),
             _ => Value::Null,
         });
         if diff.is_change() && !Self::points_at_this_stack(cx, s) {
@@ -213,7 +226,7 @@ impl Resource for Logging {
                 details: None,
             });
         }
-        let request = Self::request(cx)?;
+        let request = Self::request(cx, state.as_ref())?;
         retry_while(
             cx,
             ComponentId::Logging,
@@ -310,5 +323,37 @@ impl Resource for Logging {
             .await
             .aws("bedrock:DeleteModelInvocationLoggingConfiguration")?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_bedrock::types::LoggingConfig;
+
+    /// Every field of the SDK's `LoggingConfig` is either set from the config or carried over
+    /// by `Logging::request`: a field the SDK adds later would be switched off by every apply
+    /// without a plan line, so this fails until it is handled there (and named here).
+    #[test]
+    fn every_logging_config_field_is_handled() {
+        let handled = [
+            "cloud_watch_config",
+            "s3_config",
+            "text_data_delivery_enabled",
+            "image_data_delivery_enabled",
+            "embedding_data_delivery_enabled",
+            "video_data_delivery_enabled",
+            "audio_data_delivery_enabled",
+        ];
+        let debug = format!("{:?}", LoggingConfig::builder().build());
+        let inner = debug
+            .trim_start_matches("LoggingConfig {")
+            .trim_end_matches('}');
+        let fields: Vec<&str> = inner
+            .split(", ")
+            .filter_map(|f| f.split(':').next())
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
+        assert_eq!(fields, handled, "{debug}");
     }
 }

@@ -511,3 +511,66 @@ fn logging_that_delivers_elsewhere_is_replaced_only_with_adopt_logging() {
         .assert_code(0);
     check_logging(&env);
 }
+
+fn audio_delivery(env: &TestEnv) -> Option<bool> {
+    env.block_on(
+        env.aws
+            .bedrock
+            .get_model_invocation_logging_configuration()
+            .send(),
+    )
+    .expect("logging configuration")
+    .logging_config()
+    .and_then(|c| c.audio_data_delivery_enabled())
+}
+
+/// PutModelInvocationLoggingConfiguration replaces the whole configuration: audio delivery
+/// switched on in the console survives every apply of a config that does not mention it (no
+/// plan line, no write), and a config that does set it shows the change in the plan and makes
+/// it.
+#[test]
+fn audio_delivery_set_elsewhere_is_kept_unless_the_config_says_otherwise() {
+    let env = TestEnv::new();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let current = env
+        .block_on(
+            env.aws
+                .bedrock
+                .get_model_invocation_logging_configuration()
+                .send(),
+        )
+        .expect("logging configuration")
+        .logging_config()
+        .cloned()
+        .expect("logging on");
+    let mut with_audio = current.clone();
+    with_audio.audio_data_delivery_enabled = Some(true);
+    env.block_on(
+        env.aws
+            .bedrock
+            .put_model_invocation_logging_configuration()
+            .logging_config(with_audio)
+            .send(),
+    )
+    .expect("audio on, as the console would");
+    // A change to another logging setting rewrites the configuration: audio stays on.
+    env.write_config("[invocation_logging]\nimage = true\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(audio_delivery(&env), Some(true));
+    env.proxy.clear();
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    env.write_config("[invocation_logging]\nimage = true\naudio = false\n");
+    let plan = env.run(&["plan", "-o", "json"]).json();
+    let logging = resource(&plan, "logging");
+    assert_eq!(logging["action"], "update", "{logging:#}");
+    assert!(
+        logging.to_string().contains("audio_delivery"),
+        "{logging:#}"
+    );
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(audio_delivery(&env), Some(false));
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+}
