@@ -457,6 +457,19 @@ impl Resource for CurExport {
             }),
             Some(e) => {
                 if e.settings != desired {
+                    let principal =
+                        |v: &Value| v["table_configuration"]["INCLUDE_IAM_PRINCIPAL_DATA"].clone();
+                    if principal(&e.settings) != principal(&desired) {
+                        // Data Exports API reference, UpdateExport: "Updates an existing data
+                        // export by overwriting all export parameters", the data query and its
+                        // table configurations among them: the flag changes in place, no
+                        // replacement (and so no second export against the quota of five).
+                        notes.push(format!(
+                            "IAM principal data is switched {} on the existing export by UpdateExport (same export, same files); deliveries from then on {} `line_item_iam_principal`",
+                            if Self::include_iam_principal(cx) { "on" } else { "off" },
+                            if Self::include_iam_principal(cx) { "carry" } else { "drop" },
+                        ));
+                    }
                     changes.push(FieldChange {
                         field: "export".into(),
                         old: e.settings.clone(),

@@ -898,3 +898,41 @@ fn anomaly_rules_do_not_drift_on_echoed_default_match_options() {
     env.run(&["apply", "--yes"]).assert_code(0);
     assert!(env.writes().is_empty(), "{:?}", env.writes());
 }
+
+/// Data Exports API reference, UpdateExport: "Updates an existing data export by overwriting
+/// all export parameters", the data query's table configurations among them. Switching IAM
+/// principal data off updates the same export in place, says so in the plan,
+/// and converges: no second export, no replace.
+#[test]
+fn iam_principal_data_changes_in_place_on_the_same_export() {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let arn = env.standin.exports()[0].arn.clone();
+    env.write_config("[cur_export]\ninclude_iam_principal = false\n");
+    let plan = env.run(&["plan", "-o", "json"]).json();
+    let export = component(&plan, "resources", "cur-export");
+    assert_eq!(export["action"], "update", "{export:#}");
+    assert!(
+        export["notes"]
+            .to_string()
+            .contains("IAM principal data is switched off on the existing export"),
+        "{export:#}"
+    );
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(
+        env.writes(),
+        vec!["bcm-data-exports:UpdateExport".to_string()]
+    );
+    let exports = env.standin.exports();
+    assert_eq!(exports.len(), 1, "{exports:#?}");
+    assert_eq!(exports[0].arn, arn);
+    assert_eq!(
+        exports[0].table_configurations["COST_AND_USAGE_REPORT"]["INCLUDE_IAM_PRINCIPAL_DATA"],
+        "FALSE"
+    );
+    assert!(!exports[0].query.contains("line_item_iam_principal"));
+    env.proxy.clear();
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
