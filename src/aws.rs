@@ -73,6 +73,25 @@ pub async fn price_list_client(
     )
 }
 
+/// A Bedrock (control plane) client in `region`, with the credentials, endpoint, retries and
+/// timeouts every other client gets: for reads outside a target (the model catalogue).
+pub async fn bedrock_client(
+    options: &ConnectOptions,
+    region: &str,
+    settings: &AwsSettings,
+) -> aws_sdk_bedrock::Client {
+    let options = ConnectOptions {
+        region: Some(region.to_string()),
+        ..options.clone()
+    };
+    let sdk = load_sdk_config(&options, None, settings).await;
+    aws_sdk_bedrock::Client::from_conf(
+        aws_sdk_bedrock::config::Builder::from(&sdk)
+            .interceptor(CallLog)
+            .build(),
+    )
+}
+
 /// The SDK configuration: credential chain (or profile), region, endpoint, retries, timeouts.
 pub async fn load_sdk_config(
     options: &ConnectOptions,

@@ -145,12 +145,17 @@ fn cur_report_permissions(cx: &Context) -> Vec<(String, Permission)> {
     out
 }
 
-/// `prices update` reads the AWS Price List (public prices; the API has no resources to
-/// scope to). It runs where the operator runs, so a fleet's operator policy has it too.
+/// `prices update` reads the AWS Price List (public prices) and Bedrock's model catalogue
+/// (`ListFoundationModels`, which names the Price List's models by ID); neither API has
+/// resources to scope to (Service Authorization Reference). It runs where the operator runs,
+/// so a fleet's operator policy has it too.
 fn price_list_permission() -> (String, Permission) {
     (
         "ReadPriceList".into(),
-        Permission::new(&["pricing:GetProducts"], ["*".to_string()]),
+        Permission::new(
+            &["pricing:GetProducts", "bedrock:ListFoundationModels"],
+            ["*".to_string()],
+        ),
     )
 }
 
@@ -433,7 +438,10 @@ mod tests {
             .as_array()
             .and_then(|s| s.iter().find(|s| s["Sid"] == "ReadPriceList"))
             .expect("ReadPriceList statement");
-        assert_eq!(price_list["Action"], json!(["pricing:GetProducts"]));
+        assert_eq!(
+            price_list["Action"],
+            json!(["pricing:GetProducts", "bedrock:ListFoundationModels"])
+        );
         assert_eq!(price_list["Resource"], json!(["*"]));
     }
 }

@@ -14,6 +14,7 @@ use crate::aws::{AwsError, PRICE_LIST_REGION, price_list_client};
 use crate::cli::{PricesArgs, PricesCommand, PricesUpdateArgs};
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::config;
+use crate::cost::catalogue::CatalogModel;
 use crate::cost::pricelist::{self, Answer, OFFER_CODES, Skipped};
 use crate::cost::prices::{self, OfferInfo, PriceFile};
 
@@ -57,7 +58,8 @@ async fn update(session: &Session, args: &PricesUpdateArgs) -> Result<ExitStatus
     let settings = config::load_with(&path, explicit, None, crate::queries::config_violations)?
         .config
         .aws;
-    let client = price_list_client(&session.connect_options(), &settings).await;
+    let options = session.connect_options();
+    let client = price_list_client(&options, &settings).await;
     let mut answers = Vec::new();
     for offer in OFFER_CODES {
         let items = fetch_offer(&client, offer, &regions).await?;
@@ -85,8 +87,41 @@ async fn update(session: &Session, args: &PricesUpdateArgs) -> Result<ExitStatus
             items,
         });
     }
+    let catalogue_regions = if regions.is_empty() {
+        let sdk = crate::aws::load_sdk_config(&options, None, &settings).await;
+        vec![
+            sdk.region()
+                .map_or(PRICE_LIST_REGION.to_string(), |r| r.to_string()),
+        ]
+    } else {
+        regions.clone()
+    };
+    let mut catalogue = Vec::new();
+    let mut catalogue_reads = Vec::new();
+    for region in &catalogue_regions {
+        let bedrock = crate::aws::bedrock_client(&options, region, &settings).await;
+        match list_foundation_models(&bedrock).await {
+            Ok(models) => {
+                catalogue_reads.push(CatalogueRead {
+                    region: region.clone(),
+                    models: models.len(),
+                    error: None,
+                });
+                catalogue.extend(models);
+            }
+            // Without the catalogue, the built-in model keys still place the models they
+            // name; the others are listed as not priced.
+            Err(e) => catalogue_reads.push(CatalogueRead {
+                region: region.clone(),
+                models: 0,
+                error: Some(e.to_string()),
+            }),
+        }
+    }
+    catalogue.sort();
+    catalogue.dedup();
     let today = chrono::Utc::now().date_naive();
-    let (file, skipped) = pricelist::build(&answers, today, &regions);
+    let (file, skipped) = pricelist::build(&answers, &catalogue, today, &regions);
     if file.prices.is_empty() {
         return Err(CommandError::Aws(AwsError::setup(
             "the Price List answered no token price the tool can read; nothing was written",
@@ -94,9 +129,9 @@ async fn update(session: &Session, args: &PricesUpdateArgs) -> Result<ExitStatus
         )));
     }
     write(&out, &file)?;
-    session
-        .printer
-        .result(&Updated::new(&out, &file, skipped))?;
+    let mut updated = Updated::new(&out, &file, skipped);
+    updated.catalogue = catalogue_reads;
+    session.printer.result(&updated)?;
     Ok(ExitStatus::Success)
 }
 
@@ -139,6 +174,28 @@ async fn fetch_offer(
     Ok(items)
 }
 
+/// The models Bedrock offers in one region (Bedrock API reference, ListFoundationModels: no
+/// filter lists every model; the answer is not paged).
+async fn list_foundation_models(
+    bedrock: &aws_sdk_bedrock::Client,
+) -> Result<Vec<CatalogModel>, AwsError> {
+    let out = bedrock
+        .list_foundation_models()
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("bedrock:ListFoundationModels", e))?;
+    Ok(out
+        .model_summaries()
+        .iter()
+        .map(|m| CatalogModel {
+            id: m.model_id().to_string(),
+            name: m.model_name().unwrap_or_default().to_string(),
+            provider: m.provider_name().unwrap_or_default().to_string(),
+        })
+        .filter(|m| !m.id.is_empty() && !m.name.is_empty())
+        .collect())
+}
+
 /// Writes the file whole or not at all: a report run meanwhile reads the old one or the new.
 fn write(out: &Path, file: &PriceFile) -> Result<(), CommandError> {
     let fail = |e: std::io::Error| {
@@ -169,6 +226,18 @@ pub struct Updated {
     pub prices: usize,
     pub models: usize,
     pub skipped: Skipped,
+    /// The model catalogue read per region (`bedrock:ListFoundationModels`), which names the
+    /// models the built-in keys do not.
+    pub catalogue: Vec<CatalogueRead>,
+}
+
+/// One region's model catalogue: how many models, or why it could not be read.
+#[derive(Debug, Serialize)]
+pub struct CatalogueRead {
+    pub region: String,
+    pub models: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Updated {
@@ -183,6 +252,7 @@ impl Updated {
             prices: file.prices.len(),
             models: models.len(),
             skipped,
+            catalogue: Vec::new(),
         }
     }
 }
@@ -209,6 +279,20 @@ impl fmt::Display for Updated {
                 offer.publication_date.as_deref().unwrap_or("not given")
             )?;
         }
+        for read in &self.catalogue {
+            match &read.error {
+                None => writeln!(
+                    f,
+                    "Model catalogue of {}: {} models (names the Price List's models by ID)",
+                    read.region, read.models
+                )?,
+                Some(e) => writeln!(
+                    f,
+                    "Model catalogue of {} not read ({e}): only the built-in model keys place prices",
+                    read.region
+                )?,
+            }
+        }
         if self.skipped.total > 0 {
             let reasons: Vec<String> = self
                 .skipped
@@ -232,7 +316,7 @@ impl fmt::Display for Updated {
                 .collect();
             writeln!(
                 f,
-                "Not priced, no model key names them (use [pricing] entries): {}",
+                "Not priced, neither a model key nor the model catalogue names them (use [pricing] entries): {}",
                 names.join(", ")
             )?;
         }

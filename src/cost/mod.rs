@@ -4,6 +4,7 @@
 //! ([`metric_math`]) and the saved queries ([`insights`]) embed. Budgets, anomaly detection,
 //! the dashboard, the saved queries and `report` all call it; it calls none of them.
 
+pub mod catalogue;
 pub mod ce_expression;
 pub mod insights;
 pub mod metric_math;

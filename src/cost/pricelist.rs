@@ -10,12 +10,19 @@
 //! a model no key names, a unit it cannot convert, two different prices for one slot — is
 //! skipped and counted, never taken for another rate.
 //!
-//! Which Price List names are which model: [`MODEL_KEYS`] lists the model-ID keys prices are
-//! looked up by; a Price List model name ("Claude4.5Sonnet" in a usage type, "Claude Haiku 4.5"
-//! in a Marketplace service name) is a key's model when their words agree: the same words and
-//! the same numbers in the same order, ignoring the vendor (`anthropic.`), release dates and
-//! "instruct" (see [`same_model`]). A model new to AWS needs a key here (or a `[pricing]`
-//! entry) before it is priced.
+//! Which Price List names are which model: [`MODEL_KEYS`] lists the model-ID keys the built-in
+//! table has always used; a Price List model name ("Claude4.5Sonnet" in a usage type, "Claude
+//! Haiku 4.5" in a Marketplace service name) is a key's model when their words agree: the same
+//! words and the same numbers in the same order, ignoring the vendor (`anthropic.`), release
+//! dates and "instruct" (see [`same_model`]). A model those keys do not name is looked up in
+//! the model catalogue `prices update` reads from `bedrock:ListFoundationModels`
+//! ([`super::catalogue`]) by the product's `model` attribute or Marketplace service name, so a
+//! model released after this build is priced by its own ID. One no catalogue entry names is
+//! listed, never guessed.
+//!
+//! Each rate's unit is kept too ([`PriceFile::units`], by service and usage type), so that the
+//! billed report turns billed quantities into tokens with the unit AWS prices them in, read
+//! from the same product.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,8 +30,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::prices::{FILE_FORMAT, OfferInfo, Price, PriceFile, PriceRow};
-use super::usage::{BilledTier, TokenKind, classify, variant};
+use super::catalogue::{CatalogModel, key_for_name};
+use super::prices::{FILE_FORMAT, OfferInfo, Price, PriceFile, PriceRow, unit_key};
+use super::usage::{BilledTier, TokenKind, classify, token_kind, variant};
 
 /// The Price List offers (service codes) that hold Bedrock token prices. "Amazon Bedrock
 /// AgentCore" (`AmazonBedrockAgentCore`) is left out on purpose: it bills runtime, memory and
@@ -93,12 +101,19 @@ impl Skipped {
     }
 }
 
-/// The price file the answers make, dated `as_of`, and what was skipped. With `regions`, only
+/// The price file the answers make, dated `as_of`, and what was skipped: models by
+/// [`MODEL_KEYS`], then by `catalogue` (empty for the built-in table). With `regions`, only
 /// rates of those regions are kept.
-pub fn build(answers: &[Answer], as_of: NaiveDate, regions: &[String]) -> (PriceFile, Skipped) {
+pub fn build(
+    answers: &[Answer],
+    catalogue: &[CatalogModel],
+    as_of: NaiveDate,
+    regions: &[String],
+) -> (PriceFile, Skipped) {
     let mut skipped = Skipped::default();
     let mut offers = Vec::new();
     let mut slots: BTreeMap<RowKey, BTreeMap<Slot, Option<f64>>> = BTreeMap::new();
+    let mut units: BTreeMap<String, Option<f64>> = BTreeMap::new();
     for answer in answers {
         let mut info = OfferInfo {
             code: answer.offer.clone(),
@@ -116,7 +131,18 @@ pub fn build(answers: &[Answer], as_of: NaiveDate, regions: &[String]) -> (Price
             };
             info.version = info.version.max(item.version.clone());
             info.publication_date = info.publication_date.max(item.publication_date.clone());
-            match rate(&item) {
+            if let Some((key, tokens)) = unit(&item)
+                && (regions.is_empty()
+                    || item
+                        .attr("regionCode")
+                        .is_some_and(|r| regions.iter().any(|x| x == r)))
+            {
+                let slot = units.entry(key).or_insert(Some(tokens));
+                if slot.is_some_and(|t| t != tokens) {
+                    *slot = None;
+                }
+            }
+            match rate(&item, catalogue) {
                 Ok(rate) => {
                     if !regions.is_empty() && !regions.contains(&rate.region) {
                         continue;
@@ -132,6 +158,10 @@ pub fn build(answers: &[Answer], as_of: NaiveDate, regions: &[String]) -> (Price
                 }
                 Err(Skip::UnknownModel(name)) => {
                     skipped.add("model no key names");
+                    skipped.unknown_models.insert(name);
+                }
+                Err(Skip::AmbiguousModel(name)) => {
+                    skipped.add("model name of several model IDs");
                     skipped.unknown_models.insert(name);
                 }
                 Err(Skip::Other(reason)) => skipped.add(reason),
@@ -172,6 +202,10 @@ pub fn build(answers: &[Answer], as_of: NaiveDate, regions: &[String]) -> (Price
         offers,
         regions: regions.into_iter().collect(),
         prices,
+        units: units
+            .into_iter()
+            .filter_map(|(k, t)| t.map(|t| (k, t)))
+            .collect(),
     };
     (file, skipped)
 }
@@ -202,6 +236,8 @@ struct Rate {
 #[derive(Debug, PartialEq)]
 enum Skip {
     UnknownModel(String),
+    /// A name the catalogue gives to several models.
+    AmbiguousModel(String),
     Other(&'static str),
 }
 
@@ -221,6 +257,43 @@ struct Item {
 struct Product {
     #[serde(default)]
     attributes: BTreeMap<String, Value>,
+}
+
+impl Item {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.product.attributes.get(name).and_then(Value::as_str)
+    }
+
+    /// The item's one on-demand price dimension.
+    fn dimension(&self) -> Result<&Dimension, Skip> {
+        match self.terms.on_demand.values().collect::<Vec<_>>().as_slice() {
+            [term] => match term
+                .price_dimensions
+                .values()
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                [dimension] => Ok(*dimension),
+                [] => Err(Skip::Other("no on-demand price")),
+                _ => Err(Skip::Other("tiered price")),
+            },
+            [] => Err(Skip::Other("no on-demand price")),
+            _ => Err(Skip::Other("several on-demand terms")),
+        }
+    }
+}
+
+/// Tokens per billed unit of a token rate, keyed as [`unit_key`] keys it: what the billed
+/// report multiplies a billed quantity by.
+fn unit(item: &Item) -> Option<(String, f64)> {
+    let usage_type = item.attr("usagetype")?;
+    if token_kind(usage_type) == TokenKind::Other {
+        return None;
+    }
+    let service = item.attr("servicename").unwrap_or("Amazon Bedrock");
+    let dimension = item.dimension().ok()?;
+    let tokens = tokens_per_unit(&dimension.unit, &dimension.description)?;
+    Some((unit_key(service, usage_type), tokens))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -246,8 +319,8 @@ struct Dimension {
 }
 
 /// The one rate an item gives, or why it gives none.
-fn rate(item: &Item) -> Result<Rate, Skip> {
-    let attr = |name: &str| item.product.attributes.get(name).and_then(Value::as_str);
+fn rate(item: &Item, catalogue: &[CatalogModel]) -> Result<Rate, Skip> {
+    let attr = |name: &str| item.attr(name);
     let (Some(region), Some(usage_type)) = (attr("regionCode"), attr("usagetype")) else {
         return Err(Skip::Other("no regionCode or usagetype"));
     };
@@ -266,43 +339,55 @@ fn rate(item: &Item) -> Result<Rate, Skip> {
         (TokenKind::CacheWrite, true) => Slot::CacheWrite1h,
         (TokenKind::Other, _) => return Err(Skip::Other("not a model's tokens")),
     };
-    let Some(key) = MODEL_KEYS.iter().find(|key| same_model(&line.model, key)) else {
-        return Err(Skip::UnknownModel(line.model));
+    let key = match MODEL_KEYS.iter().find(|key| same_model(&line.model, key)) {
+        Some(key) => key.to_string(),
+        None => catalogue_key(item, service, &line.model, catalogue)?,
     };
-    let dimension = match item.terms.on_demand.values().collect::<Vec<_>>().as_slice() {
-        [term] => match term
-            .price_dimensions
-            .values()
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
-            [dimension] => *dimension,
-            [] => return Err(Skip::Other("no on-demand price")),
-            _ => return Err(Skip::Other("tiered price")),
-        },
-        [] => return Err(Skip::Other("no on-demand price")),
-        _ => return Err(Skip::Other("several on-demand terms")),
-    };
+    let dimension = item.dimension()?;
     let usd: f64 = dimension
         .price_per_unit
         .get("USD")
         .and_then(|p| p.trim().parse().ok())
         .filter(|p: &f64| p.is_finite() && *p >= 0.0)
         .ok_or(Skip::Other("no USD price"))?;
-    let marketplace = usage_type.contains("MP:");
-    let tokens = tokens_per_unit(&dimension.unit, &dimension.description, marketplace)
+    let tokens = tokens_per_unit(&dimension.unit, &dimension.description)
         .ok_or(Skip::Other("unit not tokens"))?;
     Ok(Rate {
         key: if v.global {
             format!("global.{key}")
         } else {
-            key.to_string()
+            key
         },
         region: region.to_string(),
         tier: v.tier,
         slot,
         per_1k: tidy(usd * 1000.0 / tokens),
     })
+}
+
+/// The catalogue's key for a product no [`MODEL_KEYS`] entry names: by its `model` attribute
+/// (first-party products: "Nova 2.0 Lite"), else its Marketplace service name, else the model
+/// part of its usage type.
+fn catalogue_key(
+    item: &Item,
+    service: &str,
+    billed_model: &str,
+    catalogue: &[CatalogModel],
+) -> Result<String, Skip> {
+    let name = item
+        .attr("model")
+        .filter(|m| !m.trim().is_empty())
+        .or_else(|| {
+            service
+                .ends_with(super::spend::MARKETPLACE_SERVICE_SUFFIX)
+                .then_some(service)
+        })
+        .unwrap_or(billed_model);
+    match key_for_name(name, catalogue) {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err(Skip::UnknownModel(billed_model.to_string())),
+        Err(_) => Err(Skip::AmbiguousModel(billed_model.to_string())),
+    }
 }
 
 /// `x` at 15 significant digits: a price per 1,000 worked out from a price per million reads
@@ -314,10 +399,11 @@ fn tidy(x: f64) -> f64 {
 /// How many tokens the price of one `unit` buys: "1K tokens" (AmazonBedrock,
 /// AmazonBedrockService), "1M tokens", "tokens". Marketplace listings
 /// (AmazonBedrockFoundationModels) price "Units" whose description says how many tokens a unit
-/// is ("…|Million Input Tokens Regional CRIS"); a Marketplace unit that does not say is a
-/// million tokens, as every Bedrock listing seen prices. `None` for anything else (images,
-/// "1K TPM Hour"…).
-pub fn tokens_per_unit(unit: &str, description: &str, marketplace: bool) -> Option<f64> {
+/// is ("AWS Marketplace software usage|us-east-1|Million Input Tokens Regional CRIS": the
+/// recorded answer in `tests/fixtures/pricelist/`, $1.10 a unit for Claude Haiku 4.5's input,
+/// its per-million price). A unit whose description does not say is not guessed: `None`, as
+/// for anything that is not tokens (images, "1K TPM Hour"…).
+pub fn tokens_per_unit(unit: &str, description: &str) -> Option<f64> {
     let unit = unit.trim().to_ascii_lowercase();
     let (count, noun) = match unit.split_once(' ') {
         Some((count, noun)) => (count, noun.trim()),
@@ -338,7 +424,7 @@ pub fn tokens_per_unit(unit: &str, description: &str, marketplace: bool) -> Opti
             } else if description.contains("thousand") {
                 Some(1e3)
             } else {
-                marketplace.then_some(1e6)
+                None
             }
         }
         _ => None,

@@ -44,7 +44,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::config::PriceConfig;
-use crate::cost::usage::BilledTier;
+use crate::cost::usage::{BilledTier, TokenKind, token_kind};
 
 /// The date of the built-in prices (the recorded Price List answer they are generated from).
 pub const PRICES_AS_OF: &str = "2025-12-01";
@@ -251,6 +251,31 @@ pub struct PriceFile {
     /// The regions the rows cover.
     pub regions: Vec<String>,
     pub prices: Vec<PriceRow>,
+    /// Tokens per billed unit of each token usage type, by [`unit_key`]: from the Price
+    /// List's own `unit` and `description` of the rate (see
+    /// [`crate::cost::pricelist::tokens_per_unit`]). A file written before this was kept has
+    /// none: billed quantities then have no token count until `prices update` runs again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub units: BTreeMap<String, f64>,
+}
+
+/// How [`PriceFile::units`] keys a usage type: with its service name, since Marketplace
+/// listings share usage types (`USE1-MP:USE1_InputTokenCount-Units`) and each prices its own.
+pub fn unit_key(service: &str, usage_type: &str) -> String {
+    format!("{}|{}", service.trim(), usage_type.trim())
+}
+
+/// A usage type without its region codes (`USE1-NovaLite-input-tokens` → `NovaLite-input-tokens`,
+/// `USE1-MP:USE1_InputTokenCount-Units` → `MP:InputTokenCount-Units`): the same rate in another
+/// region.
+fn without_region(usage_type: &str) -> &str {
+    let rest = usage_type
+        .split_once('-')
+        .map_or(usage_type, |(_, rest)| rest);
+    match rest.strip_prefix("MP:") {
+        Some(marketplace) => marketplace.split_once('_').map_or(rest, |(_, kind)| kind),
+        None => rest,
+    }
 }
 
 /// A price file and where it came from.
@@ -364,6 +389,45 @@ impl PriceBook {
                     .map(|(price, _)| (key.to_string(), price))
             })
             .collect()
+    }
+
+    /// Tokens per billed unit of a (service, usage type) of the bill: the book's own unit for
+    /// it; else the unit the book gives the same rate of the same service in other regions;
+    /// else the unit the service prices every rate of that token kind in (AWS-billed services
+    /// price all their models' tokens alike, "1K tokens"; a Marketplace listing is a service
+    /// of its own, so it is never read from another listing). Each fallback counts only when
+    /// every rate it finds agrees. `None` when the book does not say: the tokens are then left
+    /// out, never shown wrong.
+    pub fn tokens_per_unit(&self, service: &str, usage_type: &str) -> Option<f64> {
+        if let Some(tokens) = self.file.units.get(&unit_key(service, usage_type)) {
+            return Some(*tokens);
+        }
+        let prefix = format!("{}|", service.trim());
+        let of_service = || {
+            self.file
+                .units
+                .iter()
+                .filter_map(|(k, t)| k.strip_prefix(&prefix).map(|u| (u, *t)))
+        };
+        let agreed = |mut found: Box<dyn Iterator<Item = f64> + '_>| {
+            let first = found.next()?;
+            found.all(|t| t == first).then_some(first)
+        };
+        let rate = without_region(usage_type.trim());
+        let same_rate = of_service()
+            .filter(|(u, _)| without_region(u) == rate)
+            .map(|(_, t)| t);
+        if let Some(tokens) = agreed(Box::new(same_rate)) {
+            return Some(tokens);
+        }
+        let kind = token_kind(usage_type);
+        if kind == TokenKind::Other {
+            return None;
+        }
+        let same_kind = of_service()
+            .filter(|(u, _)| token_kind(u) == kind)
+            .map(|(_, t)| t);
+        agreed(Box::new(same_kind))
     }
 
     /// The models (keys) the book has no price for in `region`, of those in `keys`.
@@ -907,6 +971,7 @@ mod tests {
                     row("us-east-1", Some(BilledTier::Flex), 0.0003),
                     row("eu-central-1", None, 0.001),
                 ],
+                units: BTreeMap::new(),
             },
         }
     }

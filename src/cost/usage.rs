@@ -83,34 +83,6 @@ pub fn token_kind(usage_type: &str) -> TokenKind {
     }
 }
 
-/// How many tokens one unit of a billed quantity (Cost Explorer's `UsageQuantity`, the CUR's
-/// usage amount) is: the unit the usage type is priced in. Marketplace listings price tokens
-/// per token (their `-Units`; "$3 per 1M units"), AWS-billed usage types per 1,000 tokens (the
-/// Price List's "1K tokens"; AWS's cost-attribution blog shows `USW2-Claude4.6Sonnet-input-tokens`
-/// at 17.33 units for $0.0572, $3.30 per million tokens). `None` for a line that is not tokens,
-/// or whose unit is not known: its tokens are then left out, never shown wrong.
-pub fn tokens_per_unit(service: &str, usage_type: &str) -> Option<f64> {
-    if token_kind(usage_type) == TokenKind::Other {
-        return None;
-    }
-    let marketplace =
-        service.trim().ends_with(MARKETPLACE_SERVICE_SUFFIX) || usage_type.contains("-MP:");
-    if marketplace {
-        return usage_type.ends_with("-Units").then_some(1.0);
-    }
-    let lower = usage_type.to_ascii_lowercase();
-    let priced_per_1k = [
-        "-input-tokens",
-        "-output-tokens",
-        "-input-token-count",
-        "-output-token-count",
-        "-mantle-",
-    ]
-    .iter()
-    .any(|marker| lower.contains(marker));
-    priced_per_1k.then_some(1000.0)
-}
-
 /// The model part of a first-party usage type: between the region prefix (`USE1-`) and the
 /// token-kind suffix (`-input-tokens`, `-cache-read-input-token-count`, `-mantle-…`).
 fn first_party_model(usage_type: &str) -> Option<String> {
@@ -267,49 +239,6 @@ mod tests {
         assert_eq!(
             classify(bedrock, "EUC1-GptOss120b-mantle-input-tokens-standard"),
             line("GptOss120b", TokenKind::Input)
-        );
-    }
-
-    #[test]
-    fn billed_quantities_are_in_the_unit_the_usage_type_is_priced_in() {
-        let edition = "Claude 3.7 Sonnet (Amazon Bedrock Edition)";
-        assert_eq!(
-            tokens_per_unit(edition, "USE1-MP:USE1_InputTokenCount-Units"),
-            Some(1.0)
-        );
-        assert_eq!(
-            tokens_per_unit(
-                "Amazon Bedrock Service",
-                "USW2-Claude4.6Sonnet-input-tokens"
-            ),
-            Some(1000.0)
-        );
-        assert_eq!(
-            tokens_per_unit(
-                "Amazon Bedrock Service",
-                "USW2-Claude4.6Sonnet-cache-read-input-token-count"
-            ),
-            Some(1000.0)
-        );
-        assert_eq!(
-            tokens_per_unit(
-                "Amazon Bedrock Service",
-                "USW2-anthropic.claude-opus-4-8-mantle-cache-write-tokens-standard"
-            ),
-            Some(1000.0)
-        );
-        assert_eq!(
-            tokens_per_unit("Amazon Bedrock", "USE1-NovaLite-input-tokens"),
-            Some(1000.0)
-        );
-        // Not tokens, or a unit nobody documented: no token count.
-        assert_eq!(
-            tokens_per_unit("Amazon Bedrock", "USE1-ProvisionedThroughput"),
-            None
-        );
-        assert_eq!(
-            tokens_per_unit(edition, "USE1-MP:USE1_InputTokenCount"),
-            None
         );
     }
 

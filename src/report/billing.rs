@@ -22,8 +22,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
+use crate::cost::prices;
 use crate::cost::spend::Definition;
-use crate::cost::usage::{TokenKind, classify, tokens_per_unit};
+use crate::cost::usage::{TokenKind, classify};
 
 use super::round_cost;
 use super::window::Window;
@@ -461,8 +462,10 @@ pub fn summarise(billing: &mut Billing, lines: &[Line], spend: &Definition) {
                 cache_write_tokens: Some(0),
                 ..BilledModel::default()
             });
-        // In the unit the usage type is priced in; `None` when that is not known.
-        let tokens = tokens_per_unit(&line.service, &line.usage_type)
+        // In the unit the Price List prices the usage type in (the price book's own record
+        // of it); `None` when the book does not say.
+        let tokens = prices::active()
+            .tokens_per_unit(&line.service, &line.usage_type)
             .map(|per_unit| (line.quantity.max(0.0) * per_unit).round() as u64);
         let add = |sum: &mut Option<u64>| *sum = sum.zip(tokens).map(|(a, b)| a + b);
         m.cost_usd += line.cost;
@@ -561,21 +564,22 @@ mod tests {
     /// 4,576 output tokens, $0.001518 + $0.068640 = $0.070158.
     #[test]
     fn models_kinds_unmapped_lines_and_days() {
-        let sonnet = "Claude 3.7 Sonnet (Amazon Bedrock Edition)";
+        // A listing the built-in price book has (its units are a million tokens each).
+        let haiku = "Claude Haiku 4.5 (Amazon Bedrock Edition)";
         let lines = vec![
             line(
                 "2025-10-14",
-                sonnet,
+                haiku,
                 "USE1-MP:USE1_InputTokenCount-Units",
                 0.001518,
-                506.0,
+                0.000506,
             ),
             line(
                 "2025-10-14",
-                sonnet,
+                haiku,
                 "USE1-MP:USE1_OutputTokenCount-Units",
                 0.06864,
-                4576.0,
+                0.004576,
             ),
             line(
                 "2025-10-15",
@@ -603,7 +607,7 @@ mod tests {
         let mut billing = Billing::default();
         summarise(&mut billing, &lines, &Definition::default());
         let s = &billing.models[0];
-        assert_eq!(s.model, "Claude 3.7 Sonnet");
+        assert_eq!(s.model, "Claude Haiku 4.5");
         assert_eq!((s.input_tokens, s.output_tokens), (Some(506), Some(4576)));
         assert_eq!(s.input_cost_usd, 0.001518);
         assert_eq!(s.output_cost_usd, 0.06864);

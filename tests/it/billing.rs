@@ -12,6 +12,9 @@ use crate::support::proxy::{AnswerWith, Protocol, Reply, StrictRequest};
 
 const SONNET: &str = "Claude 3.7 Sonnet (Amazon Bedrock Edition)";
 const HAIKU: &str = "Claude 3 Haiku (Amazon Bedrock Edition)";
+/// A Marketplace listing the price book has a product of (the recorded Price List answer):
+/// its `Units` are a million tokens each ("Million Input Tokens", $1.10 a unit).
+const HAIKU_45: &str = "Claude Haiku 4.5 (Amazon Bedrock Edition)";
 
 fn group(service: &str, usage_type: &str, cost: &str, quantity: &str) -> Value {
     json!({
@@ -48,8 +51,10 @@ fn billed_spend_per_model_kind_and_unmapped_lines_over_two_pages() {
         json!([
             {
                 "ResultsByTime": [day("2025-10-14", "2025-10-15", vec![
-                    group(SONNET, "USE1-MP:USE1_InputTokenCount-Units", "0.001518", "506"),
-                    group(SONNET, "USE1-MP:USE1_OutputTokenCount-Units", "0.06864", "4576"),
+                    // Marketplace units are millions of tokens: 506 and 4,576 tokens at $3
+                    // and $15 per million.
+                    group(SONNET, "USE1-MP:USE1_InputTokenCount-Units", "0.001518", "0.000506"),
+                    group(SONNET, "USE1-MP:USE1_OutputTokenCount-Units", "0.06864", "0.004576"),
                 ])],
                 "NextPageToken": "page-2",
                 "DimensionValueAttributes": [],
@@ -87,8 +92,10 @@ fn billed_spend_per_model_kind_and_unmapped_lines_over_two_pages() {
     assert_eq!(models.len(), 3, "{billing:#}");
     let sonnet = &models[0];
     assert_eq!(sonnet["model"], "Claude 3.7 Sonnet");
-    assert_eq!(sonnet["input_tokens"], 506);
-    assert_eq!(sonnet["output_tokens"], 4576);
+    // The price book has no product of this listing, so nothing says what its unit is: no
+    // token count rather than a wrong one (its cost still counts).
+    assert_eq!(sonnet["input_tokens"], Value::Null);
+    assert_eq!(sonnet["output_tokens"], Value::Null);
     assert_eq!(sonnet["input_cost_usd"], 0.001518);
     assert_eq!(sonnet["output_cost_usd"], 0.06864);
     assert_eq!(sonnet["cost_usd"], 0.070158);
@@ -728,7 +735,8 @@ fn every_billing_name_is_counted_and_listed() {
                 "5000",
             ),
             group("Amazon Bedrock", "USE1-NovaLite-input-tokens", "0.06", "1000"),
-            group(HAIKU, "USE1-MP:USE1_InputTokenCount-Units", "0.25", "1000000"),
+            // Half a unit of a million tokens at $1.10: 500,000 tokens.
+            group(HAIKU_45, "USE1-MP:USE1_InputTokenCount-Units", "0.55", "0.5"),
             group("Amazon Bedrock AgentCore", "USE1-Runtime-vCPU-Hours", "2", "40"),
             group("Acme Log Analytics", "USE1-MP:Seats", "99", "1"),
         ])],
@@ -750,13 +758,13 @@ fn every_billing_name_is_counted_and_listed() {
     run.assert_code(0);
     let doc = run.json();
     let billing = &doc["billing"];
-    assert_eq!(billing["total_cost_usd"], 12.2672, "{billing:#}");
+    assert_eq!(billing["total_cost_usd"], 12.5672, "{billing:#}");
     assert_eq!(
         billing["services"],
         json!([
             {"service": "Amazon Bedrock Service", "cost_usd": 9.9572},
             {"service": "Amazon Bedrock AgentCore", "cost_usd": 2.0},
-            {"service": HAIKU, "cost_usd": 0.25},
+            {"service": HAIKU_45, "cost_usd": 0.55},
             {"service": "Amazon Bedrock", "cost_usd": 0.06},
         ])
     );
@@ -771,9 +779,9 @@ fn every_billing_name_is_counted_and_listed() {
     assert_eq!(sonnet["cost_usd"], 9.9572);
     let haiku = models
         .iter()
-        .find(|m| m["model"] == "Claude 3 Haiku")
+        .find(|m| m["model"] == "Claude Haiku 4.5")
         .expect("the Marketplace model");
-    assert_eq!(haiku["input_tokens"], 1_000_000);
+    assert_eq!(haiku["input_tokens"], 500_000);
     // AgentCore is Bedrock spend but no model's: listed with its cost.
     assert_eq!(
         doc["unmapped_usage_types"],
@@ -804,6 +812,6 @@ fn every_billing_name_is_counted_and_listed() {
     let run = env.run(&args);
     run.assert_code(0);
     let doc = run.json();
-    assert_eq!(doc["billing"]["total_cost_usd"], 10.2672);
+    assert_eq!(doc["billing"]["total_cost_usd"], 10.5672);
     assert!(!doc["billing"]["services"].to_string().contains("AgentCore"));
 }

@@ -287,7 +287,7 @@ fn prices_update_reads_every_page_and_makes_the_built_in_table_of_the_fixture() 
         "Skipped 8 rates the tool cannot place (never priced as another): 4 model no key \
          names, 1 not a model's tokens, 3 variant not priced"
             .to_string(),
-        "no model key names them (use [pricing] entries): Nova2.0Lite".to_string(),
+        "neither a model key nor the model catalogue names them (use [pricing] entries): Nova2.0Lite".to_string(),
     ] {
         assert!(text.stdout.contains(&line), "{line}\n{}", text.stdout);
     }
@@ -448,4 +448,107 @@ fn the_dashboard_prices_from_the_saved_list_and_converges() {
     );
     // A second run with the same file changes nothing.
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+/// A Price List product with a `model` attribute, as first-party products carry one.
+fn named_product(region: &str, usage_type: &str, model: &str, usd: &str) -> String {
+    let mut v: Value = serde_json::from_str(&product(region, usage_type, usd)).expect("product");
+    v["product"]["attributes"]["model"] = json!(model);
+    v.to_string()
+}
+
+/// A model released after this build: no key in the repository names "Ministral 3 8B" (the
+/// built-in table and `MODEL_KEYS` know nothing of it), but the Price List prices it and
+/// `bedrock:ListFoundationModels` names its ID. After `prices update` the report prices its
+/// metrics to the cent: 2,000,000 input tokens at $0.0001 per 1,000 and 500,000 output at
+/// $0.0003 = 0.20 + 0.15 = $0.35. A product no catalogue entry names is listed as not
+/// priced, never guessed.
+#[test]
+fn a_model_nobody_here_has_heard_of_is_priced_after_prices_update() {
+    use crate::support::standin::FoundationModel;
+
+    let env = TestEnv::new();
+    let id = "mistral.ministral-3-8b-instruct-v1:0";
+    let mut offer = fixture("AmazonBedrock");
+    offer.extend([
+        named_product(
+            "us-east-1",
+            "USE1-Ministral3-8B-input-tokens",
+            "Ministral 3 8B",
+            "0.0001",
+        ),
+        named_product(
+            "us-east-1",
+            "USE1-Ministral3-8B-output-tokens",
+            "Ministral 3 8B",
+            "0.0003",
+        ),
+        named_product(
+            "us-east-1",
+            "USE1-Mystery9-input-tokens",
+            "Mystery 9",
+            "0.5",
+        ),
+        named_product(
+            "us-east-1",
+            "USE1-Mystery9-output-tokens",
+            "Mystery 9",
+            "0.5",
+        ),
+    ]);
+    env.standin.set_price_list("AmazonBedrock", offer);
+    env.standin.set_foundation_models(
+        "us-east-1",
+        vec![
+            FoundationModel {
+                id: id.into(),
+                name: "Ministral 3 8B".into(),
+                provider: "Mistral AI".into(),
+            },
+            FoundationModel {
+                id: "amazon.nova-2-lite-v1:0".into(),
+                name: "Nova 2 Lite".into(),
+                provider: "Amazon".into(),
+            },
+        ],
+    );
+    let update = env.run(&["prices", "update", "-o", "json"]);
+    update.assert_code(0);
+    let doc = update.json();
+    assert_eq!(doc["catalogue"][0]["region"], "us-east-1", "{doc:#}");
+    assert_eq!(doc["catalogue"][0]["models"], 2, "{doc:#}");
+    let unknown = doc["skipped"]["unknown_models"].to_string();
+    assert!(unknown.contains("Mystery9"), "{unknown}");
+    assert!(!unknown.contains("Ministral"), "{unknown}");
+    // The recorded answer's Nova 2.0 Lite is named by the catalogue too.
+    assert!(!unknown.contains("Nova2"), "{unknown}");
+    assert!(
+        env.proxy
+            .calls()
+            .iter()
+            .any(|c| c.service == "bedrock" && c.path.starts_with("/foundation-models")),
+        "the catalogue was not read"
+    );
+    let saved = std::fs::read_to_string(price_file(&env)).expect("price file");
+    assert!(
+        saved.contains("\"mistral.ministral-3-8b-instruct\""),
+        "{saved}"
+    );
+    assert!(saved.contains("\"amazon.nova-2-lite\""), "{saved}");
+
+    put_usage(
+        &env,
+        "us-east-1",
+        id,
+        &[
+            ("Invocations", 20.0),
+            ("InputTokenCount", 2_000_000.0),
+            ("OutputTokenCount", 500_000.0),
+        ],
+    );
+    let run = env.run(&["report", "--hours", "6", "-o", "json"]);
+    run.assert_code(0);
+    let report = run.json();
+    let cents = cost(&report, id).map(|c| (c * 100.0).round() as i64);
+    assert_eq!(cents, Some(35), "{report:#}");
 }

@@ -41,6 +41,9 @@ use super::proxy::{Protocol, Reply, StrictRequest, StrictRule, Verdict};
 #[path = "standin/pricelist.rs"]
 mod pricelist;
 pub use pricelist::{FIXTURE_OFFERS, fixture};
+#[path = "standin/models.rs"]
+mod models;
+pub use models::FoundationModel;
 
 /// moto's account, the one every unregistered access key maps to.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -329,6 +332,8 @@ pub struct StandIn {
     state: Mutex<State>,
     /// The Price List API's products: read-only data, apart from the tests' replacements.
     price_list: Mutex<pricelist::PriceList>,
+    /// Bedrock's model catalogue by region (ListFoundationModels).
+    foundation_models: Mutex<BTreeMap<String, Vec<FoundationModel>>>,
 }
 
 /// Who is asking, and where.
@@ -340,6 +345,12 @@ struct Ctx {
 impl StandIn {
     pub fn new() -> StandIn {
         StandIn::default()
+    }
+
+    fn models_lock(&self) -> MutexGuard<'_, BTreeMap<String, Vec<FoundationModel>>> {
+        self.foundation_models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -354,6 +365,7 @@ impl StandIn {
     pub fn reset(&self) {
         *self.lock() = State::default();
         *self.prices() = pricelist::PriceList::default();
+        self.models_lock().clear();
     }
 
     /// Requests signed with `access_key_id` act in `account_id` (unknown keys act in
@@ -1649,6 +1661,9 @@ impl StandIn {
             .path
             .split_once('?')
             .unwrap_or((request.path.as_str(), ""));
+        if (request.method.as_str(), path) == ("GET", "/foundation-models") {
+            return Some(self.list_foundation_models(request));
+        }
         let op = match (request.method.as_str(), path) {
             ("POST", "/inference-profiles") => BedrockOp::Create,
             ("GET", "/inference-profiles") => BedrockOp::List,

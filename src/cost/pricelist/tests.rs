@@ -50,7 +50,7 @@ fn fixture_file_of(regions: &[String]) -> (PriceFile, Skipped) {
             as_of = as_of.max(date);
         }
     }
-    build(&answers, as_of.expect("dated"), regions)
+    build(&answers, &[], as_of.expect("dated"), regions)
 }
 
 /// The built-in table is the fixture parsed: change the fixture, then run
@@ -186,6 +186,7 @@ fn one_offer(items: Vec<String>) -> (PriceFile, Skipped) {
             offer: "AmazonBedrock".into(),
             items,
         }],
+        &[],
         day,
         &[],
     )
@@ -193,21 +194,20 @@ fn one_offer(items: Vec<String>) -> (PriceFile, Skipped) {
 
 #[test]
 fn units_become_prices_per_1000_tokens() {
-    assert_eq!(tokens_per_unit("1K tokens", "", false), Some(1e3));
-    assert_eq!(tokens_per_unit("1M tokens", "", false), Some(1e6));
-    assert_eq!(tokens_per_unit("Tokens", "", false), Some(1.0));
+    assert_eq!(tokens_per_unit("1K tokens", ""), Some(1e3));
+    assert_eq!(tokens_per_unit("1M tokens", ""), Some(1e6));
+    assert_eq!(tokens_per_unit("Tokens", ""), Some(1.0));
     assert_eq!(
         tokens_per_unit(
             "Units",
-            "AWS Marketplace software usage|us-east-1|Million Input Tokens",
-            true
+            "AWS Marketplace software usage|us-east-1|Million Input Tokens"
         ),
         Some(1e6)
     );
-    assert_eq!(tokens_per_unit("Units", "", true), Some(1e6));
-    assert_eq!(tokens_per_unit("Units", "", false), None);
-    assert_eq!(tokens_per_unit("1K TPM Hour", "", false), None);
-    assert_eq!(tokens_per_unit("image", "", false), None);
+    // A unit whose description does not say how many tokens it is: not guessed.
+    assert_eq!(tokens_per_unit("Units", ""), None);
+    assert_eq!(tokens_per_unit("1K TPM Hour", ""), None);
+    assert_eq!(tokens_per_unit("image", ""), None);
 
     let bedrock = "Amazon Bedrock";
     let (file, skipped) = one_offer(vec![
@@ -408,6 +408,7 @@ fn regions_narrow_the_rows() {
             offer: "AmazonBedrock".into(),
             items,
         }],
+        &[],
         day,
         &["eu-central-1".to_string()],
     );
@@ -442,4 +443,52 @@ fn price_list_names_and_keys_agree_on_words_and_numbers() {
     assert!(!same_model("Claude4Sonnet", "anthropic.claude-sonnet-4-5"));
     assert!(!same_model("Nova2.0Lite", "amazon.nova-lite"));
     assert!(!same_model("", "amazon.nova-lite"));
+}
+
+/// The billed report turns billed quantities into tokens with the unit the price book read
+/// from the same Price List product, so the two cannot disagree: Claude Haiku 4.5's
+/// Marketplace input is priced $1.10 a unit, its per-million price ("Million Input Tokens" in
+/// the recorded answer), so 0.5 billed units are 500,000 tokens; first-party usage types are
+/// priced per 1,000 tokens. Where the book has no product for a line, no count.
+#[test]
+fn billed_units_are_read_from_the_price_book() {
+    let book = PriceBook::builtin();
+    let haiku = "Claude Haiku 4.5 (Amazon Bedrock Edition)";
+    assert_eq!(
+        book.tokens_per_unit(haiku, "USE1-MP:USE1_InputTokenCount-Units"),
+        Some(1e6)
+    );
+    assert_eq!(
+        book.tokens_per_unit(haiku, "USE1-MP:USE1_InputTokenCount-Units")
+            .map(|t| 0.5 * t),
+        Some(500_000.0)
+    );
+    // Another region's same rate: the unit the book gives it everywhere it has it.
+    assert_eq!(
+        book.tokens_per_unit(haiku, "USW2-MP:USW2_OutputTokenCount-Units"),
+        Some(1e6)
+    );
+    assert_eq!(
+        book.tokens_per_unit("Amazon Bedrock", "USE1-NovaLite-input-tokens"),
+        Some(1e3)
+    );
+    assert_eq!(
+        book.tokens_per_unit(
+            "Amazon Bedrock Service",
+            "USW2-Claude4.5Sonnet-input-tokens"
+        ),
+        Some(1e3)
+    );
+    // A listing the book has no product of, and a line that is not tokens.
+    assert_eq!(
+        book.tokens_per_unit(
+            "Claude 3.7 Sonnet (Amazon Bedrock Edition)",
+            "USE1-MP:USE1_InputTokenCount-Units"
+        ),
+        None
+    );
+    assert_eq!(
+        book.tokens_per_unit("Amazon Bedrock", "USE1-ProvisionedThroughput"),
+        None
+    );
 }
