@@ -207,8 +207,9 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
                         "logs:GetQueryResults",
                         "logs:StopQuery",
                         "bedrock:ListInferenceProfiles",
-                        // The Price List has no resource ARNs.
+                        // The Price List and the model catalogue have no resource ARNs.
                         "pricing:GetProducts",
+                        "bedrock:ListFoundationModels",
                         "bedrock:GetModelInvocationLoggingConfiguration",
                         "bedrock:PutModelInvocationLoggingConfiguration",
                         "bedrock:DeleteModelInvocationLoggingConfiguration",
