@@ -12,6 +12,7 @@
 //! applied and with no data (an empty report).
 
 pub mod billing;
+mod build;
 pub mod chart;
 pub mod compare;
 pub mod cur;
@@ -28,14 +29,14 @@ pub mod window;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::aws::{AwsError, Clients};
 use crate::config::{Config, PriceConfig};
 
 use crate::cost::prices;
 pub use crate::cost::prices::{PRICES_AS_OF, Price, PriceMatch, PriceSource, lookup};
+pub use build::build_report;
 pub use metrics::ModelMetrics;
 pub use principals::PrincipalUsage;
 pub use window::{DEFAULT_HOURS, Window, WindowError};
@@ -373,285 +374,13 @@ fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&window::display_time(*t))
 }
 
-/// Builds the report: `ListMetrics` (paginated), one `GetMetricData` call per 50 models for
-/// the sums (paginated), one per 500 models for p99, and with `by_principal` one Logs
-/// Insights query. Fails only when a call the report cannot do without fails (or, with
-/// `by_principal`, when the log query is refused for another reason than a missing log group).
-pub async fn build_report(
-    clients: &Clients,
-    config: &Config,
-    window: &Window,
-    options: &ReportOptions,
-) -> Result<Report, AwsError> {
-    let now = Utc::now();
-    let periods = metrics::Periods::for_window(window, now);
-    let mut notes = Vec::new();
-
-    let sources = if options.metrics {
-        metrics::list_models(&clients.cloudwatch).await?
-    } else {
-        Vec::new()
-    };
-    let model_ids: Vec<String> = sources.iter().map(|s| s.id.clone()).collect();
-    let mut models = Vec::new();
-    let mut metric_days = BTreeMap::new();
-    if !model_ids.is_empty() {
-        let queries = metrics::usage_queries(&sources, periods.sum_seconds);
-        let results = metrics::get_metric_data(&clients.cloudwatch, queries, window).await?;
-        notes.extend(incomplete_notes(&results));
-        let (mut folded, both_names) = metrics::fold_usage(&sources, &results);
-        if !both_names.is_empty() {
-            notes.push(format!(
-                "{} published prompt-cache tokens under both {} and {} (and the write \
-                 twins): counted once, under the name with the larger total",
-                both_names.join(", "),
-                metrics::CACHE_READ_METRICS[0],
-                metrics::CACHE_READ_METRICS[1],
-            ));
-        }
-        if options.daily {
-            metric_days = metrics::fold_daily(&results);
-        }
-
-        // p99 only for models with data, in one more call (per 500 models); the Mantle
-        // endpoint publishes no latency.
-        let active: Vec<usize> = (0..folded.len())
-            .filter(|&i| folded[i].has_data && folded[i].endpoint == metrics::Endpoint::Runtime)
-            .collect();
-        if !active.is_empty() {
-            let active_sources: Vec<metrics::ModelSource> = active
-                .iter()
-                .filter_map(|&i| sources.get(i).cloned())
-                .collect();
-            let queries = metrics::p99_queries(&active_sources, periods.whole_window_seconds);
-            match metrics::get_metric_data_with(&clients.cloudwatch, queries, window, Some(2)).await
-            {
-                Ok(results) => {
-                    let (p99, split) = metrics::fold_p99(&results);
-                    for (position, value) in p99 {
-                        if let Some(&index) = active.get(position) {
-                            folded[index].p99_latency_ms = Some(value);
-                        }
-                    }
-                    if split > 0 {
-                        notes.push(format!(
-                            "p99 latency is unavailable for {split} model(s): CloudWatch split \
-                             the window into several periods, and percentiles of parts cannot \
-                             be combined"
-                        ));
-                    }
-                }
-                Err(e) => {
-                    tracing::debug!("p99 query failed: {e}");
-                    notes.push(format!(
-                        "p99 not served by this endpoint: cloudwatch:GetMetricData with the \
-                         p99 statistic failed ({}); p99_latency_ms is null",
-                        e.code.as_deref().unwrap_or("error")
-                    ));
-                }
-            }
-        }
-        models = folded.into_iter().filter(|m| m.has_data).collect();
-        attach_profiles(&clients.bedrock, config, &mut models, &mut notes).await;
-    }
-
-    if window.start < now - Duration::days(LIST_METRICS_DAYS) {
-        notes.push(format!(
-            "models are discovered with cloudwatch:ListMetrics, which lists only metrics with \
-             data in the last {LIST_METRICS_DAYS} days: a model used in this window but not \
-             since is missing"
-        ));
-    }
-
-    let mut report = Report::from_metrics(
-        window,
-        periods.sum_seconds,
-        &clients.region,
-        &config.pricing,
-        models,
-    );
-    notes.append(&mut report.notes);
-    report.notes = notes;
-    if options.daily {
-        report.daily = Some(daily::from_metrics(
-            &metric_days,
-            &model_ids,
-            &report.models,
-            &config.pricing,
-            &clients.region,
-        ));
-    }
-
-    // One Logs Insights query serves both the per-principal rows and the logs source.
-    let log_rows = if options.by_principal || options.logs {
-        Some(
-            principals::fetch(
-                &clients.logs,
-                &options.log_group,
-                window,
-                &config.pricing,
-                &clients.region,
-            )
-            .await?,
-        )
-    } else {
-        None
-    };
-    if let Some(principals::Outcome::Rows(rows)) = &log_rows {
-        report.notes.extend(principals::truncation_note(rows.len()));
-    }
-    if options.logs {
-        match &log_rows {
-            Some(principals::Outcome::Rows(rows)) => {
-                logs::attach(
-                    &mut report,
-                    rows,
-                    options.metrics,
-                    options.compare_tolerance_percent,
-                );
-            }
-            Some(principals::Outcome::Unavailable(note)) => {
-                report.notes.push(format!("logs source: {note}"));
-            }
-            None => {}
-        }
-    }
-    if let (true, Some(outcome)) = (options.by_principal, log_rows) {
-        match outcome {
-            principals::Outcome::Rows(rows) => {
-                if rows.iter().any(|r| r.cost_usd.is_none()) {
-                    report.notes.push(
-                        "some per-principal rows are unpriced (cost_usd null): their models \
-                         have no price"
-                            .to_string(),
-                    );
-                }
-                let check = PrincipalCheck::new(&rows, &report.totals);
-                report.notes.extend(check.notes());
-                report.principals_check = Some(check);
-                report.principals = Some(rows);
-            }
-            // With the logs source too, the reason is already in the notes.
-            principals::Outcome::Unavailable(note) => {
-                if !options.logs {
-                    report.notes.push(note);
-                }
-            }
-        }
-    }
-    report.source = Vec::new();
-    if options.metrics {
-        report.source.push("metrics");
-    } else {
-        // Said by the metrics' summary, which was not a source here.
-        report
-            .notes
-            .retain(|n| !n.starts_with("no Bedrock model metrics"));
-    }
-    if options.logs {
-        report.source.push("logs");
-    }
-    if options.billing {
-        report.source.push("billing");
-        match billing::fetch(
-            &clients.costexplorer,
-            window,
-            now,
-            options.by_tag.as_deref(),
-            &crate::cost::spend::Definition::new(config),
-        )
-        .await?
-        {
-            billing::Outcome::Billed(billed) => {
-                report.ce_requests = billed.requests;
-                if !billed.complete {
-                    report.notes.push(format!(
-                        "the window ends less than {} hours ago: billed figures are incomplete \
-                         (Cost Explorer settles usage 24-48 hours late)",
-                        billing::BILLING_LAG_HOURS
-                    ));
-                }
-                if !billed.unmapped_usage_types.is_empty() {
-                    report.notes.push(format!(
-                        "{} billed usage type(s) name no model; they are listed with their cost \
-                         under unmapped_usage_types and counted in the billed total",
-                        billed.unmapped_usage_types.len()
-                    ));
-                }
-                if let Some(tolerance) = options.compare_tolerance_percent {
-                    compare::attach(&mut report, &billed, tolerance);
-                }
-                if let Some(days) = report.daily.as_mut() {
-                    daily::add_billing(days, &billed);
-                }
-                report.billing_complete = Some(billed.complete);
-                report.unmapped_usage_types = Some(billed.unmapped_usage_types.clone());
-                report.totals.billed_cost_usd = Some(billed.total_cost_usd);
-                report.billing = Some(billed);
-            }
-            billing::Outcome::Unavailable { reason, requests } => {
-                report.ce_requests = requests;
-                report.notes.push(reason);
-            }
-        }
-    }
-    if options.compare_tolerance_percent.is_some() && config.cur_export.is_some() {
-        attach_cur(clients, config, window, &mut report).await;
-    }
-    Ok(report)
-}
-
-/// The CUR beside the other sources (`--compare` with `[cur_export]`): billed spend per model
-/// for the same days, by the configured engine. A CUR that cannot be read is a note, as any
-/// other source that cannot be.
-async fn attach_cur(clients: &Clients, config: &Config, window: &Window, report: &mut Report) {
-    let request = match cur::Request::new(config, *window, &["model".to_string()], false, None) {
-        Ok(request) => request,
-        Err(e) => {
-            report.notes.push(format!("cur source: {e}"));
-            return;
-        }
-    };
-    match cur::fetch(clients, config, &request).await {
-        Ok(mut cur) => {
-            cur.billed_cost_usd = report.totals.billed_cost_usd;
-            report.source.push("cur");
-            report.cur = Some(cur);
-        }
-        Err(e) => report.notes.push(format!("cur source: {e}")),
-    }
-}
-
-fn incomplete_notes(results: &metrics::QueryResults) -> Vec<String> {
-    let mut notes = Vec::new();
-    if !results.incomplete.is_empty() {
-        let mut statuses: Vec<&str> = results
-            .incomplete
-            .iter()
-            .map(|(_, status)| status.as_str())
-            .collect();
-        statuses.sort_unstable();
-        statuses.dedup();
-        notes.push(format!(
-            "CloudWatch answered {} metric queries with status {}: those values may be missing \
-             or partial",
-            results.incomplete.len(),
-            statuses.join(", ")
-        ));
-    }
-    for message in &results.messages {
-        notes.push(format!("CloudWatch: {message}"));
-    }
-    notes
-}
-
 impl Report {
     /// A report with no data (for unit tests of what is added to one).
     #[cfg(test)]
     pub(crate) fn empty_for_tests() -> Report {
         let now = Utc::now();
         let window = Window {
-            start: now - Duration::hours(1),
+            start: now - chrono::Duration::hours(1),
             end: now,
         };
         Report::from_metrics(&window, 60, "us-east-1", &BTreeMap::new(), Vec::new())
@@ -804,42 +533,6 @@ impl Report {
     /// Whether the report has no usage at all.
     pub fn is_empty(&self) -> bool {
         self.models.is_empty()
-    }
-}
-
-/// Names the models that are application inference profiles (one Bedrock call, only when a
-/// `ModelId` looks like one). The report does without names when the call fails.
-async fn attach_profiles(
-    bedrock: &aws_sdk_bedrock::Client,
-    config: &Config,
-    models: &mut [ModelMetrics],
-    notes: &mut Vec<String>,
-) {
-    let id = |m: &ModelMetrics| prices::split_tier(&m.model_id).0.to_string();
-    if !models.iter().any(|m| profiles::looks_like_profile(&id(m))) {
-        return;
-    }
-    match profiles::resolve(bedrock).await {
-        Ok(found) => {
-            for m in models.iter_mut() {
-                m.profile = found.get(&id(m)).cloned().map(|mut profile| {
-                    // A profile this stack made is priced by what it was copied from: a copy of
-                    // a `global.` profile costs the global price, which the foundation model it
-                    // routes to does not say.
-                    if let Some(configured) =
-                        config.profiles().iter().find(|p| p.name == profile.name)
-                    {
-                        profile.model = configured.model.clone();
-                    }
-                    profile
-                });
-            }
-        }
-        Err(e) => notes.push(format!(
-            "inference profiles are shown by ID: {} failed ({}); grant it to see their names and price them by their model",
-            e.operation,
-            e.code.as_deref().unwrap_or("error")
-        )),
     }
 }
 
