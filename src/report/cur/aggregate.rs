@@ -17,6 +17,7 @@ use super::super::billing::UnmappedUsage;
 use super::super::profiles::{ProfileRef, looks_like_profile};
 use super::super::round_cost;
 use super::layout::ExportLocation;
+use super::tags::{TagKey, TagLookup};
 use super::{CurDay, CurReport, CurRow, CurTotals, Dimension, Request};
 
 /// One CUR line (or, from Athena, the sum of lines that agree on every column here).
@@ -77,6 +78,8 @@ pub struct Aggregator {
     total: Sums,
     /// Lines of the window's days that are not Bedrock spend.
     pub other_lines: u64,
+    /// The request's tag keys, and what the lines showed of them.
+    pub tags: TagLookup,
     /// What the engine wants the reader to know (missing columns…).
     pub notes: Vec<String>,
 }
@@ -96,6 +99,16 @@ impl Aggregator {
             services: BTreeSet::new(),
             total: Sums::default(),
             other_lines: 0,
+            tags: TagLookup::new(
+                request
+                    .by
+                    .iter()
+                    .filter_map(|d| match d {
+                        Dimension::Tag(key) => Some(TagKey::new(key)),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
             notes: Vec::new(),
         }
     }
@@ -118,6 +131,7 @@ impl Aggregator {
         self.total
             .add(other.total.cost, other.total.usage, other.total.count);
         self.other_lines += other.other_lines;
+        self.tags.merge(other.tags);
         for note in other.notes {
             if !self.notes.contains(&note) {
                 self.notes.push(note);
@@ -214,10 +228,25 @@ impl Aggregator {
         location: &ExportLocation,
         profiles: Option<&BTreeMap<String, ProfileRef>>,
     ) -> CurReport {
+        let mut notes = self.notes;
+        // A tag key no line has: its rows are shown without a value and the keys seen are
+        // listed, rather than all of the spend as unattributed.
+        let mut tag_keys = Vec::new();
+        let mut missing = Vec::new();
+        let tag_dims = self.by.iter().filter(|d| matches!(d, Dimension::Tag(_)));
+        for (i, d) in tag_dims.enumerate() {
+            tag_keys.push(self.tags.report(i, d.name()));
+            if self.total.count > 0 {
+                notes.extend(self.tags.notes(i, &d.name()));
+                if !self.tags.found(i) {
+                    missing.push(d.clone());
+                }
+            }
+        }
         let mut rows: Vec<CurRow> = self
             .groups
             .into_iter()
-            .map(|(key, sums)| row(&self.by, &key, &sums, profiles))
+            .map(|(key, sums)| row(&self.by, &key, &sums, profiles, &missing))
             .collect();
         rows.sort_by(|a, b| {
             b.cost_usd
@@ -239,7 +268,6 @@ impl Aggregator {
             })
             .collect();
         unmapped.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
-        let mut notes = self.notes;
         if !unmapped.is_empty() {
             notes.push(format!(
                 "{} Bedrock usage type(s) name no model; they are listed with their cost under \
@@ -286,6 +314,7 @@ impl Aggregator {
             rows,
             services: self.services.into_iter().collect(),
             unmapped_usage_types: unmapped,
+            tag_keys,
             daily: days,
             scan: None,
             athena: None,
@@ -318,6 +347,7 @@ fn row(
     key: &[Option<String>],
     sums: &Sums,
     profiles: Option<&BTreeMap<String, ProfileRef>>,
+    missing: &[Dimension],
 ) -> CurRow {
     let mut keys = Map::new();
     let mut labels = Vec::new();
@@ -328,6 +358,10 @@ fn row(
             (Dimension::Model, None) => {
                 keys.insert(name, Value::Null);
                 labels.push("(unmapped)".to_string());
+            }
+            (Dimension::Tag(_), None) if missing.contains(d) => {
+                keys.insert(name, Value::Null);
+                labels.push("(no such tag key)".to_string());
             }
             (_, None) => {
                 unattributed = true;

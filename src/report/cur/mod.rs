@@ -18,6 +18,7 @@ pub mod athena;
 pub mod layout;
 pub mod reader;
 pub mod render;
+pub mod tags;
 
 use std::fmt;
 use std::str::FromStr;
@@ -40,7 +41,8 @@ pub use layout::ExportLocation;
 pub enum Dimension {
     /// `line_item_iam_principal`: the role, user or session that made the call.
     Principal,
-    /// A key of the `tags` column (`iamPrincipal/team`, a user cost-allocation tag…).
+    /// A tag key in any form CUR 2.0 writes it (`iamPrincipal/team`, `cost-center`,
+    /// `user_cost_center`…: [`tags`]).
     Tag(String),
     /// The application inference profile (`line_item_resource_id`), by name.
     Profile,
@@ -79,6 +81,11 @@ impl FromStr for Dimension {
             "model" => Ok(Dimension::Model),
             "account" => Ok(Dimension::Account),
             other => match other.strip_prefix("tag:") {
+                Some(key) if tag_key_ok(key) && !tags::TagKey::new(key).names_a_key() => {
+                    Err(format!(
+                        "--by tag:{key}: name the tag key after its source (for example tag:iamPrincipal/team)"
+                    ))
+                }
                 Some(key) if tag_key_ok(key) => Ok(Dimension::Tag(key.to_string())),
                 Some(key) => Err(format!(
                     "--by tag:{key}: a tag key is 1-128 letters, digits, spaces and _ . : / = + - @ \
@@ -262,6 +269,10 @@ pub struct CurReport {
     pub services: Vec<String>,
     /// Bedrock usage types that name no model, with their cost (counted in the total).
     pub unmapped_usage_types: Vec<UnmappedUsage>,
+    /// Per `--by tag:KEY`: whether the key was found and as which keys of `tags` and
+    /// `resource_tags`; when it was not, the keys the lines had instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_keys: Vec<tags::TagKeyReport>,
     /// With `--daily`: the billed cost of each UTC day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily: Option<Vec<CurDay>>,

@@ -11,7 +11,7 @@
 //! a first delivery still pending (Data Exports delivers within 24 hours of creating an
 //! export), a billing period the export has no files for, an object that is not Parquet.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +40,7 @@ use crate::aws::{AwsError, AwsResultExt, Clients};
 
 use super::aggregate::{Aggregator, Line};
 use super::layout::{ExportLocation, parse_s3_uri, periods};
+use super::tags::{Column, LineTags, Overlap, Rank};
 use super::{Dimension, Request};
 
 /// Objects read at once: enough to overlap S3 round trips with decoding on two cores, few
@@ -887,6 +888,19 @@ impl<'a> Maps<'a> {
         })
     }
 
+    /// The row's entries (none for a null map).
+    fn entries(&self, i: usize) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + '_ {
+        let offsets = self.map.value_offsets();
+        let range = if self.map.is_valid(i) {
+            let from = usize::try_from(offsets[i]).unwrap_or(0);
+            let to = usize::try_from(offsets[i + 1]).unwrap_or(from);
+            from..to
+        } else {
+            0..0
+        };
+        range.filter_map(move |j| Some((self.keys.get(j)?, self.values.get(j))))
+    }
+
     /// The value of the first of `keys` the row has.
     fn get<K: AsRef<str>>(&self, i: usize, keys: &[K]) -> Option<&'a str> {
         if !self.map.is_valid(i) {
@@ -906,18 +920,6 @@ impl<'a> Maps<'a> {
         }
         None
     }
-}
-
-/// The keys a `--by tag:KEY` looks for, in order: the key as given (`iamPrincipal/team`,
-/// or a key exactly as the `tags` column spells it), then the two spellings of a user
-/// cost-allocation tag that CUR 2.0 exports are seen with (`user_<key>` and `user:<key>`).
-pub fn tag_keys(key: &str) -> Vec<String> {
-    let mut keys = vec![key.to_string()];
-    if !key.contains('/') && !key.starts_with("user_") && !key.starts_with("user:") {
-        keys.push(format!("user_{key}"));
-        keys.push(format!("user:{key}"));
-    }
-    keys
 }
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
@@ -956,8 +958,12 @@ fn fold_batch(
     let accounts = column(batch, ACCOUNT)
         .map(|a| Strings::of(ACCOUNT, a))
         .transpose()?;
-    let tag_keys: Vec<Vec<String>> = columns.tags.iter().map(|k| tag_keys(k)).collect();
-    let mut tag_values: Vec<Option<&str>> = Vec::with_capacity(tag_keys.len());
+    // How each key of the batch's maps ranks against the request's tag keys, worked out once
+    // per key and batch (a key is the same string on every line that has it).
+    let mut ranks: HashMap<(Column, &str), Vec<Option<Rank>>> = HashMap::new();
+    let mut overlaps: HashSet<Overlap<'_>> = HashSet::new();
+    let mut line_tags = LineTags::new(columns.tags.len());
+    let mut tag_values: Vec<Option<&str>> = Vec::with_capacity(columns.tags.len());
     let (start, end) = aggregator.days();
     // Whether a (product code, product name) is Bedrock spend, decided once per pair.
     let mut counted: BTreeMap<(&str, &str), bool> = BTreeMap::new();
@@ -982,12 +988,26 @@ fn fold_batch(
             continue;
         }
         tag_values.clear();
-        for keys in &tag_keys {
-            let value = tags
-                .as_ref()
-                .and_then(|t| t.get(i, keys))
-                .or_else(|| resource_tags.as_ref().and_then(|t| t.get(i, keys)));
-            tag_values.push(value);
+        if !columns.tags.is_empty() {
+            line_tags.clear();
+            for (column, map) in [
+                (Column::Tags, tags.as_ref()),
+                (Column::ResourceTags, resource_tags.as_ref()),
+            ] {
+                let Some(map) = map else { continue };
+                for (key, value) in map.entries(i) {
+                    let key_ranks = ranks
+                        .entry((column, key))
+                        .or_insert_with(|| aggregator.tags.observe(column, key));
+                    line_tags.offer(key_ranks, column, key, value);
+                }
+            }
+            for overlap in line_tags.overlaps() {
+                if overlaps.insert(overlap) {
+                    aggregator.tags.overlap(overlap.0, overlap.1, overlap.2);
+                }
+            }
+            tag_values.extend(line_tags.values());
         }
         aggregator.add(&Line {
             day,
@@ -1004,16 +1024,4 @@ fn fold_batch(
         });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_tags_are_looked_up_in_both_spellings() {
-        assert_eq!(tag_keys("iamPrincipal/team"), ["iamPrincipal/team"]);
-        assert_eq!(tag_keys("team"), ["team", "user_team", "user:team"]);
-        assert_eq!(tag_keys("user_team"), ["user_team"]);
-    }
 }
