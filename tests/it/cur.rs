@@ -310,7 +310,7 @@ fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two
     let header = csv.lines().next().expect("header");
     assert_eq!(
         header,
-        "principal,principal_arn,model,cost_usd,usage_amount,line_items,unattributed"
+        "principal,principal_arn,model,cost_usd,usage_amount,line_items,unattributed,share_percent,adjustments"
     );
     assert!(csv.contains(&format!("alice,{ALICE},NovaLite,")), "{csv}");
 
@@ -508,11 +508,31 @@ pub(crate) fn athena_row(values: &[Option<&str>]) -> Value {
 pub(crate) struct AthenaRunner {
     /// The `StartQueryExecution` requests, as sent.
     pub(crate) sent: Mutex<Vec<Value>>,
-    pub(crate) polls: AtomicUsize,
-    pub(crate) running_polls: usize,
-    pub(crate) state: &'static str,
-    pub(crate) reason: &'static str,
-    pub(crate) first_page: Vec<Value>,
+    polls: AtomicUsize,
+    running_polls: usize,
+    state: &'static str,
+    reason: &'static str,
+    first_page: Vec<Value>,
+}
+
+impl AthenaRunner {
+    /// `RUNNING` for `running_polls` polls, then `state` (with `reason`); `first_page` (header
+    /// first) as the results' first page.
+    pub(crate) fn new(
+        running_polls: usize,
+        state: &'static str,
+        reason: &'static str,
+        first_page: Vec<Value>,
+    ) -> AthenaRunner {
+        AthenaRunner {
+            sent: Mutex::new(Vec::new()),
+            polls: AtomicUsize::new(0),
+            running_polls,
+            state,
+            reason,
+            first_page,
+        }
+    }
 }
 
 impl StrictRule for AthenaRunner {
@@ -564,8 +584,8 @@ impl StrictRule for AthenaRunner {
 
 pub(crate) const ATHENA_CONFIG: &str = "[cur_export]\nathena = { database = \"cur\", table = \"bedrock_cur\", output = \"s3://athena-results-123456789012/bedrock/\" }\n";
 
-#[test]
-fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_engine() {
+/// A test environment with `[cur_export] athena` and the bucket its results go to.
+pub(crate) fn athena_env() -> TestEnv {
     let env = TestEnv::new();
     env.write_config(ATHENA_CONFIG);
     env.block_on(async {
@@ -577,6 +597,12 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
             .send()
             .await;
     });
+    env
+}
+
+#[test]
+fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_engine() {
+    let env = athena_env();
     let header = athena_row(&[
         Some("d0"),
         Some("product_code"),
@@ -586,13 +612,11 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
         Some("usage"),
         Some("line_items"),
     ]);
-    let runner = Arc::new(AthenaRunner {
-        sent: Mutex::new(Vec::new()),
-        polls: AtomicUsize::new(0),
-        running_polls: 2,
-        state: "SUCCEEDED",
-        reason: "",
-        first_page: vec![
+    let runner = Arc::new(AthenaRunner::new(
+        2,
+        "SUCCEEDED",
+        "",
+        vec![
             header,
             athena_row(&[
                 Some(ALICE),
@@ -613,7 +637,7 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
                 Some("6"),
             ]),
         ],
-    });
+    ));
     env.proxy.add_rule(runner.clone());
     // The second page, from moto's queue: no principal, and a product that is not Bedrock
     // (the WHERE clause only narrows; the definition decides).
@@ -712,14 +736,8 @@ fn a_failed_or_cancelled_athena_query_is_a_clear_error() {
     ] {
         let env = TestEnv::new();
         env.write_config(ATHENA_CONFIG);
-        env.proxy.add_rule(Arc::new(AthenaRunner {
-            sent: Mutex::new(Vec::new()),
-            polls: AtomicUsize::new(0),
-            running_polls: 1,
-            state,
-            reason,
-            first_page: Vec::new(),
-        }));
+        env.proxy
+            .add_rule(Arc::new(AthenaRunner::new(1, state, reason, Vec::new())));
         let run = env.run(&["report", "--source", "cur", "--engine", "athena"]);
         run.assert_code(1);
         assert!(run.stderr.contains(needle), "{state}: {}", run.stderr);

@@ -4,8 +4,8 @@
 //!
 //! `StartQueryExecution`, then `GetQueryExecution` with backoff until the query leaves
 //! QUEUED/RUNNING, then `GetQueryResults` page by page (1,000 rows each; the first row of the
-//! first page is the header). The query groups by what the report groups by plus the product
-//! and usage type, so the one definition of Bedrock spend and the usage-type → model mapping are
+//! first page is the header). The query groups by what the report groups by plus the product,
+//! usage type and line item type, so the one definition of Bedrock spend and the usage-type → model mapping are
 //! applied to its rows by the same [`Aggregator`] as the embedded engine's; its `WHERE` only
 //! narrows the scan (partitions of the billing periods touched, the report's days, products
 //! whose code or name can be Bedrock). Athena bills the bytes it scans (USD 5 per TB, at least
@@ -19,11 +19,12 @@ use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::CurAthenaConfig;
+use crate::cost::line_item::TAX;
 use crate::cost::spend::{PRODUCT_CODE_PREFIX, SERVICE_NAME_WORD};
 
 use super::aggregate::{Aggregator, Line};
 use super::layout::{ExportLocation, periods};
-use super::reader::{PRODUCT_NAME_KEYS, TAX_LINE_ITEM_TYPE};
+use super::reader::PRODUCT_NAME_KEYS;
 use super::tags::{Column, TagKey};
 use super::{Dimension, Request};
 
@@ -110,6 +111,8 @@ pub fn sql(
     if request.daily {
         select.push("date_format(line_item_usage_start_date, '%Y-%m-%d') AS usage_day".into());
     }
+    // Usage, or a credit, refund or discount that the report shows apart.
+    select.push("line_item_line_item_type AS line_item_type".into());
     let mut keys: Vec<String> = (1..=select.len()).map(|n| n.to_string()).collect();
     select.push("line_item_product_code AS product_code".into());
     select.push(format!("{product_name} AS product_name"));
@@ -134,7 +137,7 @@ pub fn sql(
         select = select.join(",\n       "),
         db = config.database,
         table = config.table,
-        tax = literal(TAX_LINE_ITEM_TYPE),
+        tax = literal(TAX),
         code = literal(&format!("{PRODUCT_CODE_PREFIX}%")),
         name = literal(&format!("%{SERVICE_NAME_WORD}%")),
         keys = keys.join(", "),
@@ -354,6 +357,7 @@ pub async fn run(
                 tags: &tags,
                 resource_id: resource,
                 account,
+                line_item_type: at("line_item_type"),
                 cost: number("cost"),
                 usage: number("usage"),
                 count: number("line_items").max(0.0) as u64,
@@ -425,7 +429,11 @@ mod tests {
             "{q}"
         );
         assert!(q.contains("AS usage_day"), "{q}");
-        assert!(q.contains("GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9"), "{q}");
+        assert!(
+            q.contains("line_item_line_item_type AS line_item_type"),
+            "{q}"
+        );
+        assert!(q.contains("GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"), "{q}");
         assert!(
             q.contains("line_item_product_code LIKE 'AmazonBedrock%'"),
             "{q}"

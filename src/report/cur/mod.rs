@@ -20,6 +20,7 @@ pub mod reader;
 pub mod render;
 pub mod tags;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -288,19 +289,28 @@ pub struct CurReport {
     pub notes: Vec<String>,
 }
 
-/// One group: its key per dimension (`principal` with `principal_arn`, `tag:KEY`, `profile`
-/// with `profile_arn`, `model`, `account`; `null` when the line has none) and its sums.
+/// One group of usage lines: its key per dimension (`principal` with `principal_arn`,
+/// `tag:KEY`, `profile` with `profile_arn`, `model`, `account`; `null` when the line has none)
+/// and its sums. Or the one row of the lines that adjust the bill (`adjustments`), with no key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CurRow {
     #[serde(flatten)]
     pub keys: Map<String, Value>,
     pub cost_usd: f64,
+    /// The row's share of gross usage, in percent; `null` for the adjustments row.
+    pub share_percent: Option<f64>,
     /// `line_item_usage_amount` summed, in each line's own unit (tokens are priced per 1K or
     /// 1M: compare rows of one model and kind only).
     pub usage_amount: f64,
     pub line_items: u64,
-    /// No principal, tag or profile to attribute the spend to.
+    /// Usage with no principal, tag or profile to attribute the spend to.
     pub unattributed: bool,
+    /// The row of credits, refunds, discounts and the other lines that are not usage
+    /// ([`crate::cost::line_item`]).
+    pub adjustments: bool,
+    /// The adjustments row: each line item type's cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_item_types: Option<BTreeMap<String, f64>>,
     /// How text and CSV show the key, one label per dimension.
     #[serde(skip)]
     pub labels: Vec<String>,
@@ -308,7 +318,13 @@ pub struct CurRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CurTotals {
+    /// The net total: every line counted, usage and adjustments; Cost Explorer's unblended cost
+    /// for the same days.
     pub cost_usd: f64,
+    /// The usage lines: what shares are of.
+    pub gross_usage_cost_usd: f64,
+    /// Credits, refunds, discounts and the other lines that are not usage.
+    pub adjustments_cost_usd: f64,
     pub usage_amount: f64,
     pub line_items: u64,
     pub unattributed_cost_usd: f64,

@@ -37,6 +37,7 @@ use parquet::file::statistics::Statistics;
 use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt, Clients};
+use crate::cost::line_item;
 
 use super::aggregate::{Aggregator, Line};
 use super::layout::{ExportLocation, parse_s3_uri, periods};
@@ -76,10 +77,6 @@ const ACCOUNT: &str = "line_item_usage_account_id";
 /// The `product` map's key for the product's name ("Amazon Bedrock", "Claude 3 Haiku (Amazon
 /// Bedrock Edition)"), and the older `servicename` as a fallback.
 pub const PRODUCT_NAME_KEYS: [&str; 2] = ["product_name", "servicename"];
-
-/// Cost Explorer shows tax under its own service ("Tax"), not under Bedrock: such lines are
-/// left out so that the totals match `--source billing`.
-pub const TAX_LINE_ITEM_TYPE: &str = "Tax";
 
 /// What the embedded engine read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -972,7 +969,8 @@ fn fold_batch(
         if day < start || day >= end {
             continue;
         }
-        if types.as_ref().and_then(|t| t.get(i)) == Some(TAX_LINE_ITEM_TYPE) {
+        let line_item_type = types.as_ref().and_then(|t| t.get(i));
+        if line_item::kind(line_item_type) == line_item::Kind::Tax {
             continue;
         }
         let code = codes.get(i).unwrap_or("");
@@ -1018,6 +1016,7 @@ fn fold_batch(
             tags: &tag_values,
             resource_id: resources.as_ref().and_then(|r| r.get(i)),
             account: accounts.as_ref().and_then(|a| a.get(i)),
+            line_item_type,
             cost: costs.get(i),
             usage: amounts.as_ref().map_or(0.0, |a| a.get(i)),
             count: 1,
