@@ -15,9 +15,11 @@
 
 pub mod aggregate;
 pub mod athena;
+mod columns;
 pub mod layout;
 pub mod reader;
 pub mod render;
+mod s3_object;
 pub mod tags;
 
 use std::collections::BTreeMap;
