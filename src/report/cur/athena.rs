@@ -79,7 +79,10 @@ pub fn sql(
             Dimension::Principal => "line_item_iam_principal".to_string(),
             // The maps narrowed to the keys that can be the one asked for (every form of it
             // ends with the same letters and digits); which one it is, and which of several
-            // wins, is decided by the same [`TagKey`] as the embedded engine's.
+            // wins, is decided by the same [`TagKey`] as the embedded engine's. Athena engine
+            // version 3 runs Trino's functions: `map_filter` takes a lambda (Map functions),
+            // `\p{L}`/`\p{N}` are Unicode categories (Regular expression functions), a map with
+            // varchar keys casts to JSON and `json_format` gives its text (JSON functions).
             Dimension::Tag(key) => {
                 let suffix = literal(&format!("%{}", TagKey::new(key).suffix()));
                 let narrowed = |map: &str| {
