@@ -12,20 +12,20 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{Value, json};
 
 use crate::support::cur::{CurLine, Export, parquet, period, today};
-use crate::support::env::{ACCOUNT, REGION, TestEnv};
+use crate::support::env::{ACCOUNT, REGION, Run, TestEnv};
 use crate::support::proxy::{Protocol, Reply, StrictRequest, StrictRule, Verdict};
 use crate::support::standin::InferenceProfile;
 
-const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
-const CHAT: &str = "arn:aws:sts::123456789012:assumed-role/ChatApp/session-1";
+pub(crate) const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
+pub(crate) const CHAT: &str = "arn:aws:sts::123456789012:assumed-role/ChatApp/session-1";
 const PROFILE_ARN: &str =
     "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6";
 const NOVA_ARN: &str = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0";
-const HAIKU: &str = "Claude 3 Haiku (Amazon Bedrock Edition)";
+pub(crate) const HAIKU: &str = "Claude 3 Haiku (Amazon Bedrock Edition)";
 
 /// The first day of the month before last (P1) and of last month (P2): whole months in the
 /// past, so the window is never cut by "now".
-fn periods() -> (NaiveDate, NaiveDate) {
+pub(crate) fn periods() -> (NaiveDate, NaiveDate) {
     let first_this = NaiveDate::from_ymd_opt(today().year(), today().month(), 1).expect("day");
     let p2 = (first_this - Duration::days(1)).with_day(1).expect("day");
     let p1 = (p2 - Duration::days(1)).with_day(1).expect("day");
@@ -96,7 +96,7 @@ fn lines(p2: NaiveDate) -> Vec<CurLine> {
 
 /// Writes each period's lines as two files, in row groups of five lines (so that the
 /// days outside the window fill row groups of their own, which the reader skips).
-fn put_export(env: &TestEnv, lines: &[CurLine]) {
+pub(crate) fn put_export(env: &TestEnv, lines: &[CurLine]) {
     let export = Export::default_for_tests();
     let mut by_period: BTreeMap<String, Vec<CurLine>> = BTreeMap::new();
     for l in lines {
@@ -112,6 +112,24 @@ fn put_export(env: &TestEnv, lines: &[CurLine]) {
         };
         env.block_on(export.put_period(&env.aws.s3, p, &files, true));
     }
+}
+
+/// A test environment with `[cur_export]` and `lines` as its export.
+pub(crate) fn export_env(lines: &[CurLine]) -> TestEnv {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    put_export(&env, lines);
+    env
+}
+
+/// `report --source cur` over `[start, end)` and `extra`, which succeeds.
+pub(crate) fn cur_report(env: &TestEnv, start: NaiveDate, end: NaiveDate, extra: &[&str]) -> Run {
+    let (s, e) = (start.to_string(), end.to_string());
+    let mut args = vec!["report", "--source", "cur", "--start", &s, "--end", &e];
+    args.extend_from_slice(extra);
+    let run = env.run(&args);
+    run.assert_code(0);
+    run
 }
 
 fn add_profile(env: &TestEnv) {
@@ -137,7 +155,7 @@ fn add_profile(env: &TestEnv) {
     });
 }
 
-fn cents(v: f64) -> i64 {
+pub(crate) fn cents(v: f64) -> i64 {
     (v * 100.0).round() as i64
 }
 
@@ -159,7 +177,7 @@ fn expected(
 }
 
 /// The report's rows as (value of `field`, cost).
-fn rows(doc: &Value, field: &str) -> BTreeMap<Option<String>, f64> {
+pub(crate) fn rows(doc: &Value, field: &str) -> BTreeMap<Option<String>, f64> {
     doc["rows"]
         .as_array()
         .expect("rows")
@@ -174,7 +192,10 @@ fn rows(doc: &Value, field: &str) -> BTreeMap<Option<String>, f64> {
 }
 
 #[track_caller]
-fn assert_to_the_cent(got: &BTreeMap<Option<String>, f64>, want: &BTreeMap<Option<String>, f64>) {
+pub(crate) fn assert_to_the_cent(
+    got: &BTreeMap<Option<String>, f64>,
+    want: &BTreeMap<Option<String>, f64>,
+) {
     let got: BTreeMap<_, _> = got.iter().map(|(k, v)| (k.clone(), cents(*v))).collect();
     let want: BTreeMap<_, _> = want.iter().map(|(k, v)| (k.clone(), cents(*v))).collect();
     assert_eq!(got, want);
@@ -182,22 +203,13 @@ fn assert_to_the_cent(got: &BTreeMap<Option<String>, f64>, want: &BTreeMap<Optio
 
 #[test]
 fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two_periods() {
-    let env = TestEnv::new();
-    env.write_config("[cur_export]\n");
     let (p1, p2) = periods();
     let lines = lines(p2);
-    put_export(&env, &lines);
+    let env = export_env(&lines);
     add_profile(&env);
     // Three days of P1 and three of P2; the two days either side are outside.
     let (start, end) = (p2 - Duration::days(3), p2 + Duration::days(3));
-    let (s, e) = (start.to_string(), end.to_string());
-    let report = |extra: &[&str]| {
-        let mut args = vec!["report", "--source", "cur", "--start", &s, "--end", &e];
-        args.extend_from_slice(extra);
-        let run = env.run(&args);
-        run.assert_code(0);
-        run
-    };
+    let report = |extra: &[&str]| cur_report(&env, start, end, extra);
 
     // Per principal (the default): names in text, ARNs in JSON, unattributed explicit.
     let doc = report(&["-o", "json"]).json();
@@ -298,7 +310,7 @@ fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two
     let header = csv.lines().next().expect("header");
     assert_eq!(
         header,
-        "principal,principal_arn,model,cost_usd,usage_amount,line_items,unattributed"
+        "principal,principal_arn,model,cost_usd,usage_amount,line_items,unattributed,share_percent,adjustments"
     );
     assert!(csv.contains(&format!("alice,{ALICE},NovaLite,")), "{csv}");
 
@@ -346,6 +358,10 @@ fn cur_bad_input_is_exit_3_without_an_aws_call() {
         (
             vec!["report", "--source", "cur", "--by", "tag:"],
             "--by tag:",
+        ),
+        (
+            vec!["report", "--source", "cur", "--by", "tag:iamPrincipal/"],
+            "name the tag key after its source",
         ),
         (
             vec!["report", "--source", "cur", "--engine", "spark"],
@@ -471,14 +487,14 @@ fn cur_missing_export_pending_delivery_missing_period_and_corrupt_file_are_clear
 }
 
 /// POST queued Athena results to moto.
-fn queue_athena(env: &TestEnv, results: Value) {
+pub(crate) fn queue_athena(env: &TestEnv, results: Value) {
     env.queue_moto_results(
         "/moto-api/static/athena/query-results",
         json!({ "account_id": ACCOUNT, "region": REGION, "results": results }),
     );
 }
 
-fn athena_row(values: &[Option<&str>]) -> Value {
+pub(crate) fn athena_row(values: &[Option<&str>]) -> Value {
     json!({"Data": values.iter().map(|v| match v {
         Some(v) => json!({"VarCharValue": v}),
         None => json!({}),
@@ -489,14 +505,34 @@ fn athena_row(values: &[Option<&str>]) -> Value {
 /// (`RUNNING` for the first polls), then ends in `state` with bytes scanned; the results'
 /// first page (header and `first_page` rows, with a `NextToken`) comes from here, the second
 /// from moto's queue.
-struct AthenaRunner {
+pub(crate) struct AthenaRunner {
     /// The `StartQueryExecution` requests, as sent.
-    sent: Mutex<Vec<Value>>,
+    pub(crate) sent: Mutex<Vec<Value>>,
     polls: AtomicUsize,
     running_polls: usize,
     state: &'static str,
     reason: &'static str,
     first_page: Vec<Value>,
+}
+
+impl AthenaRunner {
+    /// `RUNNING` for `running_polls` polls, then `state` (with `reason`); `first_page` (header
+    /// first) as the results' first page.
+    pub(crate) fn new(
+        running_polls: usize,
+        state: &'static str,
+        reason: &'static str,
+        first_page: Vec<Value>,
+    ) -> AthenaRunner {
+        AthenaRunner {
+            sent: Mutex::new(Vec::new()),
+            polls: AtomicUsize::new(0),
+            running_polls,
+            state,
+            reason,
+            first_page,
+        }
+    }
 }
 
 impl StrictRule for AthenaRunner {
@@ -546,10 +582,10 @@ impl StrictRule for AthenaRunner {
     }
 }
 
-const ATHENA_CONFIG: &str = "[cur_export]\nathena = { database = \"cur\", table = \"bedrock_cur\", output = \"s3://athena-results-123456789012/bedrock/\" }\n";
+pub(crate) const ATHENA_CONFIG: &str = "[cur_export]\nathena = { database = \"cur\", table = \"bedrock_cur\", output = \"s3://athena-results-123456789012/bedrock/\" }\n";
 
-#[test]
-fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_engine() {
+/// A test environment with `[cur_export] athena` and the bucket its results go to.
+pub(crate) fn athena_env() -> TestEnv {
     let env = TestEnv::new();
     env.write_config(ATHENA_CONFIG);
     env.block_on(async {
@@ -561,6 +597,12 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
             .send()
             .await;
     });
+    env
+}
+
+#[test]
+fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_engine() {
+    let env = athena_env();
     let header = athena_row(&[
         Some("d0"),
         Some("product_code"),
@@ -570,13 +612,11 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
         Some("usage"),
         Some("line_items"),
     ]);
-    let runner = Arc::new(AthenaRunner {
-        sent: Mutex::new(Vec::new()),
-        polls: AtomicUsize::new(0),
-        running_polls: 2,
-        state: "SUCCEEDED",
-        reason: "",
-        first_page: vec![
+    let runner = Arc::new(AthenaRunner::new(
+        2,
+        "SUCCEEDED",
+        "",
+        vec![
             header,
             athena_row(&[
                 Some(ALICE),
@@ -597,7 +637,7 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
                 Some("6"),
             ]),
         ],
-    });
+    ));
     env.proxy.add_rule(runner.clone());
     // The second page, from moto's queue: no principal, and a product that is not Bedrock
     // (the WHERE clause only narrows; the definition decides).
@@ -696,14 +736,8 @@ fn a_failed_or_cancelled_athena_query_is_a_clear_error() {
     ] {
         let env = TestEnv::new();
         env.write_config(ATHENA_CONFIG);
-        env.proxy.add_rule(Arc::new(AthenaRunner {
-            sent: Mutex::new(Vec::new()),
-            polls: AtomicUsize::new(0),
-            running_polls: 1,
-            state,
-            reason,
-            first_page: Vec::new(),
-        }));
+        env.proxy
+            .add_rule(Arc::new(AthenaRunner::new(1, state, reason, Vec::new())));
         let run = env.run(&["report", "--source", "cur", "--engine", "athena"]);
         run.assert_code(1);
         assert!(run.stderr.contains(needle), "{state}: {}", run.stderr);
@@ -718,24 +752,18 @@ fn a_failed_or_cancelled_athena_query_is_a_clear_error() {
 }
 
 /// POST queued Cost Explorer results to moto.
-fn queue_cost_and_usage(env: &TestEnv, results: Value) {
+pub(crate) fn queue_cost_and_usage(env: &TestEnv, results: Value) {
     env.queue_moto_results(
         "/moto-api/static/ce/cost-and-usage-results",
         json!({ "results": results }),
     );
 }
 
-/// `--compare` puts the CUR beside the other sources, and over the same days its total is Cost
-/// Explorer's: the bill as Cost Explorer groups it (by service and usage type, tax under its
-/// own service, other services filtered out) is what the generator wrote.
-#[test]
-fn compare_shows_the_cur_beside_the_bill_and_the_totals_agree() {
-    let env = TestEnv::new();
-    env.write_config("[cur_export]\n");
-    let (_, p2) = periods();
-    let lines = lines(p2);
-    put_export(&env, &lines);
-    let (start, end) = (p2 - Duration::days(3), p2 + Duration::days(3));
+/// Queues Cost Explorer's answer for `lines` over `[start, end)`: the bill as Cost Explorer
+/// groups it (by service and usage type, tax under its own service "Tax", credits and refunds
+/// in their service's unblended cost as Cost Explorer counts them without a `RECORD_TYPE`
+/// filter), one result per day.
+pub(crate) fn queue_bill(env: &TestEnv, lines: &[CurLine], start: NaiveDate, end: NaiveDate) {
     let mut days = Vec::new();
     let mut day = start;
     while day < end {
@@ -763,9 +791,21 @@ fn compare_shows_the_cur_beside_the_bill_and_the_totals_agree() {
         day += Duration::days(1);
     }
     queue_cost_and_usage(
-        &env,
+        env,
         json!([{"ResultsByTime": days, "DimensionValueAttributes": []}]),
     );
+}
+
+/// `--compare` puts the CUR beside the other sources, and over the same days its total is Cost
+/// Explorer's: the bill as Cost Explorer groups it (by service and usage type, tax under its
+/// own service, other services filtered out) is what the generator wrote.
+#[test]
+fn compare_shows_the_cur_beside_the_bill_and_the_totals_agree() {
+    let (_, p2) = periods();
+    let lines = lines(p2);
+    let env = export_env(&lines);
+    let (start, end) = (p2 - Duration::days(3), p2 + Duration::days(3));
+    queue_bill(&env, &lines, start, end);
     let run = env.run(&[
         "report",
         "--compare",

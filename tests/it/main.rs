@@ -12,6 +12,8 @@ mod budget_actions;
 mod budgets;
 mod call_counts;
 mod cur;
+mod cur_adjustments;
+mod cur_tags;
 mod dashboard;
 mod first_run;
 mod harness;

@@ -2,21 +2,26 @@
 //!
 //! A line is kept when the project's one definition of Bedrock spend counts its product
 //! ([`Definition::counts_product`] on `line_item_product_code` and the product's name), and
-//! its model is the one `--source billing` gives the same usage type ([`classify`]). Lines
-//! without a principal, tag or profile are kept too, in an explicit unattributed row: the
-//! rows always add up to the bill.
+//! its model is the one `--source billing` gives the same usage type ([`classify`]). Usage
+//! lines are grouped as asked, those without a principal, tag or profile in an explicit
+//! unattributed row; the lines that adjust the bill (credits, refunds, discounts:
+//! [`line_item`]) carry none of those and are one labelled adjustments row; tax is left out.
+//! The rows always add up to the bill: gross usage plus adjustments, the net total Cost
+//! Explorer shows as unblended cost. Shares are of gross usage.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
+use crate::cost::line_item::{self, Kind as LineKind};
 use crate::cost::usage::classify;
 
 use super::super::billing::UnmappedUsage;
 use super::super::profiles::{ProfileRef, looks_like_profile};
 use super::super::round_cost;
 use super::layout::ExportLocation;
+use super::tags::{TagKey, TagLookup};
 use super::{CurDay, CurReport, CurRow, CurTotals, Dimension, Request};
 
 /// One CUR line (or, from Athena, the sum of lines that agree on every column here).
@@ -33,6 +38,8 @@ pub struct Line<'a> {
     pub tags: &'a [Option<&'a str>],
     pub resource_id: Option<&'a str>,
     pub account: Option<&'a str>,
+    /// `line_item_line_item_type`: usage, tax or an adjustment ([`line_item::kind`]).
+    pub line_item_type: Option<&'a str>,
     pub cost: f64,
     pub usage: f64,
     /// How many CUR line items this stands for.
@@ -74,9 +81,16 @@ pub struct Aggregator {
     days: BTreeMap<NaiveDate, f64>,
     unmapped: BTreeMap<(String, String), f64>,
     services: BTreeSet<String>,
+    /// By line item type, the lines that adjust the bill.
+    adjustments: BTreeMap<String, Sums>,
+    /// The usage lines: gross usage, what shares are of.
+    usage: Sums,
+    /// Every line counted: usage and adjustments, the net total.
     total: Sums,
     /// Lines of the window's days that are not Bedrock spend.
     pub other_lines: u64,
+    /// The request's tag keys, and what the lines showed of them.
+    pub tags: TagLookup,
     /// What the engine wants the reader to know (missing columns…).
     pub notes: Vec<String>,
 }
@@ -94,8 +108,20 @@ impl Aggregator {
             days: BTreeMap::new(),
             unmapped: BTreeMap::new(),
             services: BTreeSet::new(),
+            adjustments: BTreeMap::new(),
+            usage: Sums::default(),
             total: Sums::default(),
             other_lines: 0,
+            tags: TagLookup::new(
+                request
+                    .by
+                    .iter()
+                    .filter_map(|d| match d {
+                        Dimension::Tag(key) => Some(TagKey::new(key)),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
             notes: Vec::new(),
         }
     }
@@ -115,9 +141,18 @@ impl Aggregator {
             *self.unmapped.entry(key).or_default() += cost;
         }
         self.services.extend(other.services);
+        for (kind, sums) in other.adjustments {
+            self.adjustments
+                .entry(kind)
+                .or_default()
+                .add(sums.cost, sums.usage, sums.count);
+        }
+        self.usage
+            .add(other.usage.cost, other.usage.usage, other.usage.count);
         self.total
             .add(other.total.cost, other.total.usage, other.total.count);
         self.other_lines += other.other_lines;
+        self.tags.merge(other.tags);
         for note in other.notes {
             if !self.notes.contains(&note) {
                 self.notes.push(note);
@@ -160,9 +195,14 @@ impl Aggregator {
         self.definition.counts_product(product_code, service_name)
     }
 
-    /// Adds one line; lines outside the report's days or not Bedrock spend are left out.
+    /// Adds one line; lines outside the report's days, tax and lines that are not Bedrock
+    /// spend are left out.
     pub fn add(&mut self, line: &Line<'_>) {
         if line.day < self.start || line.day >= self.end {
+            return;
+        }
+        let line_kind = line_item::kind(line.line_item_type);
+        if line_kind == LineKind::Tax {
             return;
         }
         let kind = self.kind(line.product_code, line.service_name, line.usage_type);
@@ -173,6 +213,21 @@ impl Aggregator {
         if !self.services.contains(line.service_name) {
             self.services.insert(line.service_name.to_string());
         }
+        *self.days.entry(line.day).or_default() += line.cost;
+        self.total.add(line.cost, line.usage, line.count);
+        if line_kind == LineKind::Adjustment {
+            let name = line.line_item_type.unwrap_or_default().trim();
+            match self.adjustments.get_mut(name) {
+                Some(sums) => sums.add(line.cost, line.usage, line.count),
+                None => {
+                    let mut sums = Sums::default();
+                    sums.add(line.cost, line.usage, line.count);
+                    self.adjustments.insert(name.to_string(), sums);
+                }
+            }
+            return;
+        }
+        self.usage.add(line.cost, line.usage, line.count);
         if kind.model.is_none() {
             *self
                 .unmapped
@@ -203,8 +258,6 @@ impl Aggregator {
             .entry(key)
             .or_default()
             .add(line.cost, line.usage, line.count);
-        *self.days.entry(line.day).or_default() += line.cost;
-        self.total.add(line.cost, line.usage, line.count);
     }
 
     /// The report: rows labelled and sorted by cost, totals, days, unmapped usage types.
@@ -214,16 +267,38 @@ impl Aggregator {
         location: &ExportLocation,
         profiles: Option<&BTreeMap<String, ProfileRef>>,
     ) -> CurReport {
+        let mut notes = self.notes;
+        // A tag key no line has: its rows are shown without a value and the keys seen are
+        // listed, rather than all of the spend as unattributed.
+        let mut tag_keys = Vec::new();
+        let mut missing = Vec::new();
+        let tag_dims = self.by.iter().filter(|d| matches!(d, Dimension::Tag(_)));
+        for (i, d) in tag_dims.enumerate() {
+            tag_keys.push(self.tags.report(i, d.name()));
+            if self.usage.count > 0 {
+                notes.extend(self.tags.notes(i, &d.name()));
+                if !self.tags.found(i) {
+                    missing.push(d.clone());
+                }
+            }
+        }
         let mut rows: Vec<CurRow> = self
             .groups
             .into_iter()
-            .map(|(key, sums)| row(&self.by, &key, &sums, profiles))
+            .map(|(key, sums)| row(&self.by, &key, &sums, profiles, &missing))
             .collect();
         rows.sort_by(|a, b| {
             b.cost_usd
                 .total_cmp(&a.cost_usd)
                 .then_with(|| a.labels.cmp(&b.labels))
         });
+        for r in &mut rows {
+            r.share_percent = share(r.cost_usd, self.usage.cost);
+        }
+        let adjustments_cost: f64 = self.adjustments.values().map(|s| s.cost).sum();
+        if !self.adjustments.is_empty() {
+            rows.push(adjustments_row(&self.by, &self.adjustments));
+        }
         let unattributed: f64 = rows
             .iter()
             .filter(|r| r.unattributed)
@@ -239,7 +314,6 @@ impl Aggregator {
             })
             .collect();
         unmapped.sort_by(|a, b| b.cost_usd.total_cmp(&a.cost_usd));
-        let mut notes = self.notes;
         if !unmapped.is_empty() {
             notes.push(format!(
                 "{} Bedrock usage type(s) name no model; they are listed with their cost under \
@@ -279,6 +353,8 @@ impl Aggregator {
             by: request.by.iter().map(Dimension::name).collect(),
             totals: CurTotals {
                 cost_usd: round_cost(self.total.cost),
+                gross_usage_cost_usd: round_cost(self.usage.cost),
+                adjustments_cost_usd: round_cost(adjustments_cost),
                 usage_amount: round_cost(self.total.usage),
                 line_items: self.total.count,
                 unattributed_cost_usd: round_cost(unattributed),
@@ -286,6 +362,7 @@ impl Aggregator {
             rows,
             services: self.services.into_iter().collect(),
             unmapped_usage_types: unmapped,
+            tag_keys,
             daily: days,
             scan: None,
             athena: None,
@@ -313,11 +390,59 @@ pub fn principal_name(arn: &str) -> String {
     resource.to_string()
 }
 
+/// A usage row's share of gross usage, in percent (two decimals); none without usage.
+fn share(cost: f64, gross: f64) -> Option<f64> {
+    (gross != 0.0).then(|| (cost / gross * 10_000.0).round() / 100.0)
+}
+
+/// The lines that adjust the bill, one row: no key in any dimension, labelled, with each line
+/// item type's sum.
+fn adjustments_row(by: &[Dimension], adjustments: &BTreeMap<String, Sums>) -> CurRow {
+    let mut keys = Map::new();
+    for d in by {
+        keys.insert(d.name(), Value::Null);
+    }
+    let mut labels = vec![String::new(); by.len()];
+    if let Some(first) = labels.first_mut() {
+        *first = "(adjustments)".to_string();
+    }
+    let mut sums = Sums::default();
+    for s in adjustments.values() {
+        sums.add(s.cost, s.usage, s.count);
+    }
+    CurRow {
+        adjustments: true,
+        line_item_types: Some(
+            adjustments
+                .iter()
+                .map(|(k, s)| (k.clone(), round_cost(s.cost)))
+                .collect(),
+        ),
+        ..new_row(keys, labels, &sums)
+    }
+}
+
+/// A row of `sums`, usage and attributed until said otherwise.
+fn new_row(keys: Map<String, Value>, labels: Vec<String>, sums: &Sums) -> CurRow {
+    CurRow {
+        keys,
+        cost_usd: round_cost(sums.cost),
+        share_percent: None,
+        usage_amount: round_cost(sums.usage),
+        line_items: sums.count,
+        unattributed: false,
+        adjustments: false,
+        line_item_types: None,
+        labels,
+    }
+}
+
 fn row(
     by: &[Dimension],
     key: &[Option<String>],
     sums: &Sums,
     profiles: Option<&BTreeMap<String, ProfileRef>>,
+    missing: &[Dimension],
 ) -> CurRow {
     let mut keys = Map::new();
     let mut labels = Vec::new();
@@ -328,6 +453,10 @@ fn row(
             (Dimension::Model, None) => {
                 keys.insert(name, Value::Null);
                 labels.push("(unmapped)".to_string());
+            }
+            (Dimension::Tag(_), None) if missing.contains(d) => {
+                keys.insert(name, Value::Null);
+                labels.push("(no such tag key)".to_string());
             }
             (_, None) => {
                 unattributed = true;
@@ -362,12 +491,8 @@ fn row(
         }
     }
     CurRow {
-        keys,
-        cost_usd: round_cost(sums.cost),
-        usage_amount: round_cost(sums.usage),
-        line_items: sums.count,
         unattributed,
-        labels,
+        ..new_row(keys, labels, sums)
     }
 }
 

@@ -4,8 +4,8 @@
 //!
 //! `StartQueryExecution`, then `GetQueryExecution` with backoff until the query leaves
 //! QUEUED/RUNNING, then `GetQueryResults` page by page (1,000 rows each; the first row of the
-//! first page is the header). The query groups by what the report groups by plus the product
-//! and usage type, so the one definition of Bedrock spend and the usage-type → model mapping are
+//! first page is the header). The query groups by what the report groups by plus the product,
+//! usage type and line item type, so the one definition of Bedrock spend and the usage-type → model mapping are
 //! applied to its rows by the same [`Aggregator`] as the embedded engine's; its `WHERE` only
 //! narrows the scan (partitions of the billing periods touched, the report's days, products
 //! whose code or name can be Bedrock). Athena bills the bytes it scans (USD 5 per TB, at least
@@ -19,11 +19,13 @@ use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::CurAthenaConfig;
+use crate::cost::line_item::TAX;
 use crate::cost::spend::{PRODUCT_CODE_PREFIX, SERVICE_NAME_WORD};
 
 use super::aggregate::{Aggregator, Line};
 use super::layout::{ExportLocation, periods};
-use super::reader::{PRODUCT_NAME_KEYS, TAX_LINE_ITEM_TYPE, tag_keys};
+use super::reader::PRODUCT_NAME_KEYS;
+use super::tags::{Column, TagKey};
 use super::{Dimension, Request};
 
 /// Athena's price per TB scanned (us-east-1 list price) and its minimum per query.
@@ -75,16 +77,22 @@ pub fn sql(
     for (i, d) in request.by.iter().enumerate() {
         let expr = match d {
             Dimension::Principal => "line_item_iam_principal".to_string(),
+            // The maps narrowed to the keys that can be the one asked for (every form of it
+            // ends with the same letters and digits); which one it is, and which of several
+            // wins, is decided by the same [`TagKey`] as the embedded engine's. Athena engine
+            // version 3 runs Trino's functions: `map_filter` takes a lambda (Map functions),
+            // `\p{L}`/`\p{N}` are Unicode categories (Regular expression functions), a map with
+            // varchar keys casts to JSON and `json_format` gives its text (JSON functions).
             Dimension::Tag(key) => {
-                let keys = tag_keys(key);
-                let lookups: Vec<String> = ["tags", "resource_tags"]
-                    .iter()
-                    .flat_map(|map| {
-                        keys.iter()
-                            .map(move |k| format!("element_at({map}, {})", literal(k)))
-                    })
-                    .collect();
-                format!("COALESCE({})", lookups.join(", "))
+                let suffix = literal(&format!("%{}", TagKey::new(key).suffix()));
+                let narrowed = |map: &str| {
+                    format!(
+                        "json_format(CAST(map_filter({map}, (k, v) -> \
+                         lower(regexp_replace(k, '[^\\p{{L}}\\p{{N}}]', '')) LIKE {suffix}) AS JSON))"
+                    )
+                };
+                select.push(format!("{} AS r{i}", narrowed(Column::ResourceTags.name())));
+                narrowed(Column::Tags.name())
             }
             Dimension::Profile => "line_item_resource_id".to_string(),
             // The model comes from the usage type, which every row carries.
@@ -93,9 +101,21 @@ pub fn sql(
         };
         select.push(format!("{expr} AS d{i}"));
     }
+    if request.by.iter().any(|d| matches!(d, Dimension::Tag(_))) {
+        // Every key the lines have, so a key found nowhere can be answered with the keys there
+        // are (few distinct sets: a handful of extra groups).
+        for column in [Column::Tags, Column::ResourceTags] {
+            let name = column.name();
+            select.push(format!(
+                "json_format(CAST(array_sort(map_keys({name})) AS JSON)) AS {name}_keys"
+            ));
+        }
+    }
     if request.daily {
         select.push("date_format(line_item_usage_start_date, '%Y-%m-%d') AS usage_day".into());
     }
+    // Usage, or a credit, refund or discount that the report shows apart.
+    select.push("line_item_line_item_type AS line_item_type".into());
     let mut keys: Vec<String> = (1..=select.len()).map(|n| n.to_string()).collect();
     select.push("line_item_product_code AS product_code".into());
     select.push(format!("{product_name} AS product_name"));
@@ -120,11 +140,32 @@ pub fn sql(
         select = select.join(",\n       "),
         db = config.database,
         table = config.table,
-        tax = literal(TAX_LINE_ITEM_TYPE),
+        tax = literal(TAX),
         code = literal(&format!("{PRODUCT_CODE_PREFIX}%")),
         name = literal(&format!("%{SERVICE_NAME_WORD}%")),
         keys = keys.join(", "),
     )
+}
+
+/// The entries of a map the query returned as JSON (`{"key": "value", …}`); none for NULL or
+/// anything else.
+fn json_map(column: Column, text: Option<&str>) -> Vec<(Column, String, Option<String>)> {
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        text.and_then(|t| serde_json::from_str(t).ok());
+    parsed
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (column, k, v.as_str().map(str::to_string)))
+        .collect()
+}
+
+/// The strings of an array the query returned as JSON (`["a", "b"]`).
+fn json_strings(text: Option<&str>) -> Vec<String> {
+    text.and_then(|t| serde_json::from_str::<Vec<serde_json::Value>>(t).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 /// Runs the query and feeds its rows to `aggregator`.
@@ -279,17 +320,34 @@ pub async fn run(
             let mut principal = None;
             let mut resource = None;
             let mut account = None;
-            let mut tags: Vec<Option<&str>> = Vec::with_capacity(tag_count);
+            let mut entries: Vec<(Column, String, Option<String>)> = Vec::new();
             for (i, d) in request.by.iter().enumerate() {
                 let v = at(&format!("d{i}"));
                 match d {
                     Dimension::Principal => principal = v,
-                    Dimension::Tag(_) => tags.push(v),
+                    Dimension::Tag(_) => {
+                        entries.extend(json_map(Column::Tags, v));
+                        entries.extend(json_map(Column::ResourceTags, at(&format!("r{i}"))));
+                    }
                     Dimension::Profile => resource = v,
                     Dimension::Model => {}
                     Dimension::Account => account = v,
                 }
             }
+            let tags: Vec<Option<&str>> = if tag_count == 0 {
+                Vec::new()
+            } else {
+                for column in [Column::Tags, Column::ResourceTags] {
+                    for key in json_strings(at(&format!("{}_keys", column.name()))) {
+                        aggregator.tags.see(column, &key);
+                    }
+                }
+                aggregator.tags.pick(
+                    entries
+                        .iter()
+                        .map(|(c, k, v)| (*c, k.as_str(), v.as_deref())),
+                )
+            };
             let day = at("usage_day")
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
                 .unwrap_or(start);
@@ -302,6 +360,7 @@ pub async fn run(
                 tags: &tags,
                 resource_id: resource,
                 account,
+                line_item_type: at("line_item_type"),
                 cost: number("cost"),
                 usage: number("usage"),
                 count: number("line_items").max(0.0) as u64,
@@ -360,11 +419,24 @@ mod tests {
         assert!(q.contains("TIMESTAMP '2026-11-02 00:00:00'"), "{q}");
         assert!(q.contains("line_item_iam_principal AS d0"), "{q}");
         assert!(
-            q.contains("COALESCE(element_at(tags, 'iamPrincipal/team'), element_at(resource_tags, 'iamPrincipal/team')) AS d1"),
+            q.contains(
+                "json_format(CAST(map_filter(tags, (k, v) -> \
+                 lower(regexp_replace(k, '[^\\p{L}\\p{N}]', '')) LIKE '%team') AS JSON)) AS d1"
+            ),
+            "{q}"
+        );
+        assert!(q.contains("map_filter(resource_tags"), "{q}");
+        assert!(q.contains("AS r1"), "{q}");
+        assert!(
+            q.contains("array_sort(map_keys(tags)) AS JSON)) AS tags_keys"),
             "{q}"
         );
         assert!(q.contains("AS usage_day"), "{q}");
-        assert!(q.contains("GROUP BY 1, 2, 3, 4, 5, 6"), "{q}");
+        assert!(
+            q.contains("line_item_line_item_type AS line_item_type"),
+            "{q}"
+        );
+        assert!(q.contains("GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"), "{q}");
         assert!(
             q.contains("line_item_product_code LIKE 'AmazonBedrock%'"),
             "{q}"

@@ -15,10 +15,14 @@
 
 pub mod aggregate;
 pub mod athena;
+mod columns;
 pub mod layout;
 pub mod reader;
 pub mod render;
+mod s3_object;
+pub mod tags;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -40,7 +44,8 @@ pub use layout::ExportLocation;
 pub enum Dimension {
     /// `line_item_iam_principal`: the role, user or session that made the call.
     Principal,
-    /// A key of the `tags` column (`iamPrincipal/team`, a user cost-allocation tag…).
+    /// A tag key in any form CUR 2.0 writes it (`iamPrincipal/team`, `cost-center`,
+    /// `user_cost_center`…: [`tags`]).
     Tag(String),
     /// The application inference profile (`line_item_resource_id`), by name.
     Profile,
@@ -79,6 +84,11 @@ impl FromStr for Dimension {
             "model" => Ok(Dimension::Model),
             "account" => Ok(Dimension::Account),
             other => match other.strip_prefix("tag:") {
+                Some(key) if tag_key_ok(key) && !tags::TagKey::new(key).names_a_key() => {
+                    Err(format!(
+                        "--by tag:{key}: name the tag key after its source (for example tag:iamPrincipal/team)"
+                    ))
+                }
                 Some(key) if tag_key_ok(key) => Ok(Dimension::Tag(key.to_string())),
                 Some(key) => Err(format!(
                     "--by tag:{key}: a tag key is 1-128 letters, digits, spaces and _ . : / = + - @ \
@@ -262,6 +272,10 @@ pub struct CurReport {
     pub services: Vec<String>,
     /// Bedrock usage types that name no model, with their cost (counted in the total).
     pub unmapped_usage_types: Vec<UnmappedUsage>,
+    /// Per `--by tag:KEY`: whether the key was found and as which keys of `tags` and
+    /// `resource_tags`; when it was not, the keys the lines had instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tag_keys: Vec<tags::TagKeyReport>,
     /// With `--daily`: the billed cost of each UTC day.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daily: Option<Vec<CurDay>>,
@@ -277,19 +291,28 @@ pub struct CurReport {
     pub notes: Vec<String>,
 }
 
-/// One group: its key per dimension (`principal` with `principal_arn`, `tag:KEY`, `profile`
-/// with `profile_arn`, `model`, `account`; `null` when the line has none) and its sums.
+/// One group of usage lines: its key per dimension (`principal` with `principal_arn`,
+/// `tag:KEY`, `profile` with `profile_arn`, `model`, `account`; `null` when the line has none)
+/// and its sums. Or the one row of the lines that adjust the bill (`adjustments`), with no key.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CurRow {
     #[serde(flatten)]
     pub keys: Map<String, Value>,
     pub cost_usd: f64,
+    /// The row's share of gross usage, in percent; `null` for the adjustments row.
+    pub share_percent: Option<f64>,
     /// `line_item_usage_amount` summed, in each line's own unit (tokens are priced per 1K or
     /// 1M: compare rows of one model and kind only).
     pub usage_amount: f64,
     pub line_items: u64,
-    /// No principal, tag or profile to attribute the spend to.
+    /// Usage with no principal, tag or profile to attribute the spend to.
     pub unattributed: bool,
+    /// The row of credits, refunds, discounts and the other lines that are not usage
+    /// ([`crate::cost::line_item`]).
+    pub adjustments: bool,
+    /// The adjustments row: each line item type's cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_item_types: Option<BTreeMap<String, f64>>,
     /// How text and CSV show the key, one label per dimension.
     #[serde(skip)]
     pub labels: Vec<String>,
@@ -297,7 +320,13 @@ pub struct CurRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CurTotals {
+    /// The net total: every line counted, usage and adjustments; Cost Explorer's unblended cost
+    /// for the same days.
     pub cost_usd: f64,
+    /// The usage lines: what shares are of.
+    pub gross_usage_cost_usd: f64,
+    /// Credits, refunds, discounts and the other lines that are not usage.
+    pub adjustments_cost_usd: f64,
     pub usage_amount: f64,
     pub line_items: u64,
     pub unattributed_cost_usd: f64,

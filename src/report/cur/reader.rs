@@ -11,35 +11,29 @@
 //! a first delivery still pending (Data Exports delivers within 24 hours of creating an
 //! export), a billing period the export has no files for, an object that is not Parquet.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::{
-    Date32Type, Date64Type, Float32Type, Float64Type, Int32Type, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
-};
-use arrow_array::{Array, ArrayRef, MapArray, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ArrowReaderOptions;
-use parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
 use parquet::errors::ParquetError;
-use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::statistics::Statistics;
 use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt, Clients};
+use crate::cost::line_item;
 
 use super::aggregate::{Aggregator, Line};
+use super::columns::{Days, Maps, Numbers, Strings};
 use super::layout::{ExportLocation, parse_s3_uri, periods};
+use super::s3_object::S3Object;
+use super::tags::{Column, LineTags, Overlap, Rank};
 use super::{Dimension, Request};
 
 /// Objects read at once: enough to overlap S3 round trips with decoding on two cores, few
@@ -47,17 +41,6 @@ use super::{Dimension, Request};
 const CONCURRENT_OBJECTS: usize = 4;
 /// Rows decoded per batch.
 const BATCH_ROWS: usize = 8192;
-/// The footer of a large object is usually within its last 64 KiB: one GET instead of two. A
-/// small object's guess is a sixteenth of it, so the footer GET does not fetch the columns the
-/// report leaves out.
-const FOOTER_HINT: usize = 64 * 1024;
-
-fn footer_hint(size: u64) -> usize {
-    usize::try_from(size / 16)
-        .unwrap_or(FOOTER_HINT)
-        .clamp(8, FOOTER_HINT)
-}
-
 /// The columns read, by CUR 2.0 name (data dictionary); the first four are required.
 const USAGE_START: &str = "line_item_usage_start_date";
 const PRODUCT_CODE: &str = "line_item_product_code";
@@ -75,10 +58,6 @@ const ACCOUNT: &str = "line_item_usage_account_id";
 /// The `product` map's key for the product's name ("Amazon Bedrock", "Claude 3 Haiku (Amazon
 /// Bedrock Edition)"), and the older `servicename` as a fallback.
 pub const PRODUCT_NAME_KEYS: [&str; 2] = ["product_name", "servicename"];
-
-/// Cost Explorer shows tax under its own service ("Tax"), not under Bedrock: such lines are
-/// left out so that the totals match `--source billing`.
-pub const TAX_LINE_ITEM_TYPE: &str = "Tax";
 
 /// What the embedded engine read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -103,93 +82,6 @@ struct Object {
     bucket: String,
     key: String,
     size: u64,
-}
-
-/// An S3 object as Parquet's `AsyncFileReader`: ranged `GetObject`s, counting the bytes.
-pub struct S3Object {
-    client: aws_sdk_s3::Client,
-    bucket: String,
-    key: String,
-    size: u64,
-    read: Arc<AtomicU64>,
-    /// The object's tail as fetched for the footer (offset, bytes): a small object is all
-    /// tail, and its column chunks are then served from here instead of fetched again.
-    tail: Option<(u64, Bytes)>,
-}
-
-impl S3Object {
-    pub fn new(client: aws_sdk_s3::Client, bucket: &str, key: &str, size: u64) -> S3Object {
-        S3Object {
-            client,
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            size,
-            read: Arc::new(AtomicU64::new(0)),
-            tail: None,
-        }
-    }
-
-    async fn range(&mut self, range: Range<u64>) -> Result<Bytes, AwsError> {
-        if range.start >= range.end {
-            return Ok(Bytes::new());
-        }
-        if let Some((offset, tail)) = &self.tail
-            && range.start >= *offset
-            && range.end <= offset + tail.len() as u64
-        {
-            let from = (range.start - offset) as usize;
-            let to = (range.end - offset) as usize;
-            return Ok(tail.slice(from..to));
-        }
-        let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .range(format!("bytes={}-{}", range.start, range.end - 1))
-            .send()
-            .await
-            .aws("s3:GetObject")?;
-        let body = out.body.collect().await.map_err(|e| {
-            AwsError::setup(
-                format!(
-                    "reading s3://{}/{} was cut short: {e}",
-                    self.bucket, self.key
-                ),
-                "try again",
-            )
-        })?;
-        let bytes = body.into_bytes();
-        self.read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        if range.end == self.size && self.tail.is_none() {
-            self.tail = Some((range.start, bytes.clone()));
-        }
-        Ok(bytes)
-    }
-}
-
-impl AsyncFileReader for S3Object {
-    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, parquet::errors::Result<Bytes>> {
-        Box::pin(async move {
-            self.range(range)
-                .await
-                .map_err(|e| ParquetError::External(Box::new(e)))
-        })
-    }
-
-    fn get_metadata<'a>(
-        &'a mut self,
-        _options: Option<&'a ArrowReaderOptions>,
-    ) -> BoxFuture<'a, parquet::errors::Result<Arc<ParquetMetaData>>> {
-        Box::pin(async move {
-            let size = self.size;
-            let metadata = ParquetMetaDataReader::new()
-                .with_prefetch_hint(Some(footer_hint(size)))
-                .load_and_finish(self, size)
-                .await?;
-            Ok(Arc::new(metadata))
-        })
-    }
 }
 
 /// Reads every billing period the request's days touch into `aggregator`.
@@ -742,184 +634,6 @@ fn day_range(stats: &Statistics, data_type: &DataType) -> Option<(NaiveDate, Nai
     Some((to_day(min)?, to_day(max)?))
 }
 
-/// A string column of whichever arrow type the reader chose.
-enum Strings<'a> {
-    Utf8(&'a arrow_array::StringArray),
-    Large(&'a arrow_array::LargeStringArray),
-    View(&'a arrow_array::StringViewArray),
-    Dict(
-        &'a arrow_array::DictionaryArray<Int32Type>,
-        &'a arrow_array::StringArray,
-    ),
-}
-
-impl<'a> Strings<'a> {
-    fn of(name: &str, array: &'a ArrayRef) -> Result<Strings<'a>, String> {
-        Ok(match array.data_type() {
-            DataType::Utf8 => Strings::Utf8(array.as_string::<i32>()),
-            DataType::LargeUtf8 => Strings::Large(array.as_string::<i64>()),
-            DataType::Utf8View => Strings::View(array.as_string_view()),
-            DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
-                let dict = array.as_dictionary::<Int32Type>();
-                Strings::Dict(dict, dict.values().as_string::<i32>())
-            }
-            other => return Err(format!("column {name} is {other}, not a string")),
-        })
-    }
-
-    fn get(&self, i: usize) -> Option<&'a str> {
-        match self {
-            Strings::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
-            Strings::Large(a) => a.is_valid(i).then(|| a.value(i)),
-            Strings::View(a) => a.is_valid(i).then(|| a.value(i)),
-            Strings::Dict(d, values) => {
-                if !d.is_valid(i) {
-                    return None;
-                }
-                let k = usize::try_from(d.keys().value(i)).ok()?;
-                (k < values.len() && values.is_valid(k)).then(|| values.value(k))
-            }
-        }
-    }
-}
-
-/// A numeric column as f64.
-enum Numbers<'a> {
-    F64(&'a arrow_array::Float64Array),
-    F32(&'a arrow_array::Float32Array),
-    Decimal(&'a arrow_array::Decimal128Array, i32),
-}
-
-impl<'a> Numbers<'a> {
-    fn of(name: &str, array: &'a ArrayRef) -> Result<Numbers<'a>, String> {
-        Ok(match array.data_type() {
-            DataType::Float64 => Numbers::F64(array.as_primitive::<Float64Type>()),
-            DataType::Float32 => Numbers::F32(array.as_primitive::<Float32Type>()),
-            DataType::Decimal128(_, scale) => Numbers::Decimal(
-                array.as_primitive::<arrow_array::types::Decimal128Type>(),
-                i32::from(*scale),
-            ),
-            other => return Err(format!("column {name} is {other}, not a number")),
-        })
-    }
-
-    fn get(&self, i: usize) -> f64 {
-        let v = match self {
-            Numbers::F64(a) => a.is_valid(i).then(|| a.value(i)),
-            Numbers::F32(a) => a.is_valid(i).then(|| f64::from(a.value(i))),
-            Numbers::Decimal(a, scale) => a
-                .is_valid(i)
-                .then(|| a.value(i) as f64 / 10f64.powi(*scale)),
-        };
-        v.filter(|v| v.is_finite()).unwrap_or(0.0)
-    }
-}
-
-/// A timestamp or date column as UTC days.
-enum Days<'a> {
-    Ts(&'a ArrayRef, TimeUnit),
-    Date32(&'a arrow_array::Date32Array),
-    Date64(&'a arrow_array::Date64Array),
-}
-
-impl<'a> Days<'a> {
-    fn of(name: &str, array: &'a ArrayRef) -> Result<Days<'a>, String> {
-        Ok(match array.data_type() {
-            DataType::Timestamp(unit, _) => Days::Ts(array, *unit),
-            DataType::Date32 => Days::Date32(array.as_primitive::<Date32Type>()),
-            DataType::Date64 => Days::Date64(array.as_primitive::<Date64Type>()),
-            other => return Err(format!("column {name} is {other}, not a timestamp")),
-        })
-    }
-
-    /// The row's UTC day, by integer division (millions of rows: no calendar arithmetic).
-    fn get(&self, i: usize) -> Option<NaiveDate> {
-        let (value, per_day) = match self {
-            Days::Ts(a, unit) => {
-                if !a.is_valid(i) {
-                    return None;
-                }
-                match unit {
-                    TimeUnit::Second => (a.as_primitive::<TimestampSecondType>().value(i), 86_400),
-                    TimeUnit::Millisecond => (
-                        a.as_primitive::<TimestampMillisecondType>().value(i),
-                        86_400_000,
-                    ),
-                    TimeUnit::Microsecond => (
-                        a.as_primitive::<TimestampMicrosecondType>().value(i),
-                        86_400_000_000,
-                    ),
-                    TimeUnit::Nanosecond => (
-                        a.as_primitive::<TimestampNanosecondType>().value(i),
-                        86_400_000_000_000,
-                    ),
-                }
-            }
-            Days::Date32(a) => {
-                return a.is_valid(i).then(|| a.value_as_date(i)).flatten();
-            }
-            Days::Date64(a) => {
-                return a.is_valid(i).then(|| a.value_as_date(i)).flatten();
-            }
-        };
-        let days = i32::try_from(value.div_euclid(per_day)).ok()?;
-        // 719,163 days from 0001-01-01 (day 1) to 1970-01-01.
-        NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
-    }
-}
-
-/// A `map<string, string>` column.
-struct Maps<'a> {
-    map: &'a MapArray,
-    keys: Strings<'a>,
-    values: Strings<'a>,
-}
-
-impl<'a> Maps<'a> {
-    fn of(name: &str, array: &'a ArrayRef) -> Result<Maps<'a>, String> {
-        let Some(map) = array.as_map_opt() else {
-            return Err(format!("column {name} is {}, not a map", array.data_type()));
-        };
-        Ok(Maps {
-            map,
-            keys: Strings::of(name, map.keys())?,
-            values: Strings::of(name, map.values())?,
-        })
-    }
-
-    /// The value of the first of `keys` the row has.
-    fn get<K: AsRef<str>>(&self, i: usize, keys: &[K]) -> Option<&'a str> {
-        if !self.map.is_valid(i) {
-            return None;
-        }
-        let offsets = self.map.value_offsets();
-        let (from, to) = (
-            usize::try_from(offsets[i]).ok()?,
-            usize::try_from(offsets[i + 1]).ok()?,
-        );
-        for wanted in keys {
-            for j in from..to {
-                if self.keys.get(j) == Some(wanted.as_ref()) {
-                    return self.values.get(j);
-                }
-            }
-        }
-        None
-    }
-}
-
-/// The keys a `--by tag:KEY` looks for, in order: the key as given (`iamPrincipal/team`,
-/// or a key exactly as the `tags` column spells it), then the two spellings of a user
-/// cost-allocation tag that CUR 2.0 exports are seen with (`user_<key>` and `user:<key>`).
-pub fn tag_keys(key: &str) -> Vec<String> {
-    let mut keys = vec![key.to_string()];
-    if !key.contains('/') && !key.starts_with("user_") && !key.starts_with("user:") {
-        keys.push(format!("user_{key}"));
-        keys.push(format!("user:{key}"));
-    }
-    keys
-}
-
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a ArrayRef> {
     batch.column_by_name(name)
 }
@@ -956,8 +670,12 @@ fn fold_batch(
     let accounts = column(batch, ACCOUNT)
         .map(|a| Strings::of(ACCOUNT, a))
         .transpose()?;
-    let tag_keys: Vec<Vec<String>> = columns.tags.iter().map(|k| tag_keys(k)).collect();
-    let mut tag_values: Vec<Option<&str>> = Vec::with_capacity(tag_keys.len());
+    // How each key of the batch's maps ranks against the request's tag keys, worked out once
+    // per key and batch (a key is the same string on every line that has it).
+    let mut ranks: HashMap<(Column, &str), Vec<Option<Rank>>> = HashMap::new();
+    let mut overlaps: HashSet<Overlap<'_>> = HashSet::new();
+    let mut line_tags = LineTags::new(columns.tags.len());
+    let mut tag_values: Vec<Option<&str>> = Vec::with_capacity(columns.tags.len());
     let (start, end) = aggregator.days();
     // Whether a (product code, product name) is Bedrock spend, decided once per pair.
     let mut counted: BTreeMap<(&str, &str), bool> = BTreeMap::new();
@@ -966,7 +684,8 @@ fn fold_batch(
         if day < start || day >= end {
             continue;
         }
-        if types.as_ref().and_then(|t| t.get(i)) == Some(TAX_LINE_ITEM_TYPE) {
+        let line_item_type = types.as_ref().and_then(|t| t.get(i));
+        if line_item::kind(line_item_type) == line_item::Kind::Tax {
             continue;
         }
         let code = codes.get(i).unwrap_or("");
@@ -982,12 +701,26 @@ fn fold_batch(
             continue;
         }
         tag_values.clear();
-        for keys in &tag_keys {
-            let value = tags
-                .as_ref()
-                .and_then(|t| t.get(i, keys))
-                .or_else(|| resource_tags.as_ref().and_then(|t| t.get(i, keys)));
-            tag_values.push(value);
+        if !columns.tags.is_empty() {
+            line_tags.clear();
+            for (column, map) in [
+                (Column::Tags, tags.as_ref()),
+                (Column::ResourceTags, resource_tags.as_ref()),
+            ] {
+                let Some(map) = map else { continue };
+                for (key, value) in map.entries(i) {
+                    let key_ranks = ranks
+                        .entry((column, key))
+                        .or_insert_with(|| aggregator.tags.observe(column, key));
+                    line_tags.offer(key_ranks, column, key, value);
+                }
+            }
+            for overlap in line_tags.overlaps() {
+                if overlaps.insert(overlap) {
+                    aggregator.tags.overlap(overlap.0, overlap.1, overlap.2);
+                }
+            }
+            tag_values.extend(line_tags.values());
         }
         aggregator.add(&Line {
             day,
@@ -998,22 +731,11 @@ fn fold_batch(
             tags: &tag_values,
             resource_id: resources.as_ref().and_then(|r| r.get(i)),
             account: accounts.as_ref().and_then(|a| a.get(i)),
+            line_item_type,
             cost: costs.get(i),
             usage: amounts.as_ref().map_or(0.0, |a| a.get(i)),
             count: 1,
         });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_tags_are_looked_up_in_both_spellings() {
-        assert_eq!(tag_keys("iamPrincipal/team"), ["iamPrincipal/team"]);
-        assert_eq!(tag_keys("team"), ["team", "user_team", "user:team"]);
-        assert_eq!(tag_keys("user_team"), ["user_team"]);
-    }
 }

@@ -12,7 +12,8 @@ const BAR_WIDTH: usize = 40;
 
 impl CurReport {
     /// A header (one column per `--by` dimension, then the sums) and one row per group; an
-    /// unattributed dimension is an empty field. With `--daily`, one row per day instead.
+    /// unattributed dimension is an empty field, as is every dimension of the adjustments row
+    /// (`adjustments` true). With `--daily`, one row per day instead.
     pub fn to_csv(&self) -> Result<String, csv::Error> {
         let mut writer = csv::Writer::from_writer(Vec::new());
         if let Some(days) = &self.daily {
@@ -31,9 +32,16 @@ impl CurReport {
                 }
             }
             header.extend(
-                ["cost_usd", "usage_amount", "line_items", "unattributed"]
-                    .iter()
-                    .map(|s| s.to_string()),
+                [
+                    "cost_usd",
+                    "usage_amount",
+                    "line_items",
+                    "unattributed",
+                    "share_percent",
+                    "adjustments",
+                ]
+                .iter()
+                .map(|s| s.to_string()),
             );
             writer.write_record(&header)?;
             for row in &self.rows {
@@ -57,6 +65,8 @@ impl CurReport {
                 record.push(row.usage_amount.to_string());
                 record.push(row.line_items.to_string());
                 record.push(row.unattributed.to_string());
+                record.push(row.share_percent.map(|s| s.to_string()).unwrap_or_default());
+                record.push(row.adjustments.to_string());
                 writer.write_record(&record)?;
             }
         }
@@ -94,7 +104,12 @@ impl fmt::Display for CurReport {
         )?;
         let mut table = Table::new();
         let mut header: Vec<String> = self.by.clone();
-        header.extend(["Cost".into(), "Usage".into(), "Line items".into()]);
+        header.extend([
+            "Cost".into(),
+            "Share".into(),
+            "Usage".into(),
+            "Line items".into(),
+        ]);
         table
             .load_style(crate::ui::TABLE_STYLE)
             .force_no_tty()
@@ -102,24 +117,54 @@ impl fmt::Display for CurReport {
         for row in &self.rows {
             let mut cells: Vec<String> = row.labels.clone();
             cells.push(usd(row.cost_usd));
+            cells.push(
+                row.share_percent
+                    .map(|s| format!("{s:.1} %"))
+                    .unwrap_or_default(),
+            );
             cells.push(format!("{:.2}", row.usage_amount));
             cells.push(count(row.line_items));
             table.add_row(cells);
         }
         let mut total: Vec<String> = vec![String::new(); self.by.len()];
         if let Some(first) = total.first_mut() {
-            *first = "Total".into();
+            *first = if self.totals.adjustments_cost_usd == 0.0 {
+                "Total".into()
+            } else {
+                "Total (net)".into()
+            };
         }
         total.push(usd(self.totals.cost_usd));
+        total.push(String::new());
         total.push(format!("{:.2}", self.totals.usage_amount));
         total.push(count(self.totals.line_items));
         table.add_row(total);
-        for i in self.by.len()..self.by.len() + 3 {
+        for i in self.by.len()..self.by.len() + 4 {
             if let Some(column) = table.column_mut(i) {
                 column.set_cell_alignment(CellAlignment::Right);
             }
         }
         writeln!(f, "{table}")?;
+        if let Some(types) = self
+            .rows
+            .iter()
+            .find(|r| r.adjustments)
+            .and_then(|r| r.line_item_types.as_ref())
+        {
+            let each: Vec<String> = types
+                .iter()
+                .map(|(t, c)| format!("{t} {}", usd(*c)))
+                .collect();
+            writeln!(
+                f,
+                "Gross usage: {}; adjustments (no principal, tag or profile: {}): {}; net total: {} \
+                 (Cost Explorer's unblended cost). Shares are of gross usage.",
+                usd(self.totals.gross_usage_cost_usd),
+                each.join(", "),
+                usd(self.totals.adjustments_cost_usd),
+                usd(self.totals.cost_usd)
+            )?;
+        }
         if self.totals.unattributed_cost_usd > 0.0 {
             writeln!(
                 f,
