@@ -529,18 +529,42 @@ pub struct BudgetConfig {
     pub action: Option<BudgetActionConfig>,
 }
 
-/// A budget action that attaches a policy denying Bedrock's invoke actions (opt-in).
+/// A budget action that applies a policy denying Bedrock spend (opt-in): as an IAM policy on
+/// named principals (`kind = "iam"`, `APPLY_IAM_POLICY`), or as a service control policy on
+/// accounts and OUs of the organization (`kind = "scp"`, `APPLY_SCP_POLICY`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BudgetActionConfig {
     pub threshold_percent: Option<f64>,
     pub threshold_usd: Option<f64>,
+    /// `iam` (the default) or `scp`.
+    pub kind: String,
     pub deny_roles: Vec<String>,
     pub deny_users: Vec<String>,
     pub deny_groups: Vec<String>,
+    /// `kind = "scp"`: member accounts the service control policy is attached to.
+    pub target_accounts: Vec<String>,
+    /// `kind = "scp"`: organizational units it is attached to.
+    pub target_ous: Vec<String>,
     /// `automatic`, or `manual` (someone approves it in the console or with
     /// `bedrock-monitor budget-action approve`).
     pub approval: String,
+}
+
+impl BudgetActionConfig {
+    /// Whether the action applies a service control policy (else an IAM policy).
+    pub fn is_scp(&self) -> bool {
+        self.kind == "scp"
+    }
+
+    /// The SCP's targets, accounts then OUs, as the action definition lists them.
+    pub fn scp_targets(&self) -> Vec<String> {
+        self.target_accounts
+            .iter()
+            .chain(&self.target_ous)
+            .cloned()
+            .collect()
+    }
 }
 
 impl Default for BudgetActionConfig {
@@ -548,9 +572,12 @@ impl Default for BudgetActionConfig {
         BudgetActionConfig {
             threshold_percent: None,
             threshold_usd: None,
+            kind: "iam".into(),
             deny_roles: Vec::new(),
             deny_users: Vec::new(),
             deny_groups: Vec::new(),
+            target_accounts: Vec::new(),
+            target_ous: Vec::new(),
             approval: "manual".into(),
         }
     }
