@@ -266,6 +266,9 @@ pub struct AlertsConfig {
     /// one "OK" email at its first evaluation; off (the default, as in the common Terraform
     /// alarm modules), alarms notify only on ALARM.
     pub notify_ok: bool,
+    /// A customer-managed KMS key for the topic's server-side encryption (the topic's
+    /// `KmsMasterKeyId` attribute); none: messages are stored unencrypted.
+    pub kms_key_arn: Option<String>,
 }
 
 impl Default for AlertsConfig {
@@ -275,6 +278,7 @@ impl Default for AlertsConfig {
             display_name: "Bedrock Usage Alerts".into(),
             emails: Vec::new(),
             notify_ok: false,
+            kms_key_arn: None,
         }
     }
 }
@@ -549,22 +553,6 @@ pub struct BudgetActionConfig {
     /// `automatic`, or `manual` (someone approves it in the console or with
     /// `bedrock-monitor budget-action approve`).
     pub approval: String,
-}
-
-impl BudgetActionConfig {
-    /// Whether the action applies a service control policy (else an IAM policy).
-    pub fn is_scp(&self) -> bool {
-        self.kind == "scp"
-    }
-
-    /// The SCP's targets, accounts then OUs, as the action definition lists them.
-    pub fn scp_targets(&self) -> Vec<String> {
-        self.target_accounts
-            .iter()
-            .chain(&self.target_ous)
-            .cloned()
-            .collect()
-    }
 }
 
 impl Default for BudgetActionConfig {

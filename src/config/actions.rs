@@ -17,6 +17,22 @@ pub fn execution_role_name(config: &Config) -> String {
     format!("BedrockBudgetAction-{}", config.stack.name)
 }
 
+impl BudgetActionConfig {
+    /// Whether the action applies a service control policy (else an IAM policy).
+    pub fn is_scp(&self) -> bool {
+        self.kind == "scp"
+    }
+
+    /// The SCP's targets, accounts then OUs, as the action definition lists them.
+    pub fn scp_targets(&self) -> Vec<String> {
+        self.target_accounts
+            .iter()
+            .chain(&self.target_ous)
+            .cloned()
+            .collect()
+    }
+}
+
 /// AWS Budgets' limit on each principal list of an IAM action definition.
 const MAX_PRINCIPALS: usize = 100;
 

@@ -354,7 +354,7 @@ fn spending_actions() -> (String, Vec<String>) {
 
 /// An organization in moto whose management account is the tool's account, with one member
 /// account and one OU; SCPs enabled on the root when `scps` is true. Returns (account, OU).
-fn organization(env: &TestEnv, scps: bool) -> (String, String) {
+pub(crate) fn organization(env: &TestEnv, scps: bool) -> (String, String) {
     env.block_on(async {
         let org = &env.aws.organizations;
         org.create_organization()
