@@ -184,7 +184,7 @@ pub enum Command {
 
     /// Print the least-privilege IAM policy for running this tool with this config
     #[command(
-        after_help = "Example:\n  bedrock-monitor permissions > bedrock-monitor-operator-policy.json"
+        after_help = "Example:\n  bedrock-monitor permissions > bedrock-monitor-operator-policy.json\n  bedrock-monitor permissions --bootstrap > bedrock-monitor-bootstrap-policy.json   # IAM writes, once\n  bedrock-monitor permissions --read-only --with-billing > bedrock-monitor-reader-policy.json"
     )]
     Permissions(PermissionsArgs),
 
@@ -206,6 +206,10 @@ pub struct InitArgs {
     /// Alert email address to subscribe to the alert topic
     #[arg(long)]
     pub email: Option<String>,
+    /// A customer-managed KMS key (ARN) to encrypt the invocation logs (bucket and log group)
+    /// and the alert topic with: the logs hold every prompt and response
+    #[arg(long, value_name = "ARN")]
+    pub kms_key: Option<String>,
     /// Overwrite an existing file
     #[arg(long)]
     pub force: bool,
@@ -388,6 +392,16 @@ pub struct PermissionsArgs {
     /// Add the Cost Explorer reads of `report --source billing` (ce:GetCostAndUsage, ce:GetCostForecast)
     #[arg(long)]
     pub with_billing: bool,
+    /// The one-time policy with the IAM and Organizations writes (roles, the deny policies),
+    /// for whoever first applies the stack or changes those parts; the everyday policy has none
+    #[arg(long, conflicts_with = "read_only")]
+    pub bootstrap: bool,
+    /// Only what `report` and `query` need: metrics, the log queries, the bill with --with-billing
+    #[arg(long)]
+    pub read_only: bool,
+    /// The statements each configured KMS key's policy needs (per key ARN), instead of a policy
+    #[arg(long, conflicts_with_all = ["bootstrap", "read_only", "with_billing"])]
+    pub key_policies: bool,
 }
 
 #[derive(Debug, Args)]

@@ -275,6 +275,9 @@ pub struct AlertsConfig {
     /// one "OK" email at its first evaluation; off (the default, as in the common Terraform
     /// alarm modules), alarms notify only on ALARM.
     pub notify_ok: bool,
+    /// A customer-managed KMS key for the topic's server-side encryption (the topic's
+    /// `KmsMasterKeyId` attribute); none: messages are stored unencrypted.
+    pub kms_key_arn: Option<String>,
 }
 
 impl Default for AlertsConfig {
@@ -284,6 +287,7 @@ impl Default for AlertsConfig {
             display_name: "Bedrock Usage Alerts".into(),
             emails: Vec::new(),
             notify_ok: false,
+            kms_key_arn: None,
         }
     }
 }
@@ -538,15 +542,23 @@ pub struct BudgetConfig {
     pub action: Option<BudgetActionConfig>,
 }
 
-/// A budget action that attaches a policy denying Bedrock's invoke actions (opt-in).
+/// A budget action that applies a policy denying Bedrock spend (opt-in): as an IAM policy on
+/// named principals (`kind = "iam"`, `APPLY_IAM_POLICY`), or as a service control policy on
+/// accounts and OUs of the organization (`kind = "scp"`, `APPLY_SCP_POLICY`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BudgetActionConfig {
     pub threshold_percent: Option<f64>,
     pub threshold_usd: Option<f64>,
+    /// `iam` (the default) or `scp`.
+    pub kind: String,
     pub deny_roles: Vec<String>,
     pub deny_users: Vec<String>,
     pub deny_groups: Vec<String>,
+    /// `kind = "scp"`: member accounts the service control policy is attached to.
+    pub target_accounts: Vec<String>,
+    /// `kind = "scp"`: organizational units it is attached to.
+    pub target_ous: Vec<String>,
     /// `automatic`, or `manual` (someone approves it in the console or with
     /// `bedrock-monitor budget-action approve`).
     pub approval: String,
@@ -557,9 +569,12 @@ impl Default for BudgetActionConfig {
         BudgetActionConfig {
             threshold_percent: None,
             threshold_usd: None,
+            kind: "iam".into(),
             deny_roles: Vec::new(),
             deny_users: Vec::new(),
             deny_groups: Vec::new(),
+            target_accounts: Vec::new(),
+            target_ous: Vec::new(),
             approval: "manual".into(),
         }
     }

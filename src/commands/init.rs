@@ -15,6 +15,7 @@ pub struct InitReport {
     pub path: String,
     pub region: Option<String>,
     pub email: Option<String>,
+    pub kms_key: Option<String>,
 }
 
 impl fmt::Display for InitReport {
@@ -31,6 +32,16 @@ impl fmt::Display for InitReport {
             Some(e) => writeln!(f, "  alerts go to {e} (AWS will ask it to confirm)")?,
             None => writeln!(f, "  no alert email yet: add one to `emails` in [alerts]")?,
         }
+        match &self.kms_key {
+            Some(k) => writeln!(
+                f,
+                "  the bucket, log group and topic are encrypted with {k}; `bedrock-monitor permissions --key-policies` prints what its key policy needs"
+            )?,
+            None => writeln!(
+                f,
+                "  no KMS key: the logs (every prompt and response) are encrypted with AWS-managed keys; to control who can read them, use a key of your own (`init --kms-key ARN`, or kms_key_arn in [bucket], [log_group] and [alerts])"
+            )?,
+        }
         writeln!(
             f,
             "Next: `bedrock-monitor plan` to see what apply would create."
@@ -40,8 +51,16 @@ impl fmt::Display for InitReport {
 
 /// The example text with the region and email set. Values are written as TOML strings by the
 /// TOML serializer, so no input can break the file.
-pub fn starter_config(region: Option<&str>, email: Option<&str>) -> String {
+pub fn starter_config(region: Option<&str>, email: Option<&str>, kms_key: Option<&str>) -> String {
     let mut text = config::EXAMPLE.to_string();
+    if let Some(key) = kms_key {
+        let value = toml::Value::String(key.to_string());
+        // The bucket's, the log group's and the topic's commented keys, in that order.
+        text = text.replace(
+            "# kms_key_arn = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"",
+            &format!("kms_key_arn = {value}"),
+        );
+    }
     if let Some(region) = region {
         let value = toml::Value::String(region.to_string());
         text = text.replacen("# region = \"us-east-1\"", &format!("region = {value}"), 1);
@@ -101,8 +120,9 @@ pub async fn run(session: &Session, args: &InitArgs) -> Result<ExitStatus, Comma
             "--email {e:?} is not an email address (like ops@example.com)"
         )));
     }
+    let kms_key = args.kms_key.as_deref().map(str::trim);
     let region = detect_region(session).await;
-    let text = starter_config(region.as_deref(), email.as_deref());
+    let text = starter_config(region.as_deref(), email.as_deref(), kms_key);
     // Never write something `validate` would reject.
     config::parse_with(
         &text,
@@ -115,6 +135,7 @@ pub async fn run(session: &Session, args: &InitArgs) -> Result<ExitStatus, Comma
         path: path.display().to_string(),
         region,
         email,
+        kms_key: kms_key.map(str::to_string),
     })?;
     Ok(ExitStatus::Success)
 }
@@ -125,17 +146,25 @@ mod tests {
 
     #[test]
     fn starter_config_fills_region_and_email_and_validates() {
-        let text = starter_config(Some("eu-west-1"), Some("ops@example.com"));
+        let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let text = starter_config(Some("eu-west-1"), Some("ops@example.com"), Some(key));
         let c = config::parse(&text, "t.toml").expect("valid");
         assert_eq!(c.stack.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.alerts.emails, vec!["ops@example.com"]);
-        let plain = starter_config(None, None);
+        for set in [
+            &c.bucket.kms_key_arn,
+            &c.log_group.kms_key_arn,
+            &c.alerts.kms_key_arn,
+        ] {
+            assert_eq!(set.as_deref(), Some(key));
+        }
+        let plain = starter_config(None, None, None);
         assert_eq!(plain, config::EXAMPLE);
     }
 
     #[test]
     fn quotes_in_values_cannot_break_the_file() {
-        let text = starter_config(Some("us-east-1\"\n[evil]"), None);
+        let text = starter_config(Some("us-east-1\"\n[evil]"), None, None);
         let err = config::parse(&text, "t.toml")
             .expect_err("an odd region fails validation, not parsing");
         assert!(err.to_string().contains("stack.region"), "{err}");

@@ -211,7 +211,7 @@ fn write(out: &Path, file: &PriceFile) -> Result<(), CommandError> {
     let mut partial = out.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    std::fs::write(&partial, text).map_err(fail)?;
+    crate::ui::files::write_private(&partial, text.as_bytes()).map_err(fail)?;
     std::fs::rename(&partial, out).map_err(fail)
 }
 

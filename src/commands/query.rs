@@ -84,7 +84,7 @@ impl fmt::Display for QueryResult {
 
 impl QueryResult {
     fn to_csv(&self) -> Result<String, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = crate::ui::csv::Writer::new();
         writer.write_record(&self.columns)?;
         for row in &self.rows {
             writer.write_record(
@@ -93,8 +93,7 @@ impl QueryResult {
                     .map(|c| row.get(c).and_then(|v| v.as_str()).unwrap_or("")),
             )?;
         }
-        let bytes = writer.into_inner().map_err(|e| e.into_error())?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        writer.into_string()
     }
 }
 

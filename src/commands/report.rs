@@ -129,7 +129,7 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
 fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), CommandError> {
     match out {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
+            crate::ui::files::write_private(path, text.as_bytes()).map_err(|e| {
                 CommandError::Io(std::io::Error::new(
                     e.kind(),
                     format!("cannot write the report to {}: {e}", path.display()),

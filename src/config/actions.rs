@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::rules::Checker;
-use super::{Config, PathPart};
+use super::targets::{account_id_ok, ou_id_ok};
+use super::{BudgetActionConfig, Config, PathPart};
 
 /// The customer-managed policy that denies Bedrock's invoke actions.
 pub fn deny_policy_name(config: &Config) -> String {
@@ -14,6 +15,22 @@ pub fn deny_policy_name(config: &Config) -> String {
 /// The role AWS Budgets assumes to attach and detach that policy.
 pub fn execution_role_name(config: &Config) -> String {
     format!("BedrockBudgetAction-{}", config.stack.name)
+}
+
+impl BudgetActionConfig {
+    /// Whether the action applies a service control policy (else an IAM policy).
+    pub fn is_scp(&self) -> bool {
+        self.kind == "scp"
+    }
+
+    /// The SCP's targets, accounts then OUs, as the action definition lists them.
+    pub fn scp_targets(&self) -> Vec<String> {
+        self.target_accounts
+            .iter()
+            .chain(&self.target_ous)
+            .cloned()
+            .collect()
+    }
 }
 
 /// AWS Budgets' limit on each principal list of an IAM action definition.
@@ -29,7 +46,7 @@ fn iam_name_ok(name: &str, max: usize) -> bool {
 }
 
 pub(super) fn check(config: &Config, c: &mut Checker) {
-    let with_action: Vec<(usize, &super::BudgetActionConfig)> = config
+    let with_action: Vec<(usize, &BudgetActionConfig)> = config
         .budgets
         .iter()
         .enumerate()
@@ -79,6 +96,34 @@ pub(super) fn check(config: &Config, c: &mut Checker) {
                 a.approval
             ),
         );
+        match a.kind.as_str() {
+            "iam" => {}
+            "scp" => {
+                check_scp(config, a, &at, c);
+                continue;
+            }
+            other => {
+                c.fail(
+                    at("kind"),
+                    format!(
+                        "{other:?}: use \"iam\" (an IAM policy on deny_roles, deny_users, deny_groups) or \"scp\" (a service control policy on target_accounts and target_ous)"
+                    ),
+                );
+                continue;
+            }
+        }
+        for field in ["target_accounts", "target_ous"] {
+            let given = if field == "target_accounts" {
+                &a.target_accounts
+            } else {
+                &a.target_ous
+            };
+            c.check(
+                given.is_empty(),
+                at(field),
+                "targets are for kind = \"scp\"; an IAM action denies the principals in deny_roles, deny_users and deny_groups",
+            );
+        }
         let total = a.deny_roles.len() + a.deny_users.len() + a.deny_groups.len();
         c.check(
             total > 0,
@@ -124,6 +169,71 @@ pub(super) fn check(config: &Config, c: &mut Checker) {
                     );
                 }
             }
+        }
+    }
+}
+
+/// The AWS Budgets API reference, ScpActionDefinition: `TargetIds`, 1-100 items, each an OU ID
+/// or a 12-digit account ID (`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$)|(\d{12})`).
+const MAX_SCP_TARGETS: usize = 100;
+
+/// `kind = "scp"`: a service control policy on accounts and OUs. Only the organization's
+/// management account can attach SCPs (Organizations API reference, AttachPolicy: "This
+/// operation can be called only from the organization's management account"); that is
+/// checked when the tool connects. Here: the targets, and no principals (an SCP has none).
+fn check_scp(
+    config: &Config,
+    a: &BudgetActionConfig,
+    at: &dyn Fn(&str) -> Vec<PathPart>,
+    c: &mut Checker,
+) {
+    c.check(
+        config.targets.is_none(),
+        at("kind"),
+        "an SCP budget action lives in the organization's management account alone, not in every account of [targets]: manage it with a config without [targets], run with the management account's credentials",
+    );
+    for (field, names) in [
+        ("deny_roles", &a.deny_roles),
+        ("deny_users", &a.deny_users),
+        ("deny_groups", &a.deny_groups),
+    ] {
+        c.check(
+            names.is_empty(),
+            at(field),
+            "an SCP applies to whole accounts and OUs (target_accounts, target_ous), not to named principals; use kind = \"iam\" for those",
+        );
+    }
+    let total = a.target_accounts.len() + a.target_ous.len();
+    c.check(
+        total > 0,
+        at("target_accounts"),
+        "name at least one account (target_accounts) or OU (target_ous) to deny Bedrock to",
+    );
+    c.check(
+        total <= MAX_SCP_TARGETS,
+        at("target_accounts"),
+        format!("{total} targets: AWS Budgets takes at most {MAX_SCP_TARGETS} (accounts and OUs together)"),
+    );
+    let mut seen = BTreeSet::new();
+    for (field, names, ok, what) in [
+        (
+            "target_accounts",
+            &a.target_accounts,
+            account_id_ok as fn(&str) -> bool,
+            "an account ID (12 digits)",
+        ),
+        (
+            "target_ous",
+            &a.target_ous,
+            ou_id_ok as fn(&str) -> bool,
+            "an OU ID (ou-xxxx-xxxxxxxx); the root is not a target of a budget action",
+        ),
+    ] {
+        for (j, id) in names.iter().enumerate() {
+            let mut p = at(field);
+            p.push(PathPart::Index(j));
+            c.check(ok(id), p.clone(), format!("{id:?} is not {what}"));
+            c.check(seen.insert(id), p, format!("{id:?} is listed twice"));
         }
     }
 }

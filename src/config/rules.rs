@@ -345,6 +345,11 @@ fn check_key_regions(config: &Config, region: &str, c: &mut Checker) {
             "bucket",
             "S3 encrypts with a KMS key only in the bucket's region",
         ),
+        (
+            &config.alerts.kms_key_arn,
+            "alerts",
+            "SNS encrypts a topic with a KMS key of the topic's region (AWS KMS developer guide, \"Multi-Region keys\": a KMS key is used in the Region it is in)",
+        ),
     ];
     for (arn, section, rule) in keys {
         let Some(arn) = arn else { continue };
@@ -517,6 +522,9 @@ fn check_alerts(config: &Config, c: &mut Checker) {
             p,
             format!("{email:?} is listed twice"),
         );
+    }
+    if let Some(arn) = &a.kms_key_arn {
+        check_kms_key(arn, path(&["alerts", "kms_key_arn"]), c);
     }
 }
 

@@ -2,8 +2,9 @@
 //! reports: what counts as Bedrock spend ([`spend`]), what a billing line is ([`usage`]) and
 //! whether it is usage, tax or an adjustment of the bill ([`line_item`]), what a
 //! token costs ([`prices`]), and the same prices as the expressions the dashboard
-//! ([`metric_math`]) and the saved queries ([`insights`]) embed. Budgets, anomaly detection,
-//! the dashboard, the saved queries and `report` all call it; it calls none of them.
+//! ([`metric_math`]) and the saved queries ([`insights`]) embed, and the IAM actions that spend
+//! it ([`spending_actions`], what a spend stop denies). Budgets, budget actions, anomaly
+//! detection, the dashboard, the saved queries and `report` all call it; it calls none of them.
 
 pub mod catalogue;
 pub mod ce_expression;
@@ -13,4 +14,5 @@ pub mod metric_math;
 pub mod pricelist;
 pub mod prices;
 pub mod spend;
+pub mod spending_actions;
 pub mod usage;

@@ -8,6 +8,7 @@ use super::Report;
 use super::billing::Billing;
 use super::daily::DayUsage;
 use super::principals::PrincipalUsage;
+use crate::ui::csv::Writer as SafeCsv;
 
 /// The CSV header: one row per model follows.
 pub const CSV_HEADER: [&str; 13] = [
@@ -51,7 +52,7 @@ impl Report {
             .models
             .iter()
             .any(|m| m.endpoint == super::metrics::Endpoint::Mantle);
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = SafeCsv::new();
         let mut header: Vec<&str> = CSV_HEADER.to_vec();
         if compared {
             header.extend(COMPARE_COLUMNS);
@@ -115,13 +116,13 @@ impl Report {
             }
             writer.write_record(&record)?;
         }
-        into_string(writer)
+        writer.into_string()
     }
 
     /// The billed figures as CSV: one row per model as billed, then one per unmapped usage type
     /// (a header only when there are none).
     pub fn billing_to_csv(&self) -> Result<String, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = SafeCsv::new();
         writer.write_record([
             "model",
             "service",
@@ -164,12 +165,12 @@ impl Report {
                 ])?;
             }
         }
-        into_string(writer)
+        writer.into_string()
     }
 
     /// `--by-tag` as CSV: one row per tag value (empty for untagged spend).
     pub fn by_tag_to_csv(&self) -> Result<String, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = SafeCsv::new();
         writer.write_record(["tag_key", "tag_value", "cost_usd"])?;
         if let Some(tags) = self.billing.as_ref().and_then(|b| b.by_tag.as_ref()) {
             for v in &tags.values {
@@ -180,12 +181,12 @@ impl Report {
                 ])?;
             }
         }
-        into_string(writer)
+        writer.into_string()
     }
 
     /// `--daily` as CSV: one row per UTC day; empty fields where a source has no figure.
     pub fn daily_to_csv(&self) -> Result<String, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = SafeCsv::new();
         writer.write_record([
             "date",
             "invocations",
@@ -206,12 +207,12 @@ impl Report {
                 d.billed_tokens.map(|t| t.to_string()).unwrap_or_default(),
             ])?;
         }
-        into_string(writer)
+        writer.into_string()
     }
 
     /// The per-principal breakdown as CSV (a header only when there is none).
     pub fn principals_to_csv(&self) -> Result<String, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = SafeCsv::new();
         writer.write_record([
             "principal",
             "model_id",
@@ -230,16 +231,8 @@ impl Report {
                 optional(p.cost_usd),
             ])?;
         }
-        into_string(writer)
+        writer.into_string()
     }
-}
-
-fn into_string(writer: csv::Writer<Vec<u8>>) -> Result<String, csv::Error> {
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))?;
-    String::from_utf8(bytes)
-        .map_err(|e| csv::Error::from(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 fn optional(value: Option<f64>) -> String {

@@ -23,7 +23,7 @@ use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
     Resource,
 };
-use crate::resources::{run_bounded, tags_field};
+use crate::resources::{run_bounded, tagged_by_stack, tags_field};
 use futures::future::BoxFuture;
 
 pub struct Alarms;
@@ -494,24 +494,36 @@ impl Resource for Alarms {
                 cx.account.id
             )
         };
-        let mut resources = vec![alarm(&format!("{NAME_PREFIX}*"))];
-        for spec in cx.config.alarm_specs() {
-            if !spec.name.starts_with(NAME_PREFIX) {
-                resources.push(alarm(&spec.name));
-            }
-        }
+        let named: Vec<String> = cx
+            .config
+            .alarm_specs()
+            .iter()
+            .map(|s| alarm(&s.name))
+            .collect();
+        let prefixed = alarm(&format!("{NAME_PREFIX}*"));
         vec![
             // DescribeAlarms by name or prefix is authorized on all alarms.
             Permission::new(&["cloudwatch:DescribeAlarms"], ["*".to_string()]),
+            // Reading the tags of every alarm under the prefix tells this stack's from others'.
+            Permission::new(
+                &["cloudwatch:ListTagsForResource"],
+                named.iter().cloned().chain([prefixed.clone()]),
+            ),
+            // The config's alarms by name.
             Permission::new(
                 &[
-                    "cloudwatch:ListTagsForResource",
                     "cloudwatch:PutMetricAlarm",
                     "cloudwatch:TagResource",
                     "cloudwatch:DeleteAlarms",
                 ],
-                resources,
+                named,
             ),
+            // An alarm of this stack the config dropped is deleted by apply: under the prefix,
+            // and only with this stack's tag.
+            Permission {
+                condition: Some(tagged_by_stack(cx)),
+                ..Permission::new(&["cloudwatch:DeleteAlarms"], [prefixed])
+            },
         ]
     }
 

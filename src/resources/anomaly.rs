@@ -25,7 +25,7 @@ use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
     Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags, tags_field};
+use crate::resources::{absent_if, ownership_from_tags, tagged_by_stack, tags_field};
 
 pub struct AnomalyDetection;
 
@@ -819,16 +819,11 @@ impl Resource for AnomalyDetection {
                 ],
                 ["*".to_string()],
             ),
+            // Reading any of them tells this stack's from others' (by tag).
             Permission::new(
                 &[
                     "ce:DescribeCostCategoryDefinition",
-                    "ce:UpdateCostCategoryDefinition",
-                    "ce:DeleteCostCategoryDefinition",
-                    "ce:DeleteAnomalyMonitor",
-                    "ce:UpdateAnomalySubscription",
-                    "ce:DeleteAnomalySubscription",
                     "ce:ListTagsForResource",
-                    "ce:TagResource",
                 ],
                 [
                     arns("costcategory"),
@@ -836,6 +831,25 @@ impl Resource for AnomalyDetection {
                     arns("anomalysubscription"),
                 ],
             ),
+            // Their ARNs end in generated IDs: changes only to those with this stack's tag.
+            Permission {
+                condition: Some(tagged_by_stack(cx)),
+                ..Permission::new(
+                    &[
+                        "ce:UpdateCostCategoryDefinition",
+                        "ce:DeleteCostCategoryDefinition",
+                        "ce:DeleteAnomalyMonitor",
+                        "ce:UpdateAnomalySubscription",
+                        "ce:DeleteAnomalySubscription",
+                        "ce:TagResource",
+                    ],
+                    [
+                        arns("costcategory"),
+                        arns("anomalymonitor"),
+                        arns("anomalysubscription"),
+                    ],
+                )
+            },
             Permission::new(&["organizations:DescribeOrganization"], ["*".to_string()]),
         ]
     }

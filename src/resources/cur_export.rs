@@ -31,7 +31,7 @@ use crate::engine::{
 use crate::resources::bucket::{
     Bucket, BucketSpec, BucketState, LifecycleSpec, bucket_permissions,
 };
-use crate::resources::{absent_if, ownership_from_tags, tags_field};
+use crate::resources::{absent_if, ownership_from_tags, tagged_by_stack, tags_field};
 
 pub struct CurExport;
 
@@ -608,6 +608,11 @@ impl Resource for CurExport {
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let exports = format!(
+            "arn:{}:bcm-data-exports:us-east-1:{}:export/*",
+            cx.partition(),
+            cx.account.id
+        );
         let mut permissions = vec![
             // ListExports and CreateExport take no resource; the rest act on exports of this
             // account (their ARNs end in a generated ID).
@@ -621,17 +626,22 @@ impl Resource for CurExport {
             Permission::new(
                 &[
                     "bcm-data-exports:GetExport",
-                    "bcm-data-exports:UpdateExport",
-                    "bcm-data-exports:DeleteExport",
                     "bcm-data-exports:ListTagsForResource",
-                    "bcm-data-exports:TagResource",
                 ],
-                [format!(
-                    "arn:{}:bcm-data-exports:us-east-1:{}:export/*",
-                    cx.partition(),
-                    cx.account.id
-                )],
+                [exports.clone()],
             ),
+            // Only the stack's export (by its tag) may be changed or deleted.
+            Permission {
+                condition: Some(tagged_by_stack(cx)),
+                ..Permission::new(
+                    &[
+                        "bcm-data-exports:UpdateExport",
+                        "bcm-data-exports:DeleteExport",
+                        "bcm-data-exports:TagResource",
+                    ],
+                    [exports],
+                )
+            },
             // CreateExport and UpdateExport need the CUR service to read the billing data.
             Permission::new(&["cur:PutReportDefinition"], ["*".to_string()]),
             Permission::new(&["organizations:DescribeOrganization"], ["*".to_string()]),

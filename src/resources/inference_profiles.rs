@@ -26,7 +26,7 @@ use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
     Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags, run_bounded};
+use crate::resources::{absent_if, ownership_from_tags, run_bounded, tagged_by_stack};
 
 pub struct InferenceProfiles;
 
@@ -576,12 +576,18 @@ impl Resource for InferenceProfiles {
                 &[
                     "bedrock:GetInferenceProfile",
                     "bedrock:CreateInferenceProfile",
-                    "bedrock:DeleteInferenceProfile",
                     "bedrock:ListTagsForResource",
-                    "bedrock:TagResource",
                 ],
-                [profiles],
+                [profiles.clone()],
             ),
+            // Profile ARNs end in generated IDs: changes only to this stack's (by its tag).
+            Permission {
+                condition: Some(tagged_by_stack(cx)),
+                ..Permission::new(
+                    &["bedrock:DeleteInferenceProfile", "bedrock:TagResource"],
+                    [profiles],
+                )
+            },
             // CreateInferenceProfile is also authorized on the model or system profile copied.
             Permission::new(
                 &["bedrock:CreateInferenceProfile"],

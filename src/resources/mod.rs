@@ -97,6 +97,17 @@ pub fn tags_field(
     (json!(old), json!(desired))
 }
 
+/// An IAM condition that holds only on resources carrying this stack's tag
+/// (`aws:ResourceTag/bedrock-monitor:stack`): for actions on resources whose ARNs end in a
+/// generated ID, or that the config may no longer name, so a wildcard in the ARN reaches only
+/// this stack's resources. Only for services whose Service Authorization Reference lists
+/// `aws:ResourceTag` on the resource type (CloudWatch alarms, Cost Explorer's anomaly monitors,
+/// subscriptions and cost categories, Bedrock's application inference profiles, Data Exports'
+/// exports, Organizations' policies).
+pub fn tagged_by_stack(cx: &Context) -> Value {
+    json!({"StringEquals": {format!("aws:ResourceTag/{STACK_TAG_KEY}"): cx.config.stack.name}})
+}
+
 /// Ownership from the stack tag.
 pub fn ownership_from_tags(cx: &Context, tags: &BTreeMap<String, String>) -> Ownership {
     let stack = &cx.config.stack.name;

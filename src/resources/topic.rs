@@ -1,6 +1,10 @@
 //! `topic`: the SNS alert topic that CloudWatch alarms and AWS Budgets publish to (its policy
 //! lets exactly those two services publish, for this account), with one email subscription per
-//! configured address.
+//! configured address, optionally encrypted with a customer-managed KMS key
+//! (`[alerts] kms_key_arn`, the topic's `KmsMasterKeyId` attribute; SNS API reference,
+//! SetTopicAttributes: "KmsMasterKeyId – The ID of an AWS managed customer master key (CMK)
+//! for Amazon SNS or a custom CMK"). The key's policy must let every publisher use it; the
+//! tool checks it and says which statements are missing, as for the log group's key.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,6 +16,7 @@ use crate::docs;
 use crate::engine::{
     ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
 };
+use crate::resources::kms::{self, KeyCheck, KeyUse};
 use crate::resources::{absent_if, ownership_by_tag, retry_while, run_bounded, tags_field};
 use futures::future::BoxFuture;
 use std::time::Duration;
@@ -19,6 +24,9 @@ use std::time::Duration;
 pub struct Topic;
 
 const SNS_DEFAULT_SID: &str = "__default_statement_ID";
+
+/// The topic attribute naming its encryption key (SNS API reference, SetTopicAttributes).
+const KMS_ATTRIBUTE: &str = "KmsMasterKeyId";
 
 /// Subscriptions and settings sent at once; SNS's per-account rates are far above this.
 const CONCURRENCY: usize = 6;
@@ -37,10 +45,19 @@ pub struct Subscription {
     pub arn: Option<String>,
 }
 
+/// The topic (if it exists) and what its configured key's policy allows its publishers.
+#[derive(Debug, Clone)]
+pub struct TopicRead {
+    pub topic: Option<TopicState>,
+    pub key: Vec<(KeyUse, KeyCheck)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct TopicState {
     pub arn: String,
     pub display_name: String,
+    /// `KmsMasterKeyId` as SNS returns it; empty when the topic is not encrypted.
+    pub kms_master_key_id: String,
     pub policy: Option<Value>,
     pub tags: BTreeMap<String, String>,
     pub email_subscriptions: Vec<Subscription>,
@@ -101,6 +118,10 @@ impl Topic {
             .unwrap_or_else(|| cx.topic_arn());
         Ok(vec![
             ("display_name".into(), json!(cx.config.alerts.display_name)),
+            (
+                "kms_master_key_id".into(),
+                json!(cx.config.alerts.kms_key_arn.clone().unwrap_or_default()),
+            ),
             (
                 "policy".into(),
                 Self::desired_policy(cx, &arn, state.and_then(|s| s.policy.as_ref()))?,
@@ -170,7 +191,7 @@ impl Topic {
 
 #[async_trait]
 impl Resource for Topic {
-    type State = Option<TopicState>;
+    type State = TopicRead;
 
     fn id(&self) -> ComponentId {
         ComponentId::Topic
@@ -183,14 +204,21 @@ impl Resource for Topic {
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let arn = cx.topic_arn();
         let sns = &cx.aws.sns;
-        let (attributes, subscriptions, tags) = tokio::join!(
+        let key_check = async {
+            match &cx.config.alerts.kms_key_arn {
+                Some(key) => kms::check_uses(cx, key, &kms::topic_key_uses(cx)).await,
+                None => Vec::new(),
+            }
+        };
+        let (attributes, subscriptions, tags, key) = tokio::join!(
             sns.get_topic_attributes().topic_arn(&arn).send(),
             Self::list_subscriptions(cx, &arn),
             sns.list_tags_for_resource().resource_arn(&arn).send(),
+            key_check,
         );
         let Some(attributes) = absent_if(attributes.aws("sns:GetTopicAttributes"), NOT_FOUND)?
         else {
-            return Ok(None);
+            return Ok(TopicRead { topic: None, key });
         };
         let attrs = attributes.attributes().cloned().unwrap_or_default();
         let arn = attrs.get("TopicArn").cloned().unwrap_or(arn);
@@ -203,23 +231,119 @@ impl Resource for Topic {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Some(TopicState {
-            arn,
-            display_name: attrs.get("DisplayName").cloned().unwrap_or_default(),
-            policy: attrs.get("Policy").and_then(|p| docs::parse_policy(p)),
-            tags,
-            email_subscriptions: subscriptions?,
-        }))
+        Ok(TopicRead {
+            topic: Some(TopicState {
+                arn,
+                display_name: attrs.get("DisplayName").cloned().unwrap_or_default(),
+                kms_master_key_id: attrs.get("KmsMasterKeyId").cloned().unwrap_or_default(),
+                policy: attrs.get("Policy").and_then(|p| docs::parse_policy(p)),
+                tags,
+                email_subscriptions: subscriptions?,
+            }),
+            key,
+        })
     }
 
-    fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
-        let desired = match Self::desired(cx, state.as_ref()) {
+    fn diff(&self, cx: &Context, read: &Self::State) -> Diff {
+        let diff = Self::topic_diff(cx, read.topic.as_ref());
+        Self::key_notes(cx, diff, &read.key)
+    }
+
+    async fn apply(&self, cx: &Context, read: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        Self::put(cx, read.topic.as_ref(), diff).await
+    }
+
+    fn ownership(&self, cx: &Context, read: &Self::State) -> Ownership {
+        ownership_by_tag(cx, read.topic.as_ref().map(|s| &s.tags))
+    }
+    fn permissions(&self, cx: &Context) -> Vec<Permission> {
+        let topic = cx.configured_topic_arn();
+        vec![Permission::new(
+            &[
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+                "sns:ListTagsForResource",
+                "sns:CreateTopic",
+                "sns:SetTopicAttributes",
+                "sns:TagResource",
+                "sns:Subscribe",
+                "sns:Unsubscribe",
+                "sns:DeleteTopic",
+            ],
+            // Unsubscribe acts on the topic's subscriptions, topic-arn:id.
+            [topic.clone(), format!("{topic}:*")],
+        )]
+        .into_iter()
+        .chain(
+            cx.config
+                .alerts
+                .kms_key_arn
+                .iter()
+                .map(|key| Permission::new(&["kms:GetKeyPolicy"], [key.clone()])),
+        )
+        .collect()
+    }
+
+    fn health(&self, cx: &Context, read: &Self::State) -> Vec<Health> {
+        let mut items = Self::key_facts(cx, &read.key);
+        let Some(s) = &read.topic else { return items };
+        items.extend(s
+            .email_subscriptions
+            .iter()
+            .map(|sub| match &sub.arn {
+                Some(_) => Health {
+                    subject: sub.endpoint.clone(),
+                    level: HealthLevel::Ok,
+                    detail: "subscription confirmed".into(),
+                },
+                None => Health {
+                    subject: sub.endpoint.clone(),
+                    level: HealthLevel::Warning,
+                    detail: "awaiting confirmation: the address must click the link in the email from AWS Notifications".into(),
+                },
+            }));
+        for email in Self::desired_emails(cx) {
+            if !s
+                .email_subscriptions
+                .iter()
+                .any(|sub| sub.endpoint == email)
+            {
+                items.push(Health {
+                    subject: email,
+                    level: HealthLevel::Warning,
+                    detail: "configured but not subscribed: run apply".into(),
+                });
+            }
+        }
+        items
+    }
+
+    async fn delete(&self, cx: &Context, read: &Self::State) -> Result<(), AwsError> {
+        let Some(s) = &read.topic else { return Ok(()) };
+        absent_if(
+            cx.aws
+                .sns
+                .delete_topic()
+                .topic_arn(&s.arn)
+                .send()
+                .await
+                .aws("sns:DeleteTopic"),
+            NOT_FOUND,
+        )?;
+        Ok(())
+    }
+}
+
+impl Topic {
+    fn topic_diff(cx: &Context, state: Option<&TopicState>) -> Diff {
+        let desired = match Self::desired(cx, state) {
             Ok(d) => d,
             Err(e) => return Diff::unchanged().with_note(e.to_string()),
         };
         let Some(s) = state else {
             return Diff::create(desired);
         };
+
         let subscribed: BTreeSet<String> = s
             .email_subscriptions
             .iter()
@@ -227,6 +351,7 @@ impl Resource for Topic {
             .collect();
         let mut diff = Diff::compare(desired, |field| match field {
             "display_name" => json!(s.display_name),
+            "kms_master_key_id" => json!(s.kms_master_key_id),
             "policy" => s.policy.clone().unwrap_or(Value::Null),
             "tags" => tags_field(&cx.config.tags(), &s.tags).0,
             "email_subscriptions" => json!(subscribed),
@@ -248,16 +373,20 @@ impl Resource for Topic {
         diff
     }
 
-    async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+    async fn put(cx: &Context, state: Option<&TopicState>, diff: &Diff) -> Result<(), AwsError> {
         let sns = &cx.aws.sns;
         let alerts = &cx.config.alerts;
         let arn = match state {
             Some(s) => s.arn.clone(),
             None => {
-                let created = sns
+                let mut create = sns
                     .create_topic()
                     .name(&alerts.topic_name)
-                    .attributes("DisplayName", &alerts.display_name)
+                    .attributes("DisplayName", &alerts.display_name);
+                if let Some(key) = &alerts.kms_key_arn {
+                    create = create.attributes(KMS_ATTRIBUTE, key);
+                }
+                let created = create
                     .set_tags(Some(Self::sns_tags(cx)?))
                     .send()
                     .await
@@ -284,6 +413,21 @@ impl Resource for Topic {
                     .topic_arn(&arn)
                     .attribute_name("DisplayName")
                     .attribute_value(&alerts.display_name)
+                    .send()
+                    .await
+                    .aws("sns:SetTopicAttributes")
+                    .map(|_| None)
+            }));
+        }
+        if state.is_some() && diff.touches("kms_master_key_id") {
+            // An empty value turns encryption off (the key was dropped from the config).
+            let key = alerts.kms_key_arn.clone().unwrap_or_default();
+            let arn = &arn;
+            jobs.push(Box::pin(async move {
+                sns.set_topic_attributes()
+                    .topic_arn(arn)
+                    .attribute_name(KMS_ATTRIBUTE)
+                    .attribute_value(key)
                     .send()
                     .await
                     .aws("sns:SetTopicAttributes")
@@ -381,75 +525,25 @@ impl Resource for Topic {
         Ok(())
     }
 
-    fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        ownership_by_tag(cx, state.as_ref().map(|s| &s.tags))
-    }
-
-    fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        let topic = cx.configured_topic_arn();
-        vec![Permission::new(
-            &[
-                "sns:GetTopicAttributes",
-                "sns:ListSubscriptionsByTopic",
-                "sns:ListTagsForResource",
-                "sns:CreateTopic",
-                "sns:SetTopicAttributes",
-                "sns:TagResource",
-                "sns:Subscribe",
-                "sns:Unsubscribe",
-                "sns:DeleteTopic",
-            ],
-            // Unsubscribe acts on the topic's subscriptions, topic-arn:id.
-            [topic.clone(), format!("{topic}:*")],
-        )]
-    }
-
-    fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
-        let Some(s) = state else { return Vec::new() };
-        let mut items: Vec<Health> = s
-            .email_subscriptions
-            .iter()
-            .map(|sub| match &sub.arn {
-                Some(_) => Health {
-                    subject: sub.endpoint.clone(),
-                    level: HealthLevel::Ok,
-                    detail: "subscription confirmed".into(),
-                },
-                None => Health {
-                    subject: sub.endpoint.clone(),
-                    level: HealthLevel::Warning,
-                    detail: "awaiting confirmation: the address must click the link in the email from AWS Notifications".into(),
-                },
-            })
-            .collect();
-        for email in Self::desired_emails(cx) {
-            if !s
-                .email_subscriptions
-                .iter()
-                .any(|sub| sub.endpoint == email)
-            {
-                items.push(Health {
-                    subject: email,
-                    level: HealthLevel::Warning,
-                    detail: "configured but not subscribed: run apply".into(),
-                });
+    /// The plan notes for the key's policy: one per publisher it does not let in.
+    fn key_notes(cx: &Context, mut diff: Diff, checks: &[(KeyUse, KeyCheck)]) -> Diff {
+        if let Some(key) = &cx.config.alerts.kms_key_arn {
+            for (key_use, check) in checks {
+                if let Some(note) = kms::note(cx, key, key_use, check) {
+                    diff = diff.with_note(note);
+                }
             }
         }
-        items
+        diff
     }
 
-    async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
-        let Some(s) = state else { return Ok(()) };
-        absent_if(
-            cx.aws
-                .sns
-                .delete_topic()
-                .topic_arn(&s.arn)
-                .send()
-                .await
-                .aws("sns:DeleteTopic"),
-            NOT_FOUND,
-        )?;
-        Ok(())
+    fn key_facts(cx: &Context, checks: &[(KeyUse, KeyCheck)]) -> Vec<Health> {
+        match &cx.config.alerts.kms_key_arn {
+            Some(key) => checks
+                .iter()
+                .map(|(key_use, check)| kms::health(cx, key, key_use, check))
+                .collect(),
+            None => Vec::new(),
+        }
     }
 }

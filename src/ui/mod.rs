@@ -1,6 +1,8 @@
 //! Everything the user sees: results on stdout (text or one JSON document), notes, progress
 //! and prompts on stderr.
 
+pub mod csv;
+pub mod files;
 pub mod interrupt;
 pub mod plan;
 pub mod progress;

@@ -645,6 +645,57 @@ fn by_tag_groups_billed_spend_with_an_untagged_row() {
     assert!(text.stdout.contains("(untagged)"), "{}", text.stdout);
 }
 
+/// CSV injection (OWASP, "CSV Injection"): a tag value anyone with tagging rights chose, like
+/// `=1+2`, reaches the spreadsheet as text (`'=1+2`), while a negative number stays a number.
+/// The report written with `--out` is readable by its owner only (mode 0600), also when it
+/// replaces a file that was readable by others.
+#[test]
+fn csv_cells_cannot_start_a_formula_and_report_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let answer = json!([{
+        "ResultsByTime": [day("2025-10-14", "2025-10-15", vec![
+            group(SONNET, "Team$=1+2", "3.5", "0"),
+            group(SONNET, "Team$@SUM(A1)", "1", "0"),
+            group(SONNET, "Team$-2", "0.5", "0"),
+        ])],
+        "DimensionValueAttributes": [],
+    }]);
+    queue_results(&env, answer.clone());
+    let args = [
+        "report",
+        "--by-tag",
+        "Team",
+        "--start",
+        "2025-10-14",
+        "--end",
+        "2025-10-15",
+        "-o",
+        "csv",
+    ];
+    let run = env.run(&args);
+    run.assert_code(0);
+    assert_eq!(
+        run.stdout,
+        "tag_key,tag_value,cost_usd\nTeam,'=1+2,3.5\nTeam,'@SUM(A1),1\nTeam,-2,0.5\n"
+    );
+
+    let out = env.path("spend.csv");
+    std::fs::write(&out, "old\n").expect("old file");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    queue_results(&env, answer);
+    let out_arg = out.display().to_string();
+    env.run(&[&args[..], &["--out", &out_arg]].concat())
+        .assert_code(0);
+    let meta = std::fs::metadata(&out).expect("report file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(&out)
+            .expect("read")
+            .contains("Team,'=1+2,3.5"),
+    );
+}
+
 /// `--source logs` against moto: its Logs Insights does not evaluate `stats`, so the logs
 /// cannot be counted there; the report says so (a source that cannot be read is named) and
 /// exits 0. The counting itself is unit-tested (`src/report/logs.rs`, `principals.rs`).

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::env::TestEnv;
 
@@ -38,6 +38,30 @@ fn init_writes_a_valid_config_and_refuses_to_overwrite() {
         text.contains("emails = []"),
         "no email without a terminal or --email"
     );
+
+    assert!(
+        run.stdout.contains("init --kms-key"),
+        "without a key, init says how to use one: {}",
+        run.stdout
+    );
+
+    // With a customer-managed key: the bucket, the log group and the topic use it.
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let keyed = env.run(&["init", "--force", "--region", "eu-west-1", "--kms-key", key]);
+    keyed.assert_code(0);
+    assert!(keyed.stdout.contains("--key-policies"), "{}", keyed.stdout);
+    let text = std::fs::read_to_string(env.path("bedrock-monitor.toml")).expect("rewritten");
+    assert_eq!(
+        text.matches(&format!("\nkms_key_arn = \"{key}\"")).count(),
+        3,
+        "{text}"
+    );
+    env.run(&["validate", "--region", "eu-west-1"])
+        .assert_code(0);
+    // A key that is not a key ARN is refused, and nothing is written over the file.
+    let refused = env.run(&["init", "--force", "--kms-key", "alias/logs"]);
+    refused.assert_code(3);
+    assert!(refused.stderr.contains("kms_key_arn"), "{}", refused.stderr);
 
     let bad = env.run(&["init", "--force", "--email", "not-an-email"]);
     bad.assert_code(3);
@@ -171,16 +195,43 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
         calls.len()
     );
 
-    let run = env.run(&["permissions"]);
-    run.assert_code(0);
-    let policy: Value = serde_json::from_str(&run.stdout).expect("policy JSON on stdout");
-    let granted: BTreeSet<String> = policy["Statement"]
-        .as_array()
-        .expect("statements")
-        .iter()
-        .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
-        .filter_map(|a| a.as_str().map(str::to_string))
+    // The everyday policy and the one-time bootstrap policy (the IAM and Organizations writes)
+    // together; the everyday one has no IAM or Organizations write at all.
+    let printed = |args: &[&str]| -> Value {
+        let run = env.run(args);
+        run.assert_code(0);
+        serde_json::from_str(&run.stdout).expect("policy JSON on stdout")
+    };
+    let everyday = printed(&["permissions"]);
+    let bootstrap = printed(&["permissions", "--bootstrap"]);
+    let actions = |doc: &Value| -> BTreeSet<String> {
+        doc["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .flat_map(|s| s["Action"].as_array().cloned().unwrap_or_default())
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect()
+    };
+    for a in actions(&everyday) {
+        let write = (a.starts_with("iam:") || a.starts_with("organizations:"))
+            && !["Get", "List", "Describe"]
+                .iter()
+                .any(|p| a.split(':').nth(1).is_some_and(|n| n.starts_with(p)))
+            && a != "iam:PassRole";
+        assert!(!write, "{a} in the everyday policy");
+    }
+    let granted: BTreeSet<String> = actions(&everyday)
+        .into_iter()
+        .chain(actions(&bootstrap))
         .collect();
+    let policy = json!({"Statement": everyday["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(bootstrap["Statement"].as_array().into_iter().flatten())
+        .cloned()
+        .collect::<Vec<_>>()});
     let mut missing = BTreeSet::new();
     for call in &calls {
         for action in iam_actions(&call.service, &call.operation) {
@@ -291,6 +342,38 @@ deny_roles = ["app-role"]
             "logs:DescribeQueryDefinitions",
             "logs:PutQueryDefinition",
             "logs:DeleteQueryDefinition",
+        ],
+    );
+}
+
+/// The same for an SCP budget action in an organization's management account: the
+/// Organizations calls (reads in the everyday policy, writes in the bootstrap one).
+#[test]
+fn the_permissions_policy_covers_an_scp_budget_action() {
+    let env = TestEnv::new();
+    let (account, ou) = crate::budget_actions::organization(&env, true);
+    let config = format!(
+        "[[budgets]]\nname = \"Org\"\nlimit_usd = 100\n[budgets.action]\nkind = \"scp\"\nthreshold_percent = 100\ntarget_accounts = [\"{account}\"]\ntarget_ous = [\"{ou}\"]\n"
+    );
+    env.write_config(&config);
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    // An update of the action (moto does not serve UpdateBudget, so not of the budget).
+    env.write_config(&config.replace("threshold_percent = 100", "threshold_percent = 90"));
+    env.run(&["apply", "--yes"]).assert_code(0);
+    env.run(&["status"]).assert_code(0);
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    let operations: Vec<String> = env.proxy.calls().into_iter().map(|c| c.operation).collect();
+    for op in ["CreatePolicy", "ListPolicies", "DeletePolicy", "ListRoots"] {
+        assert!(operations.iter().any(|o| o == op), "{op} in {operations:?}");
+    }
+    assert_permissions_cover_every_call(
+        &env,
+        &[
+            "organizations:DescribeOrganization",
+            "organizations:ListRoots",
+            "organizations:ListPolicies",
+            "organizations:CreatePolicy",
         ],
     );
 }

@@ -280,6 +280,15 @@ fn prices_update_reads_every_page_and_makes_the_built_in_table_of_the_fixture() 
     let out_arg = out.display().to_string();
     let text = env.run(&["prices", "update", "--out", &out_arg]);
     text.assert_code(0);
+    // The saved price file is the owner's alone (mode 0600).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out)
+            .expect("price file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
     for line in [
         format!("Wrote 75 prices of 31 models in 3 regions to {out_arg}"),
         "Regions: eu-central-1, us-east-1, us-west-2".to_string(),

@@ -307,10 +307,21 @@ fn plan_says_what_a_kms_key_policy_lacks() {
             && log_notes.contains("add this statement"),
         "{log_notes}"
     );
+    // The statement to add is narrowed to this log group (its encryption context).
+    assert!(
+        log_notes.contains("kms:EncryptionContext:aws:logs:arn")
+            && log_notes.contains("log-group:/aws/bedrock/modelinvocations"),
+        "{log_notes}"
+    );
     let bucket_notes = resource(&doc, "bucket")["notes"].to_string();
     assert!(
         bucket_notes.contains("does not allow bedrock.amazonaws.com")
             && bucket_notes.contains("kms:GenerateDataKey"),
+        "{bucket_notes}"
+    );
+    // ... and Bedrock's to this account's invocation logging.
+    assert!(
+        bucket_notes.contains("aws:SourceAccount") && bucket_notes.contains("aws:SourceArn"),
         "{bucket_notes}"
     );
     let role = resource(&doc, "role").to_string();
@@ -386,5 +397,91 @@ fn budgets_settle_when_aws_shows_the_filter_only_on_request() {
     second.assert_code(0);
     assert_eq!(env.writes(), Vec::<String>::new());
     assert_eq!(resource(&second.json(), "budgets")["action"], "unchanged");
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+/// `[alerts] kms_key_arn`: the topic is encrypted with the key (its KmsMasterKeyId attribute,
+/// read back from moto), `plan` names each publisher the key policy does not let in (alarms,
+/// budgets) until the statements `permissions --key-policies` prints are added, and a second
+/// apply writes nothing.
+#[test]
+fn the_alert_topic_can_be_encrypted_with_a_customer_managed_key() {
+    let env = TestEnv::new();
+    let arn = env
+        .block_on(env.aws.kms.create_key().description("topic key").send())
+        .expect("key")
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("key arn")
+        .to_string();
+    env.write_config(&format!("[alerts]\nkms_key_arn = \"{arn}\"\n"));
+    let doc = env.run(&["plan", "-o", "json"]).json();
+    let notes = resource(&doc, "topic")["notes"].to_string();
+    for publisher in ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] {
+        assert!(notes.contains(publisher), "{publisher}: {notes}");
+    }
+    // The key-policy statements, from `permissions --key-policies`, added to the key.
+    let printed = env.run(&["permissions", "--key-policies"]);
+    printed.assert_code(0);
+    let printed = printed.json();
+    let mut statements = vec![serde_json::json!(
+        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}
+    )];
+    statements.extend(
+        printed[&arn]["Statement"]
+            .as_array()
+            .expect("statements for the key")
+            .iter()
+            .cloned(),
+    );
+    for s in &statements[1..] {
+        assert_eq!(
+            s["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"],
+            format!("arn:aws:sns:{REGION}:{ACCOUNT}:bedrock-usage-alerts"),
+            "{s}"
+        );
+    }
+    env.block_on(
+        env.aws
+            .kms
+            .put_key_policy()
+            .key_id(&arn)
+            .policy_name("default")
+            .policy(
+                serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string(),
+            )
+            .send(),
+    )
+    .expect("key policy");
+    let doc = env.run(&["plan", "-o", "json"]).json();
+    let notes = resource(&doc, "topic")["notes"].to_string();
+    assert!(!notes.contains("kms"), "{notes}");
+
+    env.run(&["apply", "--yes"]).assert_code(0);
+    let attributes = env.block_on(async {
+        env.aws
+            .sns
+            .get_topic_attributes()
+            .topic_arn(format!(
+                "arn:aws:sns:{REGION}:{ACCOUNT}:bedrock-usage-alerts"
+            ))
+            .send()
+            .await
+            .expect("topic attributes")
+            .attributes()
+            .cloned()
+            .unwrap_or_default()
+    });
+    assert_eq!(attributes.get("KmsMasterKeyId"), Some(&arn));
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+    env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+
+    // Dropping the key from the config turns encryption off, in one write.
+    env.write_config("");
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]).assert_code(0);
+    assert_eq!(env.writes(), vec!["sns:SetTopicAttributes"]);
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 }

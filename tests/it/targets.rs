@@ -464,8 +464,17 @@ fn permissions_prints_the_operators_policy_and_the_target_roles() {
     }
     assert_eq!(doc["target_role"]["RoleName"], "BedrockMonitorTarget");
     let target = doc["target_role"]["PolicyDocument"].to_string();
-    assert!(target.contains("iam:CreateRole"), "{target}");
+    // Assuming the target roles only within the caller's organization.
+    assert!(operator.contains("aws:ResourceOrgID"), "{operator}");
+    // The IAM writes are in the one-time bootstrap policy, not the everyday one.
+    assert!(!target.contains("iam:CreateRole"), "{target}");
+    assert!(target.contains("iam:GetRole"), "{target}");
     assert!(target.contains("${aws:PrincipalAccount}"), "{target}");
+    let bootstrap = env.run(&["permissions", "--bootstrap"]);
+    bootstrap.assert_code(0);
+    let bootstrap: Value = serde_json::from_str(&bootstrap.stdout).expect("JSON");
+    let role_writes = bootstrap["target_role"]["PolicyDocument"].to_string();
+    assert!(role_writes.contains("iam:CreateRole"), "{role_writes}");
     assert!(
         !target.contains("ce:UpdateCostAllocationTagsStatus"),
         "{target}"

@@ -15,7 +15,7 @@ impl CurReport {
     /// unattributed dimension is an empty field, as is every dimension of the adjustments row
     /// (`adjustments` true). With `--daily`, one row per day instead.
     pub fn to_csv(&self) -> Result<String, csv::Error> {
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = crate::ui::csv::Writer::new();
         if let Some(days) = &self.daily {
             writer.write_record(["date", "cost_usd"])?;
             for d in days {
@@ -70,8 +70,7 @@ impl CurReport {
                 writer.write_record(&record)?;
             }
         }
-        let bytes = writer.into_inner().map_err(|e| e.into_error())?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        writer.into_string()
     }
 }
 

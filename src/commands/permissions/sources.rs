@@ -1,0 +1,195 @@
+//! The calls commands make outside any component: who am I, the metrics and log queries of
+//! `status`, `report` and `query`, the bill, the CUR export, the Price List.
+
+use serde_json::json;
+
+use crate::engine::{Context, Permission};
+use crate::report::cur::ExportLocation;
+
+/// The log group's ARNs (the group, and its streams for queries).
+fn log_group(cx: &Context) -> [String; 2] {
+    let group = format!(
+        "arn:{}:logs:{}:{}:log-group:{}",
+        cx.partition(),
+        cx.region,
+        cx.account.id,
+        cx.config.log_group.name
+    );
+    let streams = format!("{group}:*");
+    [group, streams]
+}
+
+/// What `report` and `query` read: metrics, the invocation logs through Logs Insights, the
+/// names of application inference profiles.
+pub(super) fn reader(cx: &Context) -> Vec<(String, Permission)> {
+    vec![
+        (
+            "ReadBedrockMetrics".into(),
+            Permission::new(
+                &["cloudwatch:ListMetrics", "cloudwatch:GetMetricData"],
+                ["*".to_string()],
+            ),
+        ),
+        (
+            "QueryInvocationLogs".into(),
+            Permission::new(&["logs:StartQuery"], log_group(cx)),
+        ),
+        (
+            // report: names the application inference profiles it finds in the metrics.
+            "NameInferenceProfiles".into(),
+            Permission::new(&["bedrock:ListInferenceProfiles"], ["*".to_string()]),
+        ),
+        (
+            "ReadQueryResults".into(),
+            Permission::new(
+                &["logs:GetQueryResults", "logs:StopQuery"],
+                ["*".to_string()],
+            ),
+        ),
+    ]
+}
+
+/// The commands' own calls for the everyday policy: the reader's, who am I, the Price List.
+pub(super) fn commands(cx: &Context) -> Vec<(String, Permission)> {
+    let mut out = vec![who_am_i()];
+    out.extend(reader(cx));
+    out.push(price_list());
+    out
+}
+
+pub(super) fn who_am_i() -> (String, Permission) {
+    (
+        "WhoAmI".into(),
+        Permission::new(&["sts:GetCallerIdentity"], ["*".to_string()]),
+    )
+}
+
+/// `prices update` reads the AWS Price List (public prices) and Bedrock's model catalogue
+/// (`ListFoundationModels`, which names the Price List's models by ID); neither API has
+/// resources to scope to (Service Authorization Reference). It runs where the operator runs,
+/// so a fleet's operator policy has it too.
+pub(super) fn price_list() -> (String, Permission) {
+    (
+        "ReadPriceList".into(),
+        Permission::new(
+            &["pricing:GetProducts", "bedrock:ListFoundationModels"],
+            ["*".to_string()],
+        ),
+    )
+}
+
+/// The Cost Explorer read of `report --source billing`, only when asked for: Cost Explorer
+/// cannot scope it to a resource.
+pub(super) fn billing() -> Vec<(String, Permission)> {
+    vec![(
+        "ReadBilledSpend".into(),
+        Permission::new(
+            &["ce:GetCostAndUsage", "ce:GetCostForecast"],
+            ["*".to_string()],
+        ),
+    )]
+}
+
+/// `report --source cur`, when `[cur_export]` is configured: find the export and its status
+/// (Data Exports has no resource for listing; its ARNs end in a generated ID), read the
+/// export's objects (and list them, only under the export's prefix), and with `[cur_export]
+/// athena` run the query in its workgroup over the Glue table, writing results to its output
+/// location.
+pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
+    let Some(location) = ExportLocation::from_config(&cx.config, &cx.account.id) else {
+        return Vec::new();
+    };
+    let partition = cx.partition();
+    let bucket = format!("arn:{partition}:s3:::{}", location.bucket);
+    let prefix = location.export_prefix();
+    let mut list = Permission::new(&["s3:ListBucket"], [bucket.clone()]);
+    list.condition = Some(json!({"StringLike": {"s3:prefix": [format!("{prefix}*")]}}));
+    let mut out = vec![
+        (
+            "FindCurExport".to_string(),
+            Permission::new(&["bcm-data-exports:ListExports"], ["*".to_string()]),
+        ),
+        (
+            "ReadCurExportStatus".to_string(),
+            Permission::new(
+                &["bcm-data-exports:GetExport"],
+                [format!(
+                    "arn:{partition}:bcm-data-exports:us-east-1:{}:export/*",
+                    cx.account.id
+                )],
+            ),
+        ),
+        (
+            "ReadCurExport".to_string(),
+            Permission::new(&["s3:GetObject"], [format!("{bucket}/{prefix}*")]),
+        ),
+        ("ListCurExport".to_string(), list),
+    ];
+    let Some(athena) = cx
+        .config
+        .cur_export
+        .as_ref()
+        .and_then(|c| c.athena.as_ref())
+    else {
+        return out;
+    };
+    let (region, account) = (&cx.region, &cx.account.id);
+    out.push((
+        "QueryCurWithAthena".into(),
+        Permission::new(
+            &[
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+            ],
+            [format!(
+                "arn:{partition}:athena:{region}:{account}:workgroup/{}",
+                athena.workgroup
+            )],
+        ),
+    ));
+    out.push((
+        "ReadCurTable".into(),
+        Permission::new(
+            &["glue:GetDatabase", "glue:GetTable", "glue:GetPartitions"],
+            [
+                format!("arn:{partition}:glue:{region}:{account}:catalog"),
+                format!(
+                    "arn:{partition}:glue:{region}:{account}:database/{}",
+                    athena.database
+                ),
+                format!(
+                    "arn:{partition}:glue:{region}:{account}:table/{}/{}",
+                    athena.database, athena.table
+                ),
+            ],
+        ),
+    ));
+    out.push((
+        "ReadCurExportBucket".into(),
+        Permission::new(&["s3:GetBucketLocation"], [bucket]),
+    ));
+    if let Some(output) = athena
+        .output
+        .as_deref()
+        .and_then(|o| o.strip_prefix("s3://"))
+    {
+        let output = output.trim_end_matches('/');
+        let out_bucket = output.split('/').next().unwrap_or(output);
+        out.push((
+            "WriteAthenaResults".into(),
+            Permission::new(
+                &["s3:GetObject", "s3:PutObject"],
+                [format!("arn:{partition}:s3:::{output}/*")],
+            ),
+        ));
+        out.push((
+            "FindAthenaResultsBucket".into(),
+            Permission::new(
+                &["s3:GetBucketLocation", "s3:ListBucket"],
+                [format!("arn:{partition}:s3:::{out_bucket}")],
+            ),
+        ));
+    }
+    out
+}

@@ -1,0 +1,318 @@
+//! The IAM side of the budget actions: the customer-managed deny policy that `kind = "iam"`
+//! actions attach to named principals, and the execution role AWS Budgets assumes to run every
+//! action of the stack (IAM or SCP).
+
+use serde_json::Value;
+
+use super::{
+    ActionsState, BudgetActions, NOT_FOUND, ObservedPolicy, ObservedRole, ROLE_POLICY_NAME,
+};
+use crate::aws::{AwsError, AwsResultExt};
+use crate::config::actions::{deny_policy_name, execution_role_name};
+use crate::docs;
+use std::time::Duration;
+
+use crate::engine::{ComponentId, Context, Diff};
+use crate::resources::{absent_if, retry_while};
+
+impl BudgetActions {
+    pub(super) async fn read_policy(cx: &Context) -> Result<Option<ObservedPolicy>, AwsError> {
+        let iam = &cx.aws.iam;
+        let arn = Self::policy_arn(cx);
+        let Some(got) = absent_if(
+            iam.get_policy()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .aws("iam:GetPolicy"),
+            NOT_FOUND,
+        )?
+        else {
+            return Ok(None);
+        };
+        let Some(policy) = got.policy() else {
+            return Ok(None);
+        };
+        let version = policy.default_version_id().unwrap_or("v1").to_string();
+        let document = absent_if(
+            iam.get_policy_version()
+                .policy_arn(&arn)
+                .version_id(&version)
+                .send()
+                .await
+                .aws("iam:GetPolicyVersion"),
+            NOT_FOUND,
+        )?
+        .and_then(|v| {
+            v.policy_version()
+                .and_then(|p| p.document().map(str::to_string))
+        })
+        .and_then(|d| docs::parse_policy(&d));
+        Ok(Some(ObservedPolicy {
+            document,
+            default_version: version,
+            tags: policy
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        }))
+    }
+
+    pub(super) async fn read_role(cx: &Context) -> Result<Option<ObservedRole>, AwsError> {
+        let iam = &cx.aws.iam;
+        let name = execution_role_name(&cx.config);
+        let (role, inline) = tokio::join!(
+            iam.get_role().role_name(&name).send(),
+            iam.get_role_policy()
+                .role_name(&name)
+                .policy_name(ROLE_POLICY_NAME)
+                .send(),
+        );
+        let Some(role) = absent_if(role.aws("iam:GetRole"), NOT_FOUND)? else {
+            return Ok(None);
+        };
+        let Some(role) = role.role() else {
+            return Ok(None);
+        };
+        let permissions = absent_if(inline.aws("iam:GetRolePolicy"), NOT_FOUND)?
+            .and_then(|p| docs::parse_policy(p.policy_document()));
+        Ok(Some(ObservedRole {
+            arn: role.arn().to_string(),
+            trust: role
+                .assume_role_policy_document()
+                .and_then(docs::parse_policy),
+            permissions,
+            tags: role
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+        }))
+    }
+
+    /// Creates the execution role or brings its trust and tags to the config's; writes its
+    /// inline policy when `permissions` is given (it changed).
+    pub(super) async fn put_role(
+        cx: &Context,
+        state: &ActionsState,
+        diff: &Diff,
+        permissions: Option<&Value>,
+    ) -> Result<(), AwsError> {
+        let iam = &cx.aws.iam;
+        let name = execution_role_name(&cx.config);
+        let tags: Vec<aws_sdk_iam::types::Tag> = cx
+            .config
+            .tags()
+            .iter()
+            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
+            .collect::<Result<_, AwsError>>()?;
+        match &state.role {
+            None => {
+                let created = iam
+                    .create_role()
+                    .role_name(&name)
+                    .assume_role_policy_document(Self::desired_trust(cx)?.to_string())
+                    .description("Lets AWS Budgets attach the bedrock-monitor deny-Bedrock policy")
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws("iam:CreateRole");
+                match created {
+                    Ok(_) => {}
+                    Err(e) if e.code_is(&["EntityAlreadyExists"]) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Some(_) => {
+                if diff.touches("role.trust") {
+                    iam.update_assume_role_policy()
+                        .role_name(&name)
+                        .policy_document(Self::desired_trust(cx)?.to_string())
+                        .send()
+                        .await
+                        .aws("iam:UpdateAssumeRolePolicy")?;
+                }
+                if diff.touches("role.tags") {
+                    iam.tag_role()
+                        .role_name(&name)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .aws("iam:TagRole")?;
+                }
+            }
+        }
+        if let Some(permissions) = permissions {
+            let document = permissions.to_string();
+            // IAM is eventually consistent (IAM user guide, "Troubleshooting IAM: changes I
+            // make are not always immediately visible"): a role just created can be unknown
+            // to PutRolePolicy for a few seconds, as the logging role's is.
+            retry_while(
+                cx,
+                ComponentId::BudgetActions,
+                Duration::from_secs(30),
+                "waiting for the new execution role to become visible",
+                |e| e.code_is(NOT_FOUND),
+                || async {
+                    iam.put_role_policy()
+                        .role_name(&name)
+                        .policy_name(ROLE_POLICY_NAME)
+                        .policy_document(&document)
+                        .send()
+                        .await
+                        .aws("iam:PutRolePolicy")
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn put_policy(
+        cx: &Context,
+        state: &ActionsState,
+        diff: &Diff,
+    ) -> Result<(), AwsError> {
+        let iam = &cx.aws.iam;
+        let arn = Self::policy_arn(cx);
+        let document = Self::desired_policy(cx)?.to_string();
+        let tags: Vec<aws_sdk_iam::types::Tag> = cx
+            .config
+            .tags()
+            .iter()
+            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
+            .collect::<Result<_, AwsError>>()?;
+        match &state.policy {
+            None => {
+                let created = iam
+                    .create_policy()
+                    .policy_name(deny_policy_name(&cx.config))
+                    .description("Denies Bedrock inference; attached by an AWS Budgets action over budget (bedrock-monitor)")
+                    .policy_document(document)
+                    .set_tags(Some(tags))
+                    .send()
+                    .await
+                    .aws("iam:CreatePolicy");
+                match created {
+                    Ok(_) => {}
+                    Err(e) if e.code_is(&["EntityAlreadyExists"]) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Some(p) => {
+                if diff.touches("policy.document") {
+                    // IAM keeps at most five versions: make room by deleting the oldest
+                    // non-default one.
+                    let versions = crate::resources::iam::policy_versions(iam, &arn)
+                        .await?
+                        .unwrap_or_default();
+                    if versions.len() >= crate::resources::iam::MAX_POLICY_VERSIONS
+                        && let Some(oldest) = crate::resources::iam::oldest_deletable(&versions)
+                            .filter(|v| v.version_id() != Some(p.default_version.as_str()))
+                            .and_then(|v| v.version_id())
+                    {
+                        iam.delete_policy_version()
+                            .policy_arn(&arn)
+                            .version_id(oldest)
+                            .send()
+                            .await
+                            .aws("iam:DeletePolicyVersion")?;
+                    }
+                    iam.create_policy_version()
+                        .policy_arn(&arn)
+                        .policy_document(document)
+                        .set_as_default(true)
+                        .send()
+                        .await
+                        .aws("iam:CreatePolicyVersion")?;
+                }
+                if diff.touches("policy.tags") {
+                    iam.tag_policy()
+                        .policy_arn(&arn)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .aws("iam:TagPolicy")?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Detach the deny policy from whatever still holds it (every page of who holds it),
+    /// delete its versions and itself.
+    pub(super) async fn delete_policy(cx: &Context) -> Result<(), AwsError> {
+        let iam = &cx.aws.iam;
+        let arn = Self::policy_arn(cx);
+        let Some(entities) = crate::resources::iam::policy_entities(iam, &arn).await? else {
+            return Ok(());
+        };
+        for name in &entities.roles {
+            absent_if(
+                iam.detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachRolePolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        for name in &entities.users {
+            absent_if(
+                iam.detach_user_policy()
+                    .user_name(name)
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachUserPolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        for name in &entities.groups {
+            absent_if(
+                iam.detach_group_policy()
+                    .group_name(name)
+                    .policy_arn(&arn)
+                    .send()
+                    .await
+                    .aws("iam:DetachGroupPolicy"),
+                NOT_FOUND,
+            )?;
+        }
+        let versions = crate::resources::iam::policy_versions(iam, &arn)
+            .await?
+            .unwrap_or_default();
+        for v in versions.iter().filter(|v| !v.is_default_version()) {
+            if let Some(id) = v.version_id() {
+                absent_if(
+                    iam.delete_policy_version()
+                        .policy_arn(&arn)
+                        .version_id(id)
+                        .send()
+                        .await
+                        .aws("iam:DeletePolicyVersion"),
+                    NOT_FOUND,
+                )?;
+            }
+        }
+        absent_if(
+            iam.delete_policy()
+                .policy_arn(&arn)
+                .send()
+                .await
+                .aws("iam:DeletePolicy"),
+            NOT_FOUND,
+        )?;
+        Ok(())
+    }
+
+    pub(super) async fn delete_role(cx: &Context) -> Result<(), AwsError> {
+        crate::resources::iam::delete_role_and_policies(
+            &cx.aws.iam,
+            &execution_role_name(&cx.config),
+        )
+        .await
+    }
+}
