@@ -7,7 +7,7 @@
 //! detection, the dashboard, the saved queries and `report` all call it; it calls none of them.
 
 pub mod catalogue;
-pub mod ce_expression;
+pub mod expression;
 pub mod insights;
 pub mod line_item;
 pub mod metric_math;

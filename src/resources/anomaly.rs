@@ -20,7 +20,7 @@ use aws_sdk_costexplorer::types::{
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::cost::{ce_expression, spend};
+use crate::cost::{expression, spend};
 use crate::engine::{
     Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
     Resource,
@@ -197,7 +197,7 @@ impl AnomalyDetection {
                 .into_iter()
                 .map(|(kind, address)| json!({"type": kind, "address": address}))
                 .collect::<Vec<_>>(),
-            "threshold": s.threshold_expression().map(ce_expression::to_json).unwrap_or(Value::Null),
+            "threshold": s.threshold_expression().map(expression::to_json).unwrap_or(Value::Null),
         })
     }
 
@@ -226,7 +226,7 @@ impl AnomalyDetection {
             .map(|r| {
                 CostCategoryRule::builder()
                     .value(spend::COST_CATEGORY_VALUE)
-                    .rule(ce_expression::to_sdk(&r["Rule"]))
+                    .rule(expression::ce_expression(&r["Rule"]))
                     .build()
             })
             .collect()
@@ -258,7 +258,7 @@ impl AnomalyDetection {
         let monitor = AnomalyMonitor::builder()
             .monitor_name(cx.config.anomaly_name())
             .monitor_type(MonitorType::Custom)
-            .monitor_specification(ce_expression::to_sdk(&Self::desired_specification(cx)))
+            .monitor_specification(expression::ce_expression(&Self::desired_specification(cx)))
             .build()?;
         let out = cx
             .aws
@@ -417,7 +417,7 @@ impl Resource for AnomalyDetection {
                     .map(|r| {
                         json!({
                             "Value": r.value(),
-                            "Rule": r.rule().map(ce_expression::to_json).unwrap_or(Value::Null),
+                            "Rule": r.rule().map(expression::to_json).unwrap_or(Value::Null),
                         })
                     })
                     .collect();
@@ -454,7 +454,7 @@ impl Resource for AnomalyDetection {
                         monitor_type: m.monitor_type().as_str().to_string(),
                         specification: m
                             .monitor_specification()
-                            .map(ce_expression::to_json)
+                            .map(expression::to_json)
                             .unwrap_or(Value::Null),
                         tags: BTreeMap::new(),
                     });
@@ -705,7 +705,7 @@ impl Resource for AnomalyDetection {
         };
         cx.set_id(ComponentId::AnomalyDetection, "monitor", &monitor_arn);
         // The subscription.
-        let threshold = ce_expression::to_sdk(&Self::threshold_expression(cx));
+        let threshold = expression::ce_expression(&Self::threshold_expression(cx));
         match &state.subscription {
             None => {
                 let subscription = AnomalySubscription::builder()
@@ -881,6 +881,6 @@ mod tests {
         assert_eq!(t["And"].as_array().map(Vec::len), Some(2), "{t}");
         assert!(t.to_string().contains("ANOMALY_TOTAL_IMPACT_PERCENTAGE"));
         // The expression survives the SDK round trip, so a converged subscription is unchanged.
-        assert_eq!(ce_expression::to_json(&ce_expression::to_sdk(&t)), t);
+        assert_eq!(expression::to_json(&expression::ce_expression(&t)), t);
     }
 }

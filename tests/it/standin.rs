@@ -1325,7 +1325,7 @@ fn standin_cost_categories() {
         CostCategorySplitChargeMethod, CostCategorySplitChargeRule, CostCategoryStatus, Dimension,
         DimensionValues, Expression, MatchOption, ResourceTag, TagValues,
     };
-    use bedrock_monitor::cost::{ce_expression, spend};
+    use bedrock_monitor::cost::{expression, spend};
     use serde_json::json;
 
     let env = TestEnv::new();
@@ -1382,7 +1382,7 @@ fn standin_cost_categories() {
         .map(|r| {
             regular(
                 spend::COST_CATEGORY_VALUE,
-                ce_expression::to_sdk(&r["Rule"]),
+                expression::ce_expression(&r["Rule"]),
             )
         })
         .collect();
@@ -1425,7 +1425,7 @@ fn standin_cost_categories() {
     let read_back: Vec<serde_json::Value> = category
         .rules()
         .iter()
-        .map(|r| json!({"Value": r.value(), "Rule": r.rule().map(ce_expression::to_json)}))
+        .map(|r| json!({"Value": r.value(), "Rule": r.rule().map(expression::to_json)}))
         .collect();
     assert_eq!(read_back, spend::cost_category_rules());
     assert_eq!(category.default_value(), Some("Other"));

@@ -177,8 +177,7 @@ fn arns_are_reduced_to_their_resource_id() {
             "{arn}"
         );
     }
-    let app =
-        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6";
+    let app = "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6";
     assert_eq!(key_of(app), None);
     assert_eq!(suggested_key(app), "a1b2c3d4e5f6");
     let overrides = cfg(&[("a1b2c3d4e5f6", 0.002, 0.01)]);
@@ -327,8 +326,7 @@ fn book() -> PriceBook {
 #[test]
 fn a_book_prices_by_region_and_tier_and_says_where_it_fell_back() {
     let book = book();
-    let at =
-        |id: &str, region: &str| lookup_in(&book, id, Some(region), &none()).expect("priced");
+    let at = |id: &str, region: &str| lookup_in(&book, id, Some(region), &none()).expect("priced");
     let eu = at("eu.amazon.nova-pro-v1:0", "eu-central-1");
     assert_eq!(
         (eu.price.input_per_1k, eu.region.as_deref()),

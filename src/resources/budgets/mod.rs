@@ -33,7 +33,6 @@ use crate::engine::{
 };
 use crate::resources::{absent_if, ownership_from_tags};
 
-mod expression;
 mod plan;
 mod read;
 mod write;

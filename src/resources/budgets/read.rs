@@ -10,7 +10,6 @@ use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::Context;
 use crate::resources::absent_if;
 
-use super::expression::expression_json;
 use super::{Budgets, NOT_FOUND, ObservedBudget, ObservedNotification};
 
 /// Why an optional read failed, short enough for a plan note.
@@ -149,7 +148,7 @@ pub(super) fn spend_pair(s: &Spend) -> (String, String) {
 #[allow(deprecated)]
 pub(super) fn observed_filter(budget: &Budget) -> Value {
     if let Some(expression) = budget.filter_expression() {
-        let json = expression_json(expression);
+        let json = crate::cost::expression::to_json(expression);
         if json.as_object().is_some_and(|o| !o.is_empty()) {
             return json;
         }

@@ -9,7 +9,6 @@ use crate::config::BudgetConfig;
 use crate::engine::{ComponentId, Context};
 use crate::resources::absent_if;
 
-use super::expression::sdk_expression;
 use super::plan::{
     DESIRED_METRICS, Write, desired_filter, desired_notifications, desired_subscribers,
     limit_amount, plan_budget, sdk_subscriber,
@@ -37,7 +36,7 @@ pub(super) fn sdk_budget(
                 .build()?,
         )
         .time_unit(TimeUnit::from(b.time_unit.as_str()))
-        .filter_expression(sdk_expression(&desired_filter(cx, b))?)
+        .filter_expression(crate::cost::expression::from_json(&desired_filter(cx, b))?)
         .set_metrics(Some(
             DESIRED_METRICS.iter().map(|m| Metric::from(*m)).collect(),
         ));
