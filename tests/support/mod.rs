@@ -7,6 +7,7 @@ pub mod env;
 pub mod moto;
 pub mod process;
 pub mod proxy;
+pub mod pty;
 pub mod snapshot;
 pub mod standin;
 pub mod strict;
