@@ -303,6 +303,8 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
         .s3
         .list_objects_v2()
         .bucket(cx.bucket_name())
+        // Only the target account's bucket (see `resources::bucket`).
+        .expected_bucket_owner(&cx.account.id)
         .set_prefix((!prefix.is_empty()).then(|| prefix.clone()))
         .max_keys(1000)
         .send()
