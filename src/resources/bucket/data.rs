@@ -169,7 +169,10 @@ impl Bucket {
         Ok(())
     }
 
-    /// Takes this stack's lifecycle rule and stack tag off a bucket that stays.
+    /// Takes this stack's lifecycle rule and stack tag off a bucket that stays. The IAM actions
+    /// named on the errors are the ones S3 authorizes the calls as (S3 API reference:
+    /// DeleteBucketLifecycle needs s3:PutLifecycleConfiguration, DeleteBucketTagging
+    /// s3:PutBucketTagging), already in the bucket's permissions.
     async fn give_back(
         cx: &Context,
         spec: &BucketSpec,

@@ -444,11 +444,11 @@ impl Bucket {
         diff: &Diff,
         observed_tags: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
-        // A bucket created just now got its tags with CreateBucket.
-        let writes = Self::writes(diff)
-            .into_iter()
-            .filter(|w| state.is_some() || !matches!(w, SettingWrite::Tags));
-        for write in writes {
+        // A bucket created just now got its tags with CreateBucket already; they are written
+        // again all the same, for endpoints that create the bucket and drop them (moto 5.2.1
+        // does, and so may other S3-compatible stores): one write, and the bucket is tagged
+        // wherever it was made.
+        for write in Self::writes(diff) {
             retry_while(
                 cx,
                 spec.component,
