@@ -50,12 +50,13 @@ impl Foreign {
         }
     }
 
+    /// The same resource, marked otherwise than by the tag.
     pub fn marked_by(mut self, mark: Mark) -> Foreign {
         self.mark = mark;
         self
     }
 
-    /// "bucket b already exists without the tag …" / "dashboard d … without a marker widget …".
+    /// "bucket b exists without the tag …" / "dashboard d exists without a marker widget …".
     fn without_mark(&self, stack: &str) -> String {
         match self.mark {
             Mark::Tag => format!(
@@ -84,6 +85,7 @@ pub fn flag(id: ComponentId) -> String {
     format!("--adopt {id}")
 }
 
+/// Their names, joined.
 pub(crate) fn list(items: &[&Foreign]) -> String {
     items
         .iter()
@@ -101,14 +103,17 @@ pub(crate) fn unmarked_text(cx: &Context, untagged: &[&Foreign]) -> String {
         .join("; ")
 }
 
+/// Those that another stack's mark names: never changed.
 pub(crate) fn others(foreign: &[Foreign]) -> Vec<&Foreign> {
     foreign.iter().filter(|f| f.other_stack.is_some()).collect()
 }
 
+/// Those without any stack's mark: adopted with consent.
 pub(crate) fn untagged(foreign: &[Foreign]) -> Vec<&Foreign> {
     foreign.iter().filter(|f| f.other_stack.is_none()).collect()
 }
 
+/// Whose they are, joined.
 pub(crate) fn other_stack_text(cx: &Context, others: &[&Foreign]) -> String {
     others
         .iter()
