@@ -148,7 +148,7 @@ pub enum Command {
 
     /// Converge the account to the config (shows the plan and asks first)
     #[command(
-        after_help = "Example:\n  bedrock-monitor apply\n  bedrock-monitor apply --yes --output json   # in CI\n\nA failed or interrupted apply is finished by running apply again: nothing is kept locally."
+        after_help = "Example:\n  bedrock-monitor apply\n  bedrock-monitor apply --yes --output json   # in CI\n  bedrock-monitor apply --adopt all           # take over what the old scripts made\n\nA failed or interrupted apply is finished by running apply again: nothing is kept locally.\nA resource of a configured name without this stack's tag is changed only with --adopt (or a yes on a terminal); another stack's never."
     )]
     Apply(ApplyArgs),
 
@@ -160,7 +160,7 @@ pub enum Command {
 
     /// Remove what this stack manages (its tag proves it), in reverse dependency order
     #[command(
-        after_help = "Example:\n  bedrock-monitor cleanup                      # keeps the bucket and log group (data)\n  bedrock-monitor cleanup --purge-data --yes   # removes everything, including logs\n  bedrock-monitor cleanup --keep topic --keep budgets"
+        after_help = "Example:\n  bedrock-monitor cleanup                      # keeps the bucket and log group (data)\n  bedrock-monitor cleanup --purge-data --yes   # also the logs under the key prefix\n  bedrock-monitor cleanup --keep topic --keep budgets"
     )]
     Cleanup(CleanupArgs),
 
@@ -220,6 +220,10 @@ pub struct PlanArgs {
     /// Exit 2 when something would change, 0 when nothing would, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Show what adopting this component's existing resources would change (repeatable, or
+    /// `all`), as `apply --adopt` would
+    #[arg(long, value_name = "COMPONENT", value_parser = parse_adopt)]
+    pub adopt: Vec<Adopt>,
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +234,11 @@ pub struct ApplyArgs {
     /// Replace a Bedrock logging configuration that points at other destinations
     #[arg(long)]
     pub adopt_logging: bool,
+    /// Adopt this component's existing resources of the configured names that lack the
+    /// stack's tag (repeatable, or `all`): apply tags them and brings them to the config.
+    /// Another stack's resources are never adopted
+    #[arg(long, value_name = "COMPONENT", value_parser = parse_adopt)]
+    pub adopt: Vec<Adopt>,
     /// What to do when a step fails without a terminal: `fail`, or `retry:N` (N more tries)
     #[arg(long, value_name = "POLICY", default_value = "fail", value_parser = parse_on_error)]
     pub on_error: OnError,
@@ -267,9 +276,66 @@ pub struct CleanupArgs {
     /// dashboard, topic, alarms, budgets
     #[arg(long, value_name = "COMPONENT", value_parser = parse_component)]
     pub keep: Vec<crate::engine::ComponentId>,
-    /// Also delete the bucket (every object version) and the log group: the logs are lost
+    /// Also delete the log group and, in the buckets, every object version under the tool's
+    /// key prefix (the bucket too when nothing else is in it): the logs are lost
     #[arg(long)]
     pub purge_data: bool,
+}
+
+/// What `--adopt` names: one component, or every component that can adopt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adopt {
+    All,
+    One(crate::engine::ComponentId),
+}
+
+/// The components `--adopt` values name, each once.
+pub fn adopted(values: &[Adopt]) -> Vec<crate::engine::ComponentId> {
+    let mut out: Vec<crate::engine::ComponentId> = Vec::new();
+    for v in values {
+        let ids: Vec<crate::engine::ComponentId> = match v {
+            Adopt::All => crate::engine::ComponentId::ALL
+                .into_iter()
+                .filter(|c| c.adoptable())
+                .collect(),
+            Adopt::One(c) => vec![*c],
+        };
+        for id in ids {
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+    }
+    out
+}
+
+fn parse_adopt(s: &str) -> Result<Adopt, String> {
+    use crate::engine::ComponentId;
+    if s == "all" {
+        return Ok(Adopt::All);
+    }
+    let adoptable = || {
+        ComponentId::ALL
+            .iter()
+            .filter(|c| c.adoptable())
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match ComponentId::parse(s) {
+        Some(ComponentId::Logging) => {
+            Err("the logging configuration is replaced with --adopt-logging, not --adopt".into())
+        }
+        Some(c) if c.adoptable() => Ok(Adopt::One(c)),
+        Some(c) => Err(format!(
+            "`{c}` has nothing to adopt (it is not found by a name another owner could hold); use `all` or one of: {}",
+            adoptable()
+        )),
+        None => Err(format!(
+            "unknown component `{s}`; use `all` or one of: {}",
+            adoptable()
+        )),
+    }
 }
 
 fn parse_component(s: &str) -> Result<crate::engine::ComponentId, String> {

@@ -186,6 +186,38 @@ pub fn merge_statements(mut ours: Value, observed: Option<&Value>) -> Value {
     ours
 }
 
+/// `observed` without this tool's statements (by `Sid`): what others put in the policy, or
+/// `None` when nothing of theirs is left.
+pub fn without_statements(ours: &Value, observed: &Value) -> Option<Value> {
+    let our_sids: Vec<&str> = ours
+        .get("Statement")
+        .and_then(Value::as_array)
+        .map(|s| {
+            s.iter()
+                .filter_map(|st| st.get("Sid").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    let theirs: Vec<Value> = match observed.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(single) => vec![single.clone()],
+        None => Vec::new(),
+    }
+    .into_iter()
+    .filter(|s| {
+        !s.get("Sid")
+            .and_then(Value::as_str)
+            .is_some_and(|sid| our_sids.contains(&sid))
+    })
+    .collect();
+    if theirs.is_empty() {
+        return None;
+    }
+    let mut rest = observed.clone();
+    rest["Statement"] = Value::Array(theirs);
+    Some(rest)
+}
+
 /// Policies are equal when their canonical forms are.
 pub fn same_policy(a: &Value, b: &Value) -> bool {
     normalize_policy(a) == normalize_policy(b)

@@ -157,6 +157,9 @@ impl ReadThenWrite for Apply<'_> {
             .await
             .map_err(CommandError::Target)?;
         p.cx.set_adopt_logging(self.args.adopt_logging);
+        for id in crate::cli::adopted(&self.args.adopt) {
+            p.cx.allow_adoption(id);
+        }
         let report = plan::compute(&p.cx, &p.steps).await;
         Ok(Planned {
             p,
@@ -425,12 +428,7 @@ mod tests {
 
     #[test]
     fn access_denied_names_the_principal_and_the_action() {
-        let cx = crate::engine::Context::new(
-            crate::config::Config::default(),
-            crate::aws::test_account(),
-            crate::aws::offline_clients(),
-            std::sync::Arc::new(crate::engine::QuietProgress),
-        );
+        let cx = crate::engine::Context::offline();
         let e = AwsError {
             operation: "iam:CreateRole".into(),
             code: Some("AccessDenied".into()),

@@ -1,5 +1,7 @@
 //! `cleanup`: delete what this stack manages (its tag, marker or configured name proves it),
-//! dependents first, and nothing else. Log data (bucket, log group) only with `--purge-data`.
+//! dependents first, and nothing else. Log data (bucket, log group) only with `--purge-data`,
+//! and in a bucket only what the tool wrote there: the object versions under its prefix (the
+//! question says how many, and whether the bucket goes too).
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,7 +12,9 @@ use crate::aws::AwsError;
 use crate::cli::CleanupArgs;
 use crate::commands::{CommandError, ExitStatus, ReadThenWrite, Session, WriteRun};
 use crate::engine::{ComponentId, Context, Operation, Ownership, Step, execute};
-use crate::resources::bucket::Bucket;
+use crate::resources::bucket::{Bucket, PurgeScope};
+use crate::resources::cur_export::CurExport;
+use crate::resources::ownership_from_tags;
 use crate::targets::{Needs, Prepared, Target};
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,11 +168,41 @@ pub async fn classify(
     (entries, doomed)
 }
 
-/// One target's components, sorted into what cleanup leaves (with why) and what it deletes.
+/// One target's components, sorted into what cleanup leaves (with why) and what it deletes,
+/// and with `--purge-data` what it deletes from each bucket.
 struct Classified {
     p: Prepared,
     entries: Vec<CleanupEntry>,
     doomed: Vec<Arc<dyn Step>>,
+    purges: Vec<(ComponentId, PurgeScope)>,
+}
+
+/// What purging the doomed components' buckets deletes (the log bucket, the CUR export's).
+async fn purge_scopes(
+    cx: &Context,
+    doomed: &[Arc<dyn Step>],
+) -> Result<Vec<(ComponentId, PurgeScope)>, AwsError> {
+    let mut scopes = Vec::new();
+    for step in doomed {
+        let spec = match step.id() {
+            ComponentId::Bucket => Bucket::spec(cx)?,
+            ComponentId::CurExport => CurExport::spec(cx)?,
+            _ => continue,
+        };
+        // The CUR step is doomed for its export even when its bucket is someone else's:
+        // that bucket is left alone.
+        if step.id() == ComponentId::CurExport {
+            let bucket = Bucket::read_bucket(cx, &spec).await?;
+            let ours = bucket.as_ref().is_some_and(|b| {
+                matches!(ownership_from_tags(cx, &b.tags), Ownership::Managed { .. })
+            });
+            if !ours {
+                continue;
+            }
+        }
+        scopes.push((step.id(), Bucket::purge_scope(cx, &spec).await?));
+    }
+    Ok(scopes)
 }
 
 /// `cleanup` for one target: find what is the stack's, then delete it.
@@ -201,7 +235,17 @@ impl ReadThenWrite for Cleanup<'_> {
             .store(self.args.purge_data, std::sync::atomic::Ordering::SeqCst);
         let (entries, doomed) =
             classify(&p.cx, &p.steps, &self.args.keep, self.args.purge_data).await;
-        Ok(Classified { p, entries, doomed })
+        let purges = if self.args.purge_data {
+            purge_scopes(&p.cx, &doomed).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Classified {
+            p,
+            entries,
+            doomed,
+            purges,
+        })
     }
 
     fn changes(&self, c: &Classified) -> usize {
@@ -224,6 +268,9 @@ impl ReadThenWrite for Cleanup<'_> {
                 }
                 None => eprintln!("  - {:<10} {}", s.id().as_str(), s.name(&c.p.cx)),
             }
+            for (_, scope) in c.purges.iter().filter(|(id, _)| *id == s.id()) {
+                eprintln!("      deletes {}", scope.describe());
+            }
         }
         if heading.is_none() {
             for e in c.entries.iter().filter(|e| e.action != "absent") {
@@ -245,8 +292,9 @@ impl ReadThenWrite for Cleanup<'_> {
         }
     }
 
-    /// Buckets hold the log archive: their deletion is a question of its own, naming how many
-    /// object versions go with them (`--yes` answers it too).
+    /// Buckets hold the log archive: purging them is a question of its own, naming how many
+    /// object versions go, under which prefix, and whether the bucket goes too (`--yes`
+    /// answers it too).
     async fn confirm_more(
         &self,
         run: &WriteRun<'_>,
@@ -256,29 +304,19 @@ impl ReadThenWrite for Cleanup<'_> {
         if answered {
             return Ok(true);
         }
-        let mut doomed_buckets = Vec::new();
-        for c in classified.iter() {
-            if c.doomed.iter().any(|s| s.id() == ComponentId::Bucket) {
-                let versions = Bucket::count_versions(&c.p.cx).await?;
-                doomed_buckets.push((c.p.cx.bucket_name(), versions));
-            }
-        }
-        let plural = |n: u64| if n == 1 { "" } else { "s" };
-        let question = match doomed_buckets.as_slice() {
+        let scopes: Vec<&PurgeScope> = classified
+            .iter()
+            .flat_map(|c| c.purges.iter().map(|(_, scope)| scope))
+            .collect();
+        let question = match scopes.as_slice() {
             [] => return Ok(true),
-            [(name, versions)] => format!(
-                "Permanently delete bucket {name} and its {versions} object version{} (the log archive)?",
-                plural(*versions)
-            ),
+            [scope] => format!("Permanently delete {}?", scope.describe()),
             many => format!(
-                "Permanently delete buckets {} (the log archives)?",
+                "Permanently delete {}?",
                 many.iter()
-                    .map(|(name, versions)| format!(
-                        "{name} ({versions} object version{})",
-                        plural(*versions)
-                    ))
+                    .map(|scope| scope.describe())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join("; ")
             ),
         };
         Ok(run.prompter.confirm(&question, "--yes")?)

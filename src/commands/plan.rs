@@ -1,5 +1,6 @@
 //! `plan`: read the account and show, per component, create / update (which fields) /
-//! unchanged. Read-only.
+//! unchanged, or "exists, not managed" where a resource of a configured name is not this
+//! stack's (`--adopt` shows what adopting it would change). Read-only.
 
 use crate::cli::PlanArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
@@ -22,6 +23,9 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitStatus, Comma
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
     session
         .read_each_target(&fleet, "plan", |p| async move {
+            for id in crate::cli::adopted(&args.adopt) {
+                p.cx.allow_adoption(id);
+            }
             let report = plan::compute(&p.cx, &p.steps).await;
             let status = exit_status(&report, args.detailed_exitcode);
             (report, status)

@@ -314,6 +314,8 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
                 .s3
                 .list_objects_v2()
                 .bucket(cx.bucket_name())
+                // Only the target account's bucket (see `resources::bucket`).
+                .expected_bucket_owner(&cx.account.id)
                 .set_prefix((!level.is_empty()).then(|| level.clone()))
                 .delimiter("/")
                 .set_continuation_token(token.clone())

@@ -1,7 +1,7 @@
 //! What every step sees: the config, the account, the clients, values that upstream steps
 //! produced (ARNs taken from AWS responses), and a progress sink.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -73,6 +73,9 @@ pub struct Context {
     pub progress: Arc<dyn Progress>,
     /// Replace a Bedrock logging configuration that points at someone else's destinations.
     pub adopt_logging: AtomicBool,
+    /// Components whose existing resources without this stack's tag the user agreed to adopt
+    /// (`--adopt`, or a yes on a terminal).
+    adopt: Mutex<BTreeSet<ComponentId>>,
     /// `cleanup --purge-data`: buckets that hold data (logs, the CUR) may be emptied.
     pub purge_data: AtomicBool,
     /// Facts for the final summary that the user must act on (e.g. emails to confirm).
@@ -97,6 +100,7 @@ impl Context {
             outputs: Mutex::new(Outputs::default()),
             progress,
             adopt_logging: AtomicBool::new(false),
+            adopt: Mutex::new(BTreeSet::new()),
             purge_data: AtomicBool::new(false),
             notices: Mutex::new(Vec::new()),
             account_kind: tokio::sync::OnceCell::new(),
@@ -300,6 +304,22 @@ impl Context {
         self.adopt_logging.store(adopt, Ordering::SeqCst);
     }
 
+    /// Whether the user agreed to adopt `id`'s existing resources that lack the stack's tag.
+    pub fn adopts(&self, id: ComponentId) -> bool {
+        self.adopt
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&id)
+    }
+
+    /// The user agreed to adopt `id`'s existing resources (never another stack's).
+    pub fn allow_adoption(&self, id: ComponentId) {
+        self.adopt
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id);
+    }
+
     /// Record something the user must act on; commands print these with their result.
     pub fn notice(&self, message: impl Into<String>) {
         let message = message.into();
@@ -329,5 +349,18 @@ impl Context {
 
     pub fn note(&self, id: ComponentId, message: &str) {
         self.progress.step_note(id, message);
+    }
+}
+
+#[cfg(test)]
+impl Context {
+    /// The default config in the test account, with clients that never reach AWS.
+    pub fn offline() -> Context {
+        Context::new(
+            Config::default(),
+            crate::aws::test_account(),
+            crate::aws::offline_clients(),
+            Arc::new(QuietProgress),
+        )
     }
 }

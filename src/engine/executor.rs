@@ -282,7 +282,18 @@ pub async fn execute(
                             .step_note(id, &format!("{error}; retrying (attempt {})", attempt + 1));
                         spawn(&mut running, &cx, step.clone(), operation, Some(delay));
                     }
-                    Decision::Retry(_) | Decision::Fail => fail_with(Outcome::Failed, None),
+                    Decision::Adopt if !interrupt.is_set() => {
+                        cx.allow_adoption(id);
+                        attempts.insert(id, attempt + 1);
+                        cx.progress.step_note(
+                            id,
+                            &format!("adopting what {} found (attempt {})", id, attempt + 1),
+                        );
+                        spawn(&mut running, &cx, step.clone(), operation, None);
+                    }
+                    Decision::Retry(_) | Decision::Adopt | Decision::Fail => {
+                        fail_with(Outcome::Failed, None)
+                    }
                     Decision::Skip => {
                         fail_with(Outcome::Skipped, Some("skipped after it failed".into()))
                     }

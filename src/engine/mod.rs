@@ -3,6 +3,7 @@
 //! dependencies finish. Nothing here knows about terminals: it asks a [`Recovery`] what to do on
 //! failure and tells a [`Progress`] what happens.
 
+pub mod adoption;
 pub mod context;
 pub mod diff;
 pub mod executor;
@@ -10,6 +11,7 @@ pub mod plan;
 pub mod recovery;
 pub mod resource;
 
+pub use adoption::Foreign;
 pub use context::{Context, Outputs, Progress, QuietProgress};
 pub use diff::{Action, Diff, FieldChange};
 pub use executor::{Interrupt, Operation, Outcome, StepReport, execute};
@@ -75,6 +77,17 @@ impl ComponentId {
             ComponentId::Queries => "queries",
             ComponentId::BudgetActions => "budget-actions",
         }
+    }
+
+    /// Whether `--adopt` means something for this component: it finds its resources by name
+    /// and owns them by a tag (or marker) it can add. Not `logging` (one configuration per
+    /// region, replaced with `--adopt-logging`), `cost-allocation-tags` (activations are
+    /// account-wide and nobody's) nor `queries` (found in this stack's own folder).
+    pub fn adoptable(self) -> bool {
+        !matches!(
+            self,
+            ComponentId::Logging | ComponentId::CostAllocationTags | ComponentId::Queries
+        )
     }
 
     pub fn parse(s: &str) -> Option<ComponentId> {

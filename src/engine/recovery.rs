@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::engine::ComponentId;
+use crate::engine::{ComponentId, adoption};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -20,6 +20,10 @@ pub enum Decision {
     Fail,
     /// Start no more steps; let running ones finish.
     Abort,
+    /// The step refused to change resources this stack does not own: the user agrees to
+    /// adopt them, so run it again at once with their consent (another stack's resources
+    /// stay refused).
+    Adopt,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +61,13 @@ impl NonInteractive {
 #[async_trait]
 impl Recovery for NonInteractive {
     async fn decide(&self, failed: &FailedStep) -> Decision {
+        // Only consent changes these; trying again without it cannot.
+        if failed
+            .error
+            .code_is(&[adoption::NOT_MANAGED, adoption::OTHER_STACK])
+        {
+            return Decision::Fail;
+        }
         if failed.attempt <= self.retries {
             Decision::Retry(backoff(self.base_delay, failed.attempt))
         } else {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::aws::AwsError;
-use crate::engine::{Action, ComponentId, Context, Diff};
+use crate::engine::{Action, ComponentId, Context, Diff, Foreign, adoption};
 
 /// Whether this stack may touch an existing resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -88,6 +88,14 @@ pub trait Resource: Send + Sync + 'static {
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership;
     /// Remove it (only called when `ownership` said Managed).
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError>;
+    /// The existing resources of names the config gives that `apply` would write to and that
+    /// do not carry this stack's tag (or marker): adopted only with the user's consent, and
+    /// never when another stack's tag is on them. Components found by other evidence than a
+    /// tag (the logging configuration, saved queries' folder, account-wide tag activation)
+    /// have none.
+    fn foreign(&self, _cx: &Context, _state: &Self::State) -> Vec<Foreign> {
+        Vec::new()
+    }
     /// Health facts visible in `state` (no AWS call).
     fn health(&self, _cx: &Context, _state: &Self::State) -> Vec<Health> {
         Vec::new()
@@ -111,6 +119,10 @@ pub trait Step: Send + Sync {
     /// Converge; reads first if the state is unknown. Returns what was done and the changes.
     async fn apply(&self, cx: &Context) -> Result<Diff, AwsError>;
     fn ownership(&self, cx: &Context) -> Option<Ownership>;
+    /// What [`Resource::foreign`] finds in the remembered state (empty before a refresh).
+    fn foreign(&self, _cx: &Context) -> Vec<Foreign> {
+        Vec::new()
+    }
     async fn delete(&self, cx: &Context) -> Result<(), AwsError>;
     /// Health facts from the remembered state (empty before a refresh).
     fn health(&self, cx: &Context) -> Vec<Health>;
@@ -183,6 +195,11 @@ impl<R: Resource> Step for Node<R> {
         if diff.action == Action::Unchanged {
             return Ok(diff);
         }
+        // Nothing is written to a resource this stack does not own without consent.
+        let foreign = self.resource.foreign(cx, &state);
+        if let Some(refused) = adoption::refusal(cx, self.resource.id(), &foreign) {
+            return Err(cx.explain(refused));
+        }
         let result = self
             .resource
             .apply(cx, &state, &diff)
@@ -195,6 +212,12 @@ impl<R: Resource> Step for Node<R> {
 
     fn ownership(&self, cx: &Context) -> Option<Ownership> {
         self.state().map(|s| self.resource.ownership(cx, &s))
+    }
+
+    fn foreign(&self, cx: &Context) -> Vec<Foreign> {
+        self.state()
+            .map(|s| self.resource.foreign(cx, &s))
+            .unwrap_or_default()
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {

@@ -20,10 +20,10 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::{AlarmSpec, STACK_TAG_KEY};
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
-    Resource,
+    Action, ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership,
+    Permission, Resource,
 };
-use crate::resources::{run_bounded, tagged_by_stack, tags_field};
+use crate::resources::{foreign_by_tags, run_bounded, tagged_by_stack, tags_field};
 use futures::future::BoxFuture;
 
 pub struct Alarms;
@@ -453,6 +453,16 @@ impl Resource for Alarms {
             .map(|a| a.name.clone())
             .collect();
         Self::delete_named(cx, &obsolete).await
+    }
+
+    /// Configured alarms that exist without this stack's tag (PutMetricAlarm would overwrite
+    /// them whole).
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        Self::enabled(cx)
+            .iter()
+            .filter_map(|s| state.alarms.get(&s.name))
+            .filter_map(|a| foreign_by_tags(cx, format!("alarm {}", a.name), &a.tags))
+            .collect()
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {

@@ -22,10 +22,12 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::cost::{expression, spend};
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
-    Resource,
+    Action, ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership,
+    Permission, Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags, tagged_by_stack, tags_field};
+use crate::resources::{
+    absent_if, foreign_by_tags, ownership_from_tags, tagged_by_stack, tags_field,
+};
 
 pub struct AnomalyDetection;
 
@@ -614,19 +616,6 @@ impl Resource for AnomalyDetection {
                 state.dimensional.join(", ")
             ));
         }
-        for (what, tags) in [
-            ("cost category", state.category.as_ref().map(|c| &c.tags)),
-            ("monitor", state.monitor.as_ref().map(|m| &m.tags)),
-            ("subscription", state.subscription.as_ref().map(|s| &s.tags)),
-        ] {
-            if let Some(t) = tags
-                && let Ownership::NotManaged { reason } = ownership_from_tags(cx, t)
-            {
-                notes.push(format!(
-                    "the {what} {reason}: apply adopts it (it gets the stack's tags)"
-                ));
-            }
-        }
         let nothing =
             state.category.is_none() && state.monitor.is_none() && state.subscription.is_none();
         Diff {
@@ -747,6 +736,26 @@ impl Resource for AnomalyDetection {
             }
         }
         Ok(())
+    }
+
+    /// The category, monitor and subscription of the configured name that exist without this
+    /// stack's tag (with the component switched off nothing is written to them).
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        if !Self::enabled(cx) {
+            return Vec::new();
+        }
+        let name = cx.config.anomaly_name();
+        [
+            ("cost category", state.category.as_ref().map(|c| &c.tags)),
+            ("anomaly monitor", state.monitor.as_ref().map(|m| &m.tags)),
+            (
+                "anomaly subscription",
+                state.subscription.as_ref().map(|s| &s.tags),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(what, tags)| foreign_by_tags(cx, format!("{what} {name}"), tags?))
+        .collect()
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {

@@ -25,13 +25,15 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
-    Resource,
+    Action, ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership,
+    Permission, Resource,
 };
 use crate::resources::bucket::{
     Bucket, BucketSpec, BucketState, LifecycleSpec, bucket_permissions,
 };
-use crate::resources::{absent_if, ownership_from_tags, tagged_by_stack, tags_field};
+use crate::resources::{
+    absent_if, foreign_by_tags, ownership_from_tags, tagged_by_stack, tags_field,
+};
 
 pub struct CurExport;
 
@@ -130,8 +132,22 @@ impl CurExport {
             policy,
             tags: cx.config.tags(),
             region_hint: "the export's bucket is created in the stack's region: choose another `cur_export.bucket` (names are global)",
+            purge_prefix: Self::purge_prefix(cx),
             name,
         })
+    }
+
+    /// Where the export's files lie: under the configured prefix (as a folder), or without
+    /// one in the export's own folder (Data Exports user guide, "Understanding export
+    /// delivery": `<prefix>/<export name>/...`).
+    fn purge_prefix(cx: &Context) -> String {
+        let prefix = Self::prefix(cx);
+        let prefix = prefix.trim_matches('/');
+        if prefix.is_empty() {
+            format!("{}/", cx.config.cur_export_name())
+        } else {
+            format!("{prefix}/")
+        }
     }
 
     fn query(cx: &Context) -> String {
@@ -366,19 +382,16 @@ impl CurExport {
     /// The export first (it writes to the bucket), then the bucket when data may be purged.
     async fn remove(cx: &Context, state: &CurState) -> Result<(), AwsError> {
         Self::delete_owned_export(cx, state).await?;
-        if state
-            .bucket
-            .as_ref()
-            .is_some_and(|b| Self::owned(cx, &b.tags))
-        {
-            if cx.purge_data.load(Ordering::SeqCst) {
-                Bucket::delete_bucket(cx, &Self::spec(cx)?).await?;
-            } else {
-                cx.notice(format!(
-                    "cur-export: bucket {} was kept: it holds the exported cost data; pass --purge-data to delete it",
-                    Self::bucket_name(cx)
-                ));
-            }
+        let Some(bucket) = state.bucket.as_ref().filter(|b| Self::owned(cx, &b.tags)) else {
+            return Ok(());
+        };
+        if cx.purge_data.load(Ordering::SeqCst) {
+            Bucket::purge(cx, &Self::spec(cx)?, bucket).await?;
+        } else {
+            cx.notice(format!(
+                "cur-export: bucket {} was kept: it holds the exported cost data; pass --purge-data to delete it",
+                Self::bucket_name(cx)
+            ));
         }
         Ok(())
     }
@@ -558,6 +571,20 @@ impl Resource for CurExport {
             }
         }
         Ok(())
+    }
+
+    /// The export and its bucket, when they exist without this stack's tag (with the export
+    /// switched off only this stack's export is deleted, nothing else written).
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        if !Self::enabled(cx) {
+            return Vec::new();
+        }
+        let export = state.export.as_ref().and_then(|e| {
+            let what = format!("data export {}", cx.config.cur_export_name());
+            foreign_by_tags(cx, what, &e.tags)
+        });
+        let bucket = Bucket::foreign_bucket(cx, &Self::bucket_name(cx), &state.bucket);
+        export.into_iter().chain(bucket).collect()
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {

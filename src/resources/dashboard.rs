@@ -22,7 +22,8 @@ use crate::cost::metric_math::{
 };
 use crate::cost::prices::{Price, lookup};
 use crate::docs;
-use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
+use crate::engine::adoption::Mark;
+use crate::engine::{ComponentId, Context, Diff, Foreign, Ownership, Permission, Resource};
 use crate::resources::absent_if;
 
 pub struct Dashboard;
@@ -525,6 +526,19 @@ impl Resource for Dashboard {
                     cx.dashboard_name()
                 ),
             },
+        }
+    }
+
+    /// PutDashboard replaces the whole body: a dashboard without this stack's marker is
+    /// someone's work, overwritten only with consent.
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        let Some(state) = state else {
+            return Vec::new();
+        };
+        let what = format!("dashboard {}", cx.dashboard_name());
+        match marker_stack(&state.body) {
+            Some(named) if named == cx.config.stack.name => Vec::new(),
+            other => vec![Foreign::new(what, other.as_deref()).marked_by(Mark::MarkerWidget)],
         }
     }
 

@@ -23,10 +23,12 @@ use crate::config::attribution::CROSS_REGION_PREFIXES;
 use crate::config::attribution::is_system_profile;
 use crate::config::{InferenceProfileConfig, PROFILE_SOURCE_TAG_KEY, STACK_TAG_KEY};
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
-    Resource,
+    Action, ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership,
+    Permission, Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags, run_bounded, tagged_by_stack};
+use crate::resources::{
+    absent_if, foreign_by_tags, ownership_from_tags, run_bounded, tagged_by_stack,
+};
 
 pub struct InferenceProfiles;
 
@@ -461,24 +463,19 @@ impl Resource for InferenceProfiles {
                     "{name}: exists without this stack's tag and differs ({reason}); apply will not replace it: rename it in the config"
                 )),
                 Op::Retag => {
-                    if let Some(o) = state.profiles.get(&name) {
-                        if !Self::owned(cx, o) {
-                            diff.notes.push(format!(
-                                "{name}: adopting an existing profile with the same model (it gets the stack's tags)"
-                            ));
-                        }
-                        if !o.tags.contains_key(PROFILE_SOURCE_TAG_KEY) {
-                            let model = cx
-                                .config
-                                .profiles()
-                                .iter()
-                                .find(|p| p.name == name)
-                                .map(|p| p.model.as_str())
-                                .unwrap_or_default();
-                            diff.notes.push(format!(
-                                "{name}: made before profiles' sources were recorded; it routes to the same model as {model} (AWS does not report which geography's profile a copy came from), so it is kept and the tag {PROFILE_SOURCE_TAG_KEY} records {model} without replacing it"
-                            ));
-                        }
+                    if let Some(o) = state.profiles.get(&name)
+                        && !o.tags.contains_key(PROFILE_SOURCE_TAG_KEY)
+                    {
+                        let model = cx
+                            .config
+                            .profiles()
+                            .iter()
+                            .find(|p| p.name == name)
+                            .map(|p| p.model.as_str())
+                            .unwrap_or_default();
+                        diff.notes.push(format!(
+                            "{name}: made before profiles' sources were recorded; it routes to the same model as {model} (AWS does not report which geography's profile a copy came from), so it is kept and the tag {PROFILE_SOURCE_TAG_KEY} records {model} without replacing it"
+                        ));
                     }
                 }
                 Op::Create => {}
@@ -495,6 +492,18 @@ impl Resource for InferenceProfiles {
             .map(|(name, op, _)| Self::run_op(cx, state, name, op).boxed())
             .collect();
         run_bounded(jobs, CONCURRENCY).await.map(|_| ())
+    }
+
+    /// Configured profiles that exist without this stack's tag.
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        cx.config
+            .profiles()
+            .iter()
+            .filter_map(|p| {
+                let o = state.profiles.get(&p.name)?;
+                foreign_by_tags(cx, format!("inference profile {}", p.name), &o.tags)
+            })
+            .collect()
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {

@@ -7,9 +7,9 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
-use crate::engine::{ComponentId, Context, Diff, Health, Ownership, Permission, Resource};
+use crate::engine::{ComponentId, Context, Diff, Foreign, Health, Ownership, Permission, Resource};
 use crate::resources::kms::{self, KeyCheck, LOG_GROUP_KEY};
-use crate::resources::{absent_if, ownership_by_tag, tags_field};
+use crate::resources::{absent_if, foreign_by_tags, ownership_by_tag, tags_field};
 
 pub struct LogGroup;
 
@@ -207,6 +207,21 @@ impl Resource for LogGroup {
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
         ownership_by_tag(cx, state.group.as_ref().map(|s| &s.tags))
+    }
+
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        state
+            .group
+            .as_ref()
+            .and_then(|s| {
+                foreign_by_tags(
+                    cx,
+                    format!("log group {}", cx.config.log_group.name),
+                    &s.tags,
+                )
+            })
+            .into_iter()
+            .collect()
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {

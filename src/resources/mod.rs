@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use crate::aws::AwsError;
 use crate::config::STACK_TAG_KEY;
-use crate::engine::{ComponentId, Context, Ownership, Step};
+use crate::engine::{ComponentId, Context, Foreign, Ownership, Step};
 
 /// The steps of the whole stack, optional components included, in display order.
 pub fn all_steps() -> Vec<Arc<dyn Step>> {
@@ -121,6 +121,18 @@ pub fn ownership_from_tags(cx: &Context, tags: &BTreeMap<String, String>) -> Own
         None => Ownership::NotManaged {
             reason: format!("exists without the tag {STACK_TAG_KEY}={stack}"),
         },
+    }
+}
+
+/// `what`, found by a name the config gives, as [`Foreign`] unless it carries this stack's tag.
+pub fn foreign_by_tags(
+    cx: &Context,
+    what: impl Into<String>,
+    tags: &BTreeMap<String, String>,
+) -> Option<Foreign> {
+    match tags.get(STACK_TAG_KEY) {
+        Some(v) if v == &cx.config.stack.name => None,
+        other => Some(Foreign::new(what, other.map(String::as_str))),
     }
 }
 

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{ComponentId, Context, Diff, Ownership, Permission, Resource};
-use crate::resources::{absent_if, ownership_by_tag, retry_while, tags_field};
+use crate::engine::{ComponentId, Context, Diff, Foreign, Ownership, Permission, Resource};
+use crate::resources::{absent_if, foreign_by_tags, ownership_by_tag, retry_while, tags_field};
 
 pub struct Role;
 
@@ -261,6 +261,14 @@ impl Resource for Role {
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
         ownership_by_tag(cx, state.as_ref().map(|s| &s.tags))
+    }
+
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        state
+            .as_ref()
+            .and_then(|s| foreign_by_tags(cx, format!("role {}", cx.config.iam_role.name), &s.tags))
+            .into_iter()
+            .collect()
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {

@@ -14,10 +14,12 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{
-    ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
+    ComponentId, Context, Diff, Foreign, Health, HealthLevel, Ownership, Permission, Resource,
 };
 use crate::resources::kms::{self, KeyCheck, KeyUse};
-use crate::resources::{absent_if, ownership_by_tag, retry_while, run_bounded, tags_field};
+use crate::resources::{
+    absent_if, foreign_by_tags, ownership_by_tag, retry_while, run_bounded, tags_field,
+};
 use futures::future::BoxFuture;
 use std::time::Duration;
 
@@ -256,6 +258,21 @@ impl Resource for Topic {
     fn ownership(&self, cx: &Context, read: &Self::State) -> Ownership {
         ownership_by_tag(cx, read.topic.as_ref().map(|s| &s.tags))
     }
+
+    fn foreign(&self, cx: &Context, read: &Self::State) -> Vec<Foreign> {
+        read.topic
+            .as_ref()
+            .and_then(|s| {
+                foreign_by_tags(
+                    cx,
+                    format!("topic {}", cx.config.alerts.topic_name),
+                    &s.tags,
+                )
+            })
+            .into_iter()
+            .collect()
+    }
+
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
         let topic = cx.configured_topic_arn();
         vec![Permission::new(

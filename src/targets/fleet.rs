@@ -603,6 +603,9 @@ impl Step for WaitsForRole {
     fn ownership(&self, cx: &Context) -> Option<crate::engine::Ownership> {
         self.step.ownership(cx)
     }
+    fn foreign(&self, cx: &Context) -> Vec<crate::engine::Foreign> {
+        self.step.foreign(cx)
+    }
     async fn delete(&self, cx: &Context) -> Result<(), AwsError> {
         self.step.delete(cx).await
     }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::engine::FieldChange;
+use crate::engine::adoption::NOT_MANAGED_ACTION;
 use crate::engine::diff::show_value;
 use crate::engine::plan::PlanReport;
 
@@ -24,13 +25,17 @@ impl fmt::Display for PlanReport {
                 "unchanged" => ("=", console::Style::new().dim()),
                 _ => ("!", console::Style::new().red()),
             };
+            let action = match r.action.as_str() {
+                NOT_MANAGED_ACTION => "exists, not managed",
+                other => other,
+            };
             writeln!(
                 f,
                 "{} {:<10} {:<40} {}",
                 style.apply_to(sign),
                 r.id.as_str(),
                 r.name,
-                style.apply_to(&r.action)
+                style.apply_to(action)
             )?;
             let mut details = String::new();
             if r.action == "create" {
@@ -57,13 +62,17 @@ impl fmt::Display for PlanReport {
         } else {
             writeln!(
                 f,
-                "Plan: {} to create, {} to update, {}{} unchanged{}.",
+                "Plan: {} to create, {} to update, {}{}{} unchanged{}.",
                 self.count("create"),
                 self.count("update"),
                 match self.count("replace") {
                     0 => String::new(),
                     n =>
                         format!("{n} to replace (new ARNs: callers of the old ones must switch), "),
+                },
+                match self.count(NOT_MANAGED_ACTION) {
+                    0 => String::new(),
+                    n => format!("{n} existing but not managed (see the notes: --adopt), "),
                 },
                 self.count("unchanged"),
                 match self.count("unknown") {

@@ -7,7 +7,7 @@ use dialoguer::theme::ColorfulTheme;
 use dialoguer::{Confirm, Select};
 
 use crate::engine::recovery::{NonInteractive, backoff};
-use crate::engine::{Decision, FailedStep, Progress, Recovery};
+use crate::engine::{Decision, FailedStep, Progress, Recovery, adoption};
 use crate::ui::progress::{Mode, UiProgress};
 
 #[derive(Debug, thiserror::Error)]
@@ -59,13 +59,74 @@ impl Recovery for InteractiveRecovery {
     async fn decide(&self, failed: &FailedStep) -> Decision {
         let failed = failed.clone();
         let progress = self.progress.clone();
+        // Another stack's resources stay refused whatever the answer: nothing to ask.
+        if failed.error.code_is(&[adoption::OTHER_STACK]) {
+            return Decision::Fail;
+        }
+        let adopting = failed.error.code_is(&[adoption::NOT_MANAGED]);
         let answer = tokio::task::spawn_blocking(move || {
             let mut decision = Decision::Abort;
-            progress.suspend(&mut || decision = ask(&failed));
+            progress.suspend(&mut || {
+                decision = if adopting {
+                    ask_adopt(&failed)
+                } else {
+                    ask(&failed)
+                }
+            });
             decision
         })
         .await;
         answer.unwrap_or(Decision::Abort)
+    }
+}
+
+/// The skip choice, naming the steps that wait for this one.
+fn skip_label(failed: &FailedStep, what: &str) -> String {
+    if failed.dependents.is_empty() {
+        what.to_string()
+    } else {
+        format!(
+            "{what} (also skips {})",
+            failed
+                .dependents
+                .iter()
+                .map(|d| d.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// A step found resources of its names that this stack does not own: adopt them (the step
+/// runs again with consent), leave them (the step and its dependents are skipped), or abort.
+fn ask_adopt(failed: &FailedStep) -> Decision {
+    let e = &failed.error;
+    eprintln!();
+    eprintln!(
+        "{} {} ({}): exists, not managed",
+        console::style("!").yellow().bold().for_stderr(),
+        failed.id,
+        failed.name
+    );
+    eprintln!("  {}", e.message);
+    let items = [
+        format!(
+            "Adopt it: mark it as this stack's and bring it to the config (what {} does)",
+            adoption::flag(failed.id)
+        ),
+        skip_label(failed, "Leave it as it is and skip this step"),
+        "Abort (finish running steps, then stop)".to_string(),
+    ];
+    let choice = Select::with_theme(&ColorfulTheme::default())
+        .with_prompt(format!("Adopt the existing {}?", failed.id))
+        .items(&items)
+        .default(1)
+        .interact_opt();
+    match choice {
+        Ok(Some(0)) => Decision::Adopt,
+        Ok(Some(1)) => Decision::Skip,
+        // Abort, Esc, Ctrl-C, or a terminal that went away.
+        _ => Decision::Abort,
     }
 }
 
@@ -88,22 +149,9 @@ fn ask(failed: &FailedStep) -> Decision {
     if let Some(hint) = &e.hint {
         eprintln!("  hint:  {hint}");
     }
-    let skip_label = if failed.dependents.is_empty() {
-        "Skip this step and continue".to_string()
-    } else {
-        format!(
-            "Skip this step and continue (also skips {})",
-            failed
-                .dependents
-                .iter()
-                .map(|d| d.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
     let items = [
         "Retry this step".to_string(),
-        skip_label,
+        skip_label(failed, "Skip this step and continue"),
         "Show details".to_string(),
         "Abort (finish running steps, then stop)".to_string(),
     ];

@@ -480,11 +480,19 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
     )
     .expect("foreign alarm");
 
+    // The old scripts' alarm has the configured name but not the stack's tag: the plan shows
+    // it as not managed, with what adopting it would change; apply leaves it alone unless
+    // told to adopt (the migration is `apply --adopt all`).
     let plan = env.run(&["plan", "-o", "json"]).json();
-    let changes = resource(&plan, "alarms")["changes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let entry = resource(&plan, "alarms");
+    assert_eq!(entry["action"], "not-managed", "{entry:#}");
+    assert!(
+        entry["notes"]
+            .to_string()
+            .contains("alarm Bedrock-HighErrorRate"),
+        "{entry:#}"
+    );
+    let changes = entry["changes"].as_array().cloned().unwrap_or_default();
     let error_rate = changes
         .iter()
         .find(|c| c["field"] == "Bedrock-HighErrorRate")
@@ -492,7 +500,16 @@ fn alarms_left_by_the_old_scripts_are_adopted_and_repaired() {
     assert_eq!(error_rate["new"]["alarm_actions"], json!([TOPIC_ARN]));
     assert!(!changes.iter().any(|c| c["field"] == "Bedrock-SomeoneElses"));
 
-    env.run(&["apply", "--yes"]).assert_code(0);
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(1);
+    assert_eq!(resource(&run.json(), "alarms")["action"], "failed");
+    assert_ne!(
+        alarms(&env)["Bedrock-HighErrorRate"].alarm_actions(),
+        [TOPIC_ARN],
+        "changed without --adopt"
+    );
+    env.run(&["apply", "--yes", "--adopt", "alarms"])
+        .assert_code(0);
     let found = alarms(&env);
     assert_eq!(found["Bedrock-HighErrorRate"].alarm_actions(), [TOPIC_ARN]);
     // notify_ok is false by default: no OK action, evaluated or not.

@@ -751,7 +751,7 @@ async fn unreadable_subscribers_and_tags_are_not_compared() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_untagged_budget_is_not_managed_until_apply_tags_it() {
+async fn an_untagged_budget_is_not_managed_until_adopted() {
     let account = Account {
         tags: Some(vec![]),
         ..Account::converged()
@@ -764,6 +764,11 @@ async fn an_untagged_budget_is_not_managed_until_apply_tags_it() {
         step.ownership(&cx),
         Some(Ownership::NotManaged { .. })
     ));
+    // Not without consent (`--adopt budgets`): nothing is written.
+    let refused = step.apply(&cx).await.expect_err("refused without consent");
+    assert_eq!(refused.code.as_deref(), Some("NotManagedByThisStack"));
+    assert!(writes.ops().is_empty(), "{:?}", writes.ops());
+    cx.allow_adoption(ComponentId::Budgets);
     step.apply(&cx).await.expect("apply");
     assert_eq!(writes.ops(), vec!["TagResource"]);
 

@@ -346,6 +346,65 @@ fn cur_totals_per_principal_tag_profile_and_model_match_the_generator_across_two
     );
 }
 
+/// The reader is pinned to the export's own bucket and prefix: a manifest that lists an object
+/// in another bucket, or outside the export's folder, is refused before anything is read, and
+/// every S3 call names the export's account as the bucket owner.
+#[test]
+fn cur_manifest_naming_another_bucket_or_a_key_outside_the_export_is_refused() {
+    let env = TestEnv::new();
+    env.write_config("[cur_export]\n");
+    let (_, p2) = periods();
+    put_export(&env, &lines(p2));
+    let export = Export::default_for_tests();
+    let period = period(p2);
+    let (s, e) = (p2.to_string(), (p2 + Duration::days(2)).to_string());
+    for (uri, shows) in [
+        (
+            format!(
+                "s3://someone-elses-bucket/{}",
+                export.data_key(&period, "x.parquet")
+            ),
+            "s3://someone-elses-bucket/",
+        ),
+        (
+            format!("s3://{}/payroll/2026/salaries.parquet", export.bucket),
+            "payroll/2026/salaries.parquet",
+        ),
+    ] {
+        let manifest = json!({"billingPeriod": period, "columns": [], "dataFiles": [uri]});
+        env.block_on(
+            env.aws
+                .s3
+                .put_object()
+                .bucket(&export.bucket)
+                .key(export.manifest_key(&period))
+                .body(manifest.to_string().into_bytes().into())
+                .send(),
+        )
+        .expect("put manifest");
+        env.proxy.clear();
+        let run = env.run(&["report", "--source", "cur", "--start", &s, "--end", &e]);
+        run.assert_code(1);
+        assert!(
+            run.stderr.contains("outside the export's own place") && run.stderr.contains(shows),
+            "{uri}: {}",
+            run.stderr
+        );
+        let reads: Vec<String> = env
+            .proxy
+            .calls()
+            .into_iter()
+            .filter(|c| {
+                c.service == "s3"
+                    && (c.path.contains("someone-elses") || c.path.contains("payroll"))
+            })
+            .map(|c| format!("{} {}", c.operation, c.path))
+            .collect();
+        assert!(reads.is_empty(), "read outside the export: {reads:?}");
+    }
+    assert!(env.strict.bucket_owner.refused().is_empty());
+}
+
 #[test]
 fn cur_bad_input_is_exit_3_without_an_aws_call() {
     let env = TestEnv::new();
@@ -432,8 +491,9 @@ fn cur_missing_export_pending_delivery_missing_period_and_corrupt_file_are_clear
         run.stderr
     );
 
-    // An export that has not delivered yet: still processing, and when to try again.
-    let apply = env.run(&["apply", "--yes"]);
+    // An export that has not delivered yet: still processing, and when to try again. The
+    // bucket made above has no stack tag: apply takes it over only when told to.
+    let apply = env.run(&["apply", "--yes", "--adopt", "cur-export"]);
     apply.assert_code(0);
     // moto applies the bucket policy's TLS-only Deny without its condition (DESIGN.md,
     // Testing): without the policy, reads go through as they would over TLS on AWS.

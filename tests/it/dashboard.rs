@@ -423,20 +423,44 @@ fn a_foreign_dashboard_is_not_managed_and_an_edited_one_is_repaired() {
     assert_eq!(plan.changes[0].field, "body");
     assert_eq!(plan.changes[0].old, foreign);
 
-    // Another stack's marker is not ours either.
+    // Someone's dashboard is overwritten only with consent (`--adopt dashboard`).
     let (other, _) = context(&env, {
         let mut c = Config::default();
         c.stack.name = "team-b".into();
         c
     });
+    let refused = env
+        .block_on(step.apply(&other))
+        .expect_err("refused without consent");
+    assert_eq!(refused.code.as_deref(), Some("NotManagedByThisStack"));
+    assert!(refused.message.contains("marker widget"), "{refused:?}");
+    assert_eq!(stored_body(&env), foreign);
+    other.allow_adoption(ComponentId::Dashboard);
     env.block_on(step.apply(&other)).expect("apply as team-b");
     env.block_on(step.refresh(&cx)).expect("read");
     match step.ownership(&cx) {
         Some(Ownership::NotManaged { reason }) => assert!(reason.contains("team-b"), "{reason}"),
         other => panic!("expected not managed, got {other:?}"),
     }
+    // Another stack's marker is never overwritten, consent or not.
+    cx.allow_adoption(ComponentId::Dashboard);
+    let theirs = stored_body(&env);
+    let refused = env
+        .block_on(step.apply(&cx))
+        .expect_err("another stack's dashboard");
+    assert_eq!(refused.code.as_deref(), Some("ManagedByAnotherStack"));
+    assert_eq!(stored_body(&env), theirs);
 
     // Our dashboard, edited by hand (a widget removed): an update of `body`, then repaired.
+    env.block_on(
+        env.aws
+            .cloudwatch
+            .delete_dashboards()
+            .dashboard_names(NAME)
+            .send(),
+    )
+    .expect("team-b's dashboard gone");
+    env.block_on(step.refresh(&cx)).expect("read");
     env.block_on(step.apply(&cx)).expect("apply");
     let ours = stored_body(&env);
     let mut edited = ours.clone();

@@ -3,7 +3,6 @@
 //! purging a versioned bucket, --keep, refusal without a terminal, a second cleanup as a
 //! no-op, and status never writing.
 
-use aws_sdk_s3::primitives::ByteStream;
 use serde_json::{Value, json};
 
 use crate::support::env::{BUCKET, LOG_GROUP, ROLE, TestEnv, resource};
@@ -173,26 +172,9 @@ fn put_versions(env: &TestEnv) {
         ("bedrock/AWSLogs/a.json", "3"),
         ("bedrock/AWSLogs/b.json", "4"),
     ] {
-        env.block_on(
-            env.aws
-                .s3
-                .put_object()
-                .bucket(BUCKET)
-                .key(key)
-                .body(ByteStream::from_static(body.as_bytes()))
-                .send(),
-        )
-        .expect("put object");
+        env.put_object(BUCKET, key, body);
     }
-    env.block_on(
-        env.aws
-            .s3
-            .delete_object()
-            .bucket(BUCKET)
-            .key("bedrock/AWSLogs/b.json")
-            .send(),
-    )
-    .expect("delete marker");
+    env.delete_object(BUCKET, "bedrock/AWSLogs/b.json");
 }
 
 #[test]
@@ -352,7 +334,8 @@ fn status_finds_an_edited_dashboard_and_a_changed_budget_limit() {
         (json!(100.0), json!(50.0))
     );
 
-    // Put the marker back as a user would by re-applying: the dashboard is repaired.
+    // Without its marker the dashboard is no longer provably this stack's: apply leaves it
+    // (and repairs the rest) until told to adopt it, then puts the marker back.
     env.block_on(
         env.aws
             .budgets
@@ -362,7 +345,15 @@ fn status_finds_an_edited_dashboard_and_a_changed_budget_limit() {
             .send(),
     )
     .expect("delete budget again");
-    env.run(&["apply", "--yes"]).assert_code(0);
+    let run = env.run(&["apply", "--yes", "-o", "json"]);
+    run.assert_code(1);
+    assert_eq!(resource(&run.json(), "dashboard")["action"], "failed");
+    assert!(
+        env.dashboard_body().contains("mine now"),
+        "changed without --adopt"
+    );
+    env.run(&["apply", "--yes", "--adopt", "dashboard"])
+        .assert_code(0);
     let doc = env.run(&["status", "-o", "json"]).json();
     assert_eq!(component(&doc, "budgets")["state"], "in-sync");
     assert_eq!(component(&doc, "dashboard")["state"], "in-sync");

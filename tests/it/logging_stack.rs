@@ -1,6 +1,6 @@
 //! The logging half of the stack against moto: every setting, idempotence (no writes on the
-//! second apply), plan output and exit codes, adoption of drifted resources, and a failed
-//! step blocking only its dependents.
+//! second apply), plan output and exit codes, adoption (with consent) of what the old scripts
+//! left, and a failed step blocking only its dependents.
 
 use serde_json::{Value, json};
 
@@ -324,7 +324,23 @@ fn existing_resources_are_adopted_and_converged() {
     )
     .expect("retention");
 
+    // Found by name but not tagged: "exists, not managed" until adopted, the changes
+    // adopting makes shown all the same.
     let plan = env.run(&["plan", "-o", "json"]);
+    plan.assert_code(0);
+    let doc = plan.json();
+    for id in ["role", "bucket", "log-group"] {
+        let entry = resource(&doc, id);
+        assert_eq!(entry["action"], "not-managed", "{id}: {entry:#}");
+        assert!(
+            entry["notes"]
+                .to_string()
+                .contains(&format!("--adopt {id}")),
+            "{id}: {entry:#}"
+        );
+    }
+    // The migration from the old scripts: `--adopt all` (here previewed with plan).
+    let plan = env.run(&["plan", "--adopt", "all", "-o", "json"]);
     plan.assert_code(0);
     let doc = plan.json();
     let fields = |id: &str| -> Vec<String> {
@@ -365,7 +381,18 @@ fn existing_resources_are_adopted_and_converged() {
     );
 
     env.write_config(CONFIG);
-    env.run(&["apply", "--yes"]).assert_code(0);
+    env.proxy.clear();
+    let refused = env.run(&["apply", "--yes"]);
+    refused.assert_code(1);
+    assert!(
+        !env.writes().iter().any(|w| w.starts_with("s3:")
+            || w.starts_with("iam:")
+            || w == "logs:PutRetentionPolicy"),
+        "wrote to what it does not manage: {:?}",
+        env.writes()
+    );
+    env.run(&["apply", "--yes", "--adopt", "all"])
+        .assert_code(0);
     check_role(&env);
     check_bucket(&env);
     check_log_group(&env);

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adoption;
 mod alerting;
 mod architecture;
 mod attribution;

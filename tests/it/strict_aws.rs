@@ -16,7 +16,7 @@ use crate::support::proxy::{AnswerWith, Protocol, Reply};
 
 /// S3 "Error responses" (OperationAborted, 409): two configuration writes on one bucket at
 /// once conflict. The rule fires on concurrent writes; a fresh apply, which writes the
-/// bucket's six settings one after another, meets none.
+/// bucket's settings one after another, meets none.
 #[test]
 fn bucket_settings_never_conflict_with_each_other() {
     let env = TestEnv::new();
@@ -36,6 +36,7 @@ fn bucket_settings_never_conflict_with_each_other() {
                 .s3
                 .put_bucket_versioning()
                 .bucket("conflict-probe")
+                .expected_bucket_owner(ACCOUNT)
                 .versioning_configuration(
                     VersioningConfiguration::builder()
                         .status(BucketVersioningStatus::Enabled)
@@ -46,6 +47,7 @@ fn bucket_settings_never_conflict_with_each_other() {
                 .s3
                 .put_public_access_block()
                 .bucket("conflict-probe")
+                .expected_bucket_owner(ACCOUNT)
                 .public_access_block_configuration(
                     PublicAccessBlockConfiguration::builder()
                         .block_public_acls(true)
@@ -484,4 +486,165 @@ fn the_alert_topic_can_be_encrypted_with_a_customer_managed_key() {
     env.run(&["apply", "--yes"]).assert_code(0);
     assert_eq!(env.writes(), vec!["sns:SetTopicAttributes"]);
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+/// A request as the rule sees it: S3, path-style, signed with `key`, naming `owner`.
+fn s3_request(
+    operation: &str,
+    method: &str,
+    path: &str,
+    key: &str,
+    owner: Option<&str>,
+) -> crate::support::proxy::StrictRequest {
+    let mut headers = http::HeaderMap::new();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+    );
+    headers.insert("authorization", auth.parse().expect("header"));
+    if let Some(owner) = owner {
+        headers.insert(
+            "x-amz-expected-bucket-owner",
+            owner.parse().expect("header"),
+        );
+    }
+    crate::support::proxy::StrictRequest {
+        service: "s3".into(),
+        operation: operation.into(),
+        method: method.into(),
+        path: path.into(),
+        headers,
+        body: bytes::Bytes::new(),
+        protocol: Protocol::S3,
+    }
+}
+
+/// Amazon S3 API reference: a request whose `x-amz-expected-bucket-owner` names another
+/// account than the bucket's owner fails with 403 Forbidden (AccessDenied). The rule knows a
+/// bucket's owner from who created it, and records calls that could have named it and did not.
+#[test]
+fn the_expected_bucket_owner_rule_refuses_another_account() {
+    use crate::support::proxy::{Reply, StrictRule, Verdict};
+    use crate::support::strict::ExpectedBucketOwner;
+    let rule = ExpectedBucketOwner::default();
+    let ok = Reply::empty(200);
+    // Account 111111111111's credentials, as AssumeRole handed them out.
+    let assume = crate::support::proxy::StrictRequest {
+        service: "sts".into(),
+        operation: "AssumeRole".into(),
+        ..s3_request("AssumeRole", "POST", "/", "AKIDDEFAULT", None)
+    };
+    let answer = Reply {
+        body: bytes::Bytes::from(
+            "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAOTHER</AccessKeyId></Credentials>\
+             <AssumedRoleUser><Arn>arn:aws:sts::111111111111:assumed-role/R/s</Arn></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>",
+        ),
+        ..Reply::empty(200)
+    };
+    assert!(rule.rewrite(&assume, &answer).is_none());
+    let create = s3_request("CreateBucket", "PUT", "/theirs", "ASIAOTHER", None);
+    assert!(matches!(rule.before(&create), Verdict::Forward));
+    assert!(rule.rewrite(&create, &ok).is_none());
+
+    // Named right: forwarded. Named wrong: 403 AccessDenied, as S3 answers.
+    let right = s3_request(
+        "GetBucketTagging",
+        "GET",
+        "/theirs?tagging",
+        "ASIAOTHER",
+        Some("111111111111"),
+    );
+    assert!(matches!(rule.before(&right), Verdict::Forward));
+    let wrong = s3_request(
+        "GetBucketTagging",
+        "GET",
+        "/theirs?tagging",
+        "AKIDDEFAULT",
+        Some(ACCOUNT),
+    );
+    match rule.before(&wrong) {
+        Verdict::Answer(reply) => {
+            assert_eq!(reply.status, 403);
+            let body = String::from_utf8_lossy(&reply.body);
+            assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
+        }
+        _ => panic!("a wrong owner must be refused"),
+    }
+    let head = s3_request(
+        "HeadBucket",
+        "HEAD",
+        "/theirs",
+        "AKIDDEFAULT",
+        Some(ACCOUNT),
+    );
+    assert!(
+        matches!(rule.before(&head), Verdict::Answer(r) if r.status == 403 && r.body.is_empty())
+    );
+    // A bucket the proxy did not see created is moto's default account's: a read that names
+    // another account is refused once moto shows it exists; a write before it is sent.
+    let read = s3_request(
+        "GetBucketPolicy",
+        "GET",
+        "/made-by-the-test?policy",
+        "ASIAOTHER",
+        Some("111111111111"),
+    );
+    assert!(matches!(rule.before(&read), Verdict::Forward));
+    assert!(rule.rewrite(&read, &ok).is_some_and(|r| r.status == 403));
+    assert!(rule.rewrite(&read, &Reply::empty(404)).is_none());
+    let write = s3_request(
+        "PutBucketPolicy",
+        "PUT",
+        "/made-by-the-test?policy",
+        "ASIAOTHER",
+        Some("111111111111"),
+    );
+    assert!(matches!(rule.before(&write), Verdict::Answer(r) if r.status == 403));
+    assert_eq!(rule.refused().len(), 4, "{:?}", rule.refused());
+    // Without the header: forwarded, and recorded.
+    let bare = s3_request(
+        "ListObjectVersions",
+        "GET",
+        "/theirs?versions",
+        "ASIAOTHER",
+        None,
+    );
+    assert!(matches!(rule.before(&bare), Verdict::Forward));
+    assert_eq!(
+        rule.missing(),
+        vec!["ListObjectVersions theirs".to_string()]
+    );
+    rule.clear_missing();
+}
+
+/// The rule is installed for every test: through the proxy, a call naming another account
+/// than the bucket's owner is refused, and the same call naming the owner is answered.
+#[test]
+fn through_the_proxy_a_wrong_bucket_owner_is_access_denied() {
+    let env = TestEnv::new();
+    env.block_on(env.aws.s3.create_bucket().bucket(BUCKET).send())
+        .expect("bucket");
+    let through_proxy = emulator_clients(&env.proxy.url(), REGION);
+    let wrong = env.block_on(
+        through_proxy
+            .s3
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .expected_bucket_owner("111111111111")
+            .send(),
+    );
+    let e = wrong.expect_err("another owner");
+    assert_eq!(
+        e.as_service_error().and_then(|e| e.meta().code()),
+        Some("AccessDenied"),
+        "{e:?}"
+    );
+    env.block_on(
+        through_proxy
+            .s3
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .expected_bucket_owner(ACCOUNT)
+            .send(),
+    )
+    .expect("the owner");
 }

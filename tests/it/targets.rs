@@ -396,7 +396,7 @@ fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
     let text = env.run(&["status"]);
     assert!(text.stdout.contains("failed"), "{}", text.stdout);
     env.proxy.clear_rules();
-    crate::support::strict::install(&env.proxy);
+    crate::support::strict::reinstall(&env.proxy, &env.strict);
 
     // cleanup of every target.
     let run = env.run(&["cleanup", "--yes", "--purge-data", "-o", "json"]);

@@ -215,6 +215,28 @@ impl TestEnv {
         .expect("bucket in us-west-2");
     }
 
+    /// Puts an object into moto (a new version where versioning is on).
+    pub fn put_object(&self, bucket: &str, key: &str, body: &'static str) {
+        self.block_on(
+            self.aws
+                .s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                    body.as_bytes(),
+                ))
+                .send(),
+        )
+        .unwrap_or_else(|e| panic!("put s3://{bucket}/{key}: {e:?}"));
+    }
+
+    /// Deletes an object in moto (a delete marker where versioning is on).
+    pub fn delete_object(&self, bucket: &str, key: &str) {
+        self.block_on(self.aws.s3.delete_object().bucket(bucket).key(key).send())
+            .unwrap_or_else(|e| panic!("delete s3://{bucket}/{key}: {e:?}"));
+    }
+
     /// Operation names of the write calls the proxy saw since the last `clear`.
     pub fn writes(&self) -> Vec<String> {
         self.proxy
@@ -226,6 +248,22 @@ impl TestEnv {
 
     pub fn dir_path(&self) -> &Path {
         self.dir.path()
+    }
+}
+
+/// Every S3 call the binary sent through the proxy must name the bucket's owner
+/// (`ExpectedBucketOwner`): a test whose run sent one without it fails here, so the whole suite
+/// shows that no call of the tool could reach a bucket of the same name in another account.
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let missing = self.strict.bucket_owner.missing();
+        assert!(
+            missing.is_empty(),
+            "S3 calls without ExpectedBucketOwner: {missing:?}"
+        );
     }
 }
 

@@ -8,6 +8,7 @@ pub mod moto;
 pub mod paging;
 pub mod process;
 pub mod proxy;
+pub mod pty;
 pub mod snapshot;
 pub mod standin;
 pub mod strict;

@@ -525,7 +525,7 @@ async fn handle(
 /// Forwards a request, consulting the strict rules first (which may answer instead, or hold
 /// the request) and letting them rewrite the upstream's answer.
 async fn strict_forward(
-    context: &Context,
+    context: &Arc<Context>,
     parts: &hyper::http::request::Parts,
     path: &str,
     body: Bytes,
@@ -576,33 +576,108 @@ async fn strict_forward(
             }
         }
     }
-    let response = match answer {
-        Some(reply) => reply.into_response(),
-        None => {
-            if !hold.is_zero() {
-                tokio::time::sleep(hold).await;
-            }
-            let upstream = forward(context, parts, &request.path, request.body.clone()).await;
-            let (head, body) = upstream.into_parts();
-            let body = match body.collect().await {
-                Ok(collected) => collected.to_bytes(),
-                Err(never) => match never {},
-            };
-            let mut reply = Reply {
-                status: head.status.as_u16(),
-                headers: head.headers,
-                body,
-            };
-            for rule in &admitted.rules {
-                if let Some(rewritten) = rule.rewrite(&request, &reply) {
-                    reply = rewritten;
-                }
-            }
-            reply.into_response()
-        }
+    let Some(reply) = answer else {
+        // Forwarded on a task of its own: AWS completes a request whose client went away (a
+        // killed run), and so does the upstream here, follow-ups included. `finished` runs
+        // when the task is done with it.
+        let task = tokio::spawn(forward_and_follow(
+            Arc::clone(context),
+            parts.clone(),
+            request.path.clone(),
+            request.body.clone(),
+            admitted,
+            hold,
+            *protocol,
+        ));
+        return match task.await {
+            Ok(reply) => reply.into_response(),
+            Err(e) => bad_gateway(format!("forwarding task: {e}")),
+        };
     };
     drop(admitted);
-    response
+    reply.into_response()
+}
+
+/// Forwards an admitted request after its hold, lets the rules rewrite the answer, then sends
+/// their follow-ups.
+async fn forward_and_follow(
+    context: Arc<Context>,
+    parts: hyper::http::request::Parts,
+    path: String,
+    body: Bytes,
+    admitted: Admitted,
+    hold: Duration,
+    protocol: Protocol,
+) -> Reply {
+    if !hold.is_zero() {
+        tokio::time::sleep(hold).await;
+    }
+    let upstream = forward(&context, &parts, &path, body).await;
+    let (head, body) = upstream.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    let mut reply = Reply {
+        status: head.status.as_u16(),
+        headers: head.headers,
+        body,
+    };
+    let request = &admitted.request;
+    for rule in &admitted.rules {
+        if let Some(rewritten) = rule.rewrite(request, &reply) {
+            reply = rewritten;
+        }
+    }
+    for rule in &admitted.rules {
+        if let Some(follow_up) = rule.follow_up(request, &reply)
+            && let Err(message) = send_follow_up(&context, &parts, follow_up).await
+        {
+            reply = Reply::error(protocol, 500, "ProxyFollowUpFailed", &message);
+        }
+    }
+    reply
+}
+
+/// Sends a rule's [`FollowUp`] upstream with the original request's credentials (moto tells
+/// the account by them); an answer other than 2xx is an error.
+async fn send_follow_up(
+    context: &Context,
+    original: &hyper::http::request::Parts,
+    follow_up: FollowUp,
+) -> Result<(), String> {
+    let mut builder = Request::builder()
+        .method(follow_up.method.as_str())
+        .uri(&follow_up.path);
+    for name in [
+        "authorization",
+        "x-amz-date",
+        "x-amz-security-token",
+        "host",
+    ] {
+        if let Some(value) = original.headers.get(name) {
+            builder = builder.header(name, value.clone());
+        }
+    }
+    builder = builder
+        .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+        .header(CONTENT_TYPE, "application/xml")
+        .header(CONTENT_LENGTH, follow_up.body.len());
+    let (parts, ()) = builder
+        .body(())
+        .map_err(|e| format!("follow-up {}: {e}", follow_up.path))?
+        .into_parts();
+    let response = forward(context, &parts, &follow_up.path, follow_up.body).await;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "follow-up {} {} answered {}",
+            follow_up.method,
+            follow_up.path,
+            response.status()
+        ))
+    }
 }
 
 /// The strict rules that let a request through, told when it is done (see `strict_forward`).
@@ -1193,6 +1268,16 @@ impl StrictRequest {
             .filter(|b| !b.is_empty())
     }
 
+    /// The access key ID of the request's SigV4 credential.
+    pub fn access_key(&self) -> Option<String> {
+        credential_scope(&self.headers, &self.path).map(|scope| scope[0].clone())
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
     /// The region of the request's SigV4 credential scope.
     pub fn signing_region(&self) -> Option<String> {
         let auth = self.headers.get("authorization")?.to_str().ok()?;
@@ -1300,6 +1385,20 @@ pub trait StrictRule: Send + Sync {
     }
     /// The request was answered (forwarded or not), for rules that track requests in flight.
     fn finished(&self, _request: &StrictRequest) {}
+    /// A request to send upstream after this one was forwarded and answered `reply`, before
+    /// the answer goes back: what AWS does as part of the request and moto does not.
+    fn follow_up(&self, _request: &StrictRequest, _reply: &Reply) -> Option<FollowUp> {
+        None
+    }
+}
+
+/// A request a rule has the proxy send upstream (see [`StrictRule::follow_up`]).
+#[derive(Clone, Debug)]
+pub struct FollowUp {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub body: Bytes,
 }
 
 /// A rule from a closure, for one-off answers in tests.

@@ -11,24 +11,36 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::proxy::{Protocol, Proxy, Reply, StrictRequest, StrictRule, Verdict};
+use super::proxy::{FollowUp, Protocol, Proxy, Reply, StrictRequest, StrictRule, Verdict};
 
 /// The installed rules that tests inspect.
 pub struct Installed {
     pub s3_conflicts: Arc<S3ConfigurationConflicts>,
+    pub bucket_owner: Arc<ExpectedBucketOwner>,
 }
 
 /// Installs every rule below on `proxy`.
 pub fn install(proxy: &Proxy) -> Installed {
-    let s3_conflicts = Arc::new(S3ConfigurationConflicts::default());
-    proxy.add_rule(s3_conflicts.clone());
+    let installed = Installed {
+        s3_conflicts: Arc::new(S3ConfigurationConflicts::default()),
+        bucket_owner: Arc::new(ExpectedBucketOwner::default()),
+    };
+    reinstall(proxy, &installed);
+    installed
+}
+
+/// Installs the rules again after `Proxy::clear_rules`, keeping what the stateful ones learned
+/// (which account owns which bucket).
+pub fn reinstall(proxy: &Proxy, installed: &Installed) {
+    proxy.add_rule(installed.s3_conflicts.clone());
     proxy.add_rule(Arc::new(AlarmEvaluationLimits));
     proxy.add_rule(Arc::new(BudgetLimits::default()));
     proxy.add_rule(Arc::new(NoDashboardTags));
     proxy.add_rule(Arc::new(AlarmsStartInInsufficientData));
     proxy.add_rule(Arc::new(HeadBucketElsewhereIs400));
+    proxy.add_rule(Arc::new(TagsAtBucketCreation));
+    proxy.add_rule(installed.bucket_owner.clone());
     proxy.add_rule(Arc::new(BudgetFilterOnlyWhenAsked));
-    Installed { s3_conflicts }
 }
 
 /// Amazon S3 API reference, "Error responses": `OperationAborted` (409), "A conflicting
@@ -325,6 +337,184 @@ impl StrictRule for HeadBucketElsewhereIs400 {
         let bucket_region = reply.headers.get("x-amz-bucket-region")?.to_str().ok()?;
         let asked = request.signing_region()?;
         (bucket_region != asked).then(|| Reply::empty(400))
+    }
+}
+
+/// Amazon S3 API reference, CreateBucket: `CreateBucketConfiguration` may carry `Tags`, "an
+/// array of tags that you can apply to the bucket that you're creating" (S3 user guide,
+/// "Creating a general purpose bucket with tags"). moto 5.2.1 creates the bucket and drops
+/// them; this rule applies them as AWS would, with a PutBucketTagging to moto before the
+/// answer goes back, so the bucket is tagged from the moment it exists.
+pub struct TagsAtBucketCreation;
+
+/// The `<Tag>` elements of a CreateBucket body's `<Tags>`, as sent.
+fn creation_tags(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let (_, rest) = text.split_once("<Tags>")?;
+    let (tags, _) = rest.split_once("</Tags>")?;
+    (!tags.trim().is_empty()).then(|| tags.to_string())
+}
+
+impl StrictRule for TagsAtBucketCreation {
+    fn before(&self, _request: &StrictRequest) -> Verdict {
+        Verdict::Forward
+    }
+
+    fn follow_up(&self, request: &StrictRequest, reply: &Reply) -> Option<FollowUp> {
+        if request.service != "s3" || request.operation != "CreateBucket" {
+            return None;
+        }
+        if !(200..300).contains(&reply.status) {
+            return None;
+        }
+        let tags = creation_tags(&request.body)?;
+        let bucket = request.bucket()?;
+        Some(FollowUp {
+            method: "PUT".into(),
+            path: format!("/{bucket}?tagging"),
+            body: Bytes::from(format!(
+                "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet>{tags}</TagSet></Tagging>"
+            )),
+        })
+    }
+}
+
+/// moto's account for credentials it did not hand out with AssumeRole.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// Amazon S3 API reference (every operation that takes it, e.g. HeadBucket):
+/// `x-amz-expected-bucket-owner`, "The account ID of the expected bucket owner. If the account
+/// ID that you provide does not match the actual owner of the bucket, the request fails with
+/// the HTTP status code 403 Forbidden (access denied)." moto ignores the header.
+///
+/// A bucket's owner is the account whose credentials created it through the proxy (accounts
+/// of assumed credentials are learned from AssumeRole's answers); a bucket the proxy did not
+/// see created is moto's default account's (the tests' own clients create them there). S3
+/// calls of operations that take the header and arrive without it are recorded in `missing`:
+/// `TestEnv` fails a test whose binary sent one, so the whole suite shows that every call
+/// names the owner.
+#[derive(Default)]
+pub struct ExpectedBucketOwner {
+    /// Access key ID → account, from AssumeRole answers.
+    accounts: Mutex<BTreeMap<String, String>>,
+    /// Bucket → owning account, from CreateBucket requests that succeeded.
+    owners: Mutex<BTreeMap<String, String>>,
+    /// `Operation bucket` of S3 calls that could name the owner and did not.
+    missing: Mutex<Vec<String>>,
+    /// `Operation bucket expected=… owner=…` of every call this rule refused.
+    pub refused: Mutex<Vec<String>>,
+}
+
+/// S3 operations that do not take `ExpectedBucketOwner` (Amazon S3 API reference).
+const WITHOUT_EXPECTED_OWNER: [&str; 3] = ["CreateBucket", "ListBuckets", "ListDirectoryBuckets"];
+
+impl ExpectedBucketOwner {
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// S3 calls that could have named the bucket owner and did not.
+    pub fn missing(&self) -> Vec<String> {
+        Self::lock(&self.missing).clone()
+    }
+
+    /// Forgets the recorded missing headers (for tests that send such calls themselves).
+    pub fn clear_missing(&self) {
+        Self::lock(&self.missing).clear();
+    }
+
+    pub fn refused(&self) -> Vec<String> {
+        Self::lock(&self.refused).clone()
+    }
+
+    fn account_of(&self, request: &StrictRequest) -> String {
+        request
+            .access_key()
+            .and_then(|key| Self::lock(&self.accounts).get(&key).cloned())
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string())
+    }
+
+    fn refuse(&self, request: &StrictRequest, expected: &str, owner: &str) -> Reply {
+        Self::lock(&self.refused).push(format!(
+            "{} {} expected={expected} owner={owner}",
+            request.operation,
+            request.bucket().unwrap_or_default()
+        ));
+        if request.method == "HEAD" {
+            return Reply::empty(403);
+        }
+        Reply::error(Protocol::S3, 403, "AccessDenied", "Access Denied")
+    }
+}
+
+impl StrictRule for ExpectedBucketOwner {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        if request.service != "s3" || WITHOUT_EXPECTED_OWNER.contains(&request.operation.as_str()) {
+            return Verdict::Forward;
+        }
+        let Some(bucket) = request.bucket() else {
+            return Verdict::Forward;
+        };
+        let Some(expected) = request.header("x-amz-expected-bucket-owner") else {
+            Self::lock(&self.missing).push(format!("{} {bucket}", request.operation));
+            return Verdict::Forward;
+        };
+        let known = Self::lock(&self.owners).get(bucket).cloned();
+        match known {
+            Some(owner) if owner != expected => {
+                Verdict::Answer(self.refuse(request, expected, &owner))
+            }
+            Some(_) => Verdict::Forward,
+            // Not seen created: moto's default account's, if it exists. Whether it does is
+            // moto's answer, so a read goes through and `rewrite` decides; a write naming
+            // another account is refused here, before moto applies it.
+            None if expected != DEFAULT_ACCOUNT
+                && !super::proxy::is_read_operation(&request.operation) =>
+            {
+                Verdict::Answer(self.refuse(request, expected, DEFAULT_ACCOUNT))
+            }
+            None => Verdict::Forward,
+        }
+    }
+
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if request.service == "sts" && request.operation == "AssumeRole" {
+            let text = String::from_utf8_lossy(&reply.body);
+            let between = |open: &str, close: &str| {
+                text.split_once(open)
+                    .and_then(|(_, rest)| rest.split_once(close))
+                    .map(|(value, _)| value.trim().to_string())
+            };
+            let key = between("<AccessKeyId>", "</AccessKeyId>");
+            // arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION
+            let account = between("<Arn>", "</Arn>")
+                .and_then(|arn| arn.split(':').nth(4).map(str::to_string));
+            if let (Some(key), Some(account)) = (key, account) {
+                Self::lock(&self.accounts).insert(key, account);
+            }
+            return None;
+        }
+        if request.service != "s3" || !(200..300).contains(&reply.status) {
+            return None;
+        }
+        let bucket = request.bucket()?.to_string();
+        match request.operation.as_str() {
+            "CreateBucket" => {
+                let account = self.account_of(request);
+                Self::lock(&self.owners).entry(bucket).or_insert(account);
+                None
+            }
+            "DeleteBucket" => {
+                Self::lock(&self.owners).remove(&bucket);
+                None
+            }
+            _ => {
+                let expected = request.header("x-amz-expected-bucket-owner")?;
+                let seen = Self::lock(&self.owners).contains_key(&bucket);
+                (!seen && expected != DEFAULT_ACCOUNT)
+                    .then(|| self.refuse(request, expected, DEFAULT_ACCOUNT))
+            }
+        }
     }
 }
 

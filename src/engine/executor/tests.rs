@@ -4,9 +4,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use async_trait::async_trait;
 
 use super::*;
-use crate::aws::{offline_clients, test_account};
-use crate::config::Config;
-use crate::engine::{Ownership, QuietProgress, ScriptedRecovery};
+use crate::engine::{Ownership, ScriptedRecovery};
 
 /// A step that fails its first `failures` attempts, then succeeds, and logs when it ran.
 struct FakeStep {
@@ -112,12 +110,7 @@ fn stack(failing: &[(ComponentId, u32)]) -> (Vec<Arc<dyn Step>>, Log) {
 }
 
 fn cx() -> Arc<Context> {
-    Arc::new(Context::new(
-        Config::default(),
-        test_account(),
-        offline_clients(),
-        Arc::new(QuietProgress),
-    ))
+    Arc::new(Context::offline())
 }
 
 fn outcome(reports: &[StepReport], id: ComponentId) -> &StepReport {

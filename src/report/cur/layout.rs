@@ -17,6 +17,10 @@ pub struct ExportLocation {
     pub bucket: String,
     pub prefix: String,
     pub export: String,
+    /// The account that owns the bucket: every S3 call names it as `ExpectedBucketOwner`, so
+    /// that a bucket of the same name elsewhere is never read.
+    #[serde(skip)]
+    pub owner: String,
 }
 
 impl ExportLocation {
@@ -27,6 +31,7 @@ impl ExportLocation {
             bucket: cur.resolved_bucket(account_id),
             prefix: cur.prefix.clone(),
             export: config.cur_export_name(),
+            owner: account_id.to_string(),
         })
     }
 
@@ -56,6 +61,12 @@ impl ExportLocation {
     /// The key prefix under which everything of the export lies (with a trailing `/`).
     pub fn export_prefix(&self) -> String {
         format!("{}/", self.root())
+    }
+
+    /// Whether `bucket`/`key` (from a manifest) lies in the export's own place: its bucket,
+    /// under its prefix and export name.
+    pub fn holds(&self, bucket: &str, key: &str) -> bool {
+        bucket == self.bucket && key.starts_with(&self.export_prefix())
     }
 
     /// `s3://bucket/prefix/export/data/`, for messages and the Athena table's location.
@@ -102,6 +113,7 @@ mod tests {
             bucket: "b".into(),
             prefix: "cur".into(),
             export: "stack-bedrock-cur".into(),
+            owner: "123456789012".into(),
         };
         assert_eq!(
             l.data_prefix("2026-11"),
@@ -112,6 +124,13 @@ mod tests {
             "cur/stack-bedrock-cur/metadata/BILLING_PERIOD=2026-11/stack-bedrock-cur-Manifest.json"
         );
         assert_eq!(l.data_uri(), "s3://b/cur/stack-bedrock-cur/data/");
+        assert!(l.holds(
+            "b",
+            "cur/stack-bedrock-cur/data/BILLING_PERIOD=2026-11/x.parquet"
+        ));
+        assert!(!l.holds("other", "cur/stack-bedrock-cur/data/x.parquet"));
+        assert!(!l.holds("b", "cur/another-export/data/x.parquet"));
+        assert!(!l.holds("b", "cur/stack-bedrock-cur-2/data/x.parquet"));
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! row group at a time (memory bounded by a row group, whatever the month's size). Several
 //! objects are read at once, each on its own task, and their sums merged.
 //!
+//! Every call names the export's account as `ExpectedBucketOwner`, and only the export's own
+//! bucket and prefix are read: a manifest that lists an object elsewhere is refused, since
+//! whoever could write the manifest would otherwise choose what the report reads.
+//!
 //! What can go wrong says which and when to try again: the export's bucket or files missing,
 //! a first delivery still pending (Data Exports delivers within 24 hours of creating an
 //! export), a billing period the export has no files for, an object that is not Parquet.
@@ -118,11 +122,12 @@ pub async fn read(
     let columns = Columns::for_request(request);
     let mut tasks = futures::stream::iter(objects.into_iter().map(|object| {
         let client = clients.s3.clone();
+        let owner = location.owner.clone();
         let read = read.clone();
         let columns = columns.clone();
         let mut part = Aggregator::new(request);
         tokio::spawn(async move {
-            let result = read_object(client, &object, &columns, &mut part, read).await;
+            let result = read_object(client, &owner, &object, &columns, &mut part, read).await;
             result.map(|counts| (part, counts))
         })
     }))
@@ -164,10 +169,11 @@ async fn period_objects(
     location: &ExportLocation,
     period: &str,
 ) -> Result<Option<Vec<Object>>, AwsError> {
-    let listed = list(s3, &location.bucket, &location.data_prefix(period)).await?;
+    let listed = list(s3, location, &location.data_prefix(period)).await?;
     let manifest = s3
         .get_object()
         .bucket(&location.bucket)
+        .expected_bucket_owner(&location.owner)
         .key(location.manifest_key(period))
         .send()
         .await
@@ -224,9 +230,23 @@ async fn period_objects(
                 "this is unexpected from Data Exports; report it",
             ));
         };
+        if !location.holds(&bucket, &key) {
+            return Err(AwsError::setup(
+                format!(
+                    "the manifest of BILLING_PERIOD={period} (s3://{}/{}) lists s3://{bucket}/{key}, \
+                     which is outside the export's own place s3://{}/{}: it is not read",
+                    location.bucket,
+                    location.manifest_key(period),
+                    location.bucket,
+                    location.export_prefix()
+                ),
+                "Data Exports lists only its own files: someone else wrote this manifest; \
+                 check who may write to the bucket (its policy) before reading it again",
+            ));
+        }
         let size = match sizes.get(key.as_str()) {
-            Some(size) if bucket == location.bucket => *size,
-            _ => head_size(s3, &bucket, &key).await.map_err(|e| {
+            Some(size) => *size,
+            None => head_size(s3, location, &key).await.map_err(|e| {
                 if e.code_is(&["NoSuchKey", "NotFound", "HTTP 404"]) {
                     AwsError::setup(
                         format!(
@@ -245,18 +265,20 @@ async fn period_objects(
     Ok(Some(objects))
 }
 
-/// Keys and sizes under `prefix` (every page).
+/// Keys and sizes under `prefix` of the export's bucket (every page).
 async fn list(
     s3: &aws_sdk_s3::Client,
-    bucket: &str,
+    location: &ExportLocation,
     prefix: &str,
 ) -> Result<Vec<(String, u64)>, AwsError> {
+    let bucket = &location.bucket;
     let mut out = Vec::new();
     let mut token = None;
     loop {
         let page = s3
             .list_objects_v2()
             .bucket(bucket)
+            .expected_bucket_owner(&location.owner)
             .prefix(prefix)
             .set_continuation_token(token)
             .send()
@@ -285,10 +307,15 @@ async fn list(
     }
 }
 
-async fn head_size(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<u64, AwsError> {
+async fn head_size(
+    s3: &aws_sdk_s3::Client,
+    location: &ExportLocation,
+    key: &str,
+) -> Result<u64, AwsError> {
     let out = s3
         .head_object()
-        .bucket(bucket)
+        .bucket(&location.bucket)
+        .expected_bucket_owner(&location.owner)
         .key(key)
         .send()
         .await
@@ -309,7 +336,7 @@ async fn explain_missing(
         .map(|p| format!("BILLING_PERIOD={p}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let anything = list(&clients.s3, &location.bucket, &location.export_prefix())
+    let anything = list(&clients.s3, location, &location.export_prefix())
         .await
         .map(|l| !l.is_empty());
     let anything = match anything {
@@ -504,12 +531,13 @@ fn unreadable(object: &Object, e: ParquetError) -> AwsError {
 
 async fn read_object(
     client: aws_sdk_s3::Client,
+    owner: &str,
     object: &Object,
     columns: &Columns,
     aggregator: &mut Aggregator,
     total_read: Arc<AtomicU64>,
 ) -> Result<ObjectCounts, AwsError> {
-    let reader = S3Object::new(client, &object.bucket, &object.key, object.size);
+    let reader = S3Object::new(client, &object.bucket, &object.key, object.size, owner);
     let read = reader.read.clone();
     let result = read_object_with(reader, object, columns, aggregator).await;
     total_read.fetch_add(read.load(Ordering::Relaxed), Ordering::Relaxed);

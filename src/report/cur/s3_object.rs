@@ -31,6 +31,8 @@ pub struct S3Object {
     client: aws_sdk_s3::Client,
     bucket: String,
     key: String,
+    /// The account that owns the bucket (`ExpectedBucketOwner`).
+    owner: String,
     size: u64,
     /// The bytes fetched so far.
     pub(super) read: Arc<AtomicU64>,
@@ -40,11 +42,18 @@ pub struct S3Object {
 }
 
 impl S3Object {
-    pub fn new(client: aws_sdk_s3::Client, bucket: &str, key: &str, size: u64) -> S3Object {
+    pub fn new(
+        client: aws_sdk_s3::Client,
+        bucket: &str,
+        key: &str,
+        size: u64,
+        owner: &str,
+    ) -> S3Object {
         S3Object {
             client,
             bucket: bucket.to_string(),
             key: key.to_string(),
+            owner: owner.to_string(),
             size,
             read: Arc::new(AtomicU64::new(0)),
             tail: None,
@@ -67,6 +76,7 @@ impl S3Object {
             .client
             .get_object()
             .bucket(&self.bucket)
+            .expected_bucket_owner(&self.owner)
             .key(&self.key)
             .range(format!("bytes={}-{}", range.start, range.end - 1))
             .send()

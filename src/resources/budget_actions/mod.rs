@@ -494,6 +494,20 @@ impl Resource for BudgetActions {
         Ok(())
     }
 
+    /// The deny policy and the execution role, when they exist without this stack's tag.
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<crate::engine::Foreign> {
+        use crate::resources::foreign_by_tags;
+        let policy = state.policy.as_ref().and_then(|p| {
+            let what = format!("IAM policy {}", deny_policy_name(&cx.config));
+            foreign_by_tags(cx, what, &p.tags)
+        });
+        let role = state.role.as_ref().and_then(|r| {
+            let what = format!("IAM role {}", execution_role_name(&cx.config));
+            foreign_by_tags(cx, what, &r.tags)
+        });
+        policy.into_iter().chain(role).collect()
+    }
+
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
         let policy = state
             .policy

@@ -29,9 +29,10 @@ use serde_json::Value;
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::BudgetConfig;
 use crate::engine::{
-    Action, ComponentId, Context, Diff, Health, HealthLevel, Ownership, Permission, Resource,
+    Action, ComponentId, Context, Diff, Foreign, Health, HealthLevel, Ownership, Permission,
+    Resource,
 };
-use crate::resources::{absent_if, ownership_from_tags};
+use crate::resources::{absent_if, foreign_by_tags, ownership_from_tags};
 
 mod plan;
 mod read;
@@ -247,6 +248,19 @@ impl Resource for Budgets {
         }))
         .await;
         results.into_iter().collect()
+    }
+
+    /// Configured budgets whose tags say they are not this stack's. Where the endpoint does
+    /// not let the tags be read, the configured name is the only evidence (as for ownership).
+    fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
+        Self::configured(cx)
+            .into_iter()
+            .filter_map(|b| {
+                let o = state.budgets.get(&b.name).and_then(Option::as_ref)?;
+                let tags = o.tags.as_ref().ok()?;
+                foreign_by_tags(cx, format!("budget {}", b.name), tags)
+            })
+            .collect()
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {

@@ -1,26 +1,39 @@
 //! `bucket`: the S3 archive of invocation logs: created in the configured region, versioned,
 //! expired by a lifecycle rule, encrypted, closed to the public, readable for Bedrock's
-//! deliveries only, TLS-only, tagged.
+//! deliveries only, TLS-only, tagged (at creation, so that no run leaves it untagged).
+//!
+//! Every S3 call that takes it names the target account as `ExpectedBucketOwner` (the
+//! `x-amz-expected-bucket-owner` header; Amazon S3 API reference, e.g. HeadBucket: "If the
+//! account ID that you provide does not match the actual owner of the bucket, the request fails
+//! with the HTTP status code 403 Forbidden (access denied)"), so that a bucket of the same name
+//! in someone else's account is never read, written or emptied. CreateBucket does not take it.
+//! What `cleanup --purge-data` removes is in [`data`].
+
+mod data;
+mod read;
+
+pub use data::PurgeScope;
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketLocationConstraint,
-    BucketVersioningStatus, CreateBucketConfiguration, Delete, ExpirationStatus,
-    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
-    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    BucketVersioningStatus, CreateBucketConfiguration, ExpirationStatus, LifecycleExpiration,
+    LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+    VersioningConfiguration,
 };
-use aws_smithy_runtime_api::client::result::SdkError;
 use serde_json::{Value, json};
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
-use crate::engine::{Action, ComponentId, Context, Diff, Health, Ownership, Permission, Resource};
+use crate::engine::{
+    Action, ComponentId, Context, Diff, Foreign, Health, Ownership, Permission, Resource,
+};
 use crate::resources::kms::{self, BUCKET_KEY, KeyCheck};
-use crate::resources::{absent_if, ownership_from_tags, retry_while, tags_field};
+use crate::resources::{foreign_by_tags, ownership_from_tags, retry_while, tags_field};
 use std::time::Duration;
 
 pub struct Bucket;
@@ -62,6 +75,9 @@ pub struct BucketSpec {
     pub tags: BTreeMap<String, String>,
     /// What to do when a bucket of that name is in another region.
     pub region_hint: &'static str,
+    /// The key prefix the tool's data lies under (with a trailing '/'): all that
+    /// `cleanup --purge-data` deletes.
+    pub purge_prefix: String,
 }
 
 /// A lifecycle rule of this tool's, identified on the bucket by `rule_id`.
@@ -111,7 +127,20 @@ impl Bucket {
             policy,
             tags: cx.config.tags(),
             region_hint: "Bedrock delivers logs only to a bucket in its own region: choose another `bucket.name` (or deploy to that region)",
+            purge_prefix: Self::purge_prefix(cx),
         })
+    }
+
+    /// Where the log archive lies: the key prefix, or without one Bedrock's own delivery path
+    /// `AWSLogs/<account>/BedrockModelInvocationLogs/` (Bedrock user guide, "Monitor model
+    /// invocation using CloudWatch Logs and Amazon S3", the bucket policy's object ARN).
+    pub fn purge_prefix(cx: &Context) -> String {
+        let prefix = &cx.config.bucket.key_prefix;
+        if prefix.is_empty() {
+            format!("AWSLogs/{}/BedrockModelInvocationLogs/", cx.account.id)
+        } else {
+            prefix.clone()
+        }
     }
 
     fn desired_lifecycle(spec: &BucketSpec) -> Value {
@@ -232,74 +261,6 @@ impl Bucket {
             .build()?)
     }
 
-    /// The bucket's region: `Ok(None)` when no bucket has the name. A bucket of another
-    /// account answers 403; that name is taken.
-    async fn locate(cx: &Context, name: &str) -> Result<Option<String>, AwsError> {
-        let head = cx.aws.s3.head_bucket().bucket(name).send().await;
-        match head {
-            Ok(out) => Ok(Some(out.bucket_region().unwrap_or(&cx.region).to_string())),
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => Ok(None),
-            // Another region: S3 answers 301, or sometimes 400, usually with the region in a
-            // header; without it, GetBucketLocation (served from any region) tells.
-            Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 301 | 400) => {
-                match e.raw().headers().get("x-amz-bucket-region") {
-                    Some(region) => Ok(Some(region.to_string())),
-                    None => Self::location(cx, name).await.map(Some),
-                }
-            }
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 403 => Err(AwsError {
-                operation: "s3:ListBucket".into(),
-                code: Some("AccessDenied".into()),
-                message: format!("bucket {name} exists but this account cannot access it"),
-                hint: Some(
-                    "bucket names are global and this one belongs to another account (or your credentials lack s3:ListBucket); choose another `bucket.name`".into(),
-                ),
-                details: None,
-            }),
-            Err(e) => Err(AwsError::from_sdk("s3:ListBucket", e)),
-        }
-    }
-
-    /// The bucket's region from GetBucketLocation (no constraint means us-east-1, "EU" is the
-    /// legacy name of eu-west-1).
-    async fn location(cx: &Context, name: &str) -> Result<String, AwsError> {
-        let out = cx
-            .aws
-            .s3
-            .get_bucket_location()
-            .bucket(name)
-            .send()
-            .await
-            .aws("s3:GetBucketLocation")?;
-        Ok(match out.location_constraint().map(|c| c.as_str()) {
-            None | Some("") => "us-east-1".to_string(),
-            Some("EU") => "eu-west-1".to_string(),
-            Some(region) => region.to_string(),
-        })
-    }
-
-    async fn read_versioning(cx: &Context, name: &str) -> Result<Option<String>, AwsError> {
-        match cx.aws.s3.get_bucket_versioning().bucket(name).send().await {
-            Ok(out) => Ok(out.status().map(|s| s.as_str().to_string())),
-            Err(err) => {
-                // moto 5 names the response's root element GetBucketVersioningResponse instead
-                // of VersioningConfiguration, which the SDK's parser rejects; the body is
-                // otherwise what S3 sends, so read the status from it.
-                if let Some(raw) = err.raw_response()
-                    && let Some(text) = raw.body().bytes().map(String::from_utf8_lossy)
-                    && text.contains("GetBucketVersioningResponse")
-                {
-                    return Ok(text
-                        .split("<Status>")
-                        .nth(1)
-                        .and_then(|rest| rest.split("</Status>").next())
-                        .map(str::to_string));
-                }
-                Err(AwsError::from_sdk("s3:GetBucketVersioning", err))
-            }
-        }
-    }
-
     fn region_error(cx: &Context, spec: &BucketSpec, region: &str) -> AwsError {
         AwsError {
             operation: "s3:ListBucket".into(),
@@ -313,6 +274,13 @@ impl Bucket {
         }
     }
 
+    fn tag_list(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, AwsError> {
+        Ok(tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+
     fn tagging(
         spec: &BucketSpec,
         observed: &BTreeMap<String, String>,
@@ -320,11 +288,9 @@ impl Bucket {
         // PutBucketTagging replaces the whole set: keep tags set by others.
         let mut all = observed.clone();
         all.extend(spec.tags.clone());
-        let tags = all
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Tagging::builder().set_tag_set(Some(tags)).build()?)
+        Ok(Tagging::builder()
+            .set_tag_set(Some(Self::tag_list(&all)?))
+            .build()?)
     }
 
     fn encryption_configuration(
@@ -381,6 +347,7 @@ impl Bucket {
             SettingWrite::Versioning => s3
                 .put_bucket_versioning()
                 .bucket(name)
+                .expected_bucket_owner(&cx.account.id)
                 .versioning_configuration(
                     VersioningConfiguration::builder()
                         .status(BucketVersioningStatus::Enabled)
@@ -410,6 +377,7 @@ impl Bucket {
                     .build()?;
                 s3.put_bucket_lifecycle_configuration()
                     .bucket(name)
+                    .expected_bucket_owner(&cx.account.id)
                     .lifecycle_configuration(config)
                     .send()
                     .await
@@ -419,6 +387,7 @@ impl Bucket {
             SettingWrite::Encryption => s3
                 .put_bucket_encryption()
                 .bucket(name)
+                .expected_bucket_owner(&cx.account.id)
                 .server_side_encryption_configuration(Self::encryption_configuration(spec)?)
                 .send()
                 .await
@@ -427,6 +396,7 @@ impl Bucket {
             SettingWrite::PublicAccessBlock => s3
                 .put_public_access_block()
                 .bucket(name)
+                .expected_bucket_owner(&cx.account.id)
                 .public_access_block_configuration(
                     PublicAccessBlockConfiguration::builder()
                         .block_public_acls(true)
@@ -444,6 +414,7 @@ impl Bucket {
                     Self::desired_policy(spec, state.as_ref().and_then(|s| s.policy.as_ref()));
                 s3.put_bucket_policy()
                     .bucket(name)
+                    .expected_bucket_owner(&cx.account.id)
                     .policy(policy.to_string())
                     .send()
                     .await
@@ -453,6 +424,7 @@ impl Bucket {
             SettingWrite::Tags => s3
                 .put_bucket_tagging()
                 .bucket(name)
+                .expected_bucket_owner(&cx.account.id)
                 .tagging(Self::tagging(spec, observed_tags)?)
                 .send()
                 .await
@@ -472,6 +444,10 @@ impl Bucket {
         diff: &Diff,
         observed_tags: &BTreeMap<String, String>,
     ) -> Result<(), AwsError> {
+        // A bucket created just now got its tags with CreateBucket already; they are written
+        // again all the same, for endpoints that create the bucket and drop them (moto 5.2.1
+        // does, and so may other S3-compatible stores): one write, and the bucket is tagged
+        // wherever it was made.
         for write in Self::writes(diff) {
             retry_while(
                 cx,
@@ -484,108 +460,6 @@ impl Bucket {
             .await?;
         }
         Ok(())
-    }
-
-    /// How many object versions and delete markers the bucket holds (what a purge removes).
-    pub async fn count_versions(cx: &Context) -> Result<u64, AwsError> {
-        Self::count_versions_of(cx, &cx.bucket_name()).await
-    }
-
-    /// [`Bucket::count_versions`] of any bucket.
-    pub async fn count_versions_of(cx: &Context, name: &str) -> Result<u64, AwsError> {
-        let mut count = 0u64;
-        let mut key_marker: Option<String> = None;
-        let mut version_marker: Option<String> = None;
-        loop {
-            let page = cx
-                .aws
-                .s3
-                .list_object_versions()
-                .bucket(name)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await;
-            let Some(page) = absent_if(page.aws("s3:ListBucketVersions"), &["NoSuchBucket"])?
-            else {
-                return Ok(0);
-            };
-            count += page.versions().len() as u64 + page.delete_markers().len() as u64;
-            if page.is_truncated() != Some(true) {
-                return Ok(count);
-            }
-            key_marker = page.next_key_marker().map(str::to_string);
-            version_marker = page.next_version_id_marker().map(str::to_string);
-            if key_marker.is_none() {
-                return Ok(count);
-            }
-        }
-    }
-
-    /// Delete every version and delete marker, 1000 per request.
-    async fn empty(cx: &Context, component: ComponentId, name: &str) -> Result<(), AwsError> {
-        let s3 = &cx.aws.s3;
-        loop {
-            let page = s3
-                .list_object_versions()
-                .bucket(name)
-                .max_keys(1000)
-                .send()
-                .await
-                .aws("s3:ListBucketVersions")?;
-            let mut objects = Vec::new();
-            for v in page.versions() {
-                if let Some(key) = v.key() {
-                    objects.push(
-                        ObjectIdentifier::builder()
-                            .key(key)
-                            .set_version_id(v.version_id().map(str::to_string))
-                            .build()?,
-                    );
-                }
-            }
-            for m in page.delete_markers() {
-                if let Some(key) = m.key() {
-                    objects.push(
-                        ObjectIdentifier::builder()
-                            .key(key)
-                            .set_version_id(m.version_id().map(str::to_string))
-                            .build()?,
-                    );
-                }
-            }
-            if objects.is_empty() {
-                return Ok(());
-            }
-            let n = objects.len();
-            let out = s3
-                .delete_objects()
-                .bucket(name)
-                .delete(
-                    Delete::builder()
-                        .set_objects(Some(objects))
-                        .quiet(true)
-                        .build()?,
-                )
-                .send()
-                .await
-                .aws("s3:DeleteObjectVersion")?;
-            if let Some(err) = out.errors().first() {
-                return Err(AwsError {
-                    operation: "s3:DeleteObjectVersion".into(),
-                    code: err.code().map(str::to_string),
-                    message: format!(
-                        "{} of {n} object versions could not be deleted; first: {} ({})",
-                        out.errors().len(),
-                        err.key().unwrap_or_default(),
-                        err.message().unwrap_or_default()
-                    ),
-                    hint: Some("check for object lock or legal holds on the bucket, then run cleanup again".into()),
-                    details: None,
-                });
-            }
-            cx.note(component, &format!("deleted {n} object versions"));
-        }
     }
 }
 
@@ -611,6 +485,9 @@ pub fn bucket_permissions(partition: &str, name: &str) -> Vec<Permission> {
                 "s3:DeleteBucketPolicy",
                 "s3:GetBucketTagging",
                 "s3:PutBucketTagging",
+                // CreateBucket with tags (S3 user guide, "Creating a general purpose bucket
+                // with tags": s3:CreateBucket and s3:TagResource).
+                "s3:TagResource",
                 "s3:ListBucketVersions",
                 "s3:DeleteBucket",
             ],
@@ -685,6 +562,12 @@ impl Resource for Bucket {
         }
     }
 
+    fn foreign(&self, cx: &Context, read: &Self::State) -> Vec<Foreign> {
+        Self::foreign_bucket(cx, &cx.bucket_name(), &read.bucket)
+            .into_iter()
+            .collect()
+    }
+
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
         bucket_permissions(cx.partition(), &cx.bucket_name())
             .into_iter()
@@ -699,100 +582,23 @@ impl Resource for Bucket {
     }
 
     async fn delete(&self, cx: &Context, read: &Self::State) -> Result<(), AwsError> {
-        if read.bucket.is_none() {
+        let Some(state) = &read.bucket else {
             return Ok(());
-        }
-        Self::delete_bucket(cx, &Self::spec(cx)?).await
+        };
+        Self::purge(cx, &Self::spec(cx)?, state).await
     }
 }
 
 impl Bucket {
-    pub async fn read_bucket(
+    /// The bucket `name`, when it exists in this region without this stack's tag (one in
+    /// another region is refused for its region, whoever owns it).
+    pub fn foreign_bucket(
         cx: &Context,
-        spec: &BucketSpec,
-    ) -> Result<Option<BucketState>, AwsError> {
-        let name = spec.name.clone();
-        let Some(region) = Self::locate(cx, &name).await? else {
-            return Ok(None);
-        };
-        if region != cx.region {
-            // Settings of a bucket in another region are not ours to read or change.
-            return Ok(Some(BucketState {
-                region,
-                versioning: None,
-                lifecycle_rules: Vec::new(),
-                encryption: Value::Null,
-                public_access_block: Value::Null,
-                policy: None,
-                tags: BTreeMap::new(),
-            }));
-        }
-        let s3 = &cx.aws.s3;
-        let (versioning, lifecycle, encryption, pab, policy, tagging) = tokio::join!(
-            Self::read_versioning(cx, &name),
-            s3.get_bucket_lifecycle_configuration().bucket(&name).send(),
-            s3.get_bucket_encryption().bucket(&name).send(),
-            s3.get_public_access_block().bucket(&name).send(),
-            s3.get_bucket_policy().bucket(&name).send(),
-            s3.get_bucket_tagging().bucket(&name).send(),
-        );
-        let lifecycle_rules = absent_if(
-            lifecycle.aws("s3:GetLifecycleConfiguration"),
-            &["NoSuchLifecycleConfiguration"],
-        )?
-        .map(|l| l.rules().to_vec())
-        .unwrap_or_default();
-        let encryption = absent_if(
-            encryption.aws("s3:GetEncryptionConfiguration"),
-            &["ServerSideEncryptionConfigurationNotFoundError"],
-        )?
-        .and_then(|e| {
-            let rule = e
-                .server_side_encryption_configuration()?
-                .rules()
-                .first()?
-                .clone();
-            let default = rule.apply_server_side_encryption_by_default()?;
-            Some(encryption_value(
-                default.sse_algorithm().as_str(),
-                default.kms_master_key_id(),
-                rule.bucket_key_enabled().unwrap_or(false),
-            ))
-        })
-        .unwrap_or(Value::Null);
-        let public_access_block = absent_if(
-            pab.aws("s3:GetBucketPublicAccessBlock"),
-            &["NoSuchPublicAccessBlockConfiguration"],
-        )?
-        .and_then(|p| {
-            let c = p.public_access_block_configuration()?;
-            Some(json!({
-                "block_public_acls": c.block_public_acls().unwrap_or(false),
-                "ignore_public_acls": c.ignore_public_acls().unwrap_or(false),
-                "block_public_policy": c.block_public_policy().unwrap_or(false),
-                "restrict_public_buckets": c.restrict_public_buckets().unwrap_or(false),
-            }))
-        })
-        .unwrap_or(Value::Null);
-        let policy = absent_if(policy.aws("s3:GetBucketPolicy"), &["NoSuchBucketPolicy"])?
-            .and_then(|p| p.policy().and_then(docs::parse_policy));
-        let tags = absent_if(tagging.aws("s3:GetBucketTagging"), &["NoSuchTagSet"])?
-            .map(|t| {
-                t.tag_set()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(Some(BucketState {
-            region,
-            versioning: versioning?,
-            lifecycle_rules,
-            encryption,
-            public_access_block,
-            policy,
-            tags,
-        }))
+        name: &str,
+        state: &Option<BucketState>,
+    ) -> Option<Foreign> {
+        let s = state.as_ref().filter(|s| s.region == cx.region)?;
+        foreign_by_tags(cx, format!("bucket {name}"), &s.tags)
     }
 
     pub fn bucket_diff(cx: &Context, spec: &BucketSpec, state: &Option<BucketState>) -> Diff {
@@ -836,15 +642,21 @@ impl Bucket {
                 return Err(Self::region_error(cx, spec, &s.region));
             }
         } else {
-            let mut create = s3.create_bucket().bucket(&name);
             // us-east-1 is the one region that must not be named as a location constraint.
-            if cx.region != "us-east-1" {
-                create = create.create_bucket_configuration(
-                    CreateBucketConfiguration::builder()
-                        .location_constraint(BucketLocationConstraint::from(cx.region.as_str()))
-                        .build(),
-                );
-            }
+            let location = (cx.region != "us-east-1")
+                .then(|| BucketLocationConstraint::from(cx.region.as_str()));
+            // Tagged at creation (CreateBucketConfiguration `Tags`, which needs s3:TagResource;
+            // S3 user guide, "Creating a general purpose bucket with tags"): a run stopped
+            // right after this call leaves a bucket that is already this stack's, so the next
+            // run carries on instead of finding an untagged bucket it may not adopt.
+            let configuration = CreateBucketConfiguration::builder()
+                .set_location_constraint(location)
+                .set_tags(Some(Self::tag_list(&spec.tags)?))
+                .build();
+            let create = s3
+                .create_bucket()
+                .bucket(&name)
+                .create_bucket_configuration(configuration);
             match create.send().await.aws("s3:CreateBucket") {
                 Ok(_) => {}
                 // Created by an earlier, interrupted run of this tool.
@@ -858,29 +670,5 @@ impl Bucket {
             }
         }
         Self::put_settings(cx, spec, state, diff, &observed_tags).await
-    }
-
-    pub async fn delete_bucket(cx: &Context, spec: &BucketSpec) -> Result<(), AwsError> {
-        let name = spec.name.clone();
-        let s3 = &cx.aws.s3;
-        // The policy's deny statement could block the deletes below: remove it first.
-        absent_if(
-            s3.delete_bucket_policy()
-                .bucket(&name)
-                .send()
-                .await
-                .aws("s3:DeleteBucketPolicy"),
-            &["NoSuchBucket", "NoSuchBucketPolicy"],
-        )?;
-        Self::empty(cx, spec.component, &name).await?;
-        absent_if(
-            s3.delete_bucket()
-                .bucket(&name)
-                .send()
-                .await
-                .aws("s3:DeleteBucket"),
-            &["NoSuchBucket"],
-        )?;
-        Ok(())
     }
 }
