@@ -173,7 +173,7 @@ impl ReadThenWrite for Apply<'_> {
             .report
             .resources
             .iter()
-            .filter(|r| r.action != "unchanged")
+            .filter(|r| r.action != crate::engine::plan::PlanAction::Unchanged)
             .count()
     }
 
@@ -214,10 +214,10 @@ impl ReadThenWrite for Apply<'_> {
         let mut foreign: Vec<&mut &mut Planned> = planned
             .iter_mut()
             .filter(|p| {
-                p.report.resources.iter().any(|r| {
-                    r.id == ComponentId::Logging
-                        && r.notes.iter().any(|n| n.contains("--adopt-logging"))
-                })
+                p.report
+                    .resources
+                    .iter()
+                    .any(|r| r.id == ComponentId::Logging && r.replaces_foreign)
             })
             .collect();
         if foreign.is_empty() {

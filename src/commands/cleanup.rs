@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::aws::AwsError;
 use crate::cli::CleanupArgs;
 use crate::commands::{CommandError, ExitStatus, ReadThenWrite, Session, WriteRun};
-use crate::engine::{ComponentId, Context, Operation, Ownership, Step, execute};
+use crate::engine::{ComponentId, Context, Operation, Outcome, Ownership, Step, execute};
 use crate::resources::bucket::{Bucket, PurgeScope};
 use crate::resources::cur_export::CurExport;
 use crate::resources::ownership_from_tags;
@@ -21,9 +21,7 @@ use crate::targets::{Needs, Prepared, Target};
 pub struct CleanupEntry {
     pub id: ComponentId,
     pub name: String,
-    /// `deleted`, `kept`, `absent`, `not-managed`, or after a problem `failed`, `blocked`,
-    /// `skipped`.
-    pub action: String,
+    pub action: CleanupAction,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,16 +40,63 @@ pub struct CleanupReport {
     pub notes: Vec<String>,
 }
 
+/// What cleanup did with one component (the JSON `action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CleanupAction {
+    Deleted,
+    /// Left on purpose (`--keep`, data without `--purge-data`, what cannot be undone).
+    Kept,
+    Absent,
+    NotManaged,
+    /// Could not be read, so it was left alone.
+    Unknown,
+    Failed,
+    /// Not attempted because something it depends on failed.
+    Blocked,
+    Skipped,
+}
+
+impl CleanupAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CleanupAction::Deleted => "deleted",
+            CleanupAction::Kept => "kept",
+            CleanupAction::Absent => "absent",
+            CleanupAction::NotManaged => "not-managed",
+            CleanupAction::Unknown => "unknown",
+            CleanupAction::Failed => "failed",
+            CleanupAction::Blocked => "blocked",
+            CleanupAction::Skipped => "skipped",
+        }
+    }
+
+    /// What a delete step's outcome means for cleanup.
+    fn of(outcome: Outcome) -> CleanupAction {
+        match outcome {
+            Outcome::Deleted => CleanupAction::Deleted,
+            Outcome::Failed => CleanupAction::Failed,
+            Outcome::Blocked => CleanupAction::Blocked,
+            Outcome::Skipped => CleanupAction::Skipped,
+            // A delete step reports nothing else; unchanged means there was nothing to delete.
+            Outcome::Created | Outcome::Updated | Outcome::Unchanged => CleanupAction::Absent,
+        }
+    }
+}
+
 impl CleanupReport {
-    fn count(&self, action: &str) -> usize {
+    fn count(&self, action: CleanupAction) -> usize {
         self.resources.iter().filter(|r| r.action == action).count()
     }
 
     pub fn failed(&self) -> bool {
         self.resources.iter().any(|r| {
             matches!(
-                r.action.as_str(),
-                "failed" | "blocked" | "skipped" | "unknown"
+                r.action,
+                CleanupAction::Failed
+                    | CleanupAction::Blocked
+                    | CleanupAction::Skipped
+                    | CleanupAction::Unknown
             )
         })
     }
@@ -60,7 +105,13 @@ impl CleanupReport {
 impl fmt::Display for CleanupReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for r in &self.resources {
-            writeln!(f, "{:<10} {:<40} {}", r.id.as_str(), r.name, r.action)?;
+            writeln!(
+                f,
+                "{:<10} {:<40} {}",
+                r.id.as_str(),
+                r.name,
+                r.action.as_str()
+            )?;
             if let Some(reason) = &r.reason {
                 writeln!(f, "           {reason}")?;
             }
@@ -69,7 +120,7 @@ impl fmt::Display for CleanupReport {
             }
         }
         writeln!(f)?;
-        if self.count("deleted") == 0 && !self.failed() {
+        if self.count(CleanupAction::Deleted) == 0 && !self.failed() {
             writeln!(f, "Nothing to delete.")?;
         } else {
             writeln!(
@@ -80,9 +131,9 @@ impl fmt::Display for CleanupReport {
                 } else {
                     "complete"
                 },
-                self.count("deleted"),
-                self.count("kept"),
-                self.count("not-managed")
+                self.count(CleanupAction::Deleted),
+                self.count(CleanupAction::Kept),
+                self.count(CleanupAction::NotManaged)
             )?;
         }
         for n in &self.notes {
@@ -95,11 +146,16 @@ impl fmt::Display for CleanupReport {
     }
 }
 
-fn entry(id: ComponentId, name: String, action: &str, reason: Option<String>) -> CleanupEntry {
+fn entry(
+    id: ComponentId,
+    name: String,
+    action: CleanupAction,
+    reason: Option<String>,
+) -> CleanupEntry {
     CleanupEntry {
         id,
         name,
-        action: action.into(),
+        action,
         reason,
         error: None,
     }
@@ -125,30 +181,30 @@ pub async fn classify(
                 ..entry(
                     id,
                     name,
-                    "unknown",
+                    CleanupAction::Unknown,
                     Some("could not be read, so it was left alone".into()),
                 )
             });
             continue;
         }
         match step.ownership(cx) {
-            None | Some(Ownership::Missing) => entries.push(entry(id, name, "absent", None)),
+            None | Some(Ownership::Missing) => entries.push(entry(id, name, CleanupAction::Absent, None)),
             Some(Ownership::NotManaged { reason }) => entries.push(entry(
                 id,
                 name,
-                "not-managed",
+                CleanupAction::NotManaged,
                 Some(format!("left in place: {reason}")),
             )),
             Some(Ownership::Managed { .. }) if id == ComponentId::CostAllocationTags => {
                 entries.push(entry(
                     id,
                     name,
-                    "kept",
+                    CleanupAction::Kept,
                     Some("activation is account-wide and shared with other tools and reports: the keys stay active (deactivate them in the Billing console if nothing uses them)".into()),
                 ))
             }
             Some(Ownership::Managed { .. }) if keep.contains(&id) => {
-                entries.push(entry(id, name, "kept", Some("--keep".into())))
+                entries.push(entry(id, name, CleanupAction::Kept, Some("--keep".into())))
             }
             Some(Ownership::Managed { .. })
                 if matches!(id, ComponentId::Bucket | ComponentId::LogGroup)
@@ -157,7 +213,7 @@ pub async fn classify(
                 entries.push(entry(
                     id,
                     name,
-                    "kept",
+                    CleanupAction::Kept,
                     Some("holds the invocation logs: pass --purge-data to delete it".into()),
                 ))
             }
@@ -273,12 +329,16 @@ impl ReadThenWrite for Cleanup<'_> {
             }
         }
         if heading.is_none() {
-            for e in c.entries.iter().filter(|e| e.action != "absent") {
+            for e in c
+                .entries
+                .iter()
+                .filter(|e| e.action != CleanupAction::Absent)
+            {
                 eprintln!(
                     "and leave {} ({}): {}",
                     e.id,
                     e.name,
-                    e.reason.as_deref().unwrap_or(&e.action)
+                    e.reason.as_deref().unwrap_or(e.action.as_str())
                 );
             }
         }
@@ -344,7 +404,7 @@ impl ReadThenWrite for Cleanup<'_> {
                 entries.push(CleanupEntry {
                     id: o.id,
                     name: o.name,
-                    action: o.outcome.as_str().into(),
+                    action: CleanupAction::of(o.outcome),
                     reason: o.reason,
                     error: o.error,
                 });

@@ -39,8 +39,8 @@ pub enum CommandError {
     #[error("{0}")]
     Usage(String),
     /// A target could not be worked in (its role could not be assumed, say).
-    #[error("{0}")]
-    Target(String),
+    #[error(transparent)]
+    Target(#[from] crate::targets::TargetError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -52,6 +52,7 @@ impl From<FleetError> for CommandError {
         match e {
             FleetError::Usage(message) => CommandError::Usage(message),
             FleetError::Aws(e) => CommandError::Aws(e),
+            FleetError::Target(e) => CommandError::Target(e),
         }
     }
 }

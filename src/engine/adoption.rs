@@ -15,9 +15,6 @@ pub const NOT_MANAGED: &str = "NotManagedByThisStack";
 /// The error code of a step that would change another stack's resource.
 pub const OTHER_STACK: &str = "ManagedByAnotherStack";
 
-/// The plan's action for a component that would change a resource this stack does not own.
-pub const NOT_MANAGED_ACTION: &str = "not-managed";
-
 /// An existing resource of a name the config gives that does not carry this stack's tag.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Foreign {

@@ -51,6 +51,9 @@ pub struct Diff {
     pub changes: Vec<FieldChange>,
     /// Facts the user should see with the plan (e.g. "adopting an existing bucket").
     pub notes: Vec<String>,
+    /// The changes replace a configuration someone else made that the account has only one
+    /// of (invocation logging): `apply` asks before it, or needs `--adopt-logging`.
+    pub replaces_foreign: bool,
 }
 
 impl Diff {
@@ -59,7 +62,42 @@ impl Diff {
             action: Action::Unchanged,
             changes: Vec::new(),
             notes: Vec::new(),
+            replaces_foreign: false,
         }
+    }
+
+    /// The diff of a resource from its field changes: unchanged without any, a creation when
+    /// nothing of it exists yet, an update otherwise.
+    pub fn of(changes: Vec<FieldChange>, exists: bool) -> Diff {
+        let action = match (changes.is_empty(), exists) {
+            (true, _) => Action::Unchanged,
+            (false, false) => Action::Create,
+            (false, true) => Action::Update,
+        };
+        Diff {
+            action,
+            changes,
+            ..Diff::unchanged()
+        }
+    }
+
+    /// The diff of a component the config switched off: what of it is removed, if anything.
+    pub fn removing(changes: Vec<FieldChange>) -> Diff {
+        Diff {
+            action: if changes.is_empty() {
+                Action::Unchanged
+            } else {
+                Action::Delete
+            },
+            changes,
+            ..Diff::unchanged()
+        }
+    }
+
+    /// The same diff with `notes` added.
+    pub fn with_notes(mut self, notes: impl IntoIterator<Item = String>) -> Diff {
+        self.notes.extend(notes);
+        self
     }
 
     /// A resource that does not exist yet: every desired setting is a change from nothing.
@@ -74,7 +112,7 @@ impl Diff {
                     new,
                 })
                 .collect(),
-            notes: Vec::new(),
+            ..Diff::unchanged()
         }
     }
 
@@ -87,15 +125,7 @@ impl Diff {
                 (old != new).then_some(FieldChange { field, old, new })
             })
             .collect();
-        Diff {
-            action: if changes.is_empty() {
-                Action::Unchanged
-            } else {
-                Action::Update
-            },
-            changes,
-            notes: Vec::new(),
-        }
+        Diff::of(changes, true)
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Diff {

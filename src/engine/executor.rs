@@ -350,8 +350,7 @@ fn spawn(
                 Operation::Apply => step.apply(&cx).await,
                 Operation::Delete => step.delete(&cx).await.map(|()| Diff {
                     action: Action::Delete,
-                    changes: Vec::new(),
-                    notes: Vec::new(),
+                    ..Diff::unchanged()
                 }),
             }
         };

@@ -20,8 +20,8 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::{AlarmSpec, STACK_TAG_KEY};
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership,
-    Permission, Resource,
+    ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership, Permission,
+    Resource,
 };
 use crate::resources::{foreign_by_tags, run_bounded, tagged_by_stack, tags_field};
 use futures::future::BoxFuture;
@@ -370,15 +370,7 @@ impl Resource for Alarms {
                 new: Value::Null,
             });
         }
-        let mut diff = Diff {
-            action: match (changes.is_empty(), any_exists) {
-                (true, _) => Action::Unchanged,
-                (false, false) => Action::Create,
-                (false, true) => Action::Update,
-            },
-            changes,
-            notes: Vec::new(),
-        };
+        let mut diff = Diff::of(changes, any_exists);
         // Said once, whatever the number of alarms: what the user will see in their inbox.
         if !created.is_empty() && !ok_actions.is_empty() {
             diff = diff.with_note(format!(

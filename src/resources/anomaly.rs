@@ -531,18 +531,9 @@ impl Resource for AnomalyDetection {
                     });
                 }
             }
-            return Diff {
-                action: if changes.is_empty() {
-                    Action::Unchanged
-                } else {
-                    Action::Delete
-                },
-                changes,
-                notes: vec![
-                    "[anomaly_detection] enabled = false: what this stack created is removed"
-                        .into(),
-                ],
-            };
+            return Diff::removing(changes).with_note(
+                "[anomaly_detection] enabled = false: what this stack created is removed",
+            );
         }
 
         let replace_monitor = Self::monitor_needs_replacement(cx, state);
@@ -618,19 +609,11 @@ impl Resource for AnomalyDetection {
         }
         let nothing =
             state.category.is_none() && state.monitor.is_none() && state.subscription.is_none();
-        Diff {
-            action: if changes.is_empty() {
-                Action::Unchanged
-            } else if nothing {
-                Action::Create
-            } else if replace_monitor {
-                Action::Replace
-            } else {
-                Action::Update
-            },
-            changes,
-            notes,
+        let mut diff = Diff::of(changes, !nothing).with_notes(notes);
+        if replace_monitor && diff.action == Action::Update {
+            diff.action = Action::Replace;
         }
+        diff
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {

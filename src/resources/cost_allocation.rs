@@ -17,8 +17,7 @@ use serde_json::json;
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
-    Resource,
+    ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission, Resource,
 };
 
 pub struct CostAllocationTags;
@@ -124,15 +123,7 @@ impl Resource for CostAllocationTags {
                 new: json!(ACTIVE),
             })
             .collect();
-        let mut diff = Diff {
-            action: if changes.is_empty() {
-                Action::Unchanged
-            } else {
-                Action::Update
-            },
-            changes,
-            notes: Vec::new(),
-        };
+        let mut diff = Diff::of(changes, true);
         let pending = state.pending();
         if !pending.is_empty() {
             diff.notes.push(pending_note(&pending));

@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership,
-    Permission, Resource,
+    ComponentId, Context, Diff, FieldChange, Foreign, Health, HealthLevel, Ownership, Permission,
+    Resource,
 };
 use crate::resources::bucket::{
     Bucket, BucketSpec, BucketState, LifecycleSpec, bucket_permissions,
@@ -437,15 +437,9 @@ impl Resource for CurExport {
                     new: Value::Null,
                 });
             }
-            return Diff {
-                action: if changes.is_empty() {
-                    Action::Unchanged
-                } else {
-                    Action::Delete
-                },
-                changes,
-                notes: vec!["[cur_export] enabled = false: the export is deleted; its bucket stays until `cleanup --purge-data`".into()],
-            };
+            return Diff::removing(changes).with_note(
+                "[cur_export] enabled = false: the export is deleted; its bucket stays until `cleanup --purge-data`",
+            );
         }
         let bucket_diff = match Self::spec(cx) {
             Ok(spec) => Bucket::bucket_diff(cx, &spec, &state.bucket),
@@ -505,17 +499,7 @@ impl Resource for CurExport {
                     .into(),
             );
         }
-        Diff {
-            action: if changes.is_empty() {
-                Action::Unchanged
-            } else if state.export.is_none() && state.bucket.is_none() {
-                Action::Create
-            } else {
-                Action::Update
-            },
-            changes,
-            notes,
-        }
+        Diff::of(changes, state.export.is_some() || state.bucket.is_some()).with_notes(notes)
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {

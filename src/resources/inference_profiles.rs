@@ -447,8 +447,7 @@ impl Resource for InferenceProfiles {
         };
         let mut diff = Diff {
             action,
-            changes: Vec::new(),
-            notes: Vec::new(),
+            ..Diff::unchanged()
         };
         for (name, op, change) in ops {
             match &op {

@@ -199,6 +199,8 @@ impl Resource for Logging {
             _ => Value::Null,
         });
         if diff.is_change() && !Self::points_at_this_stack(cx, s) {
+            let mut diff = diff;
+            diff.replaces_foreign = true;
             return diff.with_note(format!(
                 "invocation logging already delivers to {}, which this stack does not own; apply replaces it only after you confirm or with --adopt-logging",
                 Self::describe(s)

@@ -191,7 +191,7 @@ impl Resource for Queries {
         Diff {
             action,
             changes,
-            notes: Vec::new(),
+            ..Diff::unchanged()
         }
     }
 

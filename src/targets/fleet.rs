@@ -14,7 +14,7 @@ use crate::config::targets::TargetsConfig;
 use crate::engine::{ComponentId, Context, Interrupt, Progress, Step};
 use crate::resources;
 
-use super::{Resolved, Skipped, Target, TargetOutcome, credentials, resolve, run_all};
+use super::{Resolved, Skipped, Target, TargetError, TargetOutcome, credentials, resolve, run_all};
 
 /// Where and how to connect, and which of the `[targets]` to run in.
 #[derive(Debug, Clone, Default)]
@@ -43,10 +43,12 @@ pub enum FleetError {
     Usage(String),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 /// An account's SDK configuration and identity once its role is assumed, or why not.
-type AccountSlot = tokio::sync::OnceCell<Result<(aws_types::SdkConfig, Account), String>>;
+type AccountSlot = tokio::sync::OnceCell<Result<(aws_types::SdkConfig, Account), TargetError>>;
 
 pub struct Fleet {
     config: Config,
@@ -236,7 +238,7 @@ impl Fleet {
                 .prepare(only, progress)
                 .await
                 .map(|p| p.cx)
-                .map_err(FleetError::Usage),
+                .map_err(FleetError::Target),
             _ => Err(FleetError::Usage(
                 "this command works in one account and region: it does not run over [targets]"
                     .into(),
@@ -262,12 +264,13 @@ impl Fleet {
     }
 
     /// Clients in `target`, with its account's credentials.
-    pub async fn clients(&self, target: &Target) -> Result<Clients, String> {
+    pub async fn clients(&self, target: &Target) -> Result<Clients, TargetError> {
         match &self.kind {
             Kind::One { clients, .. } => Ok(clients.clone()),
             Kind::Many { .. } => {
                 let (account_config, _) = self.assumed(&target.account).await?;
-                credentials::clients_in(&account_config, &target.region).map_err(|e| e.to_string())
+                credentials::clients_in(&account_config, &target.region)
+                    .map_err(TargetError::Clients)
             }
         }
     }
@@ -278,18 +281,16 @@ impl Fleet {
         &self,
         target: &Target,
         progress: Arc<dyn Progress>,
-    ) -> Result<Prepared, String> {
+    ) -> Result<Prepared, TargetError> {
         let (clients, account) = match &self.kind {
             Kind::One { clients, account } => {
-                let account = account
-                    .clone()
-                    .ok_or("the account was not looked up: open the fleet with Needs::Identity")?;
+                let account = account.clone().ok_or(TargetError::NoIdentity)?;
                 (clients.clone(), account)
             }
             Kind::Many { .. } => {
                 let (account_config, account) = self.assumed(&target.account).await?;
                 let clients = credentials::clients_in(&account_config, &target.region)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(TargetError::Clients)?;
                 (clients, account)
             }
         };
@@ -322,7 +323,7 @@ impl Fleet {
         &self,
         target: &Target,
         progress: Arc<dyn Progress>,
-    ) -> Result<Prepared, String> {
+    ) -> Result<Prepared, TargetError> {
         let Some(ready) = self.role_ready.get(&target.account) else {
             return self.prepare(target, progress).await;
         };
@@ -354,7 +355,7 @@ impl Fleet {
 
     /// The account's SDK configuration and identity: its role assumed once (see
     /// [`credentials::assume_account`]), shared by its regions.
-    async fn assumed(&self, account: &str) -> Result<(aws_types::SdkConfig, Account), String> {
+    async fn assumed(&self, account: &str) -> Result<(aws_types::SdkConfig, Account), TargetError> {
         let Kind::Many {
             base,
             sts,
@@ -363,19 +364,18 @@ impl Fleet {
             accounts,
         } = &self.kind
         else {
-            return Err(format!("account {account} is not a target"));
+            return Err(TargetError::NotATarget(account.to_string()));
         };
         let Some(cell) = accounts.get(account) else {
-            return Err(format!("account {account} is not a target"));
+            return Err(TargetError::NotATarget(account.to_string()));
         };
         cell.get_or_init(|| async {
             credentials::assume_account(base, sts, caller, targets_config, account)
                 .await
-                .map_err(|e| {
-                    format!(
-                        "could not work in account {account} as role {}: {e}",
-                        targets_config.role_name
-                    )
+                .map_err(|cause| TargetError::Account {
+                    account: account.to_string(),
+                    role: targets_config.role_name.clone(),
+                    cause,
                 })
         })
         .await
@@ -418,7 +418,11 @@ impl Fleet {
             },
             |target| {
                 let work = &work;
-                async move { work(target).await.map_err(|e| e.to_string()) }
+                async move {
+                    work(target)
+                        .await
+                        .map_err(|e| TargetError::Work(e.to_string()))
+                }
             },
         )
         .await)
@@ -491,7 +495,7 @@ impl Fleet {
             .map(|o| TargetOutcome {
                 result: match o.result {
                     Ok(Some(b)) => Ok(b),
-                    Ok(None) => Err(format!("{} ran twice", o.target.label())),
+                    Ok(None) => Err(TargetError::RanTwice(o.target.label())),
                     Err(e) => Err(e),
                 },
                 target: o.target,

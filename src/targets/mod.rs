@@ -15,7 +15,7 @@ mod summary;
 
 pub use fleet::{Fleet, FleetError, FleetOptions, Needs, Prepared};
 pub use resolve::{Resolved, Skipped, resolve};
-pub use schedule::{TargetOutcome, run_all};
+pub use schedule::{TargetError, TargetOutcome, run_all};
 pub use summary::Summary;
 
 use serde::Serialize;

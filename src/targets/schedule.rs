@@ -5,15 +5,42 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use crate::aws::AwsError;
 use crate::engine::Interrupt;
 
 use super::Target;
+
+/// Why one target's work did not give a result.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TargetError {
+    /// The account's role could not be assumed.
+    #[error("could not work in account {account} as role {role}: {cause}")]
+    Account {
+        account: String,
+        role: String,
+        cause: AwsError,
+    },
+    #[error("account {0} is not a target")]
+    NotATarget(String),
+    #[error("the account was not looked up: open the fleet with Needs::Identity")]
+    NoIdentity,
+    /// Clients for the target's region could not be made.
+    #[error("{0}")]
+    Clients(AwsError),
+    #[error("not started: interrupted")]
+    NotStarted,
+    #[error("{0} ran twice")]
+    RanTwice(String),
+    /// The command's own error for this target, as it reads.
+    #[error("{0}")]
+    Work(String),
+}
 
 /// What one target's work ended with.
 #[derive(Debug)]
 pub struct TargetOutcome<T> {
     pub target: Target,
-    pub result: Result<T, String>,
+    pub result: Result<T, TargetError>,
 }
 
 /// Runs `work` for every target: `concurrency` accounts at a time, all the targets (regions) of
@@ -34,7 +61,7 @@ where
     W: Fn(String) -> WFut + Sync,
     WFut: Future<Output = ()>,
     F: Fn(Target) -> Fut + Sync,
-    Fut: Future<Output = Result<T, String>>,
+    Fut: Future<Output = Result<T, TargetError>>,
 {
     let concurrency = concurrency.max(1);
     // Permits are handed out first come, first served (tokio's semaphore is fair): accounts
@@ -46,7 +73,7 @@ where
         by_account.entry(t.account.as_str()).or_default().push(t);
     }
     let not_started = |t: &Target| TargetOutcome {
-        result: Err("not started: interrupted".into()),
+        result: Err(TargetError::NotStarted),
         target: t.clone(),
     };
     let accounts = by_account.into_iter().map(|(account, list)| {
@@ -225,7 +252,10 @@ mod tests {
         .await;
         assert_eq!(outcomes.len(), 3);
         for o in outcomes {
-            assert_eq!(o.result, Err("not started: interrupted".to_string()));
+            assert_eq!(
+                o.result.map_err(|e| e.to_string()),
+                Err("not started: interrupted".to_string())
+            );
         }
     }
 }

@@ -104,7 +104,9 @@ impl<T: Serialize> Serialize for Summary<T> {
                 entry.insert("region".into(), Value::String(o.target.region.clone()));
                 entry.insert(
                     "error".into(),
-                    error.map(Value::String).unwrap_or(Value::Null),
+                    error
+                        .map(|e| Value::String(e.to_string()))
+                        .unwrap_or(Value::Null),
                 );
                 entry.insert("exit_code".into(), Value::from(status.code()));
                 Value::Object(entry)
@@ -146,7 +148,7 @@ impl<T: fmt::Display> fmt::Display for Summary<T> {
             .set_header(vec!["Target", "Result"]);
         for o in &self.targets {
             let result = match &o.result {
-                Err(e) => format!("failed: {}", first_line(e)),
+                Err(e) => format!("failed: {}", first_line(&e.to_string())),
                 Ok((_, ExitStatus::Success)) => "ok".into(),
                 Ok((_, ExitStatus::Changes)) => "changes".into(),
                 Ok((_, other)) => format!("exit {}", other.code()),

@@ -6,9 +6,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::engine::FieldChange;
-use crate::engine::adoption::NOT_MANAGED_ACTION;
 use crate::engine::diff::show_value;
-use crate::engine::plan::PlanReport;
+use crate::engine::plan::{PlanAction, PlanReport};
 
 impl fmt::Display for PlanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -18,16 +17,16 @@ impl fmt::Display for PlanReport {
             self.stack, self.account, self.region
         )?;
         for r in &self.resources {
-            let (sign, style) = match r.action.as_str() {
-                "create" => ("+", console::Style::new().green()),
-                "update" => ("~", console::Style::new().yellow()),
-                "replace" => ("±", console::Style::new().red()),
-                "unchanged" => ("=", console::Style::new().dim()),
+            let (sign, style) = match r.action {
+                PlanAction::Create => ("+", console::Style::new().green()),
+                PlanAction::Update => ("~", console::Style::new().yellow()),
+                PlanAction::Replace => ("±", console::Style::new().red()),
+                PlanAction::Unchanged => ("=", console::Style::new().dim()),
                 _ => ("!", console::Style::new().red()),
             };
-            let action = match r.action.as_str() {
-                NOT_MANAGED_ACTION => "exists, not managed",
-                other => other,
+            let action = match r.action {
+                PlanAction::NotManaged => "exists, not managed",
+                other => other.as_str(),
             };
             writeln!(
                 f,
@@ -38,7 +37,7 @@ impl fmt::Display for PlanReport {
                 style.apply_to(action)
             )?;
             let mut details = String::new();
-            if r.action == "create" {
+            if r.action == PlanAction::Create {
                 let fields: Vec<&str> = r.changes.iter().map(|c| c.field.as_str()).collect();
                 if !fields.is_empty() {
                     details.push_str(&format!("      sets {}\n", fields.join(", ")));
@@ -63,19 +62,19 @@ impl fmt::Display for PlanReport {
             writeln!(
                 f,
                 "Plan: {} to create, {} to update, {}{}{} unchanged{}.",
-                self.count("create"),
-                self.count("update"),
-                match self.count("replace") {
+                self.count(PlanAction::Create),
+                self.count(PlanAction::Update),
+                match self.count(PlanAction::Replace) {
                     0 => String::new(),
                     n =>
                         format!("{n} to replace (new ARNs: callers of the old ones must switch), "),
                 },
-                match self.count(NOT_MANAGED_ACTION) {
+                match self.count(PlanAction::NotManaged) {
                     0 => String::new(),
                     n => format!("{n} existing but not managed (see the notes: --adopt), "),
                 },
-                self.count("unchanged"),
-                match self.count("unknown") {
+                self.count(PlanAction::Unchanged),
+                match self.count(PlanAction::Unknown) {
                     0 => String::new(),
                     n => format!(", {n} could not be read"),
                 }

@@ -34,8 +34,7 @@ use crate::cost::spend::Definition as SpendDefinition;
 use crate::cost::spending_actions::{self, Service};
 use crate::docs;
 use crate::engine::{
-    Action, ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission,
-    Resource,
+    ComponentId, Context, Diff, FieldChange, Health, HealthLevel, Ownership, Permission, Resource,
 };
 use crate::resources::{ownership_from_tags, retry_while, tags_field};
 
@@ -419,17 +418,7 @@ impl Resource for BudgetActions {
             && state.role.is_none()
             && state.scp.is_none()
             && state.actions.is_empty();
-        Diff {
-            action: if changes.is_empty() {
-                Action::Unchanged
-            } else if nothing {
-                Action::Create
-            } else {
-                Action::Update
-            },
-            changes,
-            notes,
-        }
+        Diff::of(changes, !nothing).with_notes(notes)
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
