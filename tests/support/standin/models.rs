@@ -11,7 +11,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Reply, StandIn, StrictRequest, rest_error, rest_ok};
+use super::common::{rest_error, rest_ok};
+use super::{Reply, StandIn, StrictRequest};
 
 /// A model of the catalogue, as a test sets it.
 #[derive(Clone, Debug)]

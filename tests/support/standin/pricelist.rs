@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Reply, StandIn, StrictRequest, decode_token, encode_token, json_error, json_ok};
+use super::common::{decode_token, encode_token, json_error, json_ok};
+use super::{Reply, StandIn, StrictRequest};
 
 /// The offers in the fixture, as the tool asks for them.
 pub const FIXTURE_OFFERS: &[&str] = &[
