@@ -295,7 +295,8 @@ pub fn adopted(values: &[Adopt]) -> Vec<crate::engine::ComponentId> {
     for v in values {
         let ids: Vec<crate::engine::ComponentId> = match v {
             Adopt::All => crate::engine::ComponentId::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|c| c.adoptable())
                 .collect(),
             Adopt::One(c) => vec![*c],

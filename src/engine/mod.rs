@@ -22,63 +22,62 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// The components, by the names users give `--keep` and see in `--output json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ComponentId {
-    Role,
-    Bucket,
-    LogGroup,
-    Logging,
-    Dashboard,
-    Topic,
-    Alarms,
-    Budgets,
-    InferenceProfiles,
-    CostAllocationTags,
-    AnomalyDetection,
-    CurExport,
-    Queries,
-    BudgetActions,
+/// The component table: each component's ID and the name users give `--keep` and `--adopt`
+/// and see in `--output json`, in display order. Adding a component adds one line here (its
+/// facts, such as where it runs, are declared by its resource: [`Resource::scope`]).
+macro_rules! components {
+    ($($variant:ident => $name:literal,)*) => {
+        /// The components, by the names users give `--keep` and see in `--output json`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        pub enum ComponentId {
+            $(
+                #[serde(rename = $name)]
+                $variant,
+            )*
+        }
+
+        impl ComponentId {
+            pub const ALL: &'static [ComponentId] = &[$(ComponentId::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ComponentId::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+components! {
+    Role => "role",
+    Bucket => "bucket",
+    LogGroup => "log-group",
+    Logging => "logging",
+    Dashboard => "dashboard",
+    Topic => "topic",
+    Alarms => "alarms",
+    Budgets => "budgets",
+    InferenceProfiles => "inference-profiles",
+    CostAllocationTags => "cost-allocation-tags",
+    AnomalyDetection => "anomaly-detection",
+    CurExport => "cur-export",
+    Queries => "queries",
+    BudgetActions => "budget-actions",
+}
+
+/// Where a component runs in a fleet of (account, region) targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// In every target region (the default).
+    Region,
+    /// Once per account, in its first region: IAM and Budgets are global to an account.
+    Account,
+    /// Once, in the caller's own (payer) account: what billing keeps account-wide or for the
+    /// organization (cost-allocation tags, anomaly detection, the CUR export).
+    Payer,
 }
 
 impl ComponentId {
-    pub const ALL: [ComponentId; 14] = [
-        ComponentId::Role,
-        ComponentId::Bucket,
-        ComponentId::LogGroup,
-        ComponentId::Logging,
-        ComponentId::Dashboard,
-        ComponentId::Topic,
-        ComponentId::Alarms,
-        ComponentId::Budgets,
-        ComponentId::InferenceProfiles,
-        ComponentId::CostAllocationTags,
-        ComponentId::AnomalyDetection,
-        ComponentId::CurExport,
-        ComponentId::Queries,
-        ComponentId::BudgetActions,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ComponentId::Role => "role",
-            ComponentId::Bucket => "bucket",
-            ComponentId::LogGroup => "log-group",
-            ComponentId::Logging => "logging",
-            ComponentId::Dashboard => "dashboard",
-            ComponentId::Topic => "topic",
-            ComponentId::Alarms => "alarms",
-            ComponentId::Budgets => "budgets",
-            ComponentId::InferenceProfiles => "inference-profiles",
-            ComponentId::CostAllocationTags => "cost-allocation-tags",
-            ComponentId::AnomalyDetection => "anomaly-detection",
-            ComponentId::CurExport => "cur-export",
-            ComponentId::Queries => "queries",
-            ComponentId::BudgetActions => "budget-actions",
-        }
-    }
-
     /// Whether `--adopt` means something for this component: it finds its resources by name
     /// and owns them by a tag (or marker) it can add. Not `logging` (one configuration per
     /// region, replaced with `--adopt-logging`), `cost-allocation-tags` (activations are
@@ -91,7 +90,7 @@ impl ComponentId {
     }
 
     pub fn parse(s: &str) -> Option<ComponentId> {
-        ComponentId::ALL.into_iter().find(|c| c.as_str() == s)
+        ComponentId::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 
 use crate::aws::AwsError;
-use crate::engine::{Action, ComponentId, Context, Diff, Foreign, adoption};
+use crate::engine::{Action, ComponentId, Context, Diff, Foreign, Scope, adoption};
 
 /// Whether this stack may touch an existing resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,6 +78,10 @@ pub trait Resource: Send + Sync + 'static {
     fn depends_on(&self) -> &'static [ComponentId] {
         &[]
     }
+    /// Where it runs in a fleet of targets: every region unless it says otherwise.
+    fn scope(&self) -> Scope {
+        Scope::Region
+    }
     /// Read the resource's current state. Read-only calls only.
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError>;
     /// What would change to bring `state` to the config. No AWS call.
@@ -112,6 +116,7 @@ pub trait Step: Send + Sync {
     fn id(&self) -> ComponentId;
     fn name(&self, cx: &Context) -> String;
     fn depends_on(&self) -> &'static [ComponentId];
+    fn scope(&self) -> Scope;
     /// Read and remember the state.
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError>;
     /// The diff against the remembered state (None before a successful refresh).
@@ -176,6 +181,10 @@ impl<R: Resource> Step for Node<R> {
 
     fn depends_on(&self) -> &'static [ComponentId] {
         self.resource.depends_on()
+    }
+
+    fn scope(&self) -> Scope {
+        self.resource.scope()
     }
 
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError> {

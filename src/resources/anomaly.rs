@@ -365,6 +365,11 @@ impl Resource for AnomalyDetection {
         ComponentId::AnomalyDetection
     }
 
+    /// Billing keeps it for the payer account: once, in the caller's own account.
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Payer
+    }
+
     fn name(&self, cx: &Context) -> String {
         cx.config.anomaly_name()
     }

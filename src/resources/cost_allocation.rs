@@ -73,6 +73,11 @@ impl Resource for CostAllocationTags {
         ComponentId::CostAllocationTags
     }
 
+    /// Billing keeps it for the payer account: once, in the caller's own account.
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Payer
+    }
+
     fn name(&self, cx: &Context) -> String {
         match cx.config.cost_allocation_keys().len() {
             1 => "1 tag key".into(),

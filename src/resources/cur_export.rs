@@ -409,6 +409,11 @@ impl Resource for CurExport {
         ComponentId::CurExport
     }
 
+    /// Billing keeps it for the payer account: once, in the caller's own account.
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Payer
+    }
+
     fn name(&self, cx: &Context) -> String {
         cx.config.cur_export_name()
     }

@@ -104,6 +104,11 @@ impl Resource for Role {
         ComponentId::Role
     }
 
+    /// IAM and Budgets are global to an account: once, in its first region.
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Account
+    }
+
     fn name(&self, cx: &Context) -> String {
         cx.config.iam_role.name.clone()
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::aws::{Account, AwsError, Clients, ConnectOptions, load_sdk_config};
 use crate::config::Config;
 use crate::config::targets::TargetsConfig;
-use crate::engine::{ComponentId, Context, Interrupt, Progress, Step};
+use crate::engine::{ComponentId, Context, Interrupt, Progress, Scope, Step};
 use crate::resources;
 
 use super::{Resolved, Skipped, Target, TargetError, TargetOutcome, credentials, resolve, run_all};
@@ -159,13 +159,9 @@ impl Fleet {
         let base = load_sdk_config(&connect, None, &config.aws).await;
         let home = Clients::from_sdk_config(&base)?;
         let caller = home.account().await?;
-        let payer = [
-            ComponentId::CostAllocationTags,
-            ComponentId::AnomalyDetection,
-            ComponentId::CurExport,
-        ]
-        .iter()
-        .any(|id| resources::is_configured(*id, config));
+        let payer = resources::steps_for(config)
+            .iter()
+            .any(|s| s.scope() == Scope::Payer);
         let Resolved {
             targets: resolved,
             skipped,
@@ -307,7 +303,7 @@ impl Fleet {
             Context::new(self.config.clone(), account, clients, progress).with_regions(regions);
         let steps = resources::steps_for(&self.config)
             .into_iter()
-            .filter(|s| target.runs(s.id()))
+            .filter(|s| target.runs(s.scope()))
             .collect();
         Ok(Prepared {
             cx: Arc::new(cx),
@@ -593,6 +589,9 @@ impl Step for WaitsForRole {
     }
     fn depends_on(&self) -> &'static [ComponentId] {
         self.step.depends_on()
+    }
+    fn scope(&self) -> Scope {
+        self.step.scope()
     }
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError> {
         self.step.refresh(cx).await

@@ -20,7 +20,7 @@ pub use summary::Summary;
 
 use serde::Serialize;
 
-use crate::engine::ComponentId;
+use crate::engine::Scope;
 
 /// One (account, region) the run works on.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -42,24 +42,16 @@ impl Target {
         format!("{}/{}", self.account, self.region)
     }
 
-    /// Whether component `id` runs in this target.
-    pub fn runs(&self, id: ComponentId) -> bool {
-        let billing = matches!(
-            id,
-            ComponentId::CostAllocationTags
-                | ComponentId::AnomalyDetection
-                | ComponentId::CurExport
-        );
+    /// Whether a component of `scope` runs in this target.
+    pub fn runs(&self, scope: Scope) -> bool {
         if self.payer && !self.primary {
             // Added only for the billing components: the caller's account is not a target.
-            return billing;
+            return scope == Scope::Payer;
         }
-        match id {
-            ComponentId::Role | ComponentId::Budgets | ComponentId::BudgetActions => self.primary,
-            ComponentId::CostAllocationTags
-            | ComponentId::AnomalyDetection
-            | ComponentId::CurExport => self.payer,
-            _ => true,
+        match scope {
+            Scope::Account => self.primary,
+            Scope::Payer => self.payer,
+            Scope::Region => true,
         }
     }
 }
@@ -67,6 +59,16 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ComponentId;
+
+    /// The scope a component declares (its resource's `scope`).
+    fn scope_of(id: ComponentId) -> Scope {
+        crate::resources::all_steps()
+            .into_iter()
+            .find(|s| s.id() == id)
+            .map(|s| s.scope())
+            .unwrap_or(Scope::Region)
+    }
 
     fn target(primary: bool, payer: bool) -> Target {
         Target {
@@ -83,20 +85,31 @@ mod tests {
         let second = target(false, false);
         let home = target(true, true);
         let billing_only = target(false, true);
-        assert!(first.runs(ComponentId::Role) && !second.runs(ComponentId::Role));
-        assert!(first.runs(ComponentId::Budgets) && !second.runs(ComponentId::Budgets));
-        assert!(first.runs(ComponentId::LogGroup) && second.runs(ComponentId::LogGroup));
-        assert!(!first.runs(ComponentId::CurExport) && home.runs(ComponentId::CurExport));
-        assert!(home.runs(ComponentId::Role));
+        assert!(
+            first.runs(scope_of(ComponentId::Role)) && !second.runs(scope_of(ComponentId::Role))
+        );
+        assert!(
+            first.runs(scope_of(ComponentId::Budgets))
+                && !second.runs(scope_of(ComponentId::Budgets))
+        );
+        assert!(
+            first.runs(scope_of(ComponentId::LogGroup))
+                && second.runs(scope_of(ComponentId::LogGroup))
+        );
+        assert!(
+            !first.runs(scope_of(ComponentId::CurExport))
+                && home.runs(scope_of(ComponentId::CurExport))
+        );
+        assert!(home.runs(scope_of(ComponentId::Role)));
         // The caller's account added for billing only gets nothing else.
-        assert!(billing_only.runs(ComponentId::AnomalyDetection));
+        assert!(billing_only.runs(scope_of(ComponentId::AnomalyDetection)));
         for id in [
             ComponentId::Role,
             ComponentId::Bucket,
             ComponentId::Dashboard,
             ComponentId::Budgets,
         ] {
-            assert!(!billing_only.runs(id), "{id}");
+            assert!(!billing_only.runs(scope_of(id)), "{id}");
         }
     }
 }

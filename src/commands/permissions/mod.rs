@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 use crate::aws::{Account, offline_clients};
 use crate::cli::PermissionsArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
-use crate::engine::{ComponentId, Context, Permission, QuietProgress};
+use crate::engine::{Context, Permission, QuietProgress, Scope};
 use crate::resources;
 
 /// Which policy to print.
@@ -91,11 +91,11 @@ fn sid(id: &str, index: usize) -> String {
 fn component_statements(
     cx: &Context,
     variant: Variant,
-    include: impl Fn(ComponentId) -> bool,
+    include: impl Fn(Scope) -> bool,
 ) -> Vec<Value> {
     let mut statements = Vec::new();
     for step in resources::steps_for(&cx.config) {
-        if !include(step.id()) {
+        if !include(step.scope()) {
             continue;
         }
         for (i, p) in step.permissions(cx).iter().enumerate() {
@@ -278,11 +278,6 @@ fn fleet_policies(
         resources: role_arns,
         condition: Some(json!({"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}})),
     };
-    let payer = [
-        ComponentId::CostAllocationTags,
-        ComponentId::AnomalyDetection,
-        ComponentId::CurExport,
-    ];
     let home = Context::new(
         config.clone(),
         caller,
@@ -316,8 +311,9 @@ fn fleet_policies(
         operator.push(statement(&price_sid, &price));
     }
     if variant != Variant::ReadOnly {
-        operator.extend(component_statements(&home, variant, |id| {
-            payer.contains(&id)
+        // The billing components run in the caller's own account only.
+        operator.extend(component_statements(&home, variant, |scope| {
+            scope == Scope::Payer
         }));
     }
     let mut regional = clients;
@@ -352,8 +348,8 @@ fn fleet_policies(
         target.push(statement(&name, &p));
     }
     if variant != Variant::ReadOnly {
-        target.extend(component_statements(&each, variant, |id| {
-            !payer.contains(&id)
+        target.extend(component_statements(&each, variant, |scope| {
+            scope != Scope::Payer
         }));
     }
     let mut out = serde_json::Map::new();

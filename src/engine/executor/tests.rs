@@ -27,6 +27,9 @@ impl Step for FakeStep {
     fn depends_on(&self) -> &'static [ComponentId] {
         self.deps
     }
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Region
+    }
     async fn refresh(&self, _: &Context) -> Result<(), AwsError> {
         Ok(())
     }
@@ -323,6 +326,9 @@ impl Step for PanickingStep {
     }
     fn depends_on(&self) -> &'static [ComponentId] {
         &[]
+    }
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Region
     }
     async fn refresh(&self, _: &Context) -> Result<(), AwsError> {
         Ok(())

@@ -231,6 +231,11 @@ impl Resource for BudgetActions {
         ComponentId::BudgetActions
     }
 
+    /// IAM and Budgets are global to an account: once, in its first region.
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Account
+    }
+
     fn name(&self, cx: &Context) -> String {
         match Self::configured(cx).len() {
             1 => "1 budget action".into(),

@@ -169,6 +169,11 @@ impl Resource for Budgets {
         ComponentId::Budgets
     }
 
+    /// IAM and Budgets are global to an account: once, in its first region.
+    fn scope(&self) -> crate::engine::Scope {
+        crate::engine::Scope::Account
+    }
+
     fn name(&self, cx: &Context) -> String {
         let names: Vec<&str> = Self::configured(cx)
             .iter()
