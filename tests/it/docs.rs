@@ -167,7 +167,12 @@ fn parse(text: &str) -> Parsed {
 }
 
 /// GitHub's anchor for a heading: the rendered text (code without its backticks, a link's
-/// text without its target), lower case, spaces to `-`, other punctuation removed.
+/// text without its target), lower case, spaces to `-`, other punctuation removed. This is
+/// html-pipeline's `TableOfContentsFilter` (`downcase`, drop `[^\p{Word}\- ]`, `tr(' ', '-')`,
+/// repeats suffixed `-1`, `-2`), which GitHub's renderer follows: each space is its own `-`, so
+/// "report --source cur" is `report---source-cur`, as this project's links always had it. Some
+/// write-ups of the rule collapse a run of spaces and punctuation into one `-`; this follows
+/// html-pipeline's code instead.
 fn anchor(heading: &str) -> String {
     let links = regex::Regex::new(r"!?\[([^\]]*)\]\([^)]*\)").expect("a valid pattern");
     let text = links.replace_all(heading, "$1");
