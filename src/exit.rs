@@ -1,7 +1,7 @@
-//! How a run ends, as the process exit code (README, "Exit codes"), and how the ends of several
+//! How a run ends, as the process exit code (docs/exit-codes.md), and how the ends of several
 //! targets' runs combine into one.
 
-/// Process exit codes (README, "Exit codes").
+/// Process exit codes (docs/exit-codes.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     /// Done; nothing to do, or everything done.

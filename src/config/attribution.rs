@@ -85,7 +85,8 @@ pub struct CurExportConfig {
     /// Fill `line_item_iam_principal`: who made each call.
     pub include_iam_principal: bool,
     /// `report --source cur` through Amazon Athena instead of reading the files (the table over
-    /// the export is the user's: the README shows its `CREATE EXTERNAL TABLE`).
+    /// the export is the user's: docs/report.md, "The Athena table", shows its
+    /// `CREATE EXTERNAL TABLE`).
     pub athena: Option<CurAthenaConfig>,
 }
 

@@ -17,7 +17,8 @@
 //! `SERVICE` and keep the groups [`is_bedrock_service`] accepts: the same rule, applied after
 //! the fact. (The alternative, a Cost Category whose rules name the spend, is limited to the
 //! management account, takes up to 24 hours to apply to billing data, and its rules match
-//! services by service code rather than by name; see the README.)
+//! services by service code rather than by name; see docs/components.md, "What counts as
+//! Bedrock spend".)
 
 use serde_json::{Value, json};
 

@@ -1,6 +1,6 @@
 //! Pins the AWS calls of a converged stack (issue 8's regression test; not timed): a no-op
 //! apply, a plan and a status issue no write, repeat no read, and stay within the documented
-//! read budget (README, "Performance").
+//! read budget (docs/performance.md).
 
 use std::collections::BTreeMap;
 

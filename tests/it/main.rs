@@ -16,6 +16,7 @@ mod cur;
 mod cur_adjustments;
 mod cur_tags;
 mod dashboard;
+mod docs;
 mod first_run;
 mod harness;
 mod lifecycle;

@@ -250,8 +250,9 @@ pub async fn run(
                         reason()
                     ),
                     format!(
-                        "check that the table exists over {} with the columns of the README's \
-                         CREATE EXTERNAL TABLE (the query is in the Athena console's history)",
+                        "check that the table exists over {} with the columns of the CREATE EXTERNAL \
+                         TABLE in docs/report.md, \"The Athena table\" (the query is in the \
+                         Athena console's history)",
                         location.data_uri()
                     ),
                 ));

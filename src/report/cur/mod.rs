@@ -172,7 +172,8 @@ impl Request {
         if engine == Engine::Athena && cur.athena.is_none() {
             return Err(
                 "--engine athena needs [cur_export] athena = { database = \"…\", table = \"…\", \
-                 output = \"s3://…\" } in the config (the README shows the table to create)"
+                 output = \"s3://…\" } in the config (docs/report.md, \"The Athena table\", \
+                 shows the table to create)"
                     .into(),
             );
         }
