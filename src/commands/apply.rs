@@ -181,12 +181,12 @@ impl ReadThenWrite for Apply<'_> {
     /// logs show what is about to change.
     fn show(&self, run: &WriteRun<'_>, target: &Target, planned: &Planned) {
         let report = &planned.report;
-        if !report.has_changes() || run.quiet {
+        if !report.has_changes() {
             return;
         }
         match run.fleet.heading(target) {
-            Some(heading) => eprintln!("== {heading} ==\n{report}"),
-            None => eprint!("{report}"),
+            Some(heading) => run.printer.show(format!("== {heading} ==\n{report}\n")),
+            None => run.printer.show(report),
         }
     }
 

@@ -310,22 +310,29 @@ impl ReadThenWrite for Cleanup<'_> {
 
     /// What will go and what stays, on stderr.
     fn show(&self, run: &WriteRun<'_>, target: &Target, c: &Classified) {
-        if c.doomed.is_empty() || run.quiet {
+        if c.doomed.is_empty() {
             return;
         }
+        use std::fmt::Write as _;
+        let mut block = String::new();
         let heading = run.fleet.heading(target);
         if heading.is_none() {
-            eprintln!("Cleanup will delete:");
+            block.push_str("Cleanup will delete:\n");
         }
         for s in &c.doomed {
-            match &heading {
+            let _ = match &heading {
                 Some(label) => {
-                    eprintln!("  - {label} {:<10} {}", s.id().as_str(), s.name(&c.p.cx))
+                    writeln!(
+                        block,
+                        "  - {label} {:<10} {}",
+                        s.id().as_str(),
+                        s.name(&c.p.cx)
+                    )
                 }
-                None => eprintln!("  - {:<10} {}", s.id().as_str(), s.name(&c.p.cx)),
-            }
+                None => writeln!(block, "  - {:<10} {}", s.id().as_str(), s.name(&c.p.cx)),
+            };
             for (_, scope) in c.purges.iter().filter(|(id, _)| *id == s.id()) {
-                eprintln!("      deletes {}", scope.describe());
+                let _ = writeln!(block, "      deletes {}", scope.describe());
             }
         }
         if heading.is_none() {
@@ -334,7 +341,8 @@ impl ReadThenWrite for Cleanup<'_> {
                 .iter()
                 .filter(|e| e.action != CleanupAction::Absent)
             {
-                eprintln!(
+                let _ = writeln!(
+                    block,
                     "and leave {} ({}): {}",
                     e.id,
                     e.name,
@@ -342,6 +350,7 @@ impl ReadThenWrite for Cleanup<'_> {
                 );
             }
         }
+        run.printer.show(block);
     }
 
     fn question(&self, run: &WriteRun<'_>, total: usize) -> String {

@@ -225,8 +225,8 @@ pub struct WriteRun<'a> {
     pub recovery: Arc<dyn Recovery>,
     pub prompter: Prompter,
     pub interrupt: Interrupt,
-    /// `-q`: nothing on stderr but errors.
-    pub quiet: bool,
+    /// Where what the user reads goes (and whether `-q` hides it).
+    pub printer: &'a Printer,
 }
 
 /// A command that reads each target, shows what it would change, and changes it once the user
@@ -294,7 +294,7 @@ impl Session {
             recovery,
             prompter: Prompter { interactive },
             interrupt: Interrupt::default(),
-            quiet: self.printer.quiet,
+            printer: &self.printer,
         };
         let outcomes = if yes {
             Self::read_and_write_each(&run, command).await?
@@ -433,12 +433,9 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Prices(args) => prices::run(&session, args).await,
             Command::Completions(args) => {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
-                clap_complete::generate(
-                    args.shell,
-                    &mut command,
-                    "bedrock-monitor",
-                    &mut std::io::stdout(),
-                );
+                let mut script = Vec::new();
+                clap_complete::generate(args.shell, &mut command, "bedrock-monitor", &mut script);
+                session.printer.output(&String::from_utf8_lossy(&script))?;
                 Ok(ExitStatus::Success)
             }
         }

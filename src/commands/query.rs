@@ -214,7 +214,7 @@ pub async fn run(session: &Session, args: &QueryArgs) -> Result<ExitStatus, Comm
             let csv = result
                 .to_csv()
                 .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
-            print!("{csv}");
+            printer.output(&csv)?;
         }
         _ => printer.result(&result)?,
     }

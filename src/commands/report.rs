@@ -139,12 +139,7 @@ fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), Comm
                 .printer
                 .note(format!("report written to {}", path.display()));
         }
-        None => {
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-        }
+        None => session.printer.output(&text)?,
     }
     Ok(())
 }

@@ -49,10 +49,23 @@ impl Printer {
 
     /// The command's result: its Display on stdout, or one JSON document.
     pub fn result<T: Serialize + Display>(&self, value: &T) -> std::io::Result<()> {
-        let text = self.render(value)?;
+        self.output(&self.render(value)?)
+    }
+
+    /// A result the command rendered itself (CSV, HTML, a policy document, a completion
+    /// script): on stdout as it is.
+    pub fn output(&self, text: &str) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())?;
         out.flush()
+    }
+
+    /// A block for the user to read before a question (a plan, what cleanup deletes): on
+    /// stderr as it is, so stdout keeps the one result; hidden by -q.
+    pub fn show(&self, block: impl Display) {
+        if !self.quiet {
+            eprint!("{block}");
+        }
     }
 
     /// What [`Printer::result`] prints, for a command that may write it to a file instead.

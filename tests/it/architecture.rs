@@ -421,3 +421,103 @@ fn the_checks_see_a_cycle_and_a_forbidden_import() {
     }
     assert!(find_cycle(&graph).is_some());
 }
+
+/// What writes to the terminal in one file: the print macros, and `stdout()` / `stderr()`
+/// used for anything but asking whether they are a terminal.
+#[derive(Default)]
+struct Writes {
+    found: Vec<String>,
+}
+
+impl<'ast> Visit<'ast> for Writes {
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        if !is_cfg_test(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        if !is_cfg_test(&f.attrs) {
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if matches!(
+            name.as_str(),
+            "print" | "println" | "eprint" | "eprintln" | "dbg"
+        ) {
+            self.found.push(format!("{name}!"));
+        }
+        syn::visit::visit_macro(self, m);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        // `std::io::stdout().is_terminal()` asks, it does not write.
+        if call.method == "is_terminal" {
+            return;
+        }
+        syn::visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*call.func
+            && let Some(last) = p.path.segments.last()
+            && matches!(last.ident.to_string().as_str(), "stdout" | "stderr")
+        {
+            self.found.push(format!("{}()", last.ident));
+        }
+        syn::visit::visit_expr_call(self, call);
+    }
+}
+
+/// Every file outside `ui` and `main` that writes to the terminal itself, with what it uses.
+fn terminal_writers(src: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for (module, file) in modules(src) {
+        if module.first().map(String::as_str) == Some("ui") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        let mut writes = Writes::default();
+        writes.visit_file(&ast);
+        if !writes.found.is_empty() {
+            out.push(format!("{}: {}", display(&module), writes.found.join(", ")));
+        }
+    }
+    out
+}
+
+/// All output goes through `ui` (the printer owns stdout and the user-facing stderr; the
+/// progress and prompts are `ui`'s too): no other module prints, so `-q`, `--output json` and
+/// a terminal's absence are honoured in one place. (`main` is not a library module.)
+#[test]
+fn nothing_but_ui_writes_to_the_terminal() {
+    let writers = terminal_writers(&src_dir());
+    assert!(writers.is_empty(), "writing outside ui: {writers:#?}");
+}
+
+/// The check sees a print macro and a `stdout()` write, and not an `is_terminal` question.
+#[test]
+fn the_terminal_check_sees_a_print_and_a_stdout_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path();
+    std::fs::create_dir_all(src.join("ui")).expect("ui");
+    std::fs::write(src.join("ui/mod.rs"), "pub fn f() { println!(\"ok\"); }").expect("ui");
+    std::fs::write(
+        src.join("report.rs"),
+        "use std::io::{IsTerminal, Write};\n\
+         pub fn g() { eprintln!(\"x\"); let _ = std::io::stdout().write_all(b\"y\"); }\n\
+         pub fn h() -> bool { std::io::stdout().is_terminal() }\n\
+         #[cfg(test)] mod tests { fn t() { println!(\"fine in tests\"); } }",
+    )
+    .expect("report");
+    assert_eq!(terminal_writers(src), ["report: eprintln!, stdout()"]);
+}
