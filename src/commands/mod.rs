@@ -155,6 +155,7 @@ impl Session {
             connect: self.connect_options(),
             accounts: self.globals.accounts.clone(),
             regions: self.globals.regions.clone(),
+            progress: self.printer.activity("targets", "done"),
         }
     }
 

@@ -61,8 +61,9 @@ async fn update(session: &Session, args: &PricesUpdateArgs) -> Result<ExitStatus
     let options = session.connect_options();
     let client = price_list_client(&options, &settings).await;
     let mut answers = Vec::new();
+    let pages = session.printer.activity("reading the Price List", "pages");
     for offer in OFFER_CODES {
-        let items = fetch_offer(&client, offer, &regions).await?;
+        let items = fetch_offer(&client, offer, &regions, &pages).await?;
         if items.is_empty() {
             // A service code the Price List does not know answers an empty list, not an error.
             let within = if regions.is_empty() {
@@ -87,6 +88,7 @@ async fn update(session: &Session, args: &PricesUpdateArgs) -> Result<ExitStatus
             items,
         });
     }
+    pages.finish();
     let catalogue_regions = if regions.is_empty() {
         let sdk = crate::aws::load_sdk_config(&options, None, &settings).await;
         vec![
@@ -141,6 +143,7 @@ async fn fetch_offer(
     client: &aws_sdk_pricing::Client,
     offer: &str,
     regions: &[String],
+    progress: &crate::ui::activity::Activity,
 ) -> Result<Vec<String>, CommandError> {
     let scopes: Vec<Option<&String>> = if regions.is_empty() {
         vec![None]
@@ -169,6 +172,7 @@ async fn fetch_offer(
                 AwsError::from_sdk("pricing:GetProducts", e).in_region(PRICE_LIST_REGION, None)
             })?;
             items.extend(page.price_list().iter().cloned());
+            progress.advance(1);
         }
     }
     Ok(items)

@@ -175,7 +175,7 @@ async fn cur(
     loaded: &crate::config::LoadedConfig,
     window: crate::report::Window,
 ) -> Result<(ExitStatus, String), CommandError> {
-    let request = cur::Request::new(
+    let mut request = cur::Request::new(
         &loaded.config,
         window,
         &args.by,
@@ -183,6 +183,9 @@ async fn cur(
         args.engine.as_deref(),
     )
     .map_err(CommandError::Usage)?;
+    request.progress = session
+        .printer
+        .activity("reading the CUR export", "objects");
     let fleet = session.fleet(loaded, Needs::ClientsOnly).await?;
     let payer: Vec<Target> = fleet
         .targets()

@@ -24,6 +24,8 @@ pub struct FleetOptions {
     pub accounts: Vec<String>,
     /// Repeated `--region`: only these regions of `[targets]`.
     pub regions: Vec<String>,
+    /// Where a run over several targets shows how many are done.
+    pub progress: crate::ui::activity::Activity,
 }
 
 /// What the command needs of a single target before its work starts.
@@ -58,6 +60,8 @@ pub struct Fleet {
     /// Per account with several regions: set once its logging role is done, which its other
     /// regions' logging steps wait for.
     role_ready: BTreeMap<String, RoleReady>,
+    /// Targets done, over several (see [`FleetOptions::progress`]).
+    progress: crate::ui::activity::Activity,
 }
 
 // One fleet per run: the size of its variants does not matter.
@@ -144,6 +148,7 @@ impl Fleet {
             targets: vec![target],
             skipped: Vec::new(),
             role_ready: BTreeMap::new(),
+            progress: crate::ui::activity::Activity::hidden(),
         })
     }
 
@@ -202,6 +207,7 @@ impl Fleet {
             targets: resolved,
             skipped,
             role_ready,
+            progress: options.progress.clone(),
         })
     }
 
@@ -404,7 +410,8 @@ impl Fleet {
             }
             return Ok(outcomes);
         };
-        Ok(run_all(
+        self.progress.set_total(targets.len() as u64);
+        let outcomes = run_all(
             targets,
             targets_config.concurrency,
             interrupt,
@@ -415,13 +422,17 @@ impl Fleet {
             |target| {
                 let work = &work;
                 async move {
-                    work(target)
+                    let result = work(target)
                         .await
-                        .map_err(|e| TargetError::Work(e.to_string()))
+                        .map_err(|e| TargetError::Work(e.to_string()));
+                    self.progress.advance(1);
+                    result
                 }
             },
         )
-        .await)
+        .await;
+        self.progress.finish();
+        Ok(outcomes)
     }
 }
 

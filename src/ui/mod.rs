@@ -1,6 +1,7 @@
 //! Everything the user sees: results on stdout (text or one JSON document), notes, progress
 //! and prompts on stderr.
 
+pub mod activity;
 pub mod csv;
 pub mod files;
 pub mod interrupt;
@@ -80,6 +81,15 @@ impl Printer {
                 Ok(text)
             }
             OutputFormat::Text | OutputFormat::Csv | OutputFormat::Html => Ok(value.to_string()),
+        }
+    }
+
+    /// Progress of one long piece of work, counted in `unit`; nothing with -q.
+    pub fn activity(&self, label: &str, unit: &str) -> activity::Activity {
+        if self.quiet {
+            activity::Activity::hidden()
+        } else {
+            activity::Activity::start(label, unit)
         }
     }
 

@@ -130,6 +130,9 @@ pub struct Request {
     pub engine: Engine,
     pub definition: Definition,
     pub athena: Option<CurAthenaConfig>,
+    /// Where the embedded engine shows the objects it has read (hidden unless the command
+    /// asks for it).
+    pub progress: crate::ui::activity::Activity,
 }
 
 impl Request {
@@ -184,6 +187,7 @@ impl Request {
             engine,
             definition: Definition::new(config),
             athena: cur.athena.clone(),
+            progress: crate::ui::activity::Activity::hidden(),
         })
     }
 

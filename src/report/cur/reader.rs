@@ -120,6 +120,7 @@ pub async fn read(
         ..ScanStats::default()
     };
     let columns = Columns::for_request(request);
+    request.progress.set_total(stats.objects);
     let mut tasks = futures::stream::iter(objects.into_iter().map(|object| {
         let client = clients.s3.clone();
         let owner = location.owner.clone();
@@ -141,6 +142,7 @@ pub async fn read(
             )
         })??;
         aggregator.merge(part);
+        request.progress.advance(1);
         stats.row_groups += counts.row_groups;
         stats.row_groups_skipped += counts.skipped;
         stats.rows_read += counts.rows;
@@ -150,6 +152,7 @@ pub async fn read(
             }
         }
     }
+    request.progress.finish();
     aggregator.notes.extend(notes);
     stats.bytes_read = read.load(Ordering::Relaxed);
     stats.percent_read = if stats.object_bytes == 0 {
