@@ -2,11 +2,8 @@
 //!
 //! Data flows one way: config → desired state → observed state → plan → execution → result.
 //!
-//! Layers, lowest first (ARCHITECTURE.md has the map; `tests/it/architecture.rs` checks it):
-//! `exit`, `invocation_log` and `config` use nothing; `cost` uses config; `aws`, `docs`,
-//! `engine` and `queries` sit above them; `resources` above the engine; `cli`, `ui`, `report`
-//! and `targets` above those; `commands` on top. No command uses another, and no two modules
-//! under the same parent use each other.
+//! ARCHITECTURE.md is the way in: how a run goes from `main` to AWS and back, the layer table
+//! (which `tests/it/architecture.rs` checks), errors, output and tests.
 
 pub mod aws;
 pub mod cli;

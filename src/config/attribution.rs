@@ -1,4 +1,4 @@
-//! The cost-attribution sections (issue 13): application inference profiles per team,
+//! The cost-attribution sections: application inference profiles per team,
 //! cost-allocation tag activation, Cost Anomaly Detection and a CUR 2.0 export. Each section is
 //! optional: a component runs only when its section is in the config.
 

@@ -32,6 +32,20 @@ use super::window::Window;
 /// How long billing data takes to settle.
 pub const BILLING_LAG_HOURS: i64 = 48;
 
+/// A billed model row's figures, in the order the CSV and the HTML page show them (the text
+/// table gives them human headings in the same order).
+pub const BILLED_COLUMNS: [&str; 9] = [
+    "input_cost_usd",
+    "output_cost_usd",
+    "cache_cost_usd",
+    "other_cost_usd",
+    "cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+];
+
 /// Billed spend of one model over the window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BilledModel {

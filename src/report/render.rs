@@ -5,7 +5,7 @@ use std::fmt;
 use comfy_table::{CellAlignment, Table};
 
 use super::Report;
-use super::billing::Billing;
+use super::billing::{BILLED_COLUMNS, Billing};
 use super::daily::DayUsage;
 use super::principals::PrincipalUsage;
 use crate::ui::csv::Writer as SafeCsv;
@@ -123,18 +123,11 @@ impl Report {
     /// (a header only when there are none).
     pub fn billing_to_csv(&self) -> Result<String, csv::Error> {
         let mut writer = SafeCsv::new();
-        writer.write_record([
-            "model",
-            "service",
-            "usage_type",
-            "input_cost_usd",
-            "output_cost_usd",
-            "cache_cost_usd",
-            "other_cost_usd",
-            "cost_usd",
-            "input_tokens",
-            "output_tokens",
-        ])?;
+        // The CSV has the costs and the input and output tokens.
+        let header = ["model", "service", "usage_type"]
+            .into_iter()
+            .chain(BILLED_COLUMNS[..7].iter().copied());
+        writer.write_record(header)?;
         if let Some(b) = &self.billing {
             for m in &b.models {
                 writer.write_record([

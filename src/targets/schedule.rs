@@ -49,7 +49,7 @@ pub struct TargetOutcome<T> {
 /// the moment a slot frees. A target that fails never stops the others. After Ctrl-C no new
 /// target starts; those not started are reported as not started. (Ordering inside an account,
 /// such as regions waiting for the account's logging role, is the caller's: see
-/// `commands::fanout::apply`.)
+/// `Fleet::prepare_to_converge`.)
 pub async fn run_all<T, W, WFut, F, Fut>(
     targets: &[Target],
     concurrency: usize,

@@ -303,17 +303,7 @@ pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section
         billed_columns: columns(
             array_at(&billing, "models").iter(),
             &["model"],
-            &[
-                "input_cost_usd",
-                "output_cost_usd",
-                "cache_cost_usd",
-                "other_cost_usd",
-                "cost_usd",
-                "input_tokens",
-                "output_tokens",
-                "cache_read_tokens",
-                "cache_write_tokens",
-            ],
+            &crate::report::billing::BILLED_COLUMNS,
         ),
         day_columns: columns(
             days.iter(),
