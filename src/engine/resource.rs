@@ -82,6 +82,11 @@ pub trait Resource: Send + Sync + 'static {
     fn scope(&self) -> Scope {
         Scope::Region
     }
+    /// Whether it runs for this config at all: the core components always; an optional one
+    /// when its section asks for it.
+    fn configured(&self, _config: &crate::config::Config) -> bool {
+        true
+    }
     /// Read the resource's current state. Read-only calls only.
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError>;
     /// What would change to bring `state` to the config. No AWS call.
@@ -117,6 +122,7 @@ pub trait Step: Send + Sync {
     fn name(&self, cx: &Context) -> String;
     fn depends_on(&self) -> &'static [ComponentId];
     fn scope(&self) -> Scope;
+    fn configured(&self, config: &crate::config::Config) -> bool;
     /// Read and remember the state.
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError>;
     /// The diff against the remembered state (None before a successful refresh).
@@ -185,6 +191,10 @@ impl<R: Resource> Step for Node<R> {
 
     fn scope(&self) -> Scope {
         self.resource.scope()
+    }
+
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        self.resource.configured(config)
     }
 
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError> {

@@ -365,6 +365,11 @@ impl Resource for AnomalyDetection {
         ComponentId::AnomalyDetection
     }
 
+    /// An optional component: only when its section asks for it.
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        config.anomaly_detection.is_some()
+    }
+
     /// Billing keeps it for the payer account: once, in the caller's own account.
     fn scope(&self) -> crate::engine::Scope {
         crate::engine::Scope::Payer

@@ -73,6 +73,11 @@ impl Resource for CostAllocationTags {
         ComponentId::CostAllocationTags
     }
 
+    /// An optional component: only when its section asks for it.
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        config.cost_allocation.as_ref().is_some_and(|c| c.enabled)
+    }
+
     /// Billing keeps it for the payer account: once, in the caller's own account.
     fn scope(&self) -> crate::engine::Scope {
         crate::engine::Scope::Payer

@@ -409,6 +409,11 @@ impl Resource for CurExport {
         ComponentId::CurExport
     }
 
+    /// An optional component: only when its section asks for it.
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        config.cur_export.is_some()
+    }
+
     /// Billing keeps it for the payer account: once, in the caller's own account.
     fn scope(&self) -> crate::engine::Scope {
         crate::engine::Scope::Payer

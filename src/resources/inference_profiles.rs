@@ -360,6 +360,11 @@ impl Resource for InferenceProfiles {
         ComponentId::InferenceProfiles
     }
 
+    /// An optional component: only when its section asks for it.
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        config.inference_profiles.is_some()
+    }
+
     fn name(&self, cx: &Context) -> String {
         match cx.config.profiles() {
             [] => "(no profiles configured)".into(),

@@ -50,28 +50,11 @@ pub fn all_steps() -> Vec<Arc<dyn Step>> {
     ]
 }
 
-/// Whether a component runs for this config: the eight core ones always; the cost-attribution
-/// ones only when their section is present (and not switched off where "off" means nothing to
-/// manage).
-pub fn is_configured(id: ComponentId, config: &crate::config::Config) -> bool {
-    match id {
-        ComponentId::InferenceProfiles => config.inference_profiles.is_some(),
-        ComponentId::CostAllocationTags => {
-            config.cost_allocation.as_ref().is_some_and(|c| c.enabled)
-        }
-        ComponentId::AnomalyDetection => config.anomaly_detection.is_some(),
-        ComponentId::CurExport => config.cur_export.is_some(),
-        ComponentId::Queries => config.queries.is_some(),
-        ComponentId::BudgetActions => config.budgets.iter().any(|b| b.action.is_some()),
-        _ => true,
-    }
-}
-
 /// The steps this config runs, in display order.
 pub fn steps_for(config: &crate::config::Config) -> Vec<Arc<dyn Step>> {
     all_steps()
         .into_iter()
-        .filter(|s| is_configured(s.id(), config))
+        .filter(|s| s.configured(config))
         .collect()
 }
 

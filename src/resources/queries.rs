@@ -99,6 +99,11 @@ impl Resource for Queries {
         ComponentId::Queries
     }
 
+    /// An optional component: only when its section asks for it.
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        config.queries.is_some()
+    }
+
     fn name(&self, cx: &Context) -> String {
         format!("{}* (Logs Insights)", Self::prefix(cx))
     }

@@ -604,6 +604,9 @@ impl Step for WaitsForRole {
     fn scope(&self) -> Scope {
         self.step.scope()
     }
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        self.step.configured(config)
+    }
     async fn refresh(&self, cx: &Context) -> Result<(), AwsError> {
         self.step.refresh(cx).await
     }

@@ -30,6 +30,9 @@ impl Step for FakeStep {
     fn scope(&self) -> crate::engine::Scope {
         crate::engine::Scope::Region
     }
+    fn configured(&self, _: &crate::config::Config) -> bool {
+        true
+    }
     async fn refresh(&self, _: &Context) -> Result<(), AwsError> {
         Ok(())
     }
@@ -329,6 +332,9 @@ impl Step for PanickingStep {
     }
     fn scope(&self) -> crate::engine::Scope {
         crate::engine::Scope::Region
+    }
+    fn configured(&self, _: &crate::config::Config) -> bool {
+        true
     }
     async fn refresh(&self, _: &Context) -> Result<(), AwsError> {
         Ok(())

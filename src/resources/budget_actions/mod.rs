@@ -231,6 +231,11 @@ impl Resource for BudgetActions {
         ComponentId::BudgetActions
     }
 
+    /// An optional component: only when its section asks for it.
+    fn configured(&self, config: &crate::config::Config) -> bool {
+        config.budgets.iter().any(|b| b.action.is_some())
+    }
+
     /// IAM and Budgets are global to an account: once, in its first region.
     fn scope(&self) -> crate::engine::Scope {
         crate::engine::Scope::Account
