@@ -1,11 +1,51 @@
-//! `[budgets.action]`: validation of the budget actions that deny Bedrock (issue 15), and the
-//! names of the IAM policy and role the tool creates for them.
+//! `[budgets.action]`: the budget actions that deny Bedrock (issue 15), their validation, and
+//! the names of the IAM policy and role the tool creates for them.
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use super::rules::Checker;
 use super::targets::{account_id_ok, ou_id_ok};
-use super::{BudgetActionConfig, Config, PathPart};
+use super::{Config, PathPart};
+
+/// A budget action that applies a policy denying Bedrock spend (opt-in): as an IAM policy on
+/// named principals (`kind = "iam"`, `APPLY_IAM_POLICY`), or as a service control policy on
+/// accounts and OUs of the organization (`kind = "scp"`, `APPLY_SCP_POLICY`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BudgetActionConfig {
+    pub threshold_percent: Option<f64>,
+    pub threshold_usd: Option<f64>,
+    /// `iam` (the default) or `scp`.
+    pub kind: String,
+    pub deny_roles: Vec<String>,
+    pub deny_users: Vec<String>,
+    pub deny_groups: Vec<String>,
+    /// `kind = "scp"`: member accounts the service control policy is attached to.
+    pub target_accounts: Vec<String>,
+    /// `kind = "scp"`: organizational units it is attached to.
+    pub target_ous: Vec<String>,
+    /// `automatic`, or `manual` (someone approves it in the console or with
+    /// `bedrock-monitor budget-action approve`).
+    pub approval: String,
+}
+
+impl Default for BudgetActionConfig {
+    fn default() -> Self {
+        BudgetActionConfig {
+            threshold_percent: None,
+            threshold_usd: None,
+            kind: "iam".into(),
+            deny_roles: Vec::new(),
+            deny_users: Vec::new(),
+            deny_groups: Vec::new(),
+            target_accounts: Vec::new(),
+            target_ous: Vec::new(),
+            approval: "manual".into(),
+        }
+    }
+}
 
 /// The customer-managed policy that denies Bedrock's invoke actions.
 pub fn deny_policy_name(config: &Config) -> String {
