@@ -3,9 +3,9 @@
 //!
 //! Validation runs before any AWS client is built, so a bad config never costs an AWS call.
 //!
-//! Each section's types live in a child module named after it (`stack`, `logging`, `alarms`,
-//! `budgets`, …) and are re-exported here; this module holds the whole [`Config`], loading and
-//! parsing, and the errors.
+//! Each section's types and rules live in a child module named after it (`stack`, `logging`,
+//! `alarms`, `budgets`, …), the types re-exported here; this module holds the whole [`Config`],
+//! loading and parsing, the order the rules run in, and the errors.
 
 pub mod actions;
 pub mod alarms;
@@ -282,10 +282,7 @@ pub fn parse_with(
     };
     let region = region.or(config.stack.region.as_deref());
     let mut checker = rules::Checker::new();
-    rules::check(&config, region, &mut checker);
-    attribution::check(&config, &mut checker);
-    actions::check(&config, &mut checker);
-    targets::check(&config, &mut checker);
+    check(&config, region, &mut checker);
     let mut violations = checker.into_violations();
     violations.extend(more_rules(&config));
     if violations.is_empty() {
@@ -306,6 +303,25 @@ pub fn parse_with(
         })
         .collect();
     Err(ConfigError::Invalid(problems))
+}
+
+/// The rules of every section, in the order of the sections; `region` is where the stack is
+/// deployed, when known before connecting: rules that tie a value to the region (KMS keys) are
+/// checked only then.
+fn check(config: &Config, region: Option<&str>, c: &mut rules::Checker) {
+    if let Some(region) = region {
+        rules::check_key_regions(config, region, c);
+    }
+    stack::check(config, c);
+    logging::check(config, c);
+    dashboard::check(config, c);
+    alerts::check(config, c);
+    alarms::check(config, c);
+    budgets::check(config, c);
+    spend::check(config, c);
+    attribution::check(config, c);
+    actions::check(config, c);
+    targets::check(config, c);
 }
 
 /// serde's messages mention Rust types; say it in TOML terms.

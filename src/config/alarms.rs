@@ -1,9 +1,12 @@
-//! `[alarms]`: the built-in alarms, the overrides and the user's own alarms, merged into
-//! [`AlarmSpec`]s.
+//! `[alarms]` with its rules (the values CloudWatch's `PutMetricAlarm` accepts): the built-in
+//! alarms, the overrides and the user's own alarms, merged into [`AlarmSpec`]s.
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::Config;
+use super::rules::Checker;
+use super::{Config, PathPart};
 
 /// The Bedrock inference endpoint whose CloudWatch metrics an alarm (or a report row) reads:
 /// `bedrock-runtime` (InvokeModel, Converse) publishes in `AWS/Bedrock` by `ModelId`; the Mantle
@@ -293,5 +296,213 @@ impl Config {
             });
         }
         specs
+    }
+}
+
+const COMPARISONS: &[&str] = &[
+    "GreaterThanThreshold",
+    "GreaterThanOrEqualToThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+];
+
+const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
+
+fn statistic_ok(s: &str) -> bool {
+    STATISTICS.contains(&s)
+        || s.strip_prefix('p')
+            .and_then(|n| n.parse::<f64>().ok())
+            .is_some_and(|n| n > 0.0 && n < 100.0)
+}
+
+/// Why CloudWatch (or Bedrock's metrics) rule out `period` for an alarm, if they do.
+/// PutMetricAlarm accepts 10, 20, 30 and multiples of 60; the first three are for
+/// high-resolution metrics, and Bedrock publishes one-minute data, so such an alarm would see
+/// no datapoint in most periods, lapse into INSUFFICIENT_DATA, and cost more.
+pub fn alarm_period_problem(period: i32) -> Option<String> {
+    match period {
+        10 | 20 | 30 => Some(format!(
+            "a {period}-second period is for high-resolution metrics; Bedrock publishes \
+             one-minute data, so this alarm would mostly see no data (INSUFFICIENT_DATA) and \
+             cost more as a high-resolution alarm: use 60 or a multiple of 60"
+        )),
+        p if p >= 60 && p % 60 == 0 => None,
+        _ => Some(format!(
+            "CloudWatch alarms do not accept a period of {period} seconds: use 60 or a multiple of 60"
+        )),
+    }
+}
+
+/// PutMetricAlarm's limit on how far back an alarm looks: period × evaluation periods at most
+/// one day when the period is under an hour, at most seven days otherwise.
+pub fn evaluation_span_problem(period: i32, evaluation_periods: i32) -> Option<String> {
+    let span = i64::from(period) * i64::from(evaluation_periods);
+    let (limit, what) = if period < 3600 {
+        (86_400, "one day (86400 seconds) for periods under an hour")
+    } else {
+        (604_800, "seven days (604800 seconds)")
+    };
+    (span > limit).then(|| {
+        format!(
+            "period_seconds × evaluation_periods is {period} × {evaluation_periods} = {span} \
+             seconds; CloudWatch allows at most {what}"
+        )
+    })
+}
+
+pub(super) fn check(config: &Config, c: &mut Checker) {
+    let builtin: BTreeSet<&str> = builtin_alarm_keys().collect();
+    for (key, a) in &config.alarms {
+        let p = |field: &str| {
+            vec![
+                PathPart::Key("alarms".into()),
+                PathPart::Key(key.clone()),
+                PathPart::Key(field.into()),
+            ]
+        };
+        if !builtin.contains(key.as_str()) {
+            for (field, present) in [
+                ("metric", a.metric.is_some()),
+                ("statistic", a.statistic.is_some()),
+                ("comparison", a.comparison.is_some()),
+                ("threshold", a.threshold.is_some()),
+            ] {
+                if !present {
+                    c.fail(
+                        vec![PathPart::Key("alarms".into()), PathPart::Key(key.clone())],
+                        format!(
+                            "`{key}` is not a built-in alarm ({}), so it defines a new alarm and needs `{field}`",
+                            builtin.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if a.endpoint.is_some() {
+            c.check(
+                !builtin.contains(key.as_str()),
+                p("endpoint"),
+                "a built-in alarm's endpoint is fixed (its metric exists only there); the Mantle \
+                 endpoint has alarms of its own, mantle_high_input_tokens, \
+                 mantle_high_error_rate and mantle_inference_spike",
+            );
+        }
+        if let Some(name) = &a.name {
+            c.check(
+                !name.is_empty() && name.len() <= 255 && !name.chars().any(|ch| ch.is_control()),
+                p("name"),
+                format!("{name:?} is not a valid alarm name: use 1-255 printable characters"),
+            );
+        }
+        if let Some(metric) = &a.metric {
+            c.check(
+                !metric.is_empty()
+                    && metric.len() <= 255
+                    && metric
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || "_-.".contains(ch)),
+                p("metric"),
+                format!("{metric:?} is not a metric name (for example \"OutputTokenCount\")"),
+            );
+        }
+        if let Some(s) = &a.statistic {
+            c.check(
+                statistic_ok(s),
+                p("statistic"),
+                format!(
+                    "{s:?} is not a statistic: use one of {} or a percentile like p99",
+                    STATISTICS.join(", ")
+                ),
+            );
+        }
+        if let Some(cmp) = &a.comparison {
+            c.check(
+                COMPARISONS.contains(&cmp.as_str()),
+                p("comparison"),
+                format!(
+                    "{cmp:?} is not a comparison: use one of {}",
+                    COMPARISONS.join(", ")
+                ),
+            );
+        }
+        if let Some(problem) = a.period_seconds.and_then(alarm_period_problem) {
+            c.fail(p("period_seconds"), problem);
+        }
+        if let Some(n) = a.evaluation_periods {
+            c.check(
+                n >= 1,
+                p("evaluation_periods"),
+                format!("{n} is out of range: an alarm evaluates at least 1 period"),
+            );
+        }
+        if let Some(t) = a.threshold {
+            c.check(
+                t.is_finite() && t >= 0.0,
+                p("threshold"),
+                format!("{t} is negative: Bedrock metrics are counts and durations, so a threshold must be 0 or more"),
+            );
+        }
+        if let Some(m) = &a.model_id {
+            c.check(
+                !m.trim().is_empty() && m.len() <= 1024,
+                p("model_id"),
+                "must be a model ID like \"anthropic.claude-3-haiku-20240307-v1:0\"",
+            );
+        }
+        if let Some(name) = &a.inference_profile {
+            c.check(
+                a.endpoint != Some(Endpoint::Mantle) && !builtin_alarm_is_mantle(key),
+                p("inference_profile"),
+                "inference profiles are called through bedrock-runtime: a Mantle endpoint \
+                 alarm cannot watch one (use model_id to watch one Mantle model)",
+            );
+            c.check(
+                a.model_id.is_none(),
+                p("inference_profile"),
+                "set model_id or inference_profile, not both: both name the ModelId dimension",
+            );
+            c.check(
+                config.profiles().iter().any(|pr| &pr.name == name),
+                p("inference_profile"),
+                format!("{name:?} is not the name of an [[inference_profiles]] entry"),
+            );
+        }
+    }
+    for spec in config.alarm_specs() {
+        if alarm_period_problem(spec.period_seconds).is_some() || spec.evaluation_periods < 1 {
+            continue; // already reported above
+        }
+        if let Some(problem) = evaluation_span_problem(spec.period_seconds, spec.evaluation_periods)
+        {
+            let set = config.alarms.get(&spec.key);
+            let field = if set.is_some_and(|a| a.evaluation_periods.is_some()) {
+                "evaluation_periods"
+            } else {
+                "period_seconds"
+            };
+            let mut at = vec![
+                PathPart::Key("alarms".into()),
+                PathPart::Key(spec.key.clone()),
+            ];
+            if set.is_some_and(|a| a.evaluation_periods.is_some() || a.period_seconds.is_some()) {
+                at.push(PathPart::Key(field.into()));
+            }
+            c.fail(at, problem);
+        }
+    }
+    let mut names = BTreeSet::new();
+    for spec in config.alarm_specs() {
+        if !names.insert(spec.name.clone()) {
+            c.fail(
+                vec![
+                    PathPart::Key("alarms".into()),
+                    PathPart::Key(spec.key.clone()),
+                ],
+                format!(
+                    "alarm name {:?} is used by two alarms; give each a distinct `name`",
+                    spec.name
+                ),
+            );
+        }
     }
 }

@@ -1,7 +1,10 @@
-//! `[spend]` and `[pricing]`: what counts as Bedrock spend, and what a token costs where the
-//! built-in table is not what the user pays.
+//! `[spend]` and `[pricing]` with the prices' rules: what counts as Bedrock spend, and what a
+//! token costs where the built-in table is not what the user pays.
 
 use serde::{Deserialize, Serialize};
+
+use super::rules::Checker;
+use super::{Config, PathPart};
 
 /// `[spend]`: what "Bedrock spend" covers besides model inference.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -40,4 +43,55 @@ pub struct PriceConfig {
     /// Prompt-cache writes with a 1-hour lifetime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_1h_per_1k: Option<f64>,
+}
+
+pub(super) fn check(config: &Config, c: &mut Checker) {
+    for (key, price) in &config.pricing {
+        let p = |field: &str| {
+            vec![
+                PathPart::Key("pricing".into()),
+                PathPart::Key(key.clone()),
+                PathPart::Key(field.into()),
+            ]
+        };
+        if key.trim().is_empty() {
+            c.fail(
+                vec![PathPart::Key("pricing".into())],
+                "a pricing key must be a model ID or part of one",
+            );
+        }
+        c.check(
+            price.input_per_1k.is_finite() && price.input_per_1k >= 0.0,
+            p("input_per_1k"),
+            "a price must be 0 or more (USD per 1,000 input tokens)",
+        );
+        c.check(
+            price.output_per_1k.is_finite() && price.output_per_1k >= 0.0,
+            p("output_per_1k"),
+            "a price must be 0 or more (USD per 1,000 output tokens)",
+        );
+        for (field, value, what) in [
+            (
+                "cache_read_per_1k",
+                price.cache_read_per_1k,
+                "prompt-cache read",
+            ),
+            (
+                "cache_write_per_1k",
+                price.cache_write_per_1k,
+                "prompt-cache write",
+            ),
+            (
+                "cache_write_1h_per_1k",
+                price.cache_write_1h_per_1k,
+                "1-hour prompt-cache write",
+            ),
+        ] {
+            c.check(
+                value.is_none_or(|v| v.is_finite() && v >= 0.0),
+                p(field),
+                format!("a price must be 0 or more (USD per 1,000 {what} tokens)"),
+            );
+        }
+    }
 }
