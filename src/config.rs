@@ -1,4 +1,4 @@
-//! The TOML model of `bedrock-monitor.toml`: defaults (DESIGN.md section 3), parsing with
+//! The TOML model of `bedrock-monitor.toml`: defaults (docs/configuration.md), parsing with
 //! `deny_unknown_fields`, and validation whose errors point at `file:line:column`.
 //!
 //! Validation runs before any AWS client is built, so a bad config never costs an AWS call.
