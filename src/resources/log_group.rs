@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::{ComponentId, Context, Diff, Foreign, Health, Ownership, Permission, Resource};
 use crate::resources::kms::{self, KeyCheck, LOG_GROUP_KEY};
-use crate::resources::{absent_if, foreign_by_tags, ownership_by_tag, tags_field};
+use crate::resources::{
+    absent_if, created_or_exists, foreign_by_tags, ownership_by_tag, tags_field,
+};
 
 pub struct LogGroup;
 
@@ -152,19 +154,16 @@ impl Resource for LogGroup {
         let l = &cx.config.log_group;
         let logs = &cx.aws.logs;
         if state.group.is_none() {
-            let created = logs
-                .create_log_group()
-                .log_group_name(&l.name)
-                .set_kms_key_id(l.kms_key_arn.clone())
-                .set_tags(Some(cx.config.tags().into_iter().collect()))
-                .send()
-                .await
-                .aws("logs:CreateLogGroup");
-            match created {
-                Ok(_) => {}
-                Err(e) if e.code_is(&["ResourceAlreadyExistsException"]) => {}
-                Err(e) => return Err(e),
-            }
+            created_or_exists(
+                logs.create_log_group()
+                    .log_group_name(&l.name)
+                    .set_kms_key_id(l.kms_key_arn.clone())
+                    .set_tags(Some(cx.config.tags().into_iter().collect()))
+                    .send()
+                    .await
+                    .aws("logs:CreateLogGroup"),
+                &["ResourceAlreadyExistsException"],
+            )?;
         } else {
             if diff.touches("kms_key_id") {
                 match &l.kms_key_arn {

@@ -67,6 +67,12 @@ pub fn absent_if<T>(result: Result<T, AwsError>, codes: &[&str]) -> Result<Optio
     }
 }
 
+/// `Ok(())` when a create failed because the thing exists already: made by an earlier,
+/// interrupted run, or by a run racing this one. The read that follows sees it.
+pub fn created_or_exists<T>(result: Result<T, AwsError>, codes: &[&str]) -> Result<(), AwsError> {
+    absent_if(result, codes).map(|_| ())
+}
+
 /// The tags to compare: the desired ones, and what the resource has for the same keys. Tags
 /// other tools put on the resource are left alone.
 pub fn tags_field(

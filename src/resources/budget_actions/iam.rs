@@ -13,7 +13,7 @@ use crate::docs;
 use std::time::Duration;
 
 use crate::engine::{ComponentId, Context, Diff};
-use crate::resources::{absent_if, retry_while};
+use crate::resources::{absent_if, created_or_exists, retry_while};
 
 impl BudgetActions {
     pub(super) async fn read_policy(cx: &Context) -> Result<Option<ObservedPolicy>, AwsError> {
@@ -109,20 +109,19 @@ impl BudgetActions {
             .collect::<Result<_, AwsError>>()?;
         match &state.role {
             None => {
-                let created = iam
-                    .create_role()
-                    .role_name(&name)
-                    .assume_role_policy_document(Self::desired_trust(cx)?.to_string())
-                    .description("Lets AWS Budgets attach the bedrock-monitor deny-Bedrock policy")
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .aws("iam:CreateRole");
-                match created {
-                    Ok(_) => {}
-                    Err(e) if e.code_is(&["EntityAlreadyExists"]) => {}
-                    Err(e) => return Err(e),
-                }
+                created_or_exists(
+                    iam.create_role()
+                        .role_name(&name)
+                        .assume_role_policy_document(Self::desired_trust(cx)?.to_string())
+                        .description(
+                            "Lets AWS Budgets attach the bedrock-monitor deny-Bedrock policy",
+                        )
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .aws("iam:CreateRole"),
+                    &["EntityAlreadyExists"],
+                )?;
             }
             Some(_) => {
                 if diff.touches("role.trust") {
@@ -185,20 +184,18 @@ impl BudgetActions {
             .collect::<Result<_, AwsError>>()?;
         match &state.policy {
             None => {
-                let created = iam
-                    .create_policy()
-                    .policy_name(deny_policy_name(&cx.config))
-                    .description("Denies Bedrock inference; attached by an AWS Budgets action over budget (bedrock-monitor)")
-                    .policy_document(document)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .aws("iam:CreatePolicy");
-                match created {
-                    Ok(_) => {}
-                    Err(e) if e.code_is(&["EntityAlreadyExists"]) => {}
-                    Err(e) => return Err(e),
-                }
+                created_or_exists(
+                    iam
+                        .create_policy()
+                        .policy_name(deny_policy_name(&cx.config))
+                        .description("Denies Bedrock inference; attached by an AWS Budgets action over budget (bedrock-monitor)")
+                        .policy_document(document)
+                        .set_tags(Some(tags))
+                        .send()
+                        .await
+                        .aws("iam:CreatePolicy"),
+                    &["EntityAlreadyExists"],
+                )?;
             }
             Some(p) => {
                 if diff.touches("policy.document") {

@@ -7,7 +7,7 @@ use aws_sdk_budgets::types::{
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::BudgetConfig;
 use crate::engine::{ComponentId, Context};
-use crate::resources::absent_if;
+use crate::resources::{absent_if, created_or_exists};
 
 use super::plan::{
     DESIRED_METRICS, Write, desired_filter, desired_notifications, desired_subscribers,
@@ -153,20 +153,18 @@ pub(super) async fn run_write(
                 .iter()
                 .map(sdk_subscriber)
                 .collect::<Result<Vec<_>, _>>()?;
-            let created = budgets
-                .create_notification()
-                .account_id(account)
-                .budget_name(name)
-                .notification(new.sdk()?)
-                .set_subscribers(Some(subscribers))
-                .send()
-                .await
-                .aws("budgets:CreateNotification");
-            match created {
-                Ok(_) => {}
-                Err(e) if e.code_is(DUPLICATE) => {}
-                Err(e) => return Err(e),
-            }
+            created_or_exists(
+                budgets
+                    .create_notification()
+                    .account_id(account)
+                    .budget_name(name)
+                    .notification(new.sdk()?)
+                    .set_subscribers(Some(subscribers))
+                    .send()
+                    .await
+                    .aws("budgets:CreateNotification"),
+                DUPLICATE,
+            )?;
         }
         Write::UpdateSubscriber {
             notification,
@@ -185,20 +183,18 @@ pub(super) async fn run_write(
                 .aws("budgets:UpdateSubscriber")?;
         }
         Write::CreateSubscriber { notification, new } => {
-            let created = budgets
-                .create_subscriber()
-                .account_id(account)
-                .budget_name(name)
-                .notification(notification.sdk()?)
-                .subscriber(sdk_subscriber(new)?)
-                .send()
-                .await
-                .aws("budgets:CreateSubscriber");
-            match created {
-                Ok(_) => {}
-                Err(e) if e.code_is(DUPLICATE) => {}
-                Err(e) => return Err(e),
-            }
+            created_or_exists(
+                budgets
+                    .create_subscriber()
+                    .account_id(account)
+                    .budget_name(name)
+                    .notification(notification.sdk()?)
+                    .subscriber(sdk_subscriber(new)?)
+                    .send()
+                    .await
+                    .aws("budgets:CreateSubscriber"),
+                DUPLICATE,
+            )?;
         }
         Write::DeleteSubscriber { notification, old } => {
             absent_if(
