@@ -46,6 +46,8 @@ pub struct Clients {
     pub organizations: aws_sdk_organizations::Client,
     /// `report --source cur --engine athena`.
     pub athena: aws_sdk_athena::Client,
+    /// Service Quotas: the applied Bedrock quotas and requests to raise them (issue 31).
+    pub servicequotas: aws_sdk_servicequotas::Client,
 }
 
 /// The only region Data Exports (`bcm-data-exports`) is served in.
@@ -233,6 +235,7 @@ impl Clients {
             ),
             organizations: client!(aws_sdk_organizations),
             athena: client!(aws_sdk_athena),
+            servicequotas: client!(aws_sdk_servicequotas),
         })
     }
 
