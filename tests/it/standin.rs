@@ -19,6 +19,7 @@ mod cost_allocation_tags;
 mod cost_categories;
 mod data_exports;
 mod query_definitions;
+mod service_quotas;
 
 /// The AWS error code of a failed call (panics on success: the test expected an error).
 #[track_caller]

@@ -1,7 +1,8 @@
 //! A stateful stand-in for the AWS operations moto does not serve (its server answers them with
 //! HTTP 500, which the SDK retries): Bedrock application inference profiles, Cost Explorer
 //! cost-allocation tags, cost categories and Cost Anomaly Detection, Data Exports, AWS Budgets
-//! budget actions and CloudWatch Logs Insights query definitions. It is a [`StrictRule`] on the
+//! budget actions, CloudWatch Logs Insights query definitions and Service Quotas for Amazon
+//! Bedrock. It is a [`StrictRule`] on the
 //! test proxy that answers these requests itself and forwards everything else to moto. (moto
 //! serves part of the cost-category API but not `ListCostCategoryDefinitions`; the stand-in
 //! serves all of it, so that one store holds the categories. moto serves budgets themselves but
@@ -71,6 +72,10 @@ mod models;
 mod pricelist;
 #[path = "standin/query_definitions.rs"]
 mod query_definitions;
+#[path = "standin/service_quota_catalogue.rs"]
+mod service_quota_catalogue;
+#[path = "standin/service_quotas.rs"]
+mod service_quotas;
 #[path = "standin/snapshot.rs"]
 mod snapshot;
 #[path = "standin/system_profiles.rs"]
@@ -89,6 +94,11 @@ pub use data_exports::{DATA_EXPORTS_REGION, DataExport};
 pub use models::FoundationModel;
 pub use pricelist::{FIXTURE_OFFERS, fixture};
 pub use query_definitions::QueryDefinition;
+pub use service_quota_catalogue::{
+    ANY_SCOPE, CROSS_REGION, DEFAULT_BEDROCK_QUOTAS, DefaultQuota, GLOBAL_CROSS_REGION, ON_DEMAND,
+    REQUESTS_PER_MINUTE, TOKENS_PER_DAY, TOKENS_PER_MINUTE, bedrock_quota_models,
+};
+pub use service_quotas::{AppliedQuota, QuotaRequest, REQUEST_STATUSES};
 
 use bedrock_profiles::{
     BEDROCK_TAG, FOUNDATION_MODEL_ARN, IDEMPOTENCY_TOKEN, MODEL_SOURCE_ARN, PAGINATION_TOKEN,
@@ -103,6 +113,7 @@ use cost_categories::{COST_CATEGORY_NAME, RESOURCE_TYPE, ZONED_DATE_TIME};
 use cost_explorer::{CE_ARN, CE_TAG, SUBSCRIBER_ADDRESS};
 use data_export_input::{BILLING_VIEW_ARN, COLUMN, EXPORT_ARN, EXPORT_NAME, QUERY};
 use query_definitions::{CLIENT_TOKEN, LOG_GROUP_NAME, QUERY_PARAMETER_NAME};
+use service_quotas::{NEXT_TOKEN, QUOTA_CODE, SERVICE_CODE};
 
 /// moto's account, the one every unregistered access key maps to.
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -130,6 +141,11 @@ pub struct AccountState {
     pub budget_actions: Vec<BudgetAction>,
     /// All Regions, in creation order.
     pub query_definitions: Vec<QueryDefinition>,
+    /// Service Quotas' applied `bedrock` quotas by Region, in listing order: AWS's data, seeded
+    /// by tests (not part of [`StandIn::snapshot`]).
+    pub bedrock_quotas: BTreeMap<String, Vec<AppliedQuota>>,
+    /// Quota increase requests, all Regions, in the order they were made.
+    pub quota_requests: Vec<QuotaRequest>,
     /// CreateInferenceProfile `clientRequestToken` → (request fingerprint, profile ARN).
     idempotency: HashMap<String, (String, String)>,
     /// PutQueryDefinition `region|clientToken` → (request fingerprint, query definition ID).
@@ -146,6 +162,7 @@ impl AccountState {
             && self.exports.is_empty()
             && self.budget_actions.is_empty()
             && self.query_definitions.is_empty()
+            && self.quota_requests.is_empty()
     }
 }
 
@@ -267,6 +284,7 @@ impl StrictRule for StandIn {
             "budgets" => self.budget_actions_op(request),
             "logs" => self.query_definitions_op(request),
             "pricing" => self.price_list_op(request),
+            "servicequotas" => self.service_quotas_op(request),
             _ => None,
         };
         match answer {
@@ -316,6 +334,9 @@ pub fn patterns_compile() {
         &LOG_GROUP_NAME,
         &CLIENT_TOKEN,
         &QUERY_PARAMETER_NAME,
+        &SERVICE_CODE,
+        &QUOTA_CODE,
+        &NEXT_TOKEN,
     ] {
         LazyLock::force(p);
     }

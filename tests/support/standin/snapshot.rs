@@ -13,7 +13,8 @@ impl StandIn {
     /// or timestamps (nor cost categories' effective dates and processing status, nor action
     /// histories); resources keyed by name (anomaly monitors and subscriptions, whose names
     /// need not be unique, as sorted lists; budget actions by budget name and what they apply,
-    /// query definitions by Region and name, a second one under the same key as `key (2)`);
+    /// query definitions by Region and name, quota increase requests by Region, service and quota
+    /// code, a second one under the same key as `key (2)`);
     /// references to monitors by monitor name; tags, subscribers and log groups sorted. Accounts
     /// that hold nothing are left out (the budget names seen in moto's answers are not the
     /// stand-in's and do not count).
@@ -174,6 +175,17 @@ fn snapshot_account(acct: &AccountState) -> Value {
             })
             .collect(),
     );
+    let quota_requests = keyed_uniquely(
+        acct.quota_requests
+            .iter()
+            .map(|r| {
+                (
+                    format!("{}/{}/{}", r.region, r.service_code, r.quota_code),
+                    json!({"desired_value": r.desired_value, "status": r.status}),
+                )
+            })
+            .collect(),
+    );
     json!({
         "inference_profiles": profiles,
         "cost_allocation_tags": tags,
@@ -183,6 +195,7 @@ fn snapshot_account(acct: &AccountState) -> Value {
         "data_exports": exports,
         "budget_actions": actions,
         "query_definitions": queries,
+        "quota_requests": quota_requests,
     })
 }
 
