@@ -194,6 +194,12 @@ pub enum Command {
     )]
     Prices(PricesArgs),
 
+    /// Bedrock quotas beside each model's busiest minute, and quota increase requests
+    #[command(
+        after_help = "Example:\n  bedrock-monitor quotas                      # the last 14 days, per minute\n  bedrock-monitor quotas --days 7 --output csv\n  bedrock-monitor quotas request --model us.anthropic.claude-haiku-4-5-20251001-v1:0 --kind tokens-per-minute --value 4000000"
+    )]
+    Quotas(QuotasArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  bedrock-monitor completions bash > /etc/bash_completion.d/bedrock-monitor"
@@ -469,6 +475,45 @@ pub struct PermissionsArgs {
     /// The statements each configured KMS key's policy needs (per key ARN), instead of a policy
     #[arg(long, conflicts_with_all = ["bootstrap", "read_only", "with_billing"])]
     pub key_policies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuotasArgs {
+    #[command(subcommand)]
+    pub command: Option<QuotasCommand>,
+    /// Days of per-minute use to read, ending now (1-15: CloudWatch keeps per-minute data 15 days)
+    #[arg(long, value_name = "N", default_value_t = 14, global = true)]
+    pub days: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuotasCommand {
+    /// Print what AWS support asks for with a quota increase (the quota, steady and peak use,
+    /// the busiest minutes), then, once confirmed, request it (servicequotas:RequestServiceQuotaIncrease)
+    Request(QuotaRequestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QuotaRequestArgs {
+    /// The model ID as CloudWatch shows it (a us./eu./global. profile ID for its cross-Region quota)
+    #[arg(long, value_name = "MODEL_ID")]
+    pub model: String,
+    /// Which quota of the model
+    #[arg(long, value_enum)]
+    pub kind: QuotaKindArg,
+    /// The quota wanted (tokens or requests), above the current one
+    #[arg(long, value_name = "N")]
+    pub value: f64,
+    /// Request it without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuotaKindArg {
+    TokensPerMinute,
+    RequestsPerMinute,
+    TokensPerDay,
 }
 
 #[derive(Debug, Args)]

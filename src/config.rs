@@ -15,6 +15,7 @@ pub mod budgets;
 pub mod dashboard;
 mod locate;
 pub mod logging;
+pub mod quotas;
 pub mod rules;
 pub mod spend;
 pub mod stack;
@@ -39,6 +40,7 @@ pub use locate::Location;
 pub use logging::{
     BucketConfig, InvocationLoggingConfig, LogGroupConfig, RoleConfig, VALID_RETENTION_DAYS,
 };
+pub use quotas::QuotasConfig;
 pub use spend::{PriceConfig, SpendConfig};
 pub use stack::{AwsSettings, StackConfig};
 
@@ -76,6 +78,8 @@ pub struct Config {
     pub cur_export: Option<CurExportConfig>,
     /// Saved Logs Insights queries; `None`: the component does not run (`query` works anyway).
     pub queries: Option<QueriesConfig>,
+    /// Alarms at a share of each named model's Bedrock quota; `None`: none.
+    pub quotas: Option<QuotasConfig>,
     /// Many accounts and regions in one run; `None`: the caller's account, one region.
     pub targets: Option<targets::TargetsConfig>,
 }
@@ -100,6 +104,7 @@ impl Default for Config {
             anomaly_detection: None,
             cur_export: None,
             queries: None,
+            quotas: None,
             targets: None,
         }
     }
@@ -321,6 +326,7 @@ fn check(config: &Config, region: Option<&str>, c: &mut rules::Checker) {
     spend::check(config, c);
     attribution::check(config, c);
     actions::check(config, c);
+    quotas::check(config, c);
     targets::check(config, c);
 }
 

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod exit;
 pub mod invocation_log;
 pub mod queries;
+pub mod quotas;
 pub mod report;
 pub mod resources;
 pub mod targets;

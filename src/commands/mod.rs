@@ -9,6 +9,7 @@ pub mod permissions;
 pub mod plan;
 pub mod prices;
 pub mod query;
+pub mod quotas;
 pub mod report;
 pub mod status;
 pub mod validate;
@@ -391,9 +392,12 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
     init_tracing(g.verbose, g.quiet);
     let printer = Printer::new(g.output, g.quiet, g.verbose, g.color);
     if g.output == OutputFormat::Csv
-        && !matches!(cli.command, Command::Report(_) | Command::Query(_))
+        && !matches!(
+            cli.command,
+            Command::Report(_) | Command::Query(_) | Command::Quotas(_)
+        )
     {
-        printer.error("--output csv is only for `report` and `query`; use text or json");
+        printer.error("--output csv is only for `report`, `query` and `quotas`; use text or json");
         return ExitStatus::InvalidInput;
     }
     if g.output == OutputFormat::Html && !matches!(cli.command, Command::Report(_)) {
@@ -432,6 +436,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Init(args) => init::run(&session, args).await,
             Command::Permissions(args) => permissions::run(&session, args).await,
             Command::Prices(args) => prices::run(&session, args).await,
+            Command::Quotas(args) => quotas::run(&session, args).await,
             Command::Completions(args) => {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
                 let mut script = Vec::new();
@@ -461,6 +466,8 @@ fn prices_matter(command: &crate::cli::Command) -> bool {
             args.compare || matches!(args.source, ReportSource::Metrics | ReportSource::Logs)
         }
         Command::Query(_) | Command::Plan(_) | Command::Apply(_) | Command::Status(_) => true,
+        // `quotas request` knows a model by the price book.
+        Command::Quotas(_) => true,
         _ => false,
     }
 }

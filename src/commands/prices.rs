@@ -14,7 +14,6 @@ use crate::aws::{AwsError, PRICE_LIST_REGION, price_list_client};
 use crate::cli::{PricesArgs, PricesCommand, PricesUpdateArgs};
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::config;
-use crate::cost::catalogue::CatalogModel;
 use crate::cost::pricelist::{self, Answer, OFFER_CODES, Skipped};
 use crate::cost::prices::{self, OfferInfo, PriceFile};
 
@@ -102,7 +101,7 @@ async fn update(session: &Session, args: &PricesUpdateArgs) -> Result<ExitStatus
     let mut catalogue_reads = Vec::new();
     for region in &catalogue_regions {
         let bedrock = crate::aws::bedrock_client(&options, region, &settings).await;
-        match list_foundation_models(&bedrock).await {
+        match crate::quotas::foundation_models(&bedrock).await {
             Ok(models) => {
                 catalogue_reads.push(CatalogueRead {
                     region: region.clone(),
@@ -176,28 +175,6 @@ async fn fetch_offer(
         }
     }
     Ok(items)
-}
-
-/// The models Bedrock offers in one region (Bedrock API reference, ListFoundationModels: no
-/// filter lists every model; the answer is not paged).
-async fn list_foundation_models(
-    bedrock: &aws_sdk_bedrock::Client,
-) -> Result<Vec<CatalogModel>, AwsError> {
-    let out = bedrock
-        .list_foundation_models()
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("bedrock:ListFoundationModels", e))?;
-    Ok(out
-        .model_summaries()
-        .iter()
-        .map(|m| CatalogModel {
-            id: m.model_id().to_string(),
-            name: m.model_name().unwrap_or_default().to_string(),
-            provider: m.provider_name().unwrap_or_default().to_string(),
-        })
-        .filter(|m| !m.id.is_empty() && !m.name.is_empty())
-        .collect())
 }
 
 /// Writes the file whole or not at all: a report run meanwhile reads the old one or the new.

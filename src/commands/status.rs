@@ -291,6 +291,45 @@ async fn delivery_failures(cx: &Context) -> Result<DeliveryHealth, AwsError> {
     })
 }
 
+/// How many days of per-minute use `status` looks at for the quota lines.
+const QUOTA_STATUS_DAYS: u32 = 1;
+
+/// With `[quotas]`: a line for each model and kind whose busiest minute of the last day went
+/// over `alarm_percent` of its applied quota (what the quota alarms watch, said even when an
+/// alarm has gone back to OK).
+async fn quota_peaks(cx: &Context) -> Result<Vec<Health>, AwsError> {
+    use crate::report::quotas as headroom;
+    let Some(config) = &cx.config.quotas else {
+        return Ok(Vec::new());
+    };
+    let window = headroom::window(QUOTA_STATUS_DAYS, chrono::Utc::now())
+        .map_err(|e| AwsError::setup(e, "check the machine's clock"))?;
+    let request = headroom::Request {
+        window,
+        days: QUOTA_STATUS_DAYS,
+        models: config.models.clone(),
+        alarm_percent: Some(config.alarm_percent),
+    };
+    let report = headroom::read(&cx.aws, &request).await?;
+    Ok(report
+        .rows
+        .iter()
+        .filter(|r| r.over_alarm_share)
+        .map(|r| Health {
+            subject: format!("{} {} quota", r.model_id, r.kind.abbreviation()),
+            level: HealthLevel::Warning,
+            detail: format!(
+                "peak {} at {} is over {}% of the applied quota {} ({}); `bedrock-monitor quotas` has the detail",
+                r.peak,
+                r.busiest.as_deref().unwrap_or("?"),
+                config.alarm_percent,
+                r.quota.unwrap_or_default(),
+                r.quota_code.as_deref().unwrap_or("?")
+            ),
+        })
+        .collect())
+}
+
 /// The object Bedrock writes to check it may deliver to the bucket
 /// (`amazon-bedrock-logs-permission-check`), by its full key: where it lands shows how Bedrock
 /// joins the key prefix to its own path. `None` until Bedrock has written it (or without a
@@ -379,10 +418,11 @@ pub async fn collect(
     steps: &[Arc<dyn Step>],
     warn: &(dyn Fn(String) + Sync),
 ) -> StatusReport {
-    let (reads, delivery, check_object) = tokio::join!(
+    let (reads, delivery, check_object, quota_peaks) = tokio::join!(
         futures::future::join_all(steps.iter().map(|s| s.refresh(cx))),
         delivery_failures(cx),
         permission_check_object(cx),
+        quota_peaks(cx),
     );
     let mut components: Vec<ComponentStatus> = steps
         .iter()
@@ -433,6 +473,15 @@ pub async fn collect(
         Err(e) => warn(format!(
             "could not look for Bedrock's permission-check object: {e}"
         )),
+    }
+    match quota_peaks {
+        Ok(lines) if !lines.is_empty() => {
+            if let Some(alarms) = components.iter_mut().find(|c| c.id == ComponentId::Alarms) {
+                alarms.health.extend(lines);
+            }
+        }
+        Ok(_) => {}
+        Err(e) => warn(format!("could not read the quotas' use: {e}")),
     }
     StatusReport {
         stack: cx.config.stack.name.clone(),

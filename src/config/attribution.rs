@@ -229,7 +229,9 @@ pub fn profile_text_ok(s: &str) -> bool {
     !s.is_empty() && !s.starts_with([' ', '_', '-'])
 }
 
-/// Geography prefixes of system-defined cross-region inference profiles.
+/// Geography prefixes of system-defined cross-region inference profiles (Bedrock user guide,
+/// "Supported Regions and models for inference profiles": `us.`, `eu.`, `apac.`, `us-gov.`,
+/// `jp.`, `au.`, `ca.`, `in.` geographic profiles and `global.` ones).
 pub const CROSS_REGION_PREFIXES: &[&str] = &[
     "us.", "eu.", "apac.", "us-gov.", "jp.", "au.", "ca.", "in.", "global.",
 ];
@@ -240,7 +242,7 @@ pub fn is_system_profile(model: &str) -> bool {
 }
 
 /// A model or system-profile ID: `provider.model-name[-version][:n]`, lower-case, no ARN.
-fn model_id_ok(model: &str) -> bool {
+pub fn model_id_ok(model: &str) -> bool {
     let body = CROSS_REGION_PREFIXES
         .iter()
         .find_map(|p| model.strip_prefix(p))

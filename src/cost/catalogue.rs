@@ -80,9 +80,18 @@ fn name_parts(name: &str) -> Vec<String> {
 /// The one key a name gives in `catalogue`: `Ok(None)` when no model has that name, `Err`
 /// with the keys when several models do (never one chosen among them).
 pub fn key_for_name(name: &str, catalogue: &[CatalogModel]) -> Result<Option<String>, Vec<String>> {
+    key_where(catalogue, |m| same_name(name, &m.name))
+}
+
+/// The one key of the models `matches` accepts: `Ok(None)` for none, `Err` with the keys for
+/// several.
+pub fn key_where(
+    catalogue: &[CatalogModel],
+    matches: impl Fn(&CatalogModel) -> bool,
+) -> Result<Option<String>, Vec<String>> {
     let keys: BTreeSet<String> = catalogue
         .iter()
-        .filter(|m| same_name(name, &m.name))
+        .filter(|m| matches(m))
         .map(|m| model_key(&m.id))
         .collect();
     match keys.len() {

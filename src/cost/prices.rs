@@ -62,10 +62,8 @@ pub const STALE_AFTER_DAYS: i64 = 30;
 /// The version of the price file's layout; a file of another version is refused.
 pub const FILE_FORMAT: u32 = 1;
 
-/// Cross-region inference-profile prefixes, removed before matching.
-pub const CROSS_REGION_PREFIXES: &[&str] = &[
-    "us-gov.", "global.", "apac.", "us.", "eu.", "ca.", "jp.", "au.", "in.",
-];
+/// Cross-region inference-profile prefixes, removed before matching (one list, the config's).
+pub use crate::config::attribution::CROSS_REGION_PREFIXES;
 
 /// USD per 1,000 tokens of each kind; `None` where the model has no such price.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -23,6 +23,7 @@ pub mod logs;
 pub mod metrics;
 pub mod principals;
 pub mod profiles;
+pub mod quotas;
 pub(crate) mod render;
 pub mod window;
 

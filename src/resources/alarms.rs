@@ -51,6 +51,11 @@ pub struct ObservedAlarm {
 pub struct AlarmsState {
     /// Every alarm found by the configured names or the prefix, by name.
     pub alarms: BTreeMap<String, ObservedAlarm>,
+    /// `[quotas]`' alarms, their thresholds from the quotas applied now: an input read from
+    /// Service Quotas, like a profile's ID, not the state of the alarms themselves.
+    pub quota_specs: Vec<AlarmSpec>,
+    /// Why a model `[quotas]` names has no quota alarm.
+    pub quota_notes: Vec<String>,
 }
 
 impl AlarmsState {
@@ -119,8 +124,13 @@ fn observed_settings(a: &MetricAlarm) -> Value {
 }
 
 impl Alarms {
-    fn enabled(cx: &Context) -> Vec<AlarmSpec> {
-        Self::specs(cx).into_iter().filter(|a| a.enabled).collect()
+    /// The alarms that should exist: the config's enabled ones and `[quotas]`' ones.
+    fn enabled(cx: &Context, state: &AlarmsState) -> Vec<AlarmSpec> {
+        Self::specs(cx)
+            .into_iter()
+            .filter(|a| a.enabled)
+            .chain(state.quota_specs.iter().cloned())
+            .collect()
     }
 
     /// The config's alarms with inference profiles resolved to the ID CloudWatch shows as
@@ -137,7 +147,10 @@ impl Alarms {
 
     /// Alarms of this stack that should not exist: disabled, or no longer configured.
     fn to_delete<'a>(cx: &'a Context, state: &'a AlarmsState) -> Vec<&'a ObservedAlarm> {
-        let wanted: Vec<String> = Self::enabled(cx).into_iter().map(|s| s.name).collect();
+        let wanted: Vec<String> = Self::enabled(cx, state)
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         state
             .ours(cx)
             .filter(|a| !wanted.contains(&a.name))
@@ -245,8 +258,16 @@ impl Resource for Alarms {
     }
 
     fn name(&self, cx: &Context) -> String {
-        let n = Self::enabled(cx).len();
-        format!("{n} CloudWatch alarm{}", if n == 1 { "" } else { "s" })
+        let n = Self::specs(cx).iter().filter(|a| a.enabled).count();
+        let quotas = if cx.config.quotas.is_some() {
+            " and the quota alarms"
+        } else {
+            ""
+        };
+        format!(
+            "{n} CloudWatch alarm{}{quotas}",
+            if n == 1 { "" } else { "s" }
+        )
     }
 
     fn depends_on(&self) -> &'static [ComponentId] {
@@ -314,7 +335,18 @@ impl Resource for Alarms {
             let a = a?;
             alarms.insert(a.name.clone(), a);
         }
-        Ok(AlarmsState { alarms })
+        let (quota_specs, quota_notes) = match &cx.config.quotas {
+            Some(config) => {
+                let book = crate::quotas::read(&cx.aws).await?;
+                crate::quotas::alarms::specs(config, &book)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(AlarmsState {
+            alarms,
+            quota_specs,
+            quota_notes,
+        })
     }
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
@@ -325,7 +357,7 @@ impl Resource for Alarms {
         let mut any_exists = false;
         let mut created = Vec::new();
         let mut ok_action_removed = Vec::new();
-        for spec in Self::enabled(cx) {
+        for spec in Self::enabled(cx, state) {
             let new = settings(&spec, &topic_arn, &ok_actions);
             match state.alarms.get(&spec.name) {
                 None => {
@@ -371,6 +403,9 @@ impl Resource for Alarms {
             });
         }
         let mut diff = Diff::of(changes, any_exists);
+        for note in &state.quota_notes {
+            diff = diff.with_note(note.clone());
+        }
         // Said once, whatever the number of alarms: what the user will see in their inbox.
         if !created.is_empty() && !ok_actions.is_empty() {
             diff = diff.with_note(format!(
@@ -403,7 +438,7 @@ impl Resource for Alarms {
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
         let topic_arn = cx.topic_arn();
-        let specs: Vec<AlarmSpec> = Self::enabled(cx)
+        let specs: Vec<AlarmSpec> = Self::enabled(cx, state)
             .into_iter()
             .filter(|s| diff.changes.iter().any(|c| c.field == s.name))
             .collect();
@@ -418,7 +453,7 @@ impl Resource for Alarms {
                 ok_actions.clone(),
             )));
         }
-        for spec in Self::enabled(cx) {
+        for spec in Self::enabled(cx, state) {
             let retag = diff
                 .changes
                 .iter()
@@ -450,7 +485,7 @@ impl Resource for Alarms {
     /// Configured alarms that exist without this stack's tag (PutMetricAlarm would overwrite
     /// them whole).
     fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
-        Self::enabled(cx)
+        Self::enabled(cx, state)
             .iter()
             .filter_map(|s| state.alarms.get(&s.name))
             .filter_map(|a| foreign_by_tags(cx, format!("alarm {}", a.name), &a.tags))
@@ -458,7 +493,7 @@ impl Resource for Alarms {
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        let configured: Vec<&ObservedAlarm> = Self::enabled(cx)
+        let configured: Vec<&ObservedAlarm> = Self::enabled(cx, state)
             .iter()
             .filter_map(|s| state.alarms.get(&s.name))
             .collect();
@@ -500,10 +535,14 @@ impl Resource for Alarms {
             .config
             .alarm_specs()
             .iter()
-            .map(|s| alarm(&s.name))
+            .map(|s| s.name.clone())
+            .chain(crate::quotas::alarms::possible_names(
+                cx.config.quotas.as_ref(),
+            ))
+            .map(|name| alarm(&name))
             .collect();
         let prefixed = alarm(&format!("{NAME_PREFIX}*"));
-        vec![
+        let mut permissions = vec![
             // DescribeAlarms by name or prefix is authorized on all alarms.
             Permission::new(&["cloudwatch:DescribeAlarms"], ["*".to_string()]),
             // Reading the tags of every alarm under the prefix tells this stack's from others'.
@@ -526,11 +565,23 @@ impl Resource for Alarms {
                 condition: Some(tagged_by_stack(cx)),
                 ..Permission::new(&["cloudwatch:DeleteAlarms"], [prefixed])
             },
-        ]
+        ];
+        if cx.config.quotas.is_some() {
+            // The quota alarms' thresholds: the applied quotas (ListServiceQuotas does not
+            // take a resource, Service Authorization Reference) placed with the model list.
+            permissions.push(Permission::new(
+                &[
+                    "servicequotas:ListServiceQuotas",
+                    "bedrock:ListFoundationModels",
+                ],
+                ["*".to_string()],
+            ));
+        }
+        permissions
     }
 
     fn health(&self, cx: &Context, state: &Self::State) -> Vec<Health> {
-        Self::enabled(cx)
+        Self::enabled(cx, state)
             .iter()
             .filter_map(|spec| state.alarms.get(&spec.name))
             .map(|a| Health {

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("docs", &["aws"]),
     ("engine", &["aws", "config"]),
     ("queries", &["config", "cost", "invocation_log"]),
+    ("quotas", &["aws", "config", "cost"]),
     (
         "resources",
         &[
@@ -33,13 +34,22 @@ const LAYERS: &[(&str, &[&str])] = &[
             "engine",
             "invocation_log",
             "queries",
+            "quotas",
         ],
     ),
     ("cli", &["engine"]),
     ("ui", &["cli", "engine", "exit"]),
     (
         "report",
-        &["aws", "config", "cost", "invocation_log", "queries", "ui"],
+        &[
+            "aws",
+            "config",
+            "cost",
+            "invocation_log",
+            "queries",
+            "quotas",
+            "ui",
+        ],
     ),
     (
         "targets",

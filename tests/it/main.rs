@@ -25,6 +25,7 @@ mod logging_stack;
 mod paging;
 mod prices;
 mod queries;
+mod quotas;
 mod recovery;
 mod report;
 mod report_html;

@@ -339,6 +339,7 @@ fn fleet_policies(
         Variant::Everyday => {
             let mut c = vec![sources::who_am_i()];
             c.extend(sources::reader(&each));
+            c.push(sources::quota_increase(&each));
             c
         }
         Variant::ReadOnly => sources::reader(&each),

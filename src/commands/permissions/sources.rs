@@ -46,13 +46,47 @@ pub(super) fn reader(cx: &Context) -> Vec<(String, Permission)> {
                 ["*".to_string()],
             ),
         ),
+        (
+            // quotas (and the quota alarms): the applied quotas, the open increase requests,
+            // and the model list that ties a quota's name to a model; none of these list
+            // calls takes a resource (Service Authorization Reference, Service Quotas).
+            "ReadBedrockQuotas".into(),
+            Permission::new(
+                &[
+                    "servicequotas:ListServiceQuotas",
+                    "servicequotas:ListRequestedServiceQuotaChangeHistory",
+                    "bedrock:ListFoundationModels",
+                ],
+                ["*".to_string()],
+            ),
+        ),
     ]
+}
+
+/// `quotas request`: an increase of Bedrock's quotas only, in this account and Region (the
+/// quota ARN `arn:…:servicequotas:REGION:ACCOUNT:bedrock/L-…`). Service Quotas opens the
+/// support case through its own service-linked role, made on the account's first request.
+pub(super) fn quota_increase(cx: &Context) -> (String, Permission) {
+    (
+        "RequestBedrockQuotaIncrease".into(),
+        Permission::new(
+            &["servicequotas:RequestServiceQuotaIncrease"],
+            [format!(
+                "arn:{}:servicequotas:{}:{}:{}/*",
+                cx.partition(),
+                cx.region,
+                cx.account.id,
+                crate::quotas::SERVICE_CODE
+            )],
+        ),
+    )
 }
 
 /// The commands' own calls for the everyday policy: the reader's, who am I, the Price List.
 pub(super) fn commands(cx: &Context) -> Vec<(String, Permission)> {
     let mut out = vec![who_am_i()];
     out.extend(reader(cx));
+    out.push(quota_increase(cx));
     out.push(price_list());
     out
 }

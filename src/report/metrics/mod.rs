@@ -415,7 +415,7 @@ pub async fn get_metric_data_with(
     Ok(results)
 }
 
-fn query(
+pub fn query(
     id: String,
     model: &ModelSource,
     metric: &str,
