@@ -155,7 +155,7 @@ impl ReadThenWrite for Apply<'_> {
             .fleet
             .prepare_to_converge(target, run.progress.clone())
             .await
-            .map_err(CommandError::Target)?;
+            .map_err(CommandError::from)?;
         p.cx.set_adopt_logging(self.args.adopt_logging);
         for id in crate::cli::adopted(&self.args.adopt) {
             p.cx.allow_adoption(id);

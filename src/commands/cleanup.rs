@@ -286,7 +286,7 @@ impl ReadThenWrite for Cleanup<'_> {
             .fleet
             .prepare(target, run.progress.clone())
             .await
-            .map_err(CommandError::Target)?;
+            .map_err(CommandError::from)?;
         p.cx.purge_data
             .store(self.args.purge_data, std::sync::atomic::Ordering::SeqCst);
         let (entries, doomed) =

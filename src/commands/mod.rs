@@ -39,9 +39,10 @@ pub enum CommandError {
     Prompt(#[from] PromptError),
     #[error("{0}")]
     Usage(String),
-    /// A target could not be worked in (its role could not be assumed, say).
+    /// A target could not be worked in (its role could not be assumed, say). Boxed: it carries
+    /// the target and the AWS error, and every command's result would otherwise be that large.
     #[error(transparent)]
-    Target(#[from] crate::targets::TargetError),
+    Target(Box<crate::targets::TargetError>),
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -53,8 +54,14 @@ impl From<FleetError> for CommandError {
         match e {
             FleetError::Usage(message) => CommandError::Usage(message),
             FleetError::Aws(e) => CommandError::Aws(e),
-            FleetError::Target(e) => CommandError::Target(e),
+            FleetError::Target(e) => CommandError::from(e),
         }
+    }
+}
+
+impl From<crate::targets::TargetError> for CommandError {
+    fn from(e: crate::targets::TargetError) -> CommandError {
+        CommandError::Target(Box::new(e))
     }
 }
 
@@ -187,7 +194,7 @@ impl Session {
                     let prepared = fleet
                         .prepare(&target, Arc::new(QuietProgress))
                         .await
-                        .map_err(CommandError::Target)?;
+                        .map_err(CommandError::from)?;
                     Ok::<_, CommandError>(read(prepared).await)
                 }
             })

@@ -43,7 +43,7 @@ pub async fn run(session: &Session, args: &QuotasArgs) -> Result<ExitStatus, Com
         .run(&fleet.usage_targets(), &Interrupt::default(), |target| {
             let (fleet, request) = (&fleet, &request);
             async move {
-                let clients = fleet.clients(&target).await.map_err(CommandError::Target)?;
+                let clients = fleet.clients(&target).await.map_err(CommandError::from)?;
                 let report = headroom::read(&clients, request).await?;
                 Ok::<_, CommandError>((report, ExitStatus::Success))
             }

@@ -80,7 +80,7 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         .run(&fleet.usage_targets(), &Interrupt::default(), |target| {
             let (fleet, window, options) = (&fleet, &window, &options);
             async move {
-                let clients = fleet.clients(&target).await.map_err(CommandError::Target)?;
+                let clients = fleet.clients(&target).await.map_err(CommandError::from)?;
                 let report = build_report(&clients, fleet.config(), window, options).await?;
                 Ok::<_, CommandError>((report, ExitStatus::Success))
             }
@@ -139,7 +139,7 @@ fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), Comm
                 .printer
                 .note(format!("report written to {}", path.display()));
         }
-        None => session.printer.output(&text)?,
+        None => session.printer.output(text)?,
     }
     Ok(())
 }
@@ -203,7 +203,7 @@ async fn cur(
         .run(&targets, &Interrupt::default(), |target| {
             let (fleet, request) = (&fleet, &request);
             async move {
-                let clients = fleet.clients(&target).await.map_err(CommandError::Target)?;
+                let clients = fleet.clients(&target).await.map_err(CommandError::from)?;
                 let report = cur::fetch(&clients, fleet.config(), request).await?;
                 Ok::<_, CommandError>((report, ExitStatus::Success))
             }
