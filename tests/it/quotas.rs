@@ -458,3 +458,41 @@ fn bad_quota_input_is_refused_before_any_aws_call() {
         assert!(env.proxy.calls().is_empty(), "{config} called AWS");
     }
 }
+
+#[test]
+fn every_page_of_quotas_is_read() {
+    use crate::support::standin::AppliedQuota;
+
+    let env = TestEnv::new();
+    env.standin.seed_bedrock_quotas(REGION);
+    // 150 quotas that are not about inference come first, as the Agents and Knowledge Bases
+    // quotas do in a real listing: the model's quota is on the second page of 100.
+    let mut quotas: Vec<AppliedQuota> = (0..150)
+        .map(|i| AppliedQuota {
+            code: format!("L-F{i:07}"),
+            name: format!("(Knowledge Bases) Filler requests per second {i}"),
+            value: 10.0,
+            adjustable: false,
+        })
+        .collect();
+    quotas.extend(env.standin.bedrock_quotas(REGION));
+    env.standin
+        .set_bedrock_quotas_of(crate::support::env::ACCOUNT, REGION, quotas);
+    seed_metrics(&env);
+    env.proxy.clear();
+    let doc = env
+        .run(&["quotas", "--days", "1", "--output", "json"])
+        .assert_code(0)
+        .json();
+    assert_eq!(
+        row(&doc, HAIKU_US, "tokens_per_minute")["quota"],
+        4_000_000.0
+    );
+    let pages = env
+        .proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "ListServiceQuotas")
+        .count();
+    assert_eq!(pages, 2, "176 quotas at 100 a page");
+}

@@ -363,6 +363,80 @@ fn an_organization_rolls_out_per_account_and_per_region_and_is_cleaned_up() {
         "{page}"
     );
 
+    // Quotas per target: each target's own quotas (seeded in us-east-1 only) beside its own
+    // per-minute use.
+    const HAIKU_3: &str = "anthropic.claude-3-haiku-20240307-v1:0";
+    env.standin.seed_bedrock_quotas("us-east-1");
+    for (account, region, tokens) in [
+        (&org.a, "us-east-1", 500_000.0),
+        (&org.b, "us-west-2", 100_000.0),
+    ] {
+        let c = clients_in(&env, account, region);
+        let at =
+            aws_smithy_types::DateTime::from_secs((chrono::Utc::now().timestamp() / 60 - 10) * 60);
+        env.block_on(
+            c.cloudwatch
+                .put_metric_data()
+                .namespace("AWS/Bedrock")
+                .metric_data(
+                    aws_sdk_cloudwatch::types::MetricDatum::builder()
+                        .metric_name("EstimatedTPMQuotaUsage")
+                        .dimensions(
+                            aws_sdk_cloudwatch::types::Dimension::builder()
+                                .name("ModelId")
+                                .value(HAIKU_3)
+                                .build(),
+                        )
+                        .timestamp(at)
+                        .value(tokens)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("quota metric");
+    }
+    let run = env.run(&["quotas", "--days", "1", "-o", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    let tpm = |account: &str, region: &str| {
+        doc["targets"]
+            .as_array()
+            .and_then(|ts| {
+                ts.iter()
+                    .find(|t| t["account"] == account && t["region"] == region)
+            })
+            .and_then(|t| {
+                t["rows"]
+                    .as_array()?
+                    .iter()
+                    .find(|r| r["model_id"] == HAIKU_3 && r["kind"] == "tokens_per_minute")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{account}/{region}: {doc:#}"))
+    };
+    let a = tpm(&org.a, "us-east-1");
+    assert_eq!(a["quota"], 2_000_000.0, "{a}");
+    assert_eq!(a["peak"], 500_000.0);
+    assert_eq!(a["headroom_percent"], 75.0);
+    let b = tpm(&org.b, "us-west-2");
+    assert!(b["quota"].is_null(), "no quotas listed in us-west-2: {b}");
+    assert_eq!(b["peak"], 100_000.0);
+    let csv = env.run(&["quotas", "--days", "1", "-o", "csv"]);
+    csv.assert_code(0);
+    assert!(
+        csv.stdout.starts_with("account,region,model_id,"),
+        "{}",
+        csv.stdout
+    );
+    assert!(
+        csv.stdout.contains(&format!(
+            "{},us-east-1,{HAIKU_3},on_demand,tokens_per_minute,2000000,",
+            org.a
+        )),
+        "{}",
+        csv.stdout
+    );
+
     // A target whose role cannot be assumed fails, named; the others go on.
     let denied = org.b.clone();
     env.proxy
