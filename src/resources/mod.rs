@@ -1,22 +1,9 @@
 //! One file per component. Each implements [`Resource`](crate::engine::Resource): how to read
 //! it, how it differs from the config, the writes that converge it, and how to remove it.
 
-pub mod alarms;
-pub mod anomaly;
-pub mod bucket;
-pub mod budget_actions;
-pub mod budgets;
-pub mod cost_allocation;
-pub mod cur_export;
-pub mod dashboard;
+// Shared by several components; not components themselves.
 pub mod iam;
-pub mod inference_profiles;
 pub mod kms;
-pub mod log_group;
-pub mod logging;
-pub mod queries;
-pub mod role;
-pub mod topic;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -29,25 +16,34 @@ use crate::aws::AwsError;
 use crate::config::STACK_TAG_KEY;
 use crate::engine::{ComponentId, Context, Foreign, Ownership, Step};
 
-/// The steps of the whole stack, optional components included, in display order.
-pub fn all_steps() -> Vec<Arc<dyn Step>> {
-    use crate::engine::Node;
-    vec![
-        Node::new(role::Role),
-        Node::new(bucket::Bucket),
-        Node::new(log_group::LogGroup),
-        Node::new(logging::Logging),
-        Node::new(dashboard::Dashboard),
-        Node::new(topic::Topic),
-        Node::new(alarms::Alarms),
-        Node::new(budgets::Budgets),
-        Node::new(budget_actions::BudgetActions),
-        Node::new(inference_profiles::InferenceProfiles),
-        Node::new(cost_allocation::CostAllocationTags),
-        Node::new(anomaly::AnomalyDetection),
-        Node::new(cur_export::CurExport),
-        Node::new(queries::Queries),
-    ]
+/// Declares each component's module and makes [`all_steps`] of them, in the order given: a
+/// component is registered here by one line (and its ID by one line of `engine::components!`).
+macro_rules! components {
+    ($($module:ident :: $component:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// The steps of the whole stack, optional components included, in display order.
+        pub fn all_steps() -> Vec<Arc<dyn Step>> {
+            vec![$(crate::engine::Node::new($module::$component)),*]
+        }
+    };
+}
+
+components! {
+    role::Role,
+    bucket::Bucket,
+    log_group::LogGroup,
+    logging::Logging,
+    dashboard::Dashboard,
+    topic::Topic,
+    alarms::Alarms,
+    budgets::Budgets,
+    budget_actions::BudgetActions,
+    inference_profiles::InferenceProfiles,
+    cost_allocation::CostAllocationTags,
+    anomaly::AnomalyDetection,
+    cur_export::CurExport,
+    queries::Queries,
 }
 
 /// The steps this config runs, in display order.
