@@ -317,6 +317,10 @@ fn the_read_only_policy_reads() {
         "logs:GetQueryResults",
         "logs:StopQuery",
         "bedrock:ListInferenceProfiles",
+        // `quotas`: the applied quotas, the open requests, the model list that places them.
+        "servicequotas:ListServiceQuotas",
+        "servicequotas:ListRequestedServiceQuotaChangeHistory",
+        "bedrock:ListFoundationModels",
         "ce:GetCostAndUsage",
         "ce:GetCostForecast",
         "bcm-data-exports:ListExports",
@@ -339,6 +343,7 @@ fn the_read_only_policy_reads() {
         "cloudwatch:GetMetricData",
         "logs:StartQuery",
         "ce:GetCostAndUsage",
+        "servicequotas:ListServiceQuotas",
     ] {
         assert!(actions.contains(needed), "{needed}");
     }
