@@ -473,8 +473,6 @@ fn prices_matter(command: &crate::cli::Command) -> bool {
             args.compare || matches!(args.source, ReportSource::Metrics | ReportSource::Logs)
         }
         Command::Query(_) | Command::Plan(_) | Command::Apply(_) | Command::Status(_) => true,
-        // `quotas request` knows a model by the price book.
-        Command::Quotas(_) => true,
         _ => false,
     }
 }

@@ -189,19 +189,19 @@ async fn increase(
             args.model
         )));
     }
-    if crate::cost::prices::lookup(&args.model, None, &loaded.config.pricing).is_none() {
-        return Err(CommandError::Usage(format!(
-            "--model {:?}: not a model the price book knows; check the ID (`bedrock-monitor \
-             report` lists the models in use), or run `bedrock-monitor prices update` for a new model",
-            args.model
-        )));
-    }
     request.models = vec![args.model.clone()];
     let cx = session
         .connect(loaded, std::sync::Arc::new(QuietProgress))
         .await?;
     let read = headroom::read_all(&cx.aws, &request).await?;
     let report: &QuotaReport = &read.report;
+    if !read.book.offers(&args.model) {
+        return Err(CommandError::Usage(format!(
+            "--model {:?}: Bedrock lists no such model in {} (ListFoundationModels); check \
+             the ID (`bedrock-monitor quotas` lists the models in use)",
+            args.model, cx.region
+        )));
+    }
     let Some(limit) = read.book.limit(&args.model, kind) else {
         return Err(CommandError::Usage(format!(
             "{}: no applied {} quota for its model and scope ({}) in {}; `bedrock-monitor \

@@ -70,6 +70,9 @@ pub struct QuotaBook {
     pub unmapped: Vec<UnmappedQuota>,
     /// Bedrock quotas that are not about model inference (Agents, Knowledge Bases, batch jobs).
     pub other: usize,
+    /// The model keys ListFoundationModels lists in this Region.
+    #[serde(skip)]
+    pub models: std::collections::BTreeSet<String>,
 }
 
 /// A quota as Service Quotas lists it, before it is placed.
@@ -83,7 +86,13 @@ pub struct ListedQuota {
 
 impl QuotaBook {
     pub fn new(listed: Vec<ListedQuota>, catalogue: &[CatalogModel]) -> QuotaBook {
-        let mut book = QuotaBook::default();
+        let mut book = QuotaBook {
+            models: catalogue
+                .iter()
+                .map(|m| crate::cost::catalogue::model_key(&m.id))
+                .collect(),
+            ..QuotaBook::default()
+        };
         for q in listed {
             let unmapped = |reason: String| UnmappedQuota {
                 code: q.code.clone(),
@@ -158,6 +167,11 @@ impl QuotaBook {
             });
         }
         None
+    }
+
+    /// Whether Bedrock offers the model of `model_id` (a profile's model included) here.
+    pub fn offers(&self, model_id: &str) -> bool {
+        self.models.contains(&names::usage_model_key(model_id))
     }
 
     /// The applied quotas by code, for the increase-request flow.

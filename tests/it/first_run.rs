@@ -167,12 +167,27 @@ fn iam_actions(service: &str, operation: &str) -> Vec<String> {
 #[test]
 fn the_permissions_policy_covers_every_call_of_a_full_run() {
     let env = TestEnv::new();
+    env.standin.seed_bedrock_quotas(crate::support::env::REGION);
     env.write_config(
         "[alerts]\nemails = [\"ops@example.com\", \"oncall@example.com\"]\n\
          [alarms.sonnet]\nmetric = \"OutputTokenCount\"\nstatistic = \"Sum\"\n\
-         comparison = \"GreaterThanThreshold\"\nthreshold = 1\nmodel_id = \"m\"\n",
+         comparison = \"GreaterThanThreshold\"\nthreshold = 1\nmodel_id = \"m\"\n\
+         [quotas]\nmodels = [\"openai.gpt-oss-120b-1:0\"]\nttft_p90_ms = 3000\n",
     );
     env.run(&["apply", "--yes"]).assert_code(0);
+    env.run(&["quotas", "--days", "1"]).assert_code(0);
+    env.run(&[
+        "quotas",
+        "request",
+        "--model",
+        "openai.gpt-oss-120b-1:0",
+        "--kind",
+        "tokens-per-minute",
+        "--value",
+        "2000000",
+        "--yes",
+    ])
+    .assert_code(0);
     // A second run with a changed config exercises the update paths too.
     env.write_config(
         "[alerts]\nemails = [\"ops@example.com\"]\n[log_group]\nretention_days = 60\n",
@@ -261,6 +276,10 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
                         // The Price List and the model catalogue have no resource ARNs.
                         "pricing:GetProducts",
                         "bedrock:ListFoundationModels",
+                        // Service Quotas' list calls take no resource (Service Authorization
+                        // Reference, Service Quotas).
+                        "servicequotas:ListServiceQuotas",
+                        "servicequotas:ListRequestedServiceQuotaChangeHistory",
                         "bedrock:GetModelInvocationLoggingConfiguration",
                         "bedrock:PutModelInvocationLoggingConfiguration",
                         "bedrock:DeleteModelInvocationLoggingConfiguration",
