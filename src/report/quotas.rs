@@ -35,7 +35,7 @@ use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt, Clients};
 use crate::config::Endpoint;
-use crate::quotas::{self, Kind, QuotaBook, Scope, UnmappedQuota};
+use crate::quotas::{self, Kind, QuotaBook, Scope, UnmappedQuota, grouped};
 use crate::ui::csv::Writer as SafeCsv;
 
 use super::metrics::{self, ModelSource};
@@ -517,22 +517,6 @@ fn number(value: f64) -> String {
     }
 }
 
-/// 1,234,567 for a table.
-fn grouped(value: f64) -> String {
-    let whole = number(value.round());
-    let (sign, digits) = whole
-        .strip_prefix('-')
-        .map_or(("", whole.as_str()), |d| ("-", d));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
-}
-
 impl fmt::Display for QuotaReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -652,12 +636,5 @@ mod tests {
         assert_eq!(w.start.to_rfc3339(), "2026-11-23T10:15:00+00:00");
         assert!(window(0, now).is_err());
         assert!(window(16, now).unwrap_err().contains("15 days"));
-    }
-
-    #[test]
-    fn grouped_numbers_read_easily() {
-        assert_eq!(grouped(1_234_567.0), "1,234,567");
-        assert_eq!(grouped(999.0), "999");
-        assert_eq!(grouped(-1000.0), "-1,000");
     }
 }

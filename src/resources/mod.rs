@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 
 use crate::aws::AwsError;
 use crate::config::STACK_TAG_KEY;
-use crate::engine::{ComponentId, Context, Foreign, Ownership, Step};
+use crate::engine::{ComponentId, Context, Foreign, Ownership, Permission, Step};
 
 /// The steps of the whole stack, optional components included, in display order.
 pub fn all_steps() -> Vec<Arc<dyn Step>> {
@@ -93,6 +93,20 @@ pub fn tags_field(
 /// `aws:ResourceTag` on the resource type (CloudWatch alarms, Cost Explorer's anomaly monitors,
 /// subscriptions and cost categories, Bedrock's application inference profiles, Data Exports'
 /// exports, Organizations' policies).
+/// What reading the quota book takes ([`crate::quotas::read`], for the quota alarms and the
+/// dashboard's quota section with `[quotas]`): the applied quotas placed with the model list.
+/// Neither list call takes a resource (Service Authorization Reference, Service Quotas and
+/// Amazon Bedrock), hence `*`.
+pub fn quota_book_permission() -> Permission {
+    Permission::new(
+        &[
+            "servicequotas:ListServiceQuotas",
+            "bedrock:ListFoundationModels",
+        ],
+        ["*".to_string()],
+    )
+}
+
 pub fn tagged_by_stack(cx: &Context) -> Value {
     json!({"StringEquals": {format!("aws:ResourceTag/{STACK_TAG_KEY}"): cx.config.stack.name}})
 }
