@@ -261,6 +261,12 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
                         // The Price List and the model catalogue have no resource ARNs.
                         "pricing:GetProducts",
                         "bedrock:ListFoundationModels",
+                        // The quota reads (`quotas`, the quota alarms, the dashboard's and
+                        // the report's quota sections): list calls the reader statement
+                        // grants on "*" as taking no resource (Service Authorization
+                        // Reference, Service Quotas).
+                        "servicequotas:ListServiceQuotas",
+                        "servicequotas:ListRequestedServiceQuotaChangeHistory",
                         "bedrock:GetModelInvocationLoggingConfiguration",
                         "bedrock:PutModelInvocationLoggingConfiguration",
                         "bedrock:DeleteModelInvocationLoggingConfiguration",

@@ -637,3 +637,121 @@ fn bad_quota_input_is_refused_before_any_aws_call() {
         assert!(env.proxy.calls().is_empty(), "{config} called AWS");
     }
 }
+
+/// `report` with `[quotas]`: its JSON carries `quotas` (the rows `quotas` computes, over the
+/// report's window), cut to CloudWatch's 15 days of per-minute datapoints when the report
+/// reaches back further (and the page says so), empty with a note when the window is wholly
+/// older; without `[quotas]` there is no such key.
+#[test]
+fn report_carries_the_quota_section_when_quotas_are_configured() {
+    let env = TestEnv::new();
+    env.standin.seed_bedrock_quotas(REGION);
+    let seeded_busiest = seed_metrics(&env);
+    let plain = env.run(&["report", "--output", "json"]);
+    plain.assert_code(0);
+    assert!(
+        plain.json().get("quotas").is_none(),
+        "no [quotas], no section"
+    );
+
+    env.write_config(&format!(
+        "[quotas]\nalarm_percent = 80\nmodels = [\"{HAIKU_US}\"]\n"
+    ));
+    let run = env.run(&["report", "--output", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    let section = &doc["quotas"];
+    let tpm = row(section, HAIKU_US, "tokens_per_minute");
+    assert_eq!(tpm["quota"], 4_000_000.0);
+    assert_eq!(tpm["quota_code"], "L-DCADBC78");
+    assert_eq!(tpm["peak"], 3_500_000.0);
+    assert_eq!(tpm["over_alarm_share"], true);
+    let busiest: DateTime<Utc> = tpm["busiest"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("busiest minute");
+    assert_eq!(busiest, seeded_busiest);
+    assert_eq!(
+        row(section, GPT_OSS, "tokens_per_minute")["headroom_percent"],
+        80.0
+    );
+    assert!(section.get("clipped_from").is_none(), "{section:#}");
+    assert_eq!(section["alarm_percent"], 80.0);
+    let text = env.run(&["report"]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains("Bedrock quotas and peak use")
+            && text.stdout.contains("12.5% (over alarm)"),
+        "{}",
+        text.stdout
+    );
+
+    // Twenty days back: the quota rows cover the last fifteen, and say where the report began.
+    let start = (Utc::now() - Duration::days(20)).date_naive();
+    let start_flag = start.to_string();
+    let doc = env
+        .run(&["report", "--start", &start_flag, "--output", "json"])
+        .json();
+    let section = &doc["quotas"];
+    assert_eq!(
+        section["clipped_from"],
+        format!("{start}T00:00:00+00:00"),
+        "{section:#}"
+    );
+    let from: DateTime<Utc> = section["start"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("start");
+    let fifteen_days = Utc::now() - Duration::days(15) - Duration::minutes(2);
+    assert!(from >= fifteen_days, "{from} is within 15 days");
+    assert_eq!(section["days"], 15);
+    assert_eq!(
+        row(section, HAIKU_US, "tokens_per_minute")["peak"],
+        3_500_000.0
+    );
+    assert!(
+        section["notes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("15 days"))),
+        "{section:#}"
+    );
+    let page = env
+        .run(&["report", "--start", &start_flag, "--output", "html"])
+        .stdout;
+    for shown in [
+        "Quota headroom",
+        "<strong>Only the last 15 days:</strong>",
+        "<span class=\"badge\">over alarm</span>",
+        "data-chart=\"quotas\"",
+        "L-DCADBC78",
+    ] {
+        assert!(page.contains(shown), "{shown} not on the page");
+    }
+
+    // Wholly older than the per-minute datapoints: no rows, and why.
+    let (old_start, old_end) = (
+        (Utc::now() - Duration::days(40)).date_naive().to_string(),
+        (Utc::now() - Duration::days(30)).date_naive().to_string(),
+    );
+    let doc = env
+        .run(&[
+            "report", "--start", &old_start, "--end", &old_end, "--output", "json",
+        ])
+        .json();
+    let section = &doc["quotas"];
+    assert_eq!(section["rows"], serde_json::json!([]), "{section:#}");
+    assert!(
+        section["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("more than 15 days ago")),
+        "{section:#}"
+    );
+    assert!(
+        section["unmapped_quotas"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty()),
+        "the quotas not tied to a model are still listed"
+    );
+}
