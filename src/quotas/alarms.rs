@@ -22,7 +22,7 @@ const MINUTE: i32 = 60;
 
 /// TimeToFirstToken's p90 is taken over five minutes: a single slow stream in a quiet minute
 /// should not page anyone.
-const TTFT_PERIOD: i32 = 300;
+pub const TTFT_PERIOD: i32 = 300;
 
 /// `EstimatedTPMQuotaUsage` and `TimeToFirstToken` (Bedrock user guide, "Monitor
 /// bedrock-runtime inference using CloudWatch metrics").

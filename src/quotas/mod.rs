@@ -180,6 +180,24 @@ impl QuotaBook {
     }
 }
 
+/// A quota or a use as people read it: rounded to a whole number, thousands grouped
+/// (`1,234,567`), in `quotas`' table and on the dashboard's quota lines.
+pub fn grouped(value: f64) -> String {
+    let whole = value.round();
+    let digits = format!("{:.0}", whole.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if whole < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Reads the quota book of the clients' account and Region: ListServiceQuotas (paged) and
 /// ListFoundationModels, side by side.
 pub async fn read(clients: &Clients) -> Result<QuotaBook, AwsError> {
@@ -258,6 +276,15 @@ mod tests {
             value,
             adjustable: true,
         }
+    }
+
+    #[test]
+    fn grouped_numbers_read_easily() {
+        assert_eq!(grouped(1_234_567.0), "1,234,567");
+        assert_eq!(grouped(999.0), "999");
+        assert_eq!(grouped(-1000.0), "-1,000");
+        assert_eq!(grouped(2_499.6), "2,500");
+        assert_eq!(grouped(0.0), "0");
     }
 
     #[test]

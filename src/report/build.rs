@@ -12,7 +12,7 @@ use crate::cost::prices;
 
 use super::{
     LIST_METRICS_DAYS, ModelMetrics, PrincipalCheck, Report, ReportOptions, Window, billing,
-    compare, cur, daily, logs, metrics, principals, profiles,
+    compare, cur, daily, logs, metrics, principals, profiles, quotas,
 };
 
 /// Builds the report: `ListMetrics` (paginated), one `GetMetricData` call per 50 models for
@@ -81,7 +81,31 @@ pub async fn build_report(
     if options.compare_tolerance_percent.is_some() && config.cur_export.is_some() {
         attach_cur(clients, config, window, &mut report).await;
     }
+    if options.metrics
+        && let Some(wanted) = &config.quotas
+    {
+        attach_quotas(clients, wanted, window, now, &mut report).await;
+    }
     Ok(report)
+}
+
+/// With `[quotas]`: the headroom of each model over the report's window (CloudWatch's
+/// per-minute metrics, like the rest of the metrics source). Service Quotas refusing costs the
+/// section only, said in the notes.
+async fn attach_quotas(
+    clients: &Clients,
+    wanted: &crate::config::QuotasConfig,
+    window: &Window,
+    now: chrono::DateTime<Utc>,
+    report: &mut Report,
+) {
+    match quotas::for_report(clients, wanted, window, now).await {
+        Ok(section) => report.quotas = Some(section),
+        Err(e) => report.notes.push(format!(
+            "quota headroom ([quotas]) could not be read: {e}; `bedrock-monitor permissions` \
+             lists what the report needs"
+        )),
+    }
 }
 
 /// What CloudWatch holds for the window: the models with data, their sums per day, and every

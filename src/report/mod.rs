@@ -138,6 +138,11 @@ pub struct Report {
     /// beside Cost Explorer's total (`billed_cost_usd`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cur: Option<cur::CurReport>,
+    /// With `[quotas]` and the metrics source: per model ID and kind the applied quota beside
+    /// the per-minute peak, over the report's window cut to CloudWatch's 15 days of per-minute
+    /// datapoints ([`quotas::for_report`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quotas: Option<quotas::QuotaReport>,
     /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
     /// could not serve, limits of the estimate.
     pub notes: Vec<String>,
@@ -527,6 +532,7 @@ impl Report {
             unmapped_usage_types: None,
             daily: None,
             cur: None,
+            quotas: None,
             notes,
         }
     }

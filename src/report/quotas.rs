@@ -29,13 +29,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, SubsecRound, Utc};
 use comfy_table::{CellAlignment, Table};
 use serde::Serialize;
 
 use crate::aws::{AwsError, AwsResultExt, Clients};
-use crate::config::Endpoint;
-use crate::quotas::{self, Kind, QuotaBook, Scope, UnmappedQuota};
+use crate::config::{Endpoint, QuotasConfig};
+use crate::quotas::{self, Kind, QuotaBook, Scope, UnmappedQuota, grouped};
 use crate::ui::csv::Writer as SafeCsv;
 
 use super::metrics::{self, ModelSource};
@@ -114,6 +114,10 @@ pub struct QuotaReport {
     pub unmapped_quotas: Vec<UnmappedQuota>,
     pub open_requests: Vec<OpenRequest>,
     pub notes: Vec<String>,
+    /// In `report`: where the report's window began, when the rows cover only its part that
+    /// CloudWatch still keeps per minute (see [`for_report`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipped_from: Option<String>,
 }
 
 /// The minutes of one series, as CloudWatch answered them.
@@ -248,6 +252,85 @@ impl Read {
             .filter_map(|(t, v)| Some((DateTime::from_timestamp(t, 0)?.to_rfc3339(), v)))
             .collect()
     }
+}
+
+/// The part of a report's window the quota section can cover: whole minutes within the last
+/// [`MAX_DAYS`] days before `now` (CloudWatch keeps per-minute datapoints for 15 days).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaWindow {
+    /// `None`: the report's window ends before that, and has no per-minute data.
+    pub covered: Option<Window>,
+    /// Days begun in the covered window (in the report's, when nothing is covered).
+    pub days: u32,
+    /// The report's start, when the covered window starts later.
+    pub clipped_from: Option<DateTime<Utc>>,
+}
+
+pub fn quota_window(window: &Window, now: DateTime<Utc>) -> QuotaWindow {
+    let last_minute = floor_minute(now);
+    let earliest = last_minute - Duration::days(i64::from(MAX_DAYS));
+    let start = floor_minute(window.start).max(earliest);
+    let end = floor_minute(window.end).min(last_minute);
+    let whole_days = |d: Duration| u32::try_from((d.num_minutes() + 1439) / 1440).unwrap_or(0);
+    QuotaWindow {
+        covered: (end > start).then_some(Window { start, end }),
+        days: whole_days(if end > start {
+            end - start
+        } else {
+            window.duration()
+        }),
+        clipped_from: (start > window.start).then_some(window.start),
+    }
+}
+
+/// The quota section of `report` (with `[quotas]`): the report's window cut to
+/// [`quota_window`], the models `config` names and every model with use. A window wholly
+/// older than CloudWatch's per-minute retention has no use to set against the quotas: its rows
+/// are empty, the quotas not tied to a model and the open requests are still listed, and a
+/// note says why.
+pub async fn for_report(
+    clients: &Clients,
+    config: &QuotasConfig,
+    window: &Window,
+    now: DateTime<Utc>,
+) -> Result<QuotaReport, AwsError> {
+    let cut = quota_window(window, now);
+    let request = Request {
+        window: cut.covered.unwrap_or(*window),
+        days: cut.days,
+        models: config.models.clone(),
+        alarm_percent: Some(config.alarm_percent),
+    };
+    let mut report = if cut.covered.is_some() {
+        read(clients, &request).await?
+    } else {
+        let (book, open) =
+            futures::join!(quotas::read(clients), open_requests(&clients.servicequotas));
+        let mut report = build(&book?, &Usage::new(), open?, &request);
+        report.notes.push(format!(
+            "the report's window ends more than {MAX_DAYS} days ago: CloudWatch keeps \
+             per-minute datapoints for 15 days, so there is no per-minute use to set against \
+             the quotas"
+        ));
+        report
+    };
+    if let (Some(from), Some(_)) = (cut.clipped_from, cut.covered) {
+        report.notes.push(format!(
+            "per-minute use from {} to {} only: the report's window starts {}, and CloudWatch \
+             keeps per-minute datapoints for 15 days",
+            report.start,
+            report.end,
+            from.to_rfc3339()
+        ));
+    }
+    report.clipped_from = cut.clipped_from.map(|t| t.to_rfc3339());
+    Ok(report)
+}
+
+/// `t` to the start of its minute.
+fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    let t = t.trunc_subsecs(0);
+    t - Duration::seconds(t.timestamp().rem_euclid(60))
 }
 
 /// Like [`read`], keeping the quota book and the series.
@@ -458,6 +541,7 @@ pub fn build(
         unmapped_quotas: book.unmapped.clone(),
         open_requests: open,
         notes,
+        clipped_from: None,
     }
 }
 
@@ -515,22 +599,6 @@ fn number(value: f64) -> String {
     } else {
         format!("{value:.2}")
     }
-}
-
-/// 1,234,567 for a table.
-fn grouped(value: f64) -> String {
-    let whole = number(value.round());
-    let (sign, digits) = whole
-        .strip_prefix('-')
-        .map_or(("", whole.as_str()), |d| ("-", d));
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    format!("{sign}{out}")
 }
 
 impl fmt::Display for QuotaReport {
@@ -643,6 +711,42 @@ mod tests {
     }
 
     #[test]
+    fn a_reports_window_is_cut_to_the_last_fifteen_days_of_minutes() {
+        let at = |t: &str| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .expect("time")
+        };
+        let now = at("2026-12-07T10:15:42Z");
+        let window = |start: &str, end: &str| Window {
+            start: at(start),
+            end: at(end),
+        };
+        // A week ending now: whole minutes, not cut.
+        let week = quota_window(&window("2026-11-30T10:15:42Z", "2026-12-07T10:15:42Z"), now);
+        assert_eq!(
+            week.covered,
+            Some(window("2026-11-30T10:15:00Z", "2026-12-07T10:15:00Z"))
+        );
+        assert_eq!((week.days, week.clipped_from), (7, None));
+        // Thirty days: the last fifteen, and where the report began.
+        let month = quota_window(&window("2026-11-07T00:00:00Z", "2026-12-07T10:00:00Z"), now);
+        assert_eq!(
+            month.covered,
+            Some(window("2026-11-22T10:15:00Z", "2026-12-07T10:00:00Z"))
+        );
+        assert_eq!(month.days, 15);
+        assert_eq!(month.clipped_from, Some(at("2026-11-07T00:00:00Z")));
+        // Wholly older: nothing covered; days are the report's.
+        let old = quota_window(&window("2026-10-01T00:00:00Z", "2026-10-03T00:00:00Z"), now);
+        assert_eq!((old.covered, old.days), (None, 2));
+        assert_eq!(old.clipped_from, Some(at("2026-10-01T00:00:00Z")));
+        // Six hours: one day begun.
+        let hours = quota_window(&window("2026-12-07T04:00:00Z", "2026-12-07T10:00:00Z"), now);
+        assert_eq!(hours.days, 1);
+    }
+
+    #[test]
     fn the_window_is_whole_minutes_within_cloudwatchs_retention() {
         let now = DateTime::parse_from_rfc3339("2026-12-07T10:15:42Z")
             .map(|t| t.with_timezone(&Utc))
@@ -652,12 +756,5 @@ mod tests {
         assert_eq!(w.start.to_rfc3339(), "2026-11-23T10:15:00+00:00");
         assert!(window(0, now).is_err());
         assert!(window(16, now).unwrap_err().contains("15 days"));
-    }
-
-    #[test]
-    fn grouped_numbers_read_easily() {
-        assert_eq!(grouped(1_234_567.0), "1,234,567");
-        assert_eq!(grouped(999.0), "999");
-        assert_eq!(grouped(-1000.0), "-1,000");
     }
 }

@@ -329,6 +329,10 @@ impl fmt::Display for Report {
             writeln!(f)?;
             write!(f, "{cur}")?;
         }
+        if let Some(quotas) = &self.quotas {
+            writeln!(f)?;
+            write!(f, "{quotas}")?;
+        }
         if !self.notes.is_empty() {
             writeln!(f)?;
             writeln!(f, "Notes:")?;

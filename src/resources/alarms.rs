@@ -567,15 +567,8 @@ impl Resource for Alarms {
             },
         ];
         if cx.config.quotas.is_some() {
-            // The quota alarms' thresholds: the applied quotas (ListServiceQuotas does not
-            // take a resource, Service Authorization Reference) placed with the model list.
-            permissions.push(Permission::new(
-                &[
-                    "servicequotas:ListServiceQuotas",
-                    "bedrock:ListFoundationModels",
-                ],
-                ["*".to_string()],
-            ));
+            // The quota alarms' thresholds.
+            permissions.push(crate::resources::quota_book_permission());
         }
         permissions
     }

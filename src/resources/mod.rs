@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::aws::AwsError;
 use crate::config::STACK_TAG_KEY;
-use crate::engine::{ComponentId, Context, Foreign, Ownership, Step};
+use crate::engine::{ComponentId, Context, Foreign, Ownership, Permission, Step};
 
 /// Declares each component's module and makes [`all_steps`] of them, in the order given: a
 /// component is registered here by one line (and its ID by one line of `engine::components!`).
@@ -89,6 +89,20 @@ pub fn tags_field(
 /// `aws:ResourceTag` on the resource type (CloudWatch alarms, Cost Explorer's anomaly monitors,
 /// subscriptions and cost categories, Bedrock's application inference profiles, Data Exports'
 /// exports, Organizations' policies).
+/// What reading the quota book takes ([`crate::quotas::read`], for the quota alarms and the
+/// dashboard's quota section with `[quotas]`): the applied quotas placed with the model list.
+/// Neither list call takes a resource (Service Authorization Reference, Service Quotas and
+/// Amazon Bedrock), hence `*`.
+pub fn quota_book_permission() -> Permission {
+    Permission::new(
+        &[
+            "servicequotas:ListServiceQuotas",
+            "bedrock:ListFoundationModels",
+        ],
+        ["*".to_string()],
+    )
+}
+
 pub fn tagged_by_stack(cx: &Context) -> Value {
     json!({"StringEquals": {format!("aws:ResourceTag/{STACK_TAG_KEY}"): cx.config.stack.name}})
 }

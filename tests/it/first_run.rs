@@ -276,7 +276,9 @@ fn assert_permissions_cover_every_call(env: &TestEnv, also_unscoped: &[&str]) {
                         // The Price List and the model catalogue have no resource ARNs.
                         "pricing:GetProducts",
                         "bedrock:ListFoundationModels",
-                        // Service Quotas' list calls take no resource (Service Authorization
+                        // The quota reads (`quotas`, the quota alarms, the dashboard's and
+                        // the report's quota sections): list calls the reader statement
+                        // grants on "*" as taking no resource (Service Authorization
                         // Reference, Service Quotas).
                         "servicequotas:ListServiceQuotas",
                         "servicequotas:ListRequestedServiceQuotaChangeHistory",

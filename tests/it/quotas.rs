@@ -34,15 +34,17 @@ fn datum(model: &str, metric: &str, at: DateTime<Utc>, value: f64) -> MetricDatu
 }
 
 /// Per-minute use: two requests' worth in one minute (summed by the Sum statistic), a busier
-/// minute, and quieter ones.
-fn seed_metrics(env: &TestEnv) {
+/// minute, and quieter ones. Returns the busier minute (taken once: the clock may pass a
+/// minute's end while the test runs).
+fn seed_metrics(env: &TestEnv) -> DateTime<Utc> {
+    let busiest = minute(30);
     let data = vec![
         datum(HAIKU_US, "EstimatedTPMQuotaUsage", minute(40), 600_000.0),
         datum(HAIKU_US, "EstimatedTPMQuotaUsage", minute(40), 400_000.0),
-        datum(HAIKU_US, "EstimatedTPMQuotaUsage", minute(30), 3_500_000.0),
+        datum(HAIKU_US, "EstimatedTPMQuotaUsage", busiest, 3_500_000.0),
         datum(HAIKU_US, "EstimatedTPMQuotaUsage", minute(20), 100_000.0),
         datum(HAIKU_US, "Invocations", minute(40), 50.0),
-        datum(HAIKU_US, "Invocations", minute(30), 1_900.0),
+        datum(HAIKU_US, "Invocations", busiest, 1_900.0),
         datum(GPT_OSS, "EstimatedTPMQuotaUsage", minute(35), 200_000.0),
         datum(GPT_OSS, "Invocations", minute(35), 10.0),
         datum(COMMAND_R, "EstimatedTPMQuotaUsage", minute(35), 5_000.0),
@@ -57,6 +59,7 @@ fn seed_metrics(env: &TestEnv) {
             .send(),
     )
     .expect("PutMetricData");
+    busiest
 }
 
 fn row<'a>(doc: &'a serde_json::Value, model: &str, kind: &str) -> &'a serde_json::Value {
@@ -73,7 +76,7 @@ fn row<'a>(doc: &'a serde_json::Value, model: &str, kind: &str) -> &'a serde_jso
 fn quotas_show_each_models_peak_against_the_quota_of_its_scope() {
     let env = TestEnv::new();
     env.standin.seed_bedrock_quotas(REGION);
-    seed_metrics(&env);
+    let seeded_busiest = seed_metrics(&env);
     env.write_config(
         "[quotas]\nalarm_percent = 80\nmodels = [\"us.anthropic.claude-3-haiku-20240307-v1:0\"]\n",
     );
@@ -100,7 +103,7 @@ fn quotas_show_each_models_peak_against_the_quota_of_its_scope() {
         .as_str()
         .and_then(|t| t.parse().ok())
         .expect("busiest minute");
-    assert_eq!(busiest, minute(30));
+    assert_eq!(busiest, seeded_busiest);
 
     let rpm = row(&doc, HAIKU_US, "requests_per_minute");
     assert_eq!(rpm["quota"], 2_000.0);
@@ -188,6 +191,57 @@ fn alarm(env: &TestEnv, name: &str) -> MetricAlarm {
     .unwrap_or_else(|| panic!("alarm {name} missing"))
 }
 
+/// The dashboard's body as moto stores it.
+fn dashboard(env: &TestEnv) -> serde_json::Value {
+    serde_json::from_str(&env.dashboard_body()).expect("the dashboard body is JSON")
+}
+
+/// The quota section's graph of `metric` that draws `model` (found by its title, checked by
+/// its lines).
+fn use_widget<'a>(body: &'a serde_json::Value, model: &str, metric: &str) -> &'a serde_json::Value {
+    let title = match metric {
+        "EstimatedTPMQuotaUsage" => format!("{model}: tokens per minute"),
+        "Invocations" => format!("{model}: requests per minute"),
+        _ => "Time to first token".to_string(),
+    };
+    let widget = body["widgets"]
+        .as_array()
+        .and_then(|ws| {
+            ws.iter().find(|w| {
+                w["properties"]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(&title))
+            })
+        })
+        .unwrap_or_else(|| panic!("no graph titled {title}: {body:#}"));
+    let lines = widget["properties"]["metrics"].as_array().expect("metrics");
+    assert!(
+        lines
+            .iter()
+            .any(|m| m[0] == "AWS/Bedrock" && m[1] == metric && m[2] == "ModelId" && m[3] == model),
+        "{widget}"
+    );
+    widget
+}
+
+/// The horizontal annotations (value, label) of `model`'s `metric` graph.
+fn quota_lines(body: &serde_json::Value, model: &str, metric: &str) -> Vec<(f64, String)> {
+    let widget = use_widget(body, model, metric);
+    assert_eq!(widget["properties"]["period"], 60, "{widget}");
+    assert_eq!(widget["properties"]["stat"], "Sum", "{widget}");
+    widget["properties"]["annotations"]["horizontal"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["value"].as_f64().unwrap_or(f64::NAN),
+                a["label"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn quota_alarms_follow_the_applied_quota_and_converge() {
     let env = TestEnv::new();
@@ -230,6 +284,65 @@ fn quota_alarms_follow_the_applied_quota_and_converge() {
     assert_eq!(ttft.extended_statistic(), Some("p90"));
     assert_eq!(ttft.threshold(), Some(2_500.0));
 
+    // The dashboard draws each model's use against its applied quota, as moto stores it.
+    let body = dashboard(&env);
+    assert_eq!(
+        quota_lines(&body, HAIKU_US, "EstimatedTPMQuotaUsage"),
+        [
+            (
+                4_000_000.0,
+                "quota L-DCADBC78 (cross-Region TPM): 4,000,000".to_string()
+            ),
+            (
+                3_200_000.0,
+                "alarm at 80% of the quota: 3,200,000".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        quota_lines(&body, HAIKU_US, "Invocations"),
+        [
+            (
+                2_000.0,
+                "quota L-616A3F5B (cross-Region RPM): 2,000".to_string()
+            ),
+            (1_600.0, "alarm at 80% of the quota: 1,600".to_string()),
+        ]
+    );
+    assert_eq!(
+        quota_lines(&body, GPT_OSS, "EstimatedTPMQuotaUsage")[0].0,
+        1_000_000.0
+    );
+    let global = format!("global.{GPT_OSS}");
+    assert_eq!(
+        quota_lines(&body, &global, "EstimatedTPMQuotaUsage"),
+        [],
+        "no quota of the global scope: its use, without a line"
+    );
+    let ttft = use_widget(&body, HAIKU_US, "TimeToFirstToken");
+    let drawn: Vec<(&str, &str)> = ttft["properties"]["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .map(|m| {
+            (
+                m[3].as_str().unwrap_or_default(),
+                m[4]["stat"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for model in [HAIKU_US, GPT_OSS, global.as_str()] {
+        for stat in ["p50", "p90", "p99"] {
+            expected.push((model, stat));
+        }
+    }
+    assert_eq!(drawn, expected);
+    assert_eq!(
+        ttft["properties"]["annotations"]["horizontal"][0]["value"],
+        2_500.0
+    );
+
     // Converged: a second apply writes nothing; plan and status agree.
     env.proxy.clear();
     env.run(&["apply", "--yes"]).assert_code(0);
@@ -241,30 +354,96 @@ fn quota_alarms_follow_the_applied_quota_and_converge() {
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
     env.run(&["status", "--detailed-exitcode"]).assert_code(0);
 
-    // AWS raises a quota: plan shows that one threshold, one apply moves it, nothing else.
+    // AWS raises a quota: plan shows that one threshold and the dashboard's line for it, one
+    // apply moves both, nothing else.
     assert!(
         env.standin
             .set_quota_value(REGION, "L-DCADBC78", 5_000_000.0)
     );
     env.run(&["plan", "--detailed-exitcode"]).assert_code(2);
     let plan = env.run(&["plan", "--output", "json"]).json();
-    let changes = crate::support::env::resource(&plan, "alarms")["changes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let fields: Vec<&str> = changes.iter().filter_map(|c| c["field"].as_str()).collect();
+    let changes = |id: &str| {
+        crate::support::env::resource(&plan, id)["changes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let alarms = changes("alarms");
+    let fields: Vec<&str> = alarms.iter().filter_map(|c| c["field"].as_str()).collect();
     assert_eq!(
         fields,
         [format!("Bedrock-Quota-TPM-{HAIKU_US}")],
         "{plan:#}"
     );
+    assert_eq!(alarms[0]["old"]["threshold"], 3_200_000.0);
+    assert_eq!(alarms[0]["new"]["threshold"], 4_000_000.0);
+    let dashboard_changes = changes("dashboard");
+    assert_eq!(dashboard_changes.len(), 1, "{plan:#}");
+    assert_eq!(dashboard_changes[0]["field"], "body");
+    // The planned body differs from the stored one in that graph's annotations only.
+    let (old, new) = (&dashboard_changes[0]["old"], &dashboard_changes[0]["new"]);
+    let differing: Vec<String> = old["widgets"]
+        .as_array()
+        .zip(new["widgets"].as_array())
+        .map(|(o, n)| {
+            o.iter()
+                .zip(n)
+                .filter(|(o, n)| o != n)
+                .map(|(o, n)| {
+                    let mut o = o.clone();
+                    o["properties"]["annotations"] = n["properties"]["annotations"].clone();
+                    assert_eq!(&o, n, "only the annotations change");
+                    o["properties"]["title"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        differing,
+        [format!(
+            "{HAIKU_US}: tokens per minute (EstimatedTPMQuotaUsage) against its quota"
+        )]
+    );
+    let others: Vec<&str> = plan["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| !r["changes"].as_array().is_none_or(Vec::is_empty))
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(
+        others,
+        ["dashboard", "alarms"],
+        "nothing else changes: {plan:#}"
+    );
     env.proxy.clear();
     env.run(&["apply", "--yes"]).assert_code(0);
-    let writes = env.writes();
-    assert_eq!(writes, ["monitoring:PutMetricAlarm"], "{writes:?}");
+    let mut writes = env.writes();
+    writes.sort();
+    assert_eq!(
+        writes,
+        ["monitoring:PutDashboard", "monitoring:PutMetricAlarm"],
+        "{writes:?}"
+    );
     assert_eq!(
         alarm(&env, &format!("Bedrock-Quota-TPM-{HAIKU_US}")).threshold(),
         Some(4_000_000.0)
+    );
+    assert_eq!(
+        quota_lines(&dashboard(&env), HAIKU_US, "EstimatedTPMQuotaUsage"),
+        [
+            (
+                5_000_000.0,
+                "quota L-DCADBC78 (cross-Region TPM): 5,000,000".to_string()
+            ),
+            (
+                4_000_000.0,
+                "alarm at 80% of the quota: 4,000,000".to_string()
+            ),
+        ]
     );
     env.proxy.clear();
     env.run(&["apply", "--yes"]).assert_code(0);
@@ -504,4 +683,122 @@ fn every_page_of_quotas_is_read() {
         .filter(|c| c.operation == "ListServiceQuotas")
         .count();
     assert_eq!(pages, 2, "176 quotas at 100 a page");
+}
+
+/// `report` with `[quotas]`: its JSON carries `quotas` (the rows `quotas` computes, over the
+/// report's window), cut to CloudWatch's 15 days of per-minute datapoints when the report
+/// reaches back further (and the page says so), empty with a note when the window is wholly
+/// older; without `[quotas]` there is no such key.
+#[test]
+fn report_carries_the_quota_section_when_quotas_are_configured() {
+    let env = TestEnv::new();
+    env.standin.seed_bedrock_quotas(REGION);
+    let seeded_busiest = seed_metrics(&env);
+    let plain = env.run(&["report", "--output", "json"]);
+    plain.assert_code(0);
+    assert!(
+        plain.json().get("quotas").is_none(),
+        "no [quotas], no section"
+    );
+
+    env.write_config(&format!(
+        "[quotas]\nalarm_percent = 80\nmodels = [\"{HAIKU_US}\"]\n"
+    ));
+    let run = env.run(&["report", "--output", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    let section = &doc["quotas"];
+    let tpm = row(section, HAIKU_US, "tokens_per_minute");
+    assert_eq!(tpm["quota"], 4_000_000.0);
+    assert_eq!(tpm["quota_code"], "L-DCADBC78");
+    assert_eq!(tpm["peak"], 3_500_000.0);
+    assert_eq!(tpm["over_alarm_share"], true);
+    let busiest: DateTime<Utc> = tpm["busiest"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("busiest minute");
+    assert_eq!(busiest, seeded_busiest);
+    assert_eq!(
+        row(section, GPT_OSS, "tokens_per_minute")["headroom_percent"],
+        80.0
+    );
+    assert!(section.get("clipped_from").is_none(), "{section:#}");
+    assert_eq!(section["alarm_percent"], 80.0);
+    let text = env.run(&["report"]);
+    text.assert_code(0);
+    assert!(
+        text.stdout.contains("Bedrock quotas and peak use")
+            && text.stdout.contains("12.5% (over alarm)"),
+        "{}",
+        text.stdout
+    );
+
+    // Twenty days back: the quota rows cover the last fifteen, and say where the report began.
+    let start = (Utc::now() - Duration::days(20)).date_naive();
+    let start_flag = start.to_string();
+    let doc = env
+        .run(&["report", "--start", &start_flag, "--output", "json"])
+        .json();
+    let section = &doc["quotas"];
+    assert_eq!(
+        section["clipped_from"],
+        format!("{start}T00:00:00+00:00"),
+        "{section:#}"
+    );
+    let from: DateTime<Utc> = section["start"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("start");
+    let fifteen_days = Utc::now() - Duration::days(15) - Duration::minutes(2);
+    assert!(from >= fifteen_days, "{from} is within 15 days");
+    assert_eq!(section["days"], 15);
+    assert_eq!(
+        row(section, HAIKU_US, "tokens_per_minute")["peak"],
+        3_500_000.0
+    );
+    assert!(
+        section["notes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("15 days"))),
+        "{section:#}"
+    );
+    let page = env
+        .run(&["report", "--start", &start_flag, "--output", "html"])
+        .stdout;
+    for shown in [
+        "Quota headroom",
+        "<strong>Only the last 15 days:</strong>",
+        "<span class=\"badge\">over alarm</span>",
+        "data-chart=\"quotas\"",
+        "L-DCADBC78",
+    ] {
+        assert!(page.contains(shown), "{shown} not on the page");
+    }
+
+    // Wholly older than the per-minute datapoints: no rows, and why.
+    let (old_start, old_end) = (
+        (Utc::now() - Duration::days(40)).date_naive().to_string(),
+        (Utc::now() - Duration::days(30)).date_naive().to_string(),
+    );
+    let doc = env
+        .run(&[
+            "report", "--start", &old_start, "--end", &old_end, "--output", "json",
+        ])
+        .json();
+    let section = &doc["quotas"];
+    assert_eq!(section["rows"], serde_json::json!([]), "{section:#}");
+    assert!(
+        section["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("more than 15 days ago")),
+        "{section:#}"
+    );
+    assert!(
+        section["unmapped_quotas"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty()),
+        "the quotas not tied to a model are still listed"
+    );
 }

@@ -14,13 +14,16 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
 
+use bedrock_monitor::cost::catalogue::CatalogModel;
 use bedrock_monitor::cost::prices;
+use bedrock_monitor::quotas::{ListedQuota, QuotaBook};
 use bedrock_monitor::report::billing::{
     BilledModel, Billing, TagSpend, TagValueSpend, UnmappedUsage,
 };
 use bedrock_monitor::report::html::{self, Page};
 use bedrock_monitor::report::metrics::ModelDay;
 use bedrock_monitor::report::profiles::ProfileRef;
+use bedrock_monitor::report::quotas::{self, OpenRequest, Request as QuotaRequest, Series, Usage};
 use bedrock_monitor::report::{
     ModelMetrics, PrincipalCheck, PrincipalUsage, Report, Window, compare, daily, logs,
 };
@@ -77,13 +80,18 @@ fn cost(model: &str, input: u64, output: u64) -> Option<f64> {
     prices::lookup(model, None, &BTreeMap::new()).map(|p| round6(p.price.cost(input, output)))
 }
 
+/// The fixed reports' week, 1 to 8 November 2026.
+fn report_window() -> Window {
+    Window {
+        start: utc(1, 0),
+        end: utc(8, 0),
+    }
+}
+
 /// Metrics for a week of the given models, as `build_report` folds them, and the report of
 /// them with its day rows.
 fn metrics_report(ids: &[&str], region: &str) -> Report {
-    let window = Window {
-        start: utc(1, 0),
-        end: utc(8, 0),
-    };
+    let window = report_window();
     let mut days: BTreeMap<NaiveDate, BTreeMap<usize, ModelDay>> = BTreeMap::new();
     let mut metrics = Vec::new();
     for (index, id) in ids.iter().enumerate() {
@@ -320,6 +328,109 @@ pub fn by_tag_report() -> Report {
     report
 }
 
+/// `report --output html` with `[quotas]`: the week's metrics and the quota section as
+/// `report::quotas` builds it from a quota book and per-minute use. Haiku through its US
+/// profile peaks over the alarm share of its cross-Region quota; Sonnet in-Region has a
+/// minute quota and a daily one; Nova and the
+/// profile have no quota of their scope; one quota names a model the catalogue lacks; one
+/// increase request is open. The quota codes are the fixture's own (`L-FIX…`); the names are
+/// in the forms ListServiceQuotas gives.
+pub fn quotas_report() -> Report {
+    let mut report = metrics_report(&[HAIKU, SONNET, NOVA, PROFILE], "us-east-1");
+    let listed = |code: &str, name: &str, value: f64| ListedQuota {
+        code: code.into(),
+        name: name.into(),
+        value,
+        adjustable: true,
+    };
+    let book = QuotaBook::new(
+        vec![
+            listed(
+                "L-FIX00001",
+                "Cross-region model inference tokens per minute for Anthropic Claude 3.5 Haiku",
+                4_000_000.0,
+            ),
+            listed(
+                "L-FIX00002",
+                "Cross-region model inference requests per minute for Anthropic Claude 3.5 Haiku",
+                2_000.0,
+            ),
+            listed(
+                "L-FIX00003",
+                "On-demand model inference tokens per minute for Anthropic Claude Sonnet 4",
+                200_000.0,
+            ),
+            listed(
+                "L-FIX00004",
+                "Model invocation max tokens per day for Anthropic Claude Sonnet 4 (doubled for cross-region calls)",
+                288_000_000.0,
+            ),
+            listed(
+                "L-FIX00005",
+                "On-demand model inference tokens per minute for Acme Mystery Model",
+                50_000.0,
+            ),
+        ],
+        &[
+            CatalogModel {
+                id: "anthropic.claude-3-5-haiku-20241022-v1:0".into(),
+                name: "Claude 3.5 Haiku".into(),
+                provider: "Anthropic".into(),
+            },
+            CatalogModel {
+                id: SONNET.into(),
+                name: "Claude Sonnet 4".into(),
+                provider: "Anthropic".into(),
+            },
+        ],
+    );
+    // Per-minute use on the 7th of November: (minute of the day, tokens, requests).
+    let minutes = |points: &[(i64, f64, f64)]| {
+        let at = |m: i64| utc(7, 0).timestamp() + m * 60;
+        (
+            Series {
+                points: points.iter().map(|&(m, t, _)| (at(m), t)).collect(),
+            },
+            Series {
+                points: points.iter().map(|&(m, _, r)| (at(m), r)).collect(),
+            },
+        )
+    };
+    let mut usage = Usage::new();
+    usage.insert(
+        HAIKU.into(),
+        minutes(&[
+            (600, 1_200_000.0, 300.0),
+            (601, 3_600_000.0, 1_150.0),
+            (602, 800_000.0, 200.0),
+        ]),
+    );
+    usage.insert(
+        SONNET.into(),
+        minutes(&[(610, 90_000.0, 20.0), (611, 45_500.0, 12.0)]),
+    );
+    usage.insert(NOVA.into(), minutes(&[(620, 30_000.0, 50.0)]));
+    usage.insert(PROFILE.into(), minutes(&[(630, 12_000.0, 25.0)]));
+    let open = vec![OpenRequest {
+        id: "7f3c2a9e1b".into(),
+        quota_code: "L-FIX00001".into(),
+        quota_name: "Cross-region model inference tokens per minute for Anthropic Claude 3.5 Haiku"
+            .into(),
+        desired_value: Some(6_000_000.0),
+        status: "CASE_OPENED".into(),
+        created: Some("2026-11-07T12:00:00+00:00".into()),
+        case_id: Some("177001234500123".into()),
+    }];
+    let request = QuotaRequest {
+        window: report_window(),
+        days: 7,
+        models: Vec::new(),
+        alarm_percent: Some(80.0),
+    };
+    report.quotas = Some(quotas::build(&book, &usage, open, &request));
+    report
+}
+
 /// `report --output html` over `[targets]`: two regions of one account and an account whose
 /// role could not be assumed, as `targets::Summary` serializes them, with the totals across.
 pub fn fleet_doc() -> Value {
@@ -369,6 +480,10 @@ fn fixtures() -> Vec<(&'static str, Value)> {
             serde_json::to_value(by_tag_report()).expect("JSON"),
         ),
         ("fleet", fleet_doc()),
+        (
+            "quotas",
+            serde_json::to_value(quotas_report()).expect("JSON"),
+        ),
     ];
     for (_, doc) in &mut docs {
         fix_prices_age(doc);
@@ -485,6 +600,79 @@ fn the_compare_page_flags_and_attributes() {
     assert!(page.contains("team-search"), "the profile by its name");
 }
 
+/// The quota section as a person reads it: a row per model and kind with the over-alarm rows
+/// marked by a word as well as a colour, a bar per quota, the quotas not tied to a model and
+/// the open request listed; when the report's window reaches back further than CloudWatch's
+/// per-minute datapoints, the page says the figures cover the last 15 days only. A report
+/// without `[quotas]` has no such section (nor a `quotas` key in its JSON).
+#[test]
+fn the_quota_section_shows_each_models_headroom() {
+    let report = quotas_report();
+    let section = report.quotas.as_ref().expect("the quota section");
+    let mut doc = serde_json::to_value(&report).expect("JSON");
+    let page = render(&doc);
+    assert!(page.contains("<h3 id=\"report-quotas\" class=\"part\">Quota headroom</h3>"));
+    let over: Vec<&str> = section
+        .rows
+        .iter()
+        .filter(|r| r.over_alarm_share)
+        .map(|r| r.model_id.as_str())
+        .collect();
+    assert_eq!(over, [HAIKU], "the fixture has one row over the share");
+    let table = &page[page
+        .find("<table class=\"data quotas\">")
+        .expect("the table")..];
+    let table = &table[..table.find("</table>").expect("its end")];
+    assert_eq!(table.matches("<tr class=\"flagged\">").count(), 1);
+    assert_eq!(
+        table
+            .matches("<span class=\"badge\">over alarm</span>")
+            .count(),
+        1
+    );
+    assert_eq!(
+        table.matches("<tr").count() - 1,
+        section.rows.len(),
+        "a row per model and kind, the header apart"
+    );
+    for shown in [
+        "no quota",
+        "4,000,000",
+        "3,600,000",
+        "10.0 %",
+        "2026-11-07 10:01 UTC",
+        "L-FIX00005",
+        "Acme Mystery Model",
+        "CASE_OPENED",
+        "6,000,000",
+        "team-search (profile)",
+    ] {
+        assert!(table.contains(shown) || page.contains(shown), "{shown}");
+    }
+    let chart = &page[page.find("data-chart=\"quotas\"").expect("the chart")..];
+    let chart = &chart[..chart.find("</figure>").expect("its end")];
+    assert_eq!(chart.matches("<svg class=\"bar\"").count(), 4);
+    assert!(
+        chart.contains("<rect class=\"seg s1\""),
+        "the over-alarm bar"
+    );
+    assert!(chart.contains("90.0 %"), "{chart}");
+    assert!(!page.contains("Only the last 15 days"));
+
+    doc["quotas"]["clipped_from"] = json!("2026-10-09T00:00:00+00:00");
+    let page = render(&doc);
+    assert!(
+        page.contains(
+            "<strong>Only the last 15 days:</strong> the report's window starts 2026-10-09 00:00 UTC"
+        ),
+        "the clipping is said"
+    );
+
+    let plain = serde_json::to_value(compare_report()).expect("JSON");
+    assert!(plain.get("quotas").is_none());
+    assert!(!render(&plain).contains("Quota headroom"));
+}
+
 /// The HTML's structure (elements, their roles and classes, and their text; no CSS, no bar
 /// geometry) for the fixed reports, so a change to the page is seen in review.
 #[test]
@@ -586,6 +774,15 @@ fn expected_bars(doc: &Value) -> Vec<(String, usize)> {
             if n > 0 {
                 out.push(("billed".into(), n));
             }
+        }
+        let with_quota = r["quotas"]["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|row| row["quota"].as_f64().is_some_and(|q| q > 0.0))
+            .count();
+        if with_quota > 0 {
+            out.push(("quotas".into(), with_quota));
         }
     };
     match doc["targets"].as_array() {

@@ -335,6 +335,11 @@ fn the_read_only_policy_reads() {
         "glue:GetDatabase",
         "glue:GetTable",
         "glue:GetPartitions",
+        // `quotas`, and `report`'s quota section with [quotas]: the applied quotas, the open
+        // increase requests and the model list that ties quota names to models.
+        "servicequotas:ListServiceQuotas",
+        "servicequotas:ListRequestedServiceQuotaChangeHistory",
+        "bedrock:ListFoundationModels",
     ];
     for a in &actions {
         assert!(allowed.contains(&a.as_str()), "{a} in the read-only policy");

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 mod charts;
 mod format;
+mod headroom;
 mod view;
 
 pub use format::{format_field, label, numbers};

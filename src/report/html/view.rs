@@ -89,6 +89,8 @@ pub(super) struct Section {
     pub(super) r: Value,
     pub(super) daily: Option<DailyChart>,
     pub(super) charts: Vec<BarChart>,
+    /// With `[quotas]`: the peaks as shares of the quotas.
+    pub(super) quota_chart: Option<BarChart>,
     pub(super) model_columns: Vec<Col>,
     pub(super) principal_columns: Vec<Col>,
     pub(super) billed_columns: Vec<Col>,
@@ -137,6 +139,7 @@ pub(super) const REPORT_KEYS: &[&str] = &[
     "billing_complete",
     "unmapped_usage_types",
     "daily",
+    "quotas",
     "notes",
     // A target's entry over [targets].
     "account",
@@ -287,6 +290,7 @@ pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section
         error: str_at(r, "error").map(str::to_string),
         daily: daily_chart(r),
         charts,
+        quota_chart: super::headroom::headroom_chart(r),
         model_columns: columns(models.iter(), MODEL_ROW_OBJECTS, MODEL_COLUMNS),
         principal_columns: columns(
             array_at(r, "principals").iter(),

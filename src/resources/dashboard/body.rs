@@ -12,8 +12,10 @@ use crate::cost::metric_math::{
 };
 use crate::cost::prices::{Price, lookup};
 use crate::docs;
+use crate::quotas::QuotaBook;
 
 use super::marker;
+use super::quotas::{self, QuotaPanel};
 
 /// CloudWatch evaluates at most 100 SEARCH expressions per graph; each cost group takes one
 /// per priced token metric (two to four), so a config with many distinct prices gets further
@@ -31,6 +33,8 @@ struct Values<'a> {
     alarm_arns: Vec<String>,
     log_group: &'a str,
     profiles: &'a [ProfileLine],
+    /// With `[quotas]`: the quota section, below the rest.
+    quotas: Option<QuotaPanel>,
 }
 
 /// An application inference profile's lines: labelled by its name, selected by the ID that
@@ -50,13 +54,16 @@ struct CostWidget {
     text: Option<String>,
 }
 
-/// The dashboard body for `config` in `region` of account `account_id`.
+/// The dashboard body for `config` in `region` of account `account_id`; with `[quotas]` and
+/// the quota book read for it, the quota section too (without the book, none: the section
+/// draws applied quotas, never guessed ones).
 pub fn render_body(
     config: &Config,
     partition: &str,
     account_id: &str,
     region: &str,
     profiles: &[ProfileLine],
+    quota_book: Option<&QuotaBook>,
 ) -> Result<Value, docs::RenderError> {
     let stack = &config.stack.name;
     let markdown = format!(
@@ -76,7 +83,7 @@ pub fn render_body(
             )
         })
         .collect();
-    let values = Values {
+    let mut values = Values {
         markdown,
         region,
         period: config.dashboard.period_seconds,
@@ -85,8 +92,16 @@ pub fn render_body(
         alarm_arns,
         log_group: &config.log_group.name,
         profiles,
+        quotas: None,
     };
-    docs::render("dashboard", values)
+    let body = docs::render("dashboard", &values)?;
+    let (Some(wanted), Some(book)) = (&config.quotas, quota_book) else {
+        return Ok(body);
+    };
+    // The section takes what room the rest of the body leaves under CloudWatch's limit.
+    let others = body["widgets"].as_array().map_or(0, Vec::len);
+    values.quotas = Some(quotas::panel(wanted, book, region, others));
+    docs::render("dashboard", &values)
 }
 
 /// With a model list, one line per listed model (and profile); otherwise SEARCH expressions,

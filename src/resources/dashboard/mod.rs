@@ -2,7 +2,8 @@
 //! rendered from `templates/dashboard.json.j2`: a marker text widget naming the stack,
 //! invocations, tokens, average and p99 latency, errors and throttles, estimated cost (metric
 //! math over the price table `report` uses), invocation-log delivery health, alarm status and
-//! a Logs Insights table of recent invocations.
+//! a Logs Insights table of recent invocations; with `[quotas]`, each named model's use per
+//! minute against its applied quota and the time to first token ([`quotas`]).
 //!
 //! The body is compared as JSON, so a dashboard AWS returns re-spaced or reordered is not
 //! rewritten. CloudWatch can tag only alarms and Contributor Insights rules (TagResource's API
@@ -16,9 +17,11 @@ use serde_json::Value;
 use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::adoption::Mark;
 use crate::engine::{ComponentId, Context, Diff, Foreign, Ownership, Permission, Resource};
+use crate::quotas::QuotaBook;
 use crate::resources::absent_if;
 
 mod body;
+pub mod quotas;
 #[cfg(test)]
 mod tests;
 
@@ -26,10 +29,14 @@ pub use body::{ProfileLine, render_body};
 
 pub struct Dashboard;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DashboardState {
-    /// The body as JSON (a string when AWS returned something that is not JSON).
-    pub body: Value,
+    /// The body as JSON (a string when AWS returned something that is not JSON); `None`: no
+    /// dashboard of that name.
+    pub body: Option<Value>,
+    /// With `[quotas]`: the applied quotas the quota section draws, an input read from
+    /// Service Quotas (like a profile's ID), not the state of the dashboard itself.
+    pub quotas: Option<QuotaBook>,
 }
 
 /// `GetDashboard` answers `ResourceNotFound` (real AWS, moto); the other code is for endpoints
@@ -69,7 +76,7 @@ impl Dashboard {
         )
     }
 
-    pub fn body(cx: &Context) -> Result<Value, AwsError> {
+    pub fn body(cx: &Context, state: &DashboardState) -> Result<Value, AwsError> {
         let profiles: Vec<ProfileLine> = cx
             .config
             .profiles()
@@ -85,6 +92,7 @@ impl Dashboard {
             &cx.account.id,
             &cx.region,
             &profiles,
+            state.quotas.as_ref(),
         )
         .map_err(AwsError::from)
     }
@@ -92,7 +100,7 @@ impl Dashboard {
 
 #[async_trait]
 impl Resource for Dashboard {
-    type State = Option<DashboardState>;
+    type State = DashboardState;
 
     fn id(&self) -> ComponentId {
         ComponentId::Dashboard
@@ -108,47 +116,49 @@ impl Resource for Dashboard {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
-        let dashboard = cx
+        let get = cx
             .aws
             .cloudwatch
             .get_dashboard()
             .dashboard_name(cx.dashboard_name())
-            .send()
-            .await;
-        let Some(dashboard) = absent_if(dashboard.aws("cloudwatch:GetDashboard"), NOT_FOUND)?
-        else {
-            return Ok(None);
+            .send();
+        let book = async {
+            match &cx.config.quotas {
+                Some(_) => crate::quotas::read(&cx.aws).await.map(Some),
+                None => Ok(None),
+            }
         };
-        let body = match dashboard.dashboard_body() {
+        let (dashboard, book) = futures::join!(get, book);
+        let body = absent_if(dashboard.aws("cloudwatch:GetDashboard"), NOT_FOUND)?.map(|d| match d
+            .dashboard_body()
+        {
             Some(text) => {
                 serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
             }
             None => Value::Null,
-        };
-        Ok(Some(DashboardState { body }))
+        });
+        Ok(DashboardState {
+            body,
+            quotas: book?,
+        })
     }
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
-        let desired = match Self::body(cx) {
+        let desired = match Self::body(cx, state) {
             Ok(body) => vec![("body".to_string(), body)],
             Err(e) => return Diff::unchanged().with_note(e.to_string()),
         };
-        match state {
+        match &state.body {
             None => Diff::create(desired),
             // serde_json::Value equality: key order and spacing do not matter.
-            Some(s) => Diff::compare(desired, |_| s.body.clone()),
+            Some(body) => Diff::compare(desired, |_| body.clone()),
         }
     }
 
-    async fn apply(
-        &self,
-        cx: &Context,
-        _state: &Self::State,
-        _diff: &Diff,
-    ) -> Result<(), AwsError> {
+    async fn apply(&self, cx: &Context, state: &Self::State, _diff: &Diff) -> Result<(), AwsError> {
         let id = ComponentId::Dashboard;
         let name = &cx.dashboard_name();
-        let body = Self::body(cx)?;
+        let body = Self::body(cx, state)?;
         let cw = &cx.aws.cloudwatch;
         let put = cw
             .put_dashboard()
@@ -189,11 +199,11 @@ impl Resource for Dashboard {
     }
 
     fn ownership(&self, cx: &Context, state: &Self::State) -> Ownership {
-        let Some(state) = state else {
+        let Some(body) = &state.body else {
             return Ownership::Missing;
         };
         let stack = &cx.config.stack.name;
-        match marker_stack(&state.body) {
+        match marker_stack(body) {
             Some(named) if &named == stack => Ownership::Managed {
                 evidence: format!("marker widget naming stack {stack}"),
             },
@@ -214,29 +224,34 @@ impl Resource for Dashboard {
     /// PutDashboard replaces the whole body: a dashboard without this stack's marker is
     /// someone's work, overwritten only with consent.
     fn foreign(&self, cx: &Context, state: &Self::State) -> Vec<Foreign> {
-        let Some(state) = state else {
+        let Some(body) = &state.body else {
             return Vec::new();
         };
         let what = format!("dashboard {}", cx.dashboard_name());
-        match marker_stack(&state.body) {
+        match marker_stack(body) {
             Some(named) if named == cx.config.stack.name => Vec::new(),
             other => vec![Foreign::new(what, other.as_deref()).marked_by(Mark::MarkerWidget)],
         }
     }
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
-        vec![Permission::new(
+        let mut permissions = vec![Permission::new(
             &[
                 "cloudwatch:GetDashboard",
                 "cloudwatch:PutDashboard",
                 "cloudwatch:DeleteDashboards",
             ],
             [Self::arn(cx)],
-        )]
+        )];
+        if cx.config.quotas.is_some() {
+            // The quota section's lines.
+            permissions.push(crate::resources::quota_book_permission());
+        }
+        permissions
     }
 
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
-        if state.is_none() {
+        if state.body.is_none() {
             return Ok(());
         }
         absent_if(

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::cost::metric_math::MAX_SEARCH_QUERY_LEN;
 
 fn body(config: &Config) -> Value {
-    render_body(config, "aws", "123456789012", "us-east-1", &[]).expect("renders")
+    render_body(config, "aws", "123456789012", "us-east-1", &[], None).expect("renders")
 }
 
 fn widget<'a>(body: &'a Value, title: &str) -> &'a Value {
@@ -98,7 +98,8 @@ fn profile_traffic_is_priced_by_its_source() {
         name: "team-a".into(),
         model_id: "abcdef123456".into(),
     }];
-    let b = render_body(&config, "aws", "123456789012", "us-east-1", &profiles).expect("renders");
+    let b =
+        render_body(&config, "aws", "123456789012", "us-east-1", &profiles, None).expect("renders");
     let cost = widget(&b, "Estimated cost");
     let metrics = cost["properties"]["metrics"].as_array().unwrap();
     assert!(
@@ -257,4 +258,289 @@ fn alarm_widget_lists_enabled_alarms_and_log_widget_uses_record_fields() {
         assert!(query.contains(field), "{query}");
     }
     assert!(!query.contains(", inputTokenCount"), "{query}");
+}
+
+mod quota_section {
+    use super::*;
+    use crate::config::QuotasConfig;
+    use crate::cost::catalogue::CatalogModel;
+    use crate::quotas::{ListedQuota, QuotaBook};
+
+    const HAIKU_US: &str = "us.anthropic.claude-3-haiku-20240307-v1:0";
+    const GPT: &str = "openai.gpt-oss-120b-1:0";
+    const GPT_GLOBAL: &str = "global.openai.gpt-oss-120b-1:0";
+
+    /// Haiku's cross-Region TPM and RPM quotas and gpt-oss' in-Region TPM quota, named as
+    /// ListServiceQuotas names them.
+    fn book(haiku_tpm: f64) -> QuotaBook {
+        let listed = |code: &str, name: &str, value: f64| ListedQuota {
+            code: code.into(),
+            name: name.into(),
+            value,
+            adjustable: true,
+        };
+        QuotaBook::new(
+            vec![
+                listed(
+                    "L-DCADBC78",
+                    "Cross-region model inference tokens per minute for Anthropic Claude 3 Haiku",
+                    haiku_tpm,
+                ),
+                listed(
+                    "L-616A3F5B",
+                    "Cross-region model inference requests per minute for Anthropic Claude 3 Haiku",
+                    2_000.0,
+                ),
+                listed(
+                    "L-9DC5F595",
+                    "On-demand model inference tokens per minute for OpenAI GPT OSS 120B",
+                    1_000_000.0,
+                ),
+            ],
+            &[
+                CatalogModel {
+                    id: "anthropic.claude-3-haiku-20240307-v1:0".into(),
+                    name: "Claude 3 Haiku".into(),
+                    provider: "Anthropic".into(),
+                },
+                CatalogModel {
+                    id: GPT.into(),
+                    name: "gpt-oss-120b".into(),
+                    provider: "OpenAI".into(),
+                },
+            ],
+        )
+    }
+
+    fn config(models: &[&str]) -> Config {
+        Config {
+            quotas: Some(QuotasConfig {
+                alarm_percent: 80.0,
+                models: models.iter().map(|m| m.to_string()).collect(),
+                ttft_p90_ms: Some(2500.0),
+            }),
+            ..Config::default()
+        }
+    }
+
+    fn with_quotas(config: &Config, book: &QuotaBook) -> Value {
+        render_body(config, "aws", "123456789012", "us-east-1", &[], Some(book)).expect("renders")
+    }
+
+    fn titled<'a>(body: &'a Value, start: &str) -> Vec<&'a Value> {
+        body["widgets"]
+            .as_array()
+            .expect("widgets")
+            .iter()
+            .filter(|w| {
+                w["properties"]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with(start))
+            })
+            .collect()
+    }
+
+    fn one<'a>(body: &'a Value, start: &str) -> &'a Value {
+        match titled(body, start).as_slice() {
+            [w] => w,
+            other => panic!("{} widgets titled {start}…: {body:#}", other.len()),
+        }
+    }
+
+    /// Two widgets never cover the same cell of the 24-column grid.
+    fn assert_no_overlap(body: &Value) {
+        let mut cells = std::collections::BTreeSet::new();
+        for w in body["widgets"].as_array().expect("widgets") {
+            let n = |k: &str| w[k].as_u64().expect("position") as u32;
+            assert!(n("x") + n("width") <= 24, "{w}");
+            for x in n("x")..n("x") + n("width") {
+                for y in n("y")..n("y") + n("height") {
+                    assert!(cells.insert((x, y)), "two widgets at ({x}, {y}): {w}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_model_is_drawn_against_the_quota_of_its_scope_and_the_alarm_share() {
+        let config = config(&[HAIKU_US, GPT, GPT_GLOBAL]);
+        let b = with_quotas(&config, &book(4_000_000.0));
+        assert_no_overlap(&b);
+
+        let tpm = one(&b, &format!("{HAIKU_US}: tokens per minute"));
+        let p = &tpm["properties"];
+        assert_eq!(
+            p["metrics"],
+            json!([["AWS/Bedrock", "EstimatedTPMQuotaUsage", "ModelId", HAIKU_US,
+                {"stat": "Sum", "label": format!("{HAIKU_US} TPM")}]])
+        );
+        assert_eq!(
+            (p["period"].clone(), p["stat"].clone()),
+            (json!(60), json!("Sum"))
+        );
+        assert_eq!(tpm["width"], 12, "the RPM graph is beside it");
+        assert_eq!(
+            p["annotations"]["horizontal"],
+            json!([
+                {"value": 4_000_000.0, "label": "quota L-DCADBC78 (cross-Region TPM): 4,000,000",
+                 "color": "#d62728", "fill": "above"},
+                {"value": 3_200_000.0, "label": "alarm at 80% of the quota: 3,200,000",
+                 "color": "#ff7f0e"},
+            ])
+        );
+        let rpm = one(&b, &format!("{HAIKU_US}: requests per minute"));
+        assert_eq!(rpm["properties"]["metrics"][0][1], "Invocations");
+        assert_eq!(
+            (rpm["x"].clone(), rpm["y"].clone()),
+            (json!(12), tpm["y"].clone())
+        );
+        let lines = &rpm["properties"]["annotations"]["horizontal"];
+        assert_eq!(lines[0]["value"], 2_000.0);
+        assert_eq!(lines[1]["value"], 1_600.0);
+
+        // No RPM quota listed for gpt-oss (removed in May 2026): one full-width graph.
+        let gpt = one(&b, &format!("{GPT}: tokens per minute"));
+        assert_eq!(gpt["width"], 24);
+        assert_eq!(
+            gpt["properties"]["annotations"]["horizontal"][0]["value"],
+            1_000_000.0
+        );
+        assert!(titled(&b, &format!("{GPT}: requests")).is_empty());
+
+        // No quota of the global scope: the graph without a line, and the text says why.
+        let global = one(&b, &format!("{GPT_GLOBAL}: tokens per minute"));
+        assert!(
+            global["properties"].get("annotations").is_none(),
+            "{global}"
+        );
+        assert!(
+            global["properties"]["title"]
+                .as_str()
+                .unwrap()
+                .ends_with("no quota of its scope to draw")
+        );
+        let text = b["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w["properties"]["markdown"].as_str())
+            .find(|m| m.starts_with("**Quota headroom**"))
+            .expect("the section's text");
+        assert!(
+            text.contains(&format!("`{GPT_GLOBAL}` (TPM, global cross-Region)")),
+            "{text}"
+        );
+        assert!(text.contains("in us-east-1"), "{text}");
+
+        // One TTFT graph: p50, p90 and p99 of every named model, the p90 alarm as a line.
+        let ttft = one(&b, "Time to first token");
+        let metrics = ttft["properties"]["metrics"].as_array().unwrap();
+        assert_eq!(metrics.len(), 9);
+        assert_eq!(
+            metrics[1],
+            json!(["AWS/Bedrock", "TimeToFirstToken", "ModelId", HAIKU_US,
+                {"stat": "p90", "label": format!("{HAIKU_US} p90")}])
+        );
+        assert_eq!(ttft["properties"]["period"], 300);
+        assert_eq!(
+            ttft["properties"]["annotations"]["horizontal"][0]["value"],
+            2500.0
+        );
+    }
+
+    /// A raised quota moves its lines and nothing else in the body.
+    #[test]
+    fn a_raised_quota_changes_only_its_annotations() {
+        let config = config(&[HAIKU_US, GPT]);
+        let before = with_quotas(&config, &book(4_000_000.0));
+        let after = with_quotas(&config, &book(5_000_000.0));
+        let (wb, wa) = (
+            before["widgets"].as_array().unwrap(),
+            after["widgets"].as_array().unwrap(),
+        );
+        assert_eq!(wb.len(), wa.len());
+        let changed: Vec<(&Value, &Value)> = wb.iter().zip(wa).filter(|(a, b)| a != b).collect();
+        assert_eq!(changed.len(), 1, "{changed:#?}");
+        let (old, new) = changed[0];
+        let mut old = old.clone();
+        old["properties"]["annotations"] = new["properties"]["annotations"].clone();
+        assert_eq!(&old, new, "only the annotations differ");
+        assert_eq!(
+            new["properties"]["annotations"]["horizontal"][0]["label"],
+            "quota L-DCADBC78 (cross-Region TPM): 5,000,000"
+        );
+        assert_eq!(
+            new["properties"]["annotations"]["horizontal"][1]["value"],
+            4_000_000.0
+        );
+    }
+
+    #[test]
+    fn without_quotas_or_their_book_there_is_no_section() {
+        let plain = body(&Config::default());
+        let config = config(&[HAIKU_US]);
+        assert_eq!(
+            body(&config),
+            plain,
+            "no book read: nothing drawn from guesses"
+        );
+        let with = with_quotas(&config, &book(4_000_000.0));
+        let n = |b: &Value| b["widgets"].as_array().unwrap().len();
+        assert_eq!(
+            n(&with),
+            n(&plain) + 4,
+            "the text, TPM, RPM and TTFT graphs"
+        );
+        assert_eq!(
+            with["widgets"].as_array().unwrap()[..n(&plain)],
+            plain["widgets"].as_array().unwrap()[..],
+            "the section goes below the rest"
+        );
+    }
+
+    /// CloudWatch's limits: at most 500 widgets a body and (the smaller documented figure) 100
+    /// metrics a widget; models beyond room are named, not silently dropped.
+    #[test]
+    fn many_models_stay_within_cloudwatchs_limits() {
+        let models: Vec<String> = (0..600)
+            .map(|i| format!("us.acme.model-{i:03}-v1:0"))
+            .collect();
+        let refs: Vec<&str> = models.iter().map(String::as_str).collect();
+        let b = with_quotas(&config(&refs), &book(4_000_000.0));
+        let widgets = b["widgets"].as_array().unwrap();
+        assert_eq!(widgets.len(), 500, "filled to CloudWatch's limit");
+        let others = body(&Config::default())["widgets"]
+            .as_array()
+            .unwrap()
+            .len();
+        for w in &widgets[others..] {
+            if let Some(m) = w["properties"]["metrics"].as_array() {
+                assert!(
+                    m.len() <= 100,
+                    "{} metrics in {}",
+                    m.len(),
+                    w["properties"]["title"]
+                );
+            }
+        }
+        assert_no_overlap(&b);
+        let ttft = titled(&b, "Time to first token");
+        assert!(ttft.len() > 1);
+        assert!(
+            ttft[0]["properties"]["title"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("part 1 of {}", ttft.len()))
+        );
+        let text = widgets
+            .iter()
+            .filter_map(|w| w["properties"]["markdown"].as_str())
+            .find(|m| m.starts_with("**Quota headroom**"))
+            .expect("the section's text");
+        assert!(text.contains("at most 500 widgets"), "{text}");
+        assert!(text.contains("`us.acme.model-599-v1:0`"), "{text}");
+        let drawn = titled(&b, "us.acme.model-").len();
+        assert!(!text.contains(&format!("`{}`.", models[drawn - 1])));
+        assert!(text.contains(&format!("`{}`", models[drawn])), "{text}");
+    }
 }
