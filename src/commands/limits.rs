@@ -140,7 +140,7 @@ pub async fn run(session: &Session, args: &LimitsArgs) -> Result<ExitStatus, Com
             "--output csv is for `limits` itself; use text or json with `limits run`".into(),
         ));
     }
-    let fleet = session.fleet(&loaded, Needs::ClientsOnly).await?;
+    let fleet = session.fleet(&loaded, Needs::Identity).await?;
     let now = chrono::Utc::now();
     let config = &loaded.config;
     if run_pass {
