@@ -200,6 +200,12 @@ pub enum Command {
     )]
     Quotas(QuotasArgs),
 
+    /// Spend per person or team against the [[limits]], one enforcement pass, or an unblock
+    #[command(
+        after_help = "Example:\n  bedrock-monitor limits                      # who spent what of which limit this period\n  bedrock-monitor limits run --once           # one pass: count new logs, warn, block, lift\n  bedrock-monitor limits unblock arn:aws:sts::123456789012:assumed-role/Developers/alice --yes"
+    )]
+    Limits(LimitsArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  bedrock-monitor completions bash > /etc/bash_completion.d/bedrock-monitor"
@@ -475,6 +481,37 @@ pub struct PermissionsArgs {
     /// The statements each configured KMS key's policy needs (per key ARN), instead of a policy
     #[arg(long, conflicts_with_all = ["bootstrap", "read_only", "with_billing"])]
     pub key_policies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsArgs {
+    #[command(subcommand)]
+    pub command: Option<LimitsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LimitsCommand {
+    /// One enforcement pass: count the invocation logs delivered since the last pass, warn,
+    /// block who went over, lift blocks whose period ended (what the runner does on a schedule)
+    Run(LimitsRunArgs),
+    /// Lift a principal's block by hand for the rest of the period (asks first, or --yes)
+    Unblock(LimitsUnblockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsRunArgs {
+    /// Run one pass and exit (the only mode: the runner's schedule repeats it)
+    #[arg(long, required = true)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitsUnblockArgs {
+    /// The blocked principal's ARN, as `bedrock-monitor limits` lists it
+    pub principal: String,
+    /// Do it without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod docs;
 pub mod engine;
 pub mod exit;
 pub mod invocation_log;
+pub mod limits;
 pub mod queries;
 pub mod quotas;
 pub mod report;

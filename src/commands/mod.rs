@@ -5,6 +5,7 @@ pub mod apply;
 pub mod budget_action;
 pub mod cleanup;
 pub mod init;
+pub mod limits;
 pub mod permissions;
 pub mod plan;
 pub mod prices;
@@ -401,10 +402,12 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
     if g.output == OutputFormat::Csv
         && !matches!(
             cli.command,
-            Command::Report(_) | Command::Query(_) | Command::Quotas(_)
+            Command::Report(_) | Command::Query(_) | Command::Quotas(_) | Command::Limits(_)
         )
     {
-        printer.error("--output csv is only for `report`, `query` and `quotas`; use text or json");
+        printer.error(
+            "--output csv is only for `report`, `query`, `quotas` and `limits`; use text or json",
+        );
         return ExitStatus::InvalidInput;
     }
     if g.output == OutputFormat::Html && !matches!(cli.command, Command::Report(_)) {
@@ -444,6 +447,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Permissions(args) => permissions::run(&session, args).await,
             Command::Prices(args) => prices::run(&session, args).await,
             Command::Quotas(args) => quotas::run(&session, args).await,
+            Command::Limits(args) => limits::run(&session, args).await,
             Command::Completions(args) => {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
                 let mut script = Vec::new();
@@ -473,6 +477,8 @@ fn prices_matter(command: &crate::cli::Command) -> bool {
             args.compare || matches!(args.source, ReportSource::Metrics | ReportSource::Logs)
         }
         Command::Query(_) | Command::Plan(_) | Command::Apply(_) | Command::Status(_) => true,
+        // Limits price every record of the invocation logs.
+        Command::Limits(_) => true,
         _ => false,
     }
 }

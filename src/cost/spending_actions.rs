@@ -302,10 +302,37 @@ pub fn denied_in(definition: &Definition, service: Service) -> Vec<String> {
         .collect()
 }
 
+/// The inference actions among [`SPENDING`]: what a per-principal limit denies (`crate::limits`),
+/// so that a blocked person loses model calls (runtime, Converse, which `InvokeModel`
+/// authorizes, and the Mantle endpoint), and calls made with a Bedrock API key, and nothing
+/// else of Bedrock.
+const INFERENCE: &[(Service, &str)] = &[
+    (Service::Bedrock, "InvokeModel"),
+    (Service::Bedrock, "InvokeModelWithResponseStream"),
+    (Service::Bedrock, "CallWithBearerToken"),
+    (Service::Mantle, "CreateInference"),
+    (Service::Mantle, "CallWithBearerToken"),
+];
+
+/// [`INFERENCE`] as `prefix:Action`, taken from the catalogue (an action the catalogue drops
+/// drops out here too).
+pub fn inference() -> Vec<String> {
+    SPENDING
+        .iter()
+        .filter(|s| INFERENCE.contains(&(s.service, s.action)))
+        .map(|s| format!("{}:{}", s.service.prefix(), s.action))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+
+    #[test]
+    fn every_inference_action_is_in_the_catalogue() {
+        assert_eq!(inference().len(), INFERENCE.len());
+    }
 
     /// The reference's action lists (see the module comment).
     fn reference() -> serde_json::Value {

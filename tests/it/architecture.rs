@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("engine", &["aws", "config"]),
     ("queries", &["config", "cost", "invocation_log"]),
     ("quotas", &["aws", "config", "cost"]),
+    ("limits", &["aws", "config", "cost"]),
     (
         "resources",
         &[

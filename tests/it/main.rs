@@ -20,6 +20,7 @@ mod docs;
 mod first_run;
 mod harness;
 mod lifecycle;
+mod limits;
 mod logging_retry;
 mod logging_stack;
 mod paging;

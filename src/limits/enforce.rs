@@ -1,0 +1,319 @@
+//! The denies a blocking limit writes, and nothing else: an inline policy of the tool's on a
+//! blocked IAM user, and on a role whose sessions are blocked an inline policy of the tool's
+//! that denies only those sessions.
+//!
+//! A role session is told apart by `aws:userid`, which for an assumed role is
+//! `ROLE-ID:SESSION-NAME` (IAM user guide, "AWS global condition context keys", `aws:userid`,
+//! and "Policy variables": "role-id:caller-specified-role-name"), the role's unique ID from
+//! `iam:GetRole` (`Role.RoleId`). Every deny names exactly the inference actions of the
+//! spend-stop catalogue (`cost::spending_actions::inference`). The documents are compared with
+//! what IAM holds as JSON (IAM returns them URL-encoded: IAM API reference, GetUserPolicy
+//! "PolicyDocument … URL-encoded compliant with RFC 3986"), so an unchanged block writes nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::aws::{AwsError, AwsResultExt, Clients};
+use crate::cost::spending_actions;
+
+use super::state::Enforced;
+
+/// The inline policy the tool writes on blocked users and on roles with blocked sessions.
+pub fn policy_name(stack: &str) -> String {
+    format!("bedrock-monitor-limits-{stack}")
+}
+
+/// What a caller's ARN makes it, for a deny.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    User { name: String },
+    Session { role: String, session: String },
+}
+
+/// `arn:…:iam::ACCOUNT:user/[PATH/]NAME` or `arn:…:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+pub fn caller_of(arn: &str) -> Option<Caller> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, service, _, _, resource] = parts[..] else {
+        return None;
+    };
+    match service {
+        "iam" => resource.strip_prefix("user/").and_then(|rest| {
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            (!name.is_empty()).then(|| Caller::User {
+                name: name.to_string(),
+            })
+        }),
+        "sts" => {
+            let rest = resource.strip_prefix("assumed-role/")?;
+            let (role, session) = rest.split_once('/')?;
+            (!role.is_empty() && !session.is_empty()).then(|| Caller::Session {
+                role: role.to_string(),
+                session: session.to_string(),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn user_document() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "BedrockMonitorSpendLimit",
+            "Effect": "Deny",
+            "Action": spending_actions::inference(),
+            "Resource": "*",
+        }],
+    })
+}
+
+fn role_document(userids: &BTreeSet<String>) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "BedrockMonitorSpendLimitSessions",
+            "Effect": "Deny",
+            "Action": spending_actions::inference(),
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:userid": userids.iter().collect::<Vec<_>>()}},
+        }],
+    })
+}
+
+/// A role's unique ID (`iam:GetRole`).
+pub async fn role_id(clients: &Clients, role: &str) -> Result<String, AwsError> {
+    let out = clients
+        .iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .aws("iam:GetRole")
+        .map_err(|e| e.with_hint(format!("the role {role} of a blocked session")))?;
+    out.role()
+        .map(|r| r.role_id().to_string())
+        .ok_or_else(|| AwsError::bad_response("iam:GetRole", &format!("{role}: no role")))
+}
+
+fn decode(document: &str) -> Option<Value> {
+    let text = percent_encoding::percent_decode_str(document)
+        .decode_utf8()
+        .ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// One write the reconciliation made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// `iam:PutUserPolicy`, `iam:DeleteRolePolicy`, …
+    pub operation: String,
+    pub principal: String,
+}
+
+async fn user_policy(clients: &Clients, user: &str, name: &str) -> Result<Option<Value>, AwsError> {
+    match clients
+        .iam
+        .get_user_policy()
+        .user_name(user)
+        .policy_name(name)
+        .send()
+        .await
+        .aws("iam:GetUserPolicy")
+    {
+        Ok(out) => Ok(decode(out.policy_document())),
+        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn role_policy(clients: &Clients, role: &str, name: &str) -> Result<Option<Value>, AwsError> {
+    match clients
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(name)
+        .send()
+        .await
+        .aws("iam:GetRolePolicy")
+    {
+        Ok(out) => Ok(decode(out.policy_document())),
+        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Makes IAM hold `desired`: the tool's policy on every user and role in it, with these
+/// contents, and none on the users and roles of `previous` that are not in it. Reads first and
+/// writes only what differs.
+pub async fn reconcile(
+    clients: &Clients,
+    stack: &str,
+    desired: &Enforced,
+    previous: &Enforced,
+) -> Result<Vec<Change>, AwsError> {
+    let name = policy_name(stack);
+    let mut changes = Vec::new();
+    let users: BTreeSet<&String> = desired.users.iter().chain(&previous.users).collect();
+    for user in users {
+        let want = desired.users.contains(user).then(user_document);
+        let have = user_policy(clients, user, &name).await?;
+        if want == have {
+            continue;
+        }
+        match want {
+            Some(doc) => {
+                clients
+                    .iam
+                    .put_user_policy()
+                    .user_name(user.as_str())
+                    .policy_name(&name)
+                    .policy_document(doc.to_string())
+                    .send()
+                    .await
+                    .aws("iam:PutUserPolicy")?;
+                changes.push(change("iam:PutUserPolicy", user));
+            }
+            None => {
+                delete_user_policy(clients, user, &name).await?;
+                changes.push(change("iam:DeleteUserPolicy", user));
+            }
+        }
+    }
+    let empty = BTreeSet::new();
+    let roles: BTreeSet<&String> = desired.roles.keys().chain(previous.roles.keys()).collect();
+    for role in roles {
+        let ids = desired.roles.get(role).unwrap_or(&empty);
+        let want = (!ids.is_empty()).then(|| role_document(ids));
+        let have = role_policy(clients, role, &name).await?;
+        if want == have {
+            continue;
+        }
+        match want {
+            Some(doc) => {
+                clients
+                    .iam
+                    .put_role_policy()
+                    .role_name(role.as_str())
+                    .policy_name(&name)
+                    .policy_document(doc.to_string())
+                    .send()
+                    .await
+                    .aws("iam:PutRolePolicy")?;
+                changes.push(change("iam:PutRolePolicy", role));
+            }
+            None => {
+                match clients
+                    .iam
+                    .delete_role_policy()
+                    .role_name(role.as_str())
+                    .policy_name(&name)
+                    .send()
+                    .await
+                    .aws("iam:DeleteRolePolicy")
+                {
+                    Ok(_) => {}
+                    Err(e) if e.code_is(&["NoSuchEntity"]) => {}
+                    Err(e) => return Err(e),
+                }
+                changes.push(change("iam:DeleteRolePolicy", role));
+            }
+        }
+    }
+    Ok(changes)
+}
+
+async fn delete_user_policy(clients: &Clients, user: &str, name: &str) -> Result<(), AwsError> {
+    match clients
+        .iam
+        .delete_user_policy()
+        .user_name(user)
+        .policy_name(name)
+        .send()
+        .await
+        .aws("iam:DeleteUserPolicy")
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn change(operation: &str, principal: &str) -> Change {
+    Change {
+        operation: operation.to_string(),
+        principal: principal.to_string(),
+    }
+}
+
+/// The denies for a set of blocked callers: role IDs looked up once per role.
+pub async fn desired_for(
+    clients: &Clients,
+    blocked: &BTreeSet<String>,
+) -> Result<Enforced, AwsError> {
+    let mut out = Enforced::default();
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for arn in blocked {
+        match caller_of(arn) {
+            Some(Caller::User { name }) => {
+                out.users.insert(name);
+            }
+            Some(Caller::Session { role, session }) => {
+                let id = match ids.get(&role) {
+                    Some(id) => id.clone(),
+                    None => {
+                        let id = role_id(clients, &role).await?;
+                        ids.insert(role.clone(), id.clone());
+                        id
+                    }
+                };
+                out.roles
+                    .entry(role)
+                    .or_default()
+                    .insert(format!("{id}:{session}"));
+            }
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callers_are_users_or_role_sessions() {
+        assert_eq!(
+            caller_of("arn:aws:iam::123456789012:user/team/alice"),
+            Some(Caller::User {
+                name: "alice".into()
+            })
+        );
+        assert_eq!(
+            caller_of("arn:aws:sts::123456789012:assumed-role/Developers/bob@example.com"),
+            Some(Caller::Session {
+                role: "Developers".into(),
+                session: "bob@example.com".into()
+            })
+        );
+        assert_eq!(caller_of("arn:aws:iam::123456789012:role/X"), None);
+        assert_eq!(caller_of("(unknown)"), None);
+    }
+
+    #[test]
+    fn a_role_policy_denies_only_the_named_sessions() {
+        let doc = role_document(&BTreeSet::from(["AROA1:alice".to_string()]));
+        assert_eq!(
+            doc["Statement"][0]["Condition"]["StringEquals"]["aws:userid"],
+            json!(["AROA1:alice"])
+        );
+        assert!(
+            doc["Statement"][0]["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("bedrock:InvokeModel"))
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The invocation-log objects Bedrock delivers to the stack's bucket: which to read for a month,
+//! and the records in each.
+//!
+//! Where they lie: Bedrock writes under `<keyPrefix>/AWSLogs/<account>/BedrockModelInvocationLogs/`
+//! (Bedrock user guide, "Monitor model invocation using CloudWatch Logs and Amazon S3": the
+//! bucket policy's object ARN). Below that the guide says nothing; delivered objects are
+//! `<region>/<YYYY>/<MM>/<DD>/<HH>/<name>.json.gz` (observed deliveries, as public tools that read
+//! them record), large request or response bodies under a `data/` folder, and the
+//! `amazon-bedrock-logs-permission-check` object beside `AWSLogs/`. This module lists the
+//! month's folder under each child of the base (a region, or a year when there is no region
+//! level), reads `.json.gz` and `.json` objects outside `data/`, and decides by each record's
+//! own `timestamp` which day and month it belongs to.
+//!
+//! A record (the guide's example log, the fields the tool's saved queries read in
+//! `crate::invocation_log`): `timestamp`, `identity.arn`, `modelId`, `input.inputTokenCount`,
+//! `input.cacheReadInputTokenCount`, `input.cacheWriteInputTokenCount`,
+//! `output.outputTokenCount`. An object holds one or more records, one JSON document after
+//! another (one a line); both gzipped and plain objects are read.
+
+use std::io::Read;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::aws::{AwsError, AwsResultExt, Clients};
+use crate::cost::prices::Tokens;
+
+/// The bases Bedrock may deliver under for `key_prefix` (see
+/// `resources::bucket::Bucket::delivery_paths`: with a prefix, Bedrock may or may not add its
+/// own '/').
+pub fn bases(key_prefix: &str, account: &str) -> Vec<String> {
+    let tail = format!("AWSLogs/{account}/BedrockModelInvocationLogs/");
+    if key_prefix.is_empty() {
+        return vec![tail];
+    }
+    let trimmed = key_prefix.trim_end_matches('/');
+    vec![format!("{trimmed}/{tail}"), format!("{trimmed}//{tail}")]
+}
+
+/// Whether a listed key is an invocation-log object (not a large body, not the permission
+/// check).
+pub fn is_log_object(key: &str) -> bool {
+    (key.ends_with(".json.gz") || key.ends_with(".json")) && !key.contains("/data/")
+}
+
+/// Every key under `prefix`, every page (S3 API reference, ListObjectsV2: at most 1,000 keys
+/// an answer, `NextContinuationToken` while `IsTruncated`).
+async fn list_all(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    prefix: &str,
+    delimiter: bool,
+) -> Result<(Vec<String>, Vec<String>), AwsError> {
+    let (mut keys, mut folders) = (Vec::new(), Vec::new());
+    let mut token: Option<String> = None;
+    loop {
+        let page = clients
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .expected_bucket_owner(owner)
+            .prefix(prefix)
+            .set_delimiter(delimiter.then(|| "/".to_string()))
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .aws("s3:ListBucket")?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_string),
+        );
+        folders.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix())
+                .map(str::to_string),
+        );
+        match page.next_continuation_token().filter(|t| !t.is_empty()) {
+            Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_string()),
+            _ => return Ok((keys, folders)),
+        }
+    }
+}
+
+/// The log objects of `month` (`YYYY-MM`) under every base, sorted.
+pub async fn month_objects(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    bases: &[String],
+    month: &str,
+) -> Result<Vec<String>, AwsError> {
+    let month_path = month.replace('-', "/");
+    let year = month.get(..4).unwrap_or_default();
+    let mut found = Vec::new();
+    for base in bases {
+        let (_, children) = list_all(clients, bucket, owner, base, true).await?;
+        for child in children {
+            let level = child
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            // A year level right under the base (no region level): its month is below it.
+            let prefix = if level.len() == 4 && level.chars().all(|c| c.is_ascii_digit()) {
+                if level != year {
+                    continue;
+                }
+                format!("{base}{month_path}/")
+            } else {
+                format!("{child}{month_path}/")
+            };
+            let (keys, _) = list_all(clients, bucket, owner, &prefix, false).await?;
+            found.extend(keys.into_iter().filter(|k| is_log_object(k)));
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// One record's part the limits need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub timestamp: DateTime<Utc>,
+    pub principal: String,
+    pub model_id: String,
+    pub tokens: Tokens,
+}
+
+#[derive(Deserialize)]
+struct RawRecord {
+    timestamp: Option<String>,
+    identity: Option<RawIdentity>,
+    #[serde(rename = "modelId")]
+    model_id: Option<String>,
+    input: Option<RawInput>,
+    output: Option<RawOutput>,
+}
+
+#[derive(Deserialize)]
+struct RawIdentity {
+    arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawInput {
+    #[serde(rename = "inputTokenCount")]
+    input_tokens: Option<u64>,
+    #[serde(rename = "cacheReadInputTokenCount")]
+    cache_read: Option<u64>,
+    #[serde(rename = "cacheWriteInputTokenCount")]
+    cache_write: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawOutput {
+    #[serde(rename = "outputTokenCount")]
+    output_tokens: Option<u64>,
+}
+
+/// The records of one object's bytes (gzipped or not); records without a timestamp are
+/// counted in `skipped`, never guessed.
+pub fn parse(bytes: &[u8]) -> Result<(Vec<Record>, u64), String> {
+    let text;
+    let data: &[u8] = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("not a readable gzip file: {e}"))?;
+        text = out;
+        &text
+    } else {
+        bytes
+    };
+    let mut records = Vec::new();
+    let mut skipped = 0;
+    for raw in serde_json::Deserializer::from_slice(data).into_iter::<RawRecord>() {
+        let raw = raw.map_err(|e| format!("not JSON records: {e}"))?;
+        let Some(timestamp) = raw
+            .timestamp
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        else {
+            skipped += 1;
+            continue;
+        };
+        let input = raw.input.as_ref();
+        records.push(Record {
+            timestamp: timestamp.with_timezone(&Utc),
+            principal: raw
+                .identity
+                .and_then(|i| i.arn)
+                .unwrap_or_else(|| "(unknown)".to_string()),
+            model_id: raw.model_id.unwrap_or_default(),
+            tokens: Tokens {
+                input: input.and_then(|i| i.input_tokens).unwrap_or(0),
+                output: raw.output.and_then(|o| o.output_tokens).unwrap_or(0),
+                cache_read: input.and_then(|i| i.cache_read).unwrap_or(0),
+                cache_write: input.and_then(|i| i.cache_write).unwrap_or(0),
+                cache_write_1h: 0,
+            },
+        });
+    }
+    Ok((records, skipped))
+}
+
+/// Reads one object and its records.
+pub async fn read(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    key: &str,
+) -> Result<(Vec<Record>, u64), AwsError> {
+    let out = clients
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .expected_bucket_owner(owner)
+        .send()
+        .await
+        .aws("s3:GetObject")?;
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| AwsError::bad_response("s3:GetObject", &format!("{key}: {e}")))?
+        .into_bytes();
+    parse(&body).map_err(|why| {
+        AwsError::bad_response("s3:GetObject", &format!("s3://{bucket}/{key}: {why}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn gzipped_records_one_a_line_are_read() {
+        let lines = concat!(
+            r#"{"schemaType":"ModelInvocationLog","timestamp":"2026-05-03T10:00:00Z","identity":{"arn":"arn:aws:iam::1:user/a"},"modelId":"m","input":{"inputBodyJson":{"x":[1,2]},"inputTokenCount":10,"cacheReadInputTokenCount":4},"output":{"outputTokenCount":5}}"#,
+            "\n",
+            r#"{"timestamp":"2026-05-03T10:00:01Z","identity":{"arn":"arn:aws:iam::1:user/b"},"modelId":"m","input":{"inputTokenCount":1},"output":{"outputTokenCount":2}}"#,
+            "\n",
+            r#"{"identity":{"arn":"arn:aws:iam::1:user/c"}}"#,
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(lines.as_bytes()).unwrap();
+        let (records, skipped) = parse(&gz.finish().unwrap()).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(skipped, 1);
+        assert_eq!(records[0].tokens.input, 10);
+        assert_eq!(records[0].tokens.cache_read, 4);
+        assert_eq!(records[0].tokens.output, 5);
+        assert_eq!(records[1].principal, "arn:aws:iam::1:user/b");
+        assert!(parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn only_log_objects_are_read() {
+        assert!(is_log_object(
+            "b/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/05/03/10/x.json.gz"
+        ));
+        assert!(!is_log_object(
+            "b/AWSLogs/1/BedrockModelInvocationLogs/us-east-1/2026/05/03/10/data/x.json.gz"
+        ));
+        assert!(!is_log_object("b/amazon-bedrock-logs-permission-check"));
+        assert_eq!(
+            bases("", "1"),
+            vec!["AWSLogs/1/BedrockModelInvocationLogs/"]
+        );
+        assert_eq!(bases("bedrock/", "1").len(), 2);
+    }
+}

@@ -1,0 +1,419 @@
+//! Spend limits per person and per team (`[[limits]]`), enforced by a pass that runs wherever
+//! it is called: `limits run --once` from a terminal or cron, and the runner on AWS Lambda.
+//!
+//! A pass reads the invocation-log objects Bedrock delivered to the stack's bucket this month
+//! that no earlier pass counted ([`logs`]), prices each record like `report`, adds it to the
+//! month's state object ([`state`]), records who crossed what ([`evaluate`]), makes IAM hold
+//! the denies the blocks call for ([`enforce`]) and writes the state with a conditional write.
+//! When another pass wrote first, it reads again and redoes its work on top, so every object is
+//! counted once. Notices go to the alert topic after the state that records them is written.
+//!
+//! Why S3 objects and not Logs Insights: a query is billed per GB scanned on every pass, the
+//! whole period each time; each delivered object is read once here.
+
+pub mod enforce;
+pub mod evaluate;
+pub mod logs;
+pub mod state;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_bedrock::types::InferenceProfileType;
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use crate::aws::{AwsError, AwsResultExt, Clients};
+use crate::config::Config;
+
+use evaluate::Profiles;
+use state::{Enforced, Loaded, Saved, State};
+
+pub use enforce::Change;
+pub use evaluate::Row;
+
+/// How many times a pass starts over after losing a conditional write before it gives up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Log objects read at once.
+const READ_CONCURRENCY: usize = 16;
+
+/// What one pass did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassOutcome {
+    pub account: String,
+    pub region: String,
+    pub bucket: String,
+    pub state_key: String,
+    pub month: String,
+    pub day: String,
+    /// Log objects read (new since the last pass) and the records in them.
+    pub objects_read: usize,
+    pub records_counted: u64,
+    /// Records without a timestamp (not counted).
+    pub records_skipped: u64,
+    /// Times the pass started over after another pass wrote the state first.
+    pub conflicts: u32,
+    pub state_written: bool,
+    /// IAM writes made (deny policies put or removed).
+    pub iam_changes: Vec<Change>,
+    /// Notices published to the alert topic (`kind limit subject`).
+    pub notices: Vec<String>,
+    /// `limits unblock`: the limits the principal was unblocked under.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<String>,
+    /// Where every limit stands after the pass.
+    pub rows: Vec<Row>,
+}
+
+/// Where the stack's bucket and state are, for an account.
+struct Place {
+    account: String,
+    partition: String,
+    bucket: String,
+    key: String,
+    month: String,
+    day: String,
+}
+
+impl Place {
+    fn new(
+        clients: &Clients,
+        config: &Config,
+        account: &str,
+        partition: &str,
+        now: DateTime<Utc>,
+    ) -> Place {
+        let month = state::month_of(now);
+        Place {
+            account: account.to_string(),
+            partition: partition.to_string(),
+            bucket: config.bucket.resolved_name(account, &clients.region),
+            key: state::state_key(&config.stack.name, &month),
+            day: now.date_naive().to_string(),
+            month,
+        }
+    }
+}
+
+/// One enforcement pass in the account and region of `clients` (the account from
+/// `sts:GetCallerIdentity`): what `limits run --once` and the Lambda runner call.
+pub async fn run_once(
+    clients: &Clients,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<PassOutcome, AwsError> {
+    let account = clients.account().await?;
+    run_pass(clients, config, &account.id, &account.partition, now, None).await
+}
+
+/// [`run_once`] for a known account; with `release`, that principal's blocks are lifted by
+/// hand in the same pass (`limits unblock`).
+pub async fn run_pass(
+    clients: &Clients,
+    config: &Config,
+    account: &str,
+    partition: &str,
+    now: DateTime<Utc>,
+    release: Option<&str>,
+) -> Result<PassOutcome, AwsError> {
+    let place = Place::new(clients, config, account, partition, now);
+    let bases = logs::bases(&config.bucket.key_prefix, account);
+    let mut profiles: Option<Profiles> = None;
+    let mut conflicts = 0;
+    loop {
+        let loaded = state::load(clients, &place.bucket, account, &place.key).await?;
+        let (original, mut current) = start_state(clients, &place, loaded.state.clone()).await?;
+        let keys =
+            logs::month_objects(clients, &place.bucket, account, &bases, &place.month).await?;
+        let new: Vec<String> = keys.into_iter().filter(|k| !current.counted(k)).collect();
+        let bucket = place.bucket.as_str();
+        let read: Vec<(String, (Vec<logs::Record>, u64))> = futures::stream::iter(new.iter())
+            .map(|key| async move {
+                logs::read(clients, bucket, account, key)
+                    .await
+                    .map(|r| (key.clone(), r))
+            })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let needs_profiles = config.limits.iter().any(|l| l.inference_profile.is_some())
+            || read.iter().any(|(_, (records, _))| {
+                records
+                    .iter()
+                    .any(|r| evaluate::looks_like_profile(&r.model_id))
+            });
+        if needs_profiles && profiles.is_none() {
+            profiles = Some(list_profiles(clients).await?);
+        }
+        let known = profiles.clone().unwrap_or_default();
+        let (mut counted, mut skipped) = (0u64, 0u64);
+        for (key, (records, without_time)) in &read {
+            for record in records {
+                evaluate::fold(
+                    &mut current,
+                    record,
+                    &known,
+                    &config.pricing,
+                    &clients.region,
+                );
+                counted += 1;
+            }
+            skipped += without_time;
+            current.mark_counted(key);
+        }
+        let released = match release {
+            Some(principal) => {
+                let lifted = evaluate::release(&mut current, principal, now);
+                if lifted.is_empty() {
+                    return Err(AwsError::setup(
+                        format!("{principal} is not blocked by any limit this period"),
+                        "`bedrock-monitor limits` lists who is blocked (copy the ARN from there)",
+                    ));
+                }
+                lifted
+            }
+            None => Vec::new(),
+        };
+        let rows = evaluate::rows(config, &current, &known, now);
+        evaluate::transition(config, &mut current, &rows, now);
+        let desired = enforce::desired_for(clients, &evaluate::blocked(&current)).await?;
+        let iam_changes =
+            enforce::reconcile(clients, &config.stack.name, &desired, &original.enforced).await?;
+        current.enforced = desired;
+        let mut written = false;
+        if loaded.state.as_ref() != Some(&current) {
+            match state::save(
+                clients,
+                &place.bucket,
+                account,
+                &place.key,
+                loaded.etag.as_deref(),
+                &current,
+            )
+            .await?
+            {
+                Saved::Written => written = true,
+                Saved::Conflict => {
+                    conflicts += 1;
+                    if conflicts >= MAX_ATTEMPTS {
+                        return Err(AwsError::setup(
+                            format!(
+                                "s3://{}/{}: another pass wrote the limits state first {conflicts} times in a row",
+                                place.bucket, place.key
+                            ),
+                            "run the pass again; if it keeps happening, check that only one runner per account and region runs",
+                        ));
+                    }
+                    continue;
+                }
+            }
+        }
+        let notices = if current.notices.iter().any(|n| !n.published) {
+            publish(clients, config, &place).await?
+        } else {
+            Vec::new()
+        };
+        let rows = evaluate::rows(config, &current, &known, now);
+        return Ok(PassOutcome {
+            account: place.account.clone(),
+            region: clients.region.clone(),
+            bucket: place.bucket.clone(),
+            state_key: place.key.clone(),
+            month: place.month.clone(),
+            day: place.day.clone(),
+            objects_read: read.len(),
+            records_counted: counted,
+            records_skipped: skipped,
+            conflicts,
+            state_written: written,
+            iam_changes,
+            notices,
+            released,
+            rows,
+        });
+    }
+}
+
+/// The state read (or a new month's, which takes over last month's denies so they are
+/// lifted), as it was and as the pass will change it; the day's totals start again on a new
+/// day.
+async fn start_state(
+    clients: &Clients,
+    place: &Place,
+    read: Option<State>,
+) -> Result<(State, State), AwsError> {
+    let original = match read {
+        Some(s) => s,
+        None => {
+            let mut fresh = State::new(&place.month, &place.day);
+            if let Some(before) = state::previous_month(&place.month) {
+                let key = place
+                    .key
+                    .replace(&format!("{}.json", place.month), &format!("{before}.json"));
+                if let Some(old) = state::load(clients, &place.bucket, &place.account, &key)
+                    .await?
+                    .state
+                {
+                    fresh.enforced = old.enforced;
+                    fresh.standings = old.standings;
+                }
+            }
+            fresh
+        }
+    };
+    let mut current = original.clone();
+    if current.day != place.day {
+        current.day = place.day.clone();
+        current.principals_day.clear();
+        current.profiles_day.clear();
+    }
+    Ok((original, current))
+}
+
+/// Publishes the unpublished notices, then drops them from the state (the standings remember
+/// what was sent); a lost conditional write re-reads and drops the same ones.
+async fn publish(
+    clients: &Clients,
+    config: &Config,
+    place: &Place,
+) -> Result<Vec<String>, AwsError> {
+    let topic = format!(
+        "arn:{}:sns:{}:{}:{}",
+        place.partition, clients.region, place.account, config.alerts.topic_name
+    );
+    let mut sent: Vec<String> = Vec::new();
+    for _ in 0..MAX_ATTEMPTS {
+        let loaded: Loaded =
+            state::load(clients, &place.bucket, &place.account, &place.key).await?;
+        let Some(mut current) = loaded.state else {
+            return Ok(sent);
+        };
+        for notice in current.notices.iter().filter(|n| !n.published) {
+            if sent.contains(&notice.id) {
+                continue;
+            }
+            // SNS API reference, Publish: Subject is at most 100 ASCII characters.
+            let subject: String = format!("Bedrock limit {}: {}", notice.limit, notice.kind)
+                .chars()
+                .filter(char::is_ascii)
+                .take(100)
+                .collect();
+            clients
+                .sns
+                .publish()
+                .topic_arn(&topic)
+                .subject(subject)
+                .message(&notice.message)
+                .send()
+                .await
+                .aws("sns:Publish")
+                .map_err(|e| {
+                    e.with_hint(format!(
+                        "the alert topic {topic}: run `bedrock-monitor apply` to create it"
+                    ))
+                })?;
+            sent.push(notice.id.clone());
+        }
+        current.notices.retain(|n| !sent.contains(&n.id));
+        match state::save(
+            clients,
+            &place.bucket,
+            &place.account,
+            &place.key,
+            loaded.etag.as_deref(),
+            &current,
+        )
+        .await?
+        {
+            Saved::Written => return Ok(sent.iter().map(|id| describe(id)).collect()),
+            Saved::Conflict => continue,
+        }
+    }
+    Ok(sent.iter().map(|id| describe(id)).collect())
+}
+
+/// `kind limit subject` of a notice ID (`AT/kind/limit/subject`).
+fn describe(id: &str) -> String {
+    let mut parts = id.splitn(4, '/').skip(1);
+    let (kind, limit, subject) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    format!("{kind} {limit} {subject}")
+}
+
+/// Every application inference profile in the region, by ARN and by ID: its name and the
+/// model it routes to (the first, for a cross-Region copy), for team limits and pricing.
+async fn list_profiles(clients: &Clients) -> Result<Profiles, AwsError> {
+    let mut found = BTreeMap::new();
+    let mut next = None;
+    loop {
+        let page = clients
+            .bedrock
+            .list_inference_profiles()
+            .type_equals(InferenceProfileType::Application)
+            .max_results(1000)
+            .set_next_token(next)
+            .send()
+            .await
+            .aws("bedrock:ListInferenceProfiles")?;
+        for s in page.inference_profile_summaries() {
+            let model = s
+                .models()
+                .first()
+                .and_then(|m| m.model_arn())
+                .and_then(|arn| arn.rsplit('/').next())
+                .unwrap_or_default()
+                .to_string();
+            let entry = (s.inference_profile_name().to_string(), model);
+            found.insert(s.inference_profile_id().to_string(), entry.clone());
+            found.insert(s.inference_profile_arn().to_string(), entry);
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Where every limit stands now, from the state alone (no pass, no write): `bedrock-monitor
+/// limits`.
+pub async fn standings(
+    clients: &Clients,
+    config: &Config,
+    account: &str,
+    partition: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row>, AwsError> {
+    let place = Place::new(clients, config, account, partition, now);
+    let loaded = state::load(clients, &place.bucket, account, &place.key).await?;
+    let mut current = loaded
+        .state
+        .unwrap_or_else(|| State::new(&place.month, &place.day));
+    if current.day != place.day {
+        current.principals_day.clear();
+        current.profiles_day.clear();
+    }
+    let profiles = if config.limits.iter().any(|l| l.inference_profile.is_some()) {
+        list_profiles(clients).await?
+    } else {
+        Profiles::new()
+    };
+    Ok(evaluate::rows(config, &current, &profiles, now))
+}
+
+/// What the tool denies now in the account, from the month's state: `status`.
+pub async fn enforced(
+    clients: &Clients,
+    config: &Config,
+    account: &str,
+    now: DateTime<Utc>,
+) -> Result<(Enforced, Vec<String>), AwsError> {
+    let place = Place::new(clients, config, account, "aws", now);
+    let loaded = state::load(clients, &place.bucket, account, &place.key).await?;
+    let state = loaded.state.unwrap_or_default();
+    let blocked = evaluate::blocked(&state).into_iter().collect();
+    Ok((state.enforced, blocked))
+}
