@@ -85,6 +85,10 @@ pub struct StatusReport {
     pub components: Vec<ComponentStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_delivery: Option<DeliveryHealth>,
+    /// Principals `[[limits]]` has blocked in this account this period (`limits` has the
+    /// detail; `limits unblock` lifts one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
 }
 
 impl StatusReport {
@@ -168,6 +172,13 @@ impl fmt::Display for StatusReport {
                 show(d.cloudwatch_failures),
                 show(d.s3_failures),
                 show(d.large_data_failures)
+            )?;
+        }
+        if !self.blocked.is_empty() {
+            writeln!(
+                f,
+                "\nblocked by [[limits]] this period: {} (`bedrock-monitor limits` has the spend; `limits unblock PRINCIPAL` lifts one)",
+                self.blocked.join(", ")
             )?;
         }
         writeln!(f)?;
@@ -418,12 +429,20 @@ pub async fn collect(
     steps: &[Arc<dyn Step>],
     warn: &(dyn Fn(String) + Sync),
 ) -> StatusReport {
-    let (reads, delivery, check_object, quota_peaks) = tokio::join!(
+    let (reads, delivery, check_object, quota_peaks, blocked) = tokio::join!(
         futures::future::join_all(steps.iter().map(|s| s.refresh(cx))),
         delivery_failures(cx),
         permission_check_object(cx),
         quota_peaks(cx),
+        blocked_by_limits(cx),
     );
+    let blocked = match blocked {
+        Ok(blocked) => blocked,
+        Err(e) => {
+            warn(format!("could not read the limits' state: {e}"));
+            Vec::new()
+        }
+    };
     let mut components: Vec<ComponentStatus> = steps
         .iter()
         .zip(reads)
@@ -489,5 +508,16 @@ pub async fn collect(
         region: cx.region.clone(),
         components,
         log_delivery,
+        blocked,
     }
+}
+
+/// With `[[limits]]`: who the limits pass has blocked this period (its state object).
+async fn blocked_by_limits(cx: &Context) -> Result<Vec<String>, AwsError> {
+    if cx.config.limits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (_, blocked) =
+        crate::limits::enforced(&cx.aws, &cx.config, &cx.account.id, chrono::Utc::now()).await?;
+    Ok(blocked)
 }

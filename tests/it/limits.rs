@@ -307,6 +307,15 @@ fn a_pass_counts_each_object_once_blocks_who_went_over_and_unblock_lifts_it() {
             .any(|m| m.contains("alice") && m.contains("blocked"))
     );
 
+    // status names who is blocked this period.
+    let status = env.run(&["status", "--output", "json"]).json();
+    assert_eq!(
+        status["blocked"],
+        json!([user("alice"), session("dana")]),
+        "{:#}",
+        status["blocked"]
+    );
+
     // A second pass changes nothing.
     env.proxy.clear();
     let again = env.run(&["limits", "run", "--once", "--output", "json"]);
@@ -376,6 +385,10 @@ fn a_pass_counts_each_object_once_blocks_who_went_over_and_unblock_lifts_it() {
         json!([format!("{id}:erin")])
     );
     let csv = env.run(&["limits", "--output", "csv"]);
+
+    // Every call of these passes, status and unblock is in `permissions` (the deny writes in
+    // the bootstrap policy), scoped to the named users and roles.
+    crate::first_run::assert_permissions_cover_calls(&env, &[], 20);
     csv.assert_code(0);
     assert!(
         csv.stdout.starts_with("limit,subject,period,spend_usd"),

@@ -130,6 +130,11 @@ pub fn policy(cx: &Context, variant: Variant, with_billing: bool) -> Value {
         statements.push(statement(&name, &p));
     }
     if variant != Variant::ReadOnly {
+        for (name, p) in sources::limits(cx) {
+            if let Some(p) = part_of(&p, variant) {
+                statements.push(statement(&name, &p));
+            }
+        }
         statements.extend(component_statements(cx, variant, |_| true));
     }
     json!({"Version": "2012-10-17", "Statement": statements})
