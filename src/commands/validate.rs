@@ -1,10 +1,13 @@
-//! `validate`: parse and check the config. No AWS call.
+//! `validate`: parse and check the config, and with `--runner` a file as the limits runner's
+//! package. No AWS call.
 
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::cli::ValidateArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
+use crate::runner::package::{self, Package};
 
 #[derive(Debug, Serialize)]
 pub struct ValidateReport {
@@ -13,6 +16,16 @@ pub struct ValidateReport {
     pub stack: String,
     pub alarms: usize,
     pub budgets: usize,
+    /// With `--runner`: the file checked and what it is (only a file that qualifies gets here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runner: Option<RunnerPackage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunnerPackage {
+    pub path: String,
+    #[serde(flatten)]
+    pub package: Package,
 }
 
 impl fmt::Display for ValidateReport {
@@ -25,12 +38,37 @@ impl fmt::Display for ValidateReport {
             self.alarms,
             self.budgets,
             if self.budgets == 1 { "" } else { "s" }
-        )
+        )?;
+        if let Some(runner) = &self.runner {
+            writeln!(
+                f,
+                "{} can be the limits runner's package: {}",
+                runner.path, runner.package
+            )?;
+        }
+        Ok(())
     }
 }
 
-pub fn run(session: &Session) -> Result<ExitStatus, CommandError> {
+pub fn run(session: &Session, args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
+    let runner = match &args.runner {
+        None => None,
+        Some(None) => {
+            let (path, package) = package::check_running_binary()?;
+            Some(RunnerPackage {
+                path: path.display().to_string(),
+                package,
+            })
+        }
+        Some(Some(path)) => {
+            let package = package::check(path)?;
+            Some(RunnerPackage {
+                path: path.display().to_string(),
+                package,
+            })
+        }
+    };
     let report = ValidateReport {
         valid: true,
         config: loaded.source.to_string(),
@@ -42,6 +80,7 @@ pub fn run(session: &Session) -> Result<ExitStatus, CommandError> {
             .filter(|a| a.enabled)
             .count(),
         budgets: loaded.config.budgets.len(),
+        runner,
     };
     session.printer.result(&report)?;
     Ok(ExitStatus::Success)
