@@ -13,6 +13,7 @@ pub mod alerts;
 pub mod attribution;
 pub mod budgets;
 pub mod dashboard;
+pub mod limits_runner;
 mod locate;
 pub mod logging;
 pub mod quotas;
@@ -36,6 +37,7 @@ pub use attribution::{
 };
 pub use budgets::{BudgetConfig, BudgetNotification, MAX_BUDGET_NOTIFICATIONS, TagFilter};
 pub use dashboard::DashboardConfig;
+pub use limits_runner::LimitsRunnerConfig;
 pub use locate::Location;
 pub use logging::{
     BucketConfig, InvocationLoggingConfig, LogGroupConfig, RoleConfig, VALID_RETENTION_DAYS,
@@ -80,6 +82,8 @@ pub struct Config {
     pub queries: Option<QueriesConfig>,
     /// Alarms at a share of each named model's Bedrock quota; `None`: none.
     pub quotas: Option<QuotasConfig>,
+    /// The limits runner's package and schedule; `None`: the defaults.
+    pub limits_runner: Option<LimitsRunnerConfig>,
     /// Many accounts and regions in one run; `None`: the caller's account, one region.
     pub targets: Option<targets::TargetsConfig>,
 }
@@ -105,6 +109,7 @@ impl Default for Config {
             cur_export: None,
             queries: None,
             quotas: None,
+            limits_runner: None,
             targets: None,
         }
     }
@@ -327,6 +332,7 @@ fn check(config: &Config, region: Option<&str>, c: &mut rules::Checker) {
     attribution::check(config, c);
     actions::check(config, c);
     quotas::check(config, c);
+    limits_runner::check(config, c);
     targets::check(config, c);
 }
 

@@ -1,5 +1,5 @@
-//! `validate`: parse and check the config, and with `--runner` a file as the limits runner's
-//! package. No AWS call.
+//! `validate`: parse and check the config, and a file as the limits runner's package (`--runner`,
+//! or `[limits_runner] package`). No AWS call.
 
 use std::fmt;
 
@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::cli::ValidateArgs;
 use crate::commands::{CommandError, ExitStatus, Session};
+use crate::config::Source;
 use crate::runner::package::{self, Package};
 
 #[derive(Debug, Serialize)]
@@ -52,22 +53,33 @@ impl fmt::Display for ValidateReport {
 
 pub fn run(session: &Session, args: &ValidateArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
-    let runner = match &args.runner {
-        None => None,
-        Some(None) => {
+    // `--runner` checks what it names (or this binary); without it, `[limits_runner]
+    // package` is checked when the config names one.
+    let config_file = match &loaded.source {
+        Source::File(path) => Some(path.as_path()),
+        Source::Defaults => None,
+    };
+    let configured = loaded
+        .config
+        .limits_runner
+        .as_ref()
+        .and_then(|r| r.package_path(config_file));
+    let runner = match (args.runner.clone(), configured) {
+        (Some(None), _) => {
             let (path, package) = package::check_running_binary()?;
             Some(RunnerPackage {
                 path: path.display().to_string(),
                 package,
             })
         }
-        Some(Some(path)) => {
-            let package = package::check(path)?;
+        (Some(Some(path)), _) | (None, Some(path)) => {
+            let package = package::check(&path)?;
             Some(RunnerPackage {
                 path: path.display().to_string(),
                 package,
             })
         }
+        (None, None) => None,
     };
     let report = ValidateReport {
         valid: true,
