@@ -48,6 +48,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Args, Clone, Default)]
+pub struct ValidateArgs {
+    /// Also check that FILE can be the limits runner's Lambda package: a Linux executable for
+    /// x86_64 or arm64 that runs on Amazon Linux 2023 (static, or glibc 2.34 at most). Without
+    /// FILE: this binary
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub runner: Option<Option<PathBuf>>,
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Config file [default: bedrock-monitor.toml, built-in defaults if absent]
@@ -137,8 +146,10 @@ pub enum Command {
     Init(InitArgs),
 
     /// Parse and check the config; makes no AWS call
-    #[command(after_help = "Example:\n  bedrock-monitor validate --config prod.toml")]
-    Validate,
+    #[command(
+        after_help = "Example:\n  bedrock-monitor validate --config prod.toml\n  bedrock-monitor validate --runner target/runner/bootstrap"
+    )]
+    Validate(ValidateArgs),
 
     /// Read the account and show what apply would change, field by field
     #[command(

@@ -14,6 +14,7 @@ pub mod attribution;
 pub mod budgets;
 pub mod dashboard;
 pub mod limits;
+pub mod limits_runner;
 mod locate;
 pub mod logging;
 pub mod quotas;
@@ -38,6 +39,7 @@ pub use attribution::{
 pub use budgets::{BudgetConfig, BudgetNotification, MAX_BUDGET_NOTIFICATIONS, TagFilter};
 pub use dashboard::DashboardConfig;
 pub use limits::LimitConfig;
+pub use limits_runner::LimitsRunnerConfig;
 pub use locate::Location;
 pub use logging::{
     BucketConfig, InvocationLoggingConfig, LogGroupConfig, RoleConfig, VALID_RETENTION_DAYS,
@@ -85,6 +87,8 @@ pub struct Config {
     /// Spend limits per person or team, enforced by `limits run --once`; empty: none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<LimitConfig>,
+    /// The limits runner's package and schedule; `None`: the defaults.
+    pub limits_runner: Option<LimitsRunnerConfig>,
     /// Many accounts and regions in one run; `None`: the caller's account, one region.
     pub targets: Option<targets::TargetsConfig>,
 }
@@ -111,6 +115,7 @@ impl Default for Config {
             queries: None,
             quotas: None,
             limits: Vec::new(),
+            limits_runner: None,
             targets: None,
         }
     }
@@ -334,6 +339,7 @@ fn check(config: &Config, region: Option<&str>, c: &mut rules::Checker) {
     actions::check(config, c);
     quotas::check(config, c);
     limits::check(config, c);
+    limits_runner::check(config, c);
     targets::check(config, c);
 }
 

@@ -19,5 +19,6 @@ pub mod queries;
 pub mod quotas;
 pub mod report;
 pub mod resources;
+pub mod runner;
 pub mod targets;
 pub mod ui;

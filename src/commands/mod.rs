@@ -48,6 +48,9 @@ pub enum CommandError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Prices(#[from] crate::cost::prices::PriceFileError),
+    /// A file named as the runner's package that cannot be one.
+    #[error(transparent)]
+    Package(#[from] crate::runner::package::NotAPackage),
 }
 
 impl From<FleetError> for CommandError {
@@ -69,9 +72,10 @@ impl From<crate::targets::TargetError> for CommandError {
 impl CommandError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            CommandError::Config(_) | CommandError::Usage(_) | CommandError::Prices(_) => {
-                ExitStatus::InvalidInput
-            }
+            CommandError::Config(_)
+            | CommandError::Usage(_)
+            | CommandError::Prices(_)
+            | CommandError::Package(_) => ExitStatus::InvalidInput,
             CommandError::Prompt(PromptError::NotInteractive { .. }) => ExitStatus::InvalidInput,
             _ => ExitStatus::Failure,
         }
@@ -435,7 +439,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             use_saved_prices()?;
         }
         match &cli.command {
-            Command::Validate => validate::run(&session),
+            Command::Validate(args) => validate::run(&session, args),
             Command::Plan(args) => plan::run(&session, args).await,
             Command::Apply(args) => apply::run(&session, args).await,
             Command::Report(args) => report::run(&session, args).await,

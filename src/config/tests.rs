@@ -375,3 +375,34 @@ fn cost_allocation_keys_default_to_stack_and_profile_tag_keys() {
     assert_eq!(c.cost_allocation_keys(), vec!["Project", "Team"]);
     assert!(c.cost_allocation.as_ref().is_some_and(|a| a.enabled));
 }
+
+#[test]
+fn limits_runner_interval_and_package() {
+    let parsed = parse(
+        "[limits_runner]\npackage = \"target/runner/bootstrap\"\n",
+        "t.toml",
+    )
+    .expect("parses");
+    let runner = parsed.limits_runner.expect("section");
+    assert_eq!(runner.interval_minutes, 5);
+    assert_eq!(runner.schedule_expression(), "rate(5 minutes)");
+    assert_eq!(runner.package.as_deref(), Some("target/runner/bootstrap"));
+    let one = parse("[limits_runner]\ninterval_minutes = 1\n", "t.toml").expect("parses");
+    assert_eq!(
+        one.limits_runner.expect("section").schedule_expression(),
+        "rate(1 minute)"
+    );
+
+    for bad in ["0", "1441"] {
+        let p = one_problem(&format!("[limits_runner]\ninterval_minutes = {bad}\n"));
+        assert_eq!(p.field, "limits_runner.interval_minutes");
+        assert_eq!(p.line, Some(2));
+        assert!(p.message.contains("from 1 to 1440"), "{p}");
+    }
+    let p = one_problem("[limits_runner]\npackage = \" \"\n");
+    assert_eq!(p.field, "limits_runner.package");
+    let p = one_problem("[limits_runner]\ninterval = 5\n");
+    assert!(p.message.contains("interval"), "{p}");
+    let p = one_problem("[limits_runner]\ninterval_minutes = -5\n");
+    assert_eq!(p.field, "limits_runner.interval_minutes");
+}

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("exit", &[]),
     ("invocation_log", &[]),
     ("config", &[]),
+    ("runner", &[]),
     ("cost", &["config"]),
     ("aws", &["config"]),
     ("docs", &["aws"]),

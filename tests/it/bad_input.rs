@@ -5,6 +5,11 @@ use crate::support::env::TestEnv;
 
 /// (config text, expected "line:column: field", words of the rule)
 const CASES: &[(&str, &str, &str)] = &[
+    (
+        "[limits_runner]\ninterval_minutes = 0\n",
+        "2:20: limits_runner.interval_minutes",
+        "from 1 to 1440",
+    ),
     ("[stack\nname = \"x\"\n", "1:7", "unclosed table"),
     (
         "[bucket]\nnmae = \"x\"\n",
@@ -159,4 +164,47 @@ fn a_missing_explicit_config_and_bad_flags_are_errors() {
     let run = env.run(&["plan", "--no-such-flag"]);
     assert_eq!(run.code, 64, "{run:?}");
     assert!(env.proxy.calls().is_empty());
+}
+
+/// A runner package that cannot run on Lambda's Amazon Linux 2023 is refused by name and
+/// reason, before any AWS call; one that can is described.
+#[test]
+fn a_runner_package_that_is_not_a_linux_executable_is_refused() {
+    let env = TestEnv::new();
+    std::fs::write(env.dir.path().join("notes.txt"), "not a program\n").expect("write");
+    env.write_config("[limits_runner]\npackage = \"notes.txt\"\n");
+    let run = env.run(&["validate"]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(
+        run.stderr.contains("notes.txt: is not an ELF executable"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("scripts/build-runner"),
+        "{}",
+        run.stderr
+    );
+
+    let source = env.dir.path().join("main.c");
+    std::fs::write(&source, "int main(void) { return 0; }\n").expect("write");
+    let status = std::process::Command::new("gcc")
+        .args(["-static", "-O", "-o"])
+        .arg(env.dir.path().join("bootstrap"))
+        .arg(&source)
+        .status()
+        .expect("run gcc");
+    assert!(status.success(), "gcc -static failed");
+    env.write_config("[limits_runner]\npackage = \"bootstrap\"\ninterval_minutes = 10\n");
+    let run = env.run(&["validate"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("can be the limits runner's package: a static Linux executable for"),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(&["validate", "--runner", "notes.txt"]);
+    assert_eq!(run.code, 3, "--runner overrides the config: {run:?}");
+    assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
 }

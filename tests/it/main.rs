@@ -19,6 +19,7 @@ mod dashboard;
 mod docs;
 mod first_run;
 mod harness;
+mod lambda_runtime;
 mod lifecycle;
 mod limits;
 mod logging_retry;

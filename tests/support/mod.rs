@@ -9,6 +9,7 @@ pub mod paging;
 pub mod process;
 pub mod proxy;
 pub mod pty;
+pub mod runtime_api;
 pub mod snapshot;
 pub mod standin;
 pub mod strict;
