@@ -6,6 +6,10 @@ use bedrock_monitor::cli::Cli;
 use bedrock_monitor::commands;
 
 fn main() {
+    // Lambda starts the runner's `bootstrap` with no arguments and the runtime API's address.
+    if let Some(status) = commands::lambda::serve_if_lambda() {
+        std::process::exit(status.code());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod budget_action;
 pub mod cleanup;
 pub mod init;
+pub mod lambda;
 pub mod limits;
 pub mod permissions;
 pub mod plan;

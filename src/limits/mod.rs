@@ -128,15 +128,18 @@ pub async fn run_pass(
             logs::month_objects(clients, &place.bucket, account, &bases, &place.month).await?;
         let new: Vec<String> = keys.into_iter().filter(|k| !current.counted(k)).collect();
         let bucket = place.bucket.as_str();
-        let read: Vec<(String, (Vec<logs::Record>, u64))> = futures::stream::iter(new.iter())
-            .map(|key| async move {
-                logs::read(clients, bucket, account, key)
-                    .await
-                    .map(|r| (key.clone(), r))
-            })
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
+        // Owned keys: a closure over borrowed ones makes a future the compiler cannot prove
+        // `Send` for every lifetime, and the Lambda runner runs the pass on its own task.
+        let read: Vec<(String, (Vec<logs::Record>, u64))> =
+            futures::stream::iter(new.iter().cloned())
+                .map(|key| async move {
+                    logs::read(clients, bucket, account, &key)
+                        .await
+                        .map(|r| (key, r))
+                })
+                .buffer_unordered(READ_CONCURRENCY)
+                .try_collect()
+                .await?;
         let needs_profiles = config.limits.iter().any(|l| l.inference_profile.is_some())
             || read.iter().any(|(_, (records, _))| {
                 records

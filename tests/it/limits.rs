@@ -574,3 +574,85 @@ action = "stop"
     }
     assert!(env.proxy.calls().is_empty());
 }
+
+/// The binary as the runner's Lambda function: started with no arguments and
+/// `AWS_LAMBDA_RUNTIME_API` set (a runtime API served on loopback by the test), it takes a
+/// schedule's event, runs one pass against moto and answers with its summary; a pass that
+/// fails is answered on `/error` and the process goes on taking events.
+#[test]
+fn the_binary_runs_a_pass_per_scheduled_event_as_a_lambda_function() {
+    use crate::support::runtime_api::FakeRuntimeApi;
+
+    let env = TestEnv::new();
+    let config = env.write_config(CONFIG);
+    setup(&env);
+    put_log(
+        &env,
+        "first",
+        &[record(
+            &user("alice"),
+            "us.acme.model-v1",
+            1000,
+            500,
+            (2000, 400),
+        )],
+    );
+    let fake = env.block_on(FakeRuntimeApi::start());
+    let mut cmd = env.command(&[]);
+    cmd.env("AWS_LAMBDA_RUNTIME_API", &fake.address)
+        .env("BEDROCK_MONITOR_CONFIG", &config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("start the binary as a Lambda function");
+    let event = |id: &str| {
+        serde_json::from_str::<Value>(
+            &bedrock_monitor::runner::lambda::SCHEDULE_INPUT
+                .replace("<aws.scheduler.schedule-arn>", "arn:aws:scheduler:us-east-1:123456789012:schedule/default/bedrock-monitor-limits")
+                .replace("<aws.scheduler.scheduled-time>", "2026-12-07T10:00:00Z")
+                .replace("<aws.scheduler.execution-id>", id)
+                .replace("<aws.scheduler.attempt-number>", "1"),
+        )
+        .expect("event")
+    };
+
+    fake.invoke("req-1", event("e1"));
+    let post = env.block_on(fake.next_post());
+    assert_eq!(
+        post.path, "/2018-06-01/runtime/invocation/req-1/response",
+        "{post:?}"
+    );
+    assert_eq!(post.body["objects_read"], 1, "{:#}", post.body);
+    assert_eq!(
+        cents(&row(&post.body["rows"], "people", &user("alice"))["spend_usd"]),
+        270
+    );
+    assert!(
+        user_policy(&env, "alice").is_some(),
+        "alice is denied by the pass"
+    );
+
+    // The state object cannot be read: the pass fails, Lambda is told, the process goes on.
+    env.proxy.add_rule(Arc::new(AnswerWith(|r: &StrictRequest| {
+        (r.service == "s3" && r.method == "GET" && r.path.contains("bedrock-monitor/limits/")).then(
+            || {
+                crate::support::proxy::Reply::error(
+                    crate::support::proxy::Protocol::S3,
+                    403,
+                    "AccessDenied",
+                    "Access Denied",
+                )
+            },
+        )
+    })));
+    fake.invoke("req-2", event("e2"));
+    let post = env.block_on(fake.next_post());
+    assert_eq!(
+        post.path, "/2018-06-01/runtime/invocation/req-2/error",
+        "{post:?}"
+    );
+    assert_eq!(post.error_type.as_deref(), Some("Limits.PassFailed"));
+    env.block_on(fake.wait_for_polls(3));
+    assert!(child.try_wait().expect("child").is_none(), "still running");
+    child.kill().expect("stop the function");
+    let _ = child.wait();
+}

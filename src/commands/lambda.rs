@@ -1,0 +1,119 @@
+//! The binary as the limits runner's Lambda function: started by Lambda as `bootstrap` with no
+//! arguments and `AWS_LAMBDA_RUNTIME_API` set, it loads the config packaged beside it once,
+//! then runs one limits pass (`limits run --once`) per invocation (the schedule's events) and
+//! answers each with the pass's summary, or with an invocation error when the pass fails.
+
+use std::path::PathBuf;
+
+use crate::aws::{Clients, ConnectOptions};
+use crate::config;
+use crate::exit::ExitStatus;
+use crate::runner::lambda::{self, FunctionError, Invocation, RuntimeApi};
+
+/// Where the config is: this variable's path, else `bedrock-monitor.toml` in the function's
+/// code directory (`LAMBDA_TASK_ROOT`, the Lambda developer guide's "Defined runtime
+/// environment variables"), where the runner's package puts it.
+pub const CONFIG_VARIABLE: &str = "BEDROCK_MONITOR_CONFIG";
+
+/// `Some(exit status)` when the process was started as a Lambda function (the runtime API's
+/// variable set and no arguments), after serving until the runtime API goes away; `None`
+/// for an ordinary command line.
+pub fn serve_if_lambda() -> Option<ExitStatus> {
+    if std::env::args_os().len() > 1 {
+        return None;
+    }
+    let api = RuntimeApi::from_env()?;
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return Some(ExitStatus::Failure);
+        }
+    };
+    let served = runtime.block_on(async {
+        let api = api?;
+        lambda::run(&api, init()).await
+    });
+    Some(match served {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            tracing::error!("the Lambda runtime loop ended: {e}");
+            ExitStatus::Failure
+        }
+    })
+}
+
+/// Logs go to stderr, which Lambda sends to the function's log group.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,bedrock_monitor=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
+fn config_path() -> PathBuf {
+    if let Some(path) = std::env::var_os(CONFIG_VARIABLE) {
+        return PathBuf::from(path);
+    }
+    let root =
+        std::env::var_os("LAMBDA_TASK_ROOT").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    root.join(config::DEFAULT_CONFIG_FILE)
+}
+
+type Handler = Box<
+    dyn Fn(
+            Invocation,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<serde_json::Value, FunctionError>> + Send>,
+        > + Send
+        + Sync,
+>;
+
+/// Loads and checks the config and builds the clients, once per environment: a config that
+/// does not load is an initialisation error Lambda shows, not a failed pass every few minutes.
+async fn init() -> Result<Handler, FunctionError> {
+    let path = config_path();
+    let loaded = config::load_with(&path, true, None, crate::queries::config_violations)
+        .map_err(|e| FunctionError::new("Runtime.ConfigInvalid", &e))?;
+    if loaded.config.limits.is_empty() {
+        return Err(FunctionError::message(
+            "Runtime.ConfigInvalid",
+            format!(
+                "{}: no [[limits]]: the runner has nothing to enforce",
+                path.display()
+            ),
+        ));
+    }
+    let clients = Clients::connect(
+        &ConnectOptions::default(),
+        loaded.config.stack.region.as_deref(),
+        &loaded.config.aws,
+    )
+    .await
+    .map_err(|e| FunctionError::new("Runtime.ClientsUnavailable", &e))?;
+    let shared = std::sync::Arc::new((clients, loaded.config));
+    Ok(Box::new(move |invocation: Invocation| {
+        let shared = shared.clone();
+        Box::pin(async move {
+            // The schedule's event says when the pass was due; the pass runs for now.
+            if let Err(e) = lambda::ScheduledEvent::parse(&invocation.event) {
+                tracing::warn!(
+                    "invocation {}: not a schedule's event: {e}",
+                    invocation.request_id
+                );
+            }
+            let outcome = crate::limits::run_once(&shared.0, &shared.1, chrono::Utc::now())
+                .await
+                .map_err(|e| FunctionError::new("Limits.PassFailed", &e))?;
+            serde_json::to_value(&outcome)
+                .map_err(|e| FunctionError::new("Limits.SummaryUnwritable", &e))
+        })
+    }))
+}
