@@ -175,30 +175,7 @@ pub async fn run(session: &Session, args: &LimitsArgs) -> Result<ExitStatus, Com
         .await?;
     let summary = Summary::new(&fleet, "limits", outcomes, false);
     let status = summary.exit_status();
-    if session.printer.format == OutputFormat::Csv {
-        let mut text = String::new();
-        let many = !summary.is_single();
-        for (target, report) in summary.results() {
-            let csv = report
-                .to_csv()
-                .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
-            for (i, line) in csv.lines().enumerate() {
-                match (i, many) {
-                    (_, false) => text.push_str(&format!("{line}\n")),
-                    (0, true) if text.is_empty() => {
-                        text.push_str(&format!("account,region,{line}\n"))
-                    }
-                    (0, true) => {}
-                    (_, true) => {
-                        text.push_str(&format!("{},{},{line}\n", target.account, target.region))
-                    }
-                }
-            }
-        }
-        session.printer.output(&text)?;
-    } else {
-        session.printer.result(&summary)?;
-    }
+    session.show_result_or_csv(&summary, |report| report.to_csv())?;
     Ok(status)
 }
 

@@ -210,6 +210,39 @@ impl Session {
         Ok(summary.exit_status())
     }
 
+    /// The summary as the output format asks: with `--output csv`, one table (a single
+    /// target's as it is; over many, each row led by its target's account and region), else
+    /// the usual rendering.
+    pub fn show_result_or_csv<T: serde::Serialize + std::fmt::Display>(
+        &self,
+        summary: &Summary<T>,
+        to_csv: impl Fn(&T) -> Result<String, ::csv::Error>,
+    ) -> Result<(), CommandError> {
+        if self.printer.format != crate::cli::OutputFormat::Csv {
+            self.printer.result(summary)?;
+            return Ok(());
+        }
+        let mut text = String::new();
+        let many = !summary.is_single();
+        for (target, result) in summary.results() {
+            let csv = to_csv(result).map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
+            for (i, line) in csv.lines().enumerate() {
+                match (i, many) {
+                    (_, false) => text.push_str(&format!("{line}\n")),
+                    (0, true) if text.is_empty() => {
+                        text.push_str(&format!("account,region,{line}\n"))
+                    }
+                    (0, true) => {}
+                    (_, true) => {
+                        text.push_str(&format!("{},{},{line}\n", target.account, target.region))
+                    }
+                }
+            }
+        }
+        self.printer.output(&text)?;
+        Ok(())
+    }
+
     /// AWS clients only (no call made yet).
     pub async fn clients(&self, loaded: &LoadedConfig) -> Result<Clients, CommandError> {
         Ok(Clients::connect(

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::aws::AwsResultExt;
-use crate::cli::{OutputFormat, QuotaKindArg, QuotaRequestArgs, QuotasArgs, QuotasCommand};
+use crate::cli::{QuotaKindArg, QuotaRequestArgs, QuotasArgs, QuotasCommand};
 use crate::commands::{CommandError, ExitStatus, Session};
 use crate::engine::{Interrupt, QuietProgress};
 use crate::quotas::{self, Kind, Scope};
@@ -51,30 +51,7 @@ pub async fn run(session: &Session, args: &QuotasArgs) -> Result<ExitStatus, Com
         .await?;
     let summary = Summary::new(&fleet, "quotas", outcomes, false);
     let status = summary.exit_status();
-    if session.printer.format == OutputFormat::Csv {
-        let mut text = String::new();
-        let many = !summary.is_single();
-        for (target, report) in summary.results() {
-            let csv = report
-                .to_csv()
-                .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
-            for (i, line) in csv.lines().enumerate() {
-                match (i, many) {
-                    (_, false) => text.push_str(&format!("{line}\n")),
-                    (0, true) if text.is_empty() => {
-                        text.push_str(&format!("account,region,{line}\n"))
-                    }
-                    (0, true) => {}
-                    (_, true) => {
-                        text.push_str(&format!("{},{},{line}\n", target.account, target.region))
-                    }
-                }
-            }
-        }
-        session.printer.output(&text)?;
-    } else {
-        session.printer.result(&summary)?;
-    }
+    session.show_result_or_csv(&summary, |report| report.to_csv())?;
     Ok(status)
 }
 
