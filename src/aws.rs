@@ -2,6 +2,8 @@
 //! timeouts), the service clients built from it, and the classification of AWS errors into
 //! [`AwsError`]s that name the operation, the AWS error code and what to do next.
 
+pub mod profiles;
+
 use std::fmt;
 use std::time::Duration;
 

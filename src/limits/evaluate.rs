@@ -16,15 +16,7 @@ use super::state::{Notice, Standing, State, Totals, month_of};
 /// profile's name and the model it routes to, for pricing.
 pub type Profiles = BTreeMap<String, (String, String)>;
 
-/// Whether a `modelId` can be an application inference profile (its ARN, or its 12-character
-/// ID: model IDs always contain a '.').
-pub fn looks_like_profile(model_id: &str) -> bool {
-    model_id.contains(":application-inference-profile/")
-        || (model_id.len() == 12
-            && model_id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-}
+pub use crate::aws::profiles::looks_like_profile;
 
 /// Adds one record to the state's totals (the month's, and the day's when it is of `day`);
 /// priced like `report`: the model's price (a profile's by the model it routes to) with every

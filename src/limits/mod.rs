@@ -16,9 +16,6 @@ pub mod evaluate;
 pub mod logs;
 pub mod state;
 
-use std::collections::BTreeMap;
-
-use aws_sdk_bedrock::types::InferenceProfileType;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -350,35 +347,11 @@ fn describe(id: &str) -> String {
 /// Every application inference profile in the region, by ARN and by ID: its name and the
 /// model it routes to (the first, for a cross-Region copy), for team limits and pricing.
 async fn list_profiles(clients: &Clients) -> Result<Profiles, AwsError> {
-    let mut found = BTreeMap::new();
-    let mut next = None;
-    loop {
-        let page = clients
-            .bedrock
-            .list_inference_profiles()
-            .type_equals(InferenceProfileType::Application)
-            .max_results(1000)
-            .set_next_token(next)
-            .send()
-            .await
-            .aws("bedrock:ListInferenceProfiles")?;
-        for s in page.inference_profile_summaries() {
-            let model = s
-                .models()
-                .first()
-                .and_then(|m| m.model_arn())
-                .and_then(|arn| arn.rsplit('/').next())
-                .unwrap_or_default()
-                .to_string();
-            let entry = (s.inference_profile_name().to_string(), model);
-            found.insert(s.inference_profile_id().to_string(), entry.clone());
-            found.insert(s.inference_profile_arn().to_string(), entry);
-        }
-        next = page.next_token().map(str::to_string);
-        if next.is_none() {
-            return Ok(found);
-        }
-    }
+    Ok(crate::aws::profiles::resolve(&clients.bedrock)
+        .await?
+        .into_iter()
+        .map(|(key, p)| (key, (p.name, p.model)))
+        .collect())
 }
 
 /// Where every limit stands now, from the state alone (no pass, no write): `bedrock-monitor
