@@ -229,17 +229,9 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
 }
 
 /// `limits` and `limits run --once`/`unblock` (with `[[limits]]`): what a pass needs
-/// ([`crate::limits::access`], the list the runner's role is made from too).
+/// (`resources::limits_runner::pass_statements`, the list the runner's role is made from).
 pub(super) fn limits(cx: &Context) -> Vec<(String, Permission)> {
-    let bucket = cx.bucket_name();
-    let topic_arn = cx.topic_arn();
-    let at = crate::limits::access::Scope {
-        partition: cx.partition(),
-        account: &cx.account.id,
-        bucket: &bucket,
-        topic_arn: &topic_arn,
-    };
-    crate::limits::access::statements(&cx.config, &at)
+    crate::resources::limits_runner::pass_statements(cx)
         .into_iter()
         .map(|s| (s.sid.to_string(), Permission::new(&s.actions, s.resources)))
         .collect()
