@@ -84,12 +84,7 @@ pub struct RunnerState {
     pub code: Code,
 }
 
-#[derive(Debug, Clone)]
-pub struct ObservedRole {
-    pub trust: Option<Value>,
-    pub policy: Option<Value>,
-    pub tags: BTreeMap<String, String>,
-}
+pub use crate::resources::iam::ObservedRole;
 
 #[derive(Debug, Clone)]
 pub struct ObservedFunction {
@@ -206,7 +201,7 @@ impl LimitsRunner {
             None => Value::Null,
             Some(r) => match part {
                 "trust" => r.trust.clone().unwrap_or(Value::Null),
-                "policy" => r.policy.clone().unwrap_or(Value::Null),
+                "policy" => r.permissions.clone().unwrap_or(Value::Null),
                 _ => tags_field(&cx.config.tags(), &r.tags).0,
             },
         };

@@ -7,9 +7,8 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::aws::AwsResultExt;
-use crate::docs;
 use crate::resources::iam::NOT_FOUND as IAM_NOT_FOUND;
-use crate::resources::{absent_if, created_or_exists, retry_while};
+use crate::resources::{created_or_exists, retry_while};
 
 /// The runner's two roles.
 #[derive(Clone, Copy)]
@@ -73,28 +72,7 @@ impl LimitsRunner {
     }
 
     pub(super) async fn read_role(cx: &Context, name: &str) -> Result<Option<ObservedRole>, AwsError> {
-        let iam = &cx.aws.iam;
-        let (role, inline) = tokio::join!(
-            iam.get_role().role_name(name).send(),
-            iam.get_role_policy().role_name(name).policy_name(POLICY_NAME).send(),
-        );
-        let Some(role) = absent_if(role.aws("iam:GetRole"), IAM_NOT_FOUND)? else {
-            return Ok(None);
-        };
-        let Some(role) = role.role() else {
-            return Ok(None);
-        };
-        let policy = absent_if(inline.aws("iam:GetRolePolicy"), IAM_NOT_FOUND)?
-            .and_then(|p| docs::parse_policy(p.policy_document()));
-        Ok(Some(ObservedRole {
-            trust: role.assume_role_policy_document().and_then(docs::parse_policy),
-            policy,
-            tags: role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        }))
+        crate::resources::iam::read_role(&cx.aws.iam, name, POLICY_NAME).await
     }
 
     /// Creates `which` role or brings its trust and tags to the config's; writes its inline
