@@ -221,6 +221,24 @@ fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_i
     assert_eq!(after.code_sha256, d.code_sha256);
     env.run(&["plan", "--detailed-exitcode"]).assert_code(0);
 
+    // Without its package, plan says what to do and apply makes nothing; cleanup needs none.
+    std::fs::remove_file(env.path("runner/bootstrap")).unwrap();
+    let plan = env.run(&["plan"]);
+    assert!(
+        format!("{}{}", plan.stdout, plan.stderr).contains("scripts/build-runner"),
+        "{}\n{}",
+        plan.stdout,
+        plan.stderr
+    );
+    env.proxy.clear();
+    env.run(&["apply", "--yes"]);
+    assert!(
+        !env.writes()
+            .iter()
+            .any(|w| w.starts_with("lambda:") || w.starts_with("iam:")),
+        "{:?}",
+        env.writes()
+    );
     env.run(&["cleanup", "--yes"]).assert_code(0);
     env.block_on(async {
         assert!(

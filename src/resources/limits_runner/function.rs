@@ -112,11 +112,11 @@ impl LimitsRunner {
     pub(super) async fn put_function(
         cx: &Context,
         state: &RunnerState,
+        code: &Code,
         diff: &Diff,
     ) -> Result<(), AwsError> {
         let lambda = &cx.aws.lambda;
         let name = Self::name(cx);
-        let code = &state.code;
         let role = Self::role_arn(cx, &name);
         let zip = aws_smithy_types::Blob::new(code.zip.as_slice());
         if state.function.is_none() {

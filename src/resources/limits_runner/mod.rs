@@ -80,8 +80,9 @@ pub struct RunnerState {
     pub scheduler_role: Option<ObservedRole>,
     pub function: Option<ObservedFunction>,
     pub schedule: Option<ObservedSchedule>,
-    /// The package as it would be uploaded (read from disk, not AWS).
-    pub code: Code,
+    /// The package as it would be uploaded (read from disk, not AWS), or why there is none:
+    /// an error only for `apply`, so that `cleanup` and `status` work without a package.
+    pub code: Result<Code, AwsError>,
 }
 
 pub use crate::resources::iam::ObservedRole;
@@ -162,7 +163,19 @@ impl LimitsRunner {
         )
     }
 
-    fn desired(cx: &Context, code: &Code) -> Vec<(String, Value)> {
+    fn desired(cx: &Context, code: &Result<Code, AwsError>) -> Vec<(String, Value)> {
+        // Without a package the code's fields show what is missing, so `plan` shows a change
+        // and `apply` stops with what to do.
+        let (architecture, sha256) = match code {
+            Ok(code) => (
+                json!(code.architecture.lambda_name()),
+                json!(code.sha256),
+            ),
+            Err(e) => {
+                let missing = json!(format!("no package: {}", e.message));
+                (missing.clone(), missing)
+            }
+        };
         let tags = json!(cx.config.tags());
         let interval = cx
             .config
@@ -179,11 +192,11 @@ impl LimitsRunner {
             ("scheduler_role.tags".into(), tags.clone()),
             ("function.runtime".into(), json!(RUNTIME)),
             ("function.handler".into(), json!(HANDLER)),
-            ("function.architecture".into(), json!(code.architecture.lambda_name())),
+            ("function.architecture".into(), architecture),
             ("function.role".into(), json!(Self::role_arn(cx, &Self::name(cx)))),
             ("function.timeout".into(), json!(TIMEOUT_SECONDS)),
             ("function.memory".into(), json!(MEMORY_MB)),
-            ("function.code_sha256".into(), json!(code.sha256)),
+            ("function.code_sha256".into(), sha256),
             ("function.tags".into(), tags),
             ("schedule.expression".into(), json!(interval)),
             // OFF: the pass runs at its time, so the time to block stays `interval_minutes`
@@ -258,7 +271,7 @@ impl Resource for LimitsRunner {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
-        let code = Self::code(cx)?;
+        let code = Self::code(cx);
         let name = Self::name(cx);
         let scheduler_role = Self::scheduler_role_name(cx);
         let (execution_role, scheduler_role, function, schedule) = tokio::join!(
@@ -283,8 +296,11 @@ impl Resource for LimitsRunner {
             || state.function.is_some()
             || state.schedule.is_some();
         if !exists {
-            return Diff::create(desired)
-                .with_note(format!("package: {}", state.code.source.display()));
+            let note = match &state.code {
+                Ok(code) => format!("package: {}", code.source.display()),
+                Err(e) => e.to_string(),
+            };
+            return Diff::create(desired).with_note(note);
         }
         let mut diff = Diff::compare(desired, |field| Self::observed(cx, state, field));
         // Policies are equal when they mean the same, whatever IAM did to their layout.
@@ -297,8 +313,10 @@ impl Resource for LimitsRunner {
     }
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
+        // Nothing is made without a package, so no role waits for a function that cannot come.
+        let code = state.code.as_ref().map_err(Clone::clone)?;
         Self::put_role(cx, diff, Which::Execution, state.execution_role.is_some()).await?;
-        Self::put_function(cx, state, diff).await?;
+        Self::put_function(cx, state, code, diff).await?;
         Self::put_role(cx, diff, Which::Scheduler, state.scheduler_role.is_some()).await?;
         if diff.touches("schedule") {
             Self::put_schedule(cx, state).await?;
