@@ -50,6 +50,10 @@ pub struct Clients {
     pub athena: aws_sdk_athena::Client,
     /// Service Quotas: the applied Bedrock quotas and requests to raise them (issue 31).
     pub servicequotas: aws_sdk_servicequotas::Client,
+    /// The limits runner's function (`resources::limits_runner`).
+    pub lambda: aws_sdk_lambda::Client,
+    /// The limits runner's schedule (EventBridge Scheduler).
+    pub scheduler: aws_sdk_scheduler::Client,
 }
 
 /// The only region Data Exports (`bcm-data-exports`) is served in.
@@ -238,6 +242,8 @@ impl Clients {
             organizations: client!(aws_sdk_organizations),
             athena: client!(aws_sdk_athena),
             servicequotas: client!(aws_sdk_servicequotas),
+            lambda: client!(aws_sdk_lambda),
+            scheduler: client!(aws_sdk_scheduler),
         })
     }
 

@@ -248,7 +248,14 @@ pub fn load_with(
             });
         }
     };
-    let config = parse_with(&text, &path.display().to_string(), region, more_rules)?;
+    let mut config = parse_with(&text, &path.display().to_string(), region, more_rules)?;
+    // `[limits_runner] package` is relative to the file's folder: resolved here, where the
+    // file is known, so that `apply` (which has only the config) reads the right file.
+    if let Some(runner) = config.limits_runner.as_mut() {
+        runner.package = runner
+            .package_path(Some(path))
+            .map(|p| p.display().to_string());
+    }
     Ok(LoadedConfig {
         config,
         source: Source::File(path.to_path_buf()),

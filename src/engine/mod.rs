@@ -63,6 +63,7 @@ components! {
     CurExport => "cur-export",
     Queries => "queries",
     BudgetActions => "budget-actions",
+    LimitsRunner => "limits-runner",
 }
 
 /// Where a component runs in a fleet of (account, region) targets.

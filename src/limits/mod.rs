@@ -11,6 +11,7 @@
 //! Why S3 objects and not Logs Insights: a query is billed per GB scanned on every pass, the
 //! whole period each time; each delivered object is read once here.
 
+pub mod access;
 pub mod enforce;
 pub mod evaluate;
 pub mod logs;

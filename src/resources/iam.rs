@@ -8,11 +8,15 @@
 //! that indicates whether there are more items to return"). Reading only the first page leaves
 //! policies attached past it, and the delete then fails with `DeleteConflict`.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::PolicyVersion;
 use futures::future::BoxFuture;
+use serde_json::Value;
 
 use crate::aws::{AwsError, AwsResultExt};
+use crate::docs;
 
 use super::{absent_if, run_bounded};
 
@@ -256,4 +260,49 @@ mod tests {
         assert_eq!(next_marker(true, Some(""), &None), None);
         assert_eq!(next_marker(true, Some("m1"), &Some("m1".into())), None);
     }
+}
+
+/// A role the tool makes, as read: its trust, one inline policy, its tags.
+#[derive(Debug, Clone)]
+pub struct ObservedRole {
+    pub arn: String,
+    pub trust: Option<Value>,
+    /// The inline policy the tool writes on it (`None` when it has none of that name).
+    pub permissions: Option<Value>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The role `name` with its inline policy `policy_name`; `None` when the role is absent.
+pub async fn read_role(
+    iam: &Client,
+    name: &str,
+    policy_name: &str,
+) -> Result<Option<ObservedRole>, AwsError> {
+    let (role, inline) = tokio::join!(
+        iam.get_role().role_name(name).send(),
+        iam.get_role_policy()
+            .role_name(name)
+            .policy_name(policy_name)
+            .send(),
+    );
+    let Some(role) = absent_if(role.aws("iam:GetRole"), NOT_FOUND)? else {
+        return Ok(None);
+    };
+    let Some(role) = role.role() else {
+        return Ok(None);
+    };
+    let permissions = absent_if(inline.aws("iam:GetRolePolicy"), NOT_FOUND)?
+        .and_then(|p| docs::parse_policy(p.policy_document()));
+    Ok(Some(ObservedRole {
+        arn: role.arn().to_string(),
+        trust: role
+            .assume_role_policy_document()
+            .and_then(docs::parse_policy),
+        permissions,
+        tags: role
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
+    }))
 }

@@ -44,6 +44,7 @@ components! {
     anomaly::AnomalyDetection,
     cur_export::CurExport,
     queries::Queries,
+    limits_runner::LimitsRunner,
 }
 
 /// The steps this config runs, in display order.

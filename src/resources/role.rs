@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Foreign, Ownership, Permission, Resource};
-use crate::resources::{absent_if, foreign_by_tags, ownership_by_tag, retry_while, tags_field};
+use crate::resources::{foreign_by_tags, ownership_by_tag, retry_while, tags_field};
 
 pub struct Role;
 
@@ -114,35 +114,21 @@ impl Resource for Role {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
-        let name = &cx.config.iam_role.name;
-        let iam = &cx.aws.iam;
-        let (role, policy) = tokio::join!(
-            iam.get_role().role_name(name).send(),
-            iam.get_role_policy()
-                .role_name(name)
-                .policy_name(&cx.config.iam_role.policy_name)
-                .send()
-        );
-        let Some(role) = absent_if(role.aws("iam:GetRole"), NOT_FOUND)? else {
+        let Some(role) = super::iam::read_role(
+            &cx.aws.iam,
+            &cx.config.iam_role.name,
+            &cx.config.iam_role.policy_name,
+        )
+        .await?
+        else {
             return Ok(None);
         };
-        let role = role
-            .role()
-            .ok_or_else(|| AwsError::bad_response("iam:GetRole", "role"))?;
-        cx.set_role_arn(role.arn());
-        let policy = absent_if(policy.aws("iam:GetRolePolicy"), NOT_FOUND)?
-            .and_then(|p| docs::parse_policy(p.policy_document()));
+        cx.set_role_arn(&role.arn);
         Ok(Some(RoleState {
-            arn: role.arn().to_string(),
-            trust_policy: role
-                .assume_role_policy_document()
-                .and_then(docs::parse_policy),
-            policy,
-            tags: role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
+            arn: role.arn,
+            trust_policy: role.trust,
+            policy: role.permissions,
+            tags: role.tags,
         }))
     }
 

@@ -22,6 +22,7 @@ mod harness;
 mod lambda_runtime;
 mod lifecycle;
 mod limits;
+mod limits_runner;
 mod logging_retry;
 mod logging_stack;
 mod paging;

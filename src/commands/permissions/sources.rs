@@ -228,94 +228,11 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
     out
 }
 
-/// `limits` and `limits run --once`/`unblock` (with `[[limits]]`): the invocation-log objects
-/// and the limits' state object in the stack's bucket, the alert topic, and the denies on the
-/// users and roles the limits name, nothing else. The deny writes (`iam:Put/DeleteUserPolicy`,
-/// `iam:Put/DeleteRolePolicy`) are IAM writes, so they go to the bootstrap policy: whoever may
-/// write a role's inline policy could grant that role anything.
+/// `limits` and `limits run --once`/`unblock` (with `[[limits]]`): what a pass needs
+/// (`resources::limits_runner::pass_statements`, the list the runner's role is made from).
 pub(super) fn limits(cx: &Context) -> Vec<(String, Permission)> {
-    if cx.config.limits.is_empty() {
-        return Vec::new();
-    }
-    let iam = |kind: &str, name: &str| {
-        format!(
-            "arn:{}:iam::{}:{kind}/{name}",
-            cx.partition(),
-            cx.account.id
-        )
-    };
-    let mut users = Vec::new();
-    let mut roles = Vec::new();
-    for pattern in cx.config.limits.iter().flat_map(|l| &l.principals) {
-        let resource = pattern.splitn(6, ':').nth(5).unwrap_or_default();
-        if let Some(name) = resource.strip_prefix("user/") {
-            // A user's ARN may carry a path: the name is its last part.
-            let name = name.rsplit('/').next().unwrap_or(name);
-            users.push(iam("user", name));
-            users.push(iam("user", &format!("*/{name}")));
-        } else if let Some(rest) = resource.strip_prefix("assumed-role/") {
-            let role = rest.split('/').next().unwrap_or(rest);
-            // A session's ARN drops the role's path.
-            roles.push(iam("role", role));
-            roles.push(iam("role", &format!("*/{role}")));
-        }
-    }
-    users.sort();
-    users.dedup();
-    roles.sort();
-    roles.dedup();
-    let bucket = format!("arn:{}:s3:::{}", cx.partition(), cx.bucket_name());
-    let mut out = vec![
-        (
-            "LimitsReadInvocationLogs".into(),
-            Permission::new(&["s3:ListBucket"], [bucket.clone()]),
-        ),
-        (
-            // The log objects Bedrock delivers, and the limits' state.
-            "LimitsReadObjects".into(),
-            Permission::new(&["s3:GetObject"], [format!("{bucket}/*")]),
-        ),
-        (
-            "LimitsWriteState".into(),
-            Permission::new(
-                &["s3:PutObject"],
-                [format!(
-                    "{bucket}/bedrock-monitor/limits/{}/*",
-                    cx.config.stack.name
-                )],
-            ),
-        ),
-        (
-            "LimitsNotify".into(),
-            Permission::new(&["sns:Publish"], [cx.topic_arn()]),
-        ),
-    ];
-    if !users.is_empty() {
-        out.push((
-            "LimitsDenyUsers".into(),
-            Permission::new(
-                &[
-                    "iam:GetUserPolicy",
-                    "iam:PutUserPolicy",
-                    "iam:DeleteUserPolicy",
-                ],
-                users,
-            ),
-        ));
-    }
-    if !roles.is_empty() {
-        out.push((
-            "LimitsDenySessions".into(),
-            Permission::new(
-                &[
-                    "iam:GetRole",
-                    "iam:GetRolePolicy",
-                    "iam:PutRolePolicy",
-                    "iam:DeleteRolePolicy",
-                ],
-                roles,
-            ),
-        ));
-    }
-    out
+    crate::resources::limits_runner::pass_statements(cx)
+        .into_iter()
+        .map(|s| (s.sid.to_string(), Permission::new(&s.actions, s.resources)))
+        .collect()
 }

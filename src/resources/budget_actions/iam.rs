@@ -60,35 +60,12 @@ impl BudgetActions {
     }
 
     pub(super) async fn read_role(cx: &Context) -> Result<Option<ObservedRole>, AwsError> {
-        let iam = &cx.aws.iam;
-        let name = execution_role_name(&cx.config);
-        let (role, inline) = tokio::join!(
-            iam.get_role().role_name(&name).send(),
-            iam.get_role_policy()
-                .role_name(&name)
-                .policy_name(ROLE_POLICY_NAME)
-                .send(),
-        );
-        let Some(role) = absent_if(role.aws("iam:GetRole"), NOT_FOUND)? else {
-            return Ok(None);
-        };
-        let Some(role) = role.role() else {
-            return Ok(None);
-        };
-        let permissions = absent_if(inline.aws("iam:GetRolePolicy"), NOT_FOUND)?
-            .and_then(|p| docs::parse_policy(p.policy_document()));
-        Ok(Some(ObservedRole {
-            arn: role.arn().to_string(),
-            trust: role
-                .assume_role_policy_document()
-                .and_then(docs::parse_policy),
-            permissions,
-            tags: role
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect(),
-        }))
+        crate::resources::iam::read_role(
+            &cx.aws.iam,
+            &execution_role_name(&cx.config),
+            ROLE_POLICY_NAME,
+        )
+        .await
     }
 
     /// Creates the execution role or brings its trust and tags to the config's; writes its

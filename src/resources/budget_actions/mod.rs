@@ -73,13 +73,7 @@ pub struct ObservedPolicy {
     pub tags: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct ObservedRole {
-    pub arn: String,
-    pub trust: Option<Value>,
-    pub permissions: Option<Value>,
-    pub tags: BTreeMap<String, String>,
-}
+pub use crate::resources::iam::ObservedRole;
 
 #[derive(Debug, Clone)]
 pub struct ObservedAction {

@@ -1,0 +1,115 @@
+//! What a limits pass may do, as plain statements: the one list that both the operator's
+//! policy (`permissions`) and the runner's execution role (`resources::limits_runner`) are
+//! made from, so the two cannot drift apart.
+
+use crate::config::Config;
+
+/// One IAM allow statement: its `Sid`, actions and resource ARNs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sid: &'static str,
+    pub actions: Vec<&'static str>,
+    pub resources: Vec<String>,
+}
+
+/// Where the pass runs: the names its statements are scoped to.
+pub struct Scope<'a> {
+    pub partition: &'a str,
+    pub account: &'a str,
+    /// The stack's bucket (the invocation logs and the limits' state).
+    pub bucket: &'a str,
+    /// The alert topic's ARN.
+    pub topic_arn: &'a str,
+}
+
+fn statement(sid: &'static str, actions: &[&'static str], resources: Vec<String>) -> Statement {
+    Statement {
+        sid,
+        actions: actions.to_vec(),
+        resources,
+    }
+}
+
+/// The invocation-log objects and the limits' state object in the stack's bucket, the alert
+/// topic, and the denies on the users and roles the limits name, nothing else. Empty without
+/// `[[limits]]`. The deny writes (`iam:Put/DeleteUserPolicy`, `iam:Put/DeleteRolePolicy`) are
+/// IAM writes: whoever may write a role's inline policy could grant that role anything, so the
+/// operator's policy puts them in its bootstrap part.
+pub fn statements(config: &Config, at: &Scope) -> Vec<Statement> {
+    if config.limits.is_empty() {
+        return Vec::new();
+    }
+    let iam =
+        |kind: &str, name: &str| format!("arn:{}:iam::{}:{kind}/{name}", at.partition, at.account);
+    let mut users = Vec::new();
+    let mut roles = Vec::new();
+    for pattern in config.limits.iter().flat_map(|l| &l.principals) {
+        let resource = pattern.splitn(6, ':').nth(5).unwrap_or_default();
+        if let Some(name) = resource.strip_prefix("user/") {
+            // A user's ARN may carry a path: the name is its last part.
+            let name = name.rsplit('/').next().unwrap_or(name);
+            users.push(iam("user", name));
+            users.push(iam("user", &format!("*/{name}")));
+        } else if let Some(rest) = resource.strip_prefix("assumed-role/") {
+            let role = rest.split('/').next().unwrap_or(rest);
+            // A session's ARN drops the role's path.
+            roles.push(iam("role", role));
+            roles.push(iam("role", &format!("*/{role}")));
+        }
+    }
+    users.sort();
+    users.dedup();
+    roles.sort();
+    roles.dedup();
+    let bucket = format!("arn:{}:s3:::{}", at.partition, at.bucket);
+    let mut out = vec![
+        statement(
+            "LimitsReadInvocationLogs",
+            &["s3:ListBucket"],
+            vec![bucket.clone()],
+        ),
+        // The log objects Bedrock delivers, and the limits' state.
+        statement(
+            "LimitsReadObjects",
+            &["s3:GetObject"],
+            vec![format!("{bucket}/*")],
+        ),
+        statement(
+            "LimitsWriteState",
+            &["s3:PutObject"],
+            vec![format!(
+                "{bucket}/bedrock-monitor/limits/{}/*",
+                config.stack.name
+            )],
+        ),
+        statement(
+            "LimitsNotify",
+            &["sns:Publish"],
+            vec![at.topic_arn.to_string()],
+        ),
+    ];
+    if !users.is_empty() {
+        out.push(statement(
+            "LimitsDenyUsers",
+            &[
+                "iam:GetUserPolicy",
+                "iam:PutUserPolicy",
+                "iam:DeleteUserPolicy",
+            ],
+            users,
+        ));
+    }
+    if !roles.is_empty() {
+        out.push(statement(
+            "LimitsDenySessions",
+            &[
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+            ],
+            roles,
+        ));
+    }
+    out
+}
