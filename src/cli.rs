@@ -247,6 +247,18 @@ pub struct PlanArgs {
     /// `all`), as `apply --adopt` would
     #[arg(long, value_name = "COMPONENT", value_parser = parse_adopt)]
     pub adopt: Vec<Adopt>,
+    #[command(flatten)]
+    pub runner: RunnerArg,
+}
+
+/// The limits runner's package named on the command line, for the commands that compare or
+/// deploy it (`plan`, `apply`, `status`): give all three the same one.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RunnerArg {
+    /// The limits runner's Lambda package (a Linux executable for Amazon Linux 2023, e.g. the
+    /// one scripts/build-runner prints), instead of `[limits_runner] package` or this binary
+    #[arg(long = "runner", value_name = "PATH")]
+    pub package: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +277,8 @@ pub struct ApplyArgs {
     /// What to do when a step fails without a terminal: `fail`, or `retry:N` (N more tries)
     #[arg(long, value_name = "POLICY", default_value = "fail", value_parser = parse_on_error)]
     pub on_error: OnError,
+    #[command(flatten)]
+    pub runner: RunnerArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,6 +302,8 @@ pub struct StatusArgs {
     /// Exit 2 when anything is drifted or missing, 0 when all is in sync, 1 on error
     #[arg(long)]
     pub detailed_exitcode: bool,
+    #[command(flatten)]
+    pub runner: RunnerArg,
 }
 
 #[derive(Debug, Args)]

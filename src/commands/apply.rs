@@ -131,7 +131,7 @@ struct Apply<'a> {
 }
 
 pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitStatus, CommandError> {
-    let loaded = session.load_config()?;
+    let loaded = session.load_config_with_runner(&args.runner, true)?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
     let retries = match args.on_error {
         OnError::Fail => 0,

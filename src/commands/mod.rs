@@ -97,6 +97,39 @@ impl Session {
         }
     }
 
+    /// [`Session::load_config`] for the commands that compare or deploy the limits runner:
+    /// `--runner PATH` stands for `[limits_runner] package`. With `check`, a package the
+    /// config or the flag names is checked here, so a file that cannot be one stops `plan` or
+    /// `apply` before any AWS call; `status` does not ask (it reports the rest of the stack
+    /// and shows the function's code as unknown). The running binary, used when none is
+    /// named, is checked by the component, which says what to do when it does not qualify.
+    pub fn load_config_with_runner(
+        &self,
+        runner: &crate::cli::RunnerArg,
+        check: bool,
+    ) -> Result<LoadedConfig, CommandError> {
+        let mut loaded = self.load_config()?;
+        if let Some(path) = &runner.package {
+            loaded
+                .config
+                .limits_runner
+                .get_or_insert_with(Default::default)
+                .package = Some(path.display().to_string());
+        }
+        let named = loaded
+            .config
+            .limits_runner
+            .as_ref()
+            .and_then(|r| r.package_path(None));
+        if let Some(path) = named
+            && check
+            && !loaded.config.limits.is_empty()
+        {
+            crate::runner::package::check(&path)?;
+        }
+        Ok(loaded)
+    }
+
     /// Load and validate the config: nothing touches AWS before this succeeds.
     pub fn load_config(&self) -> Result<LoadedConfig, CommandError> {
         let (path, explicit) = self.config_path();

@@ -19,7 +19,7 @@ pub fn exit_status(report: &PlanReport, detailed: bool) -> ExitStatus {
 }
 
 pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitStatus, CommandError> {
-    let loaded = session.load_config()?;
+    let loaded = session.load_config_with_runner(&args.runner, true)?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
     session
         .read_each_target(&fleet, "plan", |p| async move {

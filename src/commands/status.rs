@@ -401,7 +401,7 @@ async fn permission_check_object(cx: &Context) -> Result<Option<String>, AwsErro
 }
 
 pub async fn run(session: &Session, args: &StatusArgs) -> Result<ExitStatus, CommandError> {
-    let loaded = session.load_config()?;
+    let loaded = session.load_config_with_runner(&args.runner, false)?;
     let fleet = session.fleet(&loaded, Needs::Identity).await?;
     // Over many targets a warning would not say which; the summary shows what failed.
     let single = fleet.is_single();

@@ -65,6 +65,30 @@ impl LimitsRunnerConfig {
     }
 }
 
+/// The runner's execution role in `region`: IAM is global to an account, and an account may
+/// run a runner in several regions, each with its own function, bucket and topic.
+pub fn execution_role_name(stack: &str, region: &str) -> String {
+    format!("{stack}-limits-runner-{region}")
+}
+
+/// The role EventBridge Scheduler starts the runner with, in `region`.
+pub fn scheduler_role_name(stack: &str, region: &str) -> String {
+    format!("{stack}-limits-schedule-{region}")
+}
+
+/// IAM role names are at most 64 characters (IAM API reference, `CreateRole`, `RoleName`),
+/// as are Lambda function names given without an ARN (`CreateFunction`, `FunctionName`) and
+/// Scheduler schedule names (`CreateSchedule`, `Name`).
+const NAME_LIMIT: usize = 64;
+
+/// The longest region name the runner's role names must leave room for: `us-isof-south-1`,
+/// 15 characters, the longest in the AWS General Reference's "AWS Regions" list.
+const LONGEST_REGION: usize = 15;
+
+/// The longest stack name whose runner names fit in every region.
+pub const MAX_STACK_NAME_WITH_LIMITS: usize =
+    NAME_LIMIT - "-limits-schedule-".len() - LONGEST_REGION;
+
 fn path(field: &str) -> Vec<PathPart> {
     vec![
         PathPart::Key("limits_runner".into()),
@@ -73,6 +97,19 @@ fn path(field: &str) -> Vec<PathPart> {
 }
 
 pub(super) fn check(config: &Config, c: &mut Checker) {
+    if !config.limits.is_empty() {
+        let stack = &config.stack.name;
+        c.check(
+            stack.len() <= MAX_STACK_NAME_WITH_LIMITS,
+            vec![PathPart::Key("stack".into()), PathPart::Key("name".into())],
+            format!(
+                "{stack:?} is too long for [[limits]]: the limits runner's role \
+                 {:?} must fit IAM's 64 characters in every region; use a stack name of at most \
+                 {MAX_STACK_NAME_WITH_LIMITS} characters",
+                scheduler_role_name(stack, "us-isof-south-1")
+            ),
+        );
+    }
     let Some(runner) = &config.limits_runner else {
         return;
     };

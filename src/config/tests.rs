@@ -406,3 +406,20 @@ fn limits_runner_interval_and_package() {
     let p = one_problem("[limits_runner]\ninterval_minutes = -5\n");
     assert_eq!(p.field, "limits_runner.interval_minutes");
 }
+
+/// The runner's roles carry the region (one account may run it in several), and must fit
+/// IAM's 64 characters in the longest region.
+#[test]
+fn a_stack_name_too_long_for_the_runners_roles_is_refused_with_limits_only() {
+    use crate::config::limits_runner::{MAX_STACK_NAME_WITH_LIMITS, scheduler_role_name};
+    let limit = "[[limits]]\nname = \"p\"\nprincipals = [\"arn:aws:iam::*:user/a\"]\nperiod = \"day\"\nusd = 1\n";
+    let fits = "s".repeat(MAX_STACK_NAME_WITH_LIMITS);
+    assert_eq!(scheduler_role_name(&fits, "us-isof-south-1").len(), 64);
+    parse(&format!("[stack]\nname = \"{fits}\"\n{limit}"), "t.toml").expect("fits");
+    let long = format!("{fits}x");
+    let p = one_problem(&format!("[stack]\nname = \"{long}\"\n{limit}"));
+    assert_eq!(p.field, "stack.name");
+    assert_eq!(p.line, Some(2));
+    assert!(p.message.contains("at most 32 characters"), "{p}");
+    parse(&format!("[stack]\nname = \"{long}\"\n"), "t.toml").expect("no limits, no rule");
+}

@@ -206,5 +206,19 @@ fn a_runner_package_that_is_not_a_linux_executable_is_refused() {
     );
     let run = env.run(&["validate", "--runner", "notes.txt"]);
     assert_eq!(run.code, 3, "--runner overrides the config: {run:?}");
+    // `apply --runner` and `plan --runner` check what they name before any AWS call, with
+    // `[[limits]]` (without, there is no runner to deploy).
+    env.write_config(
+        "[[limits]]\nname = \"p\"\nprincipals = [\"arn:aws:iam::*:user/a\"]\nperiod = \"day\"\nusd = 1\n",
+    );
+    for command in ["apply", "plan"] {
+        let run = env.run(&[command, "--runner", "notes.txt"]);
+        assert_eq!(run.code, 3, "{command} --runner: {run:?}");
+        assert!(
+            run.stderr.contains("notes.txt: is not an ELF executable"),
+            "{}",
+            run.stderr
+        );
+    }
     assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
 }

@@ -10,7 +10,9 @@ use serde_json::Value;
 use crate::support::env::{ACCOUNT, REGION, TestEnv};
 
 const NAME: &str = "bedrock-monitor-limits-runner";
-const SCHEDULER_ROLE: &str = "bedrock-monitor-limits-schedule";
+/// The roles carry the region: one account may run a runner in several (`[targets]`).
+const EXECUTION_ROLE: &str = "bedrock-monitor-limits-runner-us-east-1";
+const SCHEDULER_ROLE: &str = "bedrock-monitor-limits-schedule-us-east-1";
 
 fn config(interval: u32) -> String {
     format!(
@@ -157,7 +159,11 @@ fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_i
     assert_eq!(d.runtime, "provided.al2023");
     assert_eq!(d.handler, "bootstrap");
     assert_eq!(d.architectures, ["x86_64"]);
-    assert_eq!(d.role, format!("arn:aws:iam::{ACCOUNT}:role/{NAME}"));
+    assert_eq!(REGION, "us-east-1", "the role names above are us-east-1's");
+    assert_eq!(
+        d.role,
+        format!("arn:aws:iam::{ACCOUNT}:role/{EXECUTION_ROLE}")
+    );
     assert_eq!(d.code_sha256.len(), 44, "{}", d.code_sha256);
     assert_eq!(d.expression, "rate(5 minutes)");
     assert_eq!(d.window, "OFF");
@@ -169,7 +175,7 @@ fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_i
     assert_eq!(d.input, bedrock_monitor::runner::lambda::SCHEDULE_INPUT);
 
     // The execution role: Lambda from this account, the pass's statements and its logs.
-    let (trust, policy) = role_policy(&env, NAME);
+    let (trust, policy) = role_policy(&env, EXECUTION_ROLE);
     assert_eq!(
         trust["Statement"][0]["Principal"]["Service"],
         "lambda.amazonaws.com"
@@ -259,8 +265,123 @@ fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_i
                 .await
                 .is_err()
         );
-        for role in [NAME, SCHEDULER_ROLE] {
+        for role in [EXECUTION_ROLE, SCHEDULER_ROLE] {
             assert!(env.aws.iam.get_role().role_name(role).send().await.is_err());
+        }
+    });
+}
+
+/// Two regions of one account (`[targets]`): a runner in each, each with its own roles (IAM is
+/// global to the account, and each role's policy names its own region's function, bucket and
+/// topic), deployed from `apply --runner PATH` with no `[limits_runner]` in the config; a
+/// second apply, given the same package, writes nothing; cleanup removes both.
+#[test]
+fn one_account_in_two_regions_gets_a_runner_and_roles_per_region() {
+    let env = TestEnv::new();
+    package(env.dir_path());
+    env.write_config(&format!(
+        r#"
+[bucket]
+name = "bedrock-logs-{{account_id}}-{{region}}"
+
+[targets]
+accounts = ["{ACCOUNT}"]
+regions = ["us-east-1", "us-west-2"]
+
+[[limits]]
+name = "people"
+principals = ["arn:aws:iam::*:user/alice"]
+period = "day"
+usd = 5.0
+action = "block"
+"#
+    ));
+    env.run(&["apply", "--yes", "--runner", "runner/bootstrap"])
+        .assert_code(0);
+    for region in ["us-east-1", "us-west-2"] {
+        let clients = bedrock_monitor::aws::emulator_clients(&env.moto.url(), region);
+        let execution = format!("bedrock-monitor-limits-runner-{region}");
+        let scheduler = format!("bedrock-monitor-limits-schedule-{region}");
+        let function_arn = format!("arn:aws:lambda:{region}:{ACCOUNT}:function:{NAME}");
+        env.block_on(async {
+            let f = clients
+                .lambda
+                .get_function()
+                .function_name(NAME)
+                .send()
+                .await
+                .expect("a function in each region");
+            let role = f.configuration().and_then(|c| c.role()).unwrap_or_default();
+            assert_eq!(role, format!("arn:aws:iam::{ACCOUNT}:role/{execution}"));
+            let s = clients
+                .scheduler
+                .get_schedule()
+                .name(NAME)
+                .send()
+                .await
+                .expect("a schedule in each region");
+            let target = s.target().expect("target");
+            assert_eq!(target.arn(), function_arn);
+            assert_eq!(
+                target.role_arn(),
+                format!("arn:aws:iam::{ACCOUNT}:role/{scheduler}")
+            );
+        });
+        let (_, policy) = role_policy(&env, &execution);
+        let text = policy.to_string();
+        assert!(
+            text.contains(&format!("bedrock-logs-{ACCOUNT}-{region}")),
+            "{region}'s execution role reads its own bucket: {text}"
+        );
+        assert!(
+            text.contains(&format!(":sns:{region}:")),
+            "{region}'s execution role publishes to its own topic: {text}"
+        );
+        let (_, policy) = role_policy(&env, &scheduler);
+        assert_eq!(policy["Statement"][0]["Resource"][0], function_arn.as_str());
+    }
+
+    env.proxy.clear();
+    env.run(&["apply", "--yes", "--runner", "runner/bootstrap"])
+        .assert_code(0);
+    assert!(
+        env.writes().is_empty(),
+        "second apply wrote {:?}",
+        env.writes()
+    );
+    env.run(&[
+        "plan",
+        "--detailed-exitcode",
+        "--runner",
+        "runner/bootstrap",
+    ])
+    .assert_code(0);
+    env.run(&[
+        "status",
+        "--detailed-exitcode",
+        "--runner",
+        "runner/bootstrap",
+    ])
+    .assert_code(0);
+
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    env.block_on(async {
+        for region in ["us-east-1", "us-west-2"] {
+            for role in [
+                format!("bedrock-monitor-limits-runner-{region}"),
+                format!("bedrock-monitor-limits-schedule-{region}"),
+            ] {
+                assert!(
+                    env.aws
+                        .iam
+                        .get_role()
+                        .role_name(&role)
+                        .send()
+                        .await
+                        .is_err(),
+                    "{role} is left"
+                );
+            }
         }
     });
 }

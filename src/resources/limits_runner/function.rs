@@ -117,7 +117,7 @@ impl LimitsRunner {
     ) -> Result<(), AwsError> {
         let lambda = &cx.aws.lambda;
         let name = Self::name(cx);
-        let role = Self::role_arn(cx, &name);
+        let role = Self::role_arn(cx, &Self::execution_role_name(cx));
         let zip = aws_smithy_types::Blob::new(code.zip.as_slice());
         if state.function.is_none() {
             // A role just made may not be assumable by Lambda for seconds (IAM eventual

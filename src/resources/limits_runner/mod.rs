@@ -123,8 +123,15 @@ impl LimitsRunner {
         format!("{}-limits-runner", cx.config.stack.name)
     }
 
+    /// IAM is global to an account, and one account may run a runner in several regions
+    /// (`[targets]`): each region's roles carry its name, so that no region's apply rewrites
+    /// another's policy (which names its own function, bucket and topic).
+    fn execution_role_name(cx: &Context) -> String {
+        crate::config::limits_runner::execution_role_name(&cx.config.stack.name, &cx.region)
+    }
+
     fn scheduler_role_name(cx: &Context) -> String {
-        format!("{}-limits-schedule", cx.config.stack.name)
+        crate::config::limits_runner::scheduler_role_name(&cx.config.stack.name, &cx.region)
     }
 
     fn role_arn(cx: &Context, name: &str) -> String {
@@ -193,7 +200,7 @@ impl LimitsRunner {
             ("function.runtime".into(), json!(RUNTIME)),
             ("function.handler".into(), json!(HANDLER)),
             ("function.architecture".into(), architecture),
-            ("function.role".into(), json!(Self::role_arn(cx, &Self::name(cx)))),
+            ("function.role".into(), json!(Self::role_arn(cx, &Self::execution_role_name(cx)))),
             ("function.timeout".into(), json!(TIMEOUT_SECONDS)),
             ("function.memory".into(), json!(MEMORY_MB)),
             ("function.code_sha256".into(), sha256),
@@ -272,10 +279,10 @@ impl Resource for LimitsRunner {
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
         let code = Self::code(cx);
-        let name = Self::name(cx);
+        let execution_role = Self::execution_role_name(cx);
         let scheduler_role = Self::scheduler_role_name(cx);
         let (execution_role, scheduler_role, function, schedule) = tokio::join!(
-            Self::read_role(cx, &name),
+            Self::read_role(cx, &execution_role),
             Self::read_role(cx, &scheduler_role),
             Self::read_function(cx),
             Self::read_schedule(cx),
@@ -352,7 +359,11 @@ impl Resource for LimitsRunner {
             out.extend(foreign_by_tags(cx, format!("Lambda function {name}"), &f.tags));
         }
         if let Some(r) = &state.execution_role {
-            out.extend(foreign_by_tags(cx, format!("role {name}"), &r.tags));
+            out.extend(foreign_by_tags(
+                cx,
+                format!("role {}", Self::execution_role_name(cx)),
+                &r.tags,
+            ));
         }
         if let Some(r) = &state.scheduler_role {
             out.extend(foreign_by_tags(
@@ -366,7 +377,7 @@ impl Resource for LimitsRunner {
 
     fn permissions(&self, cx: &Context) -> Vec<Permission> {
         let roles = [
-            Self::role_arn(cx, &Self::name(cx)),
+            Self::role_arn(cx, &Self::execution_role_name(cx)),
             Self::role_arn(cx, &Self::scheduler_role_name(cx)),
         ];
         let pass = |role: String, service: &str| Permission {
@@ -448,7 +459,7 @@ impl Resource for LimitsRunner {
             delete_role_and_policies(&cx.aws.iam, &Self::scheduler_role_name(cx)).await?;
         }
         if state.execution_role.is_some() {
-            delete_role_and_policies(&cx.aws.iam, &name).await?;
+            delete_role_and_policies(&cx.aws.iam, &Self::execution_role_name(cx)).await?;
         }
         Ok(())
     }

@@ -86,7 +86,7 @@ impl LimitsRunner {
         let (field, name, trust, policy, description) = match which {
             Which::Execution => (
                 "execution_role",
-                Self::name(cx),
+                Self::execution_role_name(cx),
                 Self::trust(cx, "lambda.amazonaws.com"),
                 Self::execution_policy(cx),
                 "Runs bedrock-monitor's limits pass (managed by bedrock-monitor)",
