@@ -14,6 +14,7 @@
 pub mod access;
 pub mod enforce;
 pub mod evaluate;
+pub mod lift;
 pub mod logs;
 pub mod state;
 

@@ -467,6 +467,105 @@ fn the_period_turning_lifts_the_blocks_of_the_last_one() {
     assert!(this_state.is_ok(), "this month's state is created");
 }
 
+/// `cleanup` lifts every block the passes made (here from `limits run --once`, with no runner
+/// deployed), touches nothing else on the blocked user and role, clears the record, and a
+/// second cleanup has nothing left to do.
+#[test]
+fn cleanup_lifts_every_block_the_passes_made() {
+    let env = TestEnv::new();
+    env.write_config(CONFIG);
+    setup(&env);
+    let own = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#;
+    env.block_on(async {
+        env.aws
+            .iam
+            .put_user_policy()
+            .user_name("alice")
+            .policy_name("her-own")
+            .policy_document(own)
+            .send()
+            .await
+            .unwrap();
+        env.aws
+            .iam
+            .put_role_policy()
+            .role_name("Developers")
+            .policy_name("their-own")
+            .policy_document(own)
+            .send()
+            .await
+            .unwrap();
+    });
+    // $3 each against a $2 limit.
+    put_log(
+        &env,
+        "over",
+        &[
+            record(&user("alice"), "acme.model-v1", 1000, 1000, (0, 0)),
+            record(&session("dave"), "acme.model-v1", 1000, 1000, (0, 0)),
+        ],
+    );
+    env.run(&["limits", "run", "--once"]).assert_code(0);
+    assert!(user_policy(&env, "alice").is_some());
+    assert!(role_policy(&env).is_some());
+
+    let plan = env.run(&["cleanup", "--yes"]);
+    plan.assert_code(0);
+    assert!(
+        plan.stdout.contains("lifted every block the limits made"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        user_policy(&env, "alice").is_none(),
+        "alice's deny is lifted"
+    );
+    assert!(role_policy(&env).is_none(), "dave's session deny is lifted");
+    env.block_on(async {
+        let mine = env
+            .aws
+            .iam
+            .list_user_policies()
+            .user_name("alice")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(mine.policy_names(), ["her-own"]);
+        let theirs = env
+            .aws
+            .iam
+            .list_role_policies()
+            .role_name("Developers")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(theirs.policy_names(), ["their-own"]);
+    });
+    let now = Utc::now();
+    let key = format!(
+        "bedrock-monitor/limits/bedrock-monitor/{:04}-{:02}.json",
+        now.year(),
+        now.month()
+    );
+    let state: Value = env.block_on(async {
+        let got = env
+            .aws
+            .s3
+            .get_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_slice(&got.body.collect().await.unwrap().into_bytes()).unwrap()
+    });
+    assert_eq!(state["enforced"], json!({"users": [], "roles": {}}));
+
+    env.proxy.clear();
+    env.run(&["cleanup", "--yes"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+}
+
 /// Holds the first write of the limits state until a second pass has written its own.
 struct HoldFirstStateWrite {
     held: AtomicBool,

@@ -147,6 +147,8 @@ fn sids(policy: &Value) -> Vec<String> {
 #[test]
 fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_it() {
     let env = TestEnv::new();
+    // The runner reads its limits state in the stack's bucket, behind the TLS-only policy.
+    env.objects_over_tls();
     package(env.dir_path());
     env.write_config(&config(5));
     let plan = env.run(&["plan"]);
@@ -245,7 +247,57 @@ fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_i
         "{:?}",
         env.writes()
     );
-    env.run(&["cleanup", "--yes"]).assert_code(0);
+    // A block a pass made (recorded in this month's state, the deny on alice): cleanup lifts
+    // it with the runner.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let state = serde_json::json!({
+        "version": 1, "month": month, "day": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        "objects": {}, "principals_month": {}, "principals_day": {}, "profiles_month": {},
+        "profiles_day": {}, "records_outside_month": 0,
+        "standings": {"people": {format!("arn:aws:iam::{ACCOUNT}:user/alice"): {"period": month, "blocked_at": "2020-01-01T00:00:00Z"}}},
+        "enforced": {"users": ["alice"], "roles": {}},
+        "notices": [],
+    });
+    env.block_on(async {
+        env.aws.iam.create_user().user_name("alice").send().await.unwrap();
+        env.aws
+            .iam
+            .put_user_policy()
+            .user_name("alice")
+            .policy_name("bedrock-monitor-limits-bedrock-monitor")
+            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"bedrock:InvokeModel","Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        env.aws
+            .s3
+            .put_object()
+            .bucket(crate::support::env::BUCKET)
+            .key(format!("bedrock-monitor/limits/bedrock-monitor/{month}.json"))
+            .body(state.to_string().into_bytes().into())
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = env.run(&["cleanup", "--yes"]);
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("lifted every block the limits made (user alice)"),
+        "{}",
+        run.stdout
+    );
+    env.block_on(async {
+        let left = env
+            .aws
+            .iam
+            .list_user_policies()
+            .user_name("alice")
+            .send()
+            .await
+            .unwrap();
+        assert!(left.policy_names().is_empty(), "{left:?}");
+    });
     env.block_on(async {
         assert!(
             env.aws
@@ -278,6 +330,8 @@ fn apply_deploys_the_runner_converges_follows_the_interval_and_cleanup_removes_i
 #[test]
 fn one_account_in_two_regions_gets_a_runner_and_roles_per_region() {
     let env = TestEnv::new();
+    // The runner reads its limits state in the stack's bucket, behind the TLS-only policy.
+    env.objects_over_tls();
     package(env.dir_path());
     env.write_config(&format!(
         r#"

@@ -215,6 +215,13 @@ impl TestEnv {
         .expect("bucket in us-west-2");
     }
 
+    /// The stack's bucket policy as AWS applies it to the tool's object requests (over TLS):
+    /// see `strict::TlsOnlyDenyMetOverTls`. Call before the first `apply`.
+    pub fn objects_over_tls(&self) {
+        self.proxy
+            .add_rule(Arc::new(super::strict::TlsOnlyDenyMetOverTls::default()));
+    }
+
     /// Puts an object into moto (a new version where versioning is on).
     pub fn put_object(&self, bucket: &str, key: &str, body: &'static str) {
         self.block_on(

@@ -562,3 +562,107 @@ impl StrictRule for BudgetFilterOnlyWhenAsked {
         })
     }
 }
+
+/// moto refuses every object request on a bucket whose policy has a Deny that matches the
+/// action, whatever the Deny's condition (moto's S3 backend: "Conditions are not taken into
+/// account"), so the stack's TLS-only deny (`aws:SecureTransport` = false; Amazon S3 user
+/// guide, "Security best practices for Amazon S3", enforcing encryption in transit) refuses
+/// the tool's own object reads and writes, which in AWS go over TLS and never meet it.
+///
+/// This rule stores such a policy in moto without the statements that deny plain HTTP only,
+/// and answers `GetBucketPolicy` through the proxy with the policy as it was put, so the tool
+/// sees what AWS would hold. Opt-in (`TestEnv::objects_over_tls`): a test that reads the policy
+/// from moto directly, bypassing the proxy, sees the stored one.
+#[derive(Default)]
+pub struct TlsOnlyDenyMetOverTls {
+    originals: Mutex<BTreeMap<String, Bytes>>,
+}
+
+/// A statement that denies only requests that are not over TLS.
+fn denies_plain_http_only(statement: &Value) -> bool {
+    let secure = &statement["Condition"]["Bool"]["aws:SecureTransport"];
+    statement["Effect"] == "Deny"
+        && statement["Condition"]
+            .as_object()
+            .is_some_and(|c| c.len() == 1)
+        && statement["Condition"]["Bool"]
+            .as_object()
+            .is_some_and(|b| b.len() == 1)
+        && (secure == "false" || secure == &Value::Bool(false))
+}
+
+impl StrictRule for TlsOnlyDenyMetOverTls {
+    fn before(&self, request: &StrictRequest) -> Verdict {
+        if request.service != "s3" {
+            return Verdict::Forward;
+        }
+        let Some(bucket) = request.bucket().map(str::to_string) else {
+            return Verdict::Forward;
+        };
+        let mut originals = self.originals.lock().unwrap_or_else(|p| p.into_inner());
+        match request.operation.as_str() {
+            "PutBucketPolicy" => {
+                let Ok(mut policy) = serde_json::from_slice::<Value>(&request.body) else {
+                    return Verdict::Forward;
+                };
+                let Some(statements) = policy["Statement"].as_array_mut() else {
+                    return Verdict::Forward;
+                };
+                let before = statements.len();
+                statements.retain(|s| !denies_plain_http_only(s));
+                if statements.len() == before {
+                    originals.remove(&bucket);
+                    return Verdict::Forward;
+                }
+                originals.insert(bucket, request.body.clone());
+                if statements.is_empty() {
+                    return Verdict::Answer(Reply {
+                        status: 204,
+                        headers: Default::default(),
+                        body: Bytes::new(),
+                    });
+                }
+                let mut stored = request.clone();
+                stored.body = Bytes::from(policy.to_string());
+                // The SDK's checksum of the body it sent would not match the stored one.
+                for name in [
+                    "content-md5",
+                    "x-amz-checksum-crc32",
+                    "x-amz-sdk-checksum-algorithm",
+                ] {
+                    stored.headers.remove(name);
+                }
+                Verdict::ForwardAs(stored)
+            }
+            "DeleteBucketPolicy" | "DeleteBucket" => {
+                originals.remove(&bucket);
+                Verdict::Forward
+            }
+            _ => Verdict::Forward,
+        }
+    }
+
+    fn rewrite(&self, request: &StrictRequest, reply: &Reply) -> Option<Reply> {
+        if request.service != "s3" || request.operation != "GetBucketPolicy" {
+            return None;
+        }
+        let bucket = request.bucket()?;
+        let original = self
+            .originals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(bucket)
+            .cloned()?;
+        let mut headers = reply.headers.clone();
+        headers.remove(hyper::header::CONTENT_LENGTH);
+        headers.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        Some(Reply {
+            status: 200,
+            headers,
+            body: original,
+        })
+    }
+}

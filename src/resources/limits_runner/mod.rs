@@ -80,6 +80,10 @@ pub struct RunnerState {
     pub scheduler_role: Option<ObservedRole>,
     pub function: Option<ObservedFunction>,
     pub schedule: Option<ObservedSchedule>,
+    /// The denies the limits passes made, as the state objects record them: `cleanup` lifts
+    /// them (they are this stack's even when the runner was never deployed and a cron job ran
+    /// the passes).
+    pub blocks: crate::limits::lift::Recorded,
     /// The package as it would be uploaded (read from disk, not AWS), or why there is none:
     /// an error only for `apply`, so that `cleanup` and `status` work without a package.
     pub code: Result<Code, AwsError>,
@@ -281,17 +285,19 @@ impl Resource for LimitsRunner {
         let code = Self::code(cx);
         let execution_role = Self::execution_role_name(cx);
         let scheduler_role = Self::scheduler_role_name(cx);
-        let (execution_role, scheduler_role, function, schedule) = tokio::join!(
+        let (execution_role, scheduler_role, function, schedule, blocks) = tokio::join!(
             Self::read_role(cx, &execution_role),
             Self::read_role(cx, &scheduler_role),
             Self::read_function(cx),
             Self::read_schedule(cx),
+            crate::limits::lift::recorded(&cx.aws, &cx.config, &cx.account.id, chrono::Utc::now()),
         );
         Ok(RunnerState {
             execution_role: execution_role?,
             scheduler_role: scheduler_role?,
             function: function?,
             schedule: schedule?,
+            blocks: blocks?,
             code,
         })
     }
@@ -346,6 +352,12 @@ impl Resource for LimitsRunner {
                 reason: format!(
                     "schedule {} exists without this stack's function or roles",
                     Self::name(cx)
+                ),
+            },
+            None if !state.blocks.is_empty() => Ownership::Managed {
+                evidence: format!(
+                    "the denies recorded in this stack's limits state ({})",
+                    state.blocks.blocks.join(", ")
                 ),
             },
             None => Ownership::Missing,
@@ -428,6 +440,8 @@ impl Resource for LimitsRunner {
         ]
     }
 
+    /// The schedule and the function go first, so no pass runs while the blocks are lifted;
+    /// the roles last, so a failure before leaves the runner's permissions with it.
     async fn delete(&self, cx: &Context, state: &Self::State) -> Result<(), AwsError> {
         let name = Self::name(cx);
         if state.schedule.is_some() {
@@ -454,6 +468,17 @@ impl Resource for LimitsRunner {
                     .aws("lambda:DeleteFunction"),
                 LAMBDA_NOT_FOUND,
             )?;
+        }
+        if !state.blocks.is_empty() {
+            let lifted =
+                crate::limits::lift::lift(&cx.aws, &cx.config, &cx.account.id, &state.blocks)
+                    .await?;
+            if !lifted.is_empty() {
+                cx.notice(format!(
+                    "limits-runner: lifted every block the limits made ({})",
+                    state.blocks.blocks.join(", ")
+                ));
+            }
         }
         if state.scheduler_role.is_some() {
             delete_role_and_policies(&cx.aws.iam, &Self::scheduler_role_name(cx)).await?;
