@@ -119,6 +119,7 @@ pub async fn run_pass(
     let place = Place::new(clients, config, account, partition, now);
     let bases = logs::bases(&config.bucket.key_prefix, account);
     let mut profiles: Option<Profiles> = None;
+    let no_profiles = Profiles::new();
     let mut conflicts = 0;
     loop {
         let loaded = state::load(clients, &place.bucket, account, &place.key).await?;
@@ -127,43 +128,47 @@ pub async fn run_pass(
             logs::month_objects(clients, &place.bucket, account, &bases, &place.month).await?;
         let new: Vec<String> = keys.into_iter().filter(|k| !current.counted(k)).collect();
         let bucket = place.bucket.as_str();
-        // Owned keys: a closure over borrowed ones makes a future the compiler cannot prove
-        // `Send` for every lifetime, and the Lambda runner runs the pass on its own task.
-        let read: Vec<(String, (Vec<logs::Record>, u64))> =
-            futures::stream::iter(new.iter().cloned())
-                .map(|key| async move {
-                    logs::read(clients, bucket, account, &key)
-                        .await
-                        .map(|r| (key, r))
-                })
-                .buffer_unordered(READ_CONCURRENCY)
-                .try_collect()
-                .await?;
-        let needs_profiles = config.limits.iter().any(|l| l.inference_profile.is_some())
-            || read.iter().any(|(_, (records, _))| {
-                records
-                    .iter()
-                    .any(|r| evaluate::looks_like_profile(&r.model_id))
-            });
-        if needs_profiles && profiles.is_none() {
+        // Each object is folded in as it arrives and then dropped: a pass holds at most
+        // READ_CONCURRENCY objects' records, not the month's (the benchmark's million records
+        // would otherwise all be in memory at once). Owned keys: a closure over borrowed ones
+        // makes a future the compiler cannot prove `Send` for every lifetime, and the Lambda
+        // runner runs the pass on its own task.
+        let mut reads = futures::stream::iter(new.iter().cloned())
+            .map(|key| async move {
+                logs::read(clients, bucket, account, &key)
+                    .await
+                    .map(|r| (key, r))
+            })
+            .buffer_unordered(READ_CONCURRENCY);
+        if profiles.is_none() && config.limits.iter().any(|l| l.inference_profile.is_some()) {
             profiles = Some(list_profiles(clients).await?);
         }
-        let known = profiles.clone().unwrap_or_default();
-        let (mut counted, mut skipped) = (0u64, 0u64);
-        for (key, (records, without_time)) in &read {
-            for record in records {
+        let (mut counted, mut skipped, mut objects_read) = (0u64, 0u64, 0usize);
+        while let Some((key, (records, without_time))) = reads.try_next().await? {
+            if profiles.is_none()
+                && records
+                    .iter()
+                    .any(|r| evaluate::looks_like_profile(&r.model_id))
+            {
+                profiles = Some(list_profiles(clients).await?);
+            }
+            let known = profiles.as_ref().map_or(&no_profiles, |p| p);
+            for record in &records {
                 evaluate::fold(
                     &mut current,
                     record,
-                    &known,
+                    known,
                     &config.pricing,
                     &clients.region,
                 );
                 counted += 1;
             }
             skipped += without_time;
-            current.mark_counted(key);
+            objects_read += 1;
+            current.mark_counted(&key);
         }
+        drop(reads);
+        let known = profiles.clone().unwrap_or_default();
         let released = match release {
             Some(principal) => {
                 let lifted = evaluate::release(&mut current, principal, now);
@@ -224,7 +229,7 @@ pub async fn run_pass(
             state_key: place.key.clone(),
             month: place.month.clone(),
             day: place.day.clone(),
-            objects_read: read.len(),
+            objects_read,
             records_counted: counted,
             records_skipped: skipped,
             conflicts,
