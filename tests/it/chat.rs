@@ -145,6 +145,17 @@ fn chat_channels_are_applied_read_back_converged_and_cleaned_up() {
             .send(),
     );
     assert!(role_left.is_err(), "the chat role is gone after cleanup");
+    // `permissions` grants every call of these runs; only the listings are on "*".
+    crate::first_run::assert_permissions_cover_calls(
+        &env,
+        &[
+            "chatbot:DescribeSlackWorkspaces",
+            "chatbot:ListMicrosoftTeamsConfiguredTeams",
+            "chatbot:DescribeSlackChannelConfigurations",
+            "chatbot:ListMicrosoftTeamsChannelConfigurations",
+        ],
+        20,
+    );
 }
 
 #[test]

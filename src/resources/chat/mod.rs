@@ -77,13 +77,14 @@ impl Kind {
     }
 }
 
+/// What a configuration serves: a change to it is a new configuration ([`Chat::replaces`]).
+fn identity(workspace: &str, tenant: Option<&str>, channel: &str) -> Value {
+    json!({"workspace": workspace, "tenant": tenant, "channel": channel})
+}
+
 impl Channel {
     fn identity(&self) -> Value {
-        json!({
-            "workspace": self.workspace,
-            "tenant": self.tenant,
-            "channel": self.channel_id,
-        })
+        identity(&self.workspace, self.tenant.as_deref(), &self.channel_id)
     }
 }
 
@@ -106,11 +107,7 @@ pub struct ObservedConfig {
 
 impl ObservedConfig {
     fn identity(&self) -> Value {
-        json!({
-            "workspace": self.workspace,
-            "tenant": self.tenant,
-            "channel": self.channel_id,
-        })
+        identity(&self.workspace, self.tenant.as_deref(), &self.channel_id)
     }
 }
 
