@@ -26,6 +26,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "not a digest frequency",
     ),
     (
+        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\ndigest = \"weekly\"\n",
+        "3:10: chat.digest",
+        "not available in this version yet",
+    ),
+    (
         "[limits_runner]\ninterval_minutes = 0\n",
         "2:20: limits_runner.interval_minutes",
         "from 1 to 1440",
