@@ -54,7 +54,18 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     /// The limits runner's schedule (EventBridge Scheduler).
     pub scheduler: aws_sdk_scheduler::Client,
+    /// AWS Chatbot's channel configurations (`resources::chat`), in [`CHATBOT_REGION`].
+    pub chatbot: aws_sdk_chatbot::Client,
 }
+
+/// The region the tool asks AWS Chatbot in. Its API is served in us-east-2, us-west-2,
+/// eu-west-1 and ap-southeast-1 only, and its configurations are the account's, whichever of
+/// them is asked (AWS Chatbot API reference, Welcome: "AWS Chatbot APIs are currently available
+/// in the following Regions [...] The AWS Chatbot console can only be used in US East (Ohio).
+/// Your configuration data however, is stored in each of the relevant available Regions";
+/// AWS General Reference, "Amazon Q Developer in chat applications endpoints"): us-east-2,
+/// where the console that authorises workspaces is.
+pub const CHATBOT_REGION: &str = "us-east-2";
 
 /// The only region Data Exports (`bcm-data-exports`) is served in.
 pub const DATA_EXPORTS_REGION: &str = "us-east-1";
@@ -244,6 +255,12 @@ impl Clients {
             servicequotas: client!(aws_sdk_servicequotas),
             lambda: client!(aws_sdk_lambda),
             scheduler: client!(aws_sdk_scheduler),
+            chatbot: aws_sdk_chatbot::Client::from_conf(
+                aws_sdk_chatbot::config::Builder::from(sdk)
+                    .region(Region::new(CHATBOT_REGION))
+                    .interceptor(CallLog)
+                    .build(),
+            ),
         })
     }
 

@@ -12,6 +12,7 @@ pub mod alarms;
 pub mod alerts;
 pub mod attribution;
 pub mod budgets;
+pub mod chat;
 pub mod dashboard;
 pub mod limits;
 pub mod limits_runner;
@@ -37,6 +38,7 @@ pub use attribution::{
     InferenceProfileConfig, QueriesConfig,
 };
 pub use budgets::{BudgetConfig, BudgetNotification, MAX_BUDGET_NOTIFICATIONS, TagFilter};
+pub use chat::ChatConfig;
 pub use dashboard::DashboardConfig;
 pub use limits::LimitConfig;
 pub use limits_runner::LimitsRunnerConfig;
@@ -89,6 +91,8 @@ pub struct Config {
     pub limits: Vec<LimitConfig>,
     /// The limits runner's package and schedule; `None`: the defaults.
     pub limits_runner: Option<LimitsRunnerConfig>,
+    /// Slack and Microsoft Teams channels for the alerts, and the spend digest; `None`: none.
+    pub chat: Option<ChatConfig>,
     /// Many accounts and regions in one run; `None`: the caller's account, one region.
     pub targets: Option<targets::TargetsConfig>,
 }
@@ -116,6 +120,7 @@ impl Default for Config {
             quotas: None,
             limits: Vec::new(),
             limits_runner: None,
+            chat: None,
             targets: None,
         }
     }
@@ -347,6 +352,7 @@ fn check(config: &Config, region: Option<&str>, c: &mut rules::Checker) {
     quotas::check(config, c);
     limits::check(config, c);
     limits_runner::check(config, c);
+    chat::check(config, c);
     targets::check(config, c);
 }
 

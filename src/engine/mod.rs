@@ -64,6 +64,7 @@ components! {
     Queries => "queries",
     BudgetActions => "budget-actions",
     LimitsRunner => "limits-runner",
+    Chat => "chat",
 }
 
 /// Where a component runs in a fleet of (account, region) targets.

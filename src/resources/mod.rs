@@ -45,6 +45,7 @@ components! {
     cur_export::CurExport,
     queries::Queries,
     limits_runner::LimitsRunner,
+    chat::Chat,
 }
 
 /// The steps this config runs, in display order.

@@ -6,6 +6,31 @@ use crate::support::env::TestEnv;
 /// (config text, expected "line:column: field", words of the rule)
 const CASES: &[(&str, &str, &str)] = &[
     (
+        "[chat]\nslack = [{ workspace_id = \"C0123ABCD\", channel_id = \"C0123ABCD\" }]\n",
+        "2:27: chat.slack[0].workspace_id",
+        "not a Slack workspace ID",
+    ),
+    (
+        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"#alerts\" }]\n",
+        "2:53: chat.slack[0].channel_id",
+        "not a Slack channel ID",
+    ),
+    (
+        "[chat]\nteams = [{ team_id = \"ops\", channel_id = \"19%3aa%40thread.tacv2\", tenant_id = \"11111111-2222-3333-4444-555555555555\" }]\n",
+        "2:22: chat.teams[0].team_id",
+        "not a Microsoft Teams team id",
+    ),
+    (
+        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\ndigest = \"hourly\"\n",
+        "3:10: chat.digest",
+        "not a digest frequency",
+    ),
+    (
+        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\ndigest = \"weekly\"\n",
+        "3:10: chat.digest",
+        "not available in this version yet",
+    ),
+    (
         "[limits_runner]\ninterval_minutes = 0\n",
         "2:20: limits_runner.interval_minutes",
         "from 1 to 1440",

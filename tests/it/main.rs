@@ -12,6 +12,7 @@ mod billing;
 mod budget_actions;
 mod budgets;
 mod call_counts;
+mod chat;
 mod cur;
 mod cur_adjustments;
 mod cur_tags;

@@ -15,6 +15,7 @@ use crate::support::standin::{self, StandIn};
 mod anomaly_detection;
 mod bedrock_profiles;
 mod budget_actions;
+mod chatbot;
 mod cost_allocation_tags;
 mod cost_categories;
 mod data_exports;

@@ -943,6 +943,12 @@ pub fn classify(method: &str, path: &str, headers: &HeaderMap, body: &[u8]) -> C
     } else if let Some(operation) = bedrock_operation(&method, path) {
         let write = !is_read_operation(operation);
         (operation.to_string(), write)
+    } else if let Some(operation) = (service == "chatbot")
+        .then(|| chatbot_operation(path))
+        .flatten()
+    {
+        let write = !is_read_operation(&operation);
+        (operation, write)
     } else {
         (fallback(), !read_method)
     };
@@ -1061,6 +1067,27 @@ fn bedrock_operation(method: &str, path: &str) -> Option<&'static str> {
         _ => return None,
     };
     Some(operation)
+}
+
+/// AWS Chatbot's operation from its path: every operation is a POST to the operation's name in
+/// kebab case, `ms-teams` for `MicrosoftTeams` (AWS Chatbot API reference, e.g. `POST
+/// /list-ms-teams-channel-configurations` for ListMicrosoftTeamsChannelConfigurations).
+fn chatbot_operation(path: &str) -> Option<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let name = path.strip_prefix('/')?;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+        return None;
+    }
+    let pascal: String = name
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    Some(pascal.replace("MsTeams", "MicrosoftTeams"))
 }
 
 /// S3 (path-style) operation from method, path, query and headers.

@@ -1,8 +1,8 @@
 //! A stateful stand-in for the AWS operations moto does not serve (its server answers them with
 //! HTTP 500, which the SDK retries): Bedrock application inference profiles, Cost Explorer
 //! cost-allocation tags, cost categories and Cost Anomaly Detection, Data Exports, AWS Budgets
-//! budget actions, CloudWatch Logs Insights query definitions and Service Quotas for Amazon
-//! Bedrock. It is a [`StrictRule`] on the
+//! budget actions, CloudWatch Logs Insights query definitions, Service Quotas for Amazon
+//! Bedrock and AWS Chatbot. It is a [`StrictRule`] on the
 //! test proxy that answers these requests itself and forwards everything else to moto. (moto
 //! serves part of the cost-category API but not `ListCostCategoryDefinitions`; the stand-in
 //! serves all of it, so that one store holds the categories. moto serves budgets themselves but
@@ -54,6 +54,8 @@ mod budget_action_execution;
 mod budget_action_input;
 #[path = "standin/budget_actions.rs"]
 mod budget_actions;
+#[path = "standin/chatbot.rs"]
+mod chatbot;
 #[path = "standin/cost_allocation_tags.rs"]
 mod cost_allocation_tags;
 #[path = "standin/cost_categories.rs"]
@@ -88,6 +90,7 @@ pub use budget_actions::{
     ActionHistoryEntry, ActionProgress, BUDGET_ACTION_STATUSES, BUDGET_OBSERVED_OPERATIONS,
     BudgetAction, BudgetSubscriber, IamActionDefinition,
 };
+pub use chatbot::{ChatConfiguration, ChatbotState};
 pub use cost_allocation_tags::CostAllocationTag;
 pub use cost_categories::CostCategory;
 pub use data_exports::{DATA_EXPORTS_REGION, DataExport};
@@ -146,6 +149,8 @@ pub struct AccountState {
     pub bedrock_quotas: BTreeMap<String, Vec<AppliedQuota>>,
     /// Quota increase requests, all Regions, in the order they were made.
     pub quota_requests: Vec<QuotaRequest>,
+    /// AWS Chatbot: authorised workspaces and teams (seeded by tests), channel configurations.
+    pub chatbot: ChatbotState,
     /// CreateInferenceProfile `clientRequestToken` → (request fingerprint, profile ARN).
     idempotency: HashMap<String, (String, String)>,
     /// PutQueryDefinition `region|clientToken` → (request fingerprint, query definition ID).
@@ -163,6 +168,7 @@ impl AccountState {
             && self.budget_actions.is_empty()
             && self.query_definitions.is_empty()
             && self.quota_requests.is_empty()
+            && self.chatbot.configurations.is_empty()
     }
 }
 
@@ -285,6 +291,7 @@ impl StrictRule for StandIn {
             "logs" => self.query_definitions_op(request),
             "pricing" => self.price_list_op(request),
             "servicequotas" => self.service_quotas_op(request),
+            "chatbot" => self.chatbot_op(request),
             _ => None,
         };
         match answer {
@@ -338,6 +345,9 @@ pub fn patterns_compile() {
         &QUOTA_CODE,
         &NEXT_TOKEN,
     ] {
+        LazyLock::force(p);
+    }
+    for p in chatbot::patterns() {
         LazyLock::force(p);
     }
     LazyLock::force(&QUERY);

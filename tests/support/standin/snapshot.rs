@@ -186,7 +186,26 @@ fn snapshot_account(acct: &AccountState) -> Value {
             })
             .collect(),
     );
+    let chat: BTreeMap<String, Value> = acct
+        .chatbot
+        .configurations
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({
+                    "workspace": c.workspace,
+                    "channel": c.channel_id,
+                    "topics": sorted(c.topics.clone()),
+                    "role": c.role,
+                    "guardrails": c.guardrails,
+                    "tags": c.tags,
+                }),
+            )
+        })
+        .collect();
     json!({
+        "chat_configurations": chat,
         "inference_profiles": profiles,
         "cost_allocation_tags": tags,
         "anomaly_monitors": monitors,

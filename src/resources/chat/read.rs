@@ -1,0 +1,230 @@
+//! Reading the chat component: the role, which workspaces and teams are authorised, and the
+//! account's channel configurations (every page: `NextToken`, API reference) with their tags.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Chat, ChatState, Kind, ObservedConfig, POLICY_NAME};
+use crate::aws::{AwsError, AwsResultExt};
+use crate::engine::Context;
+
+/// Guards against an endpoint that answers the same `NextToken` forever.
+const MAX_PAGES: usize = 1000;
+
+/// `ListTagsForResource` answers this for a configuration deleted meanwhile (API reference).
+const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
+
+fn tags(list: &[aws_sdk_chatbot::types::Tag]) -> BTreeMap<String, String> {
+    list.iter()
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+        .collect()
+}
+
+fn next(token: Option<&str>, previous: &Option<String>) -> Option<String> {
+    token
+        .filter(|t| !t.is_empty() && previous.as_deref() != Some(*t))
+        .map(str::to_string)
+}
+
+async fn slack_workspaces(cx: &Context) -> Result<BTreeSet<String>, AwsError> {
+    let mut out = BTreeSet::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = cx
+            .aws
+            .chatbot
+            .describe_slack_workspaces()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .aws("chatbot:DescribeSlackWorkspaces")?;
+        // A workspace an organization policy disables is listed `DISABLED` (SlackWorkspace,
+        // `State`: "returns DISABLED if the organization's AWS Chatbot policy has explicitly
+        // denied that configuration"): it cannot carry a channel, so it counts as not authorised.
+        out.extend(
+            page.slack_workspaces()
+                .iter()
+                .filter(|w| w.state() != Some("DISABLED"))
+                .map(|w| w.slack_team_id().to_string()),
+        );
+        match next(page.next_token(), &token) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn configured_teams(cx: &Context) -> Result<BTreeSet<(String, String)>, AwsError> {
+    let mut out = BTreeSet::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = cx
+            .aws
+            .chatbot
+            .list_microsoft_teams_configured_teams()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .aws("chatbot:ListMicrosoftTeamsConfiguredTeams")?;
+        out.extend(
+            page.configured_teams()
+                .iter()
+                .filter(|t| t.state() != Some("DISABLED"))
+                .map(|t| (t.team_id().to_string(), t.tenant_id().to_string())),
+        );
+        match next(page.next_token(), &token) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn slack_configs(cx: &Context) -> Result<Vec<ObservedConfig>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = cx
+            .aws
+            .chatbot
+            .describe_slack_channel_configurations()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .aws("chatbot:DescribeSlackChannelConfigurations")?;
+        out.extend(page.slack_channel_configurations().iter().map(|c| {
+            ObservedConfig {
+                kind: Kind::Slack,
+                arn: c.chat_configuration_arn().to_string(),
+                name: c.configuration_name().unwrap_or_default().to_string(),
+                workspace: c.slack_team_id().to_string(),
+                tenant: None,
+                channel_id: c.slack_channel_id().to_string(),
+                topics: c.sns_topic_arns().to_vec(),
+                role: c.iam_role_arn().to_string(),
+                guardrails: c.guardrail_policy_arns().to_vec(),
+                logging_level: c.logging_level().map(str::to_string),
+                user_authorization_required: c.user_authorization_required(),
+                tags: tags(c.tags()),
+            }
+        }));
+        match next(page.next_token(), &token) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn teams_configs(cx: &Context) -> Result<Vec<ObservedConfig>, AwsError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = cx
+            .aws
+            .chatbot
+            .list_microsoft_teams_channel_configurations()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .aws("chatbot:ListMicrosoftTeamsChannelConfigurations")?;
+        out.extend(page.team_channel_configurations().iter().map(|c| {
+            ObservedConfig {
+                kind: Kind::Teams,
+                arn: c.chat_configuration_arn().to_string(),
+                name: c.configuration_name().unwrap_or_default().to_string(),
+                workspace: c.team_id().to_string(),
+                tenant: Some(c.tenant_id().to_string()),
+                channel_id: c.channel_id().to_string(),
+                topics: c.sns_topic_arns().to_vec(),
+                role: c.iam_role_arn().to_string(),
+                guardrails: c.guardrail_policy_arns().to_vec(),
+                logging_level: c.logging_level().map(str::to_string),
+                user_authorization_required: c.user_authorization_required(),
+                tags: tags(c.tags()),
+            }
+        }));
+        match next(page.next_token(), &token) {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// A configuration's tags from `ListTagsForResource`: the describe answers' `Tags` member is
+/// optional (API reference, SlackChannelConfiguration), so ownership is never decided on its
+/// absence.
+async fn with_tags(cx: &Context, mut config: ObservedConfig) -> Result<ObservedConfig, AwsError> {
+    let answer = crate::resources::absent_if(
+        cx.aws
+            .chatbot
+            .list_tags_for_resource()
+            .resource_arn(&config.arn)
+            .send()
+            .await
+            .aws("chatbot:ListTagsForResource"),
+        NOT_FOUND,
+    )?;
+    if let Some(answer) = answer {
+        config.tags = tags(answer.tags());
+    }
+    Ok(config)
+}
+
+pub(super) async fn read(cx: &Context) -> Result<ChatState, AwsError> {
+    let chat = cx.config.chat.clone().unwrap_or_default();
+    let want_slack = !chat.slack.is_empty();
+    let want_teams = !chat.teams.is_empty();
+    let stack = &cx.config.stack.name;
+    let role_name = Chat::role_name(cx);
+    let (role, workspaces, teams, slack, teams_cfg) = tokio::join!(
+        crate::resources::iam::read_role(&cx.aws.iam, &role_name, POLICY_NAME),
+        async {
+            if want_slack {
+                slack_workspaces(cx).await
+            } else {
+                Ok(BTreeSet::new())
+            }
+        },
+        async {
+            if want_teams {
+                configured_teams(cx).await
+            } else {
+                Ok(BTreeSet::new())
+            }
+        },
+        slack_configs(cx),
+        teams_configs(cx),
+    );
+    // Only the configurations of the configured channels (whoever made them) and those named
+    // like the stack's matter; the account's others are not this stack's business.
+    let channels = Chat::channels(cx);
+    let relevant = |c: &ObservedConfig| {
+        c.name.starts_with(&super::name_prefix(stack, c.kind))
+            || channels
+                .iter()
+                .any(|ch| ch.kind == c.kind && ch.channel_id == c.channel_id)
+    };
+    let found: Vec<ObservedConfig> = slack?
+        .into_iter()
+        .chain(teams_cfg?)
+        .filter(relevant)
+        .collect();
+    let mut configs = Vec::with_capacity(found.len());
+    for c in found {
+        // Only the stack's names are read for tags: another's configuration of a configured
+        // channel only blocks it, and the operator's policy reaches the stack's names only.
+        if c.name.starts_with(&super::name_prefix(stack, c.kind)) {
+            configs.push(with_tags(cx, c).await?);
+        } else {
+            configs.push(c);
+        }
+    }
+    Ok(ChatState {
+        role: role?,
+        slack_workspaces: workspaces?,
+        teams: teams?,
+        configs,
+    })
+}
