@@ -95,6 +95,9 @@ pub fn statements(config: &Config, at: &Scope) -> Vec<Statement> {
                 "iam:GetUserPolicy",
                 "iam:PutUserPolicy",
                 "iam:DeleteUserPolicy",
+                // The user's long-term Bedrock API keys, turned off while blocked.
+                "iam:ListServiceSpecificCredentials",
+                "iam:UpdateServiceSpecificCredential",
             ],
             users,
         ));

@@ -1,6 +1,15 @@
 //! The denies a blocking limit writes, and nothing else: an inline policy of the tool's on a
 //! blocked IAM user, and on a role whose sessions are blocked an inline policy of the tool's
-//! that denies only those sessions.
+//! that denies only those sessions; a blocked user's long-term Bedrock API keys are turned off.
+//!
+//! A long-term Bedrock API key is an IAM service-specific credential of its IAM user for the
+//! service `bedrock.amazonaws.com` (IAM user guide, "API keys for Amazon Bedrock"), and a call
+//! made with it is logged as that user (`identity.arn`), so the user is the principal a limit
+//! names. The inline deny already stops the key (IAM policies apply to calls made with it: the
+//! Bedrock user guide, "Handle compromised long-term and short-term Amazon Bedrock API keys");
+//! the key is also set `Inactive` (`UpdateServiceSpecificCredential`, the way that guide gives
+//! to turn a key off and on again) so that the Bedrock console shows it off. Only the keys the
+//! tool turned off are turned on again.
 //!
 //! A role session is told apart by `aws:userid`, which for an assumed role is
 //! `ROLE-ID:SESSION-NAME` (IAM user guide, "AWS global condition context keys", `aws:userid`,
@@ -145,9 +154,123 @@ async fn role_policy(clients: &Clients, role: &str, name: &str) -> Result<Option
 }
 
 /// Makes IAM hold `desired`: the tool's policy on every user and role in it, with these
-/// contents, and none on the users and roles of `previous` that are not in it. Reads first and
-/// writes only what differs.
+/// contents, and none on the users and roles of `previous` that are not in it; the blocked
+/// users' Bedrock API keys off, and the ones the tool turned off for users no longer blocked
+/// on again. Reads first and writes only what differs. Fills in `desired.api_keys`.
 pub async fn reconcile(
+    clients: &Clients,
+    stack: &str,
+    desired: &mut Enforced,
+    previous: &Enforced,
+) -> Result<Vec<Change>, AwsError> {
+    let mut changes = reconcile_policies(clients, stack, desired, previous).await?;
+    changes.extend(reconcile_api_keys(clients, desired, previous).await?);
+    Ok(changes)
+}
+
+/// The service name of long-term Bedrock API keys among a user's service-specific credentials
+/// (IAM user guide, "API keys for Amazon Bedrock": `--service-name bedrock.amazonaws.com`).
+const BEDROCK_KEY_SERVICE: &str = "bedrock.amazonaws.com";
+
+/// A user's Bedrock API keys: (credential ID, active). None for a user that is gone.
+async fn bedrock_keys(clients: &Clients, user: &str) -> Result<Vec<(String, bool)>, AwsError> {
+    let mut keys = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        // IAM API reference, ListServiceSpecificCredentials: `Marker` and `IsTruncated` page
+        // the answer (up to `MaxItems`, default 100).
+        let page = match clients
+            .iam
+            .list_service_specific_credentials()
+            .user_name(user)
+            .service_name(BEDROCK_KEY_SERVICE)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .aws("iam:ListServiceSpecificCredentials")
+        {
+            Ok(page) => page,
+            Err(e) if e.code_is(&["NoSuchEntity"]) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        keys.extend(page.service_specific_credentials().iter().map(|c| {
+            (
+                c.service_specific_credential_id().to_string(),
+                *c.status() == aws_sdk_iam::types::StatusType::Active,
+            )
+        }));
+        match page.marker() {
+            Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+            _ => return Ok(keys),
+        }
+    }
+}
+
+async fn set_key_status(
+    clients: &Clients,
+    user: &str,
+    id: &str,
+    status: aws_sdk_iam::types::StatusType,
+) -> Result<bool, AwsError> {
+    match clients
+        .iam
+        .update_service_specific_credential()
+        .user_name(user)
+        .service_specific_credential_id(id)
+        .status(status)
+        .send()
+        .await
+        .aws("iam:UpdateServiceSpecificCredential")
+    {
+        Ok(_) => Ok(true),
+        // Deleted meanwhile: nothing to turn on or off.
+        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+async fn reconcile_api_keys(
+    clients: &Clients,
+    desired: &mut Enforced,
+    previous: &Enforced,
+) -> Result<Vec<Change>, AwsError> {
+    use aws_sdk_iam::types::StatusType;
+    let mut changes = Vec::new();
+    desired.api_keys.clear();
+    for user in &desired.users {
+        let keys = bedrock_keys(clients, user).await?;
+        let mut off: BTreeSet<String> = previous
+            .api_keys
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|id| keys.iter().any(|(k, _)| k == *id))
+            .cloned()
+            .collect();
+        for (id, active) in &keys {
+            if *active && set_key_status(clients, user, id, StatusType::Inactive).await? {
+                changes.push(change("iam:UpdateServiceSpecificCredential", user));
+                off.insert(id.clone());
+            }
+        }
+        if !off.is_empty() {
+            desired.api_keys.insert(user.clone(), off);
+        }
+    }
+    for (user, ids) in &previous.api_keys {
+        if desired.users.contains(user) {
+            continue;
+        }
+        for id in ids {
+            if set_key_status(clients, user, id, StatusType::Active).await? {
+                changes.push(change("iam:UpdateServiceSpecificCredential", user));
+            }
+        }
+    }
+    Ok(changes)
+}
+
+async fn reconcile_policies(
     clients: &Clients,
     stack: &str,
     desired: &Enforced,

@@ -21,7 +21,8 @@ use super::{Change, MAX_ATTEMPTS, enforce};
 /// The denies the state objects record, and where each record is.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Recorded {
-    /// Users and role sessions denied, as `user NAME` and `role ROLE session ROLEID:SESSION`.
+    /// Users and role sessions denied and API keys turned off, as `user NAME`, `role ROLE
+    /// session ROLEID:SESSION` and `user NAME API key ID`.
     pub blocks: Vec<String>,
     #[serde(skip)]
     enforced: Enforced,
@@ -69,6 +70,9 @@ pub async fn recorded(
         for (role, ids) in found.enforced.roles {
             out.enforced.roles.entry(role).or_default().extend(ids);
         }
+        for (user, ids) in found.enforced.api_keys {
+            out.enforced.api_keys.entry(user).or_default().extend(ids);
+        }
         out.keys.push(key);
     }
     out.blocks = out
@@ -79,6 +83,10 @@ pub async fn recorded(
         .chain(out.enforced.roles.iter().flat_map(|(role, ids)| {
             ids.iter()
                 .map(move |id| format!("role {role} session {id}"))
+        }))
+        .chain(out.enforced.api_keys.iter().flat_map(|(user, ids)| {
+            ids.iter()
+                .map(move |id| format!("user {user} API key {id}"))
         }))
         .collect();
     Ok(out)
@@ -95,7 +103,7 @@ pub async fn lift(
     let changes = enforce::reconcile(
         clients,
         &config.stack.name,
-        &Enforced::default(),
+        &mut Enforced::default(),
         &recorded.enforced,
     )
     .await?;

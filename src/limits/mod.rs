@@ -184,9 +184,14 @@ pub async fn run_pass(
         };
         let rows = evaluate::rows(config, &current, &known, now);
         evaluate::transition(config, &mut current, &rows, now);
-        let desired = enforce::desired_for(clients, &evaluate::blocked(&current)).await?;
-        let iam_changes =
-            enforce::reconcile(clients, &config.stack.name, &desired, &original.enforced).await?;
+        let mut desired = enforce::desired_for(clients, &evaluate::blocked(&current)).await?;
+        let iam_changes = enforce::reconcile(
+            clients,
+            &config.stack.name,
+            &mut desired,
+            &original.enforced,
+        )
+        .await?;
         current.enforced = desired;
         let mut written = false;
         if loaded.state.as_ref() != Some(&current) {

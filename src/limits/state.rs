@@ -104,11 +104,18 @@ pub struct Notice {
 pub struct Enforced {
     pub users: BTreeSet<String>,
     pub roles: BTreeMap<String, BTreeSet<String>>,
+    /// Per blocked user, the long-term Bedrock API keys (service-specific credential IDs) the
+    /// tool turned off: only these are turned on again when the block is lifted. Absent in a
+    /// state written before keys were turned off (read as none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub api_keys: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Enforced {
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.roles.values().all(BTreeSet::is_empty)
+        self.users.is_empty()
+            && self.roles.values().all(BTreeSet::is_empty)
+            && self.api_keys.values().all(BTreeSet::is_empty)
     }
 }
 

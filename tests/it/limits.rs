@@ -467,6 +467,90 @@ fn the_period_turning_lifts_the_blocks_of_the_last_one() {
     assert!(this_state.is_ok(), "this month's state is created");
 }
 
+/// A blocked user's long-term Bedrock API keys (IAM service-specific credentials for
+/// `bedrock.amazonaws.com`, served by the stand-in) are turned off with the deny; a second pass
+/// writes nothing; `unblock` turns on again only the key the tool turned off, not the one the
+/// owner had turned off, nor another user's or another service's.
+#[test]
+fn a_blocked_users_bedrock_api_keys_are_turned_off_and_on_again() {
+    use aws_sdk_iam::types::StatusType;
+    let env = TestEnv::new();
+    env.write_config(CONFIG);
+    setup(&env);
+    let iam = bedrock_monitor::aws::emulator_clients(&env.proxy.url(), REGION).iam;
+    let create = |user: &str, service: &str| {
+        env.block_on(
+            iam.create_service_specific_credential()
+                .user_name(user)
+                .service_name(service)
+                .send(),
+        )
+        .expect("create credential")
+        .service_specific_credential()
+        .expect("credential")
+        .service_specific_credential_id()
+        .to_string()
+    };
+    let in_use = create("alice", "bedrock.amazonaws.com");
+    let owner_turned_off = create("alice", "bedrock.amazonaws.com");
+    let codecommit = create("alice", "codecommit.amazonaws.com");
+    let carols = create("carol", "bedrock.amazonaws.com");
+    env.block_on(
+        iam.update_service_specific_credential()
+            .user_name("alice")
+            .service_specific_credential_id(&owner_turned_off)
+            .status(StatusType::Inactive)
+            .send(),
+    )
+    .expect("turn off");
+    let status = |user: &str, id: &str| -> String {
+        env.block_on(
+            iam.list_service_specific_credentials()
+                .user_name(user)
+                .send(),
+        )
+        .expect("list")
+        .service_specific_credentials()
+        .iter()
+        .find(|c| c.service_specific_credential_id() == id)
+        .map(|c| c.status().as_str().to_string())
+        .unwrap_or_default()
+    };
+
+    // $3 against alice's $2 limit.
+    put_log(
+        &env,
+        "over",
+        &[record(&user("alice"), "acme.model-v1", 1000, 1000, (0, 0))],
+    );
+    let first = env.run(&["limits", "run", "--once", "--output", "json"]);
+    first.assert_code(0);
+    assert!(user_policy(&env, "alice").is_some());
+    assert_eq!(status("alice", &in_use), "Inactive");
+    assert_eq!(status("alice", &owner_turned_off), "Inactive");
+    assert_eq!(status("alice", &codecommit), "Active", "another service's");
+    assert_eq!(status("carol", &carols), "Active", "another user's");
+    let changes = first.json()["iam_changes"].to_string();
+    assert!(
+        changes.contains("iam:UpdateServiceSpecificCredential"),
+        "{changes}"
+    );
+
+    env.proxy.clear();
+    env.run(&["limits", "run", "--once"]).assert_code(0);
+    assert!(env.writes().is_empty(), "{:?}", env.writes());
+
+    env.run(&["limits", "unblock", &user("alice"), "--yes"])
+        .assert_code(0);
+    assert!(user_policy(&env, "alice").is_none());
+    assert_eq!(status("alice", &in_use), "Active", "the tool's is on again");
+    assert_eq!(
+        status("alice", &owner_turned_off),
+        "Inactive",
+        "the owner's stays off"
+    );
+}
+
 /// `cleanup` lifts every block the passes made (here from `limits run --once`, with no runner
 /// deployed), touches nothing else on the blocked user and role, clears the record, and a
 /// second cleanup has nothing left to do.

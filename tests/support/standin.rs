@@ -74,6 +74,8 @@ mod models;
 mod pricelist;
 #[path = "standin/query_definitions.rs"]
 mod query_definitions;
+#[path = "standin/service_credentials.rs"]
+mod service_credentials;
 #[path = "standin/service_quota_catalogue.rs"]
 mod service_quota_catalogue;
 #[path = "standin/service_quotas.rs"]
@@ -97,6 +99,7 @@ pub use data_exports::{DATA_EXPORTS_REGION, DataExport};
 pub use models::FoundationModel;
 pub use pricelist::{FIXTURE_OFFERS, fixture};
 pub use query_definitions::QueryDefinition;
+pub use service_credentials::ServiceCredential;
 pub use service_quota_catalogue::{
     ANY_SCOPE, CROSS_REGION, DEFAULT_BEDROCK_QUOTAS, DefaultQuota, GLOBAL_CROSS_REGION, ON_DEMAND,
     REQUESTS_PER_MINUTE, TOKENS_PER_DAY, TOKENS_PER_MINUTE, bedrock_quota_models,
@@ -151,6 +154,8 @@ pub struct AccountState {
     pub quota_requests: Vec<QuotaRequest>,
     /// AWS Chatbot: authorised workspaces and teams (seeded by tests), channel configurations.
     pub chatbot: ChatbotState,
+    /// IAM service-specific credentials (long-term Bedrock API keys), in creation order.
+    pub service_credentials: Vec<ServiceCredential>,
     /// CreateInferenceProfile `clientRequestToken` → (request fingerprint, profile ARN).
     idempotency: HashMap<String, (String, String)>,
     /// PutQueryDefinition `region|clientToken` → (request fingerprint, query definition ID).
@@ -169,6 +174,7 @@ impl AccountState {
             && self.query_definitions.is_empty()
             && self.quota_requests.is_empty()
             && self.chatbot.configurations.is_empty()
+            && self.service_credentials.is_empty()
     }
 }
 
@@ -292,6 +298,7 @@ impl StrictRule for StandIn {
             "pricing" => self.price_list_op(request),
             "servicequotas" => self.service_quotas_op(request),
             "chatbot" => self.chatbot_op(request),
+            "iam" => self.service_credentials_op(request),
             _ => None,
         };
         match answer {

@@ -11,9 +11,8 @@ use crate::runner::package;
 impl LimitsRunner {
     /// The package: `[limits_runner] package`, else the running binary when it qualifies;
     /// with the config it is run with, zipped.
-    pub(super) fn code(cx: &Context) -> Result<Code, AwsError> {
-        let named = cx
-            .config
+    pub(super) fn code(config: &crate::config::Config) -> Result<Code, AwsError> {
+        let named = config
             .limits_runner
             .as_ref()
             .and_then(|r| r.package_path(None));
@@ -46,7 +45,7 @@ impl LimitsRunner {
         // The config the function runs with: as loaded, without `[limits_runner]`, which is
         // about deploying the function, not about a pass (its package path is a path on this
         // machine, and a new interval must change the schedule only, not the code).
-        let mut config = cx.config.clone();
+        let mut config = config.clone();
         config.limits_runner = None;
         let text = toml::to_string(&config).map_err(|e| {
             AwsError::setup(

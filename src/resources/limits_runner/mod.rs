@@ -86,7 +86,36 @@ pub struct RunnerState {
     pub blocks: crate::limits::lift::Recorded,
     /// The package as it would be uploaded (read from disk, not AWS), or why there is none:
     /// an error only for `apply`, so that `cleanup` and `status` work without a package.
-    pub code: Result<Code, AwsError>,
+    pub code: std::sync::Arc<LazyCode>,
+}
+
+/// The zip, built the first time a diff or an apply asks for it: `cleanup` never does, and
+/// zipping a large executable is seconds of CPU that must not hold up the other reads.
+pub struct LazyCode {
+    config: crate::config::Config,
+    built: std::sync::OnceLock<Result<Code, AwsError>>,
+}
+
+impl LazyCode {
+    fn new(config: &crate::config::Config) -> LazyCode {
+        LazyCode {
+            config: config.clone(),
+            built: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Result<Code, AwsError> {
+        self.built.get_or_init(|| LimitsRunner::code(&self.config))
+    }
+}
+
+impl std::fmt::Debug for LazyCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.built.get() {
+            Some(code) => code.fmt(f),
+            None => f.write_str("(not built yet)"),
+        }
+    }
 }
 
 pub use crate::resources::iam::ObservedRole;
@@ -282,7 +311,7 @@ impl Resource for LimitsRunner {
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
-        let code = Self::code(cx);
+        let code = std::sync::Arc::new(LazyCode::new(&cx.config));
         let execution_role = Self::execution_role_name(cx);
         let scheduler_role = Self::scheduler_role_name(cx);
         let (execution_role, scheduler_role, function, schedule, blocks) = tokio::join!(
@@ -303,13 +332,13 @@ impl Resource for LimitsRunner {
     }
 
     fn diff(&self, cx: &Context, state: &Self::State) -> Diff {
-        let desired = Self::desired(cx, &state.code);
+        let desired = Self::desired(cx, state.code.get());
         let exists = state.execution_role.is_some()
             || state.scheduler_role.is_some()
             || state.function.is_some()
             || state.schedule.is_some();
         if !exists {
-            let note = match &state.code {
+            let note = match state.code.get() {
                 Ok(code) => format!("package: {}", code.source.display()),
                 Err(e) => e.to_string(),
             };
@@ -327,7 +356,12 @@ impl Resource for LimitsRunner {
 
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
         // Nothing is made without a package, so no role waits for a function that cannot come.
-        let code = state.code.as_ref().map_err(Clone::clone)?;
+        // Built already by the diff that led here; on a worker that may block, it is not.
+        let lazy = state.code.clone();
+        let built = tokio::task::spawn_blocking(move || lazy.get().clone())
+            .await
+            .map_err(|e| AwsError::setup(format!("building the limits runner's zip failed: {e}"), "report this as a bug"))?;
+        let code = &built?;
         Self::put_role(cx, diff, Which::Execution, state.execution_role.is_some()).await?;
         Self::put_function(cx, state, code, diff).await?;
         Self::put_role(cx, diff, Which::Scheduler, state.scheduler_role.is_some()).await?;
