@@ -59,15 +59,26 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
         deliver(session, args.out.as_deref(), &text)?;
         return Ok(status);
     }
-    if !args.by.is_empty() || args.engine.is_some() {
+    if args.allocate.is_some() {
         return Err(CommandError::Usage(
-            "--by and --engine go with --source cur (the CUR 2.0 export)".into(),
+            "--allocate goes with --source cur (it splits the bill); for usage by a \
+             request-metadata key from the logs, use --source logs --by meta:KEY"
+                .into(),
+        ));
+    }
+    let by_meta = logs_meta_key(args)?;
+    if (by_meta.is_none() && !args.by.is_empty()) || args.engine.is_some() {
+        return Err(CommandError::Usage(
+            "--by and --engine go with --source cur (the CUR 2.0 export); with --source logs, \
+             --by takes one meta:KEY"
+                .into(),
         ));
     }
     let billing = args.source == ReportSource::Billing || args.compare || args.by_tag.is_some();
     let options = ReportOptions {
         metrics: args.source == ReportSource::Metrics && args.by_tag.is_none(),
         by_tag: args.by_tag.clone(),
+        by_meta,
         billing,
         compare_tolerance_percent: args.compare.then_some(args.tolerance),
         logs: args.source == ReportSource::Logs || args.compare,
@@ -123,6 +134,26 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
     };
     deliver(session, args.out.as_deref(), &text)?;
     Ok(status)
+}
+
+/// `--by meta:KEY` with `--source logs`: the key, checked; `None` without `--by`.
+fn logs_meta_key(args: &ReportArgs) -> Result<Option<String>, CommandError> {
+    let [only] = args.by.as_slice() else {
+        return match args.by.as_slice() {
+            [] => Ok(None),
+            _ => Err(CommandError::Usage(
+                "--by: with --source logs give one meta:KEY".into(),
+            )),
+        };
+    };
+    match crate::report::meta::parse_key("--by", only) {
+        None => Ok(None),
+        Some(_) if args.source != ReportSource::Logs => Err(CommandError::Usage(format!(
+            "--by {only}: request metadata is in the invocation logs: use --source logs \
+             (or --source cur --allocate {only} to split the bill by it)"
+        ))),
+        Some(parsed) => parsed.map(Some).map_err(CommandError::Usage),
+    }
 }
 
 /// The rendered report to `--out` or to stdout.
@@ -182,6 +213,7 @@ async fn cur(
         args.daily,
         args.engine.as_deref(),
     )
+    .and_then(|r| r.allocate(args.allocate.as_deref()))
     .map_err(CommandError::Usage)?;
     request.progress = session
         .printer
@@ -238,7 +270,9 @@ fn csv(
     billing: bool,
 ) -> Result<String, CommandError> {
     let one = |report: &Report| {
-        if args.by_tag.is_some() {
+        if let Some(meta) = &report.by_meta {
+            meta.to_csv()
+        } else if args.by_tag.is_some() {
             report.by_tag_to_csv()
         } else if args.daily {
             report.daily_to_csv()

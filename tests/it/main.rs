@@ -14,6 +14,7 @@ mod budgets;
 mod call_counts;
 mod cur;
 mod cur_adjustments;
+mod cur_allocate;
 mod cur_tags;
 mod dashboard;
 mod docs;

@@ -58,6 +58,7 @@ const TAGS: &str = "tags";
 const RESOURCE_TAGS: &str = "resource_tags";
 const RESOURCE_ID: &str = "line_item_resource_id";
 const ACCOUNT: &str = "line_item_usage_account_id";
+const REGION: &str = "product_region_code";
 
 /// The `product` map's key for the product's name ("Amazon Bedrock", "Claude 3 Haiku (Amazon
 /// Bedrock Edition)"), and the older `servicename` as a fallback.
@@ -462,12 +463,15 @@ struct Columns {
     tags: Vec<String>,
     resource: bool,
     account: bool,
+    /// `--allocate`: the buckets' principal, account and region.
+    region: bool,
 }
 
 impl Columns {
     fn for_request(request: &Request) -> Columns {
+        let allocate = request.allocate.is_some();
         Columns {
-            principal: request.by.contains(&Dimension::Principal),
+            principal: allocate || request.by.contains(&Dimension::Principal),
             tags: request
                 .by
                 .iter()
@@ -477,7 +481,8 @@ impl Columns {
                 })
                 .collect(),
             resource: request.by.contains(&Dimension::Profile),
-            account: request.by.contains(&Dimension::Account),
+            account: allocate || request.by.contains(&Dimension::Account),
+            region: allocate,
         }
     }
 
@@ -503,6 +508,9 @@ impl Columns {
         }
         if self.account {
             names.push(ACCOUNT);
+        }
+        if self.region {
+            names.push(REGION);
         }
         names
     }
@@ -701,6 +709,9 @@ fn fold_batch(
     let accounts = column(batch, ACCOUNT)
         .map(|a| Strings::of(ACCOUNT, a))
         .transpose()?;
+    let regions = column(batch, REGION)
+        .map(|a| Strings::of(REGION, a))
+        .transpose()?;
     // How each key of the batch's maps ranks against the request's tag keys, worked out once
     // per key and batch (a key is the same string on every line that has it).
     let mut ranks: HashMap<(Column, &str), Vec<Option<Rank>>> = HashMap::new();
@@ -762,6 +773,7 @@ fn fold_batch(
             tags: &tag_values,
             resource_id: resources.as_ref().and_then(|r| r.get(i)),
             account: accounts.as_ref().and_then(|a| a.get(i)),
+            region: regions.as_ref().and_then(|r| r.get(i)),
             line_item_type,
             cost: costs.get(i),
             usage: amounts.as_ref().map_or(0.0, |a| a.get(i)),
