@@ -128,6 +128,8 @@ pub enum OutputFormat {
     Csv,
     /// `report` only: one self-contained page with charts (no network needed to view it)
     Html,
+    /// `report --source cur` only: the Bedrock lines as FOCUS 1.2 rows (CSV)
+    Focus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -55,9 +55,26 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
                     .into(),
             ));
         }
+        if format == OutputFormat::Focus
+            && let Some(out) = &args.out
+            && out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            return Err(CommandError::Usage(format!(
+                "--out {}: FOCUS is written as CSV (give a .csv file); Parquet output is not \
+                 available",
+                out.display()
+            )));
+        }
         let (status, text) = cur(session, args, &loaded, window).await?;
         deliver(session, args.out.as_deref(), &text)?;
         return Ok(status);
+    }
+    if format == OutputFormat::Focus {
+        return Err(CommandError::Usage(
+            "--output focus writes the bill's lines as FOCUS rows: use it with --source cur".into(),
+        ));
     }
     if args.allocate.is_some() {
         return Err(CommandError::Usage(
@@ -214,6 +231,7 @@ async fn cur(
         args.engine.as_deref(),
     )
     .and_then(|r| r.allocate(args.allocate.as_deref()))
+    .and_then(|r| r.focus(session.printer.format == OutputFormat::Focus))
     .map_err(CommandError::Usage)?;
     request.progress = session
         .printer
@@ -252,6 +270,19 @@ async fn cur(
                         .to_csv()
                         .map_err(|e| CommandError::Io(std::io::Error::other(e)))?,
                 );
+            }
+            text
+        }
+        OutputFormat::Focus => {
+            let mut text = String::new();
+            for (_, report) in summary.results() {
+                if let Some(rows) = &report.focus {
+                    text.push_str(
+                        &rows
+                            .to_csv()
+                            .map_err(|e| CommandError::Io(std::io::Error::other(e)))?,
+                    );
+                }
             }
             text
         }

@@ -15,6 +15,7 @@ mod call_counts;
 mod cur;
 mod cur_adjustments;
 mod cur_allocate;
+mod cur_focus;
 mod cur_tags;
 mod dashboard;
 mod docs;

@@ -362,6 +362,7 @@ pub async fn run(
                 resource_id: resource,
                 account,
                 region: None,
+                focus: None,
                 line_item_type: at("line_item_type"),
                 cost: number("cost"),
                 usage: number("usage"),

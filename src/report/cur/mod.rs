@@ -17,6 +17,7 @@ pub mod aggregate;
 pub mod allocate;
 pub mod athena;
 mod columns;
+pub mod focus;
 pub mod layout;
 pub mod reader;
 pub mod render;
@@ -133,6 +134,8 @@ pub struct Request {
     pub athena: Option<CurAthenaConfig>,
     /// `--allocate meta:KEY`: the key whose values the bill is split among.
     pub allocate: Option<String>,
+    /// `--output focus`: collect the FOCUS rows (the embedded engine).
+    pub focus: bool,
     /// Where the embedded engine shows the objects it has read (hidden unless the command
     /// asks for it).
     pub progress: crate::ui::activity::Activity,
@@ -191,8 +194,23 @@ impl Request {
             definition: Definition::new(config),
             athena: cur.athena.clone(),
             allocate: None,
+            focus: false,
             progress: crate::ui::activity::Activity::hidden(),
         })
+    }
+
+    /// With `--output focus`: collect the FOCUS rows; they are read from the export's files
+    /// (the embedded engine), line by line with every column a row shows.
+    pub fn focus(mut self, on: bool) -> Result<Request, String> {
+        if on && self.engine == Engine::Athena {
+            return Err(
+                "--output focus reads the export's files: add --engine embedded (the Athena \
+                 query sums lines over the columns FOCUS rows show)"
+                    .into(),
+            );
+        }
+        self.focus = on;
+        Ok(self)
     }
 
     /// With `--allocate meta:KEY`: the key, checked; the split reads the export's files
@@ -259,8 +277,10 @@ pub async fn fetch(
         Engine::Embedded => {
             let scan = reader::read(clients, &location, request, &mut aggregator).await?;
             let billed = aggregator.billed.take();
+            let focus = aggregator.focus.take();
             let mut report = aggregator.finish(request, &location, profiles.as_ref().ok());
             report.scan = Some(scan);
+            report.focus = focus;
             if let (Some(key), Some(billed)) = (&request.allocate, billed) {
                 let (start, end) = request.days();
                 let (read, logs) = super::meta::read_records(clients, config, start, end).await?;
@@ -333,6 +353,9 @@ pub struct CurReport {
     /// The Athena engine: the query and what it scanned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub athena: Option<athena::AthenaStats>,
+    /// With `--output focus`: the FOCUS rows (written as CSV, not part of the JSON).
+    #[serde(skip)]
+    pub focus: Option<focus::FocusRows>,
     /// With `--allocate meta:KEY`: the bill split among the key's values.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allocation: Option<allocate::Allocation>,
