@@ -128,6 +128,8 @@ pub enum OutputFormat {
     Csv,
     /// `report` only: one self-contained page with charts (no network needed to view it)
     Html,
+    /// `report --source cur` only: the Bedrock lines as FOCUS 1.2 rows (CSV)
+    Focus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -431,9 +433,14 @@ pub struct ReportArgs {
     )]
     pub tolerance: f64,
     /// With --source cur: group by principal, tag:KEY, profile, model or account (repeat or
-    /// separate with commas for several) [default: principal]
+    /// separate with commas for several) [default: principal]. With --source logs:
+    /// meta:KEY, usage by a request-metadata key (from the invocation-log objects in S3)
     #[arg(long, value_name = "DIMENSION")]
     pub by: Vec<String>,
+    /// With --source cur: split the bill among the values of a request-metadata key
+    /// (meta:KEY) in proportion to their tokens in the invocation logs
+    #[arg(long, value_name = "meta:KEY")]
+    pub allocate: Option<String>,
     /// With --source cur: read the export's files (embedded) or query them with Athena
     /// [default: athena when [cur_export] athena is set, else embedded]
     #[arg(long, value_name = "ENGINE")]

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod exit;
 pub mod invocation_log;
 pub mod limits;
+pub mod log_objects;
 pub mod queries;
 pub mod quotas;
 pub mod report;

@@ -481,6 +481,10 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
         );
         return ExitStatus::InvalidInput;
     }
+    if g.output == OutputFormat::Focus && !matches!(cli.command, Command::Report(_)) {
+        printer.error("--output focus is only for `report --source cur`; use text or json");
+        return ExitStatus::InvalidInput;
+    }
     if g.output == OutputFormat::Html && !matches!(cli.command, Command::Report(_)) {
         printer.error("--output html is only for `report`; use text or json");
         return ExitStatus::InvalidInput;

@@ -55,19 +55,47 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
                     .into(),
             ));
         }
+        if format == OutputFormat::Focus
+            && let Some(out) = &args.out
+            && out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            return Err(CommandError::Usage(format!(
+                "--out {}: FOCUS is written as CSV (give a .csv file); Parquet output is not \
+                 available",
+                out.display()
+            )));
+        }
         let (status, text) = cur(session, args, &loaded, window).await?;
         deliver(session, args.out.as_deref(), &text)?;
         return Ok(status);
     }
-    if !args.by.is_empty() || args.engine.is_some() {
+    if format == OutputFormat::Focus {
         return Err(CommandError::Usage(
-            "--by and --engine go with --source cur (the CUR 2.0 export)".into(),
+            "--output focus writes the bill's lines as FOCUS rows: use it with --source cur".into(),
+        ));
+    }
+    if args.allocate.is_some() {
+        return Err(CommandError::Usage(
+            "--allocate goes with --source cur (it splits the bill); for usage by a \
+             request-metadata key from the logs, use --source logs --by meta:KEY"
+                .into(),
+        ));
+    }
+    let by_meta = logs_meta_key(args)?;
+    if (by_meta.is_none() && !args.by.is_empty()) || args.engine.is_some() {
+        return Err(CommandError::Usage(
+            "--by and --engine go with --source cur (the CUR 2.0 export); with --source logs, \
+             --by takes one meta:KEY"
+                .into(),
         ));
     }
     let billing = args.source == ReportSource::Billing || args.compare || args.by_tag.is_some();
     let options = ReportOptions {
         metrics: args.source == ReportSource::Metrics && args.by_tag.is_none(),
         by_tag: args.by_tag.clone(),
+        by_meta,
         billing,
         compare_tolerance_percent: args.compare.then_some(args.tolerance),
         logs: args.source == ReportSource::Logs || args.compare,
@@ -123,6 +151,26 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
     };
     deliver(session, args.out.as_deref(), &text)?;
     Ok(status)
+}
+
+/// `--by meta:KEY` with `--source logs`: the key, checked; `None` without `--by`.
+fn logs_meta_key(args: &ReportArgs) -> Result<Option<String>, CommandError> {
+    let [only] = args.by.as_slice() else {
+        return match args.by.as_slice() {
+            [] => Ok(None),
+            _ => Err(CommandError::Usage(
+                "--by: with --source logs give one meta:KEY".into(),
+            )),
+        };
+    };
+    match crate::report::meta::parse_key("--by", only) {
+        None => Ok(None),
+        Some(_) if args.source != ReportSource::Logs => Err(CommandError::Usage(format!(
+            "--by {only}: request metadata is in the invocation logs: use --source logs \
+             (or --source cur --allocate {only} to split the bill by it)"
+        ))),
+        Some(parsed) => parsed.map(Some).map_err(CommandError::Usage),
+    }
 }
 
 /// The rendered report to `--out` or to stdout.
@@ -182,6 +230,8 @@ async fn cur(
         args.daily,
         args.engine.as_deref(),
     )
+    .and_then(|r| r.allocate(args.allocate.as_deref()))
+    .and_then(|r| r.focus(session.printer.format == OutputFormat::Focus))
     .map_err(CommandError::Usage)?;
     request.progress = session
         .printer
@@ -223,6 +273,19 @@ async fn cur(
             }
             text
         }
+        OutputFormat::Focus => {
+            let mut text = String::new();
+            for (_, report) in summary.results() {
+                if let Some(rows) = &report.focus {
+                    text.push_str(
+                        &rows
+                            .to_csv()
+                            .map_err(|e| CommandError::Io(std::io::Error::other(e)))?,
+                    );
+                }
+            }
+            text
+        }
         OutputFormat::Text | OutputFormat::Json | OutputFormat::Html => {
             session.printer.render(&summary)?
         }
@@ -238,7 +301,9 @@ fn csv(
     billing: bool,
 ) -> Result<String, CommandError> {
     let one = |report: &Report| {
-        if args.by_tag.is_some() {
+        if let Some(meta) = &report.by_meta {
+            meta.to_csv()
+        } else if args.by_tag.is_some() {
             report.by_tag_to_csv()
         } else if args.daily {
             report.daily_to_csv()

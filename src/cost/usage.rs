@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::spend::{AGENTCORE_SERVICE, MARKETPLACE_SERVICE_SUFFIX, is_bedrock_service};
 
 /// What a billed quantity counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     Input,

@@ -15,7 +15,7 @@ pub mod access;
 pub mod enforce;
 pub mod evaluate;
 pub mod lift;
-pub mod logs;
+pub use crate::log_objects as logs;
 pub mod state;
 
 use chrono::{DateTime, Utc};

@@ -74,6 +74,9 @@ pub async fn build_report(
     if options.logs {
         report.source.push("logs");
     }
+    if let Some(key) = &options.by_meta {
+        report.by_meta = Some(super::meta::fetch(clients, config, window, key).await?);
+    }
     if options.billing {
         report.source.push("billing");
         billing_source(clients, config, window, now, options, &mut report).await?;

@@ -20,6 +20,7 @@ pub mod daily;
 pub mod html;
 pub mod insights;
 pub mod logs;
+pub mod meta;
 pub mod metrics;
 pub mod principals;
 pub mod profiles;
@@ -68,6 +69,8 @@ pub struct ReportOptions {
     pub daily: bool,
     /// Group the billed spend by this cost-allocation tag instead of by model.
     pub by_tag: Option<String>,
+    /// `--by meta:KEY`: usage by this request-metadata key, from the log objects.
+    pub by_meta: Option<String>,
 }
 
 impl Default for ReportOptions {
@@ -81,6 +84,7 @@ impl Default for ReportOptions {
             logs: false,
             daily: false,
             by_tag: None,
+            by_meta: None,
         }
     }
 }
@@ -143,6 +147,9 @@ pub struct Report {
     /// datapoints ([`quotas::for_report`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quotas: Option<quotas::QuotaReport>,
+    /// With `--by meta:KEY`: usage and estimated cost by the key's values ([`meta`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_meta: Option<meta::MetaUsage>,
     /// What the reader needs to know: unpriced models and the keys to add, what the endpoint
     /// could not serve, limits of the estimate.
     pub notes: Vec<String>,
@@ -533,6 +540,7 @@ impl Report {
             daily: None,
             cur: None,
             quotas: None,
+            by_meta: None,
             notes,
         }
     }

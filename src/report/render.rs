@@ -325,6 +325,10 @@ impl fmt::Display for Report {
                 )?;
             }
         }
+        if let Some(meta) = &self.by_meta {
+            writeln!(f)?;
+            write!(f, "{meta}")?;
+        }
         if let Some(cur) = &self.cur {
             writeln!(f)?;
             write!(f, "{cur}")?;

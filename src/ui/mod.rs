@@ -80,7 +80,9 @@ impl Printer {
                 text.push('\n');
                 Ok(text)
             }
-            OutputFormat::Text | OutputFormat::Csv | OutputFormat::Html => Ok(value.to_string()),
+            OutputFormat::Text | OutputFormat::Csv | OutputFormat::Html | OutputFormat::Focus => {
+                Ok(value.to_string())
+            }
         }
     }
 

@@ -25,7 +25,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("engine", &["aws", "config"]),
     ("queries", &["config", "cost", "invocation_log"]),
     ("quotas", &["aws", "config", "cost"]),
-    ("limits", &["aws", "config", "cost"]),
+    ("log_objects", &["aws", "config", "cost"]),
+    ("limits", &["aws", "config", "cost", "log_objects"]),
     (
         "resources",
         &[
@@ -50,6 +51,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "config",
             "cost",
             "invocation_log",
+            "log_objects",
             "queries",
             "quotas",
             "ui",

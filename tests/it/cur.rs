@@ -49,7 +49,7 @@ fn model_of(line: &CurLine) -> Option<&'static str> {
 /// application inference profile, calls with no principal on Nova Pro, provisioned throughput
 /// that names no model, and lines that are not Bedrock spend (EC2, and Bedrock's tax, which
 /// Cost Explorer shows under "Tax").
-fn lines(p2: NaiveDate) -> Vec<CurLine> {
+pub(crate) fn lines(p2: NaiveDate) -> Vec<CurLine> {
     let mut out = Vec::new();
     for offset in -5i64..5 {
         let day = p2 + Duration::days(offset);

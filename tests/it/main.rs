@@ -15,6 +15,8 @@ mod call_counts;
 mod chat;
 mod cur;
 mod cur_adjustments;
+mod cur_allocate;
+mod cur_focus;
 mod cur_tags;
 mod dashboard;
 mod docs;

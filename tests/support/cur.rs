@@ -99,6 +99,8 @@ pub fn schema() -> Arc<Schema> {
         Field::new("cost_category", map_type(), true),
         Field::new("tags", map_type(), true),
         Field::new("line_item_iam_principal", DataType::Utf8, true),
+        Field::new("product_sku", DataType::Utf8, true),
+        Field::new("pricing_rate_id", DataType::Utf8, true),
     ]))
 }
 
@@ -128,6 +130,13 @@ fn map_column(rows: &[&[(String, String)]]) -> ArrayRef {
         b.append(true).expect("map row");
     }
     Arc::new(b.finish())
+}
+
+/// A stable hash of a usage type, for the fixtures' SKU and rate IDs (FNV-1a, 32 bits).
+fn fnv(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// A record batch of `lines`.
@@ -181,6 +190,8 @@ pub fn batch(lines: &[CurLine]) -> RecordBatch {
         map_column(&lines.iter().map(|_| none.as_slice()).collect::<Vec<_>>()),
         map_column(&lines.iter().map(|l| l.tags.as_slice()).collect::<Vec<_>>()),
         s(&|l| l.principal.clone()),
+        s(&|l| Some(format!("SKU{:08X}", fnv(&l.usage_type)))),
+        s(&|l| Some(format!("{}", fnv(&l.usage_type) % 1_000_000_000))),
     ];
     RecordBatch::try_new(schema(), columns).expect("record batch")
 }

@@ -15,11 +15,14 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 
 use crate::cost::line_item::{self, Kind as LineKind};
-use crate::cost::usage::classify;
+use crate::cost::prices;
+use crate::cost::usage::{TokenKind, classify};
 
 use super::super::billing::UnmappedUsage;
 use super::super::profiles::{ProfileRef, looks_like_profile};
 use super::super::round_cost;
+use super::allocate::{Billed, BucketKey};
+use super::focus::{FocusKey, FocusRows};
 use super::layout::ExportLocation;
 use super::tags::{TagKey, TagLookup};
 use super::{CurDay, CurReport, CurRow, CurTotals, Dimension, Request};
@@ -38,12 +41,33 @@ pub struct Line<'a> {
     pub tags: &'a [Option<&'a str>],
     pub resource_id: Option<&'a str>,
     pub account: Option<&'a str>,
+    /// `product_region_code` (read for `--allocate` and FOCUS only).
+    pub region: Option<&'a str>,
+    /// The columns only FOCUS rows show (`None` otherwise).
+    pub focus: Option<&'a FocusLine<'a>>,
     /// `line_item_line_item_type`: usage, tax or an adjustment ([`line_item::kind`]).
     pub line_item_type: Option<&'a str>,
     pub cost: f64,
     pub usage: f64,
     /// How many CUR line items this stands for.
     pub count: u64,
+}
+
+/// The columns of a line that only its FOCUS row shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FocusLine<'a> {
+    pub payer: Option<&'a str>,
+    pub currency: Option<&'a str>,
+    pub invoice: Option<&'a str>,
+    pub legal_entity: Option<&'a str>,
+    pub pricing_unit: Option<&'a str>,
+    /// `product_sku` and `pricing_rate_id`.
+    pub sku: Option<&'a str>,
+    pub rate_id: Option<&'a str>,
+    /// `pricing_public_on_demand_cost`.
+    pub list_cost: Option<f64>,
+    /// The line's `tags` as a JSON object ([`super::focus::tags_json`]).
+    pub tags: &'a str,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -66,6 +90,9 @@ impl Sums {
 struct Kind {
     counted: bool,
     model: Option<String>,
+    token: TokenKind,
+    /// Tokens per `line_item_usage_amount` unit, when the price book says.
+    tokens_per_unit: Option<f64>,
 }
 
 /// Sums lines into the requested groups.
@@ -93,6 +120,10 @@ pub struct Aggregator {
     pub tags: TagLookup,
     /// What the engine wants the reader to know (missing columns…).
     pub notes: Vec<String>,
+    /// With `--allocate`: the bill by bucket, for [`super::allocate`].
+    pub billed: Option<Billed>,
+    /// With `--output focus`: the FOCUS rows ([`super::focus`]).
+    pub focus: Option<FocusRows>,
 }
 
 impl Aggregator {
@@ -123,6 +154,8 @@ impl Aggregator {
                     .collect(),
             ),
             notes: Vec::new(),
+            billed: request.allocate.as_ref().map(|_| Billed::default()),
+            focus: request.focus.then(FocusRows::default),
         }
     }
 
@@ -153,6 +186,12 @@ impl Aggregator {
             .add(other.total.cost, other.total.usage, other.total.count);
         self.other_lines += other.other_lines;
         self.tags.merge(other.tags);
+        if let (Some(mine), Some(theirs)) = (self.billed.as_mut(), other.billed) {
+            mine.merge(theirs);
+        }
+        if let (Some(mine), Some(theirs)) = (self.focus.as_mut(), other.focus) {
+            mine.merge(theirs);
+        }
         for note in other.notes {
             if !self.notes.contains(&note) {
                 self.notes.push(note);
@@ -175,12 +214,20 @@ impl Aggregator {
             return kind.clone();
         }
         let counted = self.definition.counts_product(product_code, service_name);
-        let model = if counted {
-            classify(service_name, usage_type).map(|b| b.model)
+        let billed = if counted {
+            classify(service_name, usage_type)
         } else {
             None
         };
-        let kind = Kind { counted, model };
+        let kind = Kind {
+            counted,
+            token: billed.as_ref().map_or(TokenKind::Other, |b| b.kind),
+            model: billed.map(|b| b.model),
+            tokens_per_unit: self
+                .billed
+                .as_ref()
+                .and_then(|_| prices::active().tokens_per_unit(service_name, usage_type)),
+        };
         self.kinds
             .entry(product_code.to_string())
             .or_default()
@@ -215,7 +262,18 @@ impl Aggregator {
         }
         *self.days.entry(line.day).or_default() += line.cost;
         self.total.add(line.cost, line.usage, line.count);
+        if let Some(focus) = self.focus.as_mut() {
+            focus.add(
+                focus_key(line),
+                line.cost,
+                line.usage,
+                line.focus.and_then(|f| f.list_cost),
+            );
+        }
         if line_kind == LineKind::Adjustment {
+            if let Some(billed) = self.billed.as_mut() {
+                billed.adjustments += line.cost;
+            }
             let name = line.line_item_type.unwrap_or_default().trim();
             match self.adjustments.get_mut(name) {
                 Some(sums) => sums.add(line.cost, line.usage, line.count),
@@ -228,6 +286,30 @@ impl Aggregator {
             return;
         }
         self.usage.add(line.cost, line.usage, line.count);
+        if let Some(billed) = self.billed.as_mut() {
+            match &kind.model {
+                Some(model) if kind.token != TokenKind::Other => {
+                    let clean = |v: Option<&str>| {
+                        v.map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_string)
+                    };
+                    billed
+                        .buckets
+                        .entry(BucketKey {
+                            day: line.day,
+                            account: clean(line.account),
+                            region: clean(line.region),
+                            model: model.clone(),
+                            kind: kind.token,
+                            principal: clean(line.principal),
+                        })
+                        .or_default()
+                        .add(line.cost, kind.tokens_per_unit.map(|t| t * line.usage));
+                }
+                _ => billed.not_tokens += line.cost,
+            }
+        }
         if kind.model.is_none() {
             *self
                 .unmapped
@@ -366,9 +448,43 @@ impl Aggregator {
             daily: days,
             scan: None,
             athena: None,
+            allocation: None,
+            focus: None,
             billed_cost_usd: None,
             notes,
         }
+    }
+}
+
+/// The FOCUS row a line belongs to: every column the row shows.
+fn focus_key(line: &Line<'_>) -> FocusKey {
+    let f = line.focus.copied().unwrap_or_default();
+    let own = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    FocusKey {
+        day: line.day,
+        payer: own(f.payer),
+        account: own(line.account),
+        region: own(line.region),
+        service_name: line.service_name.to_string(),
+        usage_type: line.usage_type.to_string(),
+        line_item_type: own(line.line_item_type).unwrap_or_else(|| "Usage".into()),
+        principal: own(line.principal),
+        resource_id: own(line.resource_id),
+        tags: if f.tags.is_empty() {
+            "{}".into()
+        } else {
+            f.tags.to_string()
+        },
+        currency: own(f.currency),
+        invoice: own(f.invoice),
+        legal_entity: own(f.legal_entity),
+        pricing_unit: own(f.pricing_unit),
+        sku: own(f.sku),
+        rate_id: own(f.rate_id),
     }
 }
 

@@ -361,6 +361,8 @@ pub async fn run(
                 tags: &tags,
                 resource_id: resource,
                 account,
+                region: None,
+                focus: None,
                 line_item_type: at("line_item_type"),
                 cost: number("cost"),
                 usage: number("usage"),

@@ -73,6 +73,14 @@ impl<'a> Numbers<'a> {
         })
     }
 
+    pub fn is_valid(&self, i: usize) -> bool {
+        match self {
+            Numbers::F64(a) => a.is_valid(i),
+            Numbers::F32(a) => a.is_valid(i),
+            Numbers::Decimal(a, _) => a.is_valid(i),
+        }
+    }
+
     pub fn get(&self, i: usize) -> f64 {
         let v = match self {
             Numbers::F64(a) => a.is_valid(i).then(|| a.value(i)),
@@ -188,5 +196,84 @@ impl<'a> Maps<'a> {
             }
         }
         None
+    }
+}
+
+/// The columns only FOCUS rows show (`--output focus`), by CUR 2.0 name (data dictionary);
+/// each may be missing from an export, and is then empty in the rows.
+pub const FOCUS_COLUMNS: [&str; 9] = [
+    "bill_payer_account_id",
+    "line_item_currency_code",
+    "bill_invoice_id",
+    "line_item_legal_entity",
+    "pricing_unit",
+    "product_sku",
+    "pricing_rate_id",
+    "pricing_public_on_demand_cost",
+    "tags",
+];
+/// Where the numbers and the map are in [`FOCUS_COLUMNS`]; the strings come first.
+const FOCUS_LIST: usize = 7;
+const FOCUS_TAGS: usize = 8;
+
+/// A batch's FOCUS-only columns.
+pub struct FocusColumns<'a> {
+    strings: Vec<Option<Strings<'a>>>,
+    list: Option<Numbers<'a>>,
+    tags: Option<Maps<'a>>,
+}
+
+impl<'a> FocusColumns<'a> {
+    pub fn of(batch: &'a arrow_array::RecordBatch) -> Result<FocusColumns<'a>, String> {
+        let mut strings = Vec::new();
+        for name in &FOCUS_COLUMNS[..FOCUS_LIST] {
+            strings.push(
+                batch
+                    .column_by_name(name)
+                    .map(|a| Strings::of(name, a))
+                    .transpose()?,
+            );
+        }
+        let list = batch
+            .column_by_name(FOCUS_COLUMNS[FOCUS_LIST])
+            .map(|a| Numbers::of(FOCUS_COLUMNS[FOCUS_LIST], a))
+            .transpose()?;
+        let tags = batch
+            .column_by_name(FOCUS_COLUMNS[FOCUS_TAGS])
+            .map(|a| Maps::of(FOCUS_COLUMNS[FOCUS_TAGS], a))
+            .transpose()?;
+        Ok(FocusColumns {
+            strings,
+            list,
+            tags,
+        })
+    }
+
+    /// Row `i`'s values; `tags` receives its tags as a JSON object.
+    pub fn line<'b>(&self, i: usize, tags: &'b mut String) -> super::aggregate::FocusLine<'b>
+    where
+        'a: 'b,
+    {
+        let at = |n: usize| self.strings.get(n).and_then(|s| s.as_ref()?.get(i));
+        *tags = self
+            .tags
+            .as_ref()
+            .map(|m| super::focus::tags_json(m.entries(i)))
+            .unwrap_or_default();
+        super::aggregate::FocusLine {
+            payer: at(0),
+            currency: at(1),
+            invoice: at(2),
+            legal_entity: at(3),
+            pricing_unit: at(4),
+            sku: at(5),
+            rate_id: at(6),
+            list_cost: self
+                .list
+                .as_ref()
+                .filter(|l| l.is_valid(i))
+                .map(|l| l.get(i)),
+            tags: tags.as_str(),
+        }
     }
 }

@@ -14,8 +14,10 @@
 //! billing-line mapping ([`crate::cost::usage::classify`]) and groups as asked.
 
 pub mod aggregate;
+pub mod allocate;
 pub mod athena;
 mod columns;
+pub mod focus;
 pub mod layout;
 pub mod reader;
 pub mod render;
@@ -130,6 +132,10 @@ pub struct Request {
     pub engine: Engine,
     pub definition: Definition,
     pub athena: Option<CurAthenaConfig>,
+    /// `--allocate meta:KEY`: the key whose values the bill is split among.
+    pub allocate: Option<String>,
+    /// `--output focus`: collect the FOCUS rows (the embedded engine).
+    pub focus: bool,
     /// Where the embedded engine shows the objects it has read (hidden unless the command
     /// asks for it).
     pub progress: crate::ui::activity::Activity,
@@ -187,8 +193,51 @@ impl Request {
             engine,
             definition: Definition::new(config),
             athena: cur.athena.clone(),
+            allocate: None,
+            focus: false,
             progress: crate::ui::activity::Activity::hidden(),
         })
+    }
+
+    /// With `--output focus`: collect the FOCUS rows; they are read from the export's files
+    /// (the embedded engine), line by line with every column a row shows.
+    pub fn focus(mut self, on: bool) -> Result<Request, String> {
+        if on && self.engine == Engine::Athena {
+            return Err(
+                "--output focus reads the export's files: add --engine embedded (the Athena \
+                 query sums lines over the columns FOCUS rows show)"
+                    .into(),
+            );
+        }
+        self.focus = on;
+        Ok(self)
+    }
+
+    /// With `--allocate meta:KEY`: the key, checked; the split reads the export's files
+    /// (the embedded engine), since it needs each day's lines by account, region and
+    /// principal, which the Athena query does not group by.
+    pub fn allocate(mut self, value: Option<&str>) -> Result<Request, String> {
+        let Some(value) = value else {
+            return Ok(self);
+        };
+        let key = match super::meta::parse_key("--allocate", value) {
+            Some(parsed) => parsed?,
+            None => {
+                return Err(format!(
+                    "--allocate {value}: give a request-metadata key as meta:KEY (for example \
+                     meta:user)"
+                ));
+            }
+        };
+        if self.engine == Engine::Athena {
+            return Err(
+                "--allocate reads the export's files: add --engine embedded (the Athena query \
+                 does not group by day, account, region and principal)"
+                    .into(),
+            );
+        }
+        self.allocate = Some(key);
+        Ok(self)
     }
 
     /// The UTC days the report covers: the same whole days as `--source billing`
@@ -227,8 +276,22 @@ pub async fn fetch(
     let mut report = match request.engine {
         Engine::Embedded => {
             let scan = reader::read(clients, &location, request, &mut aggregator).await?;
+            let billed = aggregator.billed.take();
+            let focus = aggregator.focus.take();
             let mut report = aggregator.finish(request, &location, profiles.as_ref().ok());
             report.scan = Some(scan);
+            report.focus = focus;
+            if let (Some(key), Some(billed)) = (&request.allocate, billed) {
+                let (start, end) = request.days();
+                let (read, logs) = super::meta::read_records(clients, config, start, end).await?;
+                report.allocation = Some(allocate::allocate(
+                    key,
+                    &logs,
+                    &billed,
+                    &read.records,
+                    &account.id,
+                ));
+            }
             report
         }
         Engine::Athena => {
@@ -290,6 +353,12 @@ pub struct CurReport {
     /// The Athena engine: the query and what it scanned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub athena: Option<athena::AthenaStats>,
+    /// With `--output focus`: the FOCUS rows (written as CSV, not part of the JSON).
+    #[serde(skip)]
+    pub focus: Option<focus::FocusRows>,
+    /// With `--allocate meta:KEY`: the bill split among the key's values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allocation: Option<allocate::Allocation>,
     /// With `--compare`: Cost Explorer's total for the same days.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billed_cost_usd: Option<f64>,

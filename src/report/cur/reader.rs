@@ -34,7 +34,7 @@ use crate::aws::{AwsError, AwsResultExt, Clients};
 use crate::cost::line_item;
 
 use super::aggregate::{Aggregator, Line};
-use super::columns::{Days, Maps, Numbers, Strings};
+use super::columns::{Days, FOCUS_COLUMNS, FocusColumns, Maps, Numbers, Strings};
 use super::layout::{ExportLocation, parse_s3_uri, periods};
 use super::s3_object::S3Object;
 use super::tags::{Column, LineTags, Overlap, Rank};
@@ -58,6 +58,7 @@ const TAGS: &str = "tags";
 const RESOURCE_TAGS: &str = "resource_tags";
 const RESOURCE_ID: &str = "line_item_resource_id";
 const ACCOUNT: &str = "line_item_usage_account_id";
+const REGION: &str = "product_region_code";
 
 /// The `product` map's key for the product's name ("Amazon Bedrock", "Claude 3 Haiku (Amazon
 /// Bedrock Edition)"), and the older `servicename` as a fallback.
@@ -462,12 +463,17 @@ struct Columns {
     tags: Vec<String>,
     resource: bool,
     account: bool,
+    /// `--allocate`: the buckets' principal, account and region.
+    region: bool,
+    /// `--output focus`: every column a FOCUS row shows.
+    focus: bool,
 }
 
 impl Columns {
     fn for_request(request: &Request) -> Columns {
+        let allocate = request.allocate.is_some() || request.focus;
         Columns {
-            principal: request.by.contains(&Dimension::Principal),
+            principal: allocate || request.by.contains(&Dimension::Principal),
             tags: request
                 .by
                 .iter()
@@ -477,7 +483,9 @@ impl Columns {
                 })
                 .collect(),
             resource: request.by.contains(&Dimension::Profile),
-            account: request.by.contains(&Dimension::Account),
+            account: allocate || request.by.contains(&Dimension::Account),
+            region: allocate,
+            focus: request.focus,
         }
     }
 
@@ -503,6 +511,13 @@ impl Columns {
         }
         if self.account {
             names.push(ACCOUNT);
+        }
+        if self.region {
+            names.push(REGION);
+        }
+        if self.focus {
+            names.push(RESOURCE_ID);
+            names.extend(FOCUS_COLUMNS);
         }
         names
     }
@@ -701,6 +716,11 @@ fn fold_batch(
     let accounts = column(batch, ACCOUNT)
         .map(|a| Strings::of(ACCOUNT, a))
         .transpose()?;
+    let regions = column(batch, REGION)
+        .map(|a| Strings::of(REGION, a))
+        .transpose()?;
+    let focus = columns.focus.then(|| FocusColumns::of(batch)).transpose()?;
+    let mut focus_tags = String::new();
     // How each key of the batch's maps ranks against the request's tag keys, worked out once
     // per key and batch (a key is the same string on every line that has it).
     let mut ranks: HashMap<(Column, &str), Vec<Option<Rank>>> = HashMap::new();
@@ -753,6 +773,7 @@ fn fold_batch(
             }
             tag_values.extend(line_tags.values());
         }
+        let focus_line = focus.as_ref().map(|f| f.line(i, &mut focus_tags));
         aggregator.add(&Line {
             day,
             product_code: code,
@@ -762,6 +783,8 @@ fn fold_batch(
             tags: &tag_values,
             resource_id: resources.as_ref().and_then(|r| r.get(i)),
             account: accounts.as_ref().and_then(|a| a.get(i)),
+            region: regions.as_ref().and_then(|r| r.get(i)),
+            focus: focus_line.as_ref(),
             line_item_type,
             cost: costs.get(i),
             usage: amounts.as_ref().map_or(0.0, |a| a.get(i)),

@@ -16,7 +16,18 @@ impl CurReport {
     /// (`adjustments` true). With `--daily`, one row per day instead.
     pub fn to_csv(&self) -> Result<String, csv::Error> {
         let mut writer = crate::ui::csv::Writer::new();
-        if let Some(days) = &self.daily {
+        if let Some(a) = &self.allocation {
+            writer.write_record([a.by.as_str(), "row", "cost_usd", "exact_cost_usd", "tokens"])?;
+            for r in &a.rows {
+                writer.write_record([
+                    r.value.clone().unwrap_or_default(),
+                    r.kind.to_string(),
+                    format!("{:.2}", r.cost_usd),
+                    r.exact_cost_usd.to_string(),
+                    r.tokens.to_string(),
+                ])?;
+            }
+        } else if let Some(days) = &self.daily {
             writer.write_record(["date", "cost_usd"])?;
             for d in days {
                 writer.write_record([d.date.to_string(), d.cost_usd.to_string()])?;
@@ -230,6 +241,48 @@ impl fmt::Display for CurReport {
                 usd(a.cost_usd),
                 a.result_pages
             )?;
+        }
+        if let Some(a) = &self.allocation {
+            writeln!(f)?;
+            writeln!(
+                f,
+                "The bill split by request metadata {} (tokens in {}; {} record(s), {} without {}):",
+                a.by,
+                a.logs,
+                count(a.records),
+                count(a.records_without_key),
+                a.key
+            )?;
+            let mut table = Table::new();
+            table
+                .load_style(crate::ui::TABLE_STYLE)
+                .force_no_tty()
+                .set_header(vec![a.by.as_str(), "Cost", "Tokens"]);
+            for r in &a.rows {
+                table.add_row(vec![
+                    r.label.clone(),
+                    format!("{:.2}", r.cost_usd),
+                    if r.tokens > 0 {
+                        count(r.tokens)
+                    } else {
+                        String::new()
+                    },
+                ]);
+            }
+            table.add_row(vec![
+                "Total (the bill)".to_string(),
+                format!("{:.2}", a.total_cost_usd),
+                String::new(),
+            ]);
+            for i in 1..3 {
+                if let Some(column) = table.column_mut(i) {
+                    column.set_cell_alignment(CellAlignment::Right);
+                }
+            }
+            writeln!(f, "{table}")?;
+            for note in &a.notes {
+                writeln!(f, "Note: {note}")?;
+            }
         }
         for note in &self.notes {
             writeln!(f, "Note: {note}")?;

@@ -344,7 +344,7 @@ pub(super) struct Draft {
 }
 
 impl Draft {
-    fn one(label: String, amount: f64, value: String, class: &str) -> Draft {
+    pub(super) fn one(label: String, amount: f64, value: String, class: &str) -> Draft {
         Draft {
             group: None,
             group_full: None,

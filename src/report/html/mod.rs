@@ -16,6 +16,7 @@ use serde_json::Value;
 mod charts;
 mod format;
 mod headroom;
+mod meta_chart;
 mod view;
 
 pub use format::{format_field, label, numbers};

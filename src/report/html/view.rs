@@ -281,6 +281,7 @@ pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section
     }
     charts.extend(principals_chart(r));
     charts.extend(tags_chart(r));
+    charts.extend(super::meta_chart::meta_chart(r));
     if billing.get("by_tag").is_none() {
         charts.extend(billed_chart(r));
     }

@@ -12,14 +12,23 @@
 //! own `timestamp` which day and month it belongs to.
 //!
 //! A record (the guide's example log, the fields the tool's saved queries read in
-//! `crate::invocation_log`): `timestamp`, `identity.arn`, `modelId`, `input.inputTokenCount`,
-//! `input.cacheReadInputTokenCount`, `input.cacheWriteInputTokenCount`,
-//! `output.outputTokenCount`. An object holds one or more records, one JSON document after
-//! another (one a line); both gzipped and plain objects are read.
+//! `crate::invocation_log`): `timestamp`, `accountId`, `region`, `identity.arn`, `modelId`,
+//! `input.inputTokenCount`, `input.cacheReadInputTokenCount`,
+//! `input.cacheWriteInputTokenCount`, `output.outputTokenCount`, and `requestMetadata`: the
+//! caller's own key-value tags, a top-level object of strings (Bedrock user guide, "Per-request
+//! metadata tagging": set by `requestMetadata` in Converse/ConverseStream or the
+//! `X-Amzn-Bedrock-Request-Metadata` header of InvokeModel/InvokeModelWithResponseStream, and
+//! recorded in the invocation log). An object holds one or more records, one JSON document
+//! after another (one a line); both gzipped and plain objects are read.
+//!
+//! Used by the limits pass (the month's objects) and by `report` (`--by meta:KEY` and
+//! `--allocate meta:KEY`: every record of the window, with its request metadata).
 
+use std::collections::BTreeMap;
 use std::io::Read;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
 use crate::aws::{AwsError, AwsResultExt, Clients};
@@ -122,23 +131,34 @@ pub async fn month_objects(
     Ok(found)
 }
 
-/// One record's part the limits need.
+/// One record's part the limits and the report need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub timestamp: DateTime<Utc>,
     pub principal: String,
     pub model_id: String,
     pub tokens: Tokens,
+    /// `accountId`, when the record has it.
+    pub account: Option<String>,
+    /// `region`: where the call was made (and billed).
+    pub region: Option<String>,
+    /// `requestMetadata`: the caller's tags; a value that is not a string is left out.
+    pub metadata: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
 struct RawRecord {
     timestamp: Option<String>,
+    #[serde(rename = "accountId")]
+    account_id: Option<String>,
+    region: Option<String>,
     identity: Option<RawIdentity>,
     #[serde(rename = "modelId")]
     model_id: Option<String>,
     input: Option<RawInput>,
     output: Option<RawOutput>,
+    #[serde(rename = "requestMetadata")]
+    request_metadata: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +223,17 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<Record>, u64), String> {
                 cache_write: input.and_then(|i| i.cache_write).unwrap_or(0),
                 cache_write_1h: 0,
             },
+            account: raw.account_id.filter(|a| !a.is_empty()),
+            region: raw.region.filter(|r| !r.is_empty()),
+            metadata: raw
+                .request_metadata
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Some((k, s)),
+                    _ => None,
+                })
+                .collect(),
         });
     }
     Ok((records, skipped))
@@ -235,6 +266,67 @@ pub async fn read(
     })
 }
 
+/// Objects read at once: S3 round trips overlap, memory stays a few objects.
+const READ_CONCURRENCY: usize = 8;
+
+/// The records of the UTC days `[start, end)`, from the objects of every month those days
+/// touch and of the month after the last (a record near midnight at a month's end is
+/// delivered in the next month's folder; each record is placed by its own `timestamp`).
+#[derive(Debug, Clone, Default)]
+pub struct DaysRecords {
+    pub records: Vec<Record>,
+    pub objects: u64,
+    /// Records without a timestamp (not counted).
+    pub skipped: u64,
+}
+
+/// Reads the records of the days `[start, end)` in the stack's log bucket.
+pub async fn records_between(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    key_prefix: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<DaysRecords, AwsError> {
+    let bases = bases(key_prefix, owner);
+    let mut keys = Vec::new();
+    for month in months(start, end) {
+        keys.extend(month_objects(clients, bucket, owner, &bases, &month).await?);
+    }
+    keys.sort();
+    keys.dedup();
+    let objects = keys.len() as u64;
+    let read: Vec<(Vec<Record>, u64)> = futures::stream::iter(keys)
+        .map(|key| async move { read(clients, bucket, owner, &key).await })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    let mut out = DaysRecords {
+        objects,
+        ..DaysRecords::default()
+    };
+    for (records, skipped) in read {
+        out.skipped += skipped;
+        out.records.extend(records.into_iter().filter(|r| {
+            let day = r.timestamp.date_naive();
+            day >= start && day < end
+        }));
+    }
+    Ok(out)
+}
+
+/// `YYYY-MM` of every month from `start`'s to the one holding `end` (inclusive).
+fn months(start: NaiveDate, end: NaiveDate) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut y, mut m) = (start.year(), start.month());
+    while (y, m) <= (end.year(), end.month()) {
+        out.push(format!("{y:04}-{m:02}"));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,7 +350,35 @@ mod tests {
         assert_eq!(records[0].tokens.cache_read, 4);
         assert_eq!(records[0].tokens.output, 5);
         assert_eq!(records[1].principal, "arn:aws:iam::1:user/b");
+        assert!(records[0].metadata.is_empty());
         assert!(parse(b"not json").is_err());
+    }
+
+    /// `requestMetadata` as the user guide's per-request metadata page shows it: a top-level
+    /// object of strings; a value of another type is left out, never turned into text.
+    #[test]
+    fn request_metadata_account_and_region_are_read() {
+        let line = r#"{"timestamp":"2026-05-03T10:00:00Z","accountId":"123456789012","region":"us-east-1","identity":{"arn":"arn:aws:iam::1:user/a"},"modelId":"m","input":{"inputTokenCount":10},"output":{"outputTokenCount":5},"requestMetadata":{"user":"ana","team":"search","n":3}}"#;
+        let (records, _) = parse(line.as_bytes()).unwrap();
+        let r = &records[0];
+        assert_eq!(r.metadata.get("user").map(String::as_str), Some("ana"));
+        assert_eq!(r.metadata.get("team").map(String::as_str), Some("search"));
+        assert!(!r.metadata.contains_key("n"));
+        assert_eq!(r.account.as_deref(), Some("123456789012"));
+        assert_eq!(r.region.as_deref(), Some("us-east-1"));
+    }
+
+    #[test]
+    fn months_cover_the_days_and_the_next_delivery() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            months(d("2026-11-20"), d("2026-12-01")),
+            ["2026-11", "2026-12"]
+        );
+        assert_eq!(
+            months(d("2026-12-31"), d("2027-01-02")),
+            ["2026-12", "2027-01"]
+        );
     }
 
     #[test]
