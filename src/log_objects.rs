@@ -246,6 +246,20 @@ pub async fn read(
     owner: &str,
     key: &str,
 ) -> Result<(Vec<Record>, u64), AwsError> {
+    read_delivered(clients, bucket, owner, key)
+        .await
+        .map(|(records, skipped, _)| (records, skipped))
+}
+
+/// [`read`], with when the object was delivered: its `Last-Modified` (S3 API reference,
+/// GetObject: "Date and time when the object was last modified"; Bedrock writes each log object
+/// once), from which the delay between a call and its log's delivery is measured.
+pub async fn read_delivered(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    key: &str,
+) -> Result<(Vec<Record>, u64, Option<DateTime<Utc>>), AwsError> {
     let out = clients
         .s3
         .get_object()
@@ -255,15 +269,19 @@ pub async fn read(
         .send()
         .await
         .aws("s3:GetObject")?;
+    let delivered = out
+        .last_modified()
+        .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos()));
     let body = out
         .body
         .collect()
         .await
         .map_err(|e| AwsError::bad_response("s3:GetObject", &format!("{key}: {e}")))?
         .into_bytes();
-    parse(&body).map_err(|why| {
+    let (records, skipped) = parse(&body).map_err(|why| {
         AwsError::bad_response("s3:GetObject", &format!("s3://{bucket}/{key}: {why}"))
-    })
+    })?;
+    Ok((records, skipped, delivered))
 }
 
 /// Objects read at once: S3 round trips overlap, memory stays a few objects.

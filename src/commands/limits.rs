@@ -101,6 +101,13 @@ impl fmt::Display for PassOutcome {
                 String::new()
             }
         )?;
+        if let Some(d) = &self.delivery_delay {
+            writeln!(
+                f,
+                "  log delivery delay (call to object): median {} s, 95th percentile {} s, max {} s over {} records",
+                d.median_seconds, d.p95_seconds, d.max_seconds, d.records
+            )?;
+        }
         for c in &self.iam_changes {
             writeln!(f, "  {} {}", c.operation, c.principal)?;
         }

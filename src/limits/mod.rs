@@ -51,6 +51,11 @@ pub struct PassOutcome {
     pub records_counted: u64,
     /// Records without a timestamp (not counted).
     pub records_skipped: u64,
+    /// How long this pass's records took from the call to their log object's delivery (the
+    /// object's `Last-Modified` less the record's `timestamp`): the first term of the time to
+    /// block, which AWS does not document. `None` when the pass read nothing new.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_delay: Option<DelaySummary>,
     /// Times the pass started over after another pass wrote the state first.
     pub conflicts: u32,
     pub state_written: bool,
@@ -63,6 +68,45 @@ pub struct PassOutcome {
     pub released: Vec<String>,
     /// Where every limit stands after the pass.
     pub rows: Vec<Row>,
+}
+
+/// The delays from a call to its log's delivery, in whole seconds.
+#[derive(Debug, Default)]
+struct DelaySample {
+    seconds: Vec<u32>,
+}
+
+impl DelaySample {
+    fn add(&mut self, delivered: DateTime<Utc>, called: DateTime<Utc>) {
+        let seconds = (delivered - called)
+            .num_seconds()
+            .clamp(0, i64::from(u32::MAX));
+        self.seconds.push(seconds as u32);
+    }
+
+    fn summary(mut self) -> Option<DelaySummary> {
+        if self.seconds.is_empty() {
+            return None;
+        }
+        self.seconds.sort_unstable();
+        let at =
+            |share: f64| self.seconds[((self.seconds.len() - 1) as f64 * share).round() as usize];
+        Some(DelaySummary {
+            records: self.seconds.len() as u64,
+            median_seconds: at(0.5),
+            p95_seconds: at(0.95),
+            max_seconds: at(1.0),
+        })
+    }
+}
+
+/// [`PassOutcome::delivery_delay`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DelaySummary {
+    pub records: u64,
+    pub median_seconds: u32,
+    pub p95_seconds: u32,
+    pub max_seconds: u32,
 }
 
 /// Where the stack's bucket and state are, for an account.
@@ -135,7 +179,7 @@ pub async fn run_pass(
         // runner runs the pass on its own task.
         let mut reads = futures::stream::iter(new.iter().cloned())
             .map(|key| async move {
-                logs::read(clients, bucket, account, &key)
+                logs::read_delivered(clients, bucket, account, &key)
                     .await
                     .map(|r| (key, r))
             })
@@ -144,7 +188,8 @@ pub async fn run_pass(
             profiles = Some(list_profiles(clients).await?);
         }
         let (mut counted, mut skipped, mut objects_read) = (0u64, 0u64, 0usize);
-        while let Some((key, (records, without_time))) = reads.try_next().await? {
+        let mut delays = DelaySample::default();
+        while let Some((key, (records, without_time, delivered))) = reads.try_next().await? {
             if profiles.is_none()
                 && records
                     .iter()
@@ -154,6 +199,9 @@ pub async fn run_pass(
             }
             let known = profiles.as_ref().map_or(&no_profiles, |p| p);
             for record in &records {
+                if let Some(delivered) = delivered {
+                    delays.add(delivered, record.timestamp);
+                }
                 evaluate::fold(
                     &mut current,
                     record,
@@ -235,6 +283,7 @@ pub async fn run_pass(
             month: place.month.clone(),
             day: place.day.clone(),
             objects_read,
+            delivery_delay: delays.summary(),
             records_counted: counted,
             records_skipped: skipped,
             conflicts,

@@ -535,6 +535,14 @@ fn a_blocked_users_bedrock_api_keys_are_turned_off_and_on_again() {
         changes.contains("iam:UpdateServiceSpecificCredential"),
         "{changes}"
     );
+    // The delay from the call to its object's delivery, measured from Last-Modified: here the
+    // object was put right after the record was made.
+    let delay = &first.json()["delivery_delay"];
+    assert_eq!(delay["records"], 1, "{delay}");
+    assert!(
+        delay["max_seconds"].as_u64().is_some_and(|s| s < 60),
+        "{delay}"
+    );
 
     env.proxy.clear();
     env.run(&["limits", "run", "--once"]).assert_code(0);
