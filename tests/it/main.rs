@@ -17,6 +17,7 @@ mod cur;
 mod cur_adjustments;
 mod cur_tags;
 mod dashboard;
+mod digest;
 mod docs;
 mod first_run;
 mod harness;
