@@ -402,3 +402,65 @@ fn publishing_needs_a_configured_digest_and_calls_nothing_without_one() {
     assert!(run.stderr.contains("[chat] digest"), "{}", run.stderr);
     assert!(env.proxy.calls().is_empty(), "{:?}", env.proxy.calls());
 }
+
+/// The runner publishes the digest after its pass when one is due, and a digest that fails is
+/// in the invocation's result, not a failed pass.
+#[test]
+fn the_runner_publishes_the_digest_after_its_pass() {
+    use crate::support::proxy::{Protocol, Reply};
+    use crate::support::runtime_api::FakeRuntimeApi;
+
+    let env = TestEnv::new();
+    let config = env.write_config(CONFIG);
+    setup(&env);
+    let published = record_published(&env);
+    let fake = env.block_on(FakeRuntimeApi::start());
+    let mut cmd = env.command(&[]);
+    cmd.env("AWS_LAMBDA_RUNTIME_API", &fake.address)
+        .env("BEDROCK_MONITOR_CONFIG", &config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("start the binary as a Lambda function");
+    let event = |id: &str| {
+        serde_json::from_str::<Value>(
+            &bedrock_monitor::runner::lambda::SCHEDULE_INPUT
+                .replace(
+                    "<aws.scheduler.schedule-arn>",
+                    "arn:aws:scheduler:us-east-1:123456789012:schedule/default/bedrock-monitor-limits-runner",
+                )
+                .replace("<aws.scheduler.scheduled-time>", "2026-12-07T10:00:00Z")
+                .replace("<aws.scheduler.execution-id>", id)
+                .replace("<aws.scheduler.attempt-number>", "1"),
+        )
+        .expect("event")
+    };
+    fake.invoke("req-1", event("e1"));
+    let post = env.block_on(fake.next_post());
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/response");
+    assert_eq!(post.body["digest"]["sent"], true, "{:#}", post.body);
+    assert_eq!(published.lock().unwrap().len(), 1);
+
+    fake.invoke("req-2", event("e2"));
+    let post = env.block_on(fake.next_post());
+    assert_eq!(post.body["digest"]["sent"], false, "{:#}", post.body);
+    assert_eq!(published.lock().unwrap().len(), 1, "not due again");
+
+    // The digest's record cannot be read: the pass still answers, with the digest's error.
+    env.proxy.add_rule(Arc::new(AnswerWith(|r: &StrictRequest| {
+        (r.service == "s3" && r.method == "GET" && r.path.contains("bedrock-monitor/digest/"))
+            .then(|| Reply::error(Protocol::S3, 403, "AccessDenied", "Access Denied"))
+    })));
+    fake.invoke("req-3", event("e3"));
+    let post = env.block_on(fake.next_post());
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-3/response");
+    assert!(
+        post.body["digest"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("AccessDenied")),
+        "{:#}",
+        post.body
+    );
+    assert!(post.body["rows"].is_array(), "the pass's summary is whole");
+    child.kill().expect("stop the function");
+    let _ = child.wait();
+}
