@@ -178,8 +178,11 @@ fn setup(env: &TestEnv) {
     );
 }
 
+/// One SNS Publish as the proxy saw it: `Message`, `MessageStructure`, `Subject`.
+type Publish = (String, Option<String>, Option<String>);
+
 /// Messages and their structure published to SNS through the proxy.
-fn record_published(env: &TestEnv) -> Arc<Mutex<Vec<(String, Option<String>, Option<String>)>>> {
+fn record_published(env: &TestEnv) -> Arc<Mutex<Vec<Publish>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = seen.clone();
     env.proxy
@@ -422,17 +425,7 @@ fn the_runner_publishes_the_digest_after_its_pass() {
         .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().expect("start the binary as a Lambda function");
     let event = |id: &str| {
-        serde_json::from_str::<Value>(
-            &bedrock_monitor::runner::lambda::SCHEDULE_INPUT
-                .replace(
-                    "<aws.scheduler.schedule-arn>",
-                    "arn:aws:scheduler:us-east-1:123456789012:schedule/default/bedrock-monitor-limits-runner",
-                )
-                .replace("<aws.scheduler.scheduled-time>", "2026-12-07T10:00:00Z")
-                .replace("<aws.scheduler.execution-id>", id)
-                .replace("<aws.scheduler.attempt-number>", "1"),
-        )
-        .expect("event")
+        crate::support::runtime_api::scheduled_event("bedrock-monitor-limits-runner", id)
     };
     fake.invoke("req-1", event("e1"));
     let post = env.block_on(fake.next_post());
