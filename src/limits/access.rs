@@ -203,3 +203,57 @@ pub fn digest_statements(config: &Config, at: &DigestScope) -> Vec<Statement> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> DigestScope<'static> {
+        DigestScope {
+            pass: Scope {
+                partition: "aws",
+                account: "123456789012",
+                bucket: "logs",
+                topic_arn: "arn:aws:sns:us-east-1:123456789012:alerts",
+            },
+            region: "us-east-1",
+            log_group: "/aws/bedrock/modelinvocations",
+        }
+    }
+
+    #[test]
+    fn the_digest_gets_its_reads_its_record_and_the_topic_only_when_configured() {
+        let none = crate::config::parse(
+            "[chat]\nslack = [{ workspace_id = \"T1\", channel_id = \"C1\" }]\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert!(digest_statements(&none, &scope()).is_empty());
+        let config = crate::config::parse(
+            "[chat]\nslack = [{ workspace_id = \"T1\", channel_id = \"C1\" }]\ndigest = \"daily\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let statements = digest_statements(&config, &scope());
+        let by_sid = |sid: &str| {
+            statements
+                .iter()
+                .find(|s| s.sid == sid)
+                .unwrap_or_else(|| panic!("{sid} in {statements:?}"))
+        };
+        assert_eq!(
+            by_sid("DigestWriteRecord").resources,
+            ["arn:aws:s3:::logs/bedrock-monitor/digest/bedrock-monitor/*"]
+        );
+        assert_eq!(
+            by_sid("DigestReadBudgets").resources,
+            ["arn:aws:budgets::123456789012:budget/BedrockUsageBudget"]
+        );
+        assert_eq!(
+            by_sid("DigestPublish").resources,
+            ["arn:aws:sns:us-east-1:123456789012:alerts"]
+        );
+        // No limits: the limits' state is not read.
+        assert_eq!(by_sid("DigestReadRecords").resources.len(), 1);
+    }
+}

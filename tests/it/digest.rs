@@ -370,6 +370,21 @@ fn the_digest_is_reports_figures_as_a_chat_notification_and_is_sent_once_a_perio
         serde_json::from_slice(&env.block_on(record.body.collect()).unwrap().into_bytes()).unwrap();
     assert_eq!(record["frequency"], "weekly");
     assert_eq!(record["version"], 1);
+    // `permissions` grants every call of these runs (the digest's and the reports'); Cost
+    // Explorer's reads take no resource (Service Authorization Reference, AWS Cost Explorer),
+    // nor do the chat component's listings.
+    crate::first_run::assert_permissions_cover_calls(
+        &env,
+        &[
+            "ce:GetCostAndUsage",
+            "ce:GetCostForecast",
+            "chatbot:DescribeSlackWorkspaces",
+            "chatbot:ListMicrosoftTeamsConfiguredTeams",
+            "chatbot:DescribeSlackChannelConfigurations",
+            "chatbot:ListMicrosoftTeamsChannelConfigurations",
+        ],
+        20,
+    );
 }
 
 #[test]
