@@ -58,6 +58,19 @@ pub struct Clients {
     pub chatbot: aws_sdk_chatbot::Client,
 }
 
+/// The partition a region is in, for ARNs built before any call names it (AWS General
+/// Reference, "Amazon Resource Names": `aws-cn` for the China Regions, `aws-us-gov` for
+/// AWS GovCloud (US), `aws` for the rest).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 /// The region the tool asks AWS Chatbot in. Its API is served in us-east-2, us-west-2,
 /// eu-west-1 and ap-southeast-1 only, and its configurations are the account's, whichever of
 /// them is asked (AWS Chatbot API reference, Welcome: "AWS Chatbot APIs are currently available

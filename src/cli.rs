@@ -219,6 +219,12 @@ pub enum Command {
     )]
     Limits(LimitsArgs),
 
+    /// The spend digest ([chat] digest): print it, or publish it to the alert topic once a period
+    #[command(
+        after_help = "Example:\n  bedrock-monitor digest                      # this period's digest, as email shows it\n  bedrock-monitor digest --output json        # with the chat notification it sends\n  bedrock-monitor digest --publish            # send it, unless this period's was sent (cron)"
+    )]
+    Digest(DigestArgs),
+
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  bedrock-monitor completions bash > /etc/bash_completion.d/bedrock-monitor"
@@ -546,6 +552,14 @@ pub struct LimitsUnblockArgs {
     /// Do it without asking
     #[arg(long, short = 'y')]
     pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// Publish it to the alert topic (chat channels and email) and record that it was sent;
+    /// nothing is sent when this period's digest already was
+    #[arg(long)]
+    pub publish: bool,
 }
 
 #[derive(Debug, Args)]

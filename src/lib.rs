@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod cost;
+pub mod digest;
 pub mod docs;
 pub mod engine;
 pub mod exit;

@@ -2,6 +2,7 @@
 //! arguments and `AWS_LAMBDA_RUNTIME_API` set, it loads the config packaged beside it once,
 //! then runs one limits pass (`limits run --once`) per invocation (the schedule's events) and
 //! answers each with the pass's summary, or with an invocation error when the pass fails.
+//! After the pass it publishes the spend digest when `[chat] digest` is set and one is due.
 
 use std::path::PathBuf;
 
@@ -109,11 +110,45 @@ async fn init() -> Result<Handler, FunctionError> {
                     invocation.request_id
                 );
             }
-            let outcome = crate::limits::run_once(&shared.0, &shared.1, chrono::Utc::now())
+            let now = chrono::Utc::now();
+            let outcome = crate::limits::run_once(&shared.0, &shared.1, now)
                 .await
                 .map_err(|e| FunctionError::new("Limits.PassFailed", &e))?;
-            serde_json::to_value(&outcome)
-                .map_err(|e| FunctionError::new("Limits.SummaryUnwritable", &e))
+            let mut summary = serde_json::to_value(&outcome)
+                .map_err(|e| FunctionError::new("Limits.SummaryUnwritable", &e))?;
+            // The digest rides on the pass: its failure is in the summary and the logs, never
+            // the pass's failure (the blocks are already in place).
+            if let Some(map) = summary.as_object_mut() {
+                map.insert(
+                    "digest".into(),
+                    digest(&shared.0, &shared.1, &outcome, now).await,
+                );
+            }
+            Ok(summary)
         })
     }))
+}
+
+/// `[chat] digest` after the pass: sent when due (`crate::digest::maybe_publish`), as a JSON
+/// value for the invocation's summary; `null` without a digest.
+async fn digest(
+    clients: &Clients,
+    config: &config::Config,
+    pass: &crate::limits::PassOutcome,
+    now: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    if config.chat.as_ref().and_then(|c| c.digest_days()).is_none() {
+        return serde_json::Value::Null;
+    }
+    let partition = crate::aws::partition_of(&pass.region);
+    match crate::digest::maybe_publish(clients, config, &pass.account, partition, now).await {
+        Ok(published) => {
+            tracing::info!("digest: {}", published.reason);
+            serde_json::json!({"sent": published.sent, "reason": published.reason})
+        }
+        Err(e) => {
+            tracing::error!("digest: {e}");
+            serde_json::json!({"sent": false, "error": e.to_string()})
+        }
+    }
 }

@@ -121,16 +121,6 @@ impl fmt::Display for PassOutcome {
     }
 }
 
-fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 pub async fn run(session: &Session, args: &LimitsArgs) -> Result<ExitStatus, CommandError> {
     let loaded = session.load_config()?;
     if loaded.config.limits.is_empty() {
@@ -156,7 +146,7 @@ pub async fn run(session: &Session, args: &LimitsArgs) -> Result<ExitStatus, Com
                 let fleet = &fleet;
                 async move {
                     let clients = fleet.clients(&target).await.map_err(CommandError::from)?;
-                    let partition = partition_of(&target.region);
+                    let partition = crate::aws::partition_of(&target.region);
                     let outcome =
                         limits::run_pass(&clients, config, &target.account, partition, now, None)
                             .await?;
@@ -173,7 +163,7 @@ pub async fn run(session: &Session, args: &LimitsArgs) -> Result<ExitStatus, Com
             let fleet = &fleet;
             async move {
                 let clients = fleet.clients(&target).await.map_err(CommandError::from)?;
-                let partition = partition_of(&target.region);
+                let partition = crate::aws::partition_of(&target.region);
                 let rows =
                     limits::standings(&clients, config, &target.account, partition, now).await?;
                 Ok::<_, CommandError>((LimitsReport { rows }, ExitStatus::Success))

@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod budget_action;
 pub mod cleanup;
+pub mod digest;
 pub mod init;
 pub mod lambda;
 pub mod limits;
@@ -523,6 +524,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
             Command::Prices(args) => prices::run(&session, args).await,
             Command::Quotas(args) => quotas::run(&session, args).await,
             Command::Limits(args) => limits::run(&session, args).await,
+            Command::Digest(args) => digest::run(&session, args).await,
             Command::Completions(args) => {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
                 let mut script = Vec::new();
@@ -554,6 +556,8 @@ fn prices_matter(command: &crate::cli::Command) -> bool {
         Command::Query(_) | Command::Plan(_) | Command::Apply(_) | Command::Status(_) => true,
         // Limits price every record of the invocation logs.
         Command::Limits(_) => true,
+        // The digest's figures are report's estimate.
+        Command::Digest(_) => true,
         _ => false,
     }
 }

@@ -12,8 +12,16 @@ use super::rules::Checker;
 use super::{Config, PathPart};
 
 /// The digest frequencies: the tool's own names, each a period the runner counts from the
-/// last digest it sent.
-pub const DIGEST_FREQUENCIES: &[&str] = &["daily", "weekly"];
+/// last digest it sent, and the days it covers.
+pub const DIGEST_FREQUENCIES: &[(&str, u32)] = &[("daily", 1), ("weekly", 7)];
+
+/// The days a digest of `frequency` covers; `None` for a name that is not a frequency.
+pub fn digest_days(frequency: &str) -> Option<u32> {
+    DIGEST_FREQUENCIES
+        .iter()
+        .find(|(name, _)| *name == frequency)
+        .map(|(_, days)| *days)
+}
 
 /// `[chat]`; absent: no chat channel, no digest.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -23,7 +31,8 @@ pub struct ChatConfig {
     pub slack: Vec<SlackChannel>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<TeamsChannel>,
-    /// `daily` or `weekly`; absent: no digest. Not built yet: any value is refused for now.
+    /// `daily` or `weekly`: a spend digest published to the alert topic once per period
+    /// (`crate::digest`); absent: no digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
 }
@@ -52,6 +61,11 @@ pub struct TeamsChannel {
 impl ChatConfig {
     pub fn has_channels(&self) -> bool {
         !self.slack.is_empty() || !self.teams.is_empty()
+    }
+
+    /// The days each digest covers, when a (valid) digest is configured.
+    pub fn digest_days(&self) -> Option<u32> {
+        self.digest.as_deref().and_then(digest_days)
     }
 }
 
@@ -187,16 +201,8 @@ pub(super) fn check(config: &Config, c: &mut Checker) {
         );
     }
     if let Some(digest) = &chat.digest {
-        // The digest is not built yet (docs/configuration.md, `[chat]`): a frequency is
-        // refused rather than accepted and silently never sent.
         c.check(
-            !DIGEST_FREQUENCIES.contains(&digest.as_str()),
-            at(&[key("digest")]),
-            "the spend digest is not available in this version yet: remove `digest` (the \
-             channels still receive every alert)",
-        );
-        c.check(
-            DIGEST_FREQUENCIES.contains(&digest.as_str()),
+            digest_days(digest).is_some(),
             at(&[key("digest")]),
             format!(
                 "{digest:?} is not a digest frequency: use \"daily\" or \"weekly\", or remove \

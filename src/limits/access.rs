@@ -116,3 +116,147 @@ pub fn statements(config: &Config, at: &Scope) -> Vec<Statement> {
     }
     out
 }
+
+/// Where the digest runs: what its statements are scoped to beyond the pass's [`Scope`].
+pub struct DigestScope<'a> {
+    pub pass: Scope<'a>,
+    pub region: &'a str,
+    /// The invocation log group (`[log_group] name`): the per-principal breakdown's query.
+    pub log_group: &'a str,
+}
+
+/// What the spend digest (`crate::digest`, `[chat] digest`) reads and writes: the same reads
+/// as `report --by-principal --source billing` (metrics, the log query, the profiles' names,
+/// Cost Explorer), the configured budgets' spend (`DescribeBudget` is authorised as
+/// `budgets:ViewBudget`: Service Authorization Reference, AWS Budgets), its own record of the
+/// last digest beside the limits' state, and the alert topic. Empty without a digest. Listed
+/// here, beside the pass's, because the runner that runs the pass publishes the digest: its
+/// role is made from both lists, and so is the operator's policy (`digest --publish`).
+pub fn digest_statements(config: &Config, at: &DigestScope) -> Vec<Statement> {
+    let Some(_) = config.chat.as_ref().and_then(|c| c.digest_days()) else {
+        return Vec::new();
+    };
+    let (partition, account) = (at.pass.partition, at.pass.account);
+    let bucket = format!("arn:{partition}:s3:::{}", at.pass.bucket);
+    let group = format!(
+        "arn:{partition}:logs:{}:{account}:log-group:{}",
+        at.region, at.log_group
+    );
+    let mut budgets: Vec<String> = config
+        .budgets
+        .iter()
+        .map(|b| format!("arn:{partition}:budgets::{account}:budget/{}", b.name))
+        .collect();
+    budgets.sort();
+    budgets.dedup();
+    let mut reads = vec![format!(
+        "{bucket}/bedrock-monitor/digest/{}/*",
+        config.stack.name
+    )];
+    if !config.limits.is_empty() {
+        reads.push(format!(
+            "{bucket}/bedrock-monitor/limits/{}/*",
+            config.stack.name
+        ));
+    }
+    let mut out = vec![
+        // ListMetrics and GetMetricData take no resource (Service Authorization Reference,
+        // Amazon CloudWatch); neither do Cost Explorer's reads nor ListInferenceProfiles.
+        statement(
+            "DigestReadUsage",
+            &[
+                "cloudwatch:ListMetrics",
+                "cloudwatch:GetMetricData",
+                "bedrock:ListInferenceProfiles",
+                "ce:GetCostAndUsage",
+                "ce:GetCostForecast",
+                "logs:GetQueryResults",
+                "logs:StopQuery",
+            ],
+            vec!["*".to_string()],
+        ),
+        statement(
+            "DigestQueryInvocationLogs",
+            &["logs:StartQuery"],
+            vec![group.clone(), format!("{group}:*")],
+        ),
+        // Its own record, and (who is blocked) the month's limits state.
+        statement("DigestReadRecords", &["s3:GetObject"], reads),
+        statement(
+            // Put back (or removed) when the publish fails, so the next run sends it.
+            "DigestWriteRecord",
+            &["s3:PutObject", "s3:DeleteObject"],
+            vec![format!(
+                "{bucket}/bedrock-monitor/digest/{}/*",
+                config.stack.name
+            )],
+        ),
+        statement(
+            "DigestPublish",
+            &["sns:Publish"],
+            vec![at.pass.topic_arn.to_string()],
+        ),
+    ];
+    if !budgets.is_empty() {
+        out.push(statement(
+            "DigestReadBudgets",
+            &["budgets:ViewBudget"],
+            budgets,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> DigestScope<'static> {
+        DigestScope {
+            pass: Scope {
+                partition: "aws",
+                account: "123456789012",
+                bucket: "logs",
+                topic_arn: "arn:aws:sns:us-east-1:123456789012:alerts",
+            },
+            region: "us-east-1",
+            log_group: "/aws/bedrock/modelinvocations",
+        }
+    }
+
+    #[test]
+    fn the_digest_gets_its_reads_its_record_and_the_topic_only_when_configured() {
+        let none = crate::config::parse(
+            "[chat]\nslack = [{ workspace_id = \"T1\", channel_id = \"C1\" }]\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert!(digest_statements(&none, &scope()).is_empty());
+        let config = crate::config::parse(
+            "[chat]\nslack = [{ workspace_id = \"T1\", channel_id = \"C1\" }]\ndigest = \"daily\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        let statements = digest_statements(&config, &scope());
+        let by_sid = |sid: &str| {
+            statements
+                .iter()
+                .find(|s| s.sid == sid)
+                .unwrap_or_else(|| panic!("{sid} in {statements:?}"))
+        };
+        assert_eq!(
+            by_sid("DigestWriteRecord").resources,
+            ["arn:aws:s3:::logs/bedrock-monitor/digest/bedrock-monitor/*"]
+        );
+        assert_eq!(
+            by_sid("DigestReadBudgets").resources,
+            ["arn:aws:budgets::123456789012:budget/BedrockUsageBudget"]
+        );
+        assert_eq!(
+            by_sid("DigestPublish").resources,
+            ["arn:aws:sns:us-east-1:123456789012:alerts"]
+        );
+        // No limits: the limits' state is not read.
+        assert_eq!(by_sid("DigestReadRecords").resources.len(), 1);
+    }
+}

@@ -181,13 +181,14 @@ pub struct Loaded {
     pub etag: Option<String>,
 }
 
-/// Reads the state object; none is `Loaded { state: None, etag: None }`.
-pub async fn load(
+/// An object's bytes and ETag, `None` when there is no object at the key: what the limits'
+/// state and the digest's record are read with.
+pub async fn get_with_etag(
     clients: &Clients,
     bucket: &str,
     owner: &str,
     key: &str,
-) -> Result<Loaded, AwsError> {
+) -> Result<Option<(Vec<u8>, Option<String>)>, AwsError> {
     let got = clients
         .s3
         .get_object()
@@ -199,12 +200,7 @@ pub async fn load(
         .aws("s3:GetObject");
     let out = match got {
         Ok(out) => out,
-        Err(e) if e.code_is(&["NoSuchKey"]) => {
-            return Ok(Loaded {
-                state: None,
-                etag: None,
-            });
-        }
+        Err(e) if e.code_is(&["NoSuchKey"]) => return Ok(None),
         Err(e) => return Err(e),
     };
     let etag = out.e_tag().map(str::to_string);
@@ -213,7 +209,63 @@ pub async fn load(
         .collect()
         .await
         .map_err(|e| AwsError::bad_response("s3:GetObject", &format!("{key}: {e}")))?
-        .into_bytes();
+        .into_bytes()
+        .to_vec();
+    Ok(Some((body, etag)))
+}
+
+/// Writes `body` with `If-Match: etag` over the object read, `If-None-Match: *` when there was
+/// none; `Ok(None)` when another writer came first, else the new ETag.
+pub async fn put_conditional(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    key: &str,
+    etag: Option<&str>,
+    body: Vec<u8>,
+) -> Result<Option<String>, AwsError> {
+    let request = clients
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .expected_bucket_owner(owner)
+        .content_type("application/json")
+        .body(ByteStream::from(body));
+    let request = match etag {
+        Some(etag) => request.if_match(etag),
+        None => request.if_none_match("*"),
+    };
+    match request.send().await.aws("s3:PutObject") {
+        Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+        Err(e)
+            if e.code_is(&[
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+                "NoSuchKey",
+                "HTTP 412",
+                "HTTP 409",
+            ]) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the state object; none is `Loaded { state: None, etag: None }`.
+pub async fn load(
+    clients: &Clients,
+    bucket: &str,
+    owner: &str,
+    key: &str,
+) -> Result<Loaded, AwsError> {
+    let Some((body, etag)) = get_with_etag(clients, bucket, owner, key).await? else {
+        return Ok(Loaded {
+            state: None,
+            etag: None,
+        });
+    };
     let state: State = serde_json::from_slice(&body).map_err(|e| {
         AwsError::setup(
             format!("s3://{bucket}/{key} is not a limits state this version reads: {e}"),
@@ -254,33 +306,12 @@ pub async fn save(
 ) -> Result<Saved, AwsError> {
     let body = serde_json::to_vec(state)
         .map_err(|e| AwsError::bad_response("s3:PutObject", &format!("{key}: {e}")))?;
-    let request = clients
-        .s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .expected_bucket_owner(owner)
-        .content_type("application/json")
-        .body(ByteStream::from(body));
-    let request = match etag {
-        Some(etag) => request.if_match(etag),
-        None => request.if_none_match("*"),
-    };
-    match request.send().await.aws("s3:PutObject") {
-        Ok(_) => Ok(Saved::Written),
-        Err(e)
-            if e.code_is(&[
-                "PreconditionFailed",
-                "ConditionalRequestConflict",
-                "NoSuchKey",
-                "HTTP 412",
-                "HTTP 409",
-            ]) =>
-        {
-            Ok(Saved::Conflict)
-        }
-        Err(e) => Err(e),
-    }
+    Ok(
+        match put_conditional(clients, bucket, owner, key, etag, body).await? {
+            Some(_) => Saved::Written,
+            None => Saved::Conflict,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "targets",
         &["aws", "config", "engine", "exit", "resources", "ui"],
     ),
+    ("digest", &["aws", "config", "cost", "limits", "report"]),
 ];
 
 /// A module by its path from the crate root (`report::daily`); the root is empty.

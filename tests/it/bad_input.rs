@@ -26,9 +26,9 @@ const CASES: &[(&str, &str, &str)] = &[
         "not a digest frequency",
     ),
     (
-        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\ndigest = \"weekly\"\n",
+        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\ndigest = \"Weekly\"\n",
         "3:10: chat.digest",
-        "not available in this version yet",
+        "not a digest frequency: use \"daily\" or \"weekly\"",
     ),
     (
         "[limits_runner]\ninterval_minutes = 0\n",
@@ -150,6 +150,8 @@ fn every_bad_input_class_is_rejected_before_any_aws_call() {
             &["cleanup", "--yes", "--purge-data"],
             &["report"],
             &["permissions"],
+            &["digest"],
+            &["digest", "--publish"],
         ] {
             let command = args[0];
             let run = env.run(args);

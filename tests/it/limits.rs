@@ -795,16 +795,8 @@ fn the_binary_runs_a_pass_per_scheduled_event_as_a_lambda_function() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().expect("start the binary as a Lambda function");
-    let event = |id: &str| {
-        serde_json::from_str::<Value>(
-            &bedrock_monitor::runner::lambda::SCHEDULE_INPUT
-                .replace("<aws.scheduler.schedule-arn>", "arn:aws:scheduler:us-east-1:123456789012:schedule/default/bedrock-monitor-limits")
-                .replace("<aws.scheduler.scheduled-time>", "2026-12-07T10:00:00Z")
-                .replace("<aws.scheduler.execution-id>", id)
-                .replace("<aws.scheduler.attempt-number>", "1"),
-        )
-        .expect("event")
-    };
+    let event =
+        |id: &str| crate::support::runtime_api::scheduled_event("bedrock-monitor-limits", id);
 
     fake.invoke("req-1", event("e1"));
     let post = env.block_on(fake.next_post());

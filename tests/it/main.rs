@@ -19,6 +19,7 @@ mod cur_allocate;
 mod cur_focus;
 mod cur_tags;
 mod dashboard;
+mod digest;
 mod docs;
 mod first_run;
 mod harness;

@@ -19,6 +19,22 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::sync::{Mutex, mpsc};
 
+/// The schedule's event as EventBridge Scheduler would send it (the runner's
+/// `SCHEDULE_INPUT` with its context attributes filled in), for execution `id`.
+pub fn scheduled_event(schedule: &str, id: &str) -> Value {
+    serde_json::from_str(
+        &bedrock_monitor::runner::lambda::SCHEDULE_INPUT
+            .replace(
+                "<aws.scheduler.schedule-arn>",
+                &format!("arn:aws:scheduler:us-east-1:123456789012:schedule/default/{schedule}"),
+            )
+            .replace("<aws.scheduler.scheduled-time>", "2026-12-07T10:00:00Z")
+            .replace("<aws.scheduler.execution-id>", id)
+            .replace("<aws.scheduler.attempt-number>", "1"),
+    )
+    .expect("event")
+}
+
 /// What the runtime posted.
 #[derive(Debug, Clone)]
 pub struct Post {

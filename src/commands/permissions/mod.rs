@@ -130,7 +130,7 @@ pub fn policy(cx: &Context, variant: Variant, with_billing: bool) -> Value {
         statements.push(statement(&name, &p));
     }
     if variant != Variant::ReadOnly {
-        for (name, p) in sources::limits(cx) {
+        for (name, p) in sources::limits(cx).into_iter().chain(sources::digest(cx)) {
             if let Some(p) = part_of(&p, variant) {
                 statements.push(statement(&name, &p));
             }

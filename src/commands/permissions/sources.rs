@@ -236,3 +236,12 @@ pub(super) fn limits(cx: &Context) -> Vec<(String, Permission)> {
         .map(|s| (s.sid.to_string(), Permission::new(&s.actions, s.resources)))
         .collect()
 }
+
+/// `digest --publish` (with `[chat] digest`): what the digest reads and writes
+/// (`resources::limits_runner::digest_statements`, the list the runner's role also holds).
+pub(super) fn digest(cx: &Context) -> Vec<(String, Permission)> {
+    crate::resources::limits_runner::digest_statements(cx)
+        .into_iter()
+        .map(|s| (s.sid.to_string(), Permission::new(&s.actions, s.resources)))
+        .collect()
+}

@@ -5,7 +5,8 @@
 //!   `provided.al2023` (handler `bootstrap`, which the runtime ignores but `CreateFunction`
 //!   takes), its zip holding the package as `bootstrap` and the config as
 //!   `bedrock-monitor.toml` (what `commands::lambda` loads in `LAMBDA_TASK_ROOT`);
-//! - its execution role, allowed exactly what a pass needs (`limits::access`) and its own logs;
+//! - its execution role, allowed exactly what a pass needs (`limits::access`), what the spend
+//!   digest needs when `[chat] digest` is set (it publishes it after the pass), and its own logs;
 //! - an EventBridge Scheduler schedule that invokes it with `runner::lambda::SCHEDULE_INPUT`,
 //!   through a role that may invoke that function only.
 //!
@@ -46,6 +47,24 @@ pub fn pass_statements(cx: &Context) -> Vec<crate::limits::access::Statement> {
         topic_arn: &topic_arn,
     };
     crate::limits::access::statements(&cx.config, &at)
+}
+
+/// What the spend digest may do in this target ([`crate::limits::access::digest_statements`]):
+/// the runner publishes it after its pass, and the operator with `digest --publish`.
+pub fn digest_statements(cx: &Context) -> Vec<crate::limits::access::Statement> {
+    let bucket = cx.bucket_name();
+    let topic_arn = cx.topic_arn();
+    let at = crate::limits::access::DigestScope {
+        pass: crate::limits::access::Scope {
+            partition: cx.partition(),
+            account: &cx.account.id,
+            bucket: &bucket,
+            topic_arn: &topic_arn,
+        },
+        region: &cx.region,
+        log_group: &cx.config.log_group.name,
+    };
+    crate::limits::access::digest_statements(&cx.config, &at)
 }
 
 /// The custom runtime on Amazon Linux 2023 (Lambda Developer Guide, "Lambda runtimes":

@@ -39,6 +39,7 @@ impl LimitsRunner {
     pub(super) fn execution_policy(cx: &Context) -> Value {
         let mut statements: Vec<Value> = pass_statements(cx)
             .into_iter()
+            .chain(digest_statements(cx))
             .map(|s| {
                 json!({"Sid": s.sid, "Effect": "Allow", "Action": s.actions, "Resource": s.resources})
             })
