@@ -133,6 +133,17 @@ impl Config {
         tags.insert(STACK_TAG_KEY.to_string(), self.stack.name.clone());
         tags
     }
+
+    /// Whether the runner is deployed: it runs the limits pass (`[[limits]]`) and publishes
+    /// the spend digest (`[chat] digest`); either alone is reason enough.
+    pub fn wants_runner(&self) -> bool {
+        !self.limits.is_empty() || self.digest_days().is_some()
+    }
+
+    /// The days each spend digest covers, when `[chat] digest` is set.
+    pub fn digest_days(&self) -> Option<u32> {
+        self.chat.as_ref().and_then(|c| c.digest_days())
+    }
 }
 
 /// Where a config came from: a file, or the built-in defaults when the default file is absent.

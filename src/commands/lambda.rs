@@ -83,11 +83,11 @@ async fn init() -> Result<Handler, FunctionError> {
     let path = config_path();
     let loaded = config::load_with(&path, true, None, crate::queries::config_violations)
         .map_err(|e| FunctionError::new("Runtime.ConfigInvalid", &e))?;
-    if loaded.config.limits.is_empty() {
+    if !loaded.config.wants_runner() {
         return Err(FunctionError::message(
             "Runtime.ConfigInvalid",
             format!(
-                "{}: no [[limits]]: the runner has nothing to enforce",
+                "{}: no [[limits]] and no [chat] digest: the runner has nothing to do",
                 path.display()
             ),
         ));
@@ -111,17 +111,28 @@ async fn init() -> Result<Handler, FunctionError> {
                 );
             }
             let now = chrono::Utc::now();
-            let outcome = crate::limits::run_once(&shared.0, &shared.1, now)
-                .await
-                .map_err(|e| FunctionError::new("Limits.PassFailed", &e))?;
-            let mut summary = serde_json::to_value(&outcome)
-                .map_err(|e| FunctionError::new("Limits.SummaryUnwritable", &e))?;
+            let (clients, config) = (&shared.0, &shared.1);
+            // Without `[[limits]]` the runner is the digest's own schedule: no pass.
+            let (mut summary, account, region) = if config.limits.is_empty() {
+                let account = clients
+                    .account()
+                    .await
+                    .map_err(|e| FunctionError::new("Digest.AccountUnknown", &e))?;
+                (serde_json::json!({}), account.id, clients.region.clone())
+            } else {
+                let outcome = crate::limits::run_once(clients, config, now)
+                    .await
+                    .map_err(|e| FunctionError::new("Limits.PassFailed", &e))?;
+                let summary = serde_json::to_value(&outcome)
+                    .map_err(|e| FunctionError::new("Limits.SummaryUnwritable", &e))?;
+                (summary, outcome.account, outcome.region)
+            };
             // The digest rides on the pass: its failure is in the summary and the logs, never
             // the pass's failure (the blocks are already in place).
             if let Some(map) = summary.as_object_mut() {
                 map.insert(
                     "digest".into(),
-                    digest(&shared.0, &shared.1, &outcome, now).await,
+                    digest(clients, config, &account, &region, now).await,
                 );
             }
             Ok(summary)
@@ -134,14 +145,15 @@ async fn init() -> Result<Handler, FunctionError> {
 async fn digest(
     clients: &Clients,
     config: &config::Config,
-    pass: &crate::limits::PassOutcome,
+    account: &str,
+    region: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> serde_json::Value {
-    if config.chat.as_ref().and_then(|c| c.digest_days()).is_none() {
+    if config.digest_days().is_none() {
         return serde_json::Value::Null;
     }
-    let partition = crate::aws::partition_of(&pass.region);
-    match crate::digest::maybe_publish(clients, config, &pass.account, partition, now).await {
+    let partition = crate::aws::partition_of(region);
+    match crate::digest::maybe_publish(clients, config, account, partition, now).await {
         Ok(published) => {
             tracing::info!("digest: {}", published.reason);
             serde_json::json!({"sent": published.sent, "reason": published.reason})

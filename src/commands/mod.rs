@@ -124,7 +124,7 @@ impl Session {
             .and_then(|r| r.package_path(None));
         if let Some(path) = named
             && check
-            && !loaded.config.limits.is_empty()
+            && loaded.config.wants_runner()
         {
             crate::runner::package::check(&path)?;
         }

@@ -97,13 +97,13 @@ fn path(field: &str) -> Vec<PathPart> {
 }
 
 pub(super) fn check(config: &Config, c: &mut Checker) {
-    if !config.limits.is_empty() {
+    if config.wants_runner() {
         let stack = &config.stack.name;
         c.check(
             stack.len() <= MAX_STACK_NAME_WITH_LIMITS,
             vec![PathPart::Key("stack".into()), PathPart::Key("name".into())],
             format!(
-                "{stack:?} is too long for [[limits]]: the limits runner's role \
+                "{stack:?} is too long for [[limits]] or [chat] digest: the runner's role \
                  {:?} must fit IAM's 64 characters in every region; use a stack name of at most \
                  {MAX_STACK_NAME_WITH_LIMITS} characters",
                 scheduler_role_name(stack, "us-isof-south-1")

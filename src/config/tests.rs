@@ -423,3 +423,16 @@ fn a_stack_name_too_long_for_the_runners_roles_is_refused_with_limits_only() {
     assert!(p.message.contains("at most 32 characters"), "{p}");
     parse(&format!("[stack]\nname = \"{long}\"\n"), "t.toml").expect("no limits, no rule");
 }
+
+/// The runner is deployed for `[[limits]]`, for `[chat] digest`, or both; not for neither.
+#[test]
+fn the_runner_is_wanted_by_limits_or_a_digest() {
+    let limit = "[[limits]]\nname = \"p\"\nprincipals = [\"arn:aws:iam::*:user/a\"]\nperiod = \"day\"\nusd = 1\n";
+    let digest = "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\ndigest = \"weekly\"\n";
+    assert!(!parse("", "t.toml").expect("parses").wants_runner());
+    assert!(parse(limit, "t.toml").expect("parses").wants_runner());
+    assert!(parse(digest, "t.toml").expect("parses").wants_runner());
+    let chat_only =
+        "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\n";
+    assert!(!parse(chat_only, "t.toml").expect("parses").wants_runner());
+}

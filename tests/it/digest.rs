@@ -472,3 +472,41 @@ fn the_runner_publishes_the_digest_after_its_pass() {
     child.kill().expect("stop the function");
     let _ = child.wait();
 }
+
+/// Without `[[limits]]`, `[chat] digest` alone deploys the runner as the digest's own schedule
+/// (the same function, roles and schedule), and the function publishes the digest with no
+/// limits pass.
+#[test]
+fn a_digest_without_limits_gets_a_runner_of_its_own() {
+    use crate::support::runtime_api::FakeRuntimeApi;
+
+    let env = TestEnv::new();
+    let digest_only = CONFIG.replace(
+        "[[limits]]\nname = \"people\"\nprincipals = [\"arn:aws:iam::*:user/alice\"]\nperiod = \"month\"\nusd = 1.0\naction = \"block\"\n",
+        "",
+    );
+    assert!(!digest_only.contains("[[limits]]"));
+    // The seeding runs a limits pass, with the limits; the runner then has the digest only.
+    env.write_config(CONFIG);
+    setup(&env);
+    let config = env.write_config(&digest_only);
+    let published = record_published(&env);
+    let fake = env.block_on(FakeRuntimeApi::start());
+    let mut cmd = env.command(&[]);
+    cmd.env("AWS_LAMBDA_RUNTIME_API", &fake.address)
+        .env("BEDROCK_MONITOR_CONFIG", &config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("start the binary as a Lambda function");
+    fake.invoke(
+        "req-1",
+        crate::support::runtime_api::scheduled_event("bedrock-monitor-limits-runner", "e1"),
+    );
+    let post = env.block_on(fake.next_post());
+    assert_eq!(post.path, "/2018-06-01/runtime/invocation/req-1/response");
+    assert_eq!(post.body["digest"]["sent"], true, "{:#}", post.body);
+    assert!(post.body.get("rows").is_none(), "no pass: {:#}", post.body);
+    assert_eq!(published.lock().unwrap().len(), 1);
+    child.kill().expect("stop the function");
+    let _ = child.wait();
+}

@@ -326,7 +326,7 @@ impl Resource for LimitsRunner {
     }
 
     fn configured(&self, config: &crate::config::Config) -> bool {
-        !config.limits.is_empty()
+        config.wants_runner()
     }
 
     async fn read(&self, cx: &Context) -> Result<Self::State, AwsError> {
