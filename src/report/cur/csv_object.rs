@@ -150,7 +150,8 @@ enum Column {
     Text(StringBuilder),
     Timestamp(TimestampMillisecondBuilder),
     Number(Float64Builder),
-    Map(MapBuilder<StringBuilder, StringBuilder>),
+    /// Boxed: the map builder is several times the others' size.
+    Map(Box<MapBuilder<StringBuilder, StringBuilder>>),
 }
 
 impl Column {
@@ -161,11 +162,11 @@ impl Column {
                 Column::Timestamp(TimestampMillisecondBuilder::new().with_timezone("UTC"))
             }
             Kind::Number => Column::Number(Float64Builder::new()),
-            Kind::Map => Column::Map(MapBuilder::new(
+            Kind::Map => Column::Map(Box::new(MapBuilder::new(
                 None,
                 StringBuilder::new(),
                 StringBuilder::new(),
-            )),
+            ))),
         }
     }
 
