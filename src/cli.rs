@@ -447,6 +447,10 @@ pub struct ReportArgs {
     /// (meta:KEY) in proportion to their tokens in the invocation logs
     #[arg(long, value_name = "meta:KEY")]
     pub allocate: Option<String>,
+    /// With --source cur: read this existing CUR 2.0 export (Parquet or gzip CSV) instead of
+    /// [cur_export]'s [default: [cur_export] read, else the tool's own export]
+    #[arg(long, value_name = "s3://BUCKET/PREFIX/EXPORT")]
+    pub cur: Option<String>,
     /// With --source cur: read the export's files (embedded) or query them with Athena
     /// [default: athena when [cur_export] athena is set, else embedded]
     #[arg(long, value_name = "ENGINE")]

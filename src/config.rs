@@ -34,8 +34,8 @@ pub use actions::BudgetActionConfig;
 pub use alarms::{AlarmConfig, AlarmSpec, Endpoint, builtin_alarm_is_mantle, builtin_alarm_keys};
 pub use alerts::AlertsConfig;
 pub use attribution::{
-    AnomalyDetectionConfig, CostAllocationConfig, CurAthenaConfig, CurExportConfig,
-    InferenceProfileConfig, QueriesConfig,
+    AnomalyDetectionConfig, CostAllocationConfig, CurAthenaConfig, CurExportConfig, ExportUri,
+    InferenceProfileConfig, QueriesConfig, parse_export_uri,
 };
 pub use budgets::{BudgetConfig, BudgetNotification, MAX_BUDGET_NOTIFICATIONS, TagFilter};
 pub use chat::ChatConfig;

@@ -76,6 +76,11 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             "--output focus writes the bill's lines as FOCUS rows: use it with --source cur".into(),
         ));
     }
+    if args.cur.is_some() {
+        return Err(CommandError::Usage(
+            "--cur names the CUR 2.0 export --source cur reads: add --source cur".into(),
+        ));
+    }
     if args.allocate.is_some() {
         return Err(CommandError::Usage(
             "--allocate goes with --source cur (it splits the bill); for usage by a \
@@ -223,12 +228,13 @@ async fn cur(
     loaded: &crate::config::LoadedConfig,
     window: crate::report::Window,
 ) -> Result<(ExitStatus, String), CommandError> {
-    let mut request = cur::Request::new(
+    let mut request = cur::Request::reading(
         &loaded.config,
         window,
         &args.by,
         args.daily,
         args.engine.as_deref(),
+        args.cur.as_deref(),
     )
     .and_then(|r| r.allocate(args.allocate.as_deref()))
     .and_then(|r| r.focus(session.printer.format == OutputFormat::Focus))

@@ -88,6 +88,59 @@ pub struct CurExportConfig {
     /// the export is the user's: docs/report.md, "The Athena table", shows its
     /// `CREATE EXTERNAL TABLE`).
     pub athena: Option<CurAthenaConfig>,
+    /// `s3://bucket/prefix/export-name`: an existing CUR 2.0 export (one the Cloud Intelligence
+    /// Dashboards made, say) that `report --source cur` reads instead of the tool's own.
+    pub read: Option<String>,
+}
+
+/// Where an existing CUR 2.0 export lies, from `s3://bucket/prefix/export-name` (Data Exports
+/// user guide, "Understanding export delivery": the export's files are under
+/// `s3://<bucket-name>/<prefix>/<export-name>/`). The prefix may be empty or have several
+/// folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportUri {
+    pub bucket: String,
+    pub prefix: String,
+    pub export: String,
+}
+
+/// Parses `s3://bucket/prefix/export-name` (a trailing `/` is allowed): the bucket by S3's
+/// naming rules, the export by Data Exports' name pattern, no empty folder in the prefix.
+pub fn parse_export_uri(text: &str) -> Result<ExportUri, String> {
+    let shape = "give the export as s3://bucket/prefix/export-name (the export's folder, \
+                 above data/ and metadata/)";
+    let Some(rest) = text.strip_prefix("s3://") else {
+        return Err(format!("{text:?} is not an s3:// URI: {shape}"));
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let mut parts: Vec<&str> = rest.split('/').collect();
+    if parts.len() < 2 {
+        return Err(format!("{text:?} names no export: {shape}"));
+    }
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("{text:?} has an empty folder (\"//\"): {shape}"));
+    }
+    let bucket = parts.remove(0).to_string();
+    if let Some(problem) = bucket_name_problem(&bucket) {
+        return Err(format!("{text:?}: bucket {bucket:?}: {problem}"));
+    }
+    let export = parts.pop().unwrap_or_default().to_string();
+    if !export_name_ok(&export) {
+        return Err(format!(
+            "{text:?}: {export:?} is not an export name (1-128 letters, digits, '-' and '_', \
+             Data Exports' naming rule): {shape}"
+        ));
+    }
+    if matches!(export.as_str(), "data" | "metadata") {
+        return Err(format!(
+            "{text:?} ends in {export}/: {shape}, not one of its own folders"
+        ));
+    }
+    Ok(ExportUri {
+        bucket,
+        prefix: parts.join("/"),
+        export,
+    })
 }
 
 /// `[cur_export] athena = { … }`: where `report --source cur --engine athena` queries.
@@ -115,6 +168,7 @@ impl Default for CurExportConfig {
             prefix: "cur".into(),
             include_iam_principal: true,
             athena: None,
+            read: None,
         }
     }
 }
@@ -525,6 +579,11 @@ fn check_cur_export(config: &Config, c: &mut Checker) {
                 format!("{output:?}: an S3 URI (s3://bucket/prefix/) for the query results"),
             );
         }
+    }
+    if let Some(read) = &x.read
+        && let Err(problem) = parse_export_uri(read)
+    {
+        c.fail(key(&["cur_export", "read"]), problem);
     }
     c.check(
         !x.prefix.is_empty()

@@ -436,3 +436,37 @@ fn the_runner_is_wanted_by_limits_or_a_digest() {
         "[chat]\nslack = [{ workspace_id = \"T0123ABCD\", channel_id = \"C0123ABCD\" }]\n";
     assert!(!parse(chat_only, "t.toml").expect("parses").wants_runner());
 }
+
+#[test]
+fn cur_export_read_is_an_s3_uri_of_an_export_with_a_valid_bucket() {
+    for bad in [
+        "\"https://b/cur2/cid-cur2\"",
+        "\"s3://Bad_Bucket/cur2/cid-cur2\"",
+        "\"s3://cid-data-123456789012\"",
+        "\"s3://cid-data-123456789012/cur2//cid-cur2\"",
+        "\"s3://cid-data-123456789012/cur2/cid cur2\"",
+        "\"s3://cid-data-123456789012/cur2/cid-cur2/data\"",
+    ] {
+        let text = format!("[cur_export]\nprefix = \"cur\"\nread = {bad}\n");
+        let p = one_problem(&text);
+        assert_eq!(p.field, "cur_export.read", "{bad}");
+        assert_eq!(p.line, Some(3), "{bad}: {p}");
+    }
+    let ok = parse(
+        "[cur_export]\nread = \"s3://cid-data-123456789012/cur2/123456789012/cid-cur2/\"\n",
+        "t.toml",
+    );
+    assert!(ok.is_ok(), "{:?}", ok.err());
+    assert_eq!(
+        crate::config::parse_export_uri("s3://cid-data-123456789012/cur2/123456789012/cid-cur2"),
+        Ok(crate::config::ExportUri {
+            bucket: "cid-data-123456789012".into(),
+            prefix: "cur2/123456789012".into(),
+            export: "cid-cur2".into(),
+        })
+    );
+    assert_eq!(
+        crate::config::parse_export_uri("s3://b-cur/my-export").map(|u| (u.prefix, u.export)),
+        Ok((String::new(), "my-export".into()))
+    );
+}

@@ -33,7 +33,7 @@ pub(crate) fn periods() -> (NaiveDate, NaiveDate) {
 }
 
 /// What the test expects a line to be, model by its usage type.
-fn model_of(line: &CurLine) -> Option<&'static str> {
+pub(crate) fn model_of(line: &CurLine) -> Option<&'static str> {
     if line.product_name == HAIKU {
         return Some("Claude 3 Haiku");
     }
@@ -160,7 +160,7 @@ pub(crate) fn cents(v: f64) -> i64 {
 }
 
 /// The generator's own sums per key, over the window's Bedrock lines.
-fn expected(
+pub(crate) fn expected(
     lines: &[CurLine],
     start: NaiveDate,
     end: NaiveDate,

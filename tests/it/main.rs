@@ -17,6 +17,7 @@ mod cur;
 mod cur_adjustments;
 mod cur_allocate;
 mod cur_focus;
+mod cur_read;
 mod cur_tags;
 mod dashboard;
 mod digest;

@@ -263,37 +263,8 @@ impl Export {
         files: &[Vec<u8>],
         manifest: bool,
     ) {
-        let mut uris = Vec::new();
-        for (i, bytes) in files.iter().enumerate() {
-            let key = self.data_key(
-                period,
-                &format!("{}-{:05}.snappy.parquet", self.name, i + 1),
-            );
-            s3.put_object()
-                .bucket(&self.bucket)
-                .key(&key)
-                .body(bytes.clone().into())
-                .send()
-                .await
-                .expect("put parquet");
-            uris.push(format!("s3://{}/{key}", self.bucket));
-        }
-        if manifest {
-            let doc = serde_json::json!({
-                "executionId": "00000000-0000-0000-0000-000000000000",
-                "exportArn": format!("arn:aws:bcm-data-exports:us-east-1:123456789012:export/{}-1", self.name),
-                "billingPeriod": period,
-                "columns": [],
-                "dataFiles": uris,
-            });
-            s3.put_object()
-                .bucket(&self.bucket)
-                .key(self.manifest_key(period))
-                .body(doc.to_string().into_bytes().into())
-                .send()
-                .await
-                .expect("put manifest");
-        }
+        self.put_refresh(s3, period, None, "snappy.parquet", files, manifest)
+            .await;
     }
 }
 
@@ -301,4 +272,154 @@ impl Export {
 pub fn today() -> NaiveDate {
     let now: DateTime<Utc> = Utc::now();
     now.date_naive()
+}
+
+/// `batch` without the columns named in `drop` (an export whose query left them out).
+pub fn batch_without(lines: &[CurLine], drop: &[&str]) -> RecordBatch {
+    let full = batch(lines);
+    let keep: Vec<usize> = full
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !drop.contains(&f.name().as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    full.project(&keep).expect("projection")
+}
+
+/// `lines` as Parquet without the columns in `drop`.
+pub fn parquet_without(lines: &[CurLine], rows_per_group: usize, drop: &[&str]) -> Vec<u8> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(rows_per_group.max(1)))
+        .build();
+    let schema = batch_without(&lines[..1.min(lines.len())], drop).schema();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema, Some(props)).expect("writer");
+    for chunk in lines.chunks(rows_per_group.max(1)) {
+        writer
+            .write(&batch_without(chunk, drop))
+            .expect("write batch");
+    }
+    writer.close().expect("close parquet");
+    out
+}
+
+/// `lines` as a CUR 2.0 gzip CSV object (`<export>-NNNNN.csv.gz`) without the columns in
+/// `drop`: a header line of the data dictionary's column names (the Parquet files' own), UTC
+/// timestamps in ISO 8601 with milliseconds, costs as decimal text, `map` columns as JSON
+/// objects, an empty cell for null.
+pub fn csv_gz(lines: &[CurLine], drop: &[&str]) -> Vec<u8> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use std::io::Write;
+
+    let batch = batch_without(lines, drop);
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(batch.schema().fields().iter().map(|f| f.name().as_str()))
+        .expect("header");
+    for row in 0..batch.num_rows() {
+        let mut cells = Vec::new();
+        for column in batch.columns() {
+            let cell = if column.is_null(row) {
+                String::new()
+            } else {
+                match column.data_type() {
+                    DataType::Utf8 => column.as_string::<i32>().value(row).to_string(),
+                    DataType::Float64 => column
+                        .as_primitive::<arrow_array::types::Float64Type>()
+                        .value(row)
+                        .to_string(),
+                    DataType::Timestamp(_, _) => {
+                        let ms = column
+                            .as_primitive::<arrow_array::types::TimestampMillisecondType>()
+                            .value(row);
+                        DateTime::from_timestamp_millis(ms)
+                            .expect("time")
+                            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                            .to_string()
+                    }
+                    DataType::Map(_, _) => {
+                        let entries = column.as_map().value(row);
+                        let keys = entries.column(0).as_string::<i32>();
+                        let values = entries.column(1).as_string::<i32>();
+                        let map: serde_json::Map<String, serde_json::Value> = (0..keys.len())
+                            .map(|i| (keys.value(i).to_string(), values.value(i).into()))
+                            .collect();
+                        serde_json::Value::Object(map).to_string()
+                    }
+                    other => panic!("no CSV form for {other}"),
+                }
+            };
+            cells.push(cell);
+        }
+        csv.write_record(&cells).expect("row");
+    }
+    let text = csv.into_inner().expect("csv");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+impl Export {
+    /// Writes one refresh of a billing period as Data Exports does (user guide, "Understanding
+    /// export delivery"): its files `<export>-0000N.<ext>` in the period's data folder, or,
+    /// for a "create new" refresh, in its `<timestamp>-<execution-id>` subfolder (`refresh`);
+    /// and, with `manifest`, the period's manifest naming them (overwritten by each refresh),
+    /// plus, for a "create new" refresh, its own copy in the refresh's metadata folder.
+    pub async fn put_refresh(
+        &self,
+        s3: &aws_sdk_s3::Client,
+        period: &str,
+        refresh: Option<&str>,
+        ext: &str,
+        files: &[Vec<u8>],
+        manifest: bool,
+    ) {
+        let mut uris = Vec::new();
+        for (i, bytes) in files.iter().enumerate() {
+            let file = format!("{}-{:05}.{ext}", self.name, i + 1);
+            let file = match refresh {
+                Some(folder) => format!("{folder}/{file}"),
+                None => file,
+            };
+            let key = self.data_key(period, &file);
+            s3.put_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .body(bytes.clone().into())
+                .send()
+                .await
+                .expect("put data file");
+            uris.push(format!("s3://{}/{key}", self.bucket));
+        }
+        if !manifest {
+            return;
+        }
+        let doc = serde_json::json!({
+            "executionId": refresh.unwrap_or("00000000-0000-0000-0000-000000000000"),
+            "exportArn": format!("arn:aws:bcm-data-exports:us-east-1:123456789012:export/{}-1", self.name),
+            "billingPeriod": period,
+            "columns": [],
+            "dataFiles": uris,
+        })
+        .to_string();
+        let mut keys = vec![self.manifest_key(period)];
+        if let Some(folder) = refresh {
+            keys.push(format!(
+                "{}/{}/metadata/BILLING_PERIOD={period}/{folder}/{}-Manifest.json",
+                self.prefix, self.name, self.name
+            ));
+        }
+        for key in keys {
+            s3.put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .body(doc.clone().into_bytes().into())
+                .send()
+                .await
+                .expect("put manifest");
+        }
+    }
 }

@@ -4,12 +4,13 @@
 //! `s3://<bucket>/<prefix>/<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json`
 //! for the manifest, whose `dataFiles` lists the period's objects. The bucket, prefix and
 //! export name are the config's (`[cur_export]`, the same functions the `cur-export`
-//! component names them with).
+//! component names them with), or those of an existing export named by `[cur_export] read` or
+//! `--cur` (`s3://bucket/prefix/export-name`).
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, ExportUri};
 
 /// The export's place in S3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +22,10 @@ pub struct ExportLocation {
     /// that a bucket of the same name elsewhere is never read.
     #[serde(skip)]
     pub owner: String,
+    /// An existing export (`[cur_export] read`, `--cur`), not the one `apply` makes: what to
+    /// do about a missing file or column is then the export owner's business, not `apply`'s.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub existing: bool,
 }
 
 impl ExportLocation {
@@ -32,7 +37,19 @@ impl ExportLocation {
             prefix: cur.prefix.clone(),
             export: config.cur_export_name(),
             owner: account_id.to_string(),
+            existing: false,
         })
+    }
+
+    /// An existing export at `uri`, in a bucket of `account_id`.
+    pub fn existing(uri: &ExportUri, account_id: &str) -> ExportLocation {
+        ExportLocation {
+            bucket: uri.bucket.clone(),
+            prefix: uri.prefix.clone(),
+            export: uri.export.clone(),
+            owner: account_id.to_string(),
+            existing: true,
+        }
     }
 
     fn root(&self) -> String {
@@ -55,6 +72,18 @@ impl ExportLocation {
             "{}/metadata/BILLING_PERIOD={period}/{}-Manifest.json",
             self.root(),
             self.export
+        )
+    }
+
+    /// The other name the user guide gives the period's manifest: its "Summary" of "create
+    /// new" deliveries names it `metadata/<partition>/Manifest.json`, while its "Metadata"
+    /// section names every export's `metadata/<partition>/<export-name>-Manifest.json`. The
+    /// reader tries the latter first and this one second, so either reading of the guide
+    /// finds the manifest.
+    pub fn plain_manifest_key(&self, period: &str) -> String {
+        format!(
+            "{}/metadata/BILLING_PERIOD={period}/Manifest.json",
+            self.root()
         )
     }
 
@@ -114,6 +143,7 @@ mod tests {
             prefix: "cur".into(),
             export: "stack-bedrock-cur".into(),
             owner: "123456789012".into(),
+            existing: false,
         };
         assert_eq!(
             l.data_prefix("2026-11"),

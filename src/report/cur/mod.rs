@@ -1,5 +1,6 @@
 //! `report --source cur`: who spent what on Bedrock according to the bill, from the CUR 2.0
-//! export the `cur-export` component makes (`[cur_export]`).
+//! export the `cur-export` component makes (`[cur_export]`), or from an existing one
+//! (`[cur_export] read`, `--cur`: Parquet or gzip CSV, [`deliveries`] finds its files).
 //!
 //! Two engines answer the same question with the same output:
 //! - **embedded** (the default, [`reader`]): reads the export's Parquet objects straight from
@@ -17,6 +18,8 @@ pub mod aggregate;
 pub mod allocate;
 pub mod athena;
 mod columns;
+mod csv_object;
+mod deliveries;
 pub mod focus;
 pub mod layout;
 pub mod reader;
@@ -33,7 +36,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::aws::{AwsError, Clients};
-use crate::config::{Config, CurAthenaConfig};
+use crate::config::{Config, CurAthenaConfig, ExportUri, parse_export_uri};
 use crate::cost::spend::Definition;
 
 use super::billing::UnmappedUsage;
@@ -132,6 +135,9 @@ pub struct Request {
     pub engine: Engine,
     pub definition: Definition,
     pub athena: Option<CurAthenaConfig>,
+    /// An existing export to read (`--cur`, else `[cur_export] read`) instead of the tool's
+    /// own.
+    pub read: Option<ExportUri>,
     /// `--allocate meta:KEY`: the key whose values the bill is split among.
     pub allocate: Option<String>,
     /// `--output focus`: collect the FOCUS rows (the embedded engine).
@@ -151,12 +157,41 @@ impl Request {
         daily: bool,
         engine: Option<&str>,
     ) -> Result<Request, String> {
-        let Some(cur) = config.cur_export.as_ref() else {
-            return Err(
-                "--source cur reads the CUR 2.0 export of [cur_export]: add a [cur_export] section \
-                 to the config (and run apply; the first files arrive within 24 hours)"
-                    .into(),
-            );
+        Request::reading(config, window, by, daily, engine, None)
+    }
+
+    /// [`Request::new`] with `--cur s3://bucket/prefix/export-name`: an existing export, which
+    /// needs no `[cur_export]`.
+    pub fn reading(
+        config: &Config,
+        window: Window,
+        by: &[String],
+        daily: bool,
+        engine: Option<&str>,
+        cur_uri: Option<&str>,
+    ) -> Result<Request, String> {
+        let read = match cur_uri {
+            Some(uri) => Some(parse_export_uri(uri).map_err(|e| format!("--cur {e}"))?),
+            None => config
+                .cur_export
+                .as_ref()
+                .and_then(|c| c.read.as_deref())
+                .map(parse_export_uri)
+                .transpose()
+                .map_err(|e| format!("[cur_export] read: {e}"))?,
+        };
+        let default = crate::config::CurExportConfig::default();
+        let cur = match (config.cur_export.as_ref(), &read) {
+            (Some(cur), _) => cur,
+            (None, Some(_)) => &default,
+            (None, None) => {
+                return Err(
+                    "--source cur reads the CUR 2.0 export of [cur_export]: add a [cur_export] \
+                     section to the config (and run apply; the first files arrive within 24 \
+                     hours), or name an existing export with --cur s3://bucket/prefix/export-name"
+                        .into(),
+                );
+            }
         };
         let mut dims = Vec::new();
         for value in by {
@@ -193,6 +228,7 @@ impl Request {
             engine,
             definition: Definition::new(config),
             athena: cur.athena.clone(),
+            read,
             allocate: None,
             focus: false,
             progress: crate::ui::activity::Activity::hidden(),
@@ -254,10 +290,14 @@ pub async fn fetch(
     request: &Request,
 ) -> Result<CurReport, AwsError> {
     let account = clients.account().await?;
-    let location = ExportLocation::from_config(config, &account.id).ok_or_else(|| {
+    let location = match &request.read {
+        Some(uri) => Some(ExportLocation::existing(uri, &account.id)),
+        None => ExportLocation::from_config(config, &account.id),
+    }
+    .ok_or_else(|| {
         AwsError::setup(
             "no [cur_export] in the config",
-            "add [cur_export] and run apply",
+            "add [cur_export] and run apply, or name an existing export with --cur",
         )
     })?;
     let profiles = if request.by.contains(&Dimension::Profile) {

@@ -1,4 +1,4 @@
-//! The embedded engine: the export's Parquet objects read straight from S3.
+//! The embedded engine: the export's Parquet (or gzip CSV) objects read straight from S3.
 //!
 //! Per billing period the manifest (`dataFiles`) names the objects; each object is read through
 //! ranged `GetObject`s ([`S3Object`], an `AsyncFileReader` on the SDK's S3 client): the footer
@@ -14,6 +14,10 @@
 //! What can go wrong says which and when to try again: the export's bucket or files missing,
 //! a first delivery still pending (Data Exports delivers within 24 hours of creating an
 //! export), a billing period the export has no files for, an object that is not Parquet.
+//!
+//! An existing export ([`super::deliveries`] picks the current refresh's files) may be gzip
+//! CSV instead: such an object is fetched whole and decoded by [`super::csv_object`] into the
+//! same record batches, so one fold reads both.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -35,7 +39,8 @@ use crate::cost::line_item;
 
 use super::aggregate::{Aggregator, Line};
 use super::columns::{Days, FOCUS_COLUMNS, FocusColumns, Maps, Numbers, Strings};
-use super::layout::{ExportLocation, parse_s3_uri, periods};
+use super::deliveries::{Format, Object, list, period_objects};
+use super::layout::{ExportLocation, periods};
 use super::s3_object::S3Object;
 use super::tags::{Column, LineTags, Overlap, Rank};
 use super::{Dimension, Request};
@@ -79,14 +84,6 @@ pub struct ScanStats {
     pub row_groups_skipped: u64,
     pub rows_read: u64,
     pub seconds: f64,
-}
-
-/// One object to read.
-#[derive(Debug, Clone)]
-struct Object {
-    bucket: String,
-    key: String,
-    size: u64,
 }
 
 /// Reads every billing period the request's days touch into `aggregator`.
@@ -165,168 +162,6 @@ pub async fn read(
     Ok(stats)
 }
 
-/// The objects of one billing period: those the manifest lists (with their sizes from a
-/// listing of the period's data prefix), or, without a manifest, the Parquet objects listed
-/// there. `None` when the period has neither.
-async fn period_objects(
-    s3: &aws_sdk_s3::Client,
-    location: &ExportLocation,
-    period: &str,
-) -> Result<Option<Vec<Object>>, AwsError> {
-    let listed = list(s3, location, &location.data_prefix(period)).await?;
-    let manifest = s3
-        .get_object()
-        .bucket(&location.bucket)
-        .expected_bucket_owner(&location.owner)
-        .key(location.manifest_key(period))
-        .send()
-        .await
-        .aws("s3:GetObject");
-    let manifest = match manifest {
-        Ok(out) => Some(
-            out.body
-                .collect()
-                .await
-                .map_err(|e| {
-                    AwsError::setup(
-                        format!("reading the manifest of BILLING_PERIOD={period} failed: {e}"),
-                        "try again",
-                    )
-                })?
-                .into_bytes(),
-        ),
-        Err(e) if e.code_is(&["NoSuchKey", "HTTP 404"]) => None,
-        Err(e) => return Err(e),
-    };
-    let Some(manifest) = manifest else {
-        let parquet: Vec<Object> = listed
-            .into_iter()
-            .filter(|(key, _)| key.ends_with(".parquet"))
-            .map(|(key, size)| Object {
-                bucket: location.bucket.clone(),
-                key,
-                size,
-            })
-            .collect();
-        return Ok((!parquet.is_empty()).then_some(parquet));
-    };
-    let doc: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| {
-        AwsError::setup(
-            format!(
-                "the manifest s3://{}/{} is not JSON ({e})",
-                location.bucket,
-                location.manifest_key(period)
-            ),
-            "Data Exports rewrites it with each delivery: try again in an hour",
-        )
-    })?;
-    let files: Vec<&str> = doc
-        .get("dataFiles")
-        .and_then(|f| f.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    let sizes: HashMap<&str, u64> = listed.iter().map(|(k, s)| (k.as_str(), *s)).collect();
-    let mut objects = Vec::new();
-    for uri in files {
-        let Some((bucket, key)) = parse_s3_uri(uri) else {
-            return Err(AwsError::setup(
-                format!("the manifest of BILLING_PERIOD={period} lists {uri:?}, not an s3:// URI"),
-                "this is unexpected from Data Exports; report it",
-            ));
-        };
-        if !location.holds(&bucket, &key) {
-            return Err(AwsError::setup(
-                format!(
-                    "the manifest of BILLING_PERIOD={period} (s3://{}/{}) lists s3://{bucket}/{key}, \
-                     which is outside the export's own place s3://{}/{}: it is not read",
-                    location.bucket,
-                    location.manifest_key(period),
-                    location.bucket,
-                    location.export_prefix()
-                ),
-                "Data Exports lists only its own files: someone else wrote this manifest; \
-                 check who may write to the bucket (its policy) before reading it again",
-            ));
-        }
-        let size = match sizes.get(key.as_str()) {
-            Some(size) => *size,
-            None => head_size(s3, location, &key).await.map_err(|e| {
-                if e.code_is(&["NoSuchKey", "NotFound", "HTTP 404"]) {
-                    AwsError::setup(
-                        format!(
-                            "the manifest of BILLING_PERIOD={period} lists s3://{bucket}/{key}, \
-                             which does not exist: Data Exports is rewriting the period"
-                        ),
-                        "try again in an hour",
-                    )
-                } else {
-                    e
-                }
-            })?,
-        };
-        objects.push(Object { bucket, key, size });
-    }
-    Ok(Some(objects))
-}
-
-/// Keys and sizes under `prefix` of the export's bucket (every page).
-async fn list(
-    s3: &aws_sdk_s3::Client,
-    location: &ExportLocation,
-    prefix: &str,
-) -> Result<Vec<(String, u64)>, AwsError> {
-    let bucket = &location.bucket;
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .expected_bucket_owner(&location.owner)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .aws("s3:ListBucket")
-            .map_err(|e| {
-                if e.code_is(&["NoSuchBucket"]) {
-                    AwsError::setup(
-                        format!("the CUR export's bucket s3://{bucket} does not exist"),
-                        "run `bedrock-monitor apply` with [cur_export] to create the export; \
-                         Data Exports delivers the first files within 24 hours",
-                    )
-                } else {
-                    e
-                }
-            })?;
-        for o in page.contents() {
-            if let Some(key) = o.key() {
-                out.push((key.to_string(), o.size().unwrap_or(0).max(0) as u64));
-            }
-        }
-        token = page.next_continuation_token().map(str::to_string);
-        if token.is_none() || page.is_truncated() != Some(true) {
-            return Ok(out);
-        }
-    }
-}
-
-async fn head_size(
-    s3: &aws_sdk_s3::Client,
-    location: &ExportLocation,
-    key: &str,
-) -> Result<u64, AwsError> {
-    let out = s3
-        .head_object()
-        .bucket(&location.bucket)
-        .expected_bucket_owner(&location.owner)
-        .key(key)
-        .send()
-        .await
-        .aws("s3:GetObject")?;
-    Ok(out.content_length().unwrap_or(0).max(0) as u64)
-}
-
 /// Why periods have no files: no export at all, a first delivery still pending, or periods
 /// before the export began. Asks Data Exports about the export when it can.
 async fn explain_missing(
@@ -362,6 +197,18 @@ async fn explain_missing(
             "an export covers the months from its creation on, and a month's first files \
              arrive within 24 hours of its start: choose --start/--end within the periods \
              it has, or try again tomorrow",
+        );
+    }
+    if location.existing {
+        // Another account's or team's export: Data Exports may not know it here, and `apply`
+        // does not make it.
+        return AwsError::setup(
+            format!(
+                "there is nothing under {} (the export [cur_export] read or --cur names)",
+                location.data_uri()
+            ),
+            "check the URI against the export's destination (bucket, prefix and name: \
+             s3://bucket/prefix/export-name) in the Data Exports console",
         );
     }
     let status = export_status(clients, &location.export).await;
@@ -467,6 +314,8 @@ struct Columns {
     region: bool,
     /// `--output focus`: every column a FOCUS row shows.
     focus: bool,
+    /// An existing export (`[cur_export] read`, `--cur`): its notes and hints name that.
+    existing: bool,
 }
 
 impl Columns {
@@ -486,6 +335,7 @@ impl Columns {
             account: allocate || request.by.contains(&Dimension::Account),
             region: allocate,
             focus: request.focus,
+            existing: request.read.is_some(),
         }
     }
 
@@ -555,11 +405,126 @@ async fn read_object(
     aggregator: &mut Aggregator,
     total_read: Arc<AtomicU64>,
 ) -> Result<ObjectCounts, AwsError> {
+    if object.format == Format::CsvGz {
+        return read_csv_object(client, owner, object, columns, aggregator, total_read).await;
+    }
     let reader = S3Object::new(client, &object.bucket, &object.key, object.size, owner);
     let read = reader.read.clone();
     let result = read_object_with(reader, object, columns, aggregator).await;
     total_read.fetch_add(read.load(Ordering::Relaxed), Ordering::Relaxed);
     result
+}
+
+/// Whether an object's columns make a CUR 2.0 export, and the notes its missing optional
+/// columns call for.
+fn check_columns(
+    names: &[String],
+    object: &Object,
+    columns: &Columns,
+    counts: &mut ObjectCounts,
+) -> Result<(), AwsError> {
+    let has = |wanted: &str| names.iter().any(|n| n == wanted);
+    for required in [USAGE_START, PRODUCT_CODE, USAGE_TYPE, COST] {
+        if !has(required) {
+            return Err(AwsError::setup(
+                format!(
+                    "s3://{}/{} has no {required} column: it is not a CUR 2.0 export",
+                    object.bucket, object.key
+                ),
+                if columns.existing {
+                    "point [cur_export] read (or --cur) at a CUR 2.0 export's folder \
+                     (s3://bucket/prefix/export-name, above data/ and metadata/)"
+                } else {
+                    "point [cur_export] at the export `apply` made (CUR 2.0, Parquet)"
+                },
+            ));
+        }
+    }
+    if columns.principal && !has(PRINCIPAL) {
+        counts.notes.push(if columns.existing {
+            // The Data Exports console's "Additional export content" option "Include caller
+            // identity (IAM principal) allocation data", INCLUDE_IAM_PRINCIPAL_DATA in the
+            // export's table configuration (what `cur-export` sets, src/resources/cur_export.rs).
+            "principals are missing: the export has no line_item_iam_principal column, so it \
+             was made without \"Include caller identity (IAM principal) allocation data\" \
+             (INCLUDE_IAM_PRINCIPAL_DATA); every row is unattributed by principal, while tags, \
+             profiles, models and accounts are whole (--by tag:KEY, profile, model, account); \
+             turn the option on for the export (new data only) or read the tool's own export"
+                .into()
+        } else {
+            "the export has no line_item_iam_principal column (IAM principal data is off): \
+             every row is unattributed; set [cur_export] include_iam_principal = true and \
+             apply (new data only)"
+                .into()
+        });
+    }
+    if !has(PRODUCT) {
+        counts.notes.push(
+            "the export has no product column: Marketplace-billed models (\"… (Amazon Bedrock \
+             Edition)\") cannot be recognised and models cannot be named; run apply to update \
+             the export"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// A gzip CSV object: fetched whole (CSV has no footer to seek by), decompressed as a stream
+/// and folded a batch at a time, only the columns the request needs decoded.
+async fn read_csv_object(
+    client: aws_sdk_s3::Client,
+    owner: &str,
+    object: &Object,
+    columns: &Columns,
+    aggregator: &mut Aggregator,
+    total_read: Arc<AtomicU64>,
+) -> Result<ObjectCounts, AwsError> {
+    let mut counts = ObjectCounts::default();
+    let out = client
+        .get_object()
+        .bucket(&object.bucket)
+        .expected_bucket_owner(owner)
+        .key(&object.key)
+        .send()
+        .await
+        .aws("s3:GetObject")?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| {
+            AwsError::setup(
+                format!(
+                    "reading s3://{}/{} was cut short: {e}",
+                    object.bucket, object.key
+                ),
+                "try again",
+            )
+        })?
+        .into_bytes();
+    total_read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    let bad = |message: String| {
+        AwsError::setup(
+            format!(
+                "s3://{}/{} is not a readable CUR 2.0 gzip CSV file: {message}",
+                object.bucket, object.key
+            ),
+            "Data Exports rewrites a period's files at each refresh: try again after the next \
+             one (within 24 hours); if it stays, report it with the file's first lines",
+        )
+    };
+    let mut batches = super::csv_object::gzip(bytes).map_err(bad)?;
+    if batches.header().is_empty() {
+        // An emptied chunk ("overwritten with empty data").
+        return Ok(counts);
+    }
+    check_columns(batches.header(), object, columns, &mut counts)?;
+    batches.select(&columns.names());
+    while let Some(batch) = batches.next_batch(BATCH_ROWS) {
+        let batch = batch.map_err(bad)?;
+        fold_object_batch(&batch, object, columns, aggregator, &mut counts)?;
+    }
+    Ok(counts)
 }
 
 async fn read_object_with(
@@ -581,33 +546,7 @@ async fn read_object_with(
         .map(|f| f.name().to_string())
         .collect();
     let wanted = columns.names();
-    for required in [USAGE_START, PRODUCT_CODE, USAGE_TYPE, COST] {
-        if !roots.iter().any(|r| r == required) {
-            return Err(AwsError::setup(
-                format!(
-                    "s3://{}/{} has no {required} column: it is not a CUR 2.0 export",
-                    object.bucket, object.key
-                ),
-                "point [cur_export] at the export `apply` made (CUR 2.0, Parquet)",
-            ));
-        }
-    }
-    if columns.principal && !roots.iter().any(|r| r == PRINCIPAL) {
-        counts.notes.push(
-            "the export has no line_item_iam_principal column (IAM principal data is off): \
-             every row is unattributed; set [cur_export] include_iam_principal = true and \
-             apply (new data only)"
-                .into(),
-        );
-    }
-    if !roots.iter().any(|r| r == PRODUCT) {
-        counts.notes.push(
-            "the export has no product column: Marketplace-billed models (\"… (Amazon Bedrock \
-             Edition)\") cannot be recognised and models cannot be named; run apply to update \
-             the export"
-                .into(),
-        );
-    }
+    check_columns(&roots, object, columns, &mut counts)?;
     let indices: Vec<usize> = roots
         .iter()
         .enumerate()
@@ -650,15 +589,26 @@ async fn read_object_with(
         .map_err(|e| unreadable(object, e))?;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| unreadable(object, e))?;
-        counts.rows += batch.num_rows() as u64;
-        fold_batch(&batch, columns, aggregator).map_err(|message| {
-            AwsError::setup(
-                format!("s3://{}/{}: {message}", object.bucket, object.key),
-                "the file does not follow the CUR 2.0 data dictionary; report it",
-            )
-        })?;
+        fold_object_batch(&batch, object, columns, aggregator, &mut counts)?;
     }
     Ok(counts)
+}
+
+/// One batch of an object into `aggregator`, counted.
+fn fold_object_batch(
+    batch: &RecordBatch,
+    object: &Object,
+    columns: &Columns,
+    aggregator: &mut Aggregator,
+    counts: &mut ObjectCounts,
+) -> Result<(), AwsError> {
+    counts.rows += batch.num_rows() as u64;
+    fold_batch(batch, columns, aggregator).map_err(|message| {
+        AwsError::setup(
+            format!("s3://{}/{}: {message}", object.bucket, object.key),
+            "the file does not follow the CUR 2.0 data dictionary; report it",
+        )
+    })
 }
 
 /// A row group's usage days from its statistics (`None` when they cannot be read).
