@@ -18,6 +18,10 @@
 mod cur;
 #[path = "../tests/support/moto.rs"]
 mod moto;
+#[path = "support/usage.rs"]
+mod usage;
+
+use usage::run_with_usage;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -171,28 +175,6 @@ async fn put_logs(s3: &aws_sdk_s3::Client, records: usize, first: NaiveDate, day
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn run_with_usage(cmd: &mut Command) -> Option<(i32, libc::rusage, Duration)> {
-    let started = Instant::now();
-    // Reaped by wait4 below, which also gives the child's resource usage.
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().ok()?;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain old data filled by wait4 for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    if waited != pid {
-        return None;
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Some((code, usage, wall))
 }
 
 /// Set (to the emulator's URL) in the generator process the benchmark starts.

@@ -15,6 +15,10 @@
 
 #[path = "../tests/support/moto.rs"]
 mod moto;
+#[path = "support/usage.rs"]
+mod usage;
+
+use usage::run_with_usage;
 #[path = "../tests/support/proxy.rs"]
 mod proxy;
 #[path = "../tests/support/standin.rs"]
@@ -24,7 +28,7 @@ mod standin;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{Datelike, Utc};
@@ -209,28 +213,6 @@ fn generate(url: &str, events: usize) {
         "{}",
         json!({"expected_usd": expected, "object_bytes": bytes, "objects": objects})
     );
-}
-
-fn run_with_usage(cmd: &mut Command) -> Option<(i32, libc::rusage, Duration)> {
-    let started = Instant::now();
-    // Reaped by wait4 below, which also gives the child's resource usage.
-    #[allow(clippy::zombie_processes)]
-    let child = cmd.spawn().ok()?;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain old data filled by wait4 for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    if waited != pid {
-        return None;
-    }
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Some((code, usage, wall))
 }
 
 fn main() {
