@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde::Deserialize;
 
 use crate::aws::{AwsError, AwsResultExt, Clients};
@@ -287,26 +287,30 @@ pub async fn read_delivered(
 /// Objects read at once: S3 round trips overlap, memory stays a few objects.
 const READ_CONCURRENCY: usize = 8;
 
-/// The records of the UTC days `[start, end)`, from the objects of every month those days
-/// touch and of the month after the last (a record near midnight at a month's end is
-/// delivered in the next month's folder; each record is placed by its own `timestamp`).
-#[derive(Debug, Clone, Default)]
-pub struct DaysRecords {
-    pub records: Vec<Record>,
+/// What [`fold_between`] read: the objects of every month the days touch and of the month
+/// after the last (a record near midnight at a month's end is delivered in the next month's
+/// folder; each record is placed by its own `timestamp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DaysRead {
     pub objects: u64,
+    /// Records of the days, each handed to the fold.
+    pub records: u64,
     /// Records without a timestamp (not counted).
     pub skipped: u64,
 }
 
-/// Reads the records of the days `[start, end)` in the stack's log bucket.
-pub async fn records_between(
+/// Hands every record of the UTC days `[start, end)` in the stack's log bucket to `each`, one
+/// object at a time and in the objects' key order (so sums come out the same on every run).
+/// Nothing is kept: a caller's memory grows with what it folds the records into, not with the
+/// records of the window (a month of a busy account is millions).
+pub async fn fold_between(
     clients: &Clients,
     bucket: &str,
     owner: &str,
     key_prefix: &str,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> Result<DaysRecords, AwsError> {
+    (start, end): (NaiveDate, NaiveDate),
+    mut each: impl FnMut(Record),
+) -> Result<DaysRead, AwsError> {
     let bases = bases(key_prefix, owner);
     let mut keys = Vec::new();
     for month in months(start, end) {
@@ -314,22 +318,23 @@ pub async fn records_between(
     }
     keys.sort();
     keys.dedup();
-    let objects = keys.len() as u64;
-    let read: Vec<(Vec<Record>, u64)> = futures::stream::iter(keys)
-        .map(|key| async move { read(clients, bucket, owner, &key).await })
-        .buffer_unordered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    let mut out = DaysRecords {
-        objects,
-        ..DaysRecords::default()
+    let mut out = DaysRead {
+        objects: keys.len() as u64,
+        ..DaysRead::default()
     };
-    for (records, skipped) in read {
+    let mut reads = futures::stream::iter(keys)
+        .map(|key| async move { read(clients, bucket, owner, &key).await })
+        .buffered(READ_CONCURRENCY);
+    while let Some(read) = reads.next().await {
+        let (records, skipped) = read?;
         out.skipped += skipped;
-        out.records.extend(records.into_iter().filter(|r| {
-            let day = r.timestamp.date_naive();
-            day >= start && day < end
-        }));
+        for record in records {
+            let day = record.timestamp.date_naive();
+            if day >= start && day < end {
+                out.records += 1;
+                each(record);
+            }
+        }
     }
     Ok(out)
 }

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::aws::{AwsError, Clients};
 use crate::config::{Config, PriceConfig};
 use crate::cost::prices::{self, Tokens};
-use crate::log_objects::{self, DaysRecords, Record};
+use crate::log_objects::{self, DaysRead, Record};
 
 use super::render::{count, usd};
 use super::window::Window;
@@ -96,22 +96,23 @@ pub struct MetaTotals {
     pub cost_usd: f64,
 }
 
-/// The log objects of the window's days in the stack's bucket, the records in the window.
-pub async fn read_records(
+/// Hands every record of the days `[start, end)` in the stack's log bucket to `each`; also
+/// returns where they were read.
+pub async fn fold_records(
     clients: &Clients,
     config: &Config,
-    start: NaiveDate,
-    end: NaiveDate,
-) -> Result<(DaysRecords, String), AwsError> {
+    days: (NaiveDate, NaiveDate),
+    each: impl FnMut(Record),
+) -> Result<(DaysRead, String), AwsError> {
     let account = clients.account().await?;
     let bucket = config.bucket.resolved_name(&account.id, &clients.region);
-    let read = log_objects::records_between(
+    let read = log_objects::fold_between(
         clients,
         &bucket,
         &account.id,
         &config.bucket.key_prefix,
-        start,
-        end,
+        days,
+        each,
     )
     .await
     .map_err(|e| {
@@ -148,43 +149,65 @@ pub async fn fetch(
         .date_naive()
         .succ_opt()
         .unwrap_or(window.end.date_naive());
-    let (read, source) = read_records(clients, config, start, end).await?;
-    let records: Vec<&Record> = read
-        .records
-        .iter()
-        .filter(|r| r.timestamp >= window.start && r.timestamp < window.end)
-        .collect();
-    let mut usage = group(key, &records, &config.pricing, &clients.region);
+    let mut groups = MetaGroups::new(key, &config.pricing, &clients.region);
+    let (read, source) = fold_records(clients, config, (start, end), |r| {
+        if r.timestamp >= window.start && r.timestamp < window.end {
+            groups.add(&r);
+        }
+    })
+    .await?;
+    let mut usage = groups.finish();
     usage.source = source;
     usage.objects_read = read.objects;
     Ok(usage)
 }
 
-/// The records grouped by (value, model), priced with the price table in each record's region.
-pub fn group(
-    key: &str,
-    records: &[&Record],
-    pricing: &BTreeMap<String, PriceConfig>,
-    default_region: &str,
-) -> MetaUsage {
-    #[derive(Default)]
-    struct Sums {
-        invocations: u64,
-        tokens: Tokens,
-        cost: Option<f64>,
-        price_key: Option<String>,
-        priced: bool,
-    }
-    let mut groups: BTreeMap<(Option<String>, String), Sums> = BTreeMap::new();
-    let mut without = 0;
-    for r in records {
-        let value = r.metadata.get(key).cloned();
-        if value.is_none() {
-            without += 1;
+/// One (value, model)'s sums.
+#[derive(Default)]
+struct Sums {
+    invocations: u64,
+    tokens: Tokens,
+    cost: Option<f64>,
+    price_key: Option<String>,
+    priced: bool,
+}
+
+/// Records grouped by (value, model) as they are read, each priced with the price table of its
+/// own region.
+pub struct MetaGroups<'a> {
+    key: String,
+    pricing: &'a BTreeMap<String, PriceConfig>,
+    default_region: String,
+    groups: BTreeMap<(Option<String>, String), Sums>,
+    without: u64,
+}
+
+impl<'a> MetaGroups<'a> {
+    pub fn new(
+        key: &str,
+        pricing: &'a BTreeMap<String, PriceConfig>,
+        default_region: &str,
+    ) -> MetaGroups<'a> {
+        MetaGroups {
+            key: key.to_string(),
+            pricing,
+            default_region: default_region.to_string(),
+            groups: BTreeMap::new(),
+            without: 0,
         }
-        let region = r.region.as_deref().unwrap_or(default_region);
-        let price = prices::lookup(&r.model_id, Some(region), pricing);
-        let g = groups.entry((value, r.model_id.clone())).or_default();
+    }
+
+    pub fn add(&mut self, r: &Record) {
+        let value = r.metadata.get(&self.key).cloned();
+        if value.is_none() {
+            self.without += 1;
+        }
+        let region = r.region.as_deref().unwrap_or(&self.default_region);
+        let price = prices::lookup(&r.model_id, Some(region), self.pricing);
+        let g = self
+            .groups
+            .entry((value, r.model_id.clone()))
+            .or_default();
         g.invocations += 1;
         g.tokens.input += r.tokens.input;
         g.tokens.output += r.tokens.output;
@@ -199,44 +222,49 @@ pub fn group(
             None => g.cost = None,
         }
     }
-    let mut rows: Vec<MetaRow> = groups
-        .into_iter()
-        .map(|((value, model_id), s)| MetaRow {
-            value,
-            model_id,
-            invocations: s.invocations,
-            input_tokens: s.tokens.input,
-            output_tokens: s.tokens.output,
-            cache_read_tokens: s.tokens.cache_read,
-            cache_write_tokens: s.tokens.cache_write,
-            cost_usd: s.cost.filter(|_| s.priced).map(round_cost),
-            price_key: s.price_key,
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        cost_order(a.cost_usd, b.cost_usd)
-            .then(b.invocations.cmp(&a.invocations))
-            .then_with(|| a.value.cmp(&b.value))
-            .then_with(|| a.model_id.cmp(&b.model_id))
-    });
-    let mut totals = MetaTotals::default();
-    for r in &rows {
-        totals.invocations += r.invocations;
-        totals.input_tokens += r.input_tokens;
-        totals.output_tokens += r.output_tokens;
-        totals.cache_read_tokens += r.cache_read_tokens;
-        totals.cache_write_tokens += r.cache_write_tokens;
-        totals.cost_usd += r.cost_usd.unwrap_or(0.0);
-    }
-    totals.cost_usd = round_cost(totals.cost_usd);
-    MetaUsage {
-        by: format!("meta:{key}"),
-        key: key.to_string(),
-        source: String::new(),
-        rows,
-        totals,
-        records_without_key: without,
-        objects_read: 0,
+
+    pub fn finish(self) -> MetaUsage {
+        let key = self.key;
+        let mut rows: Vec<MetaRow> = self
+            .groups
+            .into_iter()
+            .map(|((value, model_id), s)| MetaRow {
+                value,
+                model_id,
+                invocations: s.invocations,
+                input_tokens: s.tokens.input,
+                output_tokens: s.tokens.output,
+                cache_read_tokens: s.tokens.cache_read,
+                cache_write_tokens: s.tokens.cache_write,
+                cost_usd: s.cost.filter(|_| s.priced).map(round_cost),
+                price_key: s.price_key,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            cost_order(a.cost_usd, b.cost_usd)
+                .then(b.invocations.cmp(&a.invocations))
+                .then_with(|| a.value.cmp(&b.value))
+                .then_with(|| a.model_id.cmp(&b.model_id))
+        });
+        let mut totals = MetaTotals::default();
+        for r in &rows {
+            totals.invocations += r.invocations;
+            totals.input_tokens += r.input_tokens;
+            totals.output_tokens += r.output_tokens;
+            totals.cache_read_tokens += r.cache_read_tokens;
+            totals.cache_write_tokens += r.cache_write_tokens;
+            totals.cost_usd += r.cost_usd.unwrap_or(0.0);
+        }
+        totals.cost_usd = round_cost(totals.cost_usd);
+        MetaUsage {
+            by: format!("meta:{key}"),
+            key,
+            source: String::new(),
+            rows,
+            totals,
+            records_without_key: self.without,
+            objects_read: 0,
+        }
     }
 }
 
@@ -365,8 +393,12 @@ mod tests {
             record(Some("bo"), nova, 100_000, 0),
             record(None, nova, 10, 10),
         ];
-        let refs: Vec<&Record> = recs.iter().collect();
-        let usage = group("user", &refs, &BTreeMap::new(), "us-east-1");
+        let pricing = BTreeMap::new();
+        let mut groups = MetaGroups::new("user", &pricing, "us-east-1");
+        for r in &recs {
+            groups.add(r);
+        }
+        let usage = groups.finish();
         assert_eq!(usage.records_without_key, 1);
         let ana = usage
             .rows

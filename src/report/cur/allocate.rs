@@ -169,35 +169,56 @@ fn billed_model<'a>(model_id: &str, models: &'a [(String, String)]) -> Option<&'
         .map(|(name, _)| name.as_str())
 }
 
-/// Splits `billed` among the values of `key` in `records` (already cut to the report's days).
-/// `owner` is the account whose logs were read: a record without `accountId` is its.
-pub fn allocate(
-    key: &str,
-    logs: &str,
-    billed: &Billed,
-    records: &[Record],
-    owner: &str,
-) -> Allocation {
-    let mut grouped: HashMap<LogKey, ValueTokens> = HashMap::new();
-    let mut without = 0u64;
-    for r in records {
-        let value = r.metadata.get(key).cloned();
+/// The window's log records folded as they are read: tokens by kind per place and value of
+/// the key. The records themselves are not kept, so memory grows with the (day, account,
+/// region, model, principal, value) groups, not with the records (a month is millions).
+#[derive(Debug, Clone)]
+pub struct LogTokens {
+    key: String,
+    /// The account whose logs are read: a record without `accountId` is its.
+    owner: String,
+    grouped: HashMap<LogKey, ValueTokens>,
+    records: u64,
+    without: u64,
+}
+
+impl LogTokens {
+    pub fn new(key: &str, owner: &str) -> LogTokens {
+        LogTokens {
+            key: key.to_string(),
+            owner: owner.to_string(),
+            grouped: HashMap::new(),
+            records: 0,
+            without: 0,
+        }
+    }
+
+    /// Counts one record of the report's days.
+    pub fn add(&mut self, mut r: Record) {
+        self.records += 1;
+        let value = r.metadata.remove(&self.key);
         if value.is_none() {
-            without += 1;
+            self.without += 1;
         }
         let k = LogKey {
             day: r.timestamp.date_naive(),
-            account: Some(r.account.clone().unwrap_or_else(|| owner.to_string())),
-            region: r.region.clone(),
-            model_id: r.model_id.clone(),
-            principal: r.principal.clone(),
+            account: Some(r.account.unwrap_or_else(|| self.owner.clone())),
+            region: r.region,
+            model_id: r.model_id,
+            principal: r.principal,
         };
-        let t = grouped.entry(k).or_default().entry(value).or_default();
+        let t = self.grouped.entry(k).or_default().entry(value).or_default();
         t[0] += r.tokens.input;
         t[1] += r.tokens.output;
         t[2] += r.tokens.cache_read;
         t[3] += r.tokens.cache_write;
     }
+}
+
+/// Splits `billed` among the values of the key in the folded log records of the report's days.
+pub fn allocate(logs: &str, billed: &Billed, records: &LogTokens) -> Allocation {
+    let key = records.key.as_str();
+    let grouped = &records.grouped;
     let mut models: Vec<(String, String)> = billed
         .buckets
         .keys()
@@ -208,7 +229,7 @@ pub fn allocate(
     // The log groups by (day, billed model), for the buckets to look through.
     let mut by_model: HashMap<(NaiveDate, String), Vec<(&LogKey, &ValueTokens)>> = HashMap::new();
     let mut unmatched_models: BTreeMap<String, u64> = BTreeMap::new();
-    for (k, values) in &grouped {
+    for (k, values) in grouped {
         match billed_model(&k.model_id, &models) {
             Some(m) => by_model
                 .entry((k.day, m.to_string()))
@@ -340,7 +361,7 @@ pub fn allocate(
              logs cover all of their tokens"
         ));
     }
-    if records.is_empty() {
+    if records.records == 0 {
         notes.push(format!(
             "no invocation-log records in {logs} for these days: all of the bill is under \
              (not in the logs)"
@@ -352,8 +373,8 @@ pub fn allocate(
         logs: logs.to_string(),
         rows,
         total_cost_usd: (total * 100.0).round() / 100.0,
-        records: records.len() as u64,
-        records_without_key: without,
+        records: records.records,
+        records_without_key: records.without,
         notes,
     }
 }
@@ -450,12 +471,15 @@ mod tests {
             not_tokens: 5.0,
             adjustments: -0.5,
         };
-        let records = [
+        let mut records = LogTokens::new("user", "123456789012");
+        for r in [
             record(Some("ana"), 1000, 300),
             record(Some("bo"), 1000, 200),
             record(None, 1000, 0),
-        ];
-        let a = allocate("user", "s3://logs/", &billed, &records, "123456789012");
+        ] {
+            records.add(r);
+        }
+        let a = allocate("s3://logs/", &billed, &records);
         let row = |label: &str| {
             a.rows
                 .iter()
@@ -487,13 +511,9 @@ mod tests {
             buckets: [(k, s)].into(),
             ..Billed::default()
         };
-        let a = allocate(
-            "user",
-            "s3://l/",
-            &billed,
-            &[record(Some("ana"), 10, 0)],
-            "1",
-        );
+        let mut records = LogTokens::new("user", "1");
+        records.add(record(Some("ana"), 10, 0));
+        let a = allocate("s3://l/", &billed, &records);
         assert_eq!(a.rows.len(), 1);
         assert_eq!(a.rows[0].label, "(not in the logs)");
         assert_eq!(a.rows[0].cost_usd, 1.25);

@@ -323,14 +323,11 @@ pub async fn fetch(
             report.focus = focus;
             if let (Some(key), Some(billed)) = (&request.allocate, billed) {
                 let (start, end) = request.days();
-                let (read, logs) = super::meta::read_records(clients, config, start, end).await?;
-                report.allocation = Some(allocate::allocate(
-                    key,
-                    &logs,
-                    &billed,
-                    &read.records,
-                    &account.id,
-                ));
+                let mut records = allocate::LogTokens::new(key, &account.id);
+                let (_, logs) =
+                    super::meta::fold_records(clients, config, (start, end), |r| records.add(r))
+                        .await?;
+                report.allocation = Some(allocate::allocate(&logs, &billed, &records));
             }
             report
         }
