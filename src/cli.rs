@@ -451,6 +451,11 @@ pub struct ReportArgs {
     /// [cur_export]'s [default: [cur_export] read, else the tool's own export]
     #[arg(long, value_name = "s3://BUCKET/PREFIX/EXPORT")]
     pub cur: Option<String>,
+    /// With --cur (or [cur_export] read): the account that owns the export's bucket, when it is
+    /// not yours (a management or data-collection account's) [default: [cur_export]
+    /// read_owner, else the caller's account]
+    #[arg(long, value_name = "ACCOUNT")]
+    pub cur_owner: Option<String>,
     /// With --source cur: read the export's files (embedded) or query them with Athena
     /// [default: athena when [cur_export] athena is set, else embedded]
     #[arg(long, value_name = "ENGINE")]

@@ -76,9 +76,10 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             "--output focus writes the bill's lines as FOCUS rows: use it with --source cur".into(),
         ));
     }
-    if args.cur.is_some() {
+    if args.cur.is_some() || args.cur_owner.is_some() {
         return Err(CommandError::Usage(
-            "--cur names the CUR 2.0 export --source cur reads: add --source cur".into(),
+            "--cur and --cur-owner name the CUR 2.0 export --source cur reads: add --source cur"
+                .into(),
         ));
     }
     if args.allocate.is_some() {
@@ -236,6 +237,7 @@ async fn cur(
         args.engine.as_deref(),
         args.cur.as_deref(),
     )
+    .and_then(|r| r.owned_by(args.cur_owner.as_deref()))
     .and_then(|r| r.allocate(args.allocate.as_deref()))
     .and_then(|r| r.focus(session.printer.format == OutputFormat::Focus))
     .map_err(CommandError::Usage)?;

@@ -91,6 +91,10 @@ pub struct CurExportConfig {
     /// `s3://bucket/prefix/export-name`: an existing CUR 2.0 export (one the Cloud Intelligence
     /// Dashboards made, say) that `report --source cur` reads instead of the tool's own.
     pub read: Option<String>,
+    /// The account that owns `read`'s bucket when it is not the caller's (an organization's
+    /// export usually lies in its management or data-collection account): every S3 call names
+    /// it as `ExpectedBucketOwner`.
+    pub read_owner: Option<String>,
 }
 
 /// Where an existing CUR 2.0 export lies, from `s3://bucket/prefix/export-name` (Data Exports
@@ -102,6 +106,9 @@ pub struct ExportUri {
     pub bucket: String,
     pub prefix: String,
     pub export: String,
+    /// The bucket's owner when it is not the caller's account (`[cur_export] read_owner`,
+    /// `--cur-owner`).
+    pub owner: Option<String>,
 }
 
 /// Parses `s3://bucket/prefix/export-name` (a trailing `/` is allowed): the bucket by S3's
@@ -140,6 +147,7 @@ pub fn parse_export_uri(text: &str) -> Result<ExportUri, String> {
         bucket,
         prefix: parts.join("/"),
         export,
+        owner: None,
     })
 }
 
@@ -169,6 +177,7 @@ impl Default for CurExportConfig {
             include_iam_principal: true,
             athena: None,
             read: None,
+            read_owner: None,
         }
     }
 }
@@ -584,6 +593,18 @@ fn check_cur_export(config: &Config, c: &mut Checker) {
         && let Err(problem) = parse_export_uri(read)
     {
         c.fail(key(&["cur_export", "read"]), problem);
+    }
+    if let Some(owner) = &x.read_owner {
+        c.check(
+            super::targets::account_id_ok(owner),
+            key(&["cur_export", "read_owner"]),
+            format!("{owner:?} is not an AWS account ID (12 digits, quoted)"),
+        );
+        c.check(
+            x.read.is_some(),
+            key(&["cur_export", "read_owner"]),
+            "names the owner of read's bucket: add read = \"s3://bucket/prefix/export-name\"",
+        );
     }
     c.check(
         !x.prefix.is_empty()

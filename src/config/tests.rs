@@ -438,6 +438,26 @@ fn the_runner_is_wanted_by_limits_or_a_digest() {
 }
 
 #[test]
+fn cur_export_read_owner_is_an_account_id_and_needs_read() {
+    let p = one_problem("[cur_export]\nread = \"s3://b-cur/cur2/x\"\nread_owner = \"2222\"\n");
+    assert_eq!(
+        (p.field.as_str(), p.line),
+        ("cur_export.read_owner", Some(3))
+    );
+    assert!(p.to_string().contains("12 digits"), "{p}");
+    let p = one_problem("[cur_export]\nread_owner = \"222222222222\"\n");
+    assert_eq!(p.field, "cur_export.read_owner");
+    assert!(p.to_string().contains("read ="), "{p}");
+    assert!(
+        parse(
+            "[cur_export]\nread = \"s3://b-cur/cur2/x\"\nread_owner = \"222222222222\"\n",
+            "t.toml"
+        )
+        .is_ok()
+    );
+}
+
+#[test]
 fn cur_export_read_is_an_s3_uri_of_an_export_with_a_valid_bucket() {
     for bad in [
         "\"https://b/cur2/cid-cur2\"",
@@ -463,6 +483,7 @@ fn cur_export_read_is_an_s3_uri_of_an_export_with_a_valid_bucket() {
             bucket: "cid-data-123456789012".into(),
             prefix: "cur2/123456789012".into(),
             export: "cid-cur2".into(),
+            owner: None,
         })
     );
     assert_eq!(

@@ -204,10 +204,7 @@ impl<'a> MetaGroups<'a> {
         }
         let region = r.region.as_deref().unwrap_or(&self.default_region);
         let price = prices::lookup(&r.model_id, Some(region), self.pricing);
-        let g = self
-            .groups
-            .entry((value, r.model_id.clone()))
-            .or_default();
+        let g = self.groups.entry((value, r.model_id.clone())).or_default();
         g.invocations += 1;
         g.tokens.input += r.tokens.input;
         g.tokens.output += r.tokens.output;

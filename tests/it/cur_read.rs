@@ -13,7 +13,9 @@ use chrono::{Duration, NaiveDate};
 
 use crate::cur::{assert_to_the_cent, cents, expected, lines, model_of, periods, rows};
 use crate::support::cur::{CurLine, Export, csv_gz, parquet, parquet_without, period};
-use crate::support::env::{Run, TestEnv};
+use bedrock_monitor::aws::emulator_clients;
+
+use crate::support::env::{REGION, Run, TestEnv};
 
 const URI: &str = "s3://cid-123456789012-data-exports/cur2/123456789012/cid-cur2";
 
@@ -254,4 +256,116 @@ fn an_export_without_iam_principal_data_reports_by_tag_model_and_account_and_say
     });
     assert_to_the_cent(&rows(&doc, "tag:iamPrincipal/team"), &want);
     assert_models_and_accounts(&env, &lines, start, end, &[]);
+}
+
+/// The export's bucket in another account (an organization's export usually lies in its
+/// management or data-collection account): read as the caller's, S3 refuses every call
+/// (`ExpectedBucketOwner` names the wrong owner: 403), and the error says how to name the
+/// owner; named with `--cur-owner` or `[cur_export] read_owner`, the export is read whole.
+/// The proxy's bucket-owner rule learns the owner from the CreateBucket it sees made with
+/// credentials of that account (moto ignores the header).
+#[test]
+fn an_export_in_another_accounts_bucket_is_read_with_its_owner_named() {
+    const OWNER: &str = "222222222222";
+    const OTHER_URI: &str = "s3://org-data-exports-222222222222/cur2/222222222222/cid-cur2";
+    let (_, p2) = periods();
+    let lines = lines(p2);
+    let env = TestEnv::new();
+    env.write_config("");
+    let export = Export {
+        bucket: "org-data-exports-222222222222".into(),
+        prefix: "cur2/222222222222".into(),
+        name: "cid-cur2".into(),
+    };
+    let (through_proxy, direct) = env.block_on(async {
+        let proxy = emulator_clients(&env.proxy.url(), REGION);
+        let assumed = proxy
+            .sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{OWNER}:role/DataExportsOwner"))
+            .role_session_name("owner")
+            .send()
+            .await
+            .expect("AssumeRole");
+        let c = assumed.credentials().expect("credentials").clone();
+        let client = |url: &str| {
+            let creds = aws_credential_types::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "owner",
+            );
+            let conf = aws_sdk_s3::Config::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_types::region::Region::new(REGION))
+                .endpoint_url(url)
+                .force_path_style(true)
+                .credentials_provider(creds)
+                .build();
+            aws_sdk_s3::Client::from_conf(conf)
+        };
+        (client(&env.proxy.url()), client(&env.moto.url()))
+    });
+    // Created through the proxy (so its rule knows the owner); filled directly in moto, as the
+    // owner (the tool's calls are what the proxy checks).
+    env.block_on(export.create_bucket(&through_proxy));
+    for (p, ls) in by_period(&lines) {
+        env.block_on(export.put_refresh(
+            &direct,
+            &p,
+            None,
+            "snappy.parquet",
+            &[parquet(&ls, 5)],
+            true,
+        ));
+    }
+    let (start, end) = (p2 - Duration::days(3), p2 + Duration::days(3));
+    let (s, e) = (start.to_string(), end.to_string());
+
+    let refused = env.run(&[
+        "report", "--source", "cur", "--cur", OTHER_URI, "--start", &s, "--end", &e,
+    ]);
+    assert_ne!(refused.code, 0, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("--cur-owner") && refused.stderr.contains("read_owner"),
+        "{}",
+        refused.stderr
+    );
+    let denied = env.strict.bucket_owner.refused();
+    assert!(
+        !denied.is_empty()
+            && denied
+                .iter()
+                .all(|r| r.contains("expected=123456789012 owner=222222222222")),
+        "{denied:?}"
+    );
+
+    assert_figures(
+        &env,
+        &lines,
+        start,
+        end,
+        &["--cur", OTHER_URI, "--cur-owner", OWNER],
+    );
+    env.write_config(&format!(
+        "[cur_export]\nenabled = false\nread = \"{OTHER_URI}\"\nread_owner = \"{OWNER}\"\n"
+    ));
+    let refused_before = env.strict.bucket_owner.refused().len();
+    assert_figures(&env, &lines, start, end, &[]);
+    assert_eq!(env.strict.bucket_owner.refused().len(), refused_before);
+
+    // A --cur-owner that is no account ID, or without an export to own, is refused before
+    // any call.
+    let bad = env.run(&[
+        "report",
+        "--source",
+        "cur",
+        "--cur",
+        OTHER_URI,
+        "--cur-owner",
+        "2222",
+    ]);
+    bad.assert_code(3);
+    assert!(bad.stderr.contains("12 digits"), "{}", bad.stderr);
 }

@@ -129,15 +129,45 @@ pub(super) fn billing() -> Vec<(String, Permission)> {
 /// export's objects (and list them, only under the export's prefix), and with `[cur_export]
 /// athena` run the query in its workgroup over the Glue table, writing results to its output
 /// location.
+///
+/// With `[cur_export] read`, the report reads that export instead and never asks Data Exports
+/// about it (it may be another account's): the objects under its folder only, and with
+/// `read_owner` only in a bucket of that account. Every S3 statement here carries
+/// `s3:ResourceAccount` (AWS What's New, 2020-12-21, "New IAM condition keys for Amazon S3":
+/// it restricts access "to S3 buckets that are owned by specified AWS Accounts"), so a bucket
+/// of the same name in another account is refused by IAM as by `ExpectedBucketOwner`.
 pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
-    let Some(location) = ExportLocation::from_config(&cx.config, &cx.account.id) else {
-        return Vec::new();
+    let existing = cx.config.cur_export.as_ref().and_then(|c| {
+        let uri = crate::config::parse_export_uri(c.read.as_deref()?).ok()?;
+        Some(crate::config::ExportUri {
+            owner: c.read_owner.clone(),
+            ..uri
+        })
+    });
+    let location = match &existing {
+        Some(uri) => ExportLocation::existing(uri, &cx.account.id),
+        None => match ExportLocation::from_config(&cx.config, &cx.account.id) {
+            Some(location) => location,
+            None => return Vec::new(),
+        },
     };
     let partition = cx.partition();
     let bucket = format!("arn:{partition}:s3:::{}", location.bucket);
     let prefix = location.export_prefix();
+    let owner = json!({"s3:ResourceAccount": location.owner});
     let mut list = Permission::new(&["s3:ListBucket"], [bucket.clone()]);
-    list.condition = Some(json!({"StringLike": {"s3:prefix": [format!("{prefix}*")]}}));
+    list.condition = Some(json!({
+        "StringLike": {"s3:prefix": [format!("{prefix}*")]},
+        "StringEquals": owner,
+    }));
+    let mut read = Permission::new(&["s3:GetObject"], [format!("{bucket}/{prefix}*")]);
+    read.condition = Some(json!({"StringEquals": owner}));
+    if existing.is_some() {
+        return vec![
+            ("ReadExistingCurExport".to_string(), read),
+            ("ListExistingCurExport".to_string(), list),
+        ];
+    }
     let mut out = vec![
         (
             "FindCurExport".to_string(),
@@ -153,10 +183,7 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
                 )],
             ),
         ),
-        (
-            "ReadCurExport".to_string(),
-            Permission::new(&["s3:GetObject"], [format!("{bucket}/{prefix}*")]),
-        ),
+        ("ReadCurExport".to_string(), read),
         ("ListCurExport".to_string(), list),
     ];
     let Some(athena) = cx

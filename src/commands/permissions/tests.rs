@@ -387,3 +387,45 @@ fn key_policies_name_every_configured_key() {
     }
     assert!(statements.iter().all(|s| s["Condition"].is_object()));
 }
+
+/// With `[cur_export] read`, the report reads only that export's objects, in a bucket of the
+/// owner named (`s3:ResourceAccount`), and asks Data Exports nothing about it.
+#[test]
+fn an_existing_export_is_read_only_under_its_folder_in_its_owners_bucket() {
+    let cx = cx_for(
+        "[cur_export]\nenabled = false\nread = \"s3://org-exports/cur2/222222222222/cid-cur2\"\nread_owner = \"222222222222\"\n",
+    );
+    let doc = policy(&cx, Variant::ReadOnly, false);
+    let find = |sid: &str| {
+        statements(&doc)
+            .into_iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("{sid}: {doc:#}"))
+    };
+    let read = find("ReadExistingCurExport");
+    assert_eq!(actions_of(&read), ["s3:GetObject"]);
+    assert_eq!(
+        resources_of(&read),
+        ["arn:aws:s3:::org-exports/cur2/222222222222/cid-cur2/*"]
+    );
+    assert_eq!(
+        read["Condition"]["StringEquals"]["s3:ResourceAccount"],
+        "222222222222"
+    );
+    let list = find("ListExistingCurExport");
+    assert_eq!(resources_of(&list), ["arn:aws:s3:::org-exports"]);
+    assert_eq!(
+        list["Condition"]["StringLike"]["s3:prefix"][0],
+        "cur2/222222222222/cid-cur2/*"
+    );
+    assert_eq!(
+        list["Condition"]["StringEquals"]["s3:ResourceAccount"],
+        "222222222222"
+    );
+    assert!(
+        !all_actions(&doc)
+            .iter()
+            .any(|a| a.starts_with("bcm-data-exports:")),
+        "{doc:#}"
+    );
+}

@@ -221,8 +221,32 @@ async fn get_if_present(
                 .into_bytes(),
         )),
         Err(e) if e.code_is(&["NoSuchKey", "HTTP 404"]) => Ok(None),
-        Err(e) => Err(e),
+        Err(e) => Err(denied(location, e)),
     }
+}
+
+/// An existing export's bucket refused the caller: S3 answers 403 both when the bucket's owner
+/// is not the `ExpectedBucketOwner` named (S3 API reference, `x-amz-expected-bucket-owner`:
+/// "the request fails with the HTTP status code 403 Forbidden (access denied)") and when no
+/// policy lets the caller read. An organization's export usually lies in another account, so
+/// the hint names both fixes.
+fn denied(location: &ExportLocation, mut e: AwsError) -> AwsError {
+    if !location.existing || !e.code_is(&["AccessDenied", "HTTP 403"]) {
+        return e;
+    }
+    e.message = format!(
+        "{} (the CUR export s3://{}/{}, its bucket expected to belong to account {})",
+        e.message,
+        location.bucket,
+        location.export_prefix(),
+        location.owner
+    );
+    e.with_hint(
+        "if the bucket belongs to another account (the management or data-collection \
+         account's), name it with [cur_export] read_owner or --cur-owner; that account's \
+         bucket policy must also let you s3:ListBucket the bucket and s3:GetObject the \
+         export's objects (docs/report.md, \"An export in another account\")",
+    )
 }
 
 /// Every object under `prefix` of the export's bucket (every page).
@@ -246,7 +270,7 @@ pub(super) async fn list(
             .aws("s3:ListBucket")
             .map_err(|e| {
                 if !e.code_is(&["NoSuchBucket"]) {
-                    e
+                    denied(location, e)
                 } else if location.existing {
                     AwsError::setup(
                         format!("the CUR export's bucket s3://{bucket} does not exist"),

@@ -41,13 +41,14 @@ impl ExportLocation {
         })
     }
 
-    /// An existing export at `uri`, in a bucket of `account_id`.
+    /// An existing export at `uri`, in a bucket of the owner it names, else of `account_id`
+    /// (the caller's).
     pub fn existing(uri: &ExportUri, account_id: &str) -> ExportLocation {
         ExportLocation {
             bucket: uri.bucket.clone(),
             prefix: uri.prefix.clone(),
             export: uri.export.clone(),
-            owner: account_id.to_string(),
+            owner: uri.owner.clone().unwrap_or_else(|| account_id.to_string()),
             existing: true,
         }
     }

@@ -175,8 +175,8 @@ impl Request {
             None => config
                 .cur_export
                 .as_ref()
-                .and_then(|c| c.read.as_deref())
-                .map(parse_export_uri)
+                .and_then(|c| c.read.as_deref().map(|read| (read, c.read_owner.clone())))
+                .map(|(read, owner)| parse_export_uri(read).map(|uri| ExportUri { owner, ..uri }))
                 .transpose()
                 .map_err(|e| format!("[cur_export] read: {e}"))?,
         };
@@ -273,6 +273,28 @@ impl Request {
             );
         }
         self.allocate = Some(key);
+        Ok(self)
+    }
+
+    /// `--cur-owner ACCOUNT`: the account owning the bucket of the export read (`--cur` or
+    /// `[cur_export] read`), when it is not the caller's.
+    pub fn owned_by(mut self, owner: Option<&str>) -> Result<Request, String> {
+        let Some(owner) = owner else {
+            return Ok(self);
+        };
+        if !crate::config::targets::account_id_ok(owner) {
+            return Err(format!(
+                "--cur-owner {owner:?}: an account ID has 12 digits"
+            ));
+        }
+        let Some(read) = self.read.as_mut() else {
+            return Err(
+                "--cur-owner names the owner of the bucket of an existing export: add --cur \
+                 s3://bucket/prefix/export-name (or [cur_export] read)"
+                    .into(),
+            );
+        };
+        read.owner = Some(owner.to_string());
         Ok(self)
     }
 
