@@ -18,7 +18,10 @@
 //! caller's own key-value tags, a top-level object of strings (Bedrock user guide, "Per-request
 //! metadata tagging": set by `requestMetadata` in Converse/ConverseStream or the
 //! `X-Amzn-Bedrock-Request-Metadata` header of InvokeModel/InvokeModelWithResponseStream, and
-//! recorded in the invocation log). An object holds one or more records, one JSON document
+//! recorded in the invocation log). The guide shows the request, not the record; a delivered
+//! Converse record published with its fields (schemaVersion 1.0, in a 2025 talk's slides on
+//! analysing ModelInvocationLog with Athena) has it at the top level beside `output`:
+//! `"requestMetadata": {"traceId": "…"}`. An object holds one or more records, one JSON document
 //! after another (one a line); both gzipped and plain objects are read.
 //!
 //! Used by the limits pass (the month's objects) and by `report` (`--by meta:KEY` and
