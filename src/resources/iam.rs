@@ -1,6 +1,7 @@
-//! IAM calls that two components make (the logging role and the budget action's execution
-//! role and deny policy): every list followed to its last page, and a role emptied before it is
-//! deleted.
+//! IAM calls that several components make (the logging role, the budget action's execution
+//! role and deny policy, the chat role, the limits runner's roles): a role with one inline
+//! policy written the same way, every list followed to its last page, and a role emptied
+//! before it is deleted.
 //!
 //! IAM's list operations answer at most `MaxItems` items a page (default 100) and say
 //! `IsTruncated` with a `Marker` for the next (IAM API reference, "ListEntitiesForPolicy",
@@ -9,6 +10,7 @@
 //! policies attached past it, and the delete then fails with `DeleteConflict`.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::PolicyVersion;
@@ -17,8 +19,9 @@ use serde_json::Value;
 
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
+use crate::engine::{ComponentId, Context};
 
-use super::{absent_if, run_bounded};
+use super::{absent_if, created_or_exists, retry_while, run_bounded};
 
 /// What IAM answers when the role or policy is not there.
 pub const NOT_FOUND: &[&str] = &["NoSuchEntity", "NoSuchEntityException"];
@@ -32,6 +35,95 @@ fn next_marker(truncated: bool, marker: Option<&str>, previous: &Option<String>)
         Some(m) if previous.as_deref() != Some(m) => Some(m.to_string()),
         _ => None,
     }
+}
+
+/// The stack's tags as IAM takes them.
+pub fn stack_tags(cx: &Context) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError> {
+    cx.config
+        .tags()
+        .into_iter()
+        .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
+        .collect()
+}
+
+/// A role the stack owns with one inline policy, and which of its parts to write: a missing
+/// role is created with its trust and tags; an existing one gets only what changed.
+pub struct RoleWrite<'a> {
+    pub component: ComponentId,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub trust: &'a Value,
+    pub policy_name: &'a str,
+    /// `None` when the inline policy is already as wanted.
+    pub policy: Option<&'a Value>,
+    pub exists: bool,
+    pub trust_changed: bool,
+    pub tags_changed: bool,
+}
+
+/// Writes `role` (see [`RoleWrite`]); returns the ARN of a role it created.
+pub async fn write_role(cx: &Context, role: RoleWrite<'_>) -> Result<Option<String>, AwsError> {
+    let iam = &cx.aws.iam;
+    let tags = stack_tags(cx)?;
+    let mut created = None;
+    if !role.exists {
+        let answer = iam
+            .create_role()
+            .role_name(role.name)
+            .assume_role_policy_document(role.trust.to_string())
+            .description(role.description)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .aws("iam:CreateRole");
+        created = answer
+            .as_ref()
+            .ok()
+            .and_then(|out| out.role())
+            .map(|r| r.arn().to_string());
+        // Made by a run interrupted after the call: adopted.
+        created_or_exists(answer, &["EntityAlreadyExists"])?;
+    } else {
+        if role.trust_changed {
+            iam.update_assume_role_policy()
+                .role_name(role.name)
+                .policy_document(role.trust.to_string())
+                .send()
+                .await
+                .aws("iam:UpdateAssumeRolePolicy")?;
+        }
+        if role.tags_changed {
+            iam.tag_role()
+                .role_name(role.name)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .aws("iam:TagRole")?;
+        }
+    }
+    if let Some(policy) = role.policy {
+        let document = policy.to_string();
+        // IAM is eventually consistent (IAM User Guide, "Changes that I make are not always
+        // immediately visible"): a role just made can be unknown to PutRolePolicy for seconds.
+        retry_while(
+            cx,
+            role.component,
+            Duration::from_secs(30),
+            "waiting for the new role to become visible",
+            |e| e.code_is(NOT_FOUND),
+            || async {
+                iam.put_role_policy()
+                    .role_name(role.name)
+                    .policy_name(role.policy_name)
+                    .policy_document(&document)
+                    .send()
+                    .await
+                    .aws("iam:PutRolePolicy")
+            },
+        )
+        .await?;
+    }
+    Ok(created)
 }
 
 /// Who has a managed policy attached, by name.

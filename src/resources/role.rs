@@ -3,7 +3,6 @@
 //! streams and the bucket's key prefix.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -11,7 +10,8 @@ use serde_json::{Value, json};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::docs;
 use crate::engine::{ComponentId, Context, Diff, Foreign, Ownership, Permission, Resource};
-use crate::resources::{foreign_by_tags, ownership_by_tag, retry_while, tags_field};
+use crate::resources::iam::{RoleWrite, write_role};
+use crate::resources::{foreign_by_tags, ownership_by_tag, tags_field};
 
 pub struct Role;
 
@@ -23,7 +23,6 @@ pub struct RoleState {
     pub tags: BTreeMap<String, String>,
 }
 
-const NOT_FOUND: &[&str] = &["NoSuchEntity", "NoSuchEntityException"];
 
 impl Role {
     pub fn trust_policy(cx: &Context) -> Result<Value, AwsError> {
@@ -160,76 +159,24 @@ impl Resource for Role {
     async fn apply(&self, cx: &Context, state: &Self::State, diff: &Diff) -> Result<(), AwsError> {
         let name = &cx.config.iam_role.name;
         let iam = &cx.aws.iam;
-        let tags = cx
-            .config
-            .tags()
-            .into_iter()
-            .map(|(k, v)| {
-                aws_sdk_iam::types::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| AwsError::setup(e.to_string(), "report this as a bug"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if state.is_none() {
-            let created = iam
-                .create_role()
-                .role_name(name)
-                .description("Lets Amazon Bedrock deliver model invocation logs (managed by bedrock-monitor)")
-                .assume_role_policy_document(Self::trust_policy(cx)?.to_string())
-                .set_tags(Some(tags.clone()))
-                .send()
-                .await
-                .aws("iam:CreateRole");
-            match created {
-                Ok(out) => {
-                    if let Some(role) = out.role() {
-                        cx.set_role_arn(role.arn());
-                    }
-                }
-                // Created by a run that was interrupted after the call: adopt it.
-                Err(e) if e.code_is(&["EntityAlreadyExists"]) => {}
-                Err(e) => return Err(e),
-            }
-        } else {
-            if diff.touches("trust_policy") {
-                iam.update_assume_role_policy()
-                    .role_name(name)
-                    .policy_document(Self::trust_policy(cx)?.to_string())
-                    .send()
-                    .await
-                    .aws("iam:UpdateAssumeRolePolicy")?;
-            }
-            if diff.touches("tags") {
-                iam.tag_role()
-                    .role_name(name)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .aws("iam:TagRole")?;
-            }
-        }
-        if diff.touches(&policy_name_field(cx)) {
-            let document = Self::permissions_policy(cx)?.to_string();
-            // A role just created may not be visible to PutRolePolicy for a few seconds.
-            retry_while(
-                cx,
-                ComponentId::Role,
-                Duration::from_secs(30),
-                "waiting for the new role to become visible",
-                |e| e.code_is(NOT_FOUND),
-                || async {
-                    iam.put_role_policy()
-                        .role_name(name)
-                        .policy_name(&cx.config.iam_role.policy_name)
-                        .policy_document(&document)
-                        .send()
-                        .await
-                        .aws("iam:PutRolePolicy")
-                },
-            )
-            .await?;
+        let policy = Self::permissions_policy(cx)?;
+        let created = write_role(
+            cx,
+            RoleWrite {
+                component: ComponentId::Role,
+                name: name.as_str(),
+                description: "Lets Amazon Bedrock deliver model invocation logs (managed by bedrock-monitor)",
+                trust: &Self::trust_policy(cx)?,
+                policy_name: &cx.config.iam_role.policy_name,
+                policy: diff.touches(&policy_name_field(cx)).then_some(&policy),
+                exists: state.is_some(),
+                trust_changed: diff.touches("trust_policy"),
+                tags_changed: diff.touches("tags"),
+            },
+        )
+        .await?;
+        if let Some(arn) = created {
+            cx.set_role_arn(&arn);
         }
         if cx
             .outputs

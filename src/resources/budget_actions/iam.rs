@@ -10,10 +10,9 @@ use super::{
 use crate::aws::{AwsError, AwsResultExt};
 use crate::config::actions::{deny_policy_name, execution_role_name};
 use crate::docs;
-use std::time::Duration;
-
 use crate::engine::{ComponentId, Context, Diff};
-use crate::resources::{absent_if, created_or_exists, retry_while};
+use crate::resources::iam::{RoleWrite, stack_tags, write_role};
+use crate::resources::{absent_if, created_or_exists};
 
 impl BudgetActions {
     pub(super) async fn read_policy(cx: &Context) -> Result<Option<ObservedPolicy>, AwsError> {
@@ -76,72 +75,21 @@ impl BudgetActions {
         diff: &Diff,
         permissions: Option<&Value>,
     ) -> Result<(), AwsError> {
-        let iam = &cx.aws.iam;
-        let name = execution_role_name(&cx.config);
-        let tags: Vec<aws_sdk_iam::types::Tag> = cx
-            .config
-            .tags()
-            .iter()
-            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
-            .collect::<Result<_, AwsError>>()?;
-        match &state.role {
-            None => {
-                created_or_exists(
-                    iam.create_role()
-                        .role_name(&name)
-                        .assume_role_policy_document(Self::desired_trust(cx)?.to_string())
-                        .description(
-                            "Lets AWS Budgets attach the bedrock-monitor deny-Bedrock policy",
-                        )
-                        .set_tags(Some(tags))
-                        .send()
-                        .await
-                        .aws("iam:CreateRole"),
-                    &["EntityAlreadyExists"],
-                )?;
-            }
-            Some(_) => {
-                if diff.touches("role.trust") {
-                    iam.update_assume_role_policy()
-                        .role_name(&name)
-                        .policy_document(Self::desired_trust(cx)?.to_string())
-                        .send()
-                        .await
-                        .aws("iam:UpdateAssumeRolePolicy")?;
-                }
-                if diff.touches("role.tags") {
-                    iam.tag_role()
-                        .role_name(&name)
-                        .set_tags(Some(tags))
-                        .send()
-                        .await
-                        .aws("iam:TagRole")?;
-                }
-            }
-        }
-        if let Some(permissions) = permissions {
-            let document = permissions.to_string();
-            // IAM is eventually consistent (IAM user guide, "Troubleshooting IAM: changes I
-            // make are not always immediately visible"): a role just created can be unknown
-            // to PutRolePolicy for a few seconds, as the logging role's is.
-            retry_while(
-                cx,
-                ComponentId::BudgetActions,
-                Duration::from_secs(30),
-                "waiting for the new execution role to become visible",
-                |e| e.code_is(NOT_FOUND),
-                || async {
-                    iam.put_role_policy()
-                        .role_name(&name)
-                        .policy_name(ROLE_POLICY_NAME)
-                        .policy_document(&document)
-                        .send()
-                        .await
-                        .aws("iam:PutRolePolicy")
-                },
-            )
-            .await?;
-        }
+        write_role(
+            cx,
+            RoleWrite {
+                component: ComponentId::BudgetActions,
+                name: &execution_role_name(&cx.config),
+                description: "Lets AWS Budgets attach the bedrock-monitor deny-Bedrock policy",
+                trust: &Self::desired_trust(cx)?,
+                policy_name: ROLE_POLICY_NAME,
+                policy: permissions,
+                exists: state.role.is_some(),
+                trust_changed: diff.touches("role.trust"),
+                tags_changed: diff.touches("role.tags"),
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -153,12 +101,7 @@ impl BudgetActions {
         let iam = &cx.aws.iam;
         let arn = Self::policy_arn(cx);
         let document = Self::desired_policy(cx)?.to_string();
-        let tags: Vec<aws_sdk_iam::types::Tag> = cx
-            .config
-            .tags()
-            .iter()
-            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
-            .collect::<Result<_, AwsError>>()?;
+        let tags = stack_tags(cx)?;
         match &state.policy {
             None => {
                 created_or_exists(

@@ -1,14 +1,11 @@
 //! Reading the chat component: the role, which workspaces and teams are authorised, and the
-//! account's channel configurations (every page: `NextToken`, API reference) with their tags.
+//! account's channel configurations (every page) with their tags.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Chat, ChatState, Kind, ObservedConfig, POLICY_NAME};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::Context;
-
-/// Guards against an endpoint that answers the same `NextToken` forever.
-const MAX_PAGES: usize = 1000;
 
 /// `ListTagsForResource` answers this for a configuration deleted meanwhile (API reference).
 const NOT_FOUND: &[&str] = &["ResourceNotFoundException"];
@@ -19,137 +16,106 @@ fn tags(list: &[aws_sdk_chatbot::types::Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn next(token: Option<&str>, previous: &Option<String>) -> Option<String> {
-    token
-        .filter(|t| !t.is_empty() && previous.as_deref() != Some(*t))
-        .map(str::to_string)
-}
+// Every list below is read whole with the SDK's paginator (each operation is `@paginated` on
+// `NextToken` in the API model; the paginator stops on a repeated token).
 
 async fn slack_workspaces(cx: &Context) -> Result<BTreeSet<String>, AwsError> {
-    let mut out = BTreeSet::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let page = cx
-            .aws
-            .chatbot
-            .describe_slack_workspaces()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .aws("chatbot:DescribeSlackWorkspaces")?;
-        // A workspace an organization policy disables is listed `DISABLED` (SlackWorkspace,
-        // `State`: "returns DISABLED if the organization's AWS Chatbot policy has explicitly
-        // denied that configuration"): it cannot carry a channel, so it counts as not authorised.
-        out.extend(
-            page.slack_workspaces()
-                .iter()
-                .filter(|w| w.state() != Some("DISABLED"))
-                .map(|w| w.slack_team_id().to_string()),
-        );
-        match next(page.next_token(), &token) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    Ok(out)
+    let all = cx
+        .aws
+        .chatbot
+        .describe_slack_workspaces()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("chatbot:DescribeSlackWorkspaces")?;
+    // A workspace an organization policy disables is listed `DISABLED` (SlackWorkspace,
+    // `State`: "returns DISABLED if the organization's AWS Chatbot policy has explicitly
+    // denied that configuration"): it cannot carry a channel, so it counts as not authorised.
+    Ok(all
+        .iter()
+        .filter(|w| w.state() != Some("DISABLED"))
+        .map(|w| w.slack_team_id().to_string())
+        .collect())
 }
 
 async fn configured_teams(cx: &Context) -> Result<BTreeSet<(String, String)>, AwsError> {
-    let mut out = BTreeSet::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let page = cx
-            .aws
-            .chatbot
-            .list_microsoft_teams_configured_teams()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .aws("chatbot:ListMicrosoftTeamsConfiguredTeams")?;
-        out.extend(
-            page.configured_teams()
-                .iter()
-                .filter(|t| t.state() != Some("DISABLED"))
-                .map(|t| (t.team_id().to_string(), t.tenant_id().to_string())),
-        );
-        match next(page.next_token(), &token) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    Ok(out)
+    let all = cx
+        .aws
+        .chatbot
+        .list_microsoft_teams_configured_teams()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("chatbot:ListMicrosoftTeamsConfiguredTeams")?;
+    Ok(all
+        .iter()
+        .filter(|t| t.state() != Some("DISABLED"))
+        .map(|t| (t.team_id().to_string(), t.tenant_id().to_string()))
+        .collect())
 }
 
 async fn slack_configs(cx: &Context) -> Result<Vec<ObservedConfig>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let page = cx
-            .aws
-            .chatbot
-            .describe_slack_channel_configurations()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .aws("chatbot:DescribeSlackChannelConfigurations")?;
-        out.extend(page.slack_channel_configurations().iter().map(|c| {
-            ObservedConfig {
-                kind: Kind::Slack,
-                arn: c.chat_configuration_arn().to_string(),
-                name: c.configuration_name().unwrap_or_default().to_string(),
-                workspace: c.slack_team_id().to_string(),
-                tenant: None,
-                channel_id: c.slack_channel_id().to_string(),
-                topics: c.sns_topic_arns().to_vec(),
-                role: c.iam_role_arn().to_string(),
-                guardrails: c.guardrail_policy_arns().to_vec(),
-                logging_level: c.logging_level().map(str::to_string),
-                user_authorization_required: c.user_authorization_required(),
-                tags: tags(c.tags()),
-            }
-        }));
-        match next(page.next_token(), &token) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    Ok(out)
+    let all = cx
+        .aws
+        .chatbot
+        .describe_slack_channel_configurations()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("chatbot:DescribeSlackChannelConfigurations")?;
+    Ok(all
+        .iter()
+        .map(|c| ObservedConfig {
+            kind: Kind::Slack,
+            arn: c.chat_configuration_arn().to_string(),
+            name: c.configuration_name().unwrap_or_default().to_string(),
+            workspace: c.slack_team_id().to_string(),
+            tenant: None,
+            channel_id: c.slack_channel_id().to_string(),
+            topics: c.sns_topic_arns().to_vec(),
+            role: c.iam_role_arn().to_string(),
+            guardrails: c.guardrail_policy_arns().to_vec(),
+            logging_level: c.logging_level().map(str::to_string),
+            user_authorization_required: c.user_authorization_required(),
+            tags: tags(c.tags()),
+        })
+        .collect())
 }
 
 async fn teams_configs(cx: &Context) -> Result<Vec<ObservedConfig>, AwsError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let page = cx
-            .aws
-            .chatbot
-            .list_microsoft_teams_channel_configurations()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .aws("chatbot:ListMicrosoftTeamsChannelConfigurations")?;
-        out.extend(page.team_channel_configurations().iter().map(|c| {
-            ObservedConfig {
-                kind: Kind::Teams,
-                arn: c.chat_configuration_arn().to_string(),
-                name: c.configuration_name().unwrap_or_default().to_string(),
-                workspace: c.team_id().to_string(),
-                tenant: Some(c.tenant_id().to_string()),
-                channel_id: c.channel_id().to_string(),
-                topics: c.sns_topic_arns().to_vec(),
-                role: c.iam_role_arn().to_string(),
-                guardrails: c.guardrail_policy_arns().to_vec(),
-                logging_level: c.logging_level().map(str::to_string),
-                user_authorization_required: c.user_authorization_required(),
-                tags: tags(c.tags()),
-            }
-        }));
-        match next(page.next_token(), &token) {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
-    Ok(out)
+    let all = cx
+        .aws
+        .chatbot
+        .list_microsoft_teams_channel_configurations()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .aws("chatbot:ListMicrosoftTeamsChannelConfigurations")?;
+    Ok(all
+        .iter()
+        .map(|c| ObservedConfig {
+            kind: Kind::Teams,
+            arn: c.chat_configuration_arn().to_string(),
+            name: c.configuration_name().unwrap_or_default().to_string(),
+            workspace: c.team_id().to_string(),
+            tenant: Some(c.tenant_id().to_string()),
+            channel_id: c.channel_id().to_string(),
+            topics: c.sns_topic_arns().to_vec(),
+            role: c.iam_role_arn().to_string(),
+            guardrails: c.guardrail_policy_arns().to_vec(),
+            logging_level: c.logging_level().map(str::to_string),
+            user_authorization_required: c.user_authorization_required(),
+            tags: tags(c.tags()),
+        })
+        .collect())
 }
 
 /// A configuration's tags from `ListTagsForResource`: the describe answers' `Tags` member is

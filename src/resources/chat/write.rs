@@ -2,15 +2,14 @@
 //! or deleted and made again when its workspace changed), then the stack's configurations the
 //! config no longer names; and what all of it needs in IAM.
 
-use std::time::Duration;
 
 use serde_json::json;
 
 use super::{Channel, Chat, ChatState, Kind, LOGGING_LEVEL, ObservedConfig, POLICY_NAME};
 use crate::aws::{AwsError, AwsResultExt};
 use crate::engine::{ComponentId, Context, Diff, Permission};
-use crate::resources::iam::NOT_FOUND as IAM_NOT_FOUND;
-use crate::resources::{absent_if, created_or_exists, retry_while};
+use crate::resources::absent_if;
+use crate::resources::iam::{RoleWrite, write_role};
 
 /// Chatbot answers this for a configuration that is not there (API reference,
 /// Delete/UpdateSlackChannelConfiguration errors).
@@ -30,66 +29,23 @@ fn chat_tags(cx: &Context) -> Result<Vec<aws_sdk_chatbot::types::Tag>, AwsError>
 }
 
 async fn put_role(cx: &Context, state: &ChatState, diff: &Diff) -> Result<(), AwsError> {
-    let iam = &cx.aws.iam;
-    let name = Chat::role_name(cx);
-    let tags: Vec<aws_sdk_iam::types::Tag> = cx
-        .config
-        .tags()
-        .iter()
-        .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
-        .collect::<Result<_, AwsError>>()?;
-    if state.role.is_none() {
-        created_or_exists(
-            iam.create_role()
-                .role_name(&name)
-                .assume_role_policy_document(Chat::trust().to_string())
-                .description("Lets AWS Chatbot post bedrock-monitor's alerts (managed by bedrock-monitor)")
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .aws("iam:CreateRole"),
-            &["EntityAlreadyExists"],
-        )?;
-    } else {
-        if diff.touches("role.trust") {
-            iam.update_assume_role_policy()
-                .role_name(&name)
-                .policy_document(Chat::trust().to_string())
-                .send()
-                .await
-                .aws("iam:UpdateAssumeRolePolicy")?;
-        }
-        if diff.touches("role.tags") {
-            iam.tag_role()
-                .role_name(&name)
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .aws("iam:TagRole")?;
-        }
-    }
-    if state.role.is_none() || diff.touches("role.policy") {
-        let document = Chat::policy().to_string();
-        // A role just made can be unknown to IAM for seconds (IAM User Guide, "Changes that I
-        // make are not always immediately visible").
-        retry_while(
-            cx,
-            ComponentId::Chat,
-            Duration::from_secs(30),
-            "waiting for the new role to become visible",
-            |e| e.code_is(IAM_NOT_FOUND),
-            || async {
-                iam.put_role_policy()
-                    .role_name(&name)
-                    .policy_name(POLICY_NAME)
-                    .policy_document(&document)
-                    .send()
-                    .await
-                    .aws("iam:PutRolePolicy")
-            },
-        )
-        .await?;
-    }
+    let exists = state.role.is_some();
+    let policy = Chat::policy();
+    write_role(
+        cx,
+        RoleWrite {
+            component: ComponentId::Chat,
+            name: &Chat::role_name(cx),
+            description: "Lets AWS Chatbot post bedrock-monitor's alerts (managed by bedrock-monitor)",
+            trust: &Chat::trust(),
+            policy_name: POLICY_NAME,
+            policy: (!exists || diff.touches("role.policy")).then_some(&policy),
+            exists,
+            trust_changed: diff.touches("role.trust"),
+            tags_changed: diff.touches("role.tags"),
+        },
+    )
+    .await?;
     Ok(())
 }
 

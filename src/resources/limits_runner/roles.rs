@@ -1,14 +1,10 @@
 //! The runner's two roles: the function's execution role, allowed exactly what a pass needs
 //! (`limits::access`) and its own logs, and the role Scheduler invokes the function with.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use super::*;
-use crate::aws::AwsResultExt;
-use crate::resources::iam::NOT_FOUND as IAM_NOT_FOUND;
-use crate::resources::{created_or_exists, retry_while};
+use crate::resources::iam::{RoleWrite, write_role};
 
 /// The runner's two roles.
 #[derive(Clone, Copy)]
@@ -100,66 +96,21 @@ impl LimitsRunner {
                 "Lets EventBridge Scheduler start bedrock-monitor's limits runner (managed by bedrock-monitor)",
             ),
         };
-        let name = name.as_str();
-        let iam = &cx.aws.iam;
-        let tags: Vec<aws_sdk_iam::types::Tag> = cx
-            .config
-            .tags()
-            .iter()
-            .map(|(k, v)| Ok(aws_sdk_iam::types::Tag::builder().key(k).value(v).build()?))
-            .collect::<Result<_, AwsError>>()?;
-        if !exists {
-            created_or_exists(
-                iam.create_role()
-                    .role_name(name)
-                    .assume_role_policy_document(trust.to_string())
-                    .description(description)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .aws("iam:CreateRole"),
-                &["EntityAlreadyExists"],
-            )?;
-        } else {
-            if diff.touches(&format!("{field}.trust")) {
-                iam.update_assume_role_policy()
-                    .role_name(name)
-                    .policy_document(trust.to_string())
-                    .send()
-                    .await
-                    .aws("iam:UpdateAssumeRolePolicy")?;
-            }
-            if diff.touches(&format!("{field}.tags")) {
-                iam.tag_role()
-                    .role_name(name)
-                    .set_tags(Some(tags))
-                    .send()
-                    .await
-                    .aws("iam:TagRole")?;
-            }
-        }
-        if diff.touches(&format!("{field}.policy")) {
-            let document = policy.to_string();
-            // IAM is eventually consistent (IAM User Guide, "Changes that I make are not
-            // always immediately visible"): a role just made can be unknown for seconds.
-            retry_while(
-                cx,
-                ComponentId::LimitsRunner,
-                Duration::from_secs(30),
-                "waiting for the new role to become visible",
-                |e| e.code_is(IAM_NOT_FOUND),
-                || async {
-                    iam.put_role_policy()
-                        .role_name(name)
-                        .policy_name(POLICY_NAME)
-                        .policy_document(&document)
-                        .send()
-                        .await
-                        .aws("iam:PutRolePolicy")
-                },
-            )
-            .await?;
-        }
+        write_role(
+            cx,
+            RoleWrite {
+                component: ComponentId::LimitsRunner,
+                name: &name,
+                description,
+                trust: &trust,
+                policy_name: POLICY_NAME,
+                policy: diff.touches(&format!("{field}.policy")).then_some(&policy),
+                exists,
+                trust_changed: diff.touches(&format!("{field}.trust")),
+                tags_changed: diff.touches(&format!("{field}.tags")),
+            },
+        )
+        .await?;
         Ok(())
     }
 }
