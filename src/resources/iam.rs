@@ -50,6 +50,8 @@ pub fn stack_tags(cx: &Context) -> Result<Vec<aws_sdk_iam::types::Tag>, AwsError
 /// role is created with its trust and tags; an existing one gets only what changed.
 pub struct RoleWrite<'a> {
     pub component: ComponentId,
+    /// What the role is to the user ("role", "execution role"), for the wait message.
+    pub what: &'a str,
     pub name: &'a str,
     pub description: &'a str,
     pub trust: &'a Value,
@@ -103,13 +105,17 @@ pub async fn write_role(cx: &Context, role: RoleWrite<'_>) -> Result<Option<Stri
     }
     if let Some(policy) = role.policy {
         let document = policy.to_string();
+        let waiting = format!(
+            "waiting for the new {} {} to become visible",
+            role.what, role.name
+        );
         // IAM is eventually consistent (IAM User Guide, "Changes that I make are not always
         // immediately visible"): a role just made can be unknown to PutRolePolicy for seconds.
         retry_while(
             cx,
             role.component,
             Duration::from_secs(30),
-            "waiting for the new role to become visible",
+            &waiting,
             |e| e.code_is(NOT_FOUND),
             || async {
                 iam.put_role_policy()

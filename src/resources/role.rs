@@ -164,6 +164,7 @@ impl Resource for Role {
             cx,
             RoleWrite {
                 component: ComponentId::Role,
+                what: "role",
                 name: name.as_str(),
                 description: "Lets Amazon Bedrock deliver model invocation logs (managed by bedrock-monitor)",
                 trust: &Self::trust_policy(cx)?,

@@ -79,6 +79,7 @@ impl BudgetActions {
             cx,
             RoleWrite {
                 component: ComponentId::BudgetActions,
+                what: "execution role",
                 name: &execution_role_name(&cx.config),
                 description: "Lets AWS Budgets attach the bedrock-monitor deny-Bedrock policy",
                 trust: &Self::desired_trust(cx)?,

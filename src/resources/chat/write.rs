@@ -35,6 +35,7 @@ async fn put_role(cx: &Context, state: &ChatState, diff: &Diff) -> Result<(), Aw
         cx,
         RoleWrite {
             component: ComponentId::Chat,
+            what: "role",
             name: &Chat::role_name(cx),
             description: "Lets AWS Chatbot post bedrock-monitor's alerts (managed by bedrock-monitor)",
             trust: &Chat::trust(),

@@ -100,6 +100,7 @@ impl LimitsRunner {
             cx,
             RoleWrite {
                 component: ComponentId::LimitsRunner,
+                what: "role",
                 name: &name,
                 description,
                 trust: &trust,
