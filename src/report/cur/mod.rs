@@ -25,6 +25,7 @@ pub mod layout;
 pub mod reader;
 pub mod render;
 mod s3_object;
+mod schema;
 pub mod tags;
 
 use std::collections::BTreeMap;
