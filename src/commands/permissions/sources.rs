@@ -127,8 +127,8 @@ pub(super) fn billing() -> Vec<(String, Permission)> {
 /// `report --source cur`, when `[cur_export]` is configured: find the export and its status
 /// (Data Exports has no resource for listing; its ARNs end in a generated ID), read the
 /// export's objects (and list them, only under the export's prefix), and with `[cur_export]
-/// athena` run the query in its workgroup over the Glue table, writing results to its output
-/// location.
+/// athena` read the table's columns, run the query in its workgroup over the Glue table,
+/// writing results to its output location.
 pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
     let Some(location) = ExportLocation::from_config(&cx.config, &cx.account.id) else {
         return Vec::new();
@@ -179,6 +179,22 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
             [format!(
                 "arn:{partition}:athena:{region}:{account}:workgroup/{}",
                 athena.workgroup
+            )],
+        ),
+    ));
+    // The table's columns and partition keys before the query (`report::cur::table`):
+    // GetTableMetadata takes only the data catalog as its resource (Service Authorization
+    // Reference, Amazon Athena: `datacatalog`, required, ARN
+    // `arn:${Partition}:athena:${Region}:${Account}:datacatalog/${DataCatalogName}`); the table
+    // itself is scoped by the `glue:GetTable` below, which Athena calls for `AwsDataCatalog`
+    // with the caller's credentials and the query needs anyway.
+    out.push((
+        "ReadCurTableColumns".into(),
+        Permission::new(
+            &["athena:GetTableMetadata"],
+            [format!(
+                "arn:{partition}:athena:{region}:{account}:datacatalog/{}",
+                athena.catalog
             )],
         ),
     ));
