@@ -817,7 +817,9 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
     ]);
     text.assert_code(0);
     assert!(
-        text.stdout.contains("Athena query") && text.stdout.contains("scanned 50.0 MiB"),
+        text.stdout.contains("Athena query")
+            && text.stdout.contains("over cur.bedrock_cur")
+            && text.stdout.contains("scanned 50.0 MiB"),
         "{}",
         text.stdout
     );

@@ -185,9 +185,10 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
     // The table's columns and partition keys before the query (`report::cur::table`):
     // GetTableMetadata takes only the data catalog as its resource (Service Authorization
     // Reference, Amazon Athena: `datacatalog`, required, ARN
-    // `arn:${Partition}:athena:${Region}:${Account}:datacatalog/${DataCatalogName}`); the table
-    // itself is scoped by the `glue:GetTable` below, which Athena calls for `AwsDataCatalog`
-    // with the caller's credentials and the query needs anyway.
+    // `arn:${Partition}:athena:${Region}:${Account}:datacatalog/${DataCatalogName}`), so no
+    // narrower grant exists for it; the Glue reads below, which a query over the Glue Data
+    // Catalog needs (Athena user guide, "Identity and Access Management in Athena"), are the
+    // ones scoped to the table.
     out.push((
         "ReadCurTableColumns".into(),
         Permission::new(
