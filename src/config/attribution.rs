@@ -157,6 +157,11 @@ pub fn parse_export_uri(text: &str) -> Result<ExportUri, String> {
 pub struct CurAthenaConfig {
     #[serde(default = "default_workgroup")]
     pub workgroup: String,
+    /// The Athena data catalog the database is in: `AwsDataCatalog`, this account's AWS Glue
+    /// Data Catalog, unless another is registered in Athena (Athena API reference,
+    /// GetTableMetadata `CatalogName` and QueryExecutionContext `Catalog`).
+    #[serde(default = "default_catalog")]
+    pub catalog: String,
     pub database: String,
     pub table: String,
     /// `s3://…` for the query results; optional when the workgroup sets one.
@@ -165,6 +170,14 @@ pub struct CurAthenaConfig {
 
 fn default_workgroup() -> String {
     "primary".into()
+}
+
+/// Athena's name for the AWS Glue Data Catalog of the account (Athena user guide, "Use AWS Glue
+/// Data Catalog to connect to your data": queries and GetTableMetadata name it `AwsDataCatalog`).
+pub const DEFAULT_CATALOG: &str = "AwsDataCatalog";
+
+fn default_catalog() -> String {
+    DEFAULT_CATALOG.into()
 }
 
 impl Default for CurExportConfig {
@@ -579,6 +592,22 @@ fn check_cur_export(config: &Config, c: &mut Checker) {
             format!(
                 "{:?}: a workgroup name of letters, digits, '.', '_' and '-'",
                 a.workgroup
+            ),
+        );
+        // Athena API reference, CreateDataCatalog `Name`: "a maximum of 127 alphanumeric,
+        // underscore, at sign, or hyphen characters" (the rest of its 256 is Athena's). It is
+        // also part of the `datacatalog` ARN that `permissions` grants GetTableMetadata on.
+        c.check(
+            !a.catalog.is_empty()
+                && a.catalog.chars().count() <= 127
+                && a.catalog
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "_@-".contains(ch)),
+            key(&["cur_export", "athena", "catalog"]),
+            format!(
+                "{:?}: an Athena data catalog name of 1-127 letters, digits, '_', '@' and '-' \
+                 (AwsDataCatalog for the account's AWS Glue Data Catalog)",
+                a.catalog
             ),
         );
         if let Some(output) = &a.output {

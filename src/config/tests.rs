@@ -491,3 +491,27 @@ fn cur_export_read_is_an_s3_uri_of_an_export_with_a_valid_bucket() {
         Ok((String::new(), "my-export".into()))
     );
 }
+
+#[test]
+fn cur_export_athena_catalog_is_an_athena_data_catalog_name() {
+    let athena = |catalog: &str| {
+        format!(
+            "[cur_export]\nathena = {{ {catalog}database = \"cid_data_export\", table = \"cur2\" }}\n"
+        )
+    };
+    let parsed = parse(&athena(""), "t.toml").expect("parses");
+    let a = parsed
+        .cur_export
+        .and_then(|c| c.athena)
+        .expect("athena section");
+    assert_eq!(
+        a.catalog, "AwsDataCatalog",
+        "the Glue Data Catalog by default"
+    );
+    assert!(parse(&athena("catalog = \"cross_account@cid-1\", "), "t.toml").is_ok());
+    for bad in ["", "my catalog", "catalog/other", &"c".repeat(128)] {
+        let p = one_problem(&athena(&format!("catalog = \"{bad}\", ")));
+        assert_eq!(p.field, "cur_export.athena.catalog", "{bad:?}: {p}");
+        assert_eq!(p.line, Some(2), "{bad:?}: {p}");
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::support::cur::{CurLine, Export, parquet, period, today};
 use crate::support::env::{ACCOUNT, REGION, Run, TestEnv};
 use crate::support::proxy::{Protocol, Reply, StrictRequest, StrictRule, Verdict};
-use crate::support::standin::InferenceProfile;
+use crate::support::standin::{AthenaTable, InferenceProfile};
 
 pub(crate) const ALICE: &str = "arn:aws:iam::123456789012:user/alice";
 pub(crate) const CHAT: &str = "arn:aws:sts::123456789012:assumed-role/ChatApp/session-1";
@@ -644,10 +644,49 @@ impl StrictRule for AthenaRunner {
 
 pub(crate) const ATHENA_CONFIG: &str = "[cur_export]\nathena = { database = \"cur\", table = \"bedrock_cur\", output = \"s3://athena-results-123456789012/bedrock/\" }\n";
 
-/// A test environment with `[cur_export] athena` and the bucket its results go to.
+/// The table of docs/report.md, "The Athena table" (its CREATE EXTERNAL TABLE), as
+/// `cur.bedrock_cur` in the stand-in's `AwsDataCatalog`.
+pub(crate) fn documented_table() -> AthenaTable {
+    AthenaTable::new(
+        REGION,
+        "cur",
+        "bedrock_cur",
+        &[
+            ("bill_billing_period_start_date", "timestamp"),
+            ("line_item_usage_account_id", "string"),
+            ("line_item_usage_start_date", "timestamp"),
+            ("line_item_usage_end_date", "timestamp"),
+            ("line_item_product_code", "string"),
+            ("product_servicecode", "string"),
+            ("product", "map<string,string>"),
+            ("line_item_usage_type", "string"),
+            ("line_item_operation", "string"),
+            ("line_item_line_item_type", "string"),
+            ("line_item_line_item_description", "string"),
+            ("line_item_resource_id", "string"),
+            ("line_item_usage_amount", "double"),
+            ("line_item_unblended_cost", "double"),
+            ("product_region_code", "string"),
+            ("resource_tags", "map<string,string>"),
+            ("cost_category", "map<string,string>"),
+            ("tags", "map<string,string>"),
+            ("line_item_iam_principal", "string"),
+        ],
+        &[("billing_period", "string")],
+    )
+}
+
+/// A test environment with `[cur_export] athena`, its table and the bucket its results go to.
 pub(crate) fn athena_env() -> TestEnv {
+    athena_env_with(ATHENA_CONFIG, documented_table())
+}
+
+/// A test environment with `config`, `table` in the stand-in's catalog and the bucket the
+/// results go to.
+pub(crate) fn athena_env_with(config: &str, table: AthenaTable) -> TestEnv {
     let env = TestEnv::new();
-    env.write_config(ATHENA_CONFIG);
+    env.write_config(config);
+    env.standin.put_athena_table(table);
     env.block_on(async {
         let _ = env
             .aws
@@ -778,7 +817,9 @@ fn cur_through_athena_sends_one_query_polls_pages_and_renders_like_the_embedded_
     ]);
     text.assert_code(0);
     assert!(
-        text.stdout.contains("Athena query") && text.stdout.contains("scanned 50.0 MiB"),
+        text.stdout.contains("Athena query")
+            && text.stdout.contains("over cur.bedrock_cur")
+            && text.stdout.contains("scanned 50.0 MiB"),
         "{}",
         text.stdout
     );
@@ -796,6 +837,7 @@ fn a_failed_or_cancelled_athena_query_is_a_clear_error() {
     ] {
         let env = TestEnv::new();
         env.write_config(ATHENA_CONFIG);
+        env.standin.put_athena_table(documented_table());
         env.proxy
             .add_rule(Arc::new(AthenaRunner::new(1, state, reason, Vec::new())));
         let run = env.run(&["report", "--source", "cur", "--engine", "athena"]);

@@ -337,6 +337,7 @@ deny_roles = ["app-role"]
 "#;
     env.write_config(config);
     env.standin.tag_keys_seen_in_billing(&["Team"]);
+    env.standin.put_athena_table(crate::cur::documented_table());
     env.run(&["apply", "--yes"]).assert_code(0);
     env.write_config(&config.replace("platform", "search"));
     env.run(&["apply", "--yes"]).assert_code(0);

@@ -16,6 +16,7 @@ mod chat;
 mod cur;
 mod cur_adjustments;
 mod cur_allocate;
+mod cur_athena;
 mod cur_focus;
 mod cur_read;
 mod cur_tags;

@@ -13,6 +13,7 @@ use crate::support::proxy::{Protocol, StrictRequest, StrictRule, Verdict};
 use crate::support::standin::{self, StandIn};
 
 mod anomaly_detection;
+mod athena_tables;
 mod bedrock_profiles;
 mod budget_actions;
 mod chatbot;
@@ -178,6 +179,30 @@ fn standin_forwards_what_is_not_its_own() {
         "/",
         Some("Logs_20140328.StartQuery"),
         r#"{"logGroupName":"/aws/bedrock/modelinvocations","startTime":0,"endTime":1,"queryString":"fields @message"}"#
+    )));
+    // Athena's queries, results and workgroups are moto's; only table metadata is the
+    // stand-in's.
+    let athena = |op: &str, body: &str| {
+        request(
+            "athena",
+            REGION,
+            "POST",
+            "/",
+            Some(&format!("AmazonAthena.{op}")),
+            body,
+        )
+    };
+    for op in [
+        "StartQueryExecution",
+        "GetQueryExecution",
+        "GetQueryResults",
+        "ListWorkGroups",
+    ] {
+        assert!(forwarded(athena(op, "{}")), "{op}");
+    }
+    assert!(!forwarded(athena(
+        "GetTableMetadata",
+        r#"{"CatalogName":"AwsDataCatalog","DatabaseName":"cur","TableName":"bedrock_cur"}"#
     )));
     // Budgets, their notifications and subscribers are moto's; only actions are the stand-in's.
     for op in [

@@ -2,7 +2,7 @@
 //! HTTP 500, which the SDK retries): Bedrock application inference profiles, Cost Explorer
 //! cost-allocation tags, cost categories and Cost Anomaly Detection, Data Exports, AWS Budgets
 //! budget actions, CloudWatch Logs Insights query definitions, Service Quotas for Amazon
-//! Bedrock and AWS Chatbot. It is a [`StrictRule`] on the
+//! Bedrock, AWS Chatbot and Athena's table metadata. It is a [`StrictRule`] on the
 //! test proxy that answers these requests itself and forwards everything else to moto. (moto
 //! serves part of the cost-category API but not `ListCostCategoryDefinitions`; the stand-in
 //! serves all of it, so that one store holds the categories. moto serves budgets themselves but
@@ -46,6 +46,8 @@ mod common;
 mod anomaly_monitors;
 #[path = "standin/anomaly_subscriptions.rs"]
 mod anomaly_subscriptions;
+#[path = "standin/athena_tables.rs"]
+mod athena_tables;
 #[path = "standin/bedrock_profiles.rs"]
 mod bedrock_profiles;
 #[path = "standin/budget_action_execution.rs"]
@@ -87,6 +89,7 @@ mod system_profiles;
 
 pub use anomaly_monitors::AnomalyMonitor;
 pub use anomaly_subscriptions::{AnomalySubscription, Subscriber};
+pub use athena_tables::AthenaTable;
 pub use bedrock_profiles::InferenceProfile;
 pub use budget_actions::{
     ActionHistoryEntry, ActionProgress, BUDGET_ACTION_STATUSES, BUDGET_OBSERVED_OPERATIONS,
@@ -156,6 +159,9 @@ pub struct AccountState {
     pub chatbot: ChatbotState,
     /// IAM service-specific credentials (long-term Bedrock API keys), in creation order.
     pub service_credentials: Vec<ServiceCredential>,
+    /// Athena data catalogs' tables, all Regions: AWS's data, seeded by tests (not part of
+    /// [`StandIn::snapshot`]: the tool never writes one).
+    pub athena_tables: Vec<AthenaTable>,
     /// CreateInferenceProfile `clientRequestToken` → (request fingerprint, profile ARN).
     idempotency: HashMap<String, (String, String)>,
     /// PutQueryDefinition `region|clientToken` → (request fingerprint, query definition ID).
@@ -299,6 +305,7 @@ impl StrictRule for StandIn {
             "servicequotas" => self.service_quotas_op(request),
             "chatbot" => self.chatbot_op(request),
             "iam" => self.service_credentials_op(request),
+            "athena" => self.athena_tables_op(request),
             _ => None,
         };
         match answer {
@@ -351,6 +358,7 @@ pub fn patterns_compile() {
         &SERVICE_CODE,
         &QUOTA_CODE,
         &NEXT_TOKEN,
+        &athena_tables::WORKGROUP,
     ] {
         LazyLock::force(p);
     }

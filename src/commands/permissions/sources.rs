@@ -127,8 +127,8 @@ pub(super) fn billing() -> Vec<(String, Permission)> {
 /// `report --source cur`, when `[cur_export]` is configured: find the export and its status
 /// (Data Exports has no resource for listing; its ARNs end in a generated ID), read the
 /// export's objects (and list them, only under the export's prefix), and with `[cur_export]
-/// athena` run the query in its workgroup over the Glue table, writing results to its output
-/// location.
+/// athena` read the table's columns, run the query in its workgroup over the Glue table,
+/// writing results to its output location.
 ///
 /// With `[cur_export] read`, the report reads that export instead and never asks Data Exports
 /// about it (it may be another account's): the objects under its folder only, and with
@@ -162,30 +162,31 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
     }));
     let mut read = Permission::new(&["s3:GetObject"], [format!("{bucket}/{prefix}*")]);
     read.condition = Some(json!({"StringEquals": owner}));
-    if existing.is_some() {
-        return vec![
+    let mut out = if existing.is_some() {
+        vec![
             ("ReadExistingCurExport".to_string(), read),
             ("ListExistingCurExport".to_string(), list),
-        ];
-    }
-    let mut out = vec![
-        (
-            "FindCurExport".to_string(),
-            Permission::new(&["bcm-data-exports:ListExports"], ["*".to_string()]),
-        ),
-        (
-            "ReadCurExportStatus".to_string(),
-            Permission::new(
-                &["bcm-data-exports:GetExport"],
-                [format!(
-                    "arn:{partition}:bcm-data-exports:us-east-1:{}:export/*",
-                    cx.account.id
-                )],
+        ]
+    } else {
+        vec![
+            (
+                "FindCurExport".to_string(),
+                Permission::new(&["bcm-data-exports:ListExports"], ["*".to_string()]),
             ),
-        ),
-        ("ReadCurExport".to_string(), read),
-        ("ListCurExport".to_string(), list),
-    ];
+            (
+                "ReadCurExportStatus".to_string(),
+                Permission::new(
+                    &["bcm-data-exports:GetExport"],
+                    [format!(
+                        "arn:{partition}:bcm-data-exports:us-east-1:{}:export/*",
+                        cx.account.id
+                    )],
+                ),
+            ),
+            ("ReadCurExport".to_string(), read),
+            ("ListCurExport".to_string(), list),
+        ]
+    };
     let Some(athena) = cx
         .config
         .cur_export
@@ -206,6 +207,23 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
             [format!(
                 "arn:{partition}:athena:{region}:{account}:workgroup/{}",
                 athena.workgroup
+            )],
+        ),
+    ));
+    // The table's columns and partition keys before the query (`report::cur::table`):
+    // GetTableMetadata takes only the data catalog as its resource (Service Authorization
+    // Reference, Amazon Athena: `datacatalog`, required, ARN
+    // `arn:${Partition}:athena:${Region}:${Account}:datacatalog/${DataCatalogName}`), so no
+    // narrower grant exists for it; the Glue reads below, which a query over the Glue Data
+    // Catalog needs (Athena user guide, "Identity and Access Management in Athena"), are the
+    // ones scoped to the table.
+    out.push((
+        "ReadCurTableColumns".into(),
+        Permission::new(
+            &["athena:GetTableMetadata"],
+            [format!(
+                "arn:{partition}:athena:{region}:{account}:datacatalog/{}",
+                athena.catalog
             )],
         ),
     ));

@@ -332,6 +332,7 @@ fn the_read_only_policy_reads() {
         "athena:StartQueryExecution",
         "athena:GetQueryExecution",
         "athena:GetQueryResults",
+        "athena:GetTableMetadata",
         "glue:GetDatabase",
         "glue:GetTable",
         "glue:GetPartitions",
@@ -359,6 +360,19 @@ fn the_read_only_policy_reads() {
     assert_eq!(
         resources_of(&put),
         vec!["arn:aws:s3:::athena-results-123456789012/bedrock/*".to_string()]
+    );
+    // The table's columns: the one data catalog, nothing else, and no other action with it.
+    let columns = statements(&doc)
+        .into_iter()
+        .find(|s| actions_of(s).iter().any(|a| a == "athena:GetTableMetadata"))
+        .expect("the table's columns");
+    assert_eq!(
+        actions_of(&columns),
+        vec!["athena:GetTableMetadata".to_string()]
+    );
+    assert_eq!(
+        resources_of(&columns),
+        vec!["arn:aws:athena:us-east-1:123456789012:datacatalog/AwsDataCatalog".to_string()]
     );
 }
 

@@ -1,14 +1,17 @@
 //! The Athena engine: the same aggregation as one SQL query over the user's CUR 2.0 table
-//! (`[cur_export] athena = { workgroup, database, table, output }`), for bills too big to read
-//! on one machine.
+//! (`[cur_export] athena = { workgroup, catalog, database, table, output }`), for bills too big
+//! to read on one machine: the documented table, or one that exists already (the Cloud
+//! Intelligence Dashboards', an older one).
 //!
-//! `StartQueryExecution`, then `GetQueryExecution` with backoff until the query leaves
+//! First the table's columns and partition keys ([`super::table`], `GetTableMetadata`): a
+//! table without a column the report needs ends the run before anything is billed, and the
+//! query names only the columns the table has. Then `StartQueryExecution`, then `GetQueryExecution` with backoff until the query leaves
 //! QUEUED/RUNNING, then `GetQueryResults` page by page (1,000 rows each; the first row of the
 //! first page is the header). The query groups by what the report groups by plus the product,
 //! usage type and line item type, so the one definition of Bedrock spend and the usage-type → model mapping are
 //! applied to its rows by the same [`Aggregator`] as the embedded engine's; its `WHERE` only
-//! narrows the scan (partitions of the billing periods touched, the report's days, products
-//! whose code or name can be Bedrock). Athena bills the bytes it scans (USD 5 per TB, at least
+//! narrows the scan (partitions of the billing periods touched, where the table has them; the
+//! report's days; products whose code or name can be Bedrock). Athena bills the bytes it scans (USD 5 per TB, at least
 //! 10 MB per query): the report prints both.
 
 use std::time::Duration;
@@ -25,6 +28,11 @@ use crate::cost::spend::{PRODUCT_CODE_PREFIX, SERVICE_NAME_WORD};
 use super::aggregate::{Aggregator, Line};
 use super::layout::{ExportLocation, periods};
 use super::reader::PRODUCT_NAME_KEYS;
+use super::schema::{
+    ACCOUNT, COST, LINE_ITEM_TYPE, PRINCIPAL, PRODUCT, PRODUCT_CODE, RESOURCE_ID, USAGE_AMOUNT,
+    USAGE_START, USAGE_TYPE,
+};
+use super::table::{BILLING_PERIOD, BillingPeriod, Table};
 use super::tags::{Column, TagKey};
 use super::{Dimension, Request};
 
@@ -50,6 +58,8 @@ pub struct AthenaStats {
     pub polls: u32,
     pub result_pages: u32,
     pub result_rows: u64,
+    /// The table queried, and where its `billing_period` is.
+    pub table: Table,
     pub sql: String,
 }
 
@@ -58,25 +68,45 @@ fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The query for the request: one row per group, product, usage type (and day with `--daily`).
+/// A NULL of `kind` where the table lacks a column the query would name.
+fn null(kind: &str) -> String {
+    format!("CAST(NULL AS {kind})")
+}
+
+/// The query for the request over `table`: one row per group, product, usage type (and day
+/// with `--daily`). A column the table lacks is a NULL of its type, so the rows keep their
+/// shape ([`Table::check`] says what that costs).
 pub fn sql(
     config: &CurAthenaConfig,
+    table: &Table,
     request: &Request,
     start: NaiveDate,
     end: NaiveDate,
 ) -> String {
-    let product_name = format!(
-        "COALESCE({})",
-        PRODUCT_NAME_KEYS
-            .iter()
-            .map(|k| format!("element_at(product, {})", literal(k)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let column = |name: &str, kind: &str| {
+        if table.has(name) {
+            name.to_string()
+        } else {
+            null(kind)
+        }
+    };
+    let product_name = if table.has(PRODUCT) {
+        format!(
+            "COALESCE({})",
+            PRODUCT_NAME_KEYS
+                .iter()
+                .map(|k| format!("element_at({PRODUCT}, {})", literal(k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    } else {
+        null("varchar")
+    };
+    let maps = [Column::Tags, Column::ResourceTags];
     let mut select: Vec<String> = Vec::new();
     for (i, d) in request.by.iter().enumerate() {
         let expr = match d {
-            Dimension::Principal => "line_item_iam_principal".to_string(),
+            Dimension::Principal => column(PRINCIPAL, "varchar"),
             // The maps narrowed to the keys that can be the one asked for (every form of it
             // ends with the same letters and digits); which one it is, and which of several
             // wins, is decided by the same [`TagKey`] as the embedded engine's. Athena engine
@@ -85,64 +115,93 @@ pub fn sql(
             // varchar keys casts to JSON and `json_format` gives its text (JSON functions).
             Dimension::Tag(key) => {
                 let suffix = literal(&format!("%{}", TagKey::new(key).suffix()));
-                let narrowed = |map: &str| {
+                let narrowed = |map: Column| {
+                    let name = map.name();
+                    if !table.has(name) {
+                        return null("varchar");
+                    }
                     format!(
-                        "json_format(CAST(map_filter({map}, (k, v) -> \
+                        "json_format(CAST(map_filter({name}, (k, v) -> \
                          lower(regexp_replace(k, '[^\\p{{L}}\\p{{N}}]', '')) LIKE {suffix}) AS JSON))"
                     )
                 };
-                select.push(format!("{} AS r{i}", narrowed(Column::ResourceTags.name())));
-                narrowed(Column::Tags.name())
+                select.push(format!("{} AS r{i}", narrowed(Column::ResourceTags)));
+                narrowed(Column::Tags)
             }
-            Dimension::Profile => "line_item_resource_id".to_string(),
+            Dimension::Profile => column(RESOURCE_ID, "varchar"),
             // The model comes from the usage type, which every row carries.
-            Dimension::Model => "CAST(NULL AS varchar)".to_string(),
-            Dimension::Account => "line_item_usage_account_id".to_string(),
+            Dimension::Model => null("varchar"),
+            Dimension::Account => column(ACCOUNT, "varchar"),
         };
         select.push(format!("{expr} AS d{i}"));
     }
     if request.by.iter().any(|d| matches!(d, Dimension::Tag(_))) {
         // Every key the lines have, so a key found nowhere can be answered with the keys there
         // are (few distinct sets: a handful of extra groups).
-        for column in [Column::Tags, Column::ResourceTags] {
-            let name = column.name();
-            select.push(format!(
-                "json_format(CAST(array_sort(map_keys({name})) AS JSON)) AS {name}_keys"
-            ));
+        for map in maps {
+            let name = map.name();
+            let keys = if table.has(name) {
+                format!("json_format(CAST(array_sort(map_keys({name})) AS JSON))")
+            } else {
+                null("varchar")
+            };
+            select.push(format!("{keys} AS {name}_keys"));
         }
     }
     if request.daily {
-        select.push("date_format(line_item_usage_start_date, '%Y-%m-%d') AS usage_day".into());
+        select.push(format!(
+            "date_format({USAGE_START}, '%Y-%m-%d') AS usage_day"
+        ));
     }
     // Usage, or a credit, refund or discount that the report shows apart.
-    select.push("line_item_line_item_type AS line_item_type".into());
+    select.push(format!(
+        "{} AS line_item_type",
+        column(LINE_ITEM_TYPE, "varchar")
+    ));
     let mut keys: Vec<String> = (1..=select.len()).map(|n| n.to_string()).collect();
-    select.push("line_item_product_code AS product_code".into());
+    select.push(format!("{PRODUCT_CODE} AS product_code"));
     select.push(format!("{product_name} AS product_name"));
-    select.push("line_item_usage_type AS usage_type".into());
+    select.push(format!("{USAGE_TYPE} AS usage_type"));
     let n = select.len();
     keys.extend([n - 2, n - 1, n].iter().map(|k| k.to_string()));
-    select.push("SUM(line_item_unblended_cost) AS cost".into());
-    select.push("SUM(line_item_usage_amount) AS usage".into());
+    select.push(format!("SUM({COST}) AS cost"));
+    select.push(format!("SUM({}) AS usage", column(USAGE_AMOUNT, "double")));
     select.push("COUNT(*) AS line_items".into());
-    let partitions = periods(start, end)
-        .iter()
-        .map(|p| literal(p))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut filters = Vec::new();
+    if table.billing_period != BillingPeriod::Absent {
+        let partitions = periods(start, end)
+            .iter()
+            .map(|p| literal(p))
+            .collect::<Vec<_>>()
+            .join(", ");
+        filters.push(format!("{BILLING_PERIOD} IN ({partitions})"));
+    }
+    filters.push(format!("{USAGE_START} >= TIMESTAMP '{start} 00:00:00'"));
+    filters.push(format!("{USAGE_START} < TIMESTAMP '{end} 00:00:00'"));
+    if table.has(LINE_ITEM_TYPE) {
+        filters.push(format!(
+            "COALESCE({LINE_ITEM_TYPE}, '') <> {}",
+            literal(TAX)
+        ));
+    }
+    let code = format!(
+        "{PRODUCT_CODE} LIKE {}",
+        literal(&format!("{PRODUCT_CODE_PREFIX}%"))
+    );
+    filters.push(if table.has(PRODUCT) {
+        format!(
+            "({code} OR {product_name} LIKE {})",
+            literal(&format!("%{SERVICE_NAME_WORD}%"))
+        )
+    } else {
+        code
+    });
     format!(
-        "SELECT {select}\nFROM \"{db}\".\"{table}\"\nWHERE billing_period IN ({partitions})\n  \
-         AND line_item_usage_start_date >= TIMESTAMP '{start} 00:00:00'\n  \
-         AND line_item_usage_start_date < TIMESTAMP '{end} 00:00:00'\n  \
-         AND COALESCE(line_item_line_item_type, '') <> {tax}\n  \
-         AND (line_item_product_code LIKE {code} OR {product_name} LIKE {name})\n\
-         GROUP BY {keys}",
+        "SELECT {select}\nFROM \"{db}\".\"{table}\"\nWHERE {filters}\nGROUP BY {keys}",
         select = select.join(",\n       "),
         db = config.database,
         table = config.table,
-        tax = literal(TAX),
-        code = literal(&format!("{PRODUCT_CODE_PREFIX}%")),
-        name = literal(&format!("%{SERVICE_NAME_WORD}%")),
+        filters = filters.join("\n  AND "),
         keys = keys.join(", "),
     )
 }
@@ -177,13 +236,17 @@ pub async fn run(
     aggregator: &mut Aggregator,
 ) -> Result<AthenaStats, AwsError> {
     let (start, end) = aggregator.days();
-    let query = sql(config, request, start, end);
+    // Before anything is billed: a table the report cannot use ends the run here.
+    let table = super::table::describe(athena, config).await?;
+    aggregator.notes.extend(table.check(request)?);
+    let query = sql(config, &table, request, start, end);
     let mut start_query = athena
         .start_query_execution()
         .query_string(&query)
         .work_group(&config.workgroup)
         .query_execution_context(
             QueryExecutionContext::builder()
+                .catalog(&config.catalog)
                 .database(&config.database)
                 .build(),
         );
@@ -210,6 +273,7 @@ pub async fn run(
         polls: 0,
         result_pages: 0,
         result_rows: 0,
+        table,
         sql: query,
     };
     let mut wait = FIRST_POLL;
@@ -250,9 +314,9 @@ pub async fn run(
                         reason()
                     ),
                     format!(
-                        "check that the table exists over {} with the columns of the CREATE EXTERNAL \
-                         TABLE in docs/report.md, \"The Athena table\" (the query is in the \
-                         Athena console's history)",
+                        "check that the table is over a CUR 2.0 export ({} for this config) with \
+                         the types of the CREATE EXTERNAL TABLE in docs/report.md, \"The Athena \
+                         table\" (the query is in the Athena console's history)",
                         location.data_uri()
                     ),
                 ));
@@ -382,37 +446,55 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::report::window::Window;
 
     fn request(by: &[&str], daily: bool) -> Request {
-        let config = Config {
-            cur_export: Some(Default::default()),
-            ..Config::default()
-        };
-        let window = Window {
-            start: chrono::DateTime::parse_from_rfc3339("2026-10-30T00:00:00Z")
-                .expect("time")
-                .into(),
-            end: chrono::DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
-                .expect("time")
-                .into(),
-        };
-        let by: Vec<String> = by.iter().map(|s| s.to_string()).collect();
-        Request::new(&config, window, &by, daily, Some("embedded")).expect("request")
+        super::super::test_request(by, daily)
+    }
+
+    fn config() -> CurAthenaConfig {
+        CurAthenaConfig {
+            workgroup: "primary".into(),
+            catalog: "AwsDataCatalog".into(),
+            database: "cur".into(),
+            table: "bedrock_cur".into(),
+            output: None,
+        }
+    }
+
+    /// The columns of the CREATE EXTERNAL TABLE in docs/report.md, less those in `without`,
+    /// partitioned by `partitions`.
+    fn table(without: &[&str], partitions: &[&str]) -> Table {
+        let columns = [
+            ("line_item_usage_account_id", "string"),
+            ("line_item_usage_start_date", "timestamp"),
+            ("line_item_product_code", "string"),
+            ("product", "map<string,string>"),
+            ("line_item_usage_type", "string"),
+            ("line_item_line_item_type", "string"),
+            ("line_item_resource_id", "string"),
+            ("line_item_usage_amount", "double"),
+            ("line_item_unblended_cost", "double"),
+            ("resource_tags", "map<string,string>"),
+            ("tags", "map<string,string>"),
+            ("line_item_iam_principal", "string"),
+        ];
+        Table::new(
+            "AwsDataCatalog",
+            "cur",
+            "bedrock_cur",
+            columns
+                .into_iter()
+                .filter(|(n, _)| !without.contains(n))
+                .map(|(n, t)| (n, Some(t))),
+            partitions.iter().map(|p| (*p, Some("string"))),
+        )
     }
 
     #[test]
     fn the_query_prunes_partitions_and_groups_as_asked() {
-        let config = CurAthenaConfig {
-            workgroup: "primary".into(),
-            database: "cur".into(),
-            table: "bedrock_cur".into(),
-            output: None,
-        };
         let r = request(&["principal", "tag:iamPrincipal/team"], true);
         let (start, end) = r.days();
-        let q = sql(&config, &r, start, end);
+        let q = sql(&config(), &table(&[], &["billing_period"]), &r, start, end);
         assert!(q.contains("FROM \"cur\".\"bedrock_cur\""), "{q}");
         assert!(
             q.contains("billing_period IN ('2026-10', '2026-11')"),
@@ -442,6 +524,53 @@ mod tests {
         assert!(q.contains("GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"), "{q}");
         assert!(
             q.contains("line_item_product_code LIKE 'AmazonBedrock%'"),
+            "{q}"
+        );
+    }
+
+    #[test]
+    fn the_query_names_only_the_columns_the_table_has() {
+        let r = request(&["principal", "tag:team", "account"], false);
+        let (start, end) = r.days();
+        // An older table: no prefixed tags map, no principals, no product map, and not
+        // partitioned by billing period.
+        let old = table(
+            &["tags", "line_item_iam_principal", "product"],
+            &["year", "month"],
+        );
+        let q = sql(&config(), &old, &r, start, end);
+        for absent in [
+            "line_item_iam_principal",
+            "map_filter(tags",
+            "map_keys(tags)",
+            "product,",
+            "element_at",
+            "billing_period",
+        ] {
+            assert!(!q.contains(absent), "{absent} in {q}");
+        }
+        assert!(q.contains("CAST(NULL AS varchar) AS d0"), "{q}");
+        assert!(q.contains("map_filter(resource_tags"), "{q}");
+        assert!(q.contains("CAST(NULL AS varchar) AS d1"), "{q}");
+        assert!(q.contains("CAST(NULL AS varchar) AS tags_keys"), "{q}");
+        assert!(q.contains("line_item_usage_account_id AS d2"), "{q}");
+        assert!(q.contains("CAST(NULL AS varchar) AS product_name"), "{q}");
+        assert!(
+            q.contains("WHERE line_item_usage_start_date >= TIMESTAMP '2026-10-30 00:00:00'"),
+            "{q}"
+        );
+        assert!(
+            q.contains("AND line_item_product_code LIKE 'AmazonBedrock%'\nGROUP BY"),
+            "{q}"
+        );
+        // The Cloud Intelligence Dashboards' table: four partition keys, billing_period last.
+        let cid = table(
+            &[],
+            &["source_account_id", "report_name", "data", "billing_period"],
+        );
+        let q = sql(&config(), &cid, &r, start, end);
+        assert!(
+            q.contains("WHERE billing_period IN ('2026-10', '2026-11')"),
             "{q}"
         );
     }

@@ -25,6 +25,8 @@ pub mod layout;
 pub mod reader;
 pub mod render;
 mod s3_object;
+mod schema;
+pub mod table;
 pub mod tags;
 
 use std::collections::BTreeMap;
@@ -303,6 +305,25 @@ impl Request {
     pub fn days(&self) -> (NaiveDate, NaiveDate) {
         super::billing::billing_days(&self.window)
     }
+}
+
+/// A request over 2026-10-30 to 2026-11-02 (two billing periods) by `by`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_request(by: &[&str], daily: bool) -> Request {
+    let config = Config {
+        cur_export: Some(Default::default()),
+        ..Config::default()
+    };
+    let window = Window {
+        start: chrono::DateTime::parse_from_rfc3339("2026-10-30T00:00:00Z")
+            .expect("time")
+            .into(),
+        end: chrono::DateTime::parse_from_rfc3339("2026-11-02T00:00:00Z")
+            .expect("time")
+            .into(),
+    };
+    let by: Vec<String> = by.iter().map(|s| s.to_string()).collect();
+    Request::new(&config, window, &by, daily, Some("embedded")).expect("request")
 }
 
 /// Reads the export for the request with the engine it names.

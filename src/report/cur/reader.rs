@@ -42,6 +42,11 @@ use super::columns::{Days, FOCUS_COLUMNS, FocusColumns, Maps, Numbers, Strings};
 use super::deliveries::{Format, Object, list, period_objects};
 use super::layout::{ExportLocation, periods};
 use super::s3_object::S3Object;
+use super::schema::{
+    ACCOUNT, COST, LINE_ITEM_TYPE, PRINCIPAL, PRINCIPAL_OPTION, PRODUCT, PRODUCT_CODE, REGION,
+    REQUIRED, RESOURCE_ID, RESOURCE_TAGS, TAGS, USAGE_AMOUNT, USAGE_START, USAGE_TYPE,
+    principals_missing,
+};
 use super::tags::{Column, LineTags, Overlap, Rank};
 use super::{Dimension, Request};
 
@@ -50,21 +55,6 @@ use super::{Dimension, Request};
 const CONCURRENT_OBJECTS: usize = 4;
 /// Rows decoded per batch.
 const BATCH_ROWS: usize = 8192;
-/// The columns read, by CUR 2.0 name (data dictionary); the first four are required.
-const USAGE_START: &str = "line_item_usage_start_date";
-const PRODUCT_CODE: &str = "line_item_product_code";
-const USAGE_TYPE: &str = "line_item_usage_type";
-const COST: &str = "line_item_unblended_cost";
-const USAGE_AMOUNT: &str = "line_item_usage_amount";
-const LINE_ITEM_TYPE: &str = "line_item_line_item_type";
-const PRODUCT: &str = "product";
-const PRINCIPAL: &str = "line_item_iam_principal";
-const TAGS: &str = "tags";
-const RESOURCE_TAGS: &str = "resource_tags";
-const RESOURCE_ID: &str = "line_item_resource_id";
-const ACCOUNT: &str = "line_item_usage_account_id";
-const REGION: &str = "product_region_code";
-
 /// The `product` map's key for the product's name ("Amazon Bedrock", "Claude 3 Haiku (Amazon
 /// Bedrock Edition)"), and the older `servicename` as a fallback.
 pub const PRODUCT_NAME_KEYS: [&str; 2] = ["product_name", "servicename"];
@@ -424,7 +414,7 @@ fn check_columns(
     counts: &mut ObjectCounts,
 ) -> Result<(), AwsError> {
     let has = |wanted: &str| names.iter().any(|n| n == wanted);
-    for required in [USAGE_START, PRODUCT_CODE, USAGE_TYPE, COST] {
+    for required in REQUIRED {
         if !has(required) {
             return Err(AwsError::setup(
                 format!(
@@ -442,15 +432,11 @@ fn check_columns(
     }
     if columns.principal && !has(PRINCIPAL) {
         counts.notes.push(if columns.existing {
-            // The Data Exports console's "Additional export content" option "Include caller
-            // identity (IAM principal) allocation data", INCLUDE_IAM_PRINCIPAL_DATA in the
-            // export's table configuration (what `cur-export` sets, src/resources/cur_export.rs).
-            "principals are missing: the export has no line_item_iam_principal column, so it \
-             was made without \"Include caller identity (IAM principal) allocation data\" \
-             (INCLUDE_IAM_PRINCIPAL_DATA); every row is unattributed by principal, while tags, \
-             profiles, models and accounts are whole (--by tag:KEY, profile, model, account); \
-             turn the option on for the export (new data only) or read the tool's own export"
-                .into()
+            principals_missing(
+                "the export",
+                &format!("so it was made without {PRINCIPAL_OPTION}"),
+                "turn the option on for the export (new data only) or read the tool's own export",
+            )
         } else {
             "the export has no line_item_iam_principal column (IAM principal data is off): \
              every row is unattributed; set [cur_export] include_iam_principal = true and \

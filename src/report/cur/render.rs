@@ -234,8 +234,9 @@ impl fmt::Display for CurReport {
         if let Some(a) = &self.athena {
             writeln!(
                 f,
-                "Athena query {} (workgroup {}): scanned {}, about {} ({} result page(s))",
+                "Athena query {} over {} (workgroup {}): scanned {}, about {} ({} result page(s))",
                 a.query_execution_id,
+                a.table.name,
                 a.workgroup,
                 bytes(a.data_scanned_bytes),
                 usd(a.cost_usd),
