@@ -68,7 +68,7 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             )));
         }
         let (status, text) = cur(session, args, &loaded, window).await?;
-        deliver(session, args.out.as_deref(), &text)?;
+        deliver(session, args.out.as_deref(), text.as_bytes())?;
         return Ok(status);
     }
     if format == OutputFormat::Focus {
@@ -154,7 +154,7 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             session.printer.render(&summary)?
         }
     };
-    deliver(session, args.out.as_deref(), &text)?;
+    deliver(session, args.out.as_deref(), text.as_bytes())?;
     Ok(status)
 }
 
@@ -178,11 +178,12 @@ fn logs_meta_key(args: &ReportArgs) -> Result<Option<String>, CommandError> {
     }
 }
 
-/// The rendered report to `--out` or to stdout.
-fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), CommandError> {
+/// The rendered report to `--out` (whole or not at all: an existing file is replaced only
+/// once the new one is complete) or to stdout.
+fn deliver(session: &Session, out: Option<&Path>, bytes: &[u8]) -> Result<(), CommandError> {
     match out {
         Some(path) => {
-            crate::ui::files::write_private(path, text.as_bytes()).map_err(|e| {
+            crate::ui::files::replace_private(path, bytes).map_err(|e| {
                 CommandError::Io(std::io::Error::new(
                     e.kind(),
                     format!("cannot write the report to {}: {e}", path.display()),
@@ -192,7 +193,7 @@ fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), Comm
                 .printer
                 .note(format!("report written to {}", path.display()));
         }
-        None => session.printer.output(text)?,
+        None => session.printer.output(bytes)?,
     }
     Ok(())
 }
