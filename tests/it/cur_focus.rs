@@ -169,7 +169,7 @@ fn focus_output_passes_the_validator_and_matches_the_principal_report() {
     // What the validator does not check: the 1.2 columns, types and allowed values.
     let want: Vec<String> = bedrock_monitor::report::cur::focus::COLUMNS
         .iter()
-        .map(|c| c.to_string())
+        .map(|c| c.name.to_string())
         .collect();
     assert_eq!(header, want);
     for c in [
