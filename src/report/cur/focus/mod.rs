@@ -28,8 +28,22 @@
 //! - `x_IamPrincipal`, `x_InferenceProfile` (an application inference profile's ARN),
 //!   `x_Model`, `x_TokenKind`, `x_UsageType`, `x_LineItemType`.
 //!
-//! [`focus_row`] decides every cell's value and [`COLUMNS`] every column's type (FOCUS 1.2's
-//! "Data type"); the writer ([`csv`]) turns the typed rows into a file.
+//! [`focus_row`] decides every cell's value and [`COLUMNS`] every column's type; two writers
+//! turn the same typed rows into a file: [`csv`] (the default, and stdout) and [`parquet`]
+//! (`--out` ending in `.parquet`). What each FOCUS data type is in the Parquet file:
+//! - String: a UTF-8 string.
+//! - Decimal: a 64-bit float (IEEE 754 binary64). FOCUS 1.2's Numeric Format defines Decimal
+//!   by IEEE 754 and lists "Double" (64-bit) among the precisions a provider may publish; the
+//!   AWS `FOCUS_1_2_AWS` table gives its cost and quantity columns as `double` (Data Exports
+//!   user guide, "FOCUS 1.2 with AWS columns"). The sums are f64 already (CUR 2.0's cost and
+//!   usage columns are doubles), so nothing is rounded; the CSV prints them to ten places.
+//! - Date/Time: a timestamp in milliseconds, adjusted to UTC (FOCUS: UTC; AWS's table:
+//!   `timestamp_milliseconds`).
+//! - Key-Value (`Tags`, `SkuPriceDetails`): the JSON object's text, a UTF-8 string. FOCUS 1.2's
+//!   Key-Value Format: such columns "MUST contain a serialized JSON string", so not a map.
+//!
+//! A null is an empty CSV cell and a Parquet null; every Parquet column is nullable (optional),
+//! since the bill can leave even a mandatory column's source empty (a line without a payer).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,6 +55,7 @@ use crate::cost::{prices, spend};
 use super::super::profiles::looks_like_profile;
 
 mod csv;
+mod parquet;
 
 /// The seller and invoice issuer of AWS's own products.
 const AWS: &str = "Amazon Web Services";
@@ -73,7 +88,7 @@ impl Column {
     }
 }
 
-/// A cell's value; a row's `None` is null (an empty CSV cell).
+/// A cell's value; a row's `None` is null (an empty CSV cell, a Parquet null).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     String(String),
@@ -102,7 +117,8 @@ pub const WIDTH: usize = 63;
 
 /// The FOCUS 1.2 columns written, in the specification's (alphabetical) order, then the
 /// provider's `x_` columns, each with its FOCUS data type (section 3, each column's "Content
-/// constraints": Data type). The one place a column's type is decided.
+/// constraints": Data type). The one place a column's type is decided: the CSV and Parquet
+/// writers ([`csv`], [`parquet`]) both read it.
 pub const COLUMNS: [Column; WIDTH] = [
     Column::new("AvailabilityZone", Kind::String),
     Column::new("BilledCost", Kind::Decimal),
