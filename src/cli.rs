@@ -128,7 +128,8 @@ pub enum OutputFormat {
     Csv,
     /// `report` only: one self-contained page with charts (no network needed to view it)
     Html,
-    /// `report --source cur` only: the Bedrock lines as FOCUS 1.2 rows (CSV)
+    /// `report --source cur` only: the Bedrock lines as FOCUS 1.2 rows (CSV; Parquet with
+    /// `--out FILE.parquet`)
     Focus,
 }
 
@@ -427,7 +428,8 @@ pub struct ReportArgs {
     /// Add one row per UTC day (a bar chart in text output)
     #[arg(long)]
     pub daily: bool,
-    /// Write the result to FILE instead of stdout (in any --output format)
+    /// Write the result to FILE instead of stdout (in any --output format; with --output focus,
+    /// a FILE ending in .parquet gets Parquet, any other name CSV)
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// With --compare: the difference in percent that is flagged

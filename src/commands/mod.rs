@@ -529,7 +529,7 @@ pub fn run(cli: crate::cli::Cli) -> ExitStatus {
                 let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
                 let mut script = Vec::new();
                 clap_complete::generate(args.shell, &mut command, "bedrock-monitor", &mut script);
-                session.printer.output(&String::from_utf8_lossy(&script))?;
+                session.printer.output(&script)?;
                 Ok(ExitStatus::Success)
             }
         }

@@ -4,7 +4,7 @@
 //! look for it ([`prices::default_file`]) or to `--out`.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use aws_sdk_pricing::types::{Filter, FilterType};
 use chrono::NaiveDate;
@@ -189,11 +189,7 @@ fn write(out: &Path, file: &PriceFile) -> Result<(), CommandError> {
         std::fs::create_dir_all(dir).map_err(fail)?;
     }
     let text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)? + "\n";
-    let mut partial = out.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    crate::ui::files::write_private(&partial, text.as_bytes()).map_err(fail)?;
-    std::fs::rename(&partial, out).map_err(fail)
+    crate::ui::files::replace_private(out, text.as_bytes()).map_err(fail)
 }
 
 /// What `prices update` did.

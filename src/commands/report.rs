@@ -2,7 +2,10 @@
 //! `cloudwatch:ListMetrics` and `cloudwatch:GetMetricData` (plus `logs:StartQuery` and
 //! `logs:GetQueryResults` with `--by-principal`); works with no stack applied.
 
+use std::borrow::Cow;
 use std::path::Path;
+
+use clap::ValueEnum;
 
 use crate::cli::{OutputFormat, ReportArgs, ReportSource};
 use crate::commands::{CommandError, ExitStatus, Session};
@@ -34,10 +37,10 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             "--by-tag {key:?}: give a user cost-allocation tag key (not empty, not \"aws:\")"
         )));
     }
-    if let Some(out) = &args.out {
-        check_out(out)?;
-    }
     let format = session.printer.format;
+    if let Some(out) = &args.out {
+        check_out(out, format)?;
+    }
     if args.source == ReportSource::Cur {
         if args.by_principal || args.by_tag.is_some() {
             return Err(CommandError::Usage(
@@ -55,20 +58,10 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
                     .into(),
             ));
         }
-        if format == OutputFormat::Focus
-            && let Some(out) = &args.out
-            && out
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            return Err(CommandError::Usage(format!(
-                "--out {}: FOCUS is written as CSV (give a .csv file); Parquet output is not \
-                 available",
-                out.display()
-            )));
+        let (status, bytes) = cur(session, args, &loaded, window).await?;
+        if let Some(bytes) = bytes {
+            deliver(session, args.out.as_deref(), &bytes)?;
         }
-        let (status, text) = cur(session, args, &loaded, window).await?;
-        deliver(session, args.out.as_deref(), &text)?;
         return Ok(status);
     }
     if format == OutputFormat::Focus {
@@ -155,7 +148,7 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
             session.printer.render(&summary)?
         }
     };
-    deliver(session, args.out.as_deref(), &text)?;
+    deliver(session, args.out.as_deref(), text.as_bytes())?;
     Ok(status)
 }
 
@@ -179,11 +172,12 @@ fn logs_meta_key(args: &ReportArgs) -> Result<Option<String>, CommandError> {
     }
 }
 
-/// The rendered report to `--out` or to stdout.
-fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), CommandError> {
+/// The rendered report to `--out` (whole or not at all: an existing file is replaced only
+/// once the new one is complete) or to stdout.
+fn deliver(session: &Session, out: Option<&Path>, bytes: &[u8]) -> Result<(), CommandError> {
     match out {
         Some(path) => {
-            crate::ui::files::write_private(path, text.as_bytes()).map_err(|e| {
+            crate::ui::files::replace_private(path, bytes).map_err(|e| {
                 CommandError::Io(std::io::Error::new(
                     e.kind(),
                     format!("cannot write the report to {}: {e}", path.display()),
@@ -193,14 +187,34 @@ fn deliver(session: &Session, out: Option<&Path>, text: &str) -> Result<(), Comm
                 .printer
                 .note(format!("report written to {}", path.display()));
         }
-        None => session.printer.output(text)?,
+        None => session.printer.output(bytes)?,
     }
     Ok(())
 }
 
+/// Whether `--out` names a Parquet file (`.parquet`, any case): with `--output focus`, the
+/// FOCUS rows are written as Parquet; any other name gets CSV.
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
 /// `--out` is input: a file in a directory that exists, checked before any AWS call (the
-/// write itself can still fail, on permissions or a full disk, and says so).
-fn check_out(path: &Path) -> Result<(), CommandError> {
+/// write itself can still fail, on permissions or a full disk, and says so). A `.parquet`
+/// name is only for the FOCUS rows: no other output is Parquet, and text or JSON in a file
+/// named so would fool whatever reads it.
+fn check_out(path: &Path, format: OutputFormat) -> Result<(), CommandError> {
+    if is_parquet(path) && format != OutputFormat::Focus {
+        return Err(CommandError::Usage(format!(
+            "--out {}: only the FOCUS rows are written as Parquet (--source cur --output \
+             focus); for --output {}, give a file name that does not end in .parquet",
+            path.display(),
+            format
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        )));
+    }
     if path.is_dir() {
         return Err(CommandError::Usage(format!(
             "--out {}: is a directory; give a file name",
@@ -222,13 +236,15 @@ fn check_out(path: &Path) -> Result<(), CommandError> {
 }
 
 /// `--source cur`: the CUR 2.0 export of the payer account (the export is one per
-/// organization, so one target reads it however many the fleet has).
+/// organization, so one target reads it however many the fleet has). The rendered result,
+/// or `None` when the target failed with CSV or FOCUS output (then the failure is on stderr
+/// and no file is written).
 async fn cur(
     session: &Session,
     args: &ReportArgs,
     loaded: &crate::config::LoadedConfig,
     window: crate::report::Window,
-) -> Result<(ExitStatus, String), CommandError> {
+) -> Result<(ExitStatus, Option<Vec<u8>>), CommandError> {
     let mut request = cur::Request::reading(
         &loaded.config,
         window,
@@ -269,36 +285,49 @@ async fn cur(
         .await?;
     let summary = Summary::new(&fleet, "report", outcomes, false);
     let status = summary.exit_status();
-    let text = match session.printer.format {
+    let format = session.printer.format;
+    let table = matches!(format, OutputFormat::Csv | OutputFormat::Focus);
+    if table && summary.results().next().is_none() {
+        // A table of nothing would hide the failure; the summary says which target and why.
+        session.printer.error(&summary);
+        return Ok((status, None));
+    }
+    let io =
+        |e: Box<dyn std::error::Error + Send + Sync>| CommandError::Io(std::io::Error::other(e));
+    let bytes = match format {
         OutputFormat::Csv => {
             let mut text = String::new();
             for (_, report) in summary.results() {
-                text.push_str(
-                    &report
-                        .to_csv()
-                        .map_err(|e| CommandError::Io(std::io::Error::other(e)))?,
-                );
+                text.push_str(&report.to_csv().map_err(|e| io(e.into()))?);
             }
-            text
+            text.into_bytes()
         }
         OutputFormat::Focus => {
-            let mut text = String::new();
-            for (_, report) in summary.results() {
-                if let Some(rows) = &report.focus {
-                    text.push_str(
-                        &rows
-                            .to_csv()
-                            .map_err(|e| CommandError::Io(std::io::Error::other(e)))?,
-                    );
-                }
+            let rows = focus_rows(&summary);
+            if args.out.as_deref().is_some_and(is_parquet) {
+                rows.to_parquet().map_err(|e| io(e.into()))?
+            } else {
+                rows.to_csv().map_err(|e| io(e.into()))?.into_bytes()
             }
-            text
         }
         OutputFormat::Text | OutputFormat::Json | OutputFormat::Html => {
-            session.printer.render(&summary)?
+            session.printer.render(&summary)?.into_bytes()
         }
     };
-    Ok((status, text))
+    Ok((status, Some(bytes)))
+}
+
+/// The FOCUS rows of every target that read the export (one in practice: the payer's).
+fn focus_rows(summary: &Summary<cur::CurReport>) -> Cow<'_, cur::focus::FocusRows> {
+    let mut all = summary.results().filter_map(|(_, r)| r.focus.as_ref());
+    let Some(first) = all.next() else {
+        return Cow::Owned(cur::focus::FocusRows::default());
+    };
+    let mut rows = Cow::Borrowed(first);
+    for more in all {
+        rows.to_mut().merge(more.clone());
+    }
+    rows
 }
 
 /// The CSV that fits the options; over many targets, one table with the target's account and

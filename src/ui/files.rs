@@ -31,6 +31,21 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.flush()
 }
 
+/// Writes `contents` to `path` whole or not at all: into `<path>.partial` beside it (mode 0600,
+/// as [`write_private`]), then renamed over `path`. A reader, or a failure half-way (a full
+/// disk), sees the old file or the new one, never a part; the partial file is removed when the
+/// write fails.
+pub fn replace_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let written = write_private(&partial, contents).and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
@@ -54,5 +69,26 @@ mod tests {
         let meta = std::fs::metadata(&old).expect("meta");
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::read_to_string(&old).expect("read"), "new\n");
+    }
+
+    #[test]
+    fn a_replaced_file_is_whole_and_private_and_leaves_no_partial() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("report.parquet");
+        std::fs::write(&path, "old").expect("old");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        replace_private(&path, b"new").expect("replace");
+        assert_eq!(std::fs::read(&path).expect("read"), b"new");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(!dir.path().join("report.parquet.partial").exists());
+
+        // A target that cannot be replaced (a directory) keeps what it was, and no partial.
+        let taken = dir.path().join("taken");
+        std::fs::create_dir(&taken).expect("dir");
+        std::fs::write(taken.join("inside"), "x").expect("inside");
+        assert!(replace_private(&taken, b"new").is_err());
+        assert!(taken.join("inside").exists());
+        assert!(!dir.path().join("taken.partial").exists());
     }
 }

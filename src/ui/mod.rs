@@ -55,9 +55,9 @@ impl Printer {
 
     /// A result the command rendered itself (CSV, HTML, a policy document, a completion
     /// script): on stdout as it is.
-    pub fn output(&self, text: &str) -> std::io::Result<()> {
+    pub fn output(&self, text: impl AsRef<[u8]>) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())?;
+        out.write_all(text.as_ref())?;
         out.flush()
     }
 

@@ -230,7 +230,7 @@ pub async fn run(session: &Session, args: &PermissionsArgs) -> Result<ExitStatus
     };
     let text = serde_json::to_string_pretty(&document)
         .map_err(|e| CommandError::Io(std::io::Error::other(e)))?;
-    session.printer.output(&format!("{text}\n"))?;
+    session.printer.output(format!("{text}\n"))?;
     Ok(ExitStatus::Success)
 }
 
