@@ -166,6 +166,11 @@ pub struct CurAthenaConfig {
     pub table: String,
     /// `s3://…` for the query results; optional when the workgroup sets one.
     pub output: Option<String>,
+    /// `s3://bucket/prefix/`: where the table's data lies (its `LOCATION`), when that is not
+    /// the export's folder (`read`, else the tool's own export): a table over every payer's
+    /// export, such as the Cloud Intelligence Dashboards'. Athena reads it with the caller's
+    /// credentials, so `permissions` grants reading it; nothing else uses it.
+    pub location: Option<String>,
 }
 
 fn default_workgroup() -> String {
@@ -616,6 +621,23 @@ fn check_cur_export(config: &Config, c: &mut Checker) {
                 key(&["cur_export", "athena", "output"]),
                 format!("{output:?}: an S3 URI (s3://bucket/prefix/) for the query results"),
             );
+        }
+        if let Some(location) = &a.location {
+            let problem = match location.strip_prefix("s3://") {
+                None => Some("not an s3:// URI"),
+                Some(rest) => {
+                    super::rules::bucket_name_problem(rest.split('/').next().unwrap_or_default())
+                }
+            };
+            if let Some(problem) = problem {
+                c.fail(
+                    key(&["cur_export", "athena", "location"]),
+                    format!(
+                        "{location:?}: {problem}; give the table's LOCATION as \
+                         s3://bucket/prefix/"
+                    ),
+                );
+            }
         }
     }
     if let Some(read) = &x.read

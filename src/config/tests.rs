@@ -515,3 +515,20 @@ fn cur_export_athena_catalog_is_an_athena_data_catalog_name() {
         assert_eq!(p.line, Some(2), "{bad:?}: {p}");
     }
 }
+
+#[test]
+fn cur_export_athena_location_is_an_s3_uri_with_a_valid_bucket() {
+    for bad in ["\"https://b/cur2/\"", "\"s3://Bad_Bucket/cur2/\""] {
+        let p = one_problem(&format!(
+            "[cur_export]\nathena = {{ database = \"d\", table = \"t\", location = {bad} }}\n"
+        ));
+        assert_eq!(p.field, "cur_export.athena.location", "{bad}: {p}");
+    }
+    assert!(
+        parse(
+            "[cur_export]\nathena = { database = \"d\", table = \"t\", location = \"s3://cid-data-exports/cur2/\" }\n",
+            "t.toml"
+        )
+        .is_ok()
+    );
+}

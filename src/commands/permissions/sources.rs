@@ -248,6 +248,39 @@ pub(super) fn cur_report(cx: &Context) -> Vec<(String, Permission)> {
         "ReadCurExportBucket".into(),
         Permission::new(&["s3:GetBucketLocation"], [bucket]),
     ));
+    // A table over other data than the export's folder (`athena.location`): Athena reads its
+    // objects with the caller's permissions (Athena user guide, "Control access to Amazon S3
+    // from Athena": "users must have permission to access Amazon S3 buckets in order to query
+    // them with Athena"; AWS Knowledge Center, "athena-access-iam": s3:GetObject and
+    // s3:ListBucket on the table's location, s3:GetBucketLocation on its bucket).
+    if let Some(table_data) = athena
+        .location
+        .as_deref()
+        .and_then(|l| l.strip_prefix("s3://"))
+    {
+        let (data_bucket, data_prefix) = table_data.split_once('/').unwrap_or((table_data, ""));
+        let data_prefix = data_prefix.trim_end_matches('/');
+        let data_prefix = if data_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{data_prefix}/")
+        };
+        let data_bucket = format!("arn:{partition}:s3:::{data_bucket}");
+        out.push((
+            "ReadCurTableData".into(),
+            Permission::new(&["s3:GetObject"], [format!("{data_bucket}/{data_prefix}*")]),
+        ));
+        let mut list = Permission::new(&["s3:ListBucket"], [data_bucket.clone()]);
+        if !data_prefix.is_empty() {
+            list.condition =
+                Some(json!({"StringLike": {"s3:prefix": [format!("{data_prefix}*")]}}));
+        }
+        out.push(("ListCurTableData".into(), list));
+        out.push((
+            "FindCurTableDataBucket".into(),
+            Permission::new(&["s3:GetBucketLocation"], [data_bucket]),
+        ));
+    }
     if let Some(output) = athena
         .output
         .as_deref()

@@ -443,3 +443,43 @@ fn an_existing_export_is_read_only_under_its_folder_in_its_owners_bucket() {
         "{doc:#}"
     );
 }
+
+/// An Athena table over more than the export's folder (the Cloud Intelligence Dashboards' one
+/// table over every payer's export): `athena.location` is what the query reads, so that is what
+/// the policy grants, under its prefix only.
+#[test]
+fn a_table_over_other_data_is_granted_its_location_only() {
+    let cx = cx_for(
+        "[cur_export]\nenabled = false\nathena = { database = \"cid_data_export\", table = \"cur2\", location = \"s3://cid-data-exports/cur2/\" }\n",
+    );
+    let doc = policy(&cx, Variant::ReadOnly, false);
+    let find = |sid: &str| {
+        statements(&doc)
+            .into_iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("{sid}: {doc:#}"))
+    };
+    let read = find("ReadCurTableData");
+    assert_eq!(
+        resources_of(&read),
+        ["arn:aws:s3:::cid-data-exports/cur2/*"]
+    );
+    assert_eq!(actions_of(&read), ["s3:GetObject"]);
+    let list = find("ListCurTableData");
+    assert_eq!(actions_of(&list), ["s3:ListBucket"]);
+    assert_eq!(list["Condition"]["StringLike"]["s3:prefix"][0], "cur2/*");
+    let find_bucket = find("FindCurTableDataBucket");
+    assert_eq!(
+        resources_of(&find_bucket),
+        ["arn:aws:s3:::cid-data-exports"]
+    );
+    assert!(find_bucket["Condition"].is_null());
+    // Without it, nothing beyond the export's own folder.
+    let plain = cx_for("[cur_export]\nathena = { database = \"cur\", table = \"bedrock_cur\" }\n");
+    let doc = policy(&plain, Variant::ReadOnly, false);
+    assert!(
+        !statements(&doc)
+            .iter()
+            .any(|s| s["Sid"] == "ReadCurTableData")
+    );
+}

@@ -458,6 +458,7 @@ mod tests {
             database: "cur".into(),
             table: "bedrock_cur".into(),
             output: None,
+            location: None,
         }
     }
 
