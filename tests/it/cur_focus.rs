@@ -226,6 +226,9 @@ fn focus_output_passes_the_validator_and_matches_the_principal_report() {
             assert!(!at(c).is_empty(), "{c} is never null: {row:?}");
         }
         assert_eq!(at("ServiceCategory"), "AI and Machine Learning");
+        // FOCUS 1.2: not null where the account ID is not.
+        assert_eq!(at("BillingAccountType"), "Payer Account", "{row:?}");
+        assert_eq!(at("SubAccountType"), "Linked Account", "{row:?}");
         for c in ["BillingAccountId", "SubAccountId"] {
             assert!(
                 at(c).len() == 12 && at(c).bytes().all(|b| b.is_ascii_digit()),

@@ -57,6 +57,17 @@ use super::super::profiles::looks_like_profile;
 mod csv;
 mod parquet;
 
+/// `BillingAccountType` and `SubAccountType`: FOCUS 1.2 ("Billing Account Type", "Sub Account
+/// Type") says each MUST NOT be null where its account ID is not, and is "a consistent,
+/// readable display value" the provider names. The AWS Data Exports page "FOCUS 1.2 with AWS
+/// columns" lists both as non-null strings without giving their values, so the names are the
+/// bill's own for the two accounts: the CUR's `bill_payer_account_id` is "the account ID of the
+/// paying account" (the payer), `line_item_usage_account_id` the account that used the line
+/// (a linked account, as Cost Explorer's `LINKED_ACCOUNT` dimension calls it). AWS's own FOCUS
+/// export may word them differently.
+const BILLING_ACCOUNT_TYPE: &str = "Payer Account";
+const SUB_ACCOUNT_TYPE: &str = "Linked Account";
+
 /// The seller and invoice issuer of AWS's own products.
 const AWS: &str = "Amazon Web Services";
 
@@ -391,71 +402,76 @@ fn focus_row(k: &FocusKey, s: &FocusSums) -> Row {
     };
     let tags = (k.tags != "{}").then(|| Value::KeyValue(k.tags.clone()));
     let account = k.account.clone();
+    let billing_account = k.payer.clone().or_else(|| account.clone());
     let opt = |v: Option<String>| v.map(Value::String);
     [
-        None,                                                // AvailabilityZone
-        number(s.cost),                                      // BilledCost
-        opt(k.payer.clone().or_else(|| account.clone())),    // BillingAccountId
-        None,                                                // BillingAccountName
-        None,                                                // BillingAccountType
-        text(currency.clone()),                              // BillingCurrency
-        midnight(period_end),                                // BillingPeriodEnd
-        midnight(period_start),                              // BillingPeriodStart
-        None,                                                // CapacityReservationId
-        None,                                                // CapacityReservationStatus
-        text(category),                                      // ChargeCategory
-        None,                                                // ChargeClass
-        text(description),                                   // ChargeDescription
+        None,                         // AvailabilityZone
+        number(s.cost),               // BilledCost
+        opt(billing_account.clone()), // BillingAccountId
+        None,                         // BillingAccountName
+        billing_account
+            .as_ref()
+            .map(|_| Value::String(BILLING_ACCOUNT_TYPE.into())), // BillingAccountType
+        text(currency.clone()),       // BillingCurrency
+        midnight(period_end),         // BillingPeriodEnd
+        midnight(period_start),       // BillingPeriodStart
+        None,                         // CapacityReservationId
+        None,                         // CapacityReservationStatus
+        text(category),               // ChargeCategory
+        None,                         // ChargeClass
+        text(description),            // ChargeDescription
         text(charge_frequency(&k.line_item_type, category)), // ChargeFrequency
-        midnight(k.day.succ_opt().unwrap_or(k.day)),         // ChargePeriodEnd
-        midnight(k.day),                                     // ChargePeriodStart
-        None,                                                // CommitmentDiscountCategory
-        None,                                                // CommitmentDiscountId
-        None,                                                // CommitmentDiscountName
-        None,                                                // CommitmentDiscountQuantity
-        None,                                                // CommitmentDiscountStatus
-        None,                                                // CommitmentDiscountType
-        None,                                                // CommitmentDiscountUnit
-        consumed,                                            // ConsumedQuantity
-        consumed_unit,                                       // ConsumedUnit
-        number(list),                                        // ContractedCost
-        unit_price(),                                        // ContractedUnitPrice
-        number(s.cost),                                      // EffectiveCost
-        opt(k.invoice.clone().filter(|i| !i.is_empty())),    // InvoiceId
-        text(seller.clone()),                                // InvoiceIssuerName
-        number(list),                                        // ListCost
-        unit_price(),                                        // ListUnitPrice
-        usage.then(|| Value::String("Standard".into())),     // PricingCategory
-        text(currency),                                      // PricingCurrency
-        unit_price(),                                        // PricingCurrencyContractedUnitPrice
-        number(s.cost),                                      // PricingCurrencyEffectiveCost
-        unit_price(),                                        // PricingCurrencyListUnitPrice
-        if usage { number(s.usage) } else { None },          // PricingQuantity
-        pricing_unit,                                        // PricingUnit
-        text(AWS),                                           // ProviderName
-        text(seller),                                        // PublisherName
-        opt(k.region.clone()),                               // RegionId
-        None,                                                // RegionName
-        opt(k.resource_id.clone()),                          // ResourceId
-        None,                                                // ResourceName
-        resource_type,                                       // ResourceType
-        text("AI and Machine Learning"),                     // ServiceCategory
-        text(k.service_name.trim()),                         // ServiceName
-        text("Generative AI"),                               // ServiceSubcategory
-        opt(k.sku.clone()),                                  // SkuId
-        text(k.usage_type.clone()),                          // SkuMeter
-        None,                                                // SkuPriceDetails
-        opt(k.rate_id.clone()),                              // SkuPriceId
-        opt(account),                                        // SubAccountId
-        None,                                                // SubAccountName
-        None,                                                // SubAccountType
-        tags,                                                // Tags
-        opt(k.principal.clone()),                            // x_IamPrincipal
-        opt(profile),                                        // x_InferenceProfile
-        opt(model),                                          // x_Model
-        billed.and_then(|b| text(token_kind_name(b.kind))),  // x_TokenKind
-        text(k.usage_type.clone()),                          // x_UsageType
-        text(k.line_item_type.clone()),                      // x_LineItemType
+        midnight(k.day.succ_opt().unwrap_or(k.day)), // ChargePeriodEnd
+        midnight(k.day),              // ChargePeriodStart
+        None,                         // CommitmentDiscountCategory
+        None,                         // CommitmentDiscountId
+        None,                         // CommitmentDiscountName
+        None,                         // CommitmentDiscountQuantity
+        None,                         // CommitmentDiscountStatus
+        None,                         // CommitmentDiscountType
+        None,                         // CommitmentDiscountUnit
+        consumed,                     // ConsumedQuantity
+        consumed_unit,                // ConsumedUnit
+        number(list),                 // ContractedCost
+        unit_price(),                 // ContractedUnitPrice
+        number(s.cost),               // EffectiveCost
+        opt(k.invoice.clone().filter(|i| !i.is_empty())), // InvoiceId
+        text(seller.clone()),         // InvoiceIssuerName
+        number(list),                 // ListCost
+        unit_price(),                 // ListUnitPrice
+        usage.then(|| Value::String("Standard".into())), // PricingCategory
+        text(currency),               // PricingCurrency
+        unit_price(),                 // PricingCurrencyContractedUnitPrice
+        number(s.cost),               // PricingCurrencyEffectiveCost
+        unit_price(),                 // PricingCurrencyListUnitPrice
+        if usage { number(s.usage) } else { None }, // PricingQuantity
+        pricing_unit,                 // PricingUnit
+        text(AWS),                    // ProviderName
+        text(seller),                 // PublisherName
+        opt(k.region.clone()),        // RegionId
+        None,                         // RegionName
+        opt(k.resource_id.clone()),   // ResourceId
+        None,                         // ResourceName
+        resource_type,                // ResourceType
+        text("AI and Machine Learning"), // ServiceCategory
+        text(k.service_name.trim()),  // ServiceName
+        text("Generative AI"),        // ServiceSubcategory
+        opt(k.sku.clone()),           // SkuId
+        text(k.usage_type.clone()),   // SkuMeter
+        None,                         // SkuPriceDetails
+        opt(k.rate_id.clone()),       // SkuPriceId
+        opt(account.clone()),         // SubAccountId
+        None,                         // SubAccountName
+        account
+            .as_ref()
+            .map(|_| Value::String(SUB_ACCOUNT_TYPE.into())), // SubAccountType
+        tags,                         // Tags
+        opt(k.principal.clone()),     // x_IamPrincipal
+        opt(profile),                 // x_InferenceProfile
+        opt(model),                   // x_Model
+        billed.and_then(|b| text(token_kind_name(b.kind))), // x_TokenKind
+        text(k.usage_type.clone()),   // x_UsageType
+        text(k.line_item_type.clone()), // x_LineItemType
     ]
 }
 
