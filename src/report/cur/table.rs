@@ -31,8 +31,8 @@ use crate::aws::{AwsError, AwsResultExt};
 use crate::config::CurAthenaConfig;
 
 use super::schema::{
-    ACCOUNT, LINE_ITEM_TYPE, PRINCIPAL, PRINCIPAL_OPTION, PRODUCT, REQUIRED, RESOURCE_ID,
-    RESOURCE_TAGS, TAGS, USAGE_AMOUNT, principals_missing,
+    ACCOUNT, COST, LINE_ITEM_TYPE, PRINCIPAL, PRINCIPAL_OPTION, PRODUCT, REQUIRED, RESOURCE_ID,
+    RESOURCE_TAGS, TAGS, USAGE_AMOUNT, USAGE_START, principals_missing,
 };
 use super::{Dimension, Request};
 
@@ -108,6 +108,35 @@ impl Table {
         self.columns.contains_key(column) || self.partition_keys.contains_key(column)
     }
 
+    /// A column the query computes on whose type it cannot compute with: the usage start is
+    /// compared to `TIMESTAMP` literals and formatted by `date_format` (Trino's date and time
+    /// functions take a timestamp), the cost and usage amount are summed (`sum` takes numbers).
+    /// `(column, its type, what it must be)`; a column Athena gives no type for passes.
+    fn mistyped(&self) -> Option<(&'static str, String, &'static str)> {
+        let type_of = |c: &str| {
+            self.columns
+                .get(c)
+                .or_else(|| self.partition_keys.get(c))
+                .filter(|t| !t.is_empty())
+        };
+        let numeric = |t: &str| {
+            [
+                "double", "float", "real", "decimal", "bigint", "int", "smallint", "tinyint",
+            ]
+            .iter()
+            .any(|n| t.starts_with(n))
+        };
+        if let Some(t) = type_of(USAGE_START).filter(|t| !t.starts_with("timestamp")) {
+            return Some((USAGE_START, t.clone(), "a timestamp"));
+        }
+        for column in [COST, USAGE_AMOUNT] {
+            if let Some(t) = type_of(column).filter(|t| !numeric(t)) {
+                return Some((column, t.clone(), "a number (double)"));
+            }
+        }
+        None
+    }
+
     /// The table as a reference to it and to where its columns are described.
     fn subject(&self) -> String {
         format!("the Athena table {} (catalog {})", self.name, self.catalog)
@@ -129,6 +158,21 @@ impl Table {
                      the column to this one (ALTER TABLE {} ADD COLUMNS ({missing} …), or run \
                      the crawler that keeps it); docs/report.md, \"An existing Athena table\"",
                     self.name
+                ),
+            ));
+        }
+        if let Some((column, found, wanted)) = self.mistyped() {
+            return Err(AwsError::setup(
+                format!(
+                    "{} has {column} of type {found}, where the query needs {wanted}: no query \
+                     was run (nothing scanned or billed)",
+                    self.subject()
+                ),
+                format!(
+                    "a table crawled from CSV types every column as a string: point [cur_export] \
+                     athena at a table over the export's Parquet files, or define the column as \
+                     {wanted} (CUR 2.0 data dictionary: {USAGE_START} timestamp, {COST} and \
+                     {USAGE_AMOUNT} double); docs/report.md, \"An existing Athena table\""
                 ),
             ));
         }
@@ -305,6 +349,44 @@ mod tests {
             CORE.iter().chain(extra).copied(),
             partitions.iter().map(|p| (*p, Some("string"))),
         )
+    }
+
+    /// A table crawled from CSV types every column as a string: refused before the query.
+    #[test]
+    fn columns_the_query_computes_on_must_have_their_types() {
+        let typed = |start: &'static str, cost: &'static str| {
+            Table::new(
+                "AwsDataCatalog",
+                "cur",
+                "t",
+                [
+                    ("line_item_usage_start_date", Some(start)),
+                    ("line_item_product_code", Some("string")),
+                    ("line_item_usage_type", Some("string")),
+                    ("line_item_unblended_cost", Some(cost)),
+                ],
+                [("billing_period", Some("string"))],
+            )
+        };
+        let r = request(&["model"]);
+        assert!(typed("timestamp", "double").check(&r).is_ok());
+        assert!(typed("timestamp(3)", "decimal(18,6)").check(&r).is_ok());
+        let e = typed("string", "double")
+            .check(&r)
+            .expect_err("string start");
+        assert!(
+            e.message
+                .contains("line_item_usage_start_date of type string"),
+            "{e}"
+        );
+        let e = typed("timestamp", "string")
+            .check(&r)
+            .expect_err("string cost");
+        assert!(
+            e.message
+                .contains("line_item_unblended_cost of type string"),
+            "{e}"
+        );
     }
 
     #[test]
