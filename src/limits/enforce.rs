@@ -121,35 +121,110 @@ pub struct Change {
     pub principal: String,
 }
 
-async fn user_policy(clients: &Clients, user: &str, name: &str) -> Result<Option<Value>, AwsError> {
-    match clients
-        .iam
-        .get_user_policy()
-        .user_name(user)
-        .policy_name(name)
-        .send()
-        .await
-        .aws("iam:GetUserPolicy")
-    {
-        Ok(out) => Ok(decode(out.policy_document())),
-        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(None),
-        Err(e) => Err(e),
-    }
+/// Who holds the tool's deny: the same three calls (read, put, delete the inline policy of
+/// the tool's name) on a user or on a role.
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    User(&'a str),
+    Role(&'a str),
 }
 
-async fn role_policy(clients: &Clients, role: &str, name: &str) -> Result<Option<Value>, AwsError> {
-    match clients
-        .iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(name)
-        .send()
-        .await
-        .aws("iam:GetRolePolicy")
-    {
-        Ok(out) => Ok(decode(out.policy_document())),
-        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(None),
-        Err(e) => Err(e),
+impl Holder<'_> {
+    /// The tool's policy on the holder, or `None`.
+    async fn policy(self, clients: &Clients, name: &str) -> Result<Option<Value>, AwsError> {
+        let document = match self {
+            Holder::User(user) => clients
+                .iam
+                .get_user_policy()
+                .user_name(user)
+                .policy_name(name)
+                .send()
+                .await
+                .aws("iam:GetUserPolicy")
+                .map(|out| out.policy_document().to_string()),
+            Holder::Role(role) => clients
+                .iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await
+                .aws("iam:GetRolePolicy")
+                .map(|out| out.policy_document().to_string()),
+        };
+        match document {
+            Ok(text) => Ok(decode(&text)),
+            Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn put(
+        self,
+        clients: &Clients,
+        name: &str,
+        document: &Value,
+    ) -> Result<Change, AwsError> {
+        let document = document.to_string();
+        match self {
+            Holder::User(user) => clients
+                .iam
+                .put_user_policy()
+                .user_name(user)
+                .policy_name(name)
+                .policy_document(document)
+                .send()
+                .await
+                .aws("iam:PutUserPolicy")
+                .map(|_| change("iam:PutUserPolicy", user)),
+            Holder::Role(role) => clients
+                .iam
+                .put_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .policy_document(document)
+                .send()
+                .await
+                .aws("iam:PutRolePolicy")
+                .map(|_| change("iam:PutRolePolicy", role)),
+        }
+    }
+
+    /// Deletes the tool's policy; one already gone is not an error.
+    async fn delete(self, clients: &Clients, name: &str) -> Result<Change, AwsError> {
+        let (deleted, operation, principal) = match self {
+            Holder::User(user) => (
+                clients
+                    .iam
+                    .delete_user_policy()
+                    .user_name(user)
+                    .policy_name(name)
+                    .send()
+                    .await
+                    .aws("iam:DeleteUserPolicy")
+                    .map(|_| ()),
+                "iam:DeleteUserPolicy",
+                user,
+            ),
+            Holder::Role(role) => (
+                clients
+                    .iam
+                    .delete_role_policy()
+                    .role_name(role)
+                    .policy_name(name)
+                    .send()
+                    .await
+                    .aws("iam:DeleteRolePolicy")
+                    .map(|_| ()),
+                "iam:DeleteRolePolicy",
+                role,
+            ),
+        };
+        match deleted {
+            Ok(()) => Ok(change(operation, principal)),
+            Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(change(operation, principal)),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -277,90 +352,31 @@ async fn reconcile_policies(
     previous: &Enforced,
 ) -> Result<Vec<Change>, AwsError> {
     let name = policy_name(stack);
-    let mut changes = Vec::new();
-    let users: BTreeSet<&String> = desired.users.iter().chain(&previous.users).collect();
-    for user in users {
-        let want = desired.users.contains(user).then(user_document);
-        let have = user_policy(clients, user, &name).await?;
-        if want == have {
-            continue;
-        }
-        match want {
-            Some(doc) => {
-                clients
-                    .iam
-                    .put_user_policy()
-                    .user_name(user.as_str())
-                    .policy_name(&name)
-                    .policy_document(doc.to_string())
-                    .send()
-                    .await
-                    .aws("iam:PutUserPolicy")?;
-                changes.push(change("iam:PutUserPolicy", user));
-            }
-            None => {
-                delete_user_policy(clients, user, &name).await?;
-                changes.push(change("iam:DeleteUserPolicy", user));
-            }
-        }
-    }
     let empty = BTreeSet::new();
+    let users: BTreeSet<&String> = desired.users.iter().chain(&previous.users).collect();
     let roles: BTreeSet<&String> = desired.roles.keys().chain(previous.roles.keys()).collect();
-    for role in roles {
-        let ids = desired.roles.get(role).unwrap_or(&empty);
-        let want = (!ids.is_empty()).then(|| role_document(ids));
-        let have = role_policy(clients, role, &name).await?;
-        if want == have {
+    let wanted = users
+        .into_iter()
+        .map(|user| {
+            let want = desired.users.contains(user).then(user_document);
+            (Holder::User(user.as_str()), want)
+        })
+        .chain(roles.into_iter().map(|role| {
+            let ids = desired.roles.get(role).unwrap_or(&empty);
+            let want = (!ids.is_empty()).then(|| role_document(ids));
+            (Holder::Role(role.as_str()), want)
+        }));
+    let mut changes = Vec::new();
+    for (holder, want) in wanted {
+        if want == holder.policy(clients, &name).await? {
             continue;
         }
-        match want {
-            Some(doc) => {
-                clients
-                    .iam
-                    .put_role_policy()
-                    .role_name(role.as_str())
-                    .policy_name(&name)
-                    .policy_document(doc.to_string())
-                    .send()
-                    .await
-                    .aws("iam:PutRolePolicy")?;
-                changes.push(change("iam:PutRolePolicy", role));
-            }
-            None => {
-                match clients
-                    .iam
-                    .delete_role_policy()
-                    .role_name(role.as_str())
-                    .policy_name(&name)
-                    .send()
-                    .await
-                    .aws("iam:DeleteRolePolicy")
-                {
-                    Ok(_) => {}
-                    Err(e) if e.code_is(&["NoSuchEntity"]) => {}
-                    Err(e) => return Err(e),
-                }
-                changes.push(change("iam:DeleteRolePolicy", role));
-            }
-        }
+        changes.push(match want {
+            Some(document) => holder.put(clients, &name, &document).await?,
+            None => holder.delete(clients, &name).await?,
+        });
     }
     Ok(changes)
-}
-
-async fn delete_user_policy(clients: &Clients, user: &str, name: &str) -> Result<(), AwsError> {
-    match clients
-        .iam
-        .delete_user_policy()
-        .user_name(user)
-        .policy_name(name)
-        .send()
-        .await
-        .aws("iam:DeleteUserPolicy")
-    {
-        Ok(_) => Ok(()),
-        Err(e) if e.code_is(&["NoSuchEntity"]) => Ok(()),
-        Err(e) => Err(e),
-    }
 }
 
 fn change(operation: &str, principal: &str) -> Change {
