@@ -142,9 +142,16 @@ fn cur_section(r: &Value) -> CurSection {
         .map(|row| group_row(row, &dims, &missing))
         .collect();
     let total = all.len();
-    let (hatched, plain): (Vec<GroupRow>, Vec<GroupRow>) = all.into_iter().partition(|g| g.hatched);
-    let keep = MAX_TABLE_ROWS.saturating_sub(hatched.len());
-    let rows: Vec<GroupRow> = plain.into_iter().take(keep).chain(hatched).collect();
+    // The first rows by cost, in the JSON's order, and the hatched ones wherever they are.
+    let keep = MAX_TABLE_ROWS.saturating_sub(all.iter().filter(|g| g.hatched).count());
+    let mut plain = 0;
+    let rows: Vec<GroupRow> = all
+        .into_iter()
+        .filter(|g| {
+            plain += usize::from(!g.hatched);
+            g.hatched || plain <= keep
+        })
+        .collect();
     let mut notes: Vec<String> = array_at(r, "tag_keys")
         .iter()
         .filter(|t| t.get("found").and_then(Value::as_bool) == Some(false))
@@ -175,7 +182,7 @@ fn cur_section(r: &Value) -> CurSection {
         first: str_at(r, "start").unwrap_or("?").to_string(),
         last: last_day(r).unwrap_or_else(|| "?".into()),
         rows_left_out: total - rows.len(),
-        rows_chart: rows_chart(r, &dims, &rows, total),
+        rows_chart: rows_chart(r, &dims, &rows),
         daily: daily_chart(r),
         read: read(r),
         allocation: allocation(r),
@@ -230,7 +237,9 @@ fn group_row(row: &Value, dims: &[String], missing: &[&str]) -> GroupRow {
     }
 }
 
-fn rows_chart(r: &Value, dims: &[String], rows: &[GroupRow], total: usize) -> Option<BarChart> {
+/// The table's rows as bars: the chart's "more rows are in the table below" stays true, and the
+/// table says how many it leaves out itself.
+fn rows_chart(r: &Value, dims: &[String], rows: &[GroupRow]) -> Option<BarChart> {
     if rows.is_empty() {
         return None;
     }
@@ -257,7 +266,7 @@ fn rows_chart(r: &Value, dims: &[String], rows: &[GroupRow], total: usize) -> Op
         })
         .collect();
     let by = dims.join(", ");
-    let mut chart = bar_chart(
+    Some(bar_chart(
         "cur",
         format!("Billed cost by {by}"),
         format!(
@@ -282,10 +291,7 @@ fn rows_chart(r: &Value, dims: &[String], rows: &[GroupRow], total: usize) -> Op
             },
         ],
         drafts,
-    );
-    // The rows the table left out are not drawn either.
-    chart.more += total - rows.len();
-    Some(chart)
+    ))
 }
 
 /// With `--daily`: the billed cost per UTC day, one column each.
@@ -530,14 +536,25 @@ mod tests {
         let mut rows: Vec<Value> = (0..MAX_TABLE_ROWS + 5)
             .map(|i| json!({"principal": format!("p{i}"), "cost_usd": 1.0, "unattributed": false}))
             .collect();
-        rows.push(json!({"principal": null, "cost_usd": 0.5, "unattributed": true}));
+        rows.insert(
+            3,
+            json!({"principal": null, "cost_usd": 0.5, "unattributed": true}),
+        );
         let s = cur_section(&report(Value::Array(rows), None));
         assert_eq!(s.rows.len(), MAX_TABLE_ROWS);
         assert_eq!(s.rows_left_out, 6);
-        assert!(s.rows.last().is_some_and(|g| g.hatched));
+        assert!(s.rows[3].hatched, "in the JSON's order");
+        assert_eq!(
+            s.rows.last().map(|g| g.cells[0].label.as_str()),
+            Some("p198")
+        );
         let chart = s.rows_chart.expect("chart");
         assert!(chart.rows.iter().any(|r| r.hatched));
-        assert_eq!(chart.rows.len() + chart.more, MAX_TABLE_ROWS + 6);
+        assert_eq!(
+            chart.rows.len() + chart.more,
+            MAX_TABLE_ROWS,
+            "the table's rows"
+        );
     }
 
     #[test]
