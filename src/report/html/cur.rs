@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::super::chart;
 use super::charts::{BarChart, ColumnSegment, DailyChart, DayColumn, Draft, LegendItem, bar_chart};
 use super::format::*;
-use super::view::Section;
 
 /// How many rows the table of groups lists; the unattributed and adjustments rows always are.
 pub const MAX_TABLE_ROWS: usize = 200;
@@ -91,33 +90,8 @@ pub(super) struct AllocationRow {
     pub(super) tokens: String,
 }
 
-/// The section of a CUR report: the page's [`Section`] with nothing of the metrics report's,
-/// and the CUR's own view.
-pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section {
-    Section {
-        id,
-        heading,
-        error: None,
-        r: r.clone(),
-        daily: None,
-        charts: Vec::new(),
-        quota_chart: None,
-        model_columns: Vec::new(),
-        principal_columns: Vec::new(),
-        billed_columns: Vec::new(),
-        day_columns: Vec::new(),
-        day_model_columns: Vec::new(),
-        check_columns: Vec::new(),
-        model_labels: Default::default(),
-        metrics: false,
-        logs: false,
-        billing: false,
-        extra: Vec::new(),
-        cur: Some(cur_section(r)),
-    }
-}
-
-fn cur_section(r: &Value) -> CurSection {
+/// The CUR view of `r`, a `--source cur` report.
+pub(super) fn cur_section(r: &Value) -> CurSection {
     let export = r.get("export").cloned().unwrap_or(Value::Null);
     let prefix = str_at(&export, "prefix").unwrap_or("").trim_matches('/');
     let export_uri = format!(

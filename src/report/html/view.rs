@@ -254,7 +254,7 @@ pub(super) fn view(doc: &Value, page: &Page) -> View {
 
 pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section {
     if super::cur::is_cur(r) {
-        return super::cur::section(r, id, heading);
+        return cur_report_section(r, id, heading);
     }
     let sources: Vec<&str> = array_at(r, "source")
         .iter()
@@ -357,6 +357,32 @@ pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section
         r: r.clone(),
         extra,
         cur: None,
+    }
+}
+
+/// The section of a CUR report: the page's [`Section`] with nothing of the metrics report's,
+/// and the CUR's own view.
+fn cur_report_section(r: &Value, id: String, heading: Option<String>) -> Section {
+    Section {
+        id,
+        heading,
+        error: None,
+        r: r.clone(),
+        daily: None,
+        charts: Vec::new(),
+        quota_chart: None,
+        model_columns: Vec::new(),
+        principal_columns: Vec::new(),
+        billed_columns: Vec::new(),
+        day_columns: Vec::new(),
+        day_model_columns: Vec::new(),
+        check_columns: Vec::new(),
+        model_labels: Default::default(),
+        metrics: false,
+        logs: false,
+        billing: false,
+        extra: Vec::new(),
+        cur: Some(super::cur::cur_section(r)),
     }
 }
 
