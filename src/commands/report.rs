@@ -49,15 +49,6 @@ pub async fn run(session: &Session, args: &ReportArgs) -> Result<ExitStatus, Com
                     .into(),
             ));
         }
-        if format == OutputFormat::Html {
-            // The page is drawn for the metrics, logs and bill's report; the CUR's rows
-            // (any --by) have no layout on it yet.
-            return Err(CommandError::Usage(
-                "--output html does not cover --source cur yet: use text, json or csv (and \
-                 --out FILE to keep it)"
-                    .into(),
-            ));
-        }
         let (status, bytes) = cur(session, args, &loaded, window).await?;
         if let Some(bytes) = bytes {
             deliver(session, args.out.as_deref(), &bytes)?;
@@ -310,9 +301,18 @@ async fn cur(
                 rows.to_csv().map_err(|e| io(e.into()))?.into_bytes()
             }
         }
-        OutputFormat::Text | OutputFormat::Json | OutputFormat::Html => {
-            session.printer.render(&summary)?.into_bytes()
+        OutputFormat::Html => {
+            // The page shows exactly what `--output json` prints.
+            let doc = serde_json::to_value(&summary).map_err(std::io::Error::other)?;
+            let page = html::Page {
+                stack: &fleet.config().stack.name,
+                generated_at: chrono::Utc::now(),
+            };
+            html::render(&doc, &page)
+                .map_err(std::io::Error::other)?
+                .into_bytes()
         }
+        OutputFormat::Text | OutputFormat::Json => session.printer.render(&summary)?.into_bytes(),
     };
     Ok((status, Some(bytes)))
 }

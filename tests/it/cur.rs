@@ -436,8 +436,16 @@ fn cur_bad_input_is_exit_3_without_an_aws_call() {
             "--by principal",
         ),
         (
-            vec!["report", "--source", "cur", "--output", "html"],
-            "--output html",
+            vec![
+                "report",
+                "--source",
+                "cur",
+                "--output",
+                "html",
+                "--out",
+                "page.parquet",
+            ],
+            "only the FOCUS rows",
         ),
     ] {
         let run = env.run(&args);

@@ -20,7 +20,7 @@ const GATEWAY: &str = "arn:aws:sts::123456789012:assumed-role/Gateway/gw";
 const NOVA_LITE: &str = "us.amazon.nova-lite-v1:0";
 
 /// Prices for Nova Lite chosen for hand arithmetic (USD per 1,000 tokens).
-const CONFIG: &str = r#"
+pub(crate) const CONFIG: &str = r#"
 [cur_export]
 
 [pricing."amazon.nova-lite"]
@@ -30,7 +30,13 @@ output_per_1k = 1.0
 
 /// One record as Bedrock writes it (Bedrock user guide's example log), with `requestMetadata`
 /// as the per-request metadata page describes it: a top-level object of strings.
-fn record(day: NaiveDate, principal: &str, user: Option<&str>, input: u64, output: u64) -> String {
+pub(crate) fn record(
+    day: NaiveDate,
+    principal: &str,
+    user: Option<&str>,
+    input: u64,
+    output: u64,
+) -> String {
     let mut r = json!({
         "schemaType": "ModelInvocationLog",
         "schemaVersion": "1.0",
@@ -50,7 +56,7 @@ fn record(day: NaiveDate, principal: &str, user: Option<&str>, input: u64, outpu
     r.to_string()
 }
 
-fn put_logs(env: &TestEnv, day: NaiveDate, name: &str, records: &[String]) {
+pub(crate) fn put_logs(env: &TestEnv, day: NaiveDate, name: &str, records: &[String]) {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(records.join("\n").as_bytes()).expect("gzip");
     let key = format!(
@@ -96,7 +102,7 @@ fn nova(day: NaiveDate, usage_type: &str, principal: &str, cost: f64, tokens: f6
 /// ana $1.833333, bo $0.80, (no user) $0.20, (not in the logs) $2.20, (not token usage)
 /// $2.50, (adjustments) −$1.00: the bill, $6.533333, is $6.53; largest remainder gives ana
 /// $1.83 (183 + 80 + 20 + 220 + 250 − 100 = 653 cents).
-fn seed(env: &TestEnv) -> (NaiveDate, NaiveDate) {
+pub(crate) fn seed(env: &TestEnv) -> (NaiveDate, NaiveDate) {
     let (_, p2) = periods();
     let (d1, d2) = (p2 + Duration::days(2), p2 + Duration::days(3));
     let mut lines = vec![

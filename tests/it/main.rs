@@ -18,6 +18,7 @@ mod cur_adjustments;
 mod cur_allocate;
 mod cur_athena;
 mod cur_focus;
+mod cur_html;
 mod cur_read;
 mod cur_tags;
 mod dashboard;

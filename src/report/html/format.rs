@@ -65,6 +65,15 @@ pub(super) fn grouped(v: f64) -> String {
     }
 }
 
+/// Dollars to the cent, always two decimals: the allocation's rows, which are rounded to the
+/// cent so that they add up to the bill (`usd` shows four decimals under a dollar).
+pub(super) fn cents(v: f64) -> String {
+    let c = (v * 100.0).round();
+    let sign = if c < 0.0 { "-" } else { "" };
+    let c = c.abs() as u64;
+    format!("{sign}${}.{:02}", count(c / 100), c % 100)
+}
+
 /// A field name as a column heading: `cache_read_input_tokens` → "Cache read input tokens",
 /// `cost_usd` → "Cost (USD)".
 pub fn label(key: &str) -> String {

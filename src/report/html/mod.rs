@@ -14,6 +14,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::Value;
 
 mod charts;
+mod cur;
 mod format;
 mod headroom;
 mod meta_chart;

@@ -67,6 +67,8 @@ pub(super) struct View {
     pub(super) dark: Theme,
     pub(super) fleet: Option<Fleet>,
     pub(super) sections: Vec<Section>,
+    /// Every report is a `--source cur` one: the footer speaks of the bill only.
+    pub(super) cur: bool,
 }
 
 /// The overview of a run over `[targets]`.
@@ -104,6 +106,8 @@ pub(super) struct Section {
     pub(super) logs: bool,
     pub(super) billing: bool,
     pub(super) extra: Vec<Field>,
+    /// A `--source cur` report: its own view ([`super::cur`]).
+    pub(super) cur: Option<super::cur::CurSection>,
 }
 
 #[derive(Serialize)]
@@ -232,7 +236,9 @@ pub(super) fn view(doc: &Value, page: &Page) -> View {
                 when(str_at(w, "end").unwrap_or(""))
             )
         })
+        .or_else(|| sections.iter().find_map(|s| super::cur::days(&s.r)))
         .unwrap_or_default();
+    let cur = !sections.is_empty() && sections.iter().all(|s| s.cur.is_some());
     View {
         title: format!("Bedrock usage and cost: {stack}, {window}"),
         stack,
@@ -242,10 +248,14 @@ pub(super) fn view(doc: &Value, page: &Page) -> View {
         dark: DARK,
         fleet,
         sections,
+        cur,
     }
 }
 
 pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section {
+    if super::cur::is_cur(r) {
+        return cur_report_section(r, id, heading);
+    }
     let sources: Vec<&str> = array_at(r, "source")
         .iter()
         .filter_map(Value::as_str)
@@ -346,6 +356,33 @@ pub(super) fn section(r: &Value, id: String, heading: Option<String>) -> Section
         billing: sources.contains(&"billing"),
         r: r.clone(),
         extra,
+        cur: None,
+    }
+}
+
+/// The section of a CUR report: the page's [`Section`] with nothing of the metrics report's,
+/// and the CUR's own view.
+fn cur_report_section(r: &Value, id: String, heading: Option<String>) -> Section {
+    Section {
+        id,
+        heading,
+        error: None,
+        r: r.clone(),
+        daily: None,
+        charts: Vec::new(),
+        quota_chart: None,
+        model_columns: Vec::new(),
+        principal_columns: Vec::new(),
+        billed_columns: Vec::new(),
+        day_columns: Vec::new(),
+        day_model_columns: Vec::new(),
+        check_columns: Vec::new(),
+        model_labels: Default::default(),
+        metrics: false,
+        logs: false,
+        billing: false,
+        extra: Vec::new(),
+        cur: Some(super::cur::cur_section(r)),
     }
 }
 
