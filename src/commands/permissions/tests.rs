@@ -88,6 +88,14 @@ fn strings(s: &Value, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The statement `sid` of `doc` (the test fails without it).
+fn by_sid(doc: &Value, sid: &str) -> Value {
+    statements(doc)
+        .into_iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("{sid}: {doc:#}"))
+}
+
 fn actions_of(s: &Value) -> Vec<String> {
     strings(s, "Action")
 }
@@ -410,12 +418,7 @@ fn an_existing_export_is_read_only_under_its_folder_in_its_owners_bucket() {
         "[cur_export]\nenabled = false\nread = \"s3://org-exports/cur2/222222222222/cid-cur2\"\nread_owner = \"222222222222\"\n",
     );
     let doc = policy(&cx, Variant::ReadOnly, false);
-    let find = |sid: &str| {
-        statements(&doc)
-            .into_iter()
-            .find(|s| s["Sid"] == sid)
-            .unwrap_or_else(|| panic!("{sid}: {doc:#}"))
-    };
+    let find = |sid: &str| by_sid(&doc, sid);
     let read = find("ReadExistingCurExport");
     assert_eq!(actions_of(&read), ["s3:GetObject"]);
     assert_eq!(
@@ -453,12 +456,7 @@ fn a_table_over_other_data_is_granted_its_location_only() {
         "[cur_export]\nenabled = false\nathena = { database = \"cid_data_export\", table = \"cur2\", location = \"s3://cid-data-exports/cur2/\" }\n",
     );
     let doc = policy(&cx, Variant::ReadOnly, false);
-    let find = |sid: &str| {
-        statements(&doc)
-            .into_iter()
-            .find(|s| s["Sid"] == sid)
-            .unwrap_or_else(|| panic!("{sid}: {doc:#}"))
-    };
+    let find = |sid: &str| by_sid(&doc, sid);
     let read = find("ReadCurTableData");
     assert_eq!(
         resources_of(&read),
